@@ -1,1 +1,5 @@
-export {}
+export * from "./ChatCompletion.ts"
+export * from "./FleetError.ts"
+export * from "./OpenAiClient.ts"
+export * from "./Pool.ts"
+export * from "./Router.ts"

@@ -1,0 +1,119 @@
+import { Clock, Duration, Effect, Random, Ref, Schedule, type Scope } from "effect"
+import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
+import { NoCapacity, UpstreamError } from "./FleetError.ts"
+import { OpenAiClient } from "./OpenAiClient.ts"
+import { type EndpointState, initialState, isUp, pickEndpoint, recordFailure, recordSuccess } from "./Router.ts"
+
+export interface PoolOptions {
+  /** Names the pool in errors and logs ("generator", "judge"). */
+  readonly name: string
+  /** Base URLs of OpenAI-compatible servers, without /v1. */
+  readonly endpoints: ReadonlyArray<string>
+  readonly model: string
+  /** Deadline of one HTTP call (the caller's own deadline still interrupts sooner). */
+  readonly requestTimeout: Duration.Duration
+  /** Tries of one call, each on another server when there is one. */
+  readonly maxAttempts: number
+  /** Consecutive failures that take a server out of rotation for `cooldown`. */
+  readonly failureThreshold: number
+  readonly cooldown: Duration.Duration
+  readonly healthInterval: Duration.Duration
+}
+
+export interface CallOptions {
+  readonly requestId: string
+}
+
+export interface Pool {
+  readonly name: string
+  /** Sends one chat completion to the least-loaded up server, failing over to others on retryable errors. */
+  readonly complete: (
+    request: ChatRequest,
+    options: CallOptions,
+  ) => Effect.Effect<ChatResult, UpstreamError | NoCapacity>
+  readonly snapshot: Effect.Effect<ReadonlyArray<EndpointState>>
+}
+
+const retryBackoff = Schedule.exponential(Duration.millis(50))
+const HEALTH_PROBE_TIMEOUT = Duration.seconds(2)
+
+/** Builds a pool and starts its health probes, which stop with the scope. */
+export const makePool = Effect.fnUntraced(function* (options: PoolOptions) {
+  const client = yield* OpenAiClient
+  const states = yield* Ref.make<ReadonlyArray<EndpointState>>(options.endpoints.map(initialState))
+  const cooldownMs = Duration.toMillis(options.cooldown)
+
+  const updateEndpoint = (url: string, f: (state: EndpointState) => EndpointState) =>
+    Ref.update(states, (all) => all.map((state) => (state.url === url ? f(state) : state)))
+
+  const probe = (url: string) =>
+    Effect.tryPromise({
+      try: (signal) => fetch(`${url}/health`, { signal }).then((response) => response.ok),
+      catch: () => false,
+    }).pipe(
+      Effect.timeoutOrElse({ duration: HEALTH_PROBE_TIMEOUT, orElse: () => Effect.succeed(false) }),
+      Effect.orElseSucceed(() => false),
+      Effect.flatMap((healthy) => updateEndpoint(url, (state) => ({ ...state, healthy }))),
+    )
+
+  yield* Effect.forEach(options.endpoints, probe, { concurrency: "unbounded", discard: true }).pipe(
+    Effect.repeat(Schedule.spaced(options.healthInterval)),
+    Effect.forkScoped,
+  )
+
+  const attempt = (request: ChatRequest, callOptions: CallOptions, tried: Set<string>) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const tieBreak = yield* Random.next
+      const endpoint = pickEndpoint(yield* Ref.get(states), now, tried, tieBreak)
+      if (endpoint === undefined) {
+        return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
+      }
+      tried.add(endpoint.url)
+      const sequences = request.n ?? 1
+      const started = now
+      const markFailure = (error: UpstreamError) =>
+        error.retryable
+          ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
+              updateEndpoint(endpoint.url, (state) => recordFailure(state, at, options.failureThreshold, cooldownMs)),
+            )
+          : Effect.void
+      const completion = yield* Effect.acquireUseRelease(
+        updateEndpoint(endpoint.url, (state) => ({ ...state, inFlight: state.inFlight + sequences })),
+        () =>
+          client.chat(endpoint.url, options.model, request, {
+            requestId: callOptions.requestId,
+            timeout: options.requestTimeout,
+          }),
+        () => updateEndpoint(endpoint.url, (state) => ({ ...state, inFlight: state.inFlight - sequences })),
+      ).pipe(Effect.tapError(markFailure))
+      const finished = yield* Clock.currentTimeMillis
+      yield* updateEndpoint(endpoint.url, (state) => recordSuccess(state, finished - started))
+      return { completion, endpoint: endpoint.url } satisfies ChatResult
+    })
+
+  const complete = Effect.fn("Pool.complete")(function* (request: ChatRequest, callOptions: CallOptions) {
+    yield* Effect.annotateCurrentSpan({ pool: options.name, requestId: callOptions.requestId })
+    const tried = new Set<string>()
+    return yield* attempt(request, callOptions, tried).pipe(
+      Effect.retry({
+        schedule: retryBackoff,
+        times: options.maxAttempts - 1,
+        while: (error) => error._tag === "UpstreamError" && error.retryable,
+      }),
+    )
+  })
+
+  const upCount = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    return (yield* Ref.get(states)).filter((state) => isUp(state, now)).length
+  })
+
+  return { name: options.name, complete, snapshot: Ref.get(states), upCount } satisfies Pool & {
+    readonly upCount: Effect.Effect<number>
+  }
+})
+
+export type RunningPool = Effect.Success<ReturnType<typeof makePool>>
+export type PoolScope = Scope.Scope
+export { UpstreamError }

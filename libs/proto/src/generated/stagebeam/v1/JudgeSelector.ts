@@ -1,0 +1,19 @@
+// Original file: proto/stagebeam/v1/reasoner.proto
+
+import type { JudgeKind as _stagebeam_v1_JudgeKind, JudgeKind__Output as _stagebeam_v1_JudgeKind__Output } from '../../stagebeam/v1/JudgeKind.ts';
+
+export interface JudgeSelector {
+  'kind'?: (_stagebeam_v1_JudgeKind);
+  /**
+   * For JUDGE_MODEL: the judge pool's name as configured on the server (empty = the only one).
+   */
+  'name'?: (string);
+}
+
+export interface JudgeSelector__Output {
+  'kind': (_stagebeam_v1_JudgeKind__Output);
+  /**
+   * For JUDGE_MODEL: the judge pool's name as configured on the server (empty = the only one).
+   */
+  'name': (string);
+}
