@@ -1,1 +1,6 @@
+export * from "./Choice.ts"
+export * from "./JudgePrompt.ts"
+export * from "./Messages.ts"
+export * from "./Options.ts"
+export * from "./Parse.ts"
 export * from "./Stage.ts"

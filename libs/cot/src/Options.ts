@@ -1,0 +1,61 @@
+import { Effect, Schema } from "effect"
+
+/** Defaults follow the paper and the model card (temperature 0.6, top_p 0.9, 2048 new tokens per call, 4 per stage). */
+export const DEFAULTS = {
+  temperature: 0.6,
+  topP: 0.9,
+  maxTokens: 2048,
+  candidates: 4,
+  strategy: "STAGE_BEAM",
+  tournament: "KNOCKOUT",
+  reasoningCheck: false,
+  maxSentences: 64,
+} as const
+
+/** Inclusive bounds of every numeric knob a request may set. */
+export const BOUNDS = {
+  temperature: { minimum: 0, maximum: 2 },
+  topP: { minimum: 0.01, maximum: 1 },
+  // 8192 is the context length the model is usually served with (--max-model-len 8192).
+  maxTokens: { minimum: 1, maximum: 8192 },
+  candidates: { minimum: 1, maximum: 64 },
+  seed: { minimum: 0, maximum: 0xffff_ffff },
+  tokenBudget: { minimum: 1, maximum: 10_000_000 },
+  deadlineMs: { minimum: 1, maximum: 3_600_000 },
+  maxSentences: { minimum: 1, maximum: 1024 },
+} as const
+
+const between = (bounds: { readonly minimum: number; readonly maximum: number }) => Schema.isBetween(bounds)
+
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefault<S>(Effect.succeed(value))
+
+export const Temperature = Schema.Finite.check(between(BOUNDS.temperature))
+export const TopP = Schema.Finite.check(between(BOUNDS.topP))
+export const MaxTokens = Schema.Int.check(between(BOUNDS.maxTokens))
+export const Candidates = Schema.Int.check(between(BOUNDS.candidates))
+export const Seed = Schema.Int.check(between(BOUNDS.seed))
+export const TokenBudget = Schema.Int.check(between(BOUNDS.tokenBudget))
+export const DeadlineMs = Schema.Int.check(between(BOUNDS.deadlineMs))
+export const MaxSentences = Schema.Int.check(between(BOUNDS.maxSentences))
+
+/** How candidates are produced: per stage (the paper's method), whole answers, per sentence, or one greedy sample. */
+export const Strategy = Schema.Literals(["STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM", "GREEDY"])
+export type Strategy = typeof Strategy.Type
+
+/** How one candidate is picked among N: a parallel bracket, or the reference's sequential random-pair pool. */
+export const Tournament = Schema.Literals(["KNOCKOUT", "SEQUENTIAL"])
+export type Tournament = typeof Tournament.Type
+
+/** Sampling knobs of every generation call; each may be omitted and then takes the paper's default. */
+export const SamplingOptions = Schema.Struct({
+  temperature: Temperature.pipe(withDefault(DEFAULTS.temperature)),
+  topP: TopP.pipe(withDefault(DEFAULTS.topP)),
+  maxTokens: MaxTokens.pipe(withDefault(DEFAULTS.maxTokens)),
+})
+export type SamplingOptions = typeof SamplingOptions.Type
+
+export const DEFAULT_SAMPLING: SamplingOptions = {
+  temperature: DEFAULTS.temperature,
+  topP: DEFAULTS.topP,
+  maxTokens: DEFAULTS.maxTokens,
+}
