@@ -46,6 +46,8 @@ export class OpenAiClient extends Context.Service<
       request: ChatRequest,
       options: ChatCallOptions,
     ) => Effect.Effect<ChatCompletion, UpstreamError>
+    /** GET /health: true on 200 (vLLM answers 503 while its engine is dead or, in the simulator, starting). */
+    readonly health: (baseUrl: string, timeout: Duration.Duration) => Effect.Effect<boolean>
   }
 >()("@stagebeam/fleet/OpenAiClient") {
   static readonly layer = Layer.sync(OpenAiClient, () => {
@@ -90,6 +92,15 @@ export class OpenAiClient extends Context.Service<
       )
     })
 
-    return OpenAiClient.of({ chat })
+    const health = (baseUrl: string, timeout: Duration.Duration) =>
+      Effect.tryPromise({
+        try: (signal) => fetch(`${baseUrl}/health`, { signal }).then((response) => response.ok),
+        catch: () => false,
+      }).pipe(
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(false) }),
+        Effect.orElseSucceed(() => false),
+      )
+
+    return OpenAiClient.of({ chat, health })
   })
 }

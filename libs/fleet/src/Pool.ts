@@ -1,6 +1,6 @@
 import { Clock, Duration, Effect, Random, Ref, Schedule, type Scope } from "effect"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
-import { NoCapacity, UpstreamError } from "./FleetError.ts"
+import { NoCapacity, type UpstreamError } from "./FleetError.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import { type EndpointState, initialState, isUp, pickEndpoint, recordFailure, recordSuccess } from "./Router.ts"
 
@@ -32,13 +32,17 @@ export interface Pool {
     options: CallOptions,
   ) => Effect.Effect<ChatResult, UpstreamError | NoCapacity>
   readonly snapshot: Effect.Effect<ReadonlyArray<EndpointState>>
+  /** How many servers are up now (for readiness). */
+  readonly upCount: Effect.Effect<number>
 }
 
 const retryBackoff = Schedule.exponential(Duration.millis(50))
 const HEALTH_PROBE_TIMEOUT = Duration.seconds(2)
 
 /** Builds a pool and starts its health probes, which stop with the scope. */
-export const makePool = Effect.fnUntraced(function* (options: PoolOptions) {
+export const makePool = Effect.fnUntraced(function* (
+  options: PoolOptions,
+): Effect.fn.Return<Pool, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
   const states = yield* Ref.make<ReadonlyArray<EndpointState>>(options.endpoints.map(initialState))
   const cooldownMs = Duration.toMillis(options.cooldown)
@@ -47,13 +51,8 @@ export const makePool = Effect.fnUntraced(function* (options: PoolOptions) {
     Ref.update(states, (all) => all.map((state) => (state.url === url ? f(state) : state)))
 
   const probe = (url: string) =>
-    Effect.tryPromise({
-      try: (signal) => fetch(`${url}/health`, { signal }).then((response) => response.ok),
-      catch: () => false,
-    }).pipe(
-      Effect.timeoutOrElse({ duration: HEALTH_PROBE_TIMEOUT, orElse: () => Effect.succeed(false) }),
-      Effect.orElseSucceed(() => false),
-      Effect.flatMap((healthy) => updateEndpoint(url, (state) => ({ ...state, healthy }))),
+    Effect.flatMap(client.health(url, HEALTH_PROBE_TIMEOUT), (healthy) =>
+      updateEndpoint(url, (state) => ({ ...state, healthy })),
     )
 
   yield* Effect.forEach(options.endpoints, probe, { concurrency: "unbounded", discard: true }).pipe(
@@ -109,11 +108,5 @@ export const makePool = Effect.fnUntraced(function* (options: PoolOptions) {
     return (yield* Ref.get(states)).filter((state) => isUp(state, now)).length
   })
 
-  return { name: options.name, complete, snapshot: Ref.get(states), upCount } satisfies Pool & {
-    readonly upCount: Effect.Effect<number>
-  }
+  return { name: options.name, complete, snapshot: Ref.get(states), upCount } satisfies Pool
 })
-
-export type RunningPool = Effect.Success<ReturnType<typeof makePool>>
-export type PoolScope = Scope.Scope
-export { UpstreamError }

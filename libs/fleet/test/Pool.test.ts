@@ -1,0 +1,125 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, Fiber, Layer, Ref } from "effect"
+import type { ChatCompletion, ChatRequest } from "../src/ChatCompletion.ts"
+import { UpstreamError } from "../src/FleetError.ts"
+import { OpenAiClient } from "../src/OpenAiClient.ts"
+import { makePool, type PoolOptions } from "../src/Pool.ts"
+
+const completion = (text: string): ChatCompletion => ({
+  id: "cmpl",
+  model: "m",
+  choices: [{ index: 0, message: { content: text }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 1, completion_tokens: 1 },
+})
+
+type Behaviour = (url: string, request: ChatRequest) => Effect.Effect<ChatCompletion, UpstreamError>
+
+/** An in-memory fleet: each call is recorded, and answered by `behaviour`. */
+const fakeClient = (behaviour: Behaviour, calls: Ref.Ref<ReadonlyArray<string>>, healthy = (_url: string) => true) =>
+  Layer.succeed(
+    OpenAiClient,
+    OpenAiClient.of({
+      chat: (url, _model, request) =>
+        Ref.update(calls, (all) => [...all, url]).pipe(Effect.andThen(behaviour(url, request))),
+      health: (url) => Effect.succeed(healthy(url)),
+    }),
+  )
+
+const options = (endpoints: ReadonlyArray<string>): PoolOptions => ({
+  name: "generator",
+  endpoints,
+  model: "m",
+  requestTimeout: Duration.seconds(5),
+  maxAttempts: 3,
+  failureThreshold: 2,
+  cooldown: Duration.seconds(30),
+  healthInterval: Duration.seconds(10),
+})
+
+const failing = (url: string, status: number) =>
+  new UpstreamError({ endpoint: url, kind: "status", status, message: "boom" })
+
+describe("Pool", () => {
+  it.live("fails over to another server on a retryable error", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const behaviour: Behaviour = (url) =>
+        url === "http://a" ? Effect.fail(failing(url, 503)) : Effect.succeed(completion(url))
+      const pool = yield* makePool(options(["http://a", "http://b"])).pipe(Effect.provide(fakeClient(behaviour, calls)))
+      const results = yield* Effect.forEach([1, 2, 3, 4], (i) => pool.complete({ messages: [] }, { requestId: `${i}` }))
+      for (const result of results) assert.strictEqual(result.endpoint, "http://b")
+      // After two consecutive failures "a" is out of rotation: later calls go straight to "b".
+      const tried = yield* Ref.get(calls)
+      assert.strictEqual(tried.filter((url) => url === "http://a").length, 2)
+    }),
+  )
+
+  it.effect("does not retry a request the server rejected as bad", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const pool = yield* makePool(options(["http://a", "http://b"])).pipe(
+        Effect.provide(fakeClient((url) => Effect.fail(failing(url, 400)), calls)),
+      )
+      const error = yield* Effect.flip(pool.complete({ messages: [] }, { requestId: "1" }))
+      assert.strictEqual(error._tag, "UpstreamError")
+      assert.strictEqual((yield* Ref.get(calls)).length, 1)
+    }),
+  )
+
+  it.effect("spreads concurrent calls over the least-loaded servers and releases them when interrupted", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const gate = yield* Deferred.make<void>()
+      const pool = yield* makePool(options(["http://a", "http://b", "http://c"])).pipe(
+        Effect.provide(fakeClient(() => Effect.andThen(Deferred.await(gate), Effect.never), calls)),
+      )
+      const fibers = yield* Effect.forEach([1, 2, 3, 4, 5, 6], (i) =>
+        Effect.forkChild(pool.complete({ messages: [], n: 2 }, { requestId: `${i}` })),
+      )
+      yield* Effect.yieldNow
+      const loaded = yield* pool.snapshot
+      assert.deepStrictEqual(
+        loaded.map((state) => state.inFlight),
+        [4, 4, 4],
+      )
+      yield* Effect.forEach(fibers, Fiber.interrupt)
+      const released = yield* pool.snapshot
+      assert.deepStrictEqual(
+        released.map((state) => state.inFlight),
+        [0, 0, 0],
+      )
+    }),
+  )
+
+  it.effect("skips servers whose health probe fails, and says so when none is up", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const pool = yield* makePool(options(["http://a", "http://b"])).pipe(
+        Effect.provide(
+          fakeClient(
+            (url) => Effect.succeed(completion(url)),
+            calls,
+            (url) => url === "http://b",
+          ),
+        ),
+      )
+      yield* Effect.yieldNow
+      const result = yield* pool.complete({ messages: [] }, { requestId: "1" })
+      assert.strictEqual(result.endpoint, "http://b")
+      assert.strictEqual(yield* pool.upCount, 1)
+
+      const downPool = yield* makePool(options(["http://a"])).pipe(
+        Effect.provide(
+          fakeClient(
+            (url) => Effect.succeed(completion(url)),
+            calls,
+            () => false,
+          ),
+        ),
+      )
+      yield* Effect.yieldNow
+      const error = yield* Effect.flip(downPool.complete({ messages: [] }, { requestId: "2" }))
+      assert.strictEqual(error._tag, "NoCapacity")
+    }),
+  )
+})

@@ -1,0 +1,51 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { type EndpointState, initialState, pickEndpoint, recordFailure, recordSuccess } from "../src/Router.ts"
+
+const state = (url: string, inFlight: number, extra: Partial<EndpointState> = {}): EndpointState => ({
+  ...initialState(url),
+  inFlight,
+  ...extra,
+})
+
+describe("pickEndpoint", () => {
+  it("picks the server with the fewest sequences in flight", () => {
+    const picked = pickEndpoint([state("a", 5), state("b", 1), state("c", 3)], 0, new Set(), 0)
+    expect(picked?.url).toBe("b")
+  })
+
+  it("never picks a server that is down while another is up", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ load: fc.nat(20), healthy: fc.boolean(), down: fc.boolean() }), { minLength: 1 }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (servers, tieBreak) => {
+          const states = servers.map((s, i) =>
+            state(`s${i}`, s.load, { healthy: s.healthy, downUntil: s.down ? 100 : 0 }),
+          )
+          const picked = pickEndpoint(states, 50, new Set(), tieBreak)
+          const up = states.filter((s) => s.healthy && s.downUntil <= 50)
+          if (up.length === 0) return picked === undefined
+          return (
+            picked !== undefined && up.includes(picked) && picked.inFlight === Math.min(...up.map((s) => s.inFlight))
+          )
+        },
+      ),
+    )
+  })
+
+  it("prefers servers this call has not tried yet, but falls back to them", () => {
+    expect(pickEndpoint([state("a", 0), state("b", 9)], 0, new Set(["a"]), 0)?.url).toBe("b")
+    expect(pickEndpoint([state("a", 0)], 0, new Set(["a"]), 0)?.url).toBe("a")
+  })
+
+  it("takes a server out for the cooldown after repeated failures, and back after a success", () => {
+    const once = recordFailure(initialState("a"), 1000, 2, 500)
+    expect(once.downUntil).toBe(0)
+    const twice = recordFailure(once, 1000, 2, 500)
+    expect(twice.downUntil).toBe(1500)
+    expect(pickEndpoint([twice], 1200, new Set(), 0)).toBeUndefined()
+    expect(pickEndpoint([twice], 1500, new Set(), 0)?.url).toBe("a")
+    expect(recordSuccess(twice, 10).downUntil).toBe(0)
+  })
+})
