@@ -1,1 +1,3 @@
+export * from "./Seeds.ts"
 export * from "./Services.ts"
+export * from "./Tournament.ts"
