@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Random, Ref, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Random, Ref, Schedule, type Scope } from "effect"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import { NoCapacity, type UpstreamError } from "./FleetError.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
@@ -21,8 +21,12 @@ export interface PoolOptions {
 }
 
 export interface CallOptions {
-  readonly requestId: string
+  /** What the call is for ("summary", "judge", …): part of the X-Request-Id the server logs. */
+  readonly label: string
 }
+
+/** The gateway's id of the Reason call being served; upstream request ids start with it. */
+export const RequestId = Context.Reference<string>("@stagebeam/fleet/RequestId", { defaultValue: () => "internal" })
 
 export interface Pool {
   readonly name: string
@@ -60,7 +64,7 @@ export const makePool = Effect.fnUntraced(function* (
     Effect.forkScoped,
   )
 
-  const attempt = (request: ChatRequest, callOptions: CallOptions, tried: Set<string>) =>
+  const attempt = (request: ChatRequest, requestId: string, tried: Set<string>) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const tieBreak = yield* Random.next
@@ -81,7 +85,7 @@ export const makePool = Effect.fnUntraced(function* (
         updateEndpoint(endpoint.url, (state) => ({ ...state, inFlight: state.inFlight + sequences })),
         () =>
           client.chat(endpoint.url, options.model, request, {
-            requestId: callOptions.requestId,
+            requestId,
             timeout: options.requestTimeout,
           }),
         () => updateEndpoint(endpoint.url, (state) => ({ ...state, inFlight: state.inFlight - sequences })),
@@ -92,9 +96,11 @@ export const makePool = Effect.fnUntraced(function* (
     })
 
   const complete = Effect.fn("Pool.complete")(function* (request: ChatRequest, callOptions: CallOptions) {
-    yield* Effect.annotateCurrentSpan({ pool: options.name, requestId: callOptions.requestId })
+    const suffix = (yield* Random.nextInt).toString(36)
+    const requestId = `${yield* RequestId}.${callOptions.label}.${suffix}`
+    yield* Effect.annotateCurrentSpan({ pool: options.name, requestId })
     const tried = new Set<string>()
-    return yield* attempt(request, callOptions, tried).pipe(
+    return yield* attempt(request, requestId, tried).pipe(
       Effect.retry({
         schedule: retryBackoff,
         times: options.maxAttempts - 1,

@@ -46,7 +46,7 @@ describe("Pool", () => {
       const behaviour: Behaviour = (url) =>
         url === "http://a" ? Effect.fail(failing(url, 503)) : Effect.succeed(completion(url))
       const pool = yield* makePool(options(["http://a", "http://b"])).pipe(Effect.provide(fakeClient(behaviour, calls)))
-      const results = yield* Effect.forEach([1, 2, 3, 4], (i) => pool.complete({ messages: [] }, { requestId: `${i}` }))
+      const results = yield* Effect.forEach([1, 2, 3, 4], (i) => pool.complete({ messages: [] }, { label: `${i}` }))
       for (const result of results) assert.strictEqual(result.endpoint, "http://b")
       // After two consecutive failures "a" is out of rotation: later calls go straight to "b".
       const tried = yield* Ref.get(calls)
@@ -60,7 +60,7 @@ describe("Pool", () => {
       const pool = yield* makePool(options(["http://a", "http://b"])).pipe(
         Effect.provide(fakeClient((url) => Effect.fail(failing(url, 400)), calls)),
       )
-      const error = yield* Effect.flip(pool.complete({ messages: [] }, { requestId: "1" }))
+      const error = yield* Effect.flip(pool.complete({ messages: [] }, { label: "1" }))
       assert.strictEqual(error._tag, "UpstreamError")
       assert.strictEqual((yield* Ref.get(calls)).length, 1)
     }),
@@ -74,7 +74,7 @@ describe("Pool", () => {
         Effect.provide(fakeClient(() => Effect.andThen(Deferred.await(gate), Effect.never), calls)),
       )
       const fibers = yield* Effect.forEach([1, 2, 3, 4, 5, 6], (i) =>
-        Effect.forkChild(pool.complete({ messages: [], n: 2 }, { requestId: `${i}` })),
+        Effect.forkChild(pool.complete({ messages: [], n: 2 }, { label: `${i}` })),
       )
       yield* Effect.yieldNow
       const loaded = yield* pool.snapshot
@@ -104,7 +104,7 @@ describe("Pool", () => {
         ),
       )
       yield* Effect.yieldNow
-      const result = yield* pool.complete({ messages: [] }, { requestId: "1" })
+      const result = yield* pool.complete({ messages: [] }, { label: "1" })
       assert.strictEqual(result.endpoint, "http://b")
       assert.strictEqual(yield* pool.upCount, 1)
 
@@ -118,7 +118,7 @@ describe("Pool", () => {
         ),
       )
       yield* Effect.yieldNow
-      const error = yield* Effect.flip(downPool.complete({ messages: [] }, { requestId: "2" }))
+      const error = yield* Effect.flip(downPool.complete({ messages: [] }, { label: "2" }))
       assert.strictEqual(error._tag, "NoCapacity")
     }),
   )

@@ -1,1 +1,2 @@
-export {}
+export * from "./Judges.ts"
+export * from "./LlmJudge.ts"

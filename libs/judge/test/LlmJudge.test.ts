@@ -1,0 +1,103 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ChatRequest, Pool } from "@stagebeam/fleet"
+import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
+import { Effect, Ref } from "effect"
+import { makeLlmJudge } from "../src/LlmJudge.ts"
+
+/** A pool that records every request and answers with `reply`. */
+const recordingPool = (requests: Ref.Ref<ReadonlyArray<ChatRequest>>, reply: string): Pool => ({
+  name: "test",
+  complete: (request) =>
+    Ref.update(requests, (all) => [...all, request]).pipe(
+      Effect.as({
+        endpoint: "http://judge",
+        completion: {
+          id: "c",
+          model: "m",
+          choices: [{ index: 0, message: { content: reply }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 7, completion_tokens: 3 },
+        },
+      }),
+    ),
+  snapshot: Effect.succeed([]),
+  upCount: Effect.succeed(1),
+})
+
+const match = {
+  kind: "REASONING" as const,
+  question: "How many apples?",
+  imageUrl: "data:image/png;base64,AAAA",
+  hint: "Three apples on a table.",
+  first: "first reasoning",
+  second: "second reasoning",
+  seed: 11,
+}
+
+describe("LlmJudge", () => {
+  it.effect("asks with the image first and the reference's prompt, and reads the verdict", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makeLlmJudge(recordingPool(requests, "Since it counts right, I choose response 1."))
+      const verdict = yield* judge.compare(match)
+      assert.strictEqual(verdict.winner, 0)
+      assert.isTrue(verdict.explicit)
+      assert.strictEqual(verdict.server, "http://judge")
+      assert.strictEqual(verdict.promptTokens, 7)
+
+      const [request] = yield* Ref.get(requests)
+      const content = request?.messages[0]?.content
+      assert.isTrue(Array.isArray(content))
+      const parts = content as ReadonlyArray<{ type: string; text?: string }>
+      assert.strictEqual(parts[0]?.type, "image_url")
+      const text = parts[1]?.text ?? ""
+      assert.include(text, "Hint about the Question: Three apples on a table.")
+      assert.include(text, "Response 1: first reasoning")
+      assert.include(text, "Response 2: second reasoning")
+      assert.strictEqual(request?.seed, 11)
+    }),
+  )
+
+  it.effect("treats a verdict that names no response as the reference does, but flags it", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const verdict = yield* makeLlmJudge(recordingPool(requests, "Both are fine.")).compare(match)
+      assert.strictEqual(verdict.winner, 1)
+      assert.isFalse(verdict.explicit)
+    }),
+  )
+
+  it.effect("checks reasoning with a text-only prompt", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makeLlmJudge(recordingPool(requests, "incorrect"))
+      const result = yield* judge.checkReasoning({ question: "q", hint: "caption", reasoning: "2+2=5", seed: 1 })
+      assert.isFalse(result.correct)
+      const [request] = yield* Ref.get(requests)
+      const parts = request?.messages[0]?.content as ReadonlyArray<{ type: string; text?: string }>
+      assert.isTrue(parts.every((part) => part.type === "text"))
+      assert.include(parts[0]?.text ?? "", "Reasoning Process: 2+2=5")
+    }),
+  )
+
+  it.effect("reports upstream failures as judge errors, retryable when the request was not at fault", () =>
+    Effect.gen(function* () {
+      const failingPool = (error: UpstreamError | NoCapacity): Pool => ({
+        name: "test",
+        complete: () => Effect.fail(error),
+        snapshot: Effect.succeed([]),
+        upCount: Effect.succeed(0),
+      })
+      const down = yield* Effect.flip(
+        makeLlmJudge(failingPool(new NoCapacity({ pool: "judge", message: "none up" }))).compare(match),
+      )
+      assert.isTrue(down.retryable)
+      const rejected = yield* Effect.flip(
+        makeLlmJudge(
+          failingPool(new UpstreamError({ endpoint: "http://j", kind: "status", status: 400, message: "too long" })),
+        ).compare(match),
+      )
+      assert.isFalse(rejected.retryable)
+      assert.include(rejected.message, "too long")
+    }),
+  )
+})
