@@ -1,1 +1,23 @@
-export {}
+export { type CallContext, makeCallContext } from "./CallContext.ts"
+export { type ClientCallOptions, type GrpcClient, type GrpcClientOptions, makeClient } from "./GrpcClient.ts"
+export {
+  GrpcServer,
+  GrpcServerError,
+  type GrpcServerOptions,
+  type KeepaliveOptions,
+  mebibytes,
+  type RunningGrpcServer,
+  type ServiceRegistration,
+  type ServingStatus,
+} from "./GrpcServer.ts"
+export * as GrpcStatus from "./GrpcStatusError.ts"
+export { GrpcStatusError } from "./GrpcStatusError.ts"
+export {
+  type MethodHandler,
+  type ServerStreamHandler,
+  type ServiceImplementation,
+  serverStream,
+  type UnaryHandler,
+  unary,
+} from "./Handlers.ts"
+export { defaultLoaderOptions, findService, loadProto, ProtoPackageError } from "./ProtoPackage.ts"

@@ -1,0 +1,109 @@
+import * as grpc from "@grpc/grpc-js"
+import type * as protoLoader from "@grpc/proto-loader"
+import { Duration, Effect, type Scope, Stream } from "effect"
+import { fromServiceError, type GrpcStatusError, toMetadata, unimplemented } from "./GrpcStatusError.ts"
+import { findService, type ProtoPackageError } from "./ProtoPackage.ts"
+
+export interface GrpcClientOptions {
+  /** "host:port" of the server. */
+  readonly address: string
+  readonly packageDefinition: protoLoader.PackageDefinition
+  /** Full service name, e.g. "stagebeam.v1.Reasoner". */
+  readonly service: string
+  /** Deadline of calls that set none (default 30 s): every call has one. */
+  readonly defaultDeadline?: Duration.Input
+  /** Largest response accepted (default 32 MiB). */
+  readonly maxReceiveMessageBytes?: number
+  readonly grpcOptions?: grpc.ChannelOptions
+}
+
+export interface ClientCallOptions {
+  readonly deadline?: Duration.Input
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+/** A small insecure client for tests and the CLI: calls become Effects/Streams; interruption cancels the call. */
+export interface GrpcClient {
+  readonly unary: <Req, Res>(
+    method: string,
+    request: Req,
+    options?: ClientCallOptions,
+  ) => Effect.Effect<Res, GrpcStatusError>
+  readonly serverStream: <Req, Ev>(
+    method: string,
+    request: Req,
+    options?: ClientCallOptions,
+  ) => Stream.Stream<Ev, GrpcStatusError>
+  readonly client: grpc.Client
+}
+
+/** Connects lazily (as grpc-js does) and closes the channel when the scope closes. */
+export const makeClient = Effect.fnUntraced(function* (
+  options: GrpcClientOptions,
+): Effect.fn.Return<GrpcClient, ProtoPackageError, Scope.Scope> {
+  const definition = yield* findService(options.packageDefinition, options.service)
+  const client = yield* Effect.acquireRelease(
+    Effect.sync(
+      () =>
+        new grpc.Client(options.address, grpc.credentials.createInsecure(), {
+          "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 32 * 1024 * 1024,
+          ...options.grpcOptions,
+        }),
+    ),
+    (client) => Effect.sync(() => client.close()),
+  )
+  const defaultDeadline = options.defaultDeadline ?? Duration.seconds(30)
+  // gRPC deadlines are wall-clock instants shared with the server, so they come from Date, not the Effect Clock
+  const deadlineOf = (call?: ClientCallOptions) =>
+    new Date(Date.now() + Duration.toMillis(call?.deadline ?? defaultDeadline))
+  const methodOf = (name: string) => definition[name]
+
+  const unary = <Req, Res>(
+    name: string,
+    request: Req,
+    call?: ClientCallOptions,
+  ): Effect.Effect<Res, GrpcStatusError> => {
+    const method = methodOf(name)
+    if (method === undefined) return Effect.fail(unimplemented(`${options.service} has no method ${name}`))
+    return Effect.callback<Res, GrpcStatusError>((resume) => {
+      const pending = client.makeUnaryRequest<Req, Res>(
+        method.path,
+        (value) => method.requestSerialize(value as object),
+        (buffer) => method.responseDeserialize(buffer) as Res,
+        request,
+        toMetadata(call?.metadata),
+        { deadline: deadlineOf(call) },
+        (error, value) =>
+          resume(error === null && value !== undefined ? Effect.succeed(value) : Effect.fail(fromServiceError(error))),
+      )
+      return Effect.sync(() => pending.cancel())
+    })
+  }
+
+  const serverStream = <Req, Ev>(
+    name: string,
+    request: Req,
+    call?: ClientCallOptions,
+  ): Stream.Stream<Ev, GrpcStatusError> => {
+    const method = methodOf(name)
+    if (method === undefined) return Stream.fail(unimplemented(`${options.service} has no method ${name}`))
+    return Stream.unwrap(
+      Effect.acquireRelease(
+        Effect.sync(() =>
+          client.makeServerStreamRequest<Req, Ev>(
+            method.path,
+            (value) => method.requestSerialize(value as object),
+            (buffer) => method.responseDeserialize(buffer) as Ev,
+            request,
+            toMetadata(call?.metadata),
+            { deadline: deadlineOf(call) },
+          ),
+        ),
+        // a no-op once the call finished; otherwise tells the server we stopped listening
+        (pending) => Effect.sync(() => pending.cancel()),
+      ).pipe(Effect.map((pending) => Stream.fromAsyncIterable<Ev, GrpcStatusError>(pending, fromServiceError))),
+    )
+  }
+
+  return { unary, serverStream, client }
+})

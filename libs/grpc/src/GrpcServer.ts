@@ -1,0 +1,176 @@
+import * as grpc from "@grpc/grpc-js"
+import type * as protoLoader from "@grpc/proto-loader"
+import { ReflectionService } from "@grpc/reflection"
+import { Context, Duration, Effect, FiberSet, Layer, Schema, type Scope } from "effect"
+import { HealthImplementation, type ServingStatus } from "grpc-health-check"
+import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
+import type { ServiceImplementation } from "./Handlers.ts"
+import { findService, type ProtoPackageError } from "./ProtoPackage.ts"
+
+export type { ServingStatus }
+
+/** Binding the port or registering a service failed. */
+export class GrpcServerError extends Schema.TaggedError<GrpcServerError>()("GrpcServerError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect()),
+}) {}
+
+/** A service to serve: its full proto name and one handler per method. */
+export interface ServiceRegistration<R = never> {
+  readonly name: string
+  readonly implementation: ServiceImplementation<R>
+}
+
+export interface KeepaliveOptions {
+  /** Ping an idle connection after this long (grpc.keepalive_time_ms). */
+  readonly time?: Duration.Input
+  /** Drop the connection when a ping is not answered within this (grpc.keepalive_timeout_ms). */
+  readonly timeout?: Duration.Input
+  /** Let clients ping without active calls (grpc.keepalive_permit_without_calls). */
+  readonly permitWithoutCalls?: boolean
+}
+
+export interface GrpcServerOptions<R = never> {
+  /** Interface to bind, e.g. "127.0.0.1" or "0.0.0.0". */
+  readonly host: string
+  /** 0 picks a free port; the bound one is in RunningGrpcServer.port. */
+  readonly port: number
+  /** All services to serve come from this package definition; reflection describes it too. */
+  readonly packageDefinition: protoLoader.PackageDefinition
+  readonly services: ReadonlyArray<ServiceRegistration<R>>
+  /** Largest request accepted (default 32 MiB: requests may carry images). */
+  readonly maxReceiveMessageBytes?: number
+  /** Largest response sent (default 32 MiB). */
+  readonly maxSendMessageBytes?: number
+  readonly keepalive?: KeepaliveOptions
+  /** How long in-flight calls may finish when the scope closes before they are cancelled (default 5 s). */
+  readonly shutdownGracePeriod?: Duration.Input
+  /** Serve grpc.reflection.v1 / v1alpha (default true). */
+  readonly reflection?: boolean
+  /** Extra grpc-js server options, applied last. */
+  readonly grpcOptions?: grpc.ServerOptions
+}
+
+/** A bound, serving gRPC server. */
+export interface RunningGrpcServer {
+  readonly host: string
+  readonly port: number
+  /** "host:port" for clients. */
+  readonly address: string
+  /** Full names of the served application services. */
+  readonly services: ReadonlyArray<string>
+  /** Sets the health status of a service ("" is the whole server) for grpc.health.v1.Health Check and Watch. */
+  readonly setServingStatus: (service: string, status: ServingStatus) => Effect.Effect<void>
+  /** The underlying grpc-js server, for what this adapter does not cover. */
+  readonly server: grpc.Server
+}
+
+export const mebibytes = (n: number): number => n * 1024 * 1024
+
+const serverOptions = (options: GrpcServerOptions<unknown>): grpc.ServerOptions => {
+  const keepalive = options.keepalive
+  return {
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? mebibytes(32),
+    "grpc.max_send_message_length": options.maxSendMessageBytes ?? mebibytes(32),
+    ...(keepalive?.time === undefined ? {} : { "grpc.keepalive_time_ms": Duration.toMillis(keepalive.time) }),
+    ...(keepalive?.timeout === undefined ? {} : { "grpc.keepalive_timeout_ms": Duration.toMillis(keepalive.timeout) }),
+    ...(keepalive?.permitWithoutCalls === undefined
+      ? {}
+      : { "grpc.keepalive_permit_without_calls": keepalive.permitWithoutCalls ? 1 : 0 }),
+    ...options.grpcOptions,
+  }
+}
+
+/** grpc-js handlers for one service, checking that the implementation matches the definition method by method. */
+const bindService = <R>(
+  name: string,
+  definition: protoLoader.ServiceDefinition,
+  implementation: ServiceImplementation<R>,
+  runFork: RunFork<R>,
+): Effect.Effect<grpc.UntypedServiceImplementation, GrpcServerError> =>
+  Effect.gen(function* () {
+    const bound: grpc.UntypedServiceImplementation = {}
+    const known = new Set<string>()
+    for (const [methodName, method] of Object.entries(definition)) {
+      known.add(methodName)
+      if (method.originalName !== undefined) known.add(method.originalName)
+      const handler = implementation[methodName] ?? (method.originalName && implementation[method.originalName])
+      if (!handler) return yield* new GrpcServerError({ message: `${name}.${methodName} has no handler` })
+      if (method.requestStream) {
+        return yield* new GrpcServerError({ message: `${name}.${methodName}: client streaming is not supported` })
+      }
+      const wanted = method.responseStream ? "ServerStream" : "Unary"
+      if (handler._tag !== wanted) {
+        return yield* new GrpcServerError({
+          message: `${name}.${methodName} needs a ${wanted} handler, got ${handler._tag}`,
+        })
+      }
+      bound[methodName] = handler._tag === "Unary" ? bindUnary(handler, runFork) : bindServerStream(handler, runFork)
+    }
+    for (const key of Object.keys(implementation)) {
+      if (!known.has(key)) return yield* new GrpcServerError({ message: `${name} has no method ${key}` })
+    }
+    return bound
+  })
+
+const bindPort = (server: grpc.Server, host: string, port: number) =>
+  Effect.callback<number, GrpcServerError>((resume) => {
+    const target = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`
+    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      resume(
+        error === null
+          ? Effect.succeed(boundPort)
+          : Effect.fail(new GrpcServerError({ message: `cannot bind ${target}: ${error.message}`, cause: error })),
+      ),
+    )
+  })
+
+/** Stops accepting calls, lets in-flight ones finish within the grace period, then cancels the rest. */
+const shutdown = (server: grpc.Server, gracePeriod: Duration.Input) =>
+  Effect.callback<void>((resume) => {
+    server.tryShutdown(() => resume(Effect.void))
+  }).pipe(Effect.timeoutOption(gracePeriod), Effect.ensuring(Effect.sync(() => server.forceShutdown())))
+
+const make = Effect.fnUntraced(function* <R>(
+  options: GrpcServerOptions<R>,
+): Effect.fn.Return<RunningGrpcServer, GrpcServerError | ProtoPackageError, R | Scope.Scope> {
+  // Handler fibers live in a FiberSet of this scope: closing it (after the server shut down) interrupts stragglers.
+  const runFork: RunFork<R> = yield* FiberSet.makeRuntime<R>()
+  const server = new grpc.Server(serverOptions(options))
+  const names = options.services.map((service) => service.name)
+  const health = new HealthImplementation(Object.fromEntries(["", ...names].map((name) => [name, "SERVING"])))
+
+  for (const service of options.services) {
+    const definition = yield* findService(options.packageDefinition, service.name)
+    const implementation = yield* bindService(service.name, definition, service.implementation, runFork)
+    server.addService(definition, implementation)
+  }
+  health.addToServer(server)
+  if (options.reflection ?? true) new ReflectionService(options.packageDefinition).addToServer(server)
+
+  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port), () =>
+    Effect.sync(() => {
+      for (const name of ["", ...names]) health.setStatus(name, "NOT_SERVING")
+    }).pipe(Effect.andThen(shutdown(server, options.shutdownGracePeriod ?? Duration.seconds(5)))),
+  )
+  return {
+    host: options.host,
+    port,
+    address: options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`,
+    services: names,
+    setServingStatus: (service, status) => Effect.sync(() => health.setStatus(service, status)),
+    server,
+  }
+})
+
+/** The running gRPC server of this application. */
+export class GrpcServer extends Context.Service<GrpcServer, RunningGrpcServer>()("@stagebeam/grpc/GrpcServer") {
+  /** Binds and serves until the scope closes, then shuts down gracefully. Handlers run with the caller's services. */
+  static readonly make: <R>(
+    options: GrpcServerOptions<R>,
+  ) => Effect.Effect<RunningGrpcServer, GrpcServerError | ProtoPackageError, R | Scope.Scope> = make
+
+  static readonly layer = <R>(
+    options: GrpcServerOptions<R>,
+  ): Layer.Layer<GrpcServer, GrpcServerError | ProtoPackageError, R> => Layer.effect(GrpcServer, make(options))
+}

@@ -1,0 +1,97 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as grpc from "@grpc/grpc-js"
+import { Deferred, Effect, Fiber } from "effect"
+import { GrpcStatus } from "../src/index.ts"
+import { type SayReply, type SayRequest, startEcho } from "./fixtures/echo.ts"
+
+const say = (request: SayRequest) => ({ method: "Say", request }) as const
+
+describe("unary handlers", () => {
+  it.live("answers with the handler's value, run on the server's services", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho()
+      const reply = yield* client.unary<SayRequest, SayReply>("Say", say({ text: "hello", mode: "ok" }).request)
+      assert.strictEqual(reply.text, "hello")
+      assert.strictEqual(reply.caller, "probe-service")
+      assert.isTrue(reply.peer.includes("127.0.0.1"))
+      assert.isTrue(reply.has_deadline)
+    }),
+  )
+
+  it.live("maps a typed failure to its status code, message and trailers", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho()
+      const error = yield* Effect.flip(client.unary<SayRequest, SayReply>("Say", { text: "", mode: "fail" }))
+      assert.strictEqual(error.code, grpc.status.INVALID_ARGUMENT)
+      assert.strictEqual(error.statusName, "INVALID_ARGUMENT")
+      assert.strictEqual(error.message, "invalid text: must not be empty")
+      assert.strictEqual(error.metadata?.[GrpcStatus.invalidFieldKey], "text")
+    }),
+  )
+
+  it.live("answers INTERNAL for defects and thrown exceptions, and keeps serving", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho()
+      for (const mode of ["defect", "throw"] as const) {
+        const error = yield* Effect.flip(client.unary<SayRequest, SayReply>("Say", { text: "x", mode }))
+        assert.strictEqual(error.code, grpc.status.INTERNAL)
+        assert.strictEqual(error.message, "internal error")
+      }
+      const reply = yield* client.unary<SayRequest, SayReply>("Say", { text: "still here", mode: "ok" })
+      assert.strictEqual(reply.text, "still here")
+    }),
+  )
+
+  it.live("interrupts the handler fiber when the client cancels", () =>
+    Effect.gen(function* () {
+      const { client, probe } = yield* startEcho()
+      const call = yield* Effect.forkChild(client.unary<SayRequest, SayReply>("Say", { text: "x", mode: "hang" }))
+      assert.strictEqual(yield* Deferred.await(probe.started), "/fixture.v1.Echo/Say")
+      yield* Fiber.interrupt(call)
+      const interruptedPath = yield* Deferred.await(probe.interrupted).pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(interruptedPath, "/fixture.v1.Echo/Say")
+    }),
+  )
+
+  it.live("answers DEADLINE_EXCEEDED and interrupts the handler when the deadline passes", () =>
+    Effect.gen(function* () {
+      const { client, probe } = yield* startEcho()
+      const error = yield* Effect.flip(
+        client.unary<SayRequest, SayReply>("Say", { text: "x", mode: "hang" }, { deadline: "300 millis" }),
+      )
+      assert.strictEqual(error.code, grpc.status.DEADLINE_EXCEEDED)
+      const interruptedPath = yield* Deferred.await(probe.interrupted).pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(interruptedPath, "/fixture.v1.Echo/Say")
+      // the server still answers later calls on the same connection
+      const reply = yield* client.unary<SayRequest, SayReply>("Say", { text: "after", mode: "ok" })
+      assert.strictEqual(reply.text, "after")
+    }),
+  )
+
+  it.live("accepts and returns messages of several MiB (default limit 32 MiB)", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho()
+      const text = "x".repeat(6 * 1024 * 1024)
+      const reply = yield* client.unary<SayRequest, SayReply>("Say", { text, mode: "ok" })
+      assert.strictEqual(reply.text.length, text.length)
+    }),
+  )
+
+  it.live("rejects requests above the configured receive limit with RESOURCE_EXHAUSTED", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho({ maxReceiveMessageBytes: 1024 })
+      const error = yield* Effect.flip(
+        client.unary<SayRequest, SayReply>("Say", { text: "y".repeat(4096), mode: "ok" }),
+      )
+      assert.strictEqual(error.code, grpc.status.RESOURCE_EXHAUSTED)
+    }),
+  )
+
+  it.live("fails with UNIMPLEMENTED for a method the client does not know", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho()
+      const error = yield* Effect.flip(client.unary("Nope", {}))
+      assert.strictEqual(error.code, grpc.status.UNIMPLEMENTED)
+    }),
+  )
+})
