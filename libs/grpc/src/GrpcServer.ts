@@ -131,7 +131,7 @@ const shutdown = (server: grpc.Server, gracePeriod: Duration.Input) =>
     server.tryShutdown(() => resume(Effect.void))
   }).pipe(Effect.timeoutOption(gracePeriod), Effect.ensuring(Effect.sync(() => server.forceShutdown())))
 
-const make = Effect.fnUntraced(function* <R>(
+const make = Effect.fnUntraced(function* <R = never>(
   options: GrpcServerOptions<R>,
 ): Effect.fn.Return<RunningGrpcServer, GrpcServerError | ProtoPackageError, R | Scope.Scope> {
   // Handler fibers live in a FiberSet of this scope: closing it (after the server shut down) interrupts stragglers.
@@ -166,11 +166,11 @@ const make = Effect.fnUntraced(function* <R>(
 /** The running gRPC server of this application. */
 export class GrpcServer extends Context.Service<GrpcServer, RunningGrpcServer>()("@stagebeam/grpc/GrpcServer") {
   /** Binds and serves until the scope closes, then shuts down gracefully. Handlers run with the caller's services. */
-  static readonly make: <R>(
+  static readonly make: <R = never>(
     options: GrpcServerOptions<R>,
   ) => Effect.Effect<RunningGrpcServer, GrpcServerError | ProtoPackageError, R | Scope.Scope> = make
 
-  static readonly layer = <R>(
+  static readonly layer = <R = never>(
     options: GrpcServerOptions<R>,
   ): Layer.Layer<GrpcServer, GrpcServerError | ProtoPackageError, R> => Layer.effect(GrpcServer, make(options))
 }

@@ -4,14 +4,17 @@ import { Deferred, Effect, Fiber } from "effect"
 import { GrpcStatus } from "../src/index.ts"
 import { type SayReply, type SayRequest, startEcho } from "./fixtures/echo.ts"
 
-const say = (request: SayRequest) => ({ method: "Say", request }) as const
-
 describe("unary handlers", () => {
   it.live("answers with the handler's value, run on the server's services", () =>
     Effect.gen(function* () {
       const { client } = yield* startEcho()
-      const reply = yield* client.unary<SayRequest, SayReply>("Say", say({ text: "hello", mode: "ok" }).request)
+      const reply = yield* client.unary<SayRequest, SayReply>(
+        "Say",
+        { text: "hello", mode: "ok" },
+        { metadata: { "x-request-id": "req-42" } },
+      )
       assert.strictEqual(reply.text, "hello")
+      assert.strictEqual(reply.request_id, "req-42")
       assert.strictEqual(reply.caller, "probe-service")
       assert.isTrue(reply.peer.includes("127.0.0.1"))
       assert.isTrue(reply.has_deadline)
