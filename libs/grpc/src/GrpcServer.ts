@@ -1,11 +1,11 @@
 import * as grpc from "@grpc/grpc-js"
-import type * as protoLoader from "@grpc/proto-loader"
+import * as protoLoader from "@grpc/proto-loader"
 import { ReflectionService } from "@grpc/reflection"
 import { Context, Duration, Effect, FiberSet, Layer, Schema, type Scope } from "effect"
-import { HealthImplementation, type ServingStatus } from "grpc-health-check"
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from "grpc-health-check"
 import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
 import type { ServiceImplementation } from "./Handlers.ts"
-import { findService, type ProtoPackageError } from "./ProtoPackage.ts"
+import { findService, ProtoPackageError } from "./ProtoPackage.ts"
 
 export type { ServingStatus }
 
@@ -45,7 +45,7 @@ export interface GrpcServerOptions<R = never> {
   readonly keepalive?: KeepaliveOptions
   /** How long in-flight calls may finish when the scope closes before they are cancelled (default 5 s). */
   readonly shutdownGracePeriod?: Duration.Input
-  /** Serve grpc.reflection.v1 / v1alpha (default true). */
+  /** Serve grpc.reflection.v1 / v1alpha describing the package definition and the health service (default true). */
   readonly reflection?: boolean
   /** Extra grpc-js server options, applied last. */
   readonly grpcOptions?: grpc.ServerOptions
@@ -146,7 +146,14 @@ const make = Effect.fnUntraced(function* <R = never>(
     server.addService(definition, implementation)
   }
   health.addToServer(server)
-  if (options.reflection ?? true) new ReflectionService(options.packageDefinition).addToServer(server)
+  if (options.reflection ?? true) {
+    // describe grpc.health.v1 too, so tools such as grpcurl can call it without a local .proto
+    const healthPackage = yield* Effect.try({
+      try: () => protoLoader.loadSync(healthProtoPath),
+      catch: (cause) => new ProtoPackageError({ message: "cannot load the health service proto", cause }),
+    })
+    new ReflectionService({ ...healthPackage, ...options.packageDefinition }).addToServer(server)
+  }
 
   const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port), () =>
     Effect.sync(() => {

@@ -5,6 +5,8 @@ import {
   findService,
   GrpcServer,
   type GrpcServerError,
+  GrpcStatus,
+  type GrpcStatusError,
   loadProto,
   makeClient,
   type ProtoPackageError,
@@ -56,7 +58,7 @@ const reflectedServices = (address: string) =>
       Effect.sync(() => new grpc.Client(address, grpc.credentials.createInsecure())),
       (client) => Effect.sync(() => client.close()),
     )
-    return yield* Effect.callback<ReadonlyArray<string>, Error>((resume) => {
+    return yield* Effect.callback<ReadonlyArray<string>, GrpcStatusError>((resume) => {
       const call = client.makeBidiStreamRequest<object, ReflectionResponse>(
         method.path,
         (value) => method.requestSerialize(value),
@@ -68,7 +70,7 @@ const reflectedServices = (address: string) =>
         resume(Effect.succeed((response.list_services_response?.service ?? []).map((service) => service.name)))
         call.end()
       })
-      call.once("error", (error) => resume(Effect.fail(error)))
+      call.once("error", (error) => resume(Effect.fail(GrpcStatus.fromServiceError(error))))
       call.write({ list_services: "" })
       return Effect.sync(() => call.cancel())
     })
@@ -100,11 +102,20 @@ describe("GrpcServer", () => {
     }),
   )
 
-  it.live("serves reflection listing the application service", () =>
+  it.live("serves reflection listing the application and health services", () =>
     Effect.gen(function* () {
       const { server } = yield* startEcho()
       const services = yield* reflectedServices(server.address)
       assert.include(services, echoService)
+      assert.include(services, "grpc.health.v1.Health")
+    }),
+  )
+
+  it.live("serves no reflection when it is turned off", () =>
+    Effect.gen(function* () {
+      const { server } = yield* startEcho({ reflection: false })
+      const error = yield* Effect.flip(reflectedServices(server.address))
+      assert.strictEqual(error._tag === "GrpcStatusError" && error.code, grpc.status.UNIMPLEMENTED)
     }),
   )
 
