@@ -1,4 +1,4 @@
-export { type CallContext, makeCallContext } from "./CallContext.ts"
+export type { CallContext } from "./CallContext.ts"
 export { type ClientCallOptions, type GrpcClient, type GrpcClientOptions, makeClient } from "./GrpcClient.ts"
 export {
   GrpcServer,

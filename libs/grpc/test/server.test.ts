@@ -203,6 +203,21 @@ describe("GrpcServer", () => {
     }),
   )
 
+  it.live("fails with GrpcServerError when the address cannot be bound", () =>
+    Effect.gen(function* () {
+      const packageDefinition = yield* loadProto(echoProtoPath)
+      // 192.0.2.0/24 is reserved for documentation: no local interface carries it, so binding fails without traffic
+      const error = yield* GrpcServer.make({
+        host: "192.0.2.1",
+        port: 0,
+        packageDefinition,
+        services: [{ name: echoService, implementation: echoImplementation }],
+      }).pipe(Effect.provideService(Probe, yield* makeProbe), Effect.scoped, Effect.flip)
+      assert.strictEqual(error._tag, "GrpcServerError")
+      assert.match(error.message, /cannot bind 192\.0\.2\.1:0/)
+    }),
+  )
+
   it.live("fails with ProtoPackageError for a service missing from the package definition", () =>
     Effect.gen(function* () {
       const packageDefinition = yield* loadProto(echoProtoPath)

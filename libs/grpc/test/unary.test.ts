@@ -1,8 +1,42 @@
+import { connect } from "node:http2"
 import { assert, describe, it } from "@effect/vitest"
 import * as grpc from "@grpc/grpc-js"
 import { Deferred, Effect, Fiber } from "effect"
-import { GrpcStatus } from "../src/index.ts"
-import { type SayReply, type SayRequest, startEcho } from "./fixtures/echo.ts"
+import { findService, GrpcStatus } from "../src/index.ts"
+import { echoService, type SayReply, type SayRequest, startEcho } from "./fixtures/echo.ts"
+
+/**
+ * One gRPC call over bare HTTP/2 carrying only a grpc-timeout header: unlike grpc-js clients it never gives up on
+ * its own, so whatever status arrives was written by the server. Returns every grpc-status the server sent.
+ */
+const rawCallWithTimeoutHeader = (address: string, path: string, message: Buffer, timeout: string) =>
+  Effect.callback<ReadonlyArray<string>, Error>((resume) => {
+    const session = connect(`http://${address}`)
+    const statuses: Array<string> = []
+    const record = (headers: Record<string, unknown>) => {
+      if (headers["grpc-status"] !== undefined) statuses.push(String(headers["grpc-status"]))
+    }
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": timeout,
+    })
+    stream.on("response", record)
+    stream.on("trailers", record)
+    stream.on("data", () => {})
+    stream.on("close", () => {
+      session.close()
+      resume(Effect.succeed(statuses))
+    })
+    stream.on("error", (error) => resume(Effect.fail(error)))
+    const frame = Buffer.alloc(5 + message.length)
+    frame.writeUInt32BE(message.length, 1)
+    message.copy(frame, 5)
+    stream.end(frame)
+    return Effect.sync(() => session.destroy())
+  })
 
 describe("unary handlers", () => {
   it.live("answers with the handler's value, run on the server's services", () =>
@@ -87,6 +121,31 @@ describe("unary handlers", () => {
         client.unary<SayRequest, SayReply>("Say", { text: "y".repeat(4096), mode: "ok" }),
       )
       assert.strictEqual(error.code, grpc.status.RESOURCE_EXHAUSTED)
+    }),
+  )
+
+  it.live("refuses responses above the configured send limit with RESOURCE_EXHAUSTED", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startEcho({ maxSendMessageBytes: 1024 })
+      const error = yield* Effect.flip(
+        client.unary<SayRequest, SayReply>("Say", { text: "z".repeat(4096), mode: "ok" }),
+      )
+      assert.strictEqual(error.code, grpc.status.RESOURCE_EXHAUSTED)
+    }),
+  )
+
+  it.live("the server itself answers DEADLINE_EXCEEDED, once, to a client that does not enforce deadlines", () =>
+    Effect.gen(function* () {
+      const { server, probe, packageDefinition } = yield* startEcho()
+      const say = (yield* findService(packageDefinition, echoService)).Say!
+      const trailers = yield* rawCallWithTimeoutHeader(
+        server.address,
+        say.path,
+        say.requestSerialize({ text: "x", mode: "hang" }),
+        "300m",
+      )
+      assert.deepStrictEqual(trailers, [String(grpc.status.DEADLINE_EXCEEDED)])
+      assert.strictEqual(yield* Deferred.await(probe.interrupted), "/fixture.v1.Echo/Say")
     }),
   )
 
