@@ -1,8 +1,9 @@
+import { Schema } from "effect"
 import { type ChatMessage, userTurn } from "./Messages.ts"
-import type { Stage } from "./Stage.ts"
 
 /** What a pairwise comparison is about: one stage, a whole answer ("ALL", best-of-N) or a next sentence ("SENTENCE"). */
-export type JudgeKind = Stage | "ALL" | "SENTENCE"
+export const JudgeKind = Schema.Literals(["SUMMARY", "CAPTION", "REASONING", "CONCLUSION", "ALL", "SENTENCE"])
+export type JudgeKind = typeof JudgeKind.Type
 
 interface Criterion {
   /** Opens the prompt: what the judge decides. */

@@ -1,4 +1,4 @@
-import type { Stage } from "@stagebeam/cot"
+import type { JudgeKind } from "@stagebeam/cot"
 import { Context, type Effect, Schema } from "effect"
 
 /** Sampling knobs sent with every generation call (defaults follow the paper: 0.6 / 0.9 / 2048). */
@@ -38,7 +38,7 @@ export interface GenerationResult {
 }
 
 /** What a pairwise comparison is about: a stage, a whole answer ("ALL"), or one sentence ("SENTENCE"). */
-export type MatchKind = Stage | "ALL" | "SENTENCE"
+export type MatchKind = JudgeKind
 
 export interface MatchInput {
   readonly kind: MatchKind

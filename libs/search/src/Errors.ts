@@ -1,0 +1,47 @@
+import { JudgeKind } from "@stagebeam/cot"
+import { Schema } from "effect"
+import { GenerationError, JudgeError } from "./Services.ts"
+
+/** What a search step is about: a stage, a whole answer ("ALL") or a sentence ("SENTENCE"). */
+export const StepKind = JudgeKind
+
+/** Every candidate of a step was invalid (missing tags, cut off by length, …), also after one resample. */
+export class NoValidCandidate extends Schema.TaggedError<NoValidCandidate>()("NoValidCandidate", {
+  step: Schema.Int,
+  kind: StepKind,
+  attempts: Schema.Int,
+  /** Why each candidate of the last attempt was rejected. */
+  problems: Schema.Array(Schema.String),
+  message: Schema.String,
+}) {}
+
+export const EarlyFinishReason = Schema.Literals(["BUDGET", "DEADLINE", "SENTENCE_LIMIT"])
+export type EarlyFinishReason = typeof EarlyFinishReason.Type
+
+/** The token budget or the deadline ran out before any answer with a conclusion existed. */
+export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("BudgetExhausted", {
+  reason: EarlyFinishReason,
+  /** The answer text chosen so far (it has no conclusion). */
+  partialText: Schema.String,
+  message: Schema.String,
+}) {}
+
+/** The candidate generator failed; `cause` is its error. */
+export class GenerationFailed extends Schema.TaggedError<GenerationFailed>()("GenerationFailed", {
+  step: Schema.Int,
+  kind: StepKind,
+  retryable: Schema.Boolean,
+  message: Schema.String,
+  cause: GenerationError,
+}) {}
+
+/** The judge failed; `cause` is its error. */
+export class JudgeFailed extends Schema.TaggedError<JudgeFailed>()("JudgeFailed", {
+  step: Schema.Int,
+  kind: StepKind,
+  retryable: Schema.Boolean,
+  message: Schema.String,
+  cause: JudgeError,
+}) {}
+
+export type SearchError = NoValidCandidate | BudgetExhausted | GenerationFailed | JudgeFailed

@@ -1,0 +1,140 @@
+import { JudgeKind, Stage, Strategy, Tournament } from "@stagebeam/cot"
+import { Context, Effect, Schema } from "effect"
+import { EarlyFinishReason } from "./Errors.ts"
+
+// Every event carries times in ms of Effect's Clock since the search started, so a trace shows what overlapped.
+
+/** A step begins: one stage (STAGE_BEAM), the whole answer (BEST_OF_N, GREEDY) or one sentence (SENTENCE_BEAM). */
+export const StepStarted = Schema.TaggedStruct("StepStarted", {
+  step: Schema.Int,
+  kind: JudgeKind,
+  candidates: Schema.Int,
+  atMs: Schema.Number,
+})
+
+/** One sampled candidate (all N of a call share the call's times and server). */
+export const CandidateGenerated = Schema.TaggedStruct("CandidateGenerated", {
+  step: Schema.Int,
+  kind: JudgeKind,
+  /** 0 for the first sampling, 1 for the one resample after an all-invalid step. */
+  attempt: Schema.Int,
+  index: Schema.Int,
+  text: Schema.String,
+  /** What the judge is shown: the stage's inner text, the whole answer, or the sentence. */
+  judgedText: Schema.String,
+  completionTokens: Schema.Int,
+  finishReason: Schema.Literals(["stop", "length", "abort"]),
+  server: Schema.String,
+  valid: Schema.Boolean,
+  /** Why an invalid candidate was rejected. */
+  problem: Schema.optional(Schema.String),
+  /** Index of the earlier identical candidate it was merged into (it is not judged again). */
+  mergedInto: Schema.optional(Schema.Int),
+  startedAtMs: Schema.Number,
+  endedAtMs: Schema.Number,
+})
+
+/** The reasoning-stage correctness pre-check of one distinct candidate. */
+export const ReasoningChecked = Schema.TaggedStruct("ReasoningChecked", {
+  step: Schema.Int,
+  index: Schema.Int,
+  correct: Schema.Boolean,
+  raw: Schema.String,
+  server: Schema.String,
+  startedAtMs: Schema.Number,
+  endedAtMs: Schema.Number,
+})
+
+/** One decided match. `decidedBy` is CORRECTNESS when the pre-check settled it without a judge call. */
+export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
+  step: Schema.Int,
+  kind: JudgeKind,
+  round: Schema.Int,
+  match: Schema.Int,
+  first: Schema.Int,
+  second: Schema.Int,
+  firstText: Schema.String,
+  secondText: Schema.String,
+  winner: Schema.Int,
+  raw: Schema.String,
+  explicit: Schema.Boolean,
+  server: Schema.String,
+  decidedBy: Schema.Literals(["JUDGE", "CORRECTNESS"]),
+  startedAtMs: Schema.Number,
+  endedAtMs: Schema.Number,
+})
+
+/** The step's pick, appended to the answer. */
+export const StepChosen = Schema.TaggedStruct("StepChosen", {
+  step: Schema.Int,
+  kind: JudgeKind,
+  /** The chosen candidate's index; -1 when the text was not sampled (the fixed caption of a text-only question). */
+  index: Schema.Int,
+  text: Schema.String,
+  /** How it was chosen: full tournament, only distinct valid candidate, tournament cut short, fixed text, or the unjudged completion after a cut. */
+  by: Schema.Literals(["TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED", "UNJUDGED"]),
+  atMs: Schema.Number,
+})
+
+/** The search stopped searching (budget, deadline, sentence limit); the rest of the answer is completed unjudged. */
+export const SearchCutShort = Schema.TaggedStruct("SearchCutShort", {
+  reason: EarlyFinishReason,
+  detail: Schema.String,
+  atMs: Schema.Number,
+})
+
+/** The final answer. */
+export const SearchFinished = Schema.TaggedStruct("SearchFinished", {
+  conclusion: Schema.String,
+  text: Schema.String,
+  atMs: Schema.Number,
+})
+
+export const SearchEvent = Schema.Union([
+  StepStarted,
+  CandidateGenerated,
+  ReasoningChecked,
+  MatchJudged,
+  StepChosen,
+  SearchCutShort,
+  SearchFinished,
+])
+export type SearchEvent = typeof SearchEvent.Type
+
+export interface SearchEventSink {
+  readonly publish: (event: SearchEvent) => Effect.Effect<void>
+}
+
+/** Where a search delivers its events as they happen. The default drops them (they still go into the trace). */
+export const SearchEvents = Context.Reference<SearchEventSink>("@stagebeam/search/SearchEvents", {
+  defaultValue: () => ({ publish: () => Effect.void }),
+})
+
+export const Usage = Schema.Struct({
+  /** Prompt tokens of all calls (generation, judge, pre-check), as the servers report them. */
+  promptTokens: Schema.Int,
+  /** Completion tokens of all calls; this is what `tokenBudget` limits. */
+  completionTokens: Schema.Int,
+  generationCalls: Schema.Int,
+  judgeCalls: Schema.Int,
+  correctnessChecks: Schema.Int,
+})
+export type Usage = typeof Usage.Type
+
+export const SearchResult = Schema.Struct({
+  /** The seed used (the request's, or the drawn one): replaying with it gives the same run. */
+  seed: Schema.Int,
+  strategy: Strategy,
+  tournament: Tournament,
+  /** The text inside <CONCLUSION>, trimmed: the user's answer. */
+  conclusion: Schema.String,
+  /** The chosen stages in order, with their inner text. */
+  stages: Schema.Array(Schema.Struct({ stage: Stage, text: Schema.String })),
+  /** The full chosen answer as the model wrote it, tags included. */
+  text: Schema.String,
+  usage: Usage,
+  /** Present when the search was cut short and the answer is the best found so far. */
+  finishedEarly: Schema.optional(Schema.Struct({ reason: EarlyFinishReason, detail: Schema.String })),
+  trace: Schema.Array(SearchEvent),
+})
+export type SearchResult = typeof SearchResult.Type

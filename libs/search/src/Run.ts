@@ -1,0 +1,164 @@
+import type { JudgeKind } from "@stagebeam/cot"
+import { Clock, Effect } from "effect"
+import { type EarlyFinishReason, GenerationFailed, JudgeFailed } from "./Errors.ts"
+import { type SearchEvent, SearchEvents, type Usage } from "./Events.ts"
+import type { SearchRequest } from "./Request.ts"
+import {
+  CandidateGenerator,
+  type CorrectnessInput,
+  type GenerationRequest,
+  Judge,
+  type MatchInput,
+} from "./Services.ts"
+
+type EventBody = SearchEvent extends infer E ? (E extends SearchEvent ? Omit<E, "atMs"> : never) : never
+
+export interface CutShort {
+  readonly reason: EarlyFinishReason
+  readonly detail: string
+}
+
+/**
+ * The state of one search run: clock, trace, usage, and the budget/deadline bookkeeping.
+ * Durations and token costs of generation calls and tournament rounds are measured as they happen; before the
+ * next one, `fits` asks whether the largest one seen so far still fits in what is left.
+ */
+export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed: number) {
+  const generator = yield* CandidateGenerator
+  const judge = yield* Judge
+  const sink = yield* SearchEvents
+  const startMs = yield* Clock.currentTimeMillis
+  const elapsed = Effect.map(Clock.currentTimeMillis, (now) => now - startMs)
+  const trace: Array<SearchEvent> = []
+  const usage: { -readonly [K in keyof Usage]: Usage[K] } = {
+    promptTokens: 0,
+    completionTokens: 0,
+    generationCalls: 0,
+    judgeCalls: 0,
+    correctnessChecks: 0,
+  }
+  const largest = { generationMs: 0, generationTokens: 0, roundMs: 0, roundTokens: 0 }
+  let cut: CutShort | undefined
+
+  const emit = (event: SearchEvent) =>
+    Effect.suspend(() => {
+      trace.push(event)
+      return sink.publish(event)
+    })
+
+  /** Emits an event stamped with the current time (events with their own start/end times use `emit`). */
+  const emitNow = (body: EventBody) => Effect.flatMap(elapsed, (atMs) => emit({ ...body, atMs } as SearchEvent))
+
+  const cutShort = (reason: EarlyFinishReason, detail: string) =>
+    Effect.gen(function* () {
+      if (cut !== undefined) return false
+      cut = { reason, detail }
+      yield* emitNow({ _tag: "SearchCutShort", reason, detail })
+      return false
+    })
+
+  /** Whether another generation call or tournament round fits in the budget and the deadline (else: cut short). */
+  const fits = (what: "generation" | "round") =>
+    Effect.gen(function* () {
+      if (cut !== undefined) return false
+      const estimateMs = what === "generation" ? largest.generationMs : largest.roundMs
+      const estimateTokens = what === "generation" ? largest.generationTokens : largest.roundTokens
+      if (request.tokenBudget !== undefined) {
+        const used = usage.completionTokens
+        if (used + estimateTokens > request.tokenBudget || used >= request.tokenBudget) {
+          return yield* cutShort(
+            "BUDGET",
+            `${used} of ${request.tokenBudget} tokens used; another ${what} takes about ${estimateTokens}`,
+          )
+        }
+      }
+      if (request.deadlineMs !== undefined) {
+        const now = yield* elapsed
+        if (now + estimateMs > request.deadlineMs || now >= request.deadlineMs) {
+          return yield* cutShort(
+            "DEADLINE",
+            `${Math.max(0, request.deadlineMs - now)} ms left; another ${what} takes about ${estimateMs} ms`,
+          )
+        }
+      }
+      return true
+    })
+
+  const generate = (step: number, kind: JudgeKind, generation: GenerationRequest) =>
+    Effect.gen(function* () {
+      const startedAtMs = yield* elapsed
+      const result = yield* generator
+        .generate(generation)
+        .pipe(
+          Effect.mapError(
+            (cause) => new GenerationFailed({ step, kind, retryable: cause.retryable, message: cause.message, cause }),
+          ),
+        )
+      const endedAtMs = yield* elapsed
+      const tokens = result.samples.reduce((sum, sample) => sum + sample.completionTokens, 0)
+      usage.generationCalls++
+      usage.promptTokens += result.promptTokens
+      usage.completionTokens += tokens
+      largest.generationMs = Math.max(largest.generationMs, endedAtMs - startedAtMs)
+      largest.generationTokens = Math.max(largest.generationTokens, tokens)
+      return { result, startedAtMs, endedAtMs }
+    })
+
+  const compare = (step: number, match: MatchInput) =>
+    judge.compare(match).pipe(
+      Effect.mapError(
+        (cause) =>
+          new JudgeFailed({ step, kind: match.kind, retryable: cause.retryable, message: cause.message, cause }),
+      ),
+      Effect.tap((verdict) =>
+        Effect.sync(() => {
+          usage.judgeCalls++
+          usage.promptTokens += verdict.promptTokens
+          usage.completionTokens += verdict.completionTokens
+        }),
+      ),
+    )
+
+  const checkReasoning = (step: number, input: CorrectnessInput) =>
+    judge.checkReasoning(input).pipe(
+      Effect.mapError(
+        (cause) =>
+          new JudgeFailed({ step, kind: "REASONING", retryable: cause.retryable, message: cause.message, cause }),
+      ),
+      Effect.tap((verdict) =>
+        Effect.sync(() => {
+          usage.correctnessChecks++
+          usage.promptTokens += verdict.promptTokens
+          usage.completionTokens += verdict.completionTokens
+        }),
+      ),
+    )
+
+  /** Records one finished tournament round (its duration and token cost) for the estimates. */
+  const recordRound = (durationMs: number, tokens: number) =>
+    Effect.sync(() => {
+      largest.roundMs = Math.max(largest.roundMs, durationMs)
+      largest.roundTokens = Math.max(largest.roundTokens, tokens)
+    })
+
+  return {
+    request,
+    seed,
+    elapsed,
+    emit,
+    emitNow,
+    fits,
+    cutShort,
+    generate,
+    compare,
+    checkReasoning,
+    recordRound,
+    trace,
+    usage,
+    /** Completion tokens left in the budget (Infinity without one). */
+    tokensLeft: () => (request.tokenBudget === undefined ? Infinity : request.tokenBudget - usage.completionTokens),
+    cutState: () => cut,
+  }
+})
+
+export type Run = Effect.Success<ReturnType<typeof makeRun>>

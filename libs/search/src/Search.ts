@@ -1,0 +1,199 @@
+import {
+  closeTag,
+  conclusionOf,
+  extractStage,
+  NO_IMAGE_CAPTION,
+  openTag,
+  parseStages,
+  STAGES,
+  type Stage,
+} from "@stagebeam/cot"
+import { Effect, Random } from "effect"
+import { classify } from "./Candidate.ts"
+import { BudgetExhausted, type SearchError } from "./Errors.ts"
+import type { SearchResult } from "./Events.ts"
+import type { SearchRequest } from "./Request.ts"
+import { makeRun, type Run } from "./Run.ts"
+import { deriveSeed } from "./Seeds.ts"
+import type { CandidateGenerator, Judge } from "./Services.ts"
+import { runStep } from "./Step.ts"
+
+const CONCLUSION_END = closeTag("CONCLUSION")
+/** SENTENCE_BEAM stops each candidate at a period (as the reference does) or at the end of the answer. */
+const SENTENCE_STOPS = [".", CONCLUSION_END]
+
+/** The judge's hint per stage, as in the reference: caption for reasoning, caption + reasoning for the conclusion. */
+const hintFor = (stage: Stage, answer: string): string | undefined => {
+  const caption = extractStage(answer, "CAPTION")
+  switch (stage) {
+    case "REASONING":
+      return caption
+    case "CONCLUSION": {
+      const reasoning = extractStage(answer, "REASONING")
+      // The reference concatenates the two without a separator; we keep them apart with a blank line.
+      return caption === undefined || reasoning === undefined ? caption : `${caption}\n\n${reasoning}`
+    }
+    default:
+      return undefined
+  }
+}
+
+/** STAGE_BEAM: N candidates per stage in one call (shared prefill), stop at the stage's closing tag, pick one. */
+const stageBeam = Effect.fnUntraced(function* (run: Run) {
+  let answer = ""
+  for (const [step, stage] of STAGES.entries()) {
+    if (stage === "CAPTION" && run.request.imageUrl === undefined) {
+      const text = `${answer.length > 0 ? "\n\n" : ""}${openTag("CAPTION")}${NO_IMAGE_CAPTION}${closeTag("CAPTION")}`
+      yield* run.emitNow({ _tag: "StepChosen", step, kind: stage, index: -1, text, by: "FIXED" })
+      answer += text
+      continue
+    }
+    if (!(yield* run.fits("generation"))) break
+    const choice = yield* runStep(run, {
+      step,
+      kind: stage,
+      prefix: answer,
+      n: run.request.candidates,
+      stop: [closeTag(stage)],
+      hint: hintFor(stage, answer),
+    })
+    answer += choice.candidate.text
+    if (choice.by === "CUT_SHORT") break
+  }
+  return answer
+})
+
+/** BEST_OF_N: N whole answers in one call, judged pairwise on the whole text ("ALL"). */
+const bestOfN = Effect.fnUntraced(function* (run: Run) {
+  if (!(yield* run.fits("generation"))) return ""
+  const choice = yield* runStep(run, {
+    step: 0,
+    kind: "ALL",
+    prefix: "",
+    n: run.request.candidates,
+    stop: [CONCLUSION_END],
+    hint: undefined,
+  })
+  return choice.candidate.text
+})
+
+/** GREEDY: one whole answer, no judge (the baseline "no inference-time search"). */
+const greedy = Effect.fnUntraced(function* (run: Run) {
+  const choice = yield* runStep(run, {
+    step: 0,
+    kind: "ALL",
+    prefix: "",
+    n: 1,
+    stop: [CONCLUSION_END],
+    hint: undefined,
+  })
+  return choice.candidate.text
+})
+
+/** SENTENCE_BEAM: N candidates per sentence, the answer so far as the judge's hint, until </CONCLUSION>. */
+const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
+  let answer = ""
+  for (let step = 0; !answer.includes(CONCLUSION_END); step++) {
+    if (step >= run.request.maxSentences) {
+      yield* run.cutShort("SENTENCE_LIMIT", `${run.request.maxSentences} sentences searched without a conclusion`)
+      break
+    }
+    if (!(yield* run.fits("generation"))) break
+    const choice = yield* runStep(run, {
+      step,
+      kind: "SENTENCE",
+      prefix: answer,
+      n: run.request.candidates,
+      stop: SENTENCE_STOPS,
+      hint: answer.length > 0 ? answer : undefined,
+    })
+    answer += choice.candidate.text
+    if (choice.by === "CUT_SHORT") break
+  }
+  return answer
+})
+
+/**
+ * After a cut (budget, deadline, sentence limit) the answer may lack its conclusion: complete it with one unjudged
+ * sample (n = 1, capped at the tokens left) if anything is left; otherwise fail with BudgetExhausted.
+ */
+const completeAfterCut = Effect.fnUntraced(function* (run: Run, answer: string) {
+  const cut = run.cutState()
+  if (cut === undefined || extractStage(answer, "CONCLUSION") !== undefined) return answer
+  const exhausted = (why: string) =>
+    new BudgetExhausted({ reason: cut.reason, partialText: answer, message: `${cut.detail}; ${why}` })
+  const tokensLeft = run.tokensLeft()
+  const timeLeft = run.request.deadlineMs === undefined ? Infinity : run.request.deadlineMs - (yield* run.elapsed)
+  if (tokensLeft <= 0 || timeLeft <= 0) return yield* exhausted("nothing left to complete the answer")
+  const step = run.trace.filter((event) => event._tag === "StepStarted").length
+  yield* run.emitNow({ _tag: "StepStarted", step, kind: "ALL", candidates: 1 })
+  const { result, startedAtMs, endedAtMs } = yield* run.generate(step, "ALL", {
+    question: run.request.question,
+    imageUrl: run.request.imageUrl,
+    prefix: answer,
+    n: 1,
+    stop: [CONCLUSION_END],
+    sampling: { ...run.request.sampling, maxTokens: Math.min(run.request.sampling.maxTokens, tokensLeft) },
+    seed: deriveSeed(run.seed, "complete", step),
+  })
+  const sample = result.samples[0]
+  const candidate =
+    sample === undefined ? undefined : classify("ALL", 0, { ...sample, text: `${answer}${sample.text}` })
+  if (sample !== undefined) {
+    yield* run.emit({
+      _tag: "CandidateGenerated",
+      step,
+      kind: "ALL",
+      attempt: 0,
+      index: 0,
+      text: sample.text,
+      judgedText: sample.text,
+      completionTokens: sample.completionTokens,
+      finishReason: sample.finishReason,
+      server: result.server,
+      valid: candidate?.valid ?? false,
+      ...(candidate?.problem === undefined ? {} : { problem: candidate.problem }),
+      startedAtMs,
+      endedAtMs,
+    })
+  }
+  if (sample === undefined || candidate === undefined || !candidate.valid) {
+    return yield* exhausted(`the unjudged completion has no conclusion (${candidate?.problem ?? "no sample"})`)
+  }
+  yield* run.emitNow({ _tag: "StepChosen", step, kind: "ALL", index: 0, text: sample.text, by: "UNJUDGED" })
+  return candidate.text
+})
+
+const STRATEGIES = {
+  STAGE_BEAM: stageBeam,
+  BEST_OF_N: bestOfN,
+  SENTENCE_BEAM: sentenceBeam,
+  GREEDY: greedy,
+} as const
+
+/**
+ * Answers one request with the requested strategy and tournament, over the CandidateGenerator and Judge services.
+ * Events go to the SearchEvents reference as they happen and into the result's trace.
+ */
+export const runSearch = Effect.fn("runSearch")(function* (
+  request: SearchRequest,
+): Effect.fn.Return<SearchResult, SearchError, CandidateGenerator | Judge> {
+  const seed = request.seed ?? (yield* Random.nextIntBetween(0, 0xffff_ffff))
+  const run = yield* makeRun(request, seed)
+  const searched = yield* STRATEGIES[request.strategy](run)
+  const text = yield* completeAfterCut(run, searched)
+  const conclusion = conclusionOf(text) ?? ""
+  yield* run.emitNow({ _tag: "SearchFinished", conclusion, text })
+  const cut = run.cutState()
+  return {
+    seed,
+    strategy: request.strategy,
+    tournament: request.tournament,
+    conclusion,
+    stages: parseStages(text),
+    text,
+    usage: { ...run.usage },
+    ...(cut === undefined ? {} : { finishedEarly: cut }),
+    trace: run.trace.slice(),
+  }
+})
