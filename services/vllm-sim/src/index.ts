@@ -1,1 +1,23 @@
-export {}
+// Public API of @stagebeam/vllm-sim: an in-process vLLM v0.10.2 look-alike serving Llama-3.2V-11B-cot.
+export { isConclusionCorrect, parseQuestion } from "./content/question.ts"
+export { type SyntheticQuestion, syntheticQuestions } from "./content/synthetic.ts"
+export type { RequestRecord } from "./engine.ts"
+export type { ErrorFormat } from "./errors.ts"
+export type { FaultConfig } from "./faults.ts"
+export {
+  defaultProfileName,
+  type Profile,
+  predictDecodeStepMs,
+  predictPrefillMs,
+  profiles,
+} from "./profiles.ts"
+export type { SimStats } from "./server.ts"
+export {
+  type CrashOptions,
+  type RunningSimulator,
+  resolveProfile,
+  type SimulatorOptions,
+  SimulatorStartError,
+  serveSimulator,
+  startSimulator,
+} from "./simulator.ts"

@@ -1,0 +1,27 @@
+// The state one simulated server shares between its HTTP handlers.
+import type { JudgeSettings } from "./content/judge.ts"
+import type { Engine } from "./engine.ts"
+import type { ErrorFormat } from "./errors.ts"
+import type { FaultConfig } from "./faults.ts"
+import type { RequestOutcomes } from "./metrics.ts"
+import type { Profile } from "./profiles.ts"
+import type { Rng } from "./random.ts"
+
+export interface SimContext {
+  readonly profile: Profile
+  readonly model: string
+  readonly speed: number
+  readonly maxNumSeqs: number
+  readonly judge: JudgeSettings
+  readonly errorFormat: ErrorFormat
+  readonly schedulingPolicy: "fcfs" | "priority"
+  /** Optional cap on waiting requests (vLLM <= 0.10 has none); past it requests get 429. */
+  readonly maxWaitingRequests: number | undefined
+  readonly engine: Engine
+  readonly outcomes: RequestOutcomes & { fault: number; rejected: number }
+  readonly faultRng: Rng
+  faults: FaultConfig
+  /** performance.now() before which the server is still loading (503). */
+  readyAtWall: number
+  requestCounter: number
+}

@@ -1,0 +1,176 @@
+// Starting, crashing, restarting and closing one simulated vLLM server, in-process.
+import type { AddressInfo } from "node:net"
+import { Effect, Schema, type Scope } from "effect"
+import type { SimContext } from "./context.ts"
+import { makeEngine, type RequestRecord } from "./engine.ts"
+import type { ErrorFormat } from "./errors.ts"
+import type { FaultConfig } from "./faults.ts"
+import { renderMetrics } from "./metrics.ts"
+import { defaultProfileName, type Profile, profiles } from "./profiles.ts"
+import { makeRng } from "./random.ts"
+import { makeHttpServer, type SimStats, simStats } from "./server.ts"
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number
+  readonly host?: string
+  /** Profile name (see `profiles`), default llama-3.2-11b-vision-h100. */
+  readonly profile?: string
+  /** Field overrides on top of the named profile (e.g. a smaller KV cache for a test). */
+  readonly profileOverrides?: Partial<Omit<Profile, "name">>
+  /** Time scale: every modelled duration is divided by it (1 = real time). */
+  readonly speed?: number
+  /** Served model name, default Xkev/Llama-3.2V-11B-cot. */
+  readonly model?: string
+  /** Overrides the profile's max_num_seqs. */
+  readonly maxNumSeqs?: number
+  /** Probability that the judge prefers the better response (default 0.8). */
+  readonly judgeAccuracy?: number
+  /** In [-1, 1]; positive favours response 1, negative response 2 (default 0). */
+  readonly positionBias?: number
+  /** Error body form: "nested" (vLLM >= 0.10.1, default) or "flat" (older). */
+  readonly errorFormat?: ErrorFormat
+  readonly faults?: FaultConfig
+  /** Seeds the fault dice (content is seeded per request by its `seed`). */
+  readonly seed?: number
+  /** vLLM --scheduling-policy; requests with priority != 0 are refused under "fcfs" (default), as vLLM does. */
+  readonly schedulingPolicy?: "fcfs" | "priority"
+  /** Optional cap on the waiting queue (vLLM <= 0.10 has none); beyond it requests get 429. */
+  readonly maxWaitingRequests?: number
+}
+
+export interface CrashOptions {
+  /** Listen again on the same port after this many virtual ms; never when omitted. */
+  readonly restartAfterMs?: number
+  /** After the restart, /health answers 503 for this many virtual ms. */
+  readonly slowStartMs?: number
+}
+
+export interface RunningSimulator {
+  /** Base URL, e.g. http://127.0.0.1:8001; the OpenAI base URL is `${url}/v1`. */
+  readonly url: string
+  readonly port: number
+  readonly host: string
+  readonly model: string
+  readonly profile: Profile
+  readonly close: () => Promise<void>
+  /** Replace the fault configuration (also PUT /sim/faults; POST merges, DELETE clears). */
+  readonly setFaults: (faults: FaultConfig) => void
+  /** Merge into the fault configuration. */
+  readonly updateFaults: (patch: FaultConfig) => void
+  readonly faults: () => FaultConfig
+  /** Drop every connection and stop listening (also POST /sim/crash); optionally come back later. */
+  readonly crash: (options?: CrashOptions) => Promise<void>
+  /** Cost and load counters (also GET /sim/stats). */
+  readonly stats: () => SimStats
+  /** The engine's record of a finished or aborted request, by its X-Request-Id. */
+  readonly requestRecord: (requestId: string) => RequestRecord | undefined
+  /** The Prometheus text of /metrics. */
+  readonly metricsText: () => string
+}
+
+export class SimulatorStartError extends Schema.TaggedError<SimulatorStartError>()("SimulatorStartError", {
+  message: Schema.String,
+}) {}
+
+export const resolveProfile = (options: SimulatorOptions): Profile => {
+  const name = options.profile ?? defaultProfileName
+  const base = profiles.get(name)
+  if (base === undefined) throw new Error(`unknown profile "${name}"; known: ${[...profiles.keys()].join(", ")}`)
+  return { ...base, ...options.profileOverrides, name }
+}
+
+export const startSimulator = async (options: SimulatorOptions = {}): Promise<RunningSimulator> => {
+  const profile = resolveProfile(options)
+  const speed = options.speed ?? 1
+  if (!(speed > 0)) throw new Error(`speed must be positive, got ${speed}`)
+  const maxNumSeqs = options.maxNumSeqs ?? profile.maxNumSeqs
+  const host = options.host ?? "127.0.0.1"
+  const faults = options.faults ?? {}
+  const ctx: SimContext = {
+    profile,
+    model: options.model ?? "Xkev/Llama-3.2V-11B-cot",
+    speed,
+    maxNumSeqs,
+    judge: { accuracy: options.judgeAccuracy ?? 0.8, positionBias: options.positionBias ?? 0 },
+    errorFormat: options.errorFormat ?? "nested",
+    schedulingPolicy: options.schedulingPolicy ?? "fcfs",
+    maxWaitingRequests: options.maxWaitingRequests,
+    engine: makeEngine({ profile, maxNumSeqs, speed }),
+    outcomes: { stop: 0, length: 0, abort: 0, error: 0, fault: 0, rejected: 0 },
+    faultRng: makeRng(options.seed ?? Math.floor(Math.random() * 2 ** 32)),
+    faults,
+    readyAtWall: performance.now() + (faults.slowStartMs ?? 0) / speed,
+    requestCounter: 0,
+  }
+  const setFaults = (next: FaultConfig) => {
+    // A newly set slow start begins now: the server reloads.
+    if (next.slowStartMs !== undefined && next.slowStartMs !== ctx.faults.slowStartMs)
+      ctx.readyAtWall = performance.now() + next.slowStartMs / speed
+    ctx.faults = next
+  }
+  let restartTimer: ReturnType<typeof setTimeout> | undefined
+  let closed = false
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      http.server.once("error", reject)
+      http.server.listen(port, host, () => {
+        http.server.off("error", reject)
+        resolve((http.server.address() as AddressInfo).port)
+      })
+    })
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      for (const s of http.sockets) s.destroy()
+      if (!http.server.listening) return resolve()
+      http.server.close(() => resolve())
+    })
+  const crash = async (crashOptions: CrashOptions = {}) => {
+    await stopListening()
+    if (crashOptions.restartAfterMs !== undefined && !closed) {
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined
+        if (closed) return
+        ctx.readyAtWall = performance.now() + (crashOptions.slowStartMs ?? 0) / speed
+        listen(port).catch(() => undefined)
+      }, crashOptions.restartAfterMs / speed)
+    }
+  }
+  const http = makeHttpServer(ctx, {
+    setFaults,
+    crash: (restartAfterMs) => void crash(restartAfterMs === undefined ? {} : { restartAfterMs }),
+  })
+  const port = await listen(options.port ?? 0)
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    host,
+    model: ctx.model,
+    profile,
+    close: async () => {
+      closed = true
+      if (restartTimer !== undefined) clearTimeout(restartTimer)
+      await stopListening()
+      ctx.engine.close()
+    },
+    setFaults,
+    updateFaults: (patch) => setFaults({ ...ctx.faults, ...patch }),
+    faults: () => ctx.faults,
+    crash,
+    stats: () => simStats(ctx),
+    requestRecord: (requestId) => ctx.engine.stats.recent.findLast((r) => r.id.startsWith(`chatcmpl-${requestId}#`)),
+    metricsText: () => renderMetrics(ctx.engine, ctx.model, ctx.outcomes),
+  }
+}
+
+/** The Effect twin of startSimulator: the server closes when the scope ends. */
+export const serveSimulator = (
+  options: SimulatorOptions = {},
+): Effect.Effect<RunningSimulator, SimulatorStartError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: () => startSimulator(options),
+      catch: (e) => new SimulatorStartError({ message: e instanceof Error ? e.message : String(e) }),
+    }),
+    (sim) => Effect.promise(() => sim.close()),
+  )
