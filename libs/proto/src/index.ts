@@ -4,7 +4,6 @@ import * as protoLoader from "@grpc/proto-loader"
 import type { ProtoGrpcType } from "./generated/reasoner.ts"
 
 export type { ProtoGrpcType } from "./generated/reasoner.ts"
-export type { Candidate } from "./generated/stagebeam/v1/Candidate.ts"
 export type { ReasonEvent, ReasonEvent__Output } from "./generated/stagebeam/v1/ReasonEvent.ts"
 export type { ReasonerClient } from "./generated/stagebeam/v1/Reasoner.ts"
 export type { ReasonRequest, ReasonRequest__Output } from "./generated/stagebeam/v1/ReasonRequest.ts"

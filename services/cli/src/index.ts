@@ -1,1 +1,2 @@
-export {}
+export { cli } from "./Cli.ts"
+export { formatEvent, formatResponse } from "./Format.ts"

@@ -1,8 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
-import type { Candidate as _stagebeam_v1_Candidate, Candidate__Output as _stagebeam_v1_Candidate__Output } from './stagebeam/v1/Candidate.ts';
 import type { CandidateGenerated as _stagebeam_v1_CandidateGenerated, CandidateGenerated__Output as _stagebeam_v1_CandidateGenerated__Output } from './stagebeam/v1/CandidateGenerated.ts';
+import type { CutShort as _stagebeam_v1_CutShort, CutShort__Output as _stagebeam_v1_CutShort__Output } from './stagebeam/v1/CutShort.ts';
 import type { Image as _stagebeam_v1_Image, Image__Output as _stagebeam_v1_Image__Output } from './stagebeam/v1/Image.ts';
 import type { JudgeSelector as _stagebeam_v1_JudgeSelector, JudgeSelector__Output as _stagebeam_v1_JudgeSelector__Output } from './stagebeam/v1/JudgeSelector.ts';
 import type { MatchJudged as _stagebeam_v1_MatchJudged, MatchJudged__Output as _stagebeam_v1_MatchJudged__Output } from './stagebeam/v1/MatchJudged.ts';
@@ -10,11 +10,12 @@ import type { ReasonEvent as _stagebeam_v1_ReasonEvent, ReasonEvent__Output as _
 import type { ReasonRequest as _stagebeam_v1_ReasonRequest, ReasonRequest__Output as _stagebeam_v1_ReasonRequest__Output } from './stagebeam/v1/ReasonRequest.ts';
 import type { ReasonResponse as _stagebeam_v1_ReasonResponse, ReasonResponse__Output as _stagebeam_v1_ReasonResponse__Output } from './stagebeam/v1/ReasonResponse.ts';
 import type { ReasonerClient as _stagebeam_v1_ReasonerClient, ReasonerDefinition as _stagebeam_v1_ReasonerDefinition } from './stagebeam/v1/Reasoner.ts';
+import type { ReasoningChecked as _stagebeam_v1_ReasoningChecked, ReasoningChecked__Output as _stagebeam_v1_ReasoningChecked__Output } from './stagebeam/v1/ReasoningChecked.ts';
 import type { Sampling as _stagebeam_v1_Sampling, Sampling__Output as _stagebeam_v1_Sampling__Output } from './stagebeam/v1/Sampling.ts';
 import type { SearchOptions as _stagebeam_v1_SearchOptions, SearchOptions__Output as _stagebeam_v1_SearchOptions__Output } from './stagebeam/v1/SearchOptions.ts';
 import type { Stage as _stagebeam_v1_Stage, Stage__Output as _stagebeam_v1_Stage__Output } from './stagebeam/v1/Stage.ts';
-import type { StageChosen as _stagebeam_v1_StageChosen, StageChosen__Output as _stagebeam_v1_StageChosen__Output } from './stagebeam/v1/StageChosen.ts';
-import type { StageStarted as _stagebeam_v1_StageStarted, StageStarted__Output as _stagebeam_v1_StageStarted__Output } from './stagebeam/v1/StageStarted.ts';
+import type { StepChosen as _stagebeam_v1_StepChosen, StepChosen__Output as _stagebeam_v1_StepChosen__Output } from './stagebeam/v1/StepChosen.ts';
+import type { StepStarted as _stagebeam_v1_StepStarted, StepStarted__Output as _stagebeam_v1_StepStarted__Output } from './stagebeam/v1/StepStarted.ts';
 import type { Usage as _stagebeam_v1_Usage, Usage__Output as _stagebeam_v1_Usage__Output } from './stagebeam/v1/Usage.ts';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -24,8 +25,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   stagebeam: {
     v1: {
-      Candidate: MessageTypeDefinition<_stagebeam_v1_Candidate, _stagebeam_v1_Candidate__Output>
       CandidateGenerated: MessageTypeDefinition<_stagebeam_v1_CandidateGenerated, _stagebeam_v1_CandidateGenerated__Output>
+      CutShort: MessageTypeDefinition<_stagebeam_v1_CutShort, _stagebeam_v1_CutShort__Output>
       Image: MessageTypeDefinition<_stagebeam_v1_Image, _stagebeam_v1_Image__Output>
       JudgeKind: EnumTypeDefinition
       JudgeSelector: MessageTypeDefinition<_stagebeam_v1_JudgeSelector, _stagebeam_v1_JudgeSelector__Output>
@@ -38,11 +39,12 @@ export interface ProtoGrpcType {
        * unless the caller asks for the hidden stages or the search trace.
        */
       Reasoner: SubtypeConstructor<typeof grpc.Client, _stagebeam_v1_ReasonerClient> & { service: _stagebeam_v1_ReasonerDefinition }
+      ReasoningChecked: MessageTypeDefinition<_stagebeam_v1_ReasoningChecked, _stagebeam_v1_ReasoningChecked__Output>
       Sampling: MessageTypeDefinition<_stagebeam_v1_Sampling, _stagebeam_v1_Sampling__Output>
       SearchOptions: MessageTypeDefinition<_stagebeam_v1_SearchOptions, _stagebeam_v1_SearchOptions__Output>
       Stage: MessageTypeDefinition<_stagebeam_v1_Stage, _stagebeam_v1_Stage__Output>
-      StageChosen: MessageTypeDefinition<_stagebeam_v1_StageChosen, _stagebeam_v1_StageChosen__Output>
-      StageStarted: MessageTypeDefinition<_stagebeam_v1_StageStarted, _stagebeam_v1_StageStarted__Output>
+      StepChosen: MessageTypeDefinition<_stagebeam_v1_StepChosen, _stagebeam_v1_StepChosen__Output>
+      StepStarted: MessageTypeDefinition<_stagebeam_v1_StepStarted, _stagebeam_v1_StepStarted__Output>
       Strategy: EnumTypeDefinition
       Tournament: EnumTypeDefinition
       Usage: MessageTypeDefinition<_stagebeam_v1_Usage, _stagebeam_v1_Usage__Output>

@@ -1,13 +1,71 @@
 // Original file: proto/stagebeam/v1/reasoner.proto
 
-import type { Candidate as _stagebeam_v1_Candidate, Candidate__Output as _stagebeam_v1_Candidate__Output } from '../../stagebeam/v1/Candidate.ts';
+import type { Long } from '@grpc/proto-loader';
 
 export interface CandidateGenerated {
-  'stage'?: (string);
-  'candidate'?: (_stagebeam_v1_Candidate | null);
+  'step'?: (number);
+  'kind'?: (string);
+  'index'?: (number);
+  /**
+   * 0 for the first sampling, 1 for the one resample after a step whose candidates were all invalid.
+   */
+  'attempt'?: (number);
+  /**
+   * What the model wrote, tags included.
+   */
+  'text'?: (string);
+  'completionTokens'?: (number);
+  /**
+   * "stop", "length" or "abort".
+   */
+  'finishReason'?: (string);
+  'valid'?: (boolean);
+  /**
+   * Why an invalid candidate was rejected.
+   */
+  'problem'?: (string);
+  /**
+   * Which upstream server produced it.
+   */
+  'server'?: (string);
+  /**
+   * Set (index + 1) when it repeats an earlier candidate and is not judged again; 0 otherwise.
+   */
+  'mergedIntoPlusOne'?: (number);
+  'startedAtMs'?: (number | string | Long);
+  'endedAtMs'?: (number | string | Long);
 }
 
 export interface CandidateGenerated__Output {
-  'stage': (string);
-  'candidate': (_stagebeam_v1_Candidate__Output | null);
+  'step': (number);
+  'kind': (string);
+  'index': (number);
+  /**
+   * 0 for the first sampling, 1 for the one resample after a step whose candidates were all invalid.
+   */
+  'attempt': (number);
+  /**
+   * What the model wrote, tags included.
+   */
+  'text': (string);
+  'completionTokens': (number);
+  /**
+   * "stop", "length" or "abort".
+   */
+  'finishReason': (string);
+  'valid': (boolean);
+  /**
+   * Why an invalid candidate was rejected.
+   */
+  'problem': (string);
+  /**
+   * Which upstream server produced it.
+   */
+  'server': (string);
+  /**
+   * Set (index + 1) when it repeats an earlier candidate and is not judged again; 0 otherwise.
+   */
+  'mergedIntoPlusOne': (number);
+  'startedAtMs': (string);
+  'endedAtMs': (string);
 }

@@ -1,30 +1,57 @@
 // Original file: proto/stagebeam/v1/reasoner.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface MatchJudged {
-  'stage'?: (string);
+  'step'?: (number);
+  'kind'?: (string);
   'round'?: (number);
+  /**
+   * Candidate indexes, in the order the judge saw them ("Response 1", "Response 2").
+   */
   'first'?: (number);
   'second'?: (number);
   'winner'?: (number);
+  /**
+   * The judge's raw output.
+   */
   'verdict'?: (string);
+  /**
+   * False when the verdict named neither response (the reference then picks the second).
+   */
+  'explicit'?: (boolean);
   'server'?: (string);
   /**
-   * How the match was decided: "judge", "invalid" (one side was invalid), "reasoning_check".
+   * "JUDGE", or "CORRECTNESS" when the reasoning pre-check settled it.
    */
   'decidedBy'?: (string);
+  'startedAtMs'?: (number | string | Long);
+  'endedAtMs'?: (number | string | Long);
 }
 
 export interface MatchJudged__Output {
-  'stage': (string);
+  'step': (number);
+  'kind': (string);
   'round': (number);
+  /**
+   * Candidate indexes, in the order the judge saw them ("Response 1", "Response 2").
+   */
   'first': (number);
   'second': (number);
   'winner': (number);
+  /**
+   * The judge's raw output.
+   */
   'verdict': (string);
+  /**
+   * False when the verdict named neither response (the reference then picks the second).
+   */
+  'explicit': (boolean);
   'server': (string);
   /**
-   * How the match was decided: "judge", "invalid" (one side was invalid), "reasoning_check".
+   * "JUDGE", or "CORRECTNESS" when the reasoning pre-check settled it.
    */
   'decidedBy': (string);
+  'startedAtMs': (string);
+  'endedAtMs': (string);
 }

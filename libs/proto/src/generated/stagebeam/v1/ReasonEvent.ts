@@ -1,40 +1,40 @@
 // Original file: proto/stagebeam/v1/reasoner.proto
 
-import type { StageStarted as _stagebeam_v1_StageStarted, StageStarted__Output as _stagebeam_v1_StageStarted__Output } from '../../stagebeam/v1/StageStarted.ts';
+import type { StepStarted as _stagebeam_v1_StepStarted, StepStarted__Output as _stagebeam_v1_StepStarted__Output } from '../../stagebeam/v1/StepStarted.ts';
 import type { CandidateGenerated as _stagebeam_v1_CandidateGenerated, CandidateGenerated__Output as _stagebeam_v1_CandidateGenerated__Output } from '../../stagebeam/v1/CandidateGenerated.ts';
+import type { ReasoningChecked as _stagebeam_v1_ReasoningChecked, ReasoningChecked__Output as _stagebeam_v1_ReasoningChecked__Output } from '../../stagebeam/v1/ReasoningChecked.ts';
 import type { MatchJudged as _stagebeam_v1_MatchJudged, MatchJudged__Output as _stagebeam_v1_MatchJudged__Output } from '../../stagebeam/v1/MatchJudged.ts';
-import type { StageChosen as _stagebeam_v1_StageChosen, StageChosen__Output as _stagebeam_v1_StageChosen__Output } from '../../stagebeam/v1/StageChosen.ts';
+import type { StepChosen as _stagebeam_v1_StepChosen, StepChosen__Output as _stagebeam_v1_StepChosen__Output } from '../../stagebeam/v1/StepChosen.ts';
+import type { CutShort as _stagebeam_v1_CutShort, CutShort__Output as _stagebeam_v1_CutShort__Output } from '../../stagebeam/v1/CutShort.ts';
 import type { ReasonResponse as _stagebeam_v1_ReasonResponse, ReasonResponse__Output as _stagebeam_v1_ReasonResponse__Output } from '../../stagebeam/v1/ReasonResponse.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReasonEvent {
-  /**
-   * Milliseconds since the search started.
-   */
   'atMs'?: (number | string | Long);
-  'stageStarted'?: (_stagebeam_v1_StageStarted | null);
+  'stepStarted'?: (_stagebeam_v1_StepStarted | null);
   'candidate'?: (_stagebeam_v1_CandidateGenerated | null);
+  'reasoningChecked'?: (_stagebeam_v1_ReasoningChecked | null);
   'match'?: (_stagebeam_v1_MatchJudged | null);
-  'stageChosen'?: (_stagebeam_v1_StageChosen | null);
+  'stepChosen'?: (_stagebeam_v1_StepChosen | null);
+  'cutShort'?: (_stagebeam_v1_CutShort | null);
   /**
-   * The final answer (the same message Reason returns, without its trace).
+   * The final answer (the same message Reason returns, without its trace). Always the last event.
    */
   'done'?: (_stagebeam_v1_ReasonResponse | null);
-  'event'?: "stageStarted"|"candidate"|"match"|"stageChosen"|"done";
+  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done";
 }
 
 export interface ReasonEvent__Output {
-  /**
-   * Milliseconds since the search started.
-   */
   'atMs': (string);
-  'stageStarted'?: (_stagebeam_v1_StageStarted__Output | null);
+  'stepStarted'?: (_stagebeam_v1_StepStarted__Output | null);
   'candidate'?: (_stagebeam_v1_CandidateGenerated__Output | null);
+  'reasoningChecked'?: (_stagebeam_v1_ReasoningChecked__Output | null);
   'match'?: (_stagebeam_v1_MatchJudged__Output | null);
-  'stageChosen'?: (_stagebeam_v1_StageChosen__Output | null);
+  'stepChosen'?: (_stagebeam_v1_StepChosen__Output | null);
+  'cutShort'?: (_stagebeam_v1_CutShort__Output | null);
   /**
-   * The final answer (the same message Reason returns, without its trace).
+   * The final answer (the same message Reason returns, without its trace). Always the last event.
    */
   'done'?: (_stagebeam_v1_ReasonResponse__Output | null);
-  'event'?: "stageStarted"|"candidate"|"match"|"stageChosen"|"done";
+  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done";
 }

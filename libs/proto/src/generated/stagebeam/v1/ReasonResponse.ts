@@ -20,7 +20,7 @@ export interface ReasonResponse {
    */
   'seed'?: (number | string | Long);
   /**
-   * Set when the search stopped early (deadline or token budget) and answered with the best candidate so far.
+   * Set when the search stopped early ("BUDGET", "DEADLINE", "SENTENCE_LIMIT") and answered with the best so far.
    */
   'truncatedReason'?: (string);
   /**
@@ -31,6 +31,12 @@ export interface ReasonResponse {
    * How long the search took, in milliseconds.
    */
   'elapsedMs'?: (number | string | Long);
+  'truncatedDetail'?: (string);
+  /**
+   * "STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM" or "GREEDY", and "KNOCKOUT" or "SEQUENTIAL": what actually ran.
+   */
+  'strategy'?: (string);
+  'tournament'?: (string);
 }
 
 export interface ReasonResponse__Output {
@@ -48,7 +54,7 @@ export interface ReasonResponse__Output {
    */
   'seed': (string);
   /**
-   * Set when the search stopped early (deadline or token budget) and answered with the best candidate so far.
+   * Set when the search stopped early ("BUDGET", "DEADLINE", "SENTENCE_LIMIT") and answered with the best so far.
    */
   'truncatedReason': (string);
   /**
@@ -59,4 +65,10 @@ export interface ReasonResponse__Output {
    * How long the search took, in milliseconds.
    */
   'elapsedMs': (string);
+  'truncatedDetail': (string);
+  /**
+   * "STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM" or "GREEDY", and "KNOCKOUT" or "SEQUENTIAL": what actually ran.
+   */
+  'strategy': (string);
+  'tournament': (string);
 }

@@ -7,6 +7,7 @@ export interface Usage {
   'completionTokens'?: (number | string | Long);
   'generationCalls'?: (number);
   'judgeCalls'?: (number);
+  'correctnessChecks'?: (number);
 }
 
 export interface Usage__Output {
@@ -14,4 +15,5 @@ export interface Usage__Output {
   'completionTokens': (string);
   'generationCalls': (number);
   'judgeCalls': (number);
+  'correctnessChecks': (number);
 }

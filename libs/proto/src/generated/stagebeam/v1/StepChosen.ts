@@ -1,0 +1,30 @@
+// Original file: proto/stagebeam/v1/reasoner.proto
+
+
+export interface StepChosen {
+  'step'?: (number);
+  'kind'?: (string);
+  /**
+   * The chosen candidate; -1 when the text was fixed rather than sampled.
+   */
+  'index'?: (number);
+  'text'?: (string);
+  /**
+   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT" or "FIXED".
+   */
+  'by'?: (string);
+}
+
+export interface StepChosen__Output {
+  'step': (number);
+  'kind': (string);
+  /**
+   * The chosen candidate; -1 when the text was fixed rather than sampled.
+   */
+  'index': (number);
+  'text': (string);
+  /**
+   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT" or "FIXED".
+   */
+  'by': (string);
+}

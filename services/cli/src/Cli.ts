@@ -1,0 +1,95 @@
+import { readFile } from "node:fs/promises"
+import { type GrpcStatusError, makeClient } from "@stagebeam/grpc"
+import {
+  loadReasonerPackageDefinition,
+  type ReasonEvent__Output,
+  type ReasonResponse__Output,
+  reasonerServiceName,
+} from "@stagebeam/proto"
+import { Console, Effect, Option, Stream } from "effect"
+import { Command, Flag } from "effect/cli"
+import { formatEvent, formatResponse } from "./Format.ts"
+
+const STRATEGIES = ["stage_beam", "best_of_n", "sentence_beam", "greedy"] as const
+const TOURNAMENTS = ["knockout", "sequential"] as const
+
+const flags = {
+  address: Flag.String("address").pipe(
+    Flag.withAlias("a"),
+    Flag.withDescription("host:port of a stagebeam gateway"),
+    Flag.withDefault("127.0.0.1:50051"),
+  ),
+  question: Flag.String("question").pipe(Flag.withAlias("q"), Flag.withDescription("The question to answer")),
+  image: Flag.String("image").pipe(
+    Flag.withAlias("i"),
+    Flag.withDescription("An image file, or an http(s)/data: URL the servers fetch"),
+    Flag.optional,
+  ),
+  strategy: Flag.Literals("strategy", STRATEGIES).pipe(Flag.withDefault("stage_beam")),
+  tournament: Flag.Literals("tournament", TOURNAMENTS).pipe(Flag.withDefault("knockout")),
+  candidates: Flag.Int("candidates").pipe(Flag.withAlias("n"), Flag.withDefault(0)),
+  seed: Flag.Int("seed").pipe(Flag.withDefault(0)),
+  stages: Flag.Boolean("stages").pipe(Flag.withDescription("Print the four stages, not only the conclusion")),
+  trace: Flag.Boolean("trace").pipe(Flag.withDescription("Print the search trace")),
+  stream: Flag.Boolean("stream").pipe(Flag.withDescription("Print the search's events as they happen")),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("Print the raw response as JSON")),
+  deadline: Flag.Int("deadline").pipe(Flag.withDescription("Deadline in seconds"), Flag.withDefault(600)),
+}
+
+const imageField = (image: Option.Option<string>) =>
+  Option.match(image, {
+    onNone: () => Effect.succeed({}),
+    onSome: (value) =>
+      /^(https?:|data:)/.test(value)
+        ? Effect.succeed({ image: { url: value } })
+        : Effect.map(
+            Effect.promise(() => readFile(value)),
+            (data) => ({ image: { data } }),
+          ),
+  })
+
+export const reason = Command.make("reason", flags, (input) =>
+  Effect.gen(function* () {
+    const client = yield* makeClient({
+      address: input.address,
+      packageDefinition: loadReasonerPackageDefinition(),
+      service: reasonerServiceName,
+      defaultDeadline: `${input.deadline} seconds`,
+    })
+    const request = {
+      question: input.question,
+      ...(yield* imageField(input.image)),
+      search: {
+        strategy: `STRATEGY_${input.strategy.toUpperCase()}`,
+        tournament: `TOURNAMENT_${input.tournament.toUpperCase()}`,
+        candidatesPerStage: input.candidates,
+        seed: String(input.seed),
+      },
+      includeStages: input.stages,
+      includeTrace: input.trace,
+    }
+    if (input.stream) {
+      yield* client
+        .serverStream<object, ReasonEvent__Output>("ReasonStream", request)
+        .pipe(Stream.runForEach((event) => Console.log(input.json ? JSON.stringify(event) : formatEvent(event))))
+      return
+    }
+    const response = yield* client.unary<object, ReasonResponse__Output>("Reason", request)
+    yield* Console.log(input.json ? JSON.stringify(response, null, 2) : formatResponse(response))
+  }).pipe(
+    Effect.scoped,
+    Effect.catchTag("GrpcStatusError", (error: GrpcStatusError) =>
+      Effect.andThen(
+        Console.error(`error: ${error.message} (gRPC status ${error.code})`),
+        Effect.sync(() => {
+          process.exitCode = 1
+        }),
+      ),
+    ),
+  ),
+).pipe(Command.withDescription("Ask a stagebeam gateway a question about an image"))
+
+export const cli = Command.make("stagebeam").pipe(
+  Command.withDescription("Command line for stagebeam, LLaVA-CoT search served over a GPU fleet"),
+  Command.withSubcommands([reason]),
+)

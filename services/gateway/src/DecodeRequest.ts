@@ -1,0 +1,121 @@
+import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
+import { Effect, Schema, SchemaIssue } from "effect"
+import { fromBytes, fromUrl, type ImageRef } from "./ImageInput.ts"
+import { ReasonRequestMessage } from "./RequestSchema.ts"
+
+/** A request the gateway refuses, naming the field as the proto spells it (e.g. "search.candidates_per_stage"). */
+export interface InvalidField {
+  readonly _tag: "InvalidField"
+  readonly field: string
+  readonly message: string
+}
+
+export type JudgeChoice =
+  | { readonly kind: "default" }
+  | { readonly kind: "self" }
+  | { readonly kind: "model"; readonly name: string }
+
+/** A validated Reason call: the search to run and what to send back. */
+export interface ReasonCommand {
+  readonly search: SearchRequest
+  readonly image: ImageRef | undefined
+  readonly includeStages: boolean
+  readonly includeTrace: boolean
+  readonly judge: JudgeChoice
+}
+
+const invalid = (field: string, message: string): InvalidField => ({ _tag: "InvalidField", field, message })
+
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
+
+/** The search library's field names, as the proto's fields spell them. */
+const PROTO_FIELD: Readonly<Record<string, string>> = {
+  question: "question",
+  imageUrl: "image.url",
+  strategy: "search.strategy",
+  tournament: "search.tournament",
+  candidates: "search.candidates_per_stage",
+  seed: "search.seed",
+  "sampling.temperature": "search.sampling.temperature",
+  "sampling.topP": "search.sampling.top_p",
+  "sampling.maxTokens": "search.sampling.max_tokens",
+  reasoningCheck: "search.reasoning_check",
+  tokenBudget: "search.token_budget",
+  deadlineMs: "deadline",
+}
+
+const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
+const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
+
+const ENUM_SUFFIX = (value: string, prefix: string) => value.slice(prefix.length)
+
+export interface DecodeOptions {
+  readonly maxImageBytes: number
+  /** Time left for the search, in ms (from the call's deadline or the default). */
+  readonly deadlineMs: number
+}
+
+/** Checks a ReasonRequest in full and turns it into a command; the first problem found is reported. */
+export const decodeReasonRequest = Effect.fnUntraced(function* (
+  message: unknown,
+  options: DecodeOptions,
+): Effect.fn.Return<ReasonCommand, InvalidField> {
+  const request = yield* decodeMessage(message).pipe(
+    Effect.mapError((error) => {
+      const first = formatIssue(error.issue).issues[0]
+      const field = (first?.path ?? []).map((key) => snakeCase(String(key))).join(".")
+      return invalid(field || "request", first?.message ?? error.message)
+    }),
+  )
+
+  const image =
+    request.image === null || request.image.source === undefined
+      ? undefined
+      : yield* (
+          request.image.source === "data"
+            ? fromBytes(request.image.data, request.image.mimeType, options.maxImageBytes)
+            : fromUrl(request.image.url, options.maxImageBytes)
+        ).pipe(Effect.mapError((problem) => invalid(problem.field, problem.message)))
+
+  const search = request.search
+  const sampling = search?.sampling
+  const input: SearchRequestInput = {
+    question: request.question.trim(),
+    ...(image === undefined ? {} : { imageUrl: image.url }),
+    ...(search === null || search.strategy === "STRATEGY_UNSPECIFIED"
+      ? {}
+      : { strategy: ENUM_SUFFIX(search.strategy, "STRATEGY_") as SearchRequestInput["strategy"] }),
+    ...(search === null || search.tournament === "TOURNAMENT_UNSPECIFIED"
+      ? {}
+      : { tournament: ENUM_SUFFIX(search.tournament, "TOURNAMENT_") as SearchRequestInput["tournament"] }),
+    ...(search === null || search.candidatesPerStage === 0 ? {} : { candidates: search.candidatesPerStage }),
+    ...(search === null || search.seed === "0" ? {} : { seed: Number(search.seed) }),
+    ...(search === null || search.tokenBudget === "0" ? {} : { tokenBudget: Number(search.tokenBudget) }),
+    ...(search === null ? {} : { reasoningCheck: search.reasoningCheck }),
+    sampling: {
+      // float32 on the wire: 0.3 arrives as 0.30000001192…
+      ...(sampling?.temperature === undefined ? {} : { temperature: Number(sampling.temperature.toPrecision(6)) }),
+      ...(sampling?.topP === undefined ? {} : { topP: Number(sampling.topP.toPrecision(6)) }),
+      ...(sampling?.maxTokens === undefined ? {} : { maxTokens: sampling.maxTokens }),
+    },
+    deadlineMs: Math.max(1, Math.floor(options.deadlineMs)),
+  }
+  const decoded = yield* decodeSearchRequest(input).pipe(
+    Effect.mapError((error) => invalid(PROTO_FIELD[error.field] ?? error.field, error.message)),
+  )
+
+  const judge: JudgeChoice =
+    request.judge === null || request.judge.kind === "JUDGE_UNSPECIFIED"
+      ? { kind: "default" }
+      : request.judge.kind === "JUDGE_SELF"
+        ? { kind: "self" }
+        : { kind: "model", name: request.judge.name }
+
+  return {
+    search: decoded,
+    image,
+    includeStages: request.includeStages,
+    includeTrace: request.includeTrace,
+    judge,
+  }
+})

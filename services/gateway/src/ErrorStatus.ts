@@ -1,0 +1,42 @@
+import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
+import type { SearchError } from "@stagebeam/search"
+import type { InvalidField } from "./DecodeRequest.ts"
+
+/** The gateway refused the call to protect itself (too many calls in progress and queued). */
+export interface Overloaded {
+  readonly _tag: "Overloaded"
+  readonly message: string
+}
+
+/** The request asked for something this deployment does not have (e.g. a judge model when none is configured). */
+export interface Unsupported {
+  readonly _tag: "Unsupported"
+  readonly field: string
+  readonly message: string
+}
+
+export type GatewayError = SearchError | InvalidField | Overloaded | Unsupported
+
+/** The one place where failures become gRPC statuses. Nothing here is INTERNAL: every failure has a reason. */
+export const toStatus = (error: GatewayError): GrpcStatusError => {
+  switch (error._tag) {
+    case "InvalidField":
+      return GrpcStatus.invalidArgument(error.field, error.message)
+    case "Unsupported":
+      return GrpcStatus.invalidArgument(error.field, error.message)
+    case "Overloaded":
+      return GrpcStatus.resourceExhausted(error.message)
+    case "BudgetExhausted":
+      return error.reason === "DEADLINE"
+        ? GrpcStatus.deadlineExceeded(error.message)
+        : GrpcStatus.resourceExhausted(error.message)
+    case "NoValidCandidate":
+      // The model wrote no usable stage twice; another seed may well succeed, so this is worth a retry.
+      return GrpcStatus.unavailable(error.message)
+    case "GenerationFailed":
+    case "JudgeFailed":
+      return error.retryable
+        ? GrpcStatus.unavailable(error.message)
+        : GrpcStatus.failedPrecondition(`an upstream server refused the request: ${error.message}`)
+  }
+}

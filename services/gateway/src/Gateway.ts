@@ -1,0 +1,86 @@
+import { GeneratorPool, JudgePool, makePool, OpenAiClient, type Pool, type PoolOptions } from "@stagebeam/fleet"
+import { GrpcServer } from "@stagebeam/grpc"
+import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
+import { Effect, Layer, Option, Schedule } from "effect"
+import { Admission } from "./Admission.ts"
+import { startEmbeddedFleet } from "./EmbeddedFleet.ts"
+import { fleetGeneratorLayer } from "./FleetGenerator.ts"
+import { makeReasoner } from "./Reasoner.ts"
+import { GatewaySettings, type Settings } from "./Settings.ts"
+
+export interface RunningGateway {
+  /** "host:port" the gRPC server listens on. */
+  readonly address: string
+  readonly port: number
+  readonly generatorEndpoints: ReadonlyArray<string>
+  /** True when the fleet is the embedded simulator. */
+  readonly simulated: boolean
+  readonly generatorPool: Pool
+}
+
+const READINESS_INTERVAL = Schedule.spaced("1 second")
+
+const poolOptions = (
+  settings: Settings,
+  name: string,
+  endpoints: ReadonlyArray<string>,
+  model: string,
+): PoolOptions => ({
+  name,
+  endpoints,
+  model,
+  requestTimeout: settings.upstreamTimeout,
+  maxAttempts: settings.upstreamAttempts,
+  failureThreshold: settings.failureThreshold,
+  cooldown: settings.cooldown,
+  healthInterval: settings.healthInterval,
+})
+
+/** Starts the whole gateway (fleet pools, Reasoner, gRPC server with health and reflection) for the scope's life. */
+export const serveGateway = Effect.gen(function* () {
+  const settings = yield* GatewaySettings
+  const simulated = settings.endpoints.length === 0
+  const generatorEndpoints = simulated
+    ? (yield* startEmbeddedFleet({ servers: settings.simServers, speed: settings.simSpeed, model: settings.model }))
+        .urls
+    : settings.endpoints
+
+  const generatorPool = yield* makePool(poolOptions(settings, "generator", generatorEndpoints, settings.model))
+  const judgePool =
+    settings.judgeEndpoints.length === 0
+      ? Option.none<Pool>()
+      : Option.some(
+          yield* makePool(
+            poolOptions(settings, "judge", settings.judgeEndpoints, settings.judgeModel || settings.model),
+          ),
+        )
+
+  const implementation = yield* makeReasoner.pipe(
+    Effect.provide(fleetGeneratorLayer),
+    Effect.provideService(GeneratorPool, generatorPool),
+    Option.isSome(judgePool) ? Effect.provideService(JudgePool, judgePool.value) : (self) => self,
+  )
+
+  const server = yield* GrpcServer.make({
+    host: settings.grpcHost,
+    port: settings.grpcPort,
+    packageDefinition: loadReasonerPackageDefinition(),
+    services: [{ name: reasonerServiceName, implementation }],
+  })
+
+  // Readiness follows the fleet: NOT_SERVING while no generator server is up, so load balancers route elsewhere.
+  yield* Effect.gen(function* () {
+    const up = yield* generatorPool.upCount
+    const status = up > 0 ? "SERVING" : "NOT_SERVING"
+    yield* server.setServingStatus(reasonerServiceName, status)
+    yield* server.setServingStatus("", status)
+  }).pipe(Effect.repeat(READINESS_INTERVAL), Effect.forkScoped)
+
+  return {
+    address: server.address,
+    port: server.port,
+    generatorEndpoints,
+    simulated,
+    generatorPool,
+  } satisfies RunningGateway
+}).pipe(Effect.provide(Layer.mergeAll(OpenAiClient.layer, Admission.layer)))

@@ -1,0 +1,89 @@
+import { Effect } from "effect"
+import sharp from "sharp"
+
+/** An image the GPU servers can read: a data: URL (bytes sent inline) or an http(s) URL they fetch themselves. */
+export interface ImageRef {
+  readonly url: string
+  /** Pixel size when the bytes were seen here (not for http(s) URLs). */
+  readonly width?: number
+  readonly height?: number
+}
+
+/** Why an image was refused, and which request field to name. */
+export interface ImageProblem {
+  readonly field: string
+  readonly message: string
+}
+
+const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
+  png: "image/png",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+}
+
+/** Decodes the header with sharp: only formats the model's image processor reads are let through. */
+const probe = (bytes: Uint8Array, field: string) =>
+  Effect.tryPromise({
+    try: () => sharp(bytes, { failOn: "error" }).metadata(),
+    catch: (): ImageProblem => ({ field, message: "is not a decodable image (PNG, JPEG, GIF or WebP expected)" }),
+  }).pipe(
+    Effect.flatMap((metadata) => {
+      const mime = metadata.format === undefined ? undefined : MIME_BY_FORMAT[metadata.format]
+      if (mime === undefined || metadata.width === undefined || metadata.height === undefined) {
+        return Effect.fail<ImageProblem>({
+          field,
+          message: `has format ${metadata.format ?? "unknown"}; PNG, JPEG, GIF or WebP expected`,
+        })
+      }
+      return Effect.succeed({ mime, width: metadata.width, height: metadata.height })
+    }),
+  )
+
+const dataUrl = (mime: string, bytes: Uint8Array) => `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`
+
+export const fromBytes = Effect.fnUntraced(function* (
+  bytes: Uint8Array,
+  declaredMime: string,
+  maxBytes: number,
+): Effect.fn.Return<ImageRef, ImageProblem> {
+  if (bytes.length === 0) return yield* Effect.fail({ field: "image.data", message: "is empty" })
+  if (bytes.length > maxBytes) {
+    return yield* Effect.fail({ field: "image.data", message: `is ${bytes.length} bytes; at most ${maxBytes} allowed` })
+  }
+  const seen = yield* probe(bytes, "image.data")
+  if (declaredMime !== "" && declaredMime.toLowerCase() !== seen.mime) {
+    return yield* Effect.fail({
+      field: "image.mime_type",
+      message: `says ${declaredMime} but the data is ${seen.mime}`,
+    })
+  }
+  return { url: dataUrl(seen.mime, bytes), width: seen.width, height: seen.height }
+})
+
+const DATA_URL = /^data:(image\/[a-z0-9.+-]+)?(;base64)?,(.*)$/is
+
+export const fromUrl = Effect.fnUntraced(function* (
+  url: string,
+  maxBytes: number,
+): Effect.fn.Return<ImageRef, ImageProblem> {
+  const dataMatch = DATA_URL.exec(url)
+  if (dataMatch !== null) {
+    if (dataMatch[2] === undefined) {
+      return yield* Effect.fail({ field: "image.url", message: "must be a base64 data: URL" })
+    }
+    return yield* fromBytes(Buffer.from(dataMatch[3] ?? "", "base64"), dataMatch[1] ?? "", maxBytes).pipe(
+      Effect.mapError((problem) => ({ ...problem, field: "image.url" })),
+    )
+  }
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return yield* Effect.fail({ field: "image.url", message: "is not a URL" })
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return yield* Effect.fail({ field: "image.url", message: "must be http(s) or a data: URL" })
+  }
+  return { url }
+})

@@ -1,0 +1,68 @@
+import { BOUNDS } from "@stagebeam/cot"
+import { Schema } from "effect"
+
+/**
+ * The ReasonRequest as grpc-js hands it over (proto-loader with defaults, oneofs, 64-bit as strings, enums as names),
+ * checked field by field. An unknown enum number arrives as a number and fails here, naming the field.
+ */
+const between = (bounds: { readonly minimum: number; readonly maximum: number }) => Schema.isBetween(bounds)
+
+const Question = Schema.String.check(
+  Schema.makeFilter((text: string) => text.trim().length > 0 || "must not be empty"),
+  Schema.isMaxLength(16_384),
+)
+
+const Uint64Text = Schema.String.check(Schema.isPattern(/^\d+$/))
+
+const ImageMessage = Schema.Struct({
+  source: Schema.optional(Schema.Literals(["data", "url"])),
+  data: Schema.Uint8Array,
+  url: Schema.String,
+  mimeType: Schema.String,
+})
+
+const SamplingMessage = Schema.Struct({
+  temperature: Schema.optional(Schema.Finite.check(between(BOUNDS.temperature))),
+  topP: Schema.optional(Schema.Finite.check(between(BOUNDS.topP))),
+  maxTokens: Schema.optional(Schema.Int.check(between(BOUNDS.maxTokens))),
+})
+
+const SearchMessage = Schema.Struct({
+  strategy: Schema.Literals([
+    "STRATEGY_UNSPECIFIED",
+    "STRATEGY_STAGE_BEAM",
+    "STRATEGY_BEST_OF_N",
+    "STRATEGY_SENTENCE_BEAM",
+    "STRATEGY_GREEDY",
+  ]),
+  // 0 = the default.
+  candidatesPerStage: Schema.Int.check(between({ minimum: 0, maximum: BOUNDS.candidates.maximum })),
+  tournament: Schema.Literals(["TOURNAMENT_UNSPECIFIED", "TOURNAMENT_KNOCKOUT", "TOURNAMENT_SEQUENTIAL"]),
+  seed: Uint64Text.check(
+    Schema.makeFilter(
+      (text: string) => Number(text) <= BOUNDS.seed.maximum || `must be at most ${BOUNDS.seed.maximum}`,
+    ),
+  ),
+  sampling: Schema.NullOr(SamplingMessage),
+  reasoningCheck: Schema.Boolean,
+  tokenBudget: Uint64Text.check(
+    Schema.makeFilter(
+      (text: string) => Number(text) <= BOUNDS.tokenBudget.maximum || `must be at most ${BOUNDS.tokenBudget.maximum}`,
+    ),
+  ),
+})
+
+const JudgeMessage = Schema.Struct({
+  kind: Schema.Literals(["JUDGE_UNSPECIFIED", "JUDGE_SELF", "JUDGE_MODEL"]),
+  name: Schema.String,
+})
+
+export const ReasonRequestMessage = Schema.Struct({
+  question: Question,
+  image: Schema.NullOr(ImageMessage),
+  search: Schema.NullOr(SearchMessage),
+  includeStages: Schema.Boolean,
+  includeTrace: Schema.Boolean,
+  judge: Schema.NullOr(JudgeMessage),
+})
+export type ReasonRequestMessage = typeof ReasonRequestMessage.Type

@@ -1,0 +1,98 @@
+import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
+import type { SearchEvent, SearchResult } from "@stagebeam/search"
+
+const ms = (value: number): string => String(Math.max(0, Math.round(value)))
+
+/** One search event as the proto's ReasonEvent; undefined for events the contract does not carry. */
+export const toProtoEvent = (event: SearchEvent): ReasonEvent => {
+  switch (event._tag) {
+    case "StepStarted":
+      return {
+        atMs: ms(event.atMs),
+        stepStarted: { step: event.step, kind: event.kind, candidates: event.candidates },
+      }
+    case "CandidateGenerated":
+      return {
+        atMs: ms(event.endedAtMs),
+        candidate: {
+          step: event.step,
+          kind: event.kind,
+          index: event.index,
+          attempt: event.attempt,
+          text: event.text,
+          completionTokens: event.completionTokens,
+          finishReason: event.finishReason,
+          valid: event.valid,
+          problem: event.problem ?? "",
+          server: event.server,
+          mergedIntoPlusOne: event.mergedInto === undefined ? 0 : event.mergedInto + 1,
+          startedAtMs: ms(event.startedAtMs),
+          endedAtMs: ms(event.endedAtMs),
+        },
+      }
+    case "ReasoningChecked":
+      return {
+        atMs: ms(event.endedAtMs),
+        reasoningChecked: {
+          step: event.step,
+          index: event.index,
+          correct: event.correct,
+          verdict: event.raw,
+          server: event.server,
+        },
+      }
+    case "MatchJudged":
+      return {
+        atMs: ms(event.endedAtMs),
+        match: {
+          step: event.step,
+          kind: event.kind,
+          round: event.round,
+          first: event.first,
+          second: event.second,
+          winner: event.winner,
+          verdict: event.raw,
+          explicit: event.explicit,
+          server: event.server,
+          decidedBy: event.decidedBy,
+          startedAtMs: ms(event.startedAtMs),
+          endedAtMs: ms(event.endedAtMs),
+        },
+      }
+    case "StepChosen":
+      return {
+        atMs: ms(event.atMs),
+        stepChosen: { step: event.step, kind: event.kind, index: event.index, text: event.text, by: event.by },
+      }
+    case "SearchCutShort":
+      return { atMs: ms(event.atMs), cutShort: { reason: event.reason, detail: event.detail } }
+    case "SearchFinished":
+      return { atMs: ms(event.atMs) }
+  }
+}
+
+export interface ResponseOptions {
+  readonly includeStages: boolean
+  readonly includeTrace: boolean
+  readonly elapsedMs: number
+}
+
+/** The Reason answer: the conclusion always; the stages and the trace when asked for. */
+export const toProtoResponse = (result: SearchResult, options: ResponseOptions): ReasonResponse => ({
+  conclusion: result.conclusion,
+  stages: options.includeStages ? result.stages.map((stage) => ({ name: stage.stage, text: stage.text })) : [],
+  usage: {
+    promptTokens: String(result.usage.promptTokens),
+    completionTokens: String(result.usage.completionTokens),
+    generationCalls: result.usage.generationCalls,
+    judgeCalls: result.usage.judgeCalls,
+    correctnessChecks: result.usage.correctnessChecks,
+  },
+  seed: String(result.seed),
+  truncatedReason: result.finishedEarly?.reason ?? "",
+  truncatedDetail: result.finishedEarly?.detail ?? "",
+  trace: options.includeTrace ? result.trace.filter((event) => event._tag !== "SearchFinished").map(toProtoEvent) : [],
+  elapsedMs: ms(options.elapsedMs),
+  strategy: result.strategy,
+  tournament: result.tournament,
+})

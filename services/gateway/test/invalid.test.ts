@@ -1,0 +1,51 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ReasonResponse__Output } from "@stagebeam/proto"
+import { Effect } from "effect"
+import { pngImage, startGateway } from "./harness.ts"
+
+const INVALID_ARGUMENT = 3
+
+describe("Bad requests", () => {
+  it.live("answer INVALID_ARGUMENT naming the field, and the server stays up", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startGateway()
+      const data = yield* pngImage()
+      const reject = (request: object) => Effect.flip(client.unary<object, ReasonResponse__Output>("Reason", request))
+
+      const cases: ReadonlyArray<readonly [object, string]> = [
+        [{ question: "", image: { data } }, "question"],
+        [{ question: "   ", image: { data } }, "question"],
+        [{ question: "What is it?", image: { data: Buffer.from("definitely not an image") } }, "image.data"],
+        [{ question: "What is it?", image: { data, mimeType: "image/jpeg" } }, "image.mime_type"],
+        [{ question: "What is it?", image: { url: "ftp://example.invalid/x.png" } }, "image.url"],
+        [{ question: "What is it?", image: { data }, search: { strategy: 42 } }, "search.strategy"],
+        [{ question: "What is it?", image: { data }, search: { tournament: 9 } }, "search.tournament"],
+        [
+          { question: "What is it?", image: { data }, search: { candidatesPerStage: 65 } },
+          "search.candidates_per_stage",
+        ],
+        [
+          { question: "What is it?", image: { data }, search: { sampling: { temperature: 7 } } },
+          "search.sampling.temperature",
+        ],
+        [
+          { question: "What is it?", image: { data }, search: { sampling: { maxTokens: 100000 } } },
+          "search.sampling.max_tokens",
+        ],
+        [{ question: "What is it?", image: { data }, judge: { kind: "JUDGE_MODEL" } }, "judge.kind"],
+      ]
+      for (const [request, field] of cases) {
+        const error = yield* reject(request)
+        assert.strictEqual(error.code, INVALID_ARGUMENT, `${field}: ${error.message}`)
+        assert.include(error.message, field)
+      }
+
+      const ok = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: "What is it?",
+        image: { data },
+        search: { strategy: "STRATEGY_GREEDY" },
+      })
+      assert.isAbove(ok.conclusion.length, 0)
+    }),
+  )
+})
