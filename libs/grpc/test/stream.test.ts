@@ -69,7 +69,7 @@ describe("server-streaming handlers", () => {
     Effect.gen(function* () {
       const { client, probe } = yield* startEcho()
       const error = yield* client
-        .serverStream<CountRequest, CountEvent>("Count", count(1, "hang_after"), { deadline: "300 millis" })
+        .serverStream<CountRequest, CountEvent>("Count", count(1, "hang_after"), { deadline: "1 second" })
         .pipe(Stream.runDrain, Effect.flip)
       assert.strictEqual(error.code, grpc.status.DEADLINE_EXCEEDED)
       yield* Deferred.await(probe.interrupted).pipe(Effect.timeout("5 seconds"))

@@ -94,7 +94,7 @@ describe("unary handlers", () => {
     Effect.gen(function* () {
       const { client, probe } = yield* startEcho()
       const error = yield* Effect.flip(
-        client.unary<SayRequest, SayReply>("Say", { text: "x", mode: "hang" }, { deadline: "300 millis" }),
+        client.unary<SayRequest, SayReply>("Say", { text: "x", mode: "hang" }, { deadline: "1 second" }),
       )
       assert.strictEqual(error.code, grpc.status.DEADLINE_EXCEEDED)
       const interruptedPath = yield* Deferred.await(probe.interrupted).pipe(Effect.timeout("5 seconds"))
@@ -142,7 +142,7 @@ describe("unary handlers", () => {
         server.address,
         say.path,
         say.requestSerialize({ text: "x", mode: "hang" }),
-        "300m",
+        "1S",
       )
       assert.deepStrictEqual(trailers, [String(grpc.status.DEADLINE_EXCEEDED)])
       assert.strictEqual(yield* Deferred.await(probe.interrupted), "/fixture.v1.Echo/Say")
