@@ -29,10 +29,16 @@ const flags = {
   tournament: Flag.Literals("tournament", TOURNAMENTS).pipe(Flag.withDefault("knockout")),
   candidates: Flag.Int("candidates").pipe(Flag.withAlias("n"), Flag.withDefault(0)),
   seed: Flag.Int("seed").pipe(Flag.withDefault(0)),
-  stages: Flag.Boolean("stages").pipe(Flag.withDescription("Print the four stages, not only the conclusion")),
-  trace: Flag.Boolean("trace").pipe(Flag.withDescription("Print the search trace")),
-  stream: Flag.Boolean("stream").pipe(Flag.withDescription("Print the search's events as they happen")),
-  json: Flag.Boolean("json").pipe(Flag.withDescription("Print the raw response as JSON")),
+  stages: Flag.Boolean("stages").pipe(
+    Flag.withDescription("Print the four stages, not only the conclusion"),
+    Flag.withDefault(false),
+  ),
+  trace: Flag.Boolean("trace").pipe(Flag.withDescription("Print the search trace"), Flag.withDefault(false)),
+  stream: Flag.Boolean("stream").pipe(
+    Flag.withDescription("Print the search's events as they happen"),
+    Flag.withDefault(false),
+  ),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("Print the raw response as JSON"), Flag.withDefault(false)),
   deadline: Flag.Int("deadline").pipe(Flag.withDescription("Deadline in seconds"), Flag.withDefault(600)),
 }
 

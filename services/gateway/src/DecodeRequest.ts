@@ -73,8 +73,8 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
       ? undefined
       : yield* (
           request.image.source === "data"
-            ? fromBytes(request.image.data, request.image.mimeType, options.maxImageBytes)
-            : fromUrl(request.image.url, options.maxImageBytes)
+            ? fromBytes(request.image.data ?? new Uint8Array(), request.image.mimeType, options.maxImageBytes)
+            : fromUrl(request.image.url ?? "", options.maxImageBytes)
         ).pipe(Effect.mapError((problem) => invalid(problem.field, problem.message)))
 
   const search = request.search

@@ -16,8 +16,9 @@ const Uint64Text = Schema.String.check(Schema.isPattern(/^\d+$/))
 
 const ImageMessage = Schema.Struct({
   source: Schema.optional(Schema.Literals(["data", "url"])),
-  data: Schema.Uint8Array,
-  url: Schema.String,
+  // Only the member of the oneof that is set is present.
+  data: Schema.optional(Schema.Uint8Array),
+  url: Schema.optional(Schema.String),
   mimeType: Schema.String,
 })
 
