@@ -115,7 +115,10 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
   }
   const fault: FaultAction = chooseFault(ctx.faults, ctx.faultRng.next)
   const latency = addedLatencyMs(ctx.faults, ctx.faultRng.next)
-  if (latency > 0) await wallDelay(ctx, latency)
+  if (latency > 0) {
+    ctx.faultLatencyMs += latency
+    await wallDelay(ctx, latency)
+  }
   if (fault.kind !== "none") ctx.outcomes.fault++
   switch (fault.kind) {
     case "reset":

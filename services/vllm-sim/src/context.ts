@@ -24,4 +24,6 @@ export interface SimContext {
   /** performance.now() before which the server is still loading (503). */
   readyAtWall: number
   requestCounter: number
+  /** Total virtual ms of latency added by the latency/jitter faults. */
+  faultLatencyMs: number
 }

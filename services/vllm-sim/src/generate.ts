@@ -97,8 +97,13 @@ export const sampleOutput = (prompt: RenderedPrompt, params: GenerationParams, r
   let full = natural.text
   if (params.ignoreEos && natural.filler !== undefined) {
     // Keep writing past the natural end until max_tokens (benchmarks with a fixed output length).
-    let guard = 0
-    while (encode(full).length < params.maxTokens && guard++ < 10_000) full += natural.filler(rng)
+    // Counted piece by piece: re-encoding the growing text would be quadratic.
+    let count = encode(full).length
+    while (count < params.maxTokens) {
+      const piece = natural.filler(rng)
+      full += piece
+      count += encode(piece).length
+    }
   }
   const stop = params.guidedChoice === undefined ? findStop(full, params.stop) : undefined
   let ids: Array<number>

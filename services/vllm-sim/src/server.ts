@@ -54,6 +54,7 @@ export const simStats = (ctx: SimContext) => {
       faults: ctx.outcomes.fault,
       rejected: ctx.outcomes.rejected,
     },
+    faultLatencyMs: ctx.faultLatencyMs,
   }
 }
 export type SimStats = ReturnType<typeof simStats>

@@ -102,6 +102,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     faults,
     readyAtWall: performance.now() + (faults.slowStartMs ?? 0) / speed,
     requestCounter: 0,
+    faultLatencyMs: 0,
   }
   const setFaults = (next: FaultConfig) => {
     // A newly set slow start begins now: the server reloads.

@@ -1,0 +1,134 @@
+import { assert, describe, it } from "@effect/vitest"
+import { predictDecodeStepMs, predictPrefillMs, startSimulator } from "../src/index.ts"
+import { eventually, mcQuestion, postChat, userTurn } from "./helpers.ts"
+
+const fixedLength = (maxTokens: number, n: number, extra: Record<string, unknown> = {}) => ({
+  messages: [userTurn(mcQuestion)],
+  n,
+  max_tokens: maxTokens,
+  ignore_eos: true,
+  ...extra,
+})
+
+/** The profile's prediction for n samples of T tokens arriving at an idle server. */
+const predicted = (profile: Parameters<typeof predictPrefillMs>[0], prompt: number, n: number, tokens: number) => {
+  let ms = predictPrefillMs(profile, prompt, 1)
+  for (let k = 1; k < tokens; k++) ms += predictDecodeStepMs(profile, n, n * (prompt + k))
+  return ms
+}
+
+describe("performance model", () => {
+  it("latency of a request grows with the running batch exactly as the profile's formulas say", async () => {
+    const records = []
+    for (const n of [1, 8, 16]) {
+      const sim = await startSimulator({ speed: 400 })
+      try {
+        const res = await postChat(sim.url, fixedLength(64, n), { "X-Request-Id": `batch-${n}` })
+        assert.strictEqual(res.status, 200)
+        const body = (await res.json()) as { usage: { completion_tokens: number } }
+        assert.strictEqual(body.usage.completion_tokens, 64 * n)
+        const rec = sim.requestRecord(`batch-${n}`)!
+        assert.strictEqual(rec.queueMs, 0)
+        assert.strictEqual(rec.maxBatchSeen, n)
+        assert.closeTo(rec.e2eMs, predicted(sim.profile, rec.promptTokens, n, 64), 1e-6)
+        records.push(rec.e2eMs)
+      } finally {
+        await sim.close()
+      }
+    }
+    assert.isAbove(records[1]!, records[0]!)
+    assert.isAbove(records[2]!, records[1]!)
+  })
+
+  it("a queue forms past max_num_seqs and drains as slots free up", async () => {
+    const sim = await startSimulator({ profile: "tiny-test", speed: 20 })
+    try {
+      const first = postChat(sim.url, fixedLength(200, 4), { "X-Request-Id": "first" })
+      await eventually(() => sim.stats().runningSeqs === 4)
+      const second = postChat(sim.url, fixedLength(10, 1), { "X-Request-Id": "second" })
+      await eventually(async () => {
+        const metrics = sim.metricsText()
+        return /vllm:num_requests_waiting\{[^}]*\} 1\n/.test(metrics)
+      })
+      assert.strictEqual((await first).status, 200)
+      assert.strictEqual((await second).status, 200)
+      const stats = sim.stats()
+      assert.strictEqual(stats.maxRunningSeqs, 4)
+      assert.strictEqual(stats.maxWaitingRequests, 1)
+      assert.isAbove(sim.requestRecord("second")!.queueMs, 0)
+    } finally {
+      await sim.close()
+    }
+  })
+
+  it("a client disconnect aborts the request and frees its slots at once", async () => {
+    const sim = await startSimulator({ profile: "tiny-test", speed: 20 })
+    try {
+      const controller = new AbortController()
+      const pending = fetch(`${sim.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "X-Request-Id": "gone" },
+        body: JSON.stringify(fixedLength(1000, 4)),
+        signal: controller.signal,
+      }).catch(() => "aborted")
+      await eventually(() => sim.stats().runningSeqs === 4)
+      controller.abort()
+      assert.strictEqual(await pending, "aborted")
+      await eventually(() => sim.stats().requests.aborted === 1)
+      assert.strictEqual(sim.stats().runningSeqs, 0)
+      assert.strictEqual(sim.requestRecord("gone")!.outcome, "aborted")
+      assert.isBelow(sim.requestRecord("gone")!.outputTokens, 4000)
+    } finally {
+      await sim.close()
+    }
+  })
+
+  it("a full KV cache preempts and recomputes, and every sample still completes", async () => {
+    const sim = await startSimulator({ profile: "tiny-test", speed: 100 })
+    try {
+      // Two requests of two samples: 4 x 1000 tokens need more blocks than the cache has.
+      const bodies = (await Promise.all(
+        [1, 2].map(async () => (await postChat(sim.url, fixedLength(1000, 2))).json()),
+      )) as Array<{ choices: Array<{ finish_reason: string }> }>
+      assert.deepStrictEqual(
+        bodies.flatMap((b) => b.choices.map((c) => c.finish_reason)),
+        ["length", "length", "length", "length"],
+      )
+      assert.isAbove(sim.stats().preemptions, 0)
+      assert.include(sim.metricsText(), "vllm:num_preemptions_total")
+    } finally {
+      await sim.close()
+    }
+  })
+
+  it("prefix caching saves prefill when the profile enables it (and mllama's does not)", async () => {
+    for (const [profile, expectHits] of [
+      ["tiny-test", true],
+      ["llama-3.2-11b-vision-h100", false],
+    ] as const) {
+      const sim = await startSimulator({ profile, speed: 1000 })
+      try {
+        for (let i = 0; i < 2; i++) await (await postChat(sim.url, fixedLength(4, 1))).json()
+        assert.strictEqual(sim.stats().cachedPrefillTokens > 0, expectHits)
+      } finally {
+        await sim.close()
+      }
+    }
+  })
+
+  it("cost accounting adds up: busy GPU time is prefill plus decode, tokens are counted", async () => {
+    const sim = await startSimulator({ speed: 1000 })
+    try {
+      const res = await postChat(sim.url, fixedLength(20, 2))
+      await res.json()
+      const s = sim.stats()
+      assert.closeTo(s.busyGpuSeconds, s.prefillGpuSeconds + s.decodeGpuSeconds, 1e-9)
+      assert.strictEqual(s.generationTokens, 40)
+      assert.strictEqual(s.decodeTokens, 38)
+      assert.strictEqual(s.imagesEncoded, 1)
+      assert.strictEqual(s.requests.finished, 1)
+    } finally {
+      await sim.close()
+    }
+  })
+})
