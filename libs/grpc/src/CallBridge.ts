@@ -60,6 +60,8 @@ export const bindUnary =
             if (Exit.isSuccess(exit)) return Effect.sync(() => callback(null, exit.value))
             return Effect.map(failureStatus(exit.cause, ctx.path), (status) => callback(status))
           }),
+          // the outcome is already answered to the client; nothing is left for the FiberSet to record
+          Effect.exit,
         ),
       ),
     )
@@ -90,6 +92,7 @@ export const bindServerStream =
             // grpc-js turns an 'error' event on the call into the final status, after pending writes flush
             return Effect.map(failureStatus(exit.cause, ctx.path), (status) => call.emit("error", status))
           }),
+          Effect.exit,
         ),
       ),
     )

@@ -182,7 +182,10 @@ describe("GrpcServer", () => {
       const stuck = yield* Effect.forkChild(client.unary<SayRequest, SayReply>("Say", { text: "x", mode: "hang" }))
       yield* Deferred.await(probe.started)
       yield* Scope.close(scope, Exit.void)
-      assert.strictEqual(yield* Deferred.await(probe.interrupted), "/fixture.v1.Echo/Say")
+      assert.strictEqual(
+        yield* Deferred.await(probe.interrupted).pipe(Effect.timeout("5 seconds")),
+        "/fixture.v1.Echo/Say",
+      )
       const error = yield* Effect.flip(Fiber.join(stuck))
       assert.include([grpc.status.CANCELLED, grpc.status.UNAVAILABLE], error.code)
     }),

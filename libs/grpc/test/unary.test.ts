@@ -145,7 +145,10 @@ describe("unary handlers", () => {
         "1S",
       )
       assert.deepStrictEqual(trailers, [String(grpc.status.DEADLINE_EXCEEDED)])
-      assert.strictEqual(yield* Deferred.await(probe.interrupted), "/fixture.v1.Echo/Say")
+      assert.strictEqual(
+        yield* Deferred.await(probe.interrupted).pipe(Effect.timeout("5 seconds")),
+        "/fixture.v1.Echo/Say",
+      )
     }),
   )
 
