@@ -1,1 +1,3 @@
-export {}
+export { Admission } from "./Admission.ts"
+export { type RunningGateway, serveGateway } from "./Gateway.ts"
+export { GatewaySettings, type Settings, settingsConfig } from "./Settings.ts"

@@ -1,0 +1,74 @@
+import { execFile } from "node:child_process"
+import { writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { assert, describe, it } from "@effect/vitest"
+import { GatewaySettings, serveGateway } from "@stagebeam/gateway"
+import { Duration, Effect } from "effect"
+import sharp from "sharp"
+
+const run = promisify(execFile)
+const bin = join(import.meta.dirname, "../bin/stagebeam.js")
+
+const gateway = serveGateway.pipe(
+  Effect.provide(
+    GatewaySettings.layerWith({
+      grpcHost: "127.0.0.1",
+      grpcPort: 0,
+      simServers: 1,
+      simSpeed: 500,
+      healthInterval: Duration.seconds(1),
+    }),
+  ),
+)
+
+describe("stagebeam reason", () => {
+  it.live("prints the conclusion and the stages of an image question", () =>
+    Effect.gen(function* () {
+      const { address } = yield* gateway
+      const image = join(tmpdir(), `stagebeam-cli-${process.pid}.png`)
+      yield* Effect.promise(async () =>
+        writeFile(
+          image,
+          await sharp({ create: { width: 32, height: 32, channels: 3, background: "#00aa00" } })
+            .png()
+            .toBuffer(),
+        ),
+      )
+      const { stdout } = yield* Effect.promise(() =>
+        run(process.execPath, [
+          bin,
+          "reason",
+          "-a",
+          address,
+          "-q",
+          "What is shown?",
+          "-i",
+          image,
+          "--stages",
+          "-n",
+          "2",
+        ]),
+      )
+      assert.include(stdout, "[SUMMARY]")
+      assert.include(stdout, "[CONCLUSION]")
+      assert.include(stdout, "STAGE_BEAM/KNOCKOUT")
+    }),
+  )
+
+  it.live("reports a refused request with its status and exits non-zero", () =>
+    Effect.gen(function* () {
+      const { address } = yield* gateway
+      const failure = yield* Effect.promise(() =>
+        run(process.execPath, [bin, "reason", "-a", address, "-q", "   "]).then(
+          () => undefined,
+          (error: { code: number; stderr: string }) => error,
+        ),
+      )
+      assert.isDefined(failure)
+      assert.strictEqual(failure?.code, 1)
+      assert.include(failure?.stderr ?? "", "invalid question")
+    }),
+  )
+})
