@@ -10,8 +10,12 @@ import { type GatewayError, toStatus, type Unsupported } from "./ErrorStatus.ts"
 import { GatewaySettings } from "./Settings.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 
-/** Time kept back from the client's deadline so the answer (the best so far) still reaches it. */
+/**
+ * Time kept back from the client's deadline so the answer (the best so far) still reaches it: the search may
+ * overrun its own deadline by the one unjudged call that completes a cut-short answer.
+ */
 const DEADLINE_MARGIN_MS = 250
+const DEADLINE_SHARE = 0.85
 
 /** The Reasoner service: decode, admit, search over the fleet, answer. */
 export const makeReasoner = Effect.gen(function* () {
@@ -50,7 +54,10 @@ export const makeReasoner = Effect.gen(function* () {
       const deadlineMs =
         ctx.deadline === undefined
           ? Duration.toMillis(settings.defaultDeadline)
-          : Math.min(ctx.deadline - now - DEADLINE_MARGIN_MS, Duration.toMillis(settings.defaultDeadline))
+          : Math.min(
+              (ctx.deadline - now) * DEADLINE_SHARE - DEADLINE_MARGIN_MS,
+              Duration.toMillis(settings.defaultDeadline),
+            )
       return yield* decodeReasonRequest(message, { maxImageBytes: settings.maxImageBytes, deadlineMs })
     })
 

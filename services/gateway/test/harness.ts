@@ -1,9 +1,14 @@
-import { makeClient } from "@stagebeam/grpc"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { loadProto, makeClient } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
+import { type RunningSimulator, type SimulatorOptions, serveSimulator } from "@stagebeam/vllm-sim"
 import { Duration, Effect, Layer } from "effect"
 import sharp from "sharp"
 import { serveGateway } from "../src/Gateway.ts"
 import { GatewaySettings, type Settings } from "../src/Settings.ts"
+
+const require = createRequire(import.meta.url)
 
 /** Test settings: loopback, a random port, a fast embedded fleet. */
 export const testSettings = (overrides: Partial<Settings> = {}) =>
@@ -36,3 +41,38 @@ export const pngImage = (width = 64, height = 48) =>
       .png()
       .toBuffer(),
   )
+
+/** Simulated servers started by the test itself, so it can read their counters and inject faults. */
+export const startSimulators = (count: number, options: Omit<SimulatorOptions, "port" | "host"> = {}) =>
+  Effect.forEach(
+    Array.from({ length: count }, (_, i) => i),
+    (i) => serveSimulator({ port: 0, host: "127.0.0.1", speed: 500, seed: i + 1, ...options }).pipe(Effect.orDie),
+  )
+
+/** A gateway over the given servers. */
+export const startGatewayOver = (servers: ReadonlyArray<RunningSimulator>, overrides: Partial<Settings> = {}) =>
+  startGateway({ endpoints: servers.map((server) => server.url), ...overrides })
+
+/** Polls `check` every 20 ms until it holds, for at most `attempts` tries (a bounded loop, not a timing assertion). */
+export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, attempts = 250) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < attempts; i++) {
+      if (yield* check) return true
+      yield* Effect.sleep(Duration.millis(20))
+    }
+    return false
+  })
+
+const healthProto = join(dirname(require.resolve("grpc-health-check/package.json")), "proto/health/v1/health.proto")
+
+/** grpc.health.v1 Check of `service` on the gateway. */
+export const healthOf = (address: string, service: string) =>
+  Effect.gen(function* () {
+    const client = yield* makeClient({
+      address,
+      packageDefinition: yield* loadProto(healthProto),
+      service: "grpc.health.v1.Health",
+    })
+    const reply = yield* client.unary<{ service: string }, { status: string }>("Check", { service })
+    return reply.status
+  }).pipe(Effect.scoped)

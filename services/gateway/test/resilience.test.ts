@@ -1,0 +1,98 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ReasonEvent__Output, ReasonResponse__Output } from "@stagebeam/proto"
+import { Duration, Effect, Fiber, Stream } from "effect"
+import { eventually, healthOf, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
+
+const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
+const RESOURCE_EXHAUSTED = 8
+
+describe("the gateway under faults and load", () => {
+  it.live("a client that cancels aborts the upstream requests on the GPU servers", () =>
+    Effect.gen(function* () {
+      // Real-time speed: a stage takes seconds, so the cancel lands while the servers are generating.
+      const servers = yield* startSimulators(1, { speed: 1 })
+      const { client } = yield* startGatewayOver(servers)
+      const data = yield* pngImage()
+      const call = yield* Effect.forkChild(
+        Stream.runCollect(
+          client.serverStream<object, ReasonEvent__Output>("ReasonStream", {
+            question: QUESTION,
+            image: { data },
+            search: { candidatesPerStage: 4 },
+          }),
+        ),
+      )
+      const server = servers[0]!
+      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running > 0)))
+      yield* Fiber.interrupt(call)
+      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
+      assert.isAtLeast(server.stats().requests.aborted, 1)
+    }),
+  )
+
+  it.live("answers with the best so far when the search's deadline runs out, and says so", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { speed: 4 })
+      const { client } = yield* startGatewayOver(servers, { defaultDeadline: Duration.millis(1500) })
+      const data = yield* pngImage()
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data },
+        search: { candidatesPerStage: 8, tournament: "TOURNAMENT_SEQUENTIAL" },
+        includeStages: true,
+      })
+      assert.strictEqual(response.truncatedReason, "DEADLINE")
+      assert.isAbove(response.conclusion.length, 0)
+      assert.strictEqual(response.stages.at(-1)?.name, "CONCLUSION")
+    }),
+  )
+
+  it.live("refuses work beyond its admission limit with RESOURCE_EXHAUSTED instead of queueing it", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { speed: 1 })
+      const { client } = yield* startGatewayOver(servers, { maxConcurrent: 1, maxQueued: 0 })
+      const data = yield* pngImage()
+      const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
+      const first = yield* Effect.forkChild(client.unary<object, ReasonResponse__Output>("Reason", request))
+      assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
+      const refused = yield* Effect.flip(client.unary<object, ReasonResponse__Output>("Reason", request))
+      assert.strictEqual(refused.code, RESOURCE_EXHAUSTED)
+      assert.include(refused.message, "capacity")
+      yield* Fiber.interrupt(first)
+    }),
+  )
+
+  it.live("fails over from a server that answers errors, and every call still completes", () =>
+    Effect.gen(function* () {
+      const [broken, healthy] = yield* startSimulators(2)
+      broken!.setFaults({ errorRate: 1, errorStatus: 503 })
+      const { client } = yield* startGatewayOver([broken!, healthy!])
+      const data = yield* pngImage()
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data },
+        search: { candidatesPerStage: 3, seed: "5" },
+        includeTrace: true,
+      })
+      assert.isAbove(response.conclusion.length, 0)
+      const servers = new Set(
+        response.trace.flatMap((event) => [event.candidate?.server, event.match?.server]).filter(Boolean),
+      )
+      assert.deepStrictEqual([...servers], [healthy!.url])
+    }),
+  )
+
+  it.live("reports NOT_SERVING on the health service while no GPU server is up", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1)
+      const { gateway } = yield* startGatewayOver(servers)
+      assert.isTrue(
+        yield* eventually(Effect.map(healthOf(gateway.address, "stagebeam.v1.Reasoner"), (s) => s === "SERVING")),
+      )
+      servers[0]!.setFaults({ dead: true })
+      assert.isTrue(
+        yield* eventually(Effect.map(healthOf(gateway.address, "stagebeam.v1.Reasoner"), (s) => s === "NOT_SERVING")),
+      )
+    }),
+  )
+})

@@ -1,0 +1,56 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ReasonResponse__Output } from "@stagebeam/proto"
+import { Effect } from "effect"
+import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
+
+const QUESTION = "What is the main object?\nA. cup\nB. ball\nC. book\nD. lamp"
+
+describe("STAGE_BEAM at N=4 against the simulator", () => {
+  it.live("makes one generation request per stage, at most 12 judge calls, and overlaps each round's matches", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2)
+      const { client } = yield* startGatewayOver(servers)
+      const data = yield* pngImage()
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data },
+        search: { candidatesPerStage: 4, seed: "11" },
+        includeTrace: true,
+      })
+      const usage = response.usage!
+      assert.strictEqual(usage.generationCalls, 4)
+      assert.isAtMost(usage.judgeCalls, 12)
+
+      // The servers saw exactly those calls: nothing hidden, nothing retried.
+      const served = servers.reduce((sum, server) => sum + server.stats().requests.finished, 0)
+      assert.strictEqual(served, usage.generationCalls + usage.judgeCalls + usage.correctnessChecks)
+
+      const steps = response.trace.filter((event) => event.stepStarted).map((event) => event.stepStarted!)
+      assert.deepStrictEqual(
+        steps.map((step) => step.kind),
+        ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"],
+      )
+      const candidates = response.trace.filter((event) => event.candidate).map((event) => event.candidate!)
+      assert.strictEqual(candidates.length, 16)
+      // Each stage's 4 candidates come from one n=4 request: same server, same start and end.
+      for (const step of steps) {
+        const mine = candidates.filter((candidate) => candidate.step === step.step)
+        assert.strictEqual(new Set(mine.map((c) => `${c.server}|${c.startedAtMs}|${c.endedAtMs}`)).size, 1)
+      }
+
+      const matches = response.trace.filter((event) => event.match).map((event) => event.match!)
+      assert.strictEqual(matches.length, usage.judgeCalls)
+      let overlappingRounds = 0
+      for (const step of steps) {
+        const first = matches.filter((match) => match.step === step.step && match.round === 0)
+        if (first.length === 2) {
+          const [a, b] = first.map((m) => ({ start: Number(m.startedAtMs), end: Number(m.endedAtMs) }))
+          assert.isTrue(a!.start < b!.end && b!.start < a!.end, `step ${step.step}: round 0 matches overlap`)
+          overlappingRounds++
+        }
+      }
+      // With 4 candidates per stage at least one stage has 4 distinct ones, hence a two-match first round.
+      assert.isAtLeast(overlappingRounds, 1)
+    }),
+  )
+})
