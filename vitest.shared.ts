@@ -13,6 +13,6 @@ export const projectConfig = (projectDir: string) =>
       testTimeout: 30_000,
       hookTimeout: 30_000,
       reporters: ["default", "json"],
-      outputFile: { json: `${projectDir}/../../reports/vitest/${basename(projectDir)}.json` },
+      outputFile: { json: `${import.meta.dirname}/reports/vitest/${basename(projectDir)}.json` },
     },
   })
