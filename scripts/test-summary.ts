@@ -1,7 +1,7 @@
 // Sums the per-project vitest JSON reports into the closing line CI reads: "N passed, N failed".
 // Exits non-zero when a test failed or when no test ran at all.
-import { readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { basename, join } from "node:path"
 
 interface VitestReport {
   readonly numPassedTests: number
@@ -27,8 +27,19 @@ for (const file of files) {
   skipped += report.numPendingTests + report.numTodoTests
   console.log(`${file.replace(/\.json$/, "")}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
 }
-// A project whose tests did not run at all leaves no report: count the missing run as a failure.
-const ran = passed + failed > 0
-if (!ran) failed += 1
+// A project whose tests did not run at all leaves no report: count each missing one as a failure.
+const root = join(import.meta.dirname, "..")
+const projects = ["libs", "services"]
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => join(group, name)))
+  .concat(["e2e"])
+  .filter((dir) => existsSync(join(root, dir, "vitest.config.ts")))
+for (const dir of projects) {
+  const name = basename(dir)
+  if (!files.includes(`${name}.json`)) {
+    console.log(`${name}: no test report (its tests did not run)`)
+    failed += 1
+  }
+}
+if (passed + failed === 0) failed += 1
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`)
 process.exit(failed === 0 ? 0 : 1)
