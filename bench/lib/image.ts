@@ -1,0 +1,31 @@
+// A small real PNG for Reason requests: the gateway probes every image it is sent, so the bytes must decode.
+import { crc32, deflateSync } from "node:zlib"
+
+const chunk = (type: string, data: Buffer): Buffer => {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(data.length)
+  const body = Buffer.concat([Buffer.from(type, "ascii"), data])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(body))
+  return Buffer.concat([length, body, crc])
+}
+
+/** A solid-colour RGB PNG of the given size. */
+export const solidPng = (width: number, height: number, rgb: readonly [number, number, number]): Buffer => {
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8) // 8-bit depth, truecolour, deflate, no filter, no interlace
+  const row = Buffer.alloc(1 + width * 3) // filter byte 0, then the pixels
+  for (let x = 0; x < width; x++) row.set(rgb, 1 + x * 3)
+  const raw = Buffer.concat(Array.from({ length: height }, () => row))
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ])
+}
+
+/** The image every benchmark sends (the simulator's content model does not look at pixels). */
+export const benchImage = solidPng(64, 48, [200, 40, 90])

@@ -1,0 +1,38 @@
+// Small statistics for printed figures.
+
+export const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export const sum = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0)
+
+export const mean = (xs: ReadonlyArray<number>): number => (xs.length === 0 ? Number.NaN : sum(xs) / xs.length)
+
+/** Wilson score interval of a proportion (z = 1.96 for 95%). */
+export const wilson = (successes: number, trials: number, z = 1.96): { low: number; high: number } => {
+  if (trials === 0) return { low: 0, high: 1 }
+  const p = successes / trials
+  const z2 = z * z
+  const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+  const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials)
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) }
+}
+
+/** Newcombe's interval for a difference of two independent proportions, from their Wilson intervals. */
+export const differenceInterval = (
+  a: { successes: number; trials: number },
+  b: { successes: number; trials: number },
+): { diff: number; low: number; high: number } => {
+  const pa = a.successes / a.trials
+  const pb = b.successes / b.trials
+  const wa = wilson(a.successes, a.trials)
+  const wb = wilson(b.successes, b.trials)
+  const diff = pa - pb
+  return {
+    diff,
+    low: diff - Math.sqrt((pa - wa.low) ** 2 + (wb.high - pb) ** 2),
+    high: diff + Math.sqrt((wa.high - pa) ** 2 + (pb - wb.low) ** 2),
+  }
+}
