@@ -5,23 +5,13 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { assert, describe, it } from "@effect/vitest"
 import { GatewaySettings, serveGateway } from "@stagebeam/gateway"
-import { Duration, Effect } from "effect"
+import { Effect } from "effect"
 import sharp from "sharp"
 
 const run = promisify(execFile)
 const bin = join(import.meta.dirname, "../bin/stagebeam.js")
 
-const gateway = serveGateway.pipe(
-  Effect.provide(
-    GatewaySettings.layerWith({
-      grpcHost: "127.0.0.1",
-      grpcPort: 0,
-      simServers: 1,
-      simSpeed: 500,
-      healthInterval: Duration.seconds(1),
-    }),
-  ),
-)
+const gateway = serveGateway.pipe(Effect.provide(GatewaySettings.layerTest({ simServers: 1 })))
 
 describe("stagebeam reason", () => {
   it.live("prints the conclusion and the stages of an image question", () =>

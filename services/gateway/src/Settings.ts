@@ -67,6 +67,16 @@ export class GatewaySettings extends Context.Service<GatewaySettings, Settings>(
       return yield* settingsConfig
     }),
   )
+  /** For tests: loopback on a random port over a fast embedded fleet, with `overrides` on top. */
+  static readonly layerTest = (overrides: Partial<Settings> = {}) =>
+    GatewaySettings.layerWith({
+      grpcHost: "127.0.0.1",
+      grpcPort: 0,
+      simServers: 2,
+      simSpeed: 500,
+      healthInterval: Duration.seconds(1),
+      ...overrides,
+    })
   /** The environment's settings with some replaced (tests, embedding). */
   static readonly layerWith = (overrides: Partial<Settings>) =>
     Layer.effect(

@@ -10,17 +10,6 @@ import { GatewaySettings, type Settings } from "../src/Settings.ts"
 
 const require = createRequire(import.meta.url)
 
-/** Test settings: loopback, a random port, a fast embedded fleet. */
-export const testSettings = (overrides: Partial<Settings> = {}) =>
-  GatewaySettings.layerWith({
-    grpcHost: "127.0.0.1",
-    grpcPort: 0,
-    simServers: 2,
-    simSpeed: 500,
-    healthInterval: Duration.seconds(1),
-    ...overrides,
-  })
-
 /** A gateway over its embedded simulated fleet, and a client for it; both live as long as the test's scope. */
 export const startGateway = (overrides: Partial<Settings> = {}) =>
   Effect.gen(function* () {
@@ -32,7 +21,7 @@ export const startGateway = (overrides: Partial<Settings> = {}) =>
       defaultDeadline: "60 seconds",
     })
     return { gateway, client }
-  }).pipe(Effect.provide(Layer.fresh(testSettings(overrides))))
+  }).pipe(Effect.provide(Layer.fresh(GatewaySettings.layerTest(overrides))))
 
 /** A small real PNG. */
 export const pngImage = (width = 64, height = 48) =>
