@@ -2,6 +2,7 @@ import { Context, Duration, Effect, Layer, Schema } from "effect"
 import OpenAI, { APIConnectionTimeoutError, APIError } from "openai"
 import { ChatCompletion, type ChatRequest } from "./ChatCompletion.ts"
 import { UpstreamError } from "./FleetError.ts"
+import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
 
 export interface ChatCallOptions {
   readonly requestId: string
@@ -48,6 +49,8 @@ export class OpenAiClient extends Context.Service<
     ) => Effect.Effect<ChatCompletion, UpstreamError>
     /** GET /health: true on 200 (vLLM answers 503 while its engine is dead or, in the simulator, starting). */
     readonly health: (baseUrl: string, timeout: Duration.Duration) => Effect.Effect<boolean>
+    /** GET /metrics: the server's own load report; undefined when it cannot be read. */
+    readonly serverLoad: (baseUrl: string, timeout: Duration.Duration) => Effect.Effect<ServerLoad | undefined>
   }
 >()("@stagebeam/fleet/OpenAiClient") {
   static readonly layer = Layer.sync(OpenAiClient, () => {
@@ -92,15 +95,29 @@ export class OpenAiClient extends Context.Service<
       )
     })
 
-    const health = (baseUrl: string, timeout: Duration.Duration) =>
-      Effect.tryPromise({
-        try: (signal) => fetch(`${baseUrl}/health`, { signal }).then((response) => response.ok),
-        catch: () => false,
-      }).pipe(
-        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(false) }),
-        Effect.orElseSucceed(() => false),
+    /** A GET that never fails: `fallback` when the server cannot be reached, answers an error, or is too slow. */
+    const probeGet = <A>(
+      url: string,
+      timeout: Duration.Duration,
+      read: (response: Response) => Promise<A>,
+      fallback: A,
+    ) =>
+      Effect.tryPromise({ try: (signal) => fetch(url, { signal }).then(read), catch: () => fallback }).pipe(
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(fallback) }),
+        Effect.orElseSucceed(() => fallback),
       )
 
-    return OpenAiClient.of({ chat, health })
+    const health = (baseUrl: string, timeout: Duration.Duration) =>
+      probeGet(`${baseUrl}/health`, timeout, async (response) => response.ok, false)
+
+    const serverLoad = (baseUrl: string, timeout: Duration.Duration) =>
+      probeGet(
+        `${baseUrl}/metrics`,
+        timeout,
+        (response) => (response.ok ? response.text() : Promise.resolve("")),
+        "",
+      ).pipe(Effect.map(parseServerLoad))
+
+    return OpenAiClient.of({ chat, health, serverLoad })
   })
 }

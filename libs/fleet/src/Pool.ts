@@ -18,6 +18,8 @@ export interface PoolOptions {
   readonly failureThreshold: number
   readonly cooldown: Duration.Duration
   readonly healthInterval: Duration.Duration
+  /** How often each server's /metrics is read for load-aware routing (reports older than 2 s are ignored). */
+  readonly metricsInterval: Duration.Duration
 }
 
 export interface CallOptions {
@@ -42,6 +44,7 @@ export interface Pool {
 
 const retryBackoff = Schedule.exponential(Duration.millis(50))
 const HEALTH_PROBE_TIMEOUT = Duration.seconds(2)
+const METRICS_TIMEOUT = Duration.seconds(1)
 
 /** Builds a pool and starts its health probes, which stop with the scope. */
 export const makePool = Effect.fnUntraced(function* (
@@ -64,6 +67,19 @@ export const makePool = Effect.fnUntraced(function* (
     Effect.forkScoped,
   )
 
+  const scrape = (url: string) =>
+    Effect.gen(function* () {
+      const report = yield* client.serverLoad(url, METRICS_TIMEOUT)
+      if (report === undefined) return
+      const at = yield* Clock.currentTimeMillis
+      yield* updateEndpoint(url, (state) => ({ ...state, reported: report, reportedAtMs: at }))
+    })
+
+  yield* Effect.forEach(options.endpoints, scrape, { concurrency: "unbounded", discard: true }).pipe(
+    Effect.repeat(Schedule.spaced(options.metricsInterval)),
+    Effect.forkScoped,
+  )
+
   const attempt = (request: ChatRequest, requestId: string, tried: Set<string>) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
@@ -82,13 +98,22 @@ export const makePool = Effect.fnUntraced(function* (
             )
           : Effect.void
       const completion = yield* Effect.acquireUseRelease(
-        updateEndpoint(endpoint.url, (state) => ({ ...state, inFlight: state.inFlight + sequences })),
+        updateEndpoint(endpoint.url, (state) => ({
+          ...state,
+          inFlight: state.inFlight + sequences,
+          inFlightRequests: state.inFlightRequests + 1,
+        })),
         () =>
           client.chat(endpoint.url, options.model, request, {
             requestId,
             timeout: options.requestTimeout,
           }),
-        () => updateEndpoint(endpoint.url, (state) => ({ ...state, inFlight: state.inFlight - sequences })),
+        () =>
+          updateEndpoint(endpoint.url, (state) => ({
+            ...state,
+            inFlight: state.inFlight - sequences,
+            inFlightRequests: state.inFlightRequests - 1,
+          })),
       ).pipe(Effect.tapError(markFailure))
       const finished = yield* Clock.currentTimeMillis
       yield* updateEndpoint(endpoint.url, (state) => recordSuccess(state, finished - started))

@@ -22,6 +22,7 @@ const fakeClient = (behaviour: Behaviour, calls: Ref.Ref<ReadonlyArray<string>>,
       chat: (url, _model, request) =>
         Ref.update(calls, (all) => [...all, url]).pipe(Effect.andThen(behaviour(url, request))),
       health: (url) => Effect.succeed(healthy(url)),
+      serverLoad: () => Effect.succeed(undefined),
     }),
   )
 
@@ -34,6 +35,7 @@ const options = (endpoints: ReadonlyArray<string>): PoolOptions => ({
   failureThreshold: 2,
   cooldown: Duration.seconds(30),
   healthInterval: Duration.seconds(10),
+  metricsInterval: Duration.seconds(10),
 })
 
 const failing = (url: string, status: number) =>

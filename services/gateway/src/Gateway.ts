@@ -34,6 +34,7 @@ const poolOptions = (
   failureThreshold: settings.failureThreshold,
   cooldown: settings.cooldown,
   healthInterval: settings.healthInterval,
+  metricsInterval: settings.metricsInterval,
 })
 
 /** Starts the whole gateway (fleet pools, Reasoner, gRPC server with health and reflection) for the scope's life. */

@@ -29,6 +29,7 @@ export const settingsConfig = Config.all({
   upstreamTimeout: duration("STAGEBEAM_UPSTREAM_TIMEOUT", Duration.seconds(120)),
   upstreamAttempts: positiveInt("STAGEBEAM_UPSTREAM_ATTEMPTS", 3),
   healthInterval: duration("STAGEBEAM_HEALTH_INTERVAL", Duration.seconds(5)),
+  metricsInterval: duration("STAGEBEAM_METRICS_INTERVAL", Duration.millis(500)),
   failureThreshold: positiveInt("STAGEBEAM_FAILURE_THRESHOLD", 3),
   cooldown: duration("STAGEBEAM_COOLDOWN", Duration.seconds(10)),
   maxConcurrent: positiveInt("STAGEBEAM_MAX_CONCURRENT", 32),
@@ -50,6 +51,7 @@ export interface Settings {
   readonly upstreamTimeout: Duration.Duration
   readonly upstreamAttempts: number
   readonly healthInterval: Duration.Duration
+  readonly metricsInterval: Duration.Duration
   readonly failureThreshold: number
   readonly cooldown: Duration.Duration
   readonly maxConcurrent: number
@@ -75,6 +77,7 @@ export class GatewaySettings extends Context.Service<GatewaySettings, Settings>(
       simServers: 2,
       simSpeed: 500,
       healthInterval: Duration.seconds(1),
+      metricsInterval: Duration.millis(100),
       ...overrides,
     })
   /** The environment's settings with some replaced (tests, embedding). */

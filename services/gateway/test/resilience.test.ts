@@ -96,3 +96,48 @@ describe("the gateway under faults and load", () => {
     }),
   )
 })
+
+describe("routing with other gateway replicas", () => {
+  it.live("sends work to the server the others leave idle, as its /metrics shows", () =>
+    Effect.gen(function* () {
+      const [crowded, idle] = yield* startSimulators(2, { speed: 1 })
+      // Another replica's traffic: long requests on the first server only, invisible to this gateway's own counters.
+      const others = yield* Effect.forEach([1, 2, 3, 4, 5, 6], () =>
+        Effect.forkChild(
+          Effect.promise((signal) =>
+            fetch(`${crowded!.url}/v1/chat/completions`, {
+              method: "POST",
+              signal,
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({
+                model: crowded!.model,
+                messages: [{ role: "user", content: "Describe everything at length." }],
+                max_tokens: 2000,
+                ignore_eos: true,
+              }),
+            }),
+          ),
+        ),
+      )
+      assert.isTrue(yield* eventually(Effect.sync(() => crowded!.stats().running === 6)))
+      const { client, gateway } = yield* startGatewayOver([crowded!, idle!], { simSpeed: 1 })
+      assert.isTrue(
+        yield* eventually(Effect.map(gateway.generatorPool.snapshot, (states) => states[0]?.reported?.running === 6)),
+      )
+      const data = yield* pngImage()
+      const stream = client.serverStream<object, ReasonEvent__Output>("ReasonStream", {
+        question: QUESTION,
+        image: { data },
+        search: { candidatesPerStage: 2 },
+      })
+      // The first stage's candidates: their request went to the idle server.
+      const firstCandidate = yield* stream.pipe(
+        Stream.filter((event) => event.candidate !== null && event.candidate !== undefined),
+        Stream.runHead,
+      )
+      assert.strictEqual(firstCandidate._tag, "Some")
+      assert.strictEqual(firstCandidate._tag === "Some" ? firstCandidate.value.candidate?.server : "", idle!.url)
+      yield* Effect.forEach(others, Fiber.interrupt)
+    }),
+  )
+})
