@@ -49,3 +49,7 @@ export const traceCriticalPathMs = (shape: ReadonlyArray<StepShape>, generationM
     (total, s) => total + s.generationCalls * generationMs + ((s.precheck ? 1 : 0) + s.judgeRounds) * judgeMs,
     0,
   )
+
+/** Calls on the critical path: each step's generation calls, pre-check and judge rounds. */
+export const chainedCalls = (shape: ReadonlyArray<StepShape>): number =>
+  shape.reduce((total, s) => total + s.generationCalls + (s.precheck ? 1 : 0) + s.judgeRounds, 0)
