@@ -45,3 +45,8 @@ export class JudgeFailed extends Schema.TaggedError<JudgeFailed>()("JudgeFailed"
 }) {}
 
 export type SearchError = NoValidCandidate | BudgetExhausted | GenerationFailed | JudgeFailed
+
+/** A call did not finish before the request's deadline (internal: the search turns it into a cut). */
+export class DeadlineReached extends Schema.TaggedError<DeadlineReached>()("DeadlineReached", {
+  message: Schema.String,
+}) {}

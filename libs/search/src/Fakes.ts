@@ -19,6 +19,8 @@ import {
 export interface FakeGeneratorOptions {
   /** Latency of every generation call, whatever n is (the server samples the n continuations in parallel). */
   readonly latencyMs?: number
+  /** Latency of calls whose stop strings include a key (overrides latencyMs), e.g. a stage that hangs. */
+  readonly latencyByStop?: Readonly<Record<string, number>>
   /** How many different wordings a stage can have: fewer than n gives duplicate candidates. */
   readonly variants?: number
   /** Makes sample `index` of a call broken: cut off by length, without its closing tag. */
@@ -75,7 +77,9 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
   const generate = (request: GenerationRequest) =>
     Effect.gen(function* () {
       const startedAtMs = yield* Clock.currentTimeMillis
-      if (options.latencyMs !== undefined) yield* Effect.sleep(options.latencyMs)
+      const byStop = request.stop.map((stop) => options.latencyByStop?.[stop]).find((ms) => ms !== undefined)
+      const latencyMs = byStop ?? options.latencyMs
+      if (latencyMs !== undefined) yield* Effect.sleep(latencyMs)
       const samples = Array.from({ length: request.n }, (_, index): GeneratedText => {
         const text = sampleText(request, deriveSeed(request.seed, index) % variants, options.sentences ?? 2)
         if (options.broken?.(request, index)) {

@@ -1,6 +1,6 @@
 import type { JudgeKind } from "@stagebeam/cot"
 import { Clock, Effect } from "effect"
-import { type EarlyFinishReason, GenerationFailed, JudgeFailed } from "./Errors.ts"
+import { DeadlineReached, type EarlyFinishReason, GenerationFailed, JudgeFailed } from "./Errors.ts"
 import { type SearchEvent, SearchEvents, type Usage } from "./Events.ts"
 import type { SearchRequest } from "./Request.ts"
 import {
@@ -38,6 +38,10 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     correctnessChecks: 0,
   }
   const largest = { generationMs: 0, generationTokens: 0, roundMs: 0, roundTokens: 0 }
+  /** Steps the strategy still has to take after the current one (a cut answer's completion writes them). */
+  let stepsAfterCurrent = 0
+  /** Time kept back to complete a cut answer: one generation call per step still to come. */
+  const reserveMs = () => largest.generationMs * stepsAfterCurrent
   let cut: CutShort | undefined
 
   const emit = (event: SearchEvent) =>
@@ -57,11 +61,15 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       return false
     })
 
-  /** Whether another generation call or tournament round fits in the budget and the deadline (else: cut short). */
+  /**
+   * Whether another generation call or tournament round fits in the budget and the deadline (else: cut short).
+   * Time for one more generation call is always kept back, so a cut answer can still be completed in time.
+   */
   const fits = (what: "generation" | "round") =>
     Effect.gen(function* () {
       if (cut !== undefined) return false
-      const estimateMs = what === "generation" ? largest.generationMs : largest.roundMs
+      // A step is its generation call and at least one round; a round is a round.
+      const estimateMs = what === "generation" ? largest.generationMs + largest.roundMs : largest.roundMs
       const estimateTokens = what === "generation" ? largest.generationTokens : largest.roundTokens
       if (request.tokenBudget !== undefined) {
         const used = usage.completionTokens
@@ -74,26 +82,56 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       }
       if (request.deadlineMs !== undefined) {
         const now = yield* elapsed
-        if (now + estimateMs > request.deadlineMs || now >= request.deadlineMs) {
+        const reserve = reserveMs()
+        if (now + estimateMs + reserve > request.deadlineMs || now >= request.deadlineMs) {
           return yield* cutShort(
             "DEADLINE",
-            `${Math.max(0, request.deadlineMs - now)} ms left; another ${what} takes about ${estimateMs} ms`,
+            `${Math.max(0, request.deadlineMs - now)} ms left; another ${what} takes about ${estimateMs} ms ` +
+              `and completing the answer about ${reserve} ms`,
           )
         }
       }
       return true
     })
 
-  const generate = (step: number, kind: JudgeKind, generation: GenerationRequest) =>
+  /** Ms left before the deadline (Infinity without one). */
+  const timeLeft = Effect.map(elapsed, (now) =>
+    request.deadlineMs === undefined ? Infinity : request.deadlineMs - now,
+  )
+
+  /**
+   * Bounds a call by the time left: the hard stop behind `fits`, whose estimate can be short (a later stage may
+   * take longer than any before it). Search calls stop early enough to leave room for the completion of a cut
+   * answer (`keepReserve`); the completion itself may use all that is left. Reaching the bound cuts the search short.
+   */
+  const withinDeadline = <A, E, R>(call: Effect.Effect<A, E, R>, what: string, keepReserve = true) =>
+    Effect.gen(function* () {
+      const left = (yield* timeLeft) - (keepReserve ? reserveMs() : 0)
+      if (left === Infinity) return yield* call
+      const reached = Effect.andThen(
+        cutShort("DEADLINE", `${what} did not finish before the deadline`),
+        Effect.fail(new DeadlineReached({ message: `${what} did not finish before the deadline` })),
+      )
+      if (left <= 0) return yield* reached
+      return yield* call.pipe(Effect.timeoutOrElse({ duration: left, orElse: () => reached }))
+    })
+
+  /** One generation call; `final` marks the completion of a cut answer, which may use all the time left. */
+  const generate = (step: number, kind: JudgeKind, generation: GenerationRequest, final = false) =>
     Effect.gen(function* () {
       const startedAtMs = yield* elapsed
-      const result = yield* generator
-        .generate(generation)
-        .pipe(
-          Effect.mapError(
-            (cause) => new GenerationFailed({ step, kind, retryable: cause.retryable, message: cause.message, cause }),
+      const result = yield* withinDeadline(
+        generator
+          .generate(generation)
+          .pipe(
+            Effect.mapError(
+              (cause) =>
+                new GenerationFailed({ step, kind, retryable: cause.retryable, message: cause.message, cause }),
+            ),
           ),
-        )
+        `the ${kind} generation call`,
+        !final,
+      )
       const endedAtMs = yield* elapsed
       const tokens = result.samples.reduce((sum, sample) => sum + sample.completionTokens, 0)
       usage.generationCalls++
@@ -105,11 +143,17 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     })
 
   const compare = (step: number, match: MatchInput) =>
-    judge.compare(match).pipe(
-      Effect.mapError(
-        (cause) =>
-          new JudgeFailed({ step, kind: match.kind, retryable: cause.retryable, message: cause.message, cause }),
-      ),
+    withinDeadline(
+      judge
+        .compare(match)
+        .pipe(
+          Effect.mapError(
+            (cause) =>
+              new JudgeFailed({ step, kind: match.kind, retryable: cause.retryable, message: cause.message, cause }),
+          ),
+        ),
+      `a ${match.kind} judge call`,
+    ).pipe(
       Effect.tap((verdict) =>
         Effect.sync(() => {
           usage.judgeCalls++
@@ -120,11 +164,17 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     )
 
   const checkReasoning = (step: number, input: CorrectnessInput) =>
-    judge.checkReasoning(input).pipe(
-      Effect.mapError(
-        (cause) =>
-          new JudgeFailed({ step, kind: "REASONING", retryable: cause.retryable, message: cause.message, cause }),
-      ),
+    withinDeadline(
+      judge
+        .checkReasoning(input)
+        .pipe(
+          Effect.mapError(
+            (cause) =>
+              new JudgeFailed({ step, kind: "REASONING", retryable: cause.retryable, message: cause.message, cause }),
+          ),
+        ),
+      "a reasoning check",
+    ).pipe(
       Effect.tap((verdict) =>
         Effect.sync(() => {
           usage.correctnessChecks++
@@ -158,6 +208,12 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     /** Completion tokens left in the budget (Infinity without one). */
     tokensLeft: () => (request.tokenBudget === undefined ? Infinity : request.tokenBudget - usage.completionTokens),
     cutState: () => cut,
+    timeLeft,
+    /** The strategy says how many steps follow the current one, so the deadline keeps room to complete them. */
+    planStepsAfter: (steps: number) =>
+      Effect.sync(() => {
+        stepsAfterCurrent = steps
+      }),
   }
 })
 

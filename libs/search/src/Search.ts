@@ -10,7 +10,7 @@ import {
 } from "@stagebeam/cot"
 import { Effect, Random } from "effect"
 import { classify } from "./Candidate.ts"
-import { BudgetExhausted, type SearchError } from "./Errors.ts"
+import { BudgetExhausted, type DeadlineReached, type SearchError } from "./Errors.ts"
 import type { SearchResult } from "./Events.ts"
 import type { SearchRequest } from "./Request.ts"
 import { makeRun, type Run } from "./Run.ts"
@@ -38,6 +38,10 @@ const hintFor = (stage: Stage, answer: string): string | undefined => {
   }
 }
 
+/** A step the deadline interrupted gives no choice: the search keeps what it has (the run is already cut short). */
+const untilDeadline = <A, E, R>(step: Effect.Effect<A, E | DeadlineReached, R>) =>
+  step.pipe(Effect.catchTag("DeadlineReached", () => Effect.succeed(undefined)))
+
 /** STAGE_BEAM: N candidates per stage in one call (shared prefill), stop at the stage's closing tag, pick one. */
 const stageBeam = Effect.fnUntraced(function* (run: Run) {
   let answer = ""
@@ -48,15 +52,19 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
       answer += text
       continue
     }
+    yield* run.planStepsAfter(STAGES.length - step - 1)
     if (!(yield* run.fits("generation"))) break
-    const choice = yield* runStep(run, {
-      step,
-      kind: stage,
-      prefix: answer,
-      n: run.request.candidates,
-      stop: [closeTag(stage)],
-      hint: hintFor(stage, answer),
-    })
+    const choice = yield* untilDeadline(
+      runStep(run, {
+        step,
+        kind: stage,
+        prefix: answer,
+        n: run.request.candidates,
+        stop: [closeTag(stage)],
+        hint: hintFor(stage, answer),
+      }),
+    )
+    if (choice === undefined) break
     answer += choice.candidate.text
     if (choice.by === "CUT_SHORT") break
   }
@@ -66,28 +74,32 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
 /** BEST_OF_N: N whole answers in one call, judged pairwise on the whole text ("ALL"). */
 const bestOfN = Effect.fnUntraced(function* (run: Run) {
   if (!(yield* run.fits("generation"))) return ""
-  const choice = yield* runStep(run, {
-    step: 0,
-    kind: "ALL",
-    prefix: "",
-    n: run.request.candidates,
-    stop: [CONCLUSION_END],
-    hint: undefined,
-  })
-  return choice.candidate.text
+  const choice = yield* untilDeadline(
+    runStep(run, {
+      step: 0,
+      kind: "ALL",
+      prefix: "",
+      n: run.request.candidates,
+      stop: [CONCLUSION_END],
+      hint: undefined,
+    }),
+  )
+  return choice?.candidate.text ?? ""
 })
 
 /** GREEDY: one whole answer, no judge (the baseline "no inference-time search"). */
 const greedy = Effect.fnUntraced(function* (run: Run) {
-  const choice = yield* runStep(run, {
-    step: 0,
-    kind: "ALL",
-    prefix: "",
-    n: 1,
-    stop: [CONCLUSION_END],
-    hint: undefined,
-  })
-  return choice.candidate.text
+  const choice = yield* untilDeadline(
+    runStep(run, {
+      step: 0,
+      kind: "ALL",
+      prefix: "",
+      n: 1,
+      stop: [CONCLUSION_END],
+      hint: undefined,
+    }),
+  )
+  return choice?.candidate.text ?? ""
 })
 
 /** SENTENCE_BEAM: N candidates per sentence, the answer so far as the judge's hint, until </CONCLUSION>. */
@@ -99,14 +111,17 @@ const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
       break
     }
     if (!(yield* run.fits("generation"))) break
-    const choice = yield* runStep(run, {
-      step,
-      kind: "SENTENCE",
-      prefix: answer,
-      n: run.request.candidates,
-      stop: SENTENCE_STOPS,
-      hint: answer.length > 0 ? answer : undefined,
-    })
+    const choice = yield* untilDeadline(
+      runStep(run, {
+        step,
+        kind: "SENTENCE",
+        prefix: answer,
+        n: run.request.candidates,
+        stop: SENTENCE_STOPS,
+        hint: answer.length > 0 ? answer : undefined,
+      }),
+    )
+    if (choice === undefined) break
     answer += choice.candidate.text
     if (choice.by === "CUT_SHORT") break
   }
@@ -122,20 +137,27 @@ const completeAfterCut = Effect.fnUntraced(function* (run: Run, answer: string) 
   if (cut === undefined || extractStage(answer, "CONCLUSION") !== undefined) return answer
   const exhausted = (why: string) =>
     new BudgetExhausted({ reason: cut.reason, partialText: answer, message: `${cut.detail}; ${why}` })
+  const timeLeft = yield* run.timeLeft
   const tokensLeft = run.tokensLeft()
-  const timeLeft = run.request.deadlineMs === undefined ? Infinity : run.request.deadlineMs - (yield* run.elapsed)
   if (tokensLeft <= 0 || timeLeft <= 0) return yield* exhausted("nothing left to complete the answer")
   const step = run.trace.filter((event) => event._tag === "StepStarted").length
   yield* run.emitNow({ _tag: "StepStarted", step, kind: "ALL", candidates: 1 })
-  const { result, startedAtMs, endedAtMs } = yield* run.generate(step, "ALL", {
-    question: run.request.question,
-    imageUrl: run.request.imageUrl,
-    prefix: answer,
-    n: 1,
-    stop: [CONCLUSION_END],
-    sampling: { ...run.request.sampling, maxTokens: Math.min(run.request.sampling.maxTokens, tokensLeft) },
-    seed: deriveSeed(run.seed, "complete", step),
-  })
+  const { result, startedAtMs, endedAtMs } = yield* run
+    .generate(
+      step,
+      "ALL",
+      {
+        question: run.request.question,
+        imageUrl: run.request.imageUrl,
+        prefix: answer,
+        n: 1,
+        stop: [CONCLUSION_END],
+        sampling: { ...run.request.sampling, maxTokens: Math.min(run.request.sampling.maxTokens, tokensLeft) },
+        seed: deriveSeed(run.seed, "complete", step),
+      },
+      true,
+    )
+    .pipe(Effect.catchTag("DeadlineReached", (reached) => Effect.fail(exhausted(reached.message))))
   const sample = result.samples[0]
   const candidate =
     sample === undefined ? undefined : classify("ALL", 0, { ...sample, text: `${answer}${sample.text}` })

@@ -266,8 +266,9 @@ describe("budgets and deadlines", () => {
   it.effect("a deadline that cannot fit another round finishes with the best so far and says so", () =>
     Effect.gen(function* () {
       const services = setup({ latencyMs: 300 }, { latencyMs: 100 })
-      // Each stage takes 300 + 2 × 100 ms; at 1400 ms the third stage's second round (estimated 100 ms) no longer fits.
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_450 }, services)
+      // Each stage takes 300 + 2 × 100 ms. At 1400 ms the third stage's second round (100 ms) plus the completion
+      // kept in reserve (300 ms) no longer fit before 1750 ms; the completion then ends at 1700 ms.
+      const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_750 }, services)
       assert.strictEqual(result.finishedEarly?.reason, "DEADLINE")
       const chosen = ofTag(result.trace, "StepChosen")
       assert.deepStrictEqual(
@@ -277,6 +278,23 @@ describe("budgets and deadlines", () => {
       assert.strictEqual(services.jud.matches.length, 3 + 3 + 2)
       assert.strictEqual(result.stages.length, 4)
       assert.match(result.conclusion, /^[ABCD]( \(\d+\))?$/)
+    }),
+  )
+
+  it.effect("a call that outlasts the deadline is cut off there, and the answer so far is completed in time", () =>
+    Effect.gen(function* () {
+      // The first stage is fast, so the estimates are short; the second one hangs past the deadline.
+      const services = setup({ latencyMs: 100, latencyByStop: { "</CAPTION>": 10_000 } }, { latencyMs: 10 })
+      const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_000 }, services)
+      assert.strictEqual(result.finishedEarly?.reason, "DEADLINE")
+      assert.include(result.finishedEarly?.detail ?? "", "CAPTION generation call did not finish")
+      const chosen = ofTag(result.trace, "StepChosen")
+      assert.deepStrictEqual(
+        chosen.map((c) => c.by),
+        ["TOURNAMENT", "UNJUDGED"],
+      )
+      const finished = ofTag(result.trace, "SearchFinished")[0]!
+      assert.isAtMost(finished.atMs, 1_000)
     }),
   )
 

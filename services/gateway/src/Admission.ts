@@ -1,5 +1,5 @@
-import { Context, Effect, Layer, Ref, Semaphore } from "effect"
-import type { Overloaded } from "./ErrorStatus.ts"
+import { Clock, Context, Duration, Effect, Layer, Ref, Semaphore } from "effect"
+import type { DeadlinePassed, Overloaded } from "./ErrorStatus.ts"
 import { GatewaySettings } from "./Settings.ts"
 
 /**
@@ -9,7 +9,11 @@ import { GatewaySettings } from "./Settings.ts"
 export class Admission extends Context.Service<
   Admission,
   {
-    readonly admit: <A, E, R>(work: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Overloaded, R>
+    /** Runs `work` when a slot is free; gives up with DeadlinePassed if none frees up before `deadlineAt`. */
+    readonly admit: <A, E, R>(
+      work: Effect.Effect<A, E, R>,
+      deadlineAt: number,
+    ) => Effect.Effect<A, E | Overloaded | DeadlinePassed, R>
     /** Searches running and waiting, for logs and tests. */
     readonly load: Effect.Effect<{ readonly admitted: number }>
   }
@@ -22,7 +26,24 @@ export class Admission extends Context.Service<
       const admitted = yield* Ref.make(0)
       const limit = maxConcurrent + Math.max(0, maxQueued)
 
-      const admit = <A, E, R>(work: Effect.Effect<A, E, R>): Effect.Effect<A, E | Overloaded, R> =>
+      const waitForSlot = (deadlineAt: number) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          running.take(1).pipe(
+            Effect.timeoutOrElse({
+              duration: Duration.millis(Math.max(0, deadlineAt - now)),
+              orElse: () =>
+                Effect.fail<DeadlinePassed>({
+                  _tag: "DeadlinePassed",
+                  message: "the deadline passed while the call waited for admission",
+                }),
+            }),
+          ),
+        )
+
+      const admit = <A, E, R>(
+        work: Effect.Effect<A, E, R>,
+        deadlineAt: number,
+      ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> =>
         Effect.uninterruptibleMask((restore) =>
           Effect.gen(function* () {
             const accepted = yield* Ref.modify(admitted, (n) => (n < limit ? [true, n + 1] : [false, n]))
@@ -32,9 +53,9 @@ export class Admission extends Context.Service<
                 message: `the gateway is at capacity (${maxConcurrent} running, ${maxQueued} queued); retry later`,
               })
             }
-            return yield* restore(running.withPermits(1)(work)).pipe(
-              Effect.ensuring(Ref.update(admitted, (n) => n - 1)),
-            )
+            const leave = Ref.update(admitted, (n) => n - 1)
+            yield* restore(waitForSlot(deadlineAt)).pipe(Effect.onError(() => leave))
+            return yield* restore(work).pipe(Effect.ensuring(Effect.andThen(running.release(1), leave)))
           }),
         )
 

@@ -51,8 +51,6 @@ const ENUM_SUFFIX = (value: string, prefix: string) => value.slice(prefix.length
 
 export interface DecodeOptions {
   readonly maxImageBytes: number
-  /** Time left for the search, in ms (from the call's deadline or the default). */
-  readonly deadlineMs: number
 }
 
 /** Checks a ReasonRequest in full and turns it into a command; the first problem found is reported. */
@@ -98,7 +96,6 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
       ...(sampling?.topP === undefined ? {} : { topP: Number(sampling.topP.toPrecision(6)) }),
       ...(sampling?.maxTokens === undefined ? {} : { maxTokens: sampling.maxTokens }),
     },
-    deadlineMs: Math.max(1, Math.floor(options.deadlineMs)),
   }
   const decoded = yield* decodeSearchRequest(input).pipe(
     Effect.mapError((error) => invalid(PROTO_FIELD[error.field] ?? error.field, error.message)),

@@ -15,7 +15,13 @@ export interface Unsupported {
   readonly message: string
 }
 
-export type GatewayError = SearchError | InvalidField | Overloaded | Unsupported
+/** The call's deadline passed before an answer existed (while queued, or a search that could not be cut in time). */
+export interface DeadlinePassed {
+  readonly _tag: "DeadlinePassed"
+  readonly message: string
+}
+
+export type GatewayError = SearchError | InvalidField | Overloaded | Unsupported | DeadlinePassed
 
 /** The one place where failures become gRPC statuses. Nothing here is INTERNAL: every failure has a reason. */
 export const toStatus = (error: GatewayError): GrpcStatusError => {
@@ -26,6 +32,8 @@ export const toStatus = (error: GatewayError): GrpcStatusError => {
       return GrpcStatus.invalidArgument(error.field, error.message)
     case "Overloaded":
       return GrpcStatus.resourceExhausted(error.message)
+    case "DeadlinePassed":
+      return GrpcStatus.deadlineExceeded(error.message)
     case "BudgetExhausted":
       return error.reason === "DEADLINE"
         ? GrpcStatus.deadlineExceeded(error.message)

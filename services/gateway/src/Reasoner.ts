@@ -6,16 +6,14 @@ import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/s
 import { Clock, Duration, Effect, Option, Queue, Random, Stream } from "effect"
 import { Admission } from "./Admission.ts"
 import { decodeReasonRequest, type JudgeChoice, type ReasonCommand } from "./DecodeRequest.ts"
-import { type GatewayError, toStatus, type Unsupported } from "./ErrorStatus.ts"
+import { type DeadlinePassed, type GatewayError, toStatus, type Unsupported } from "./ErrorStatus.ts"
 import { GatewaySettings } from "./Settings.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 
-/**
- * Time kept back from the client's deadline so the answer (the best so far) still reaches it: the search may
- * overrun its own deadline by the one unjudged call that completes a cut-short answer.
- */
-const DEADLINE_MARGIN_MS = 250
-const DEADLINE_SHARE = 0.85
+/** The answer must leave the gateway this long before the client's deadline, to reach it in time. */
+const ANSWER_MARGIN_MS = 100
+/** The search's own deadline is this share of the time left; the rest covers encoding and the network. */
+const SEARCH_SHARE = 0.9
 
 /** The Reasoner service: decode, admit, search over the fleet, answer. */
 export const makeReasoner = Effect.gen(function* () {
@@ -48,29 +46,39 @@ export const makeReasoner = Effect.gen(function* () {
     return Effect.succeed(modelJudge.value)
   }
 
-  const decode = (message: unknown, ctx: CallContext) =>
-    Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const deadlineMs =
-        ctx.deadline === undefined
-          ? Duration.toMillis(settings.defaultDeadline)
-          : Math.min(
-              (ctx.deadline - now) * DEADLINE_SHARE - DEADLINE_MARGIN_MS,
-              Duration.toMillis(settings.defaultDeadline),
-            )
-      return yield* decodeReasonRequest(message, { maxImageBytes: settings.maxImageBytes, deadlineMs })
+  const decode = (message: unknown) => decodeReasonRequest(message, { maxImageBytes: settings.maxImageBytes })
+
+  /** When the answer must be sent (Clock millis): before the client's deadline, and within the default. */
+  const answerBy = (ctx: CallContext) =>
+    Effect.map(Clock.currentTimeMillis, (now) => {
+      const byDefault = now + Duration.toMillis(settings.defaultDeadline)
+      return ctx.deadline === undefined ? byDefault : Math.min(ctx.deadline - ANSWER_MARGIN_MS, byDefault)
     })
 
-  /** Runs one admitted search; events go to `publish` as they happen. */
-  const search = (command: ReasonCommand, publish: (event: ReasonEvent) => Effect.Effect<void>) =>
+  /**
+   * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission counts:
+   * the search gets what is left of the call's time, and a call whose deadline passed while queued is not started.
+   */
+  const search = (command: ReasonCommand, deadlineAt: number, publish: (event: ReasonEvent) => Effect.Effect<void>) =>
     Effect.gen(function* () {
       const judge = yield* judgeFor(command.judge)
       const requestId = `rsn-${(yield* Random.nextInt).toString(36)}`
       const started = yield* Clock.currentTimeMillis
-      const result = yield* runSearch(command.search).pipe(
+      const left = deadlineAt - started
+      const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
+      const result = yield* runSearch({ ...command.search, deadlineMs }).pipe(
+        // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
+        Effect.timeoutOrElse({
+          duration: Duration.millis(left),
+          orElse: () =>
+            Effect.fail<DeadlinePassed>({ _tag: "DeadlinePassed", message: "the search did not finish in time" }),
+        }),
         Effect.provideService(CandidateGenerator, generator),
         Effect.provideService(Judge, judge),
-        Effect.provideService(SearchEvents, { publish: (event) => publish(toProtoEvent(event)) }),
+        // The final answer goes out as the stream's last event, `done`, built from the result.
+        Effect.provideService(SearchEvents, {
+          publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(toProtoEvent(event))),
+        }),
         Effect.provideService(RequestId, requestId),
         Effect.withSpan("Reasoner.search", { attributes: { requestId, strategy: command.search.strategy } }),
       )
@@ -83,17 +91,25 @@ export const makeReasoner = Effect.gen(function* () {
     })
 
   const reason = (message: unknown, ctx: CallContext): Effect.Effect<ReasonResponse, GrpcStatusError> =>
-    decode(message, ctx).pipe(
-      Effect.flatMap((command) => admission.admit(search(command, () => Effect.void))),
-      Effect.mapError((error: GatewayError) => toStatus(error)),
-    )
+    Effect.gen(function* () {
+      const deadlineAt = yield* answerBy(ctx)
+      const command = yield* decode(message)
+      return yield* admission.admit(
+        search(command, deadlineAt, () => Effect.void),
+        deadlineAt,
+      )
+    }).pipe(Effect.mapError((error: GatewayError) => toStatus(error)))
 
   const reasonStream = (message: unknown, ctx: CallContext): Stream.Stream<ReasonEvent, GrpcStatusError> =>
     Stream.callback<ReasonEvent, GrpcStatusError>((queue) =>
-      decode(message, ctx).pipe(
-        Effect.flatMap((command) =>
-          admission.admit(search(command, (event) => Effect.asVoid(Queue.offer(queue, event)))),
-        ),
+      Effect.gen(function* () {
+        const deadlineAt = yield* answerBy(ctx)
+        const command = yield* decode(message)
+        return yield* admission.admit(
+          search(command, deadlineAt, (event) => Effect.asVoid(Queue.offer(queue, event))),
+          deadlineAt,
+        )
+      }).pipe(
         Effect.matchEffect({
           onFailure: (error: GatewayError) => Queue.fail(queue, toStatus(error)),
           onSuccess: (response) =>

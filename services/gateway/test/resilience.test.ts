@@ -5,6 +5,7 @@ import { eventually, healthOf, pngImage, startGatewayOver, startSimulators } fro
 
 const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
 const RESOURCE_EXHAUSTED = 8
+const DEADLINE_EXCEEDED = 4
 
 describe("the gateway under faults and load", () => {
   it.live("a client that cancels aborts the upstream requests on the GPU servers", () =>
@@ -30,20 +31,42 @@ describe("the gateway under faults and load", () => {
     }),
   )
 
-  it.live("answers with the best so far when the search's deadline runs out, and says so", () =>
+  it.live("answers with the best so far before the client's deadline, and says so", () =>
     Effect.gen(function* () {
+      // At speed 4 the full search takes several seconds; the client allows 2.
       const servers = yield* startSimulators(1, { speed: 4 })
-      const { client } = yield* startGatewayOver(servers, { defaultDeadline: Duration.millis(1500) })
+      const { client } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
-        question: QUESTION,
-        image: { data },
-        search: { candidatesPerStage: 8, tournament: "TOURNAMENT_SEQUENTIAL" },
-        includeStages: true,
-      })
+      const response = yield* client.unary<object, ReasonResponse__Output>(
+        "Reason",
+        {
+          question: QUESTION,
+          image: { data },
+          search: { candidatesPerStage: 8, tournament: "TOURNAMENT_SEQUENTIAL" },
+          includeStages: true,
+        },
+        { deadline: "2 seconds" },
+      )
       assert.strictEqual(response.truncatedReason, "DEADLINE")
       assert.isAbove(response.conclusion.length, 0)
       assert.strictEqual(response.stages.at(-1)?.name, "CONCLUSION")
+    }),
+  )
+
+  it.live("counts the time spent waiting for admission against the deadline", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { speed: 1 })
+      const { client } = yield* startGatewayOver(servers, { maxConcurrent: 1, maxQueued: 4 })
+      const data = yield* pngImage()
+      const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
+      const first = yield* Effect.forkChild(client.unary<object, ReasonResponse__Output>("Reason", request))
+      assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
+      const late = yield* Effect.flip(
+        client.unary<object, ReasonResponse__Output>("Reason", request, { deadline: "1 second" }),
+      )
+      assert.strictEqual(late.code, DEADLINE_EXCEEDED)
+      assert.include(late.message, "admission")
+      yield* Fiber.interrupt(first)
     }),
   )
 
