@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ReasonEvent__Output, ReasonResponse__Output } from "@stagebeam/proto"
-import { Duration, Effect, Fiber, Stream } from "effect"
+import { Effect, Fiber, Stream } from "effect"
 import { eventually, healthOf, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
 const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
@@ -102,6 +102,8 @@ describe("the gateway under faults and load", () => {
         response.trace.flatMap((event) => [event.candidate?.server, event.match?.server]).filter(Boolean),
       )
       assert.deepStrictEqual([...servers], [healthy!.url])
+      // The broken server was tried (and failed) before it was taken out of rotation.
+      assert.isAtLeast(broken!.stats().requests.faults, 1)
     }),
   )
 

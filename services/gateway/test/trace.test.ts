@@ -40,6 +40,8 @@ describe("STAGE_BEAM at N=4 against the simulator", () => {
 
       const matches = response.trace.filter((event) => event.match).map((event) => event.match!)
       assert.strictEqual(matches.length, usage.judgeCalls)
+      // The simulator understood every judge prompt and named a response (no silent default to response 2).
+      for (const match of matches) assert.isTrue(match.explicit, match.verdict)
       let overlappingRounds = 0
       for (const step of steps) {
         const first = matches.filter((match) => match.step === step.step && match.round === 0)
