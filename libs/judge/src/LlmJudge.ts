@@ -3,14 +3,14 @@ import type { ChatRequest, ChatResult, NoCapacity, Pool, UpstreamError } from "@
 import { type CorrectnessInput, type Judge, JudgeError, type MatchInput } from "@stagebeam/search"
 import { Effect } from "effect"
 
-/** Sampling of judge calls: the reference samples verdicts like answers (0.6 / 0.9); a verdict is one sentence. */
+/** Sampling of judge calls: the reference samples verdicts like answers (0.6 / 0.9 / 2048 tokens). */
 export interface JudgeSampling {
   readonly temperature: number
   readonly topP: number
   readonly maxTokens: number
 }
 
-export const DEFAULT_JUDGE_SAMPLING: JudgeSampling = { temperature: 0.6, topP: 0.9, maxTokens: 512 }
+export const DEFAULT_JUDGE_SAMPLING: JudgeSampling = { temperature: 0.6, topP: 0.9, maxTokens: 2048 }
 
 const toJudgeError = (error: UpstreamError | NoCapacity): JudgeError =>
   new JudgeError({
@@ -33,29 +33,56 @@ export const makeLlmJudge = (pool: Pool, sampling: JudgeSampling = DEFAULT_JUDGE
       )
       .pipe(Effect.mapError(toJudgeError))
 
-  const compare = Effect.fn("LlmJudge.compare")(function* (match: MatchInput) {
-    const result = yield* ask(
-      {
-        messages: judgeMessages(match.kind, {
-          question: match.question,
-          hint: match.hint,
-          first: match.first,
-          second: match.second,
-          imageUrl: match.imageUrl,
-        }),
-        seed: match.seed,
+  /** One verdict with the responses in the given order; a verdict cut off by length names no response. */
+  const askVerdict = (match: MatchInput, first: string, second: string, seed: number) =>
+    Effect.map(
+      ask(
+        {
+          messages: judgeMessages(match.kind, {
+            question: match.question,
+            hint: match.hint,
+            first,
+            second,
+            imageUrl: match.imageUrl,
+          }),
+          seed,
+        },
+        match.kind,
+      ),
+      (result) => {
+        const raw = firstText(result)
+        const parsed = parseVerdict(raw)
+        const complete = result.completion.choices[0]?.finish_reason !== "length"
+        return {
+          ...parsed,
+          explicit: parsed.explicit && complete,
+          raw,
+          server: result.endpoint,
+          promptTokens: result.completion.usage.prompt_tokens,
+          completionTokens: result.completion.usage.completion_tokens,
+        }
       },
-      match.kind,
     )
-    const raw = firstText(result)
-    const verdict = parseVerdict(raw)
+
+  /**
+   * The reference's verdict; when it names neither response (or was cut off), one more ask with the responses
+   * swapped, read back in the original order. Only if that fails too does the reference's default (the second)
+   * stand, reported as not explicit.
+   */
+  const compare = Effect.fn("LlmJudge.compare")(function* (match: MatchInput) {
+    const verdict = yield* askVerdict(match, match.first, match.second, match.seed)
+    if (verdict.explicit) return verdict
+    const swapped = yield* askVerdict(match, match.second, match.first, match.seed + 1)
+    const tokens = {
+      promptTokens: verdict.promptTokens + swapped.promptTokens,
+      completionTokens: verdict.completionTokens + swapped.completionTokens,
+    }
+    if (!swapped.explicit) return { ...verdict, ...tokens, raw: `${verdict.raw}\n---\n${swapped.raw}` }
     return {
-      winner: verdict.winner,
-      explicit: verdict.explicit,
-      raw,
-      server: result.endpoint,
-      promptTokens: result.completion.usage.prompt_tokens,
-      completionTokens: result.completion.usage.completion_tokens,
+      ...swapped,
+      ...tokens,
+      winner: swapped.winner === 0 ? (1 as const) : (0 as const),
+      raw: `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`,
     }
   })
 

@@ -1,2 +1,1 @@
-export * from "./Judges.ts"
 export * from "./LlmJudge.ts"

@@ -101,3 +101,64 @@ describe("LlmJudge", () => {
     }),
   )
 })
+
+describe("LlmJudge when the verdict names no response", () => {
+  /** A pool that answers the successive requests with `replies` in turn (and length-stops where asked). */
+  const scriptedPool = (
+    requests: Ref.Ref<ReadonlyArray<ChatRequest>>,
+    replies: ReadonlyArray<{ readonly text: string; readonly finish?: string }>,
+  ): Pool => ({
+    name: "test",
+    complete: (request) =>
+      Effect.gen(function* () {
+        const before = yield* Ref.getAndUpdate(requests, (all) => [...all, request])
+        const reply = replies[before.length] ?? { text: "" }
+        return {
+          endpoint: "http://judge",
+          completion: {
+            id: "c",
+            model: "m",
+            choices: [{ index: 0, message: { content: reply.text }, finish_reason: reply.finish ?? "stop" }],
+            usage: { prompt_tokens: 5, completion_tokens: 2 },
+          },
+        }
+      }),
+    snapshot: Effect.succeed([]),
+    upCount: Effect.succeed(1),
+  })
+
+  const promptOf = (request: ChatRequest | undefined) =>
+    (request?.messages[0]?.content as ReadonlyArray<{ type: string; text?: string }>)[1]?.text ?? ""
+
+  it.effect("asks once more with the responses swapped and maps the answer back", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makeLlmJudge(
+        scriptedPool(requests, [{ text: "Both have merit." }, { text: "Since it is clearer, I choose response 1." }]),
+      )
+      const verdict = yield* judge.compare(match)
+      // Response 1 of the swapped ask is the original second response.
+      assert.strictEqual(verdict.winner, 1)
+      assert.isTrue(verdict.explicit)
+      assert.strictEqual(verdict.promptTokens, 10)
+      const [first, second] = yield* Ref.get(requests)
+      assert.include(promptOf(first), "Response 1: first reasoning")
+      assert.include(promptOf(second), "Response 1: second reasoning")
+    }),
+  )
+
+  it.effect("treats a verdict cut off by length as naming no response", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makeLlmJudge(
+        scriptedPool(requests, [
+          { text: "Since response 1 … I choose response 1", finish: "length" },
+          { text: "Still thinking", finish: "length" },
+        ]),
+      )
+      const verdict = yield* judge.compare(match)
+      assert.isFalse(verdict.explicit)
+      assert.strictEqual((yield* Ref.get(requests)).length, 2)
+    }),
+  )
+})
