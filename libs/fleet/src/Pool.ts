@@ -2,7 +2,15 @@ import { Clock, Context, Duration, Effect, Random, Ref, Schedule, type Scope } f
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import { NoCapacity, type UpstreamError } from "./FleetError.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
-import { type EndpointState, initialState, isUp, pickEndpoint, recordFailure, recordSuccess } from "./Router.ts"
+import {
+  type EndpointState,
+  initialState,
+  isUp,
+  pickEndpoint,
+  recordFailure,
+  recordSuccess,
+  STALE_AFTER_MS,
+} from "./Router.ts"
 
 export interface PoolOptions {
   /** Names the pool in errors and logs ("generator", "judge"). */
@@ -42,7 +50,8 @@ export interface Pool {
   readonly upCount: Effect.Effect<number>
 }
 
-const retryBackoff = Schedule.exponential(Duration.millis(50))
+/** Jittered, so several gateway replicas that saw the same failure do not retry in step. */
+const retryBackoff = Schedule.exponential(Duration.millis(50)).pipe(Schedule.jittered)
 const HEALTH_PROBE_TIMEOUT = Duration.seconds(2)
 const METRICS_TIMEOUT = Duration.seconds(1)
 
@@ -91,12 +100,18 @@ export const makePool = Effect.fnUntraced(function* (
       tried.add(endpoint.url)
       const sequences = request.n ?? 1
       const started = now
+      // A timeout from a server whose /metrics still answers is a long queue, not a dead server: vLLM queues
+      // without limit, so taking it out of rotation would only pile its load onto the others.
       const markFailure = (error: UpstreamError) =>
-        error.retryable
-          ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
-              updateEndpoint(endpoint.url, (state) => recordFailure(state, at, options.failureThreshold, cooldownMs)),
-            )
-          : Effect.void
+        Effect.gen(function* () {
+          if (!error.retryable) return
+          const at = yield* Clock.currentTimeMillis
+          const current = (yield* Ref.get(states)).find((state) => state.url === endpoint.url)
+          const alive =
+            current !== undefined && current.reported !== undefined && at - current.reportedAtMs <= STALE_AFTER_MS
+          if (error.kind === "timeout" && alive) return
+          yield* updateEndpoint(endpoint.url, (state) => recordFailure(state, at, options.failureThreshold, cooldownMs))
+        })
       const completion = yield* Effect.acquireUseRelease(
         updateEndpoint(endpoint.url, (state) => ({
           ...state,

@@ -15,14 +15,19 @@ const completion = (text: string): ChatCompletion => ({
 type Behaviour = (url: string, request: ChatRequest) => Effect.Effect<ChatCompletion, UpstreamError>
 
 /** An in-memory fleet: each call is recorded, and answered by `behaviour`. */
-const fakeClient = (behaviour: Behaviour, calls: Ref.Ref<ReadonlyArray<string>>, healthy = (_url: string) => true) =>
+const fakeClient = (
+  behaviour: Behaviour,
+  calls: Ref.Ref<ReadonlyArray<string>>,
+  healthy = (_url: string) => true,
+  reporting = (_url: string) => false,
+) =>
   Layer.succeed(
     OpenAiClient,
     OpenAiClient.of({
       chat: (url, _model, request) =>
         Ref.update(calls, (all) => [...all, url]).pipe(Effect.andThen(behaviour(url, request))),
       health: (url) => Effect.succeed(healthy(url)),
-      serverLoad: () => Effect.succeed(undefined),
+      serverLoad: (url) => Effect.succeed(reporting(url) ? { running: 30, waiting: 40, kvUsage: 0.5 } : undefined),
     }),
   )
 
@@ -122,6 +127,33 @@ describe("Pool", () => {
       yield* Effect.yieldNow
       const error = yield* Effect.flip(downPool.complete({ messages: [] }, { label: "2" }))
       assert.strictEqual(error._tag, "NoCapacity")
+    }),
+  )
+
+  it.live("keeps a timing-out server in rotation while its /metrics shows it is alive, only busy", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const timeout = (url: string) =>
+        Effect.fail(new UpstreamError({ endpoint: url, kind: "timeout", message: "slow" }))
+      const busy = yield* makePool({ ...options(["http://busy"]), maxAttempts: 1 }).pipe(
+        Effect.provide(
+          fakeClient(
+            timeout,
+            calls,
+            () => true,
+            () => true,
+          ),
+        ),
+      )
+      const dead = yield* makePool({ ...options(["http://dead"]), maxAttempts: 1 }).pipe(
+        Effect.provide(fakeClient(timeout, calls)),
+      )
+      yield* Effect.yieldNow
+      for (const pool of [busy, dead]) {
+        for (const i of [1, 2, 3]) yield* Effect.flip(pool.complete({ messages: [] }, { label: `${i}` }))
+      }
+      assert.strictEqual(yield* busy.upCount, 1)
+      assert.strictEqual(yield* dead.upCount, 0)
     }),
   )
 })
