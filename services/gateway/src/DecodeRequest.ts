@@ -1,5 +1,5 @@
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
-import { Effect, Schema, SchemaIssue } from "effect"
+import { type Duration, Effect, Schema, SchemaIssue } from "effect"
 import { fromBytes, fromUrl, type ImageRef } from "./ImageInput.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
@@ -51,6 +51,7 @@ const ENUM_SUFFIX = (value: string, prefix: string) => value.slice(prefix.length
 
 export interface DecodeOptions {
   readonly maxImageBytes: number
+  readonly imageFetchTimeout: Duration.Duration
 }
 
 /** Checks a ReasonRequest in full and turns it into a command; the first problem found is reported. */
@@ -72,7 +73,7 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
       : yield* (
           request.image.source === "data"
             ? fromBytes(request.image.data ?? new Uint8Array(), request.image.mimeType, options.maxImageBytes)
-            : fromUrl(request.image.url ?? "", options.maxImageBytes)
+            : fromUrl(request.image.url ?? "", options.maxImageBytes, options.imageFetchTimeout)
         ).pipe(Effect.mapError((problem) => invalid(problem.field, problem.message)))
 
   const search = request.search

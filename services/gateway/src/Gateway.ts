@@ -1,7 +1,8 @@
+import { BOUNDS } from "@stagebeam/cot"
 import { GeneratorPool, JudgePool, makePool, OpenAiClient, type Pool, type PoolOptions } from "@stagebeam/fleet"
 import { GrpcServer } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
-import { Effect, Layer, Option, Schedule } from "effect"
+import { Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { Admission } from "./Admission.ts"
 import { startEmbeddedFleet } from "./EmbeddedFleet.ts"
 import { fleetGeneratorLayer } from "./FleetGenerator.ts"
@@ -37,9 +38,42 @@ const poolOptions = (
   metricsInterval: settings.metricsInterval,
 })
 
+/** Settings that cannot work together: refused at start, not on every call. */
+export class GatewayConfigError extends Schema.TaggedError<GatewayConfigError>()("GatewayConfigError", {
+  message: Schema.String,
+}) {}
+
+const checkSettings = (settings: Settings) => {
+  if (settings.judge === "model" && settings.judgeEndpoints.length === 0) {
+    return Effect.fail(
+      new GatewayConfigError({
+        message: "STAGEBEAM_JUDGE=model needs STAGEBEAM_JUDGE_ENDPOINTS (the judge's servers)",
+      }),
+    )
+  }
+  if (Duration.toMillis(settings.defaultDeadline) > BOUNDS.deadlineMs.maximum) {
+    return Effect.fail(
+      new GatewayConfigError({
+        message: `STAGEBEAM_DEFAULT_DEADLINE must be at most ${BOUNDS.deadlineMs.maximum / 1000} seconds`,
+      }),
+    )
+  }
+  if (!(settings.simSpeed > 0)) {
+    return Effect.fail(new GatewayConfigError({ message: "STAGEBEAM_SIM_SPEED must be positive" }))
+  }
+  if (settings.maxQueued < 0) {
+    return Effect.fail(new GatewayConfigError({ message: "STAGEBEAM_MAX_QUEUED must not be negative" }))
+  }
+  return Effect.void
+}
+
+/** Keepalive pings find clients that vanished without closing, so their searches stop holding GPU slots. */
+const KEEPALIVE = { time: Duration.seconds(30), timeout: Duration.seconds(10) }
+
 /** Starts the whole gateway (fleet pools, Reasoner, gRPC server with health and reflection) for the scope's life. */
 export const serveGateway = Effect.gen(function* () {
   const settings = yield* GatewaySettings
+  yield* checkSettings(settings)
   const simulated = settings.endpoints.length === 0
   const generatorEndpoints = simulated
     ? (yield* startEmbeddedFleet({ servers: settings.simServers, speed: settings.simSpeed, model: settings.model }))
@@ -67,6 +101,7 @@ export const serveGateway = Effect.gen(function* () {
     port: settings.grpcPort,
     packageDefinition: loadReasonerPackageDefinition(),
     services: [{ name: reasonerServiceName, implementation }],
+    keepalive: KEEPALIVE,
   })
 
   // Readiness follows the fleet: NOT_SERVING while no generator server is up, so load balancers route elsewhere.

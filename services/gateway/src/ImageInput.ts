@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { type Duration, Effect } from "effect"
 import sharp from "sharp"
 
 /** An image the GPU servers can read: a data: URL (bytes sent inline) or an http(s) URL they fetch themselves. */
@@ -63,9 +63,54 @@ export const fromBytes = Effect.fnUntraced(function* (
 
 const DATA_URL = /^data:(image\/[a-z0-9.+-]+)?(;base64)?,(.*)$/is
 
+/** Reads a response body, refusing it as soon as it grows past `maxBytes`. */
+const readLimited = async (response: Response, maxBytes: number): Promise<Uint8Array | "too large"> => {
+  const declared = Number(response.headers.get("content-length") ?? "0")
+  if (declared > maxBytes) return "too large"
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  for await (const chunk of response.body ?? []) {
+    size += chunk.length
+    if (size > maxBytes) return "too large"
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * Fetches an http(s) image once, here: the GPU servers then get the checked bytes inline, instead of each of a
+ * search's calls fetching the URL again (and possibly getting another image, or an error mid-search).
+ */
+const fetchImage = (url: string, maxBytes: number, timeout: Duration.Duration) =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const response = await fetch(url, { signal, redirect: "follow" })
+      if (!response.ok) return { problem: `could not be fetched (HTTP ${response.status})` } as const
+      const body = await readLimited(response, maxBytes)
+      return body === "too large"
+        ? ({ problem: `is larger than ${maxBytes} bytes` } as const)
+        : ({ bytes: body, mime: response.headers.get("content-type") ?? "" } as const)
+    },
+    catch: (error): ImageProblem => ({
+      field: "image.url",
+      message: `could not be fetched (${error instanceof Error ? error.message : String(error)})`,
+    }),
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: timeout,
+      orElse: () => Effect.fail<ImageProblem>({ field: "image.url", message: "could not be fetched in time" }),
+    }),
+    Effect.flatMap((fetched) =>
+      "problem" in fetched
+        ? Effect.fail<ImageProblem>({ field: "image.url", message: fetched.problem })
+        : Effect.succeed(fetched),
+    ),
+  )
+
 export const fromUrl = Effect.fnUntraced(function* (
   url: string,
   maxBytes: number,
+  fetchTimeout: Duration.Duration,
 ): Effect.fn.Return<ImageRef, ImageProblem> {
   const dataMatch = DATA_URL.exec(url)
   if (dataMatch !== null) {
@@ -85,5 +130,9 @@ export const fromUrl = Effect.fnUntraced(function* (
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     return yield* Effect.fail({ field: "image.url", message: "must be http(s) or a data: URL" })
   }
-  return { url }
+  const fetched = yield* fetchImage(url, maxBytes, fetchTimeout)
+  // The served content type is only a hint (servers often say octet-stream): the bytes decide.
+  return yield* fromBytes(fetched.bytes, "", maxBytes).pipe(
+    Effect.mapError((problem) => ({ ...problem, field: "image.url" })),
+  )
 })

@@ -46,7 +46,11 @@ export const makeReasoner = Effect.gen(function* () {
     return Effect.succeed(modelJudge.value)
   }
 
-  const decode = (message: unknown) => decodeReasonRequest(message, { maxImageBytes: settings.maxImageBytes })
+  const decode = (message: unknown) =>
+    decodeReasonRequest(message, {
+      maxImageBytes: settings.maxImageBytes,
+      imageFetchTimeout: settings.imageFetchTimeout,
+    })
 
   /** When the answer must be sent (Clock millis): before the client's deadline, and within the default. */
   const answerBy = (ctx: CallContext) =>

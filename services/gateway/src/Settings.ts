@@ -36,6 +36,7 @@ export const settingsConfig = Config.all({
   maxQueued: Config.Int("STAGEBEAM_MAX_QUEUED").pipe(Config.withDefault(128)),
   defaultDeadline: duration("STAGEBEAM_DEFAULT_DEADLINE", Duration.seconds(300)),
   maxImageBytes: positiveInt("STAGEBEAM_MAX_IMAGE_BYTES", 20 * 1024 * 1024),
+  imageFetchTimeout: duration("STAGEBEAM_IMAGE_FETCH_TIMEOUT", Duration.seconds(10)),
   simServers: positiveInt("STAGEBEAM_SIM_SERVERS", 2),
   simSpeed: Config.Number("STAGEBEAM_SIM_SPEED").pipe(Config.withDefault(10)),
 })
@@ -58,6 +59,7 @@ export interface Settings {
   readonly maxQueued: number
   readonly defaultDeadline: Duration.Duration
   readonly maxImageBytes: number
+  readonly imageFetchTimeout: Duration.Duration
   readonly simServers: number
   readonly simSpeed: number
 }

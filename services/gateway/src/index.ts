@@ -1,3 +1,3 @@
 export { Admission } from "./Admission.ts"
-export { type RunningGateway, serveGateway } from "./Gateway.ts"
+export { GatewayConfigError, type RunningGateway, serveGateway } from "./Gateway.ts"
 export { GatewaySettings, type Settings, settingsConfig } from "./Settings.ts"

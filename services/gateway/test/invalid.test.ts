@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ReasonResponse__Output } from "@stagebeam/proto"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { pngImage, startGateway } from "./harness.ts"
 
 const INVALID_ARGUMENT = 3
@@ -46,6 +46,18 @@ describe("Bad requests", () => {
         search: { strategy: "STRATEGY_GREEDY" },
       })
       assert.isAbove(ok.conclusion.length, 0)
+    }),
+  )
+})
+
+describe("Settings that cannot work", () => {
+  it.live("are refused when the gateway starts, naming the variable", () =>
+    Effect.gen(function* () {
+      const judgeless = yield* Effect.flip(startGateway({ judge: "model" }))
+      assert.strictEqual(judgeless._tag, "GatewayConfigError")
+      assert.include(judgeless.message, "STAGEBEAM_JUDGE_ENDPOINTS")
+      const endless = yield* Effect.flip(startGateway({ defaultDeadline: Duration.hours(2) }))
+      assert.include(endless.message, "STAGEBEAM_DEFAULT_DEADLINE")
     }),
   )
 })
