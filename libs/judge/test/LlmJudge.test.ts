@@ -128,7 +128,7 @@ describe("LlmJudge when the verdict names no response", () => {
   })
 
   const promptOf = (request: ChatRequest | undefined) =>
-    (request?.messages[0]?.content as ReadonlyArray<{ type: string; text?: string }>)[1]?.text ?? ""
+    ((request?.messages[0]?.content ?? []) as ReadonlyArray<{ type: string; text?: string }>)[1]?.text ?? ""
 
   it.effect("asks once more with the responses swapped and maps the answer back", () =>
     Effect.gen(function* () {
