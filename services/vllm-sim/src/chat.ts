@@ -119,6 +119,11 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     ctx.faultLatencyMs += latency
     await wallDelay(ctx, latency)
   }
+  // A client that left while the body was read or the added latency ran is gone: vLLM cancels at any point.
+  if (res.destroyed || req.socket.destroyed) {
+    ctx.outcomes.abort++
+    return
+  }
   if (fault.kind !== "none") ctx.outcomes.fault++
   switch (fault.kind) {
     case "reset":

@@ -84,7 +84,7 @@ describe("performance model", () => {
   })
 
   it("a full KV cache preempts and recomputes, and every sample still completes", async () => {
-    const sim = await startSimulator({ profile: "tiny-test", speed: 100 })
+    const sim = await startSimulator({ profile: "tiny-test", speed: 20 })
     try {
       // Two requests of two samples: 4 x 1000 tokens need more blocks than the cache has.
       const bodies = (await Promise.all(
