@@ -3,32 +3,38 @@ import type { DeadlinePassed, Overloaded } from "./ErrorStatus.ts"
 import { GatewaySettings } from "./Settings.ts"
 
 /**
- * Admission control: at most `maxConcurrent` searches run; up to `maxQueued` more wait their turn; beyond that a
- * call is refused at once (RESOURCE_EXHAUSTED) instead of piling up work vLLM would queue without limit.
+ * Admission control, in sequences: a search holds as many permits as it samples candidates at once (N, GREEDY 1),
+ * since that is what it occupies on the GPU servers' `max_num_seqs` slots. Up to `maxQueued` searches wait for
+ * permits; beyond that a call is refused at once (RESOURCE_EXHAUSTED) instead of piling up work that vLLM would
+ * queue without limit. A waiting call gives up when its deadline passes.
  */
 export class Admission extends Context.Service<
   Admission,
   {
-    /** Runs `work` when a slot is free; gives up with DeadlinePassed if none frees up before `deadlineAt`. */
+    /** Runs `work` holding `sequences` permits; fails with DeadlinePassed if they do not free up by `deadlineAt`. */
     readonly admit: <A, E, R>(
       work: Effect.Effect<A, E, R>,
-      deadlineAt: number,
+      options: { readonly sequences: number; readonly deadlineAt: number },
     ) => Effect.Effect<A, E | Overloaded | DeadlinePassed, R>
-    /** Searches running and waiting, for logs and tests. */
-    readonly load: Effect.Effect<{ readonly admitted: number }>
+    /** Sequences held and searches waiting, for logs and tests. */
+    readonly load: Effect.Effect<{ readonly waiting: number }>
   }
 >()("@stagebeam/gateway/Admission") {
   static readonly layer = Layer.effect(
     Admission,
     Effect.gen(function* () {
-      const { maxConcurrent, maxQueued } = yield* GatewaySettings
-      const running = yield* Semaphore.make(maxConcurrent)
-      const admitted = yield* Ref.make(0)
-      const limit = maxConcurrent + Math.max(0, maxQueued)
+      const { maxRunningSequences, maxQueued } = yield* GatewaySettings
+      const permits = yield* Semaphore.make(maxRunningSequences)
+      const waiting = yield* Ref.make(0)
 
-      const waitForSlot = (deadlineAt: number) =>
+      const overloaded = Effect.fail<Overloaded>({
+        _tag: "Overloaded",
+        message: `the gateway is at capacity (${maxRunningSequences} sequences running, ${maxQueued} calls queued); retry later`,
+      })
+
+      const waitFor = (sequences: number, deadlineAt: number) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          running.take(1).pipe(
+          permits.take(sequences).pipe(
             Effect.timeoutOrElse({
               duration: Duration.millis(Math.max(0, deadlineAt - now)),
               orElse: () =>
@@ -42,24 +48,24 @@ export class Admission extends Context.Service<
 
       const admit = <A, E, R>(
         work: Effect.Effect<A, E, R>,
-        deadlineAt: number,
-      ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> =>
-        Effect.uninterruptibleMask((restore) =>
+        options: { readonly sequences: number; readonly deadlineAt: number },
+      ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> => {
+        const sequences = Math.max(1, Math.min(options.sequences, maxRunningSequences))
+        return Effect.uninterruptibleMask((restore) =>
           Effect.gen(function* () {
-            const accepted = yield* Ref.modify(admitted, (n) => (n < limit ? [true, n + 1] : [false, n]))
-            if (!accepted) {
-              return yield* Effect.fail<Overloaded>({
-                _tag: "Overloaded",
-                message: `the gateway is at capacity (${maxConcurrent} running, ${maxQueued} queued); retry later`,
-              })
+            if (!(yield* permits.takeIfAvailable(sequences))) {
+              const queued = yield* Ref.modify(waiting, (n) => (n < maxQueued ? [true, n + 1] : [false, n]))
+              if (!queued) return yield* overloaded
+              yield* restore(waitFor(sequences, options.deadlineAt)).pipe(
+                Effect.ensuring(Ref.update(waiting, (n) => n - 1)),
+              )
             }
-            const leave = Ref.update(admitted, (n) => n - 1)
-            yield* restore(waitForSlot(deadlineAt)).pipe(Effect.onError(() => leave))
-            return yield* restore(work).pipe(Effect.ensuring(Effect.andThen(running.release(1), leave)))
+            return yield* restore(work).pipe(Effect.ensuring(permits.release(sequences)))
           }),
         )
+      }
 
-      return Admission.of({ admit, load: Effect.map(Ref.get(admitted), (n) => ({ admitted: n })) })
+      return Admission.of({ admit, load: Effect.map(Ref.get(waiting), (n) => ({ waiting: n })) })
     }),
   )
 }

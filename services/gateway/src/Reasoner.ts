@@ -15,6 +15,12 @@ const ANSWER_MARGIN_MS = 100
 /** The search's own deadline is this share of the time left; the rest covers encoding and the network. */
 const SEARCH_SHARE = 0.9
 
+/** What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one). */
+const admissionOf = (command: ReasonCommand, deadlineAt: number) => ({
+  sequences: command.search.strategy === "GREEDY" ? 1 : command.search.candidates,
+  deadlineAt,
+})
+
 /** The Reasoner service: decode, admit, search over the fleet, answer. */
 export const makeReasoner = Effect.gen(function* () {
   const settings = yield* GatewaySettings
@@ -100,7 +106,7 @@ export const makeReasoner = Effect.gen(function* () {
       const command = yield* decode(message)
       return yield* admission.admit(
         search(command, deadlineAt, () => Effect.void),
-        deadlineAt,
+        admissionOf(command, deadlineAt),
       )
     }).pipe(Effect.mapError((error: GatewayError) => toStatus(error)))
 
@@ -111,7 +117,7 @@ export const makeReasoner = Effect.gen(function* () {
         const command = yield* decode(message)
         return yield* admission.admit(
           search(command, deadlineAt, (event) => Effect.asVoid(Queue.offer(queue, event))),
-          deadlineAt,
+          admissionOf(command, deadlineAt),
         )
       }).pipe(
         Effect.matchEffect({

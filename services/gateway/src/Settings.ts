@@ -32,7 +32,7 @@ export const settingsConfig = Config.all({
   metricsInterval: duration("STAGEBEAM_METRICS_INTERVAL", Duration.millis(500)),
   failureThreshold: positiveInt("STAGEBEAM_FAILURE_THRESHOLD", 3),
   cooldown: duration("STAGEBEAM_COOLDOWN", Duration.seconds(10)),
-  maxConcurrent: positiveInt("STAGEBEAM_MAX_CONCURRENT", 32),
+  maxRunningSequences: positiveInt("STAGEBEAM_MAX_RUNNING_SEQUENCES", 128),
   maxQueued: Config.Int("STAGEBEAM_MAX_QUEUED").pipe(Config.withDefault(128)),
   defaultDeadline: duration("STAGEBEAM_DEFAULT_DEADLINE", Duration.seconds(300)),
   maxImageBytes: positiveInt("STAGEBEAM_MAX_IMAGE_BYTES", 20 * 1024 * 1024),
@@ -55,7 +55,7 @@ export interface Settings {
   readonly metricsInterval: Duration.Duration
   readonly failureThreshold: number
   readonly cooldown: Duration.Duration
-  readonly maxConcurrent: number
+  readonly maxRunningSequences: number
   readonly maxQueued: number
   readonly defaultDeadline: Duration.Duration
   readonly maxImageBytes: number

@@ -56,7 +56,7 @@ describe("the gateway under faults and load", () => {
   it.live("counts the time spent waiting for admission against the deadline", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { speed: 1 })
-      const { client } = yield* startGatewayOver(servers, { maxConcurrent: 1, maxQueued: 4 })
+      const { client } = yield* startGatewayOver(servers, { maxRunningSequences: 2, maxQueued: 4 })
       const data = yield* pngImage()
       const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
       const first = yield* Effect.forkChild(client.unary<object, ReasonResponse__Output>("Reason", request))
@@ -73,7 +73,7 @@ describe("the gateway under faults and load", () => {
   it.live("refuses work beyond its admission limit with RESOURCE_EXHAUSTED instead of queueing it", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { speed: 1 })
-      const { client } = yield* startGatewayOver(servers, { maxConcurrent: 1, maxQueued: 0 })
+      const { client } = yield* startGatewayOver(servers, { maxRunningSequences: 2, maxQueued: 0 })
       const data = yield* pngImage()
       const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
       const first = yield* Effect.forkChild(client.unary<object, ReasonResponse__Output>("Reason", request))

@@ -1,0 +1,62 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import { Admission } from "../src/Admission.ts"
+import { GatewaySettings } from "../src/Settings.ts"
+
+const admission = (maxRunningSequences: number, maxQueued: number) =>
+  Admission.layer.pipe(Layer.provide(GatewaySettings.layerTest({ maxRunningSequences, maxQueued })))
+
+const FAR = 1_000_000
+
+describe("Admission", () => {
+  it.effect("holds N permits per search and queues the one that does not fit", () =>
+    Effect.gen(function* () {
+      const { admit, load } = yield* Admission
+      const release = yield* Deferred.make<void>()
+      const hold = admit(Deferred.await(release), { sequences: 4, deadlineAt: FAR })
+      const first = yield* Effect.forkChild(hold)
+      const second = yield* Effect.forkChild(hold)
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).waiting, 0)
+      const third = yield* Effect.forkChild(admit(Effect.succeed("third ran"), { sequences: 1, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).waiting, 1)
+      yield* Deferred.succeed(release, undefined)
+      assert.strictEqual(yield* Fiber.join(third), "third ran")
+      yield* Fiber.join(first)
+      yield* Fiber.join(second)
+      assert.strictEqual((yield* load).waiting, 0)
+    }).pipe(Effect.provide(admission(8, 4))),
+  )
+
+  it.effect("refuses a call at once when the queue is full", () =>
+    Effect.gen(function* () {
+      const { admit } = yield* Admission
+      yield* Effect.forkChild(admit(Effect.never, { sequences: 8, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      const refused = yield* Effect.flip(admit(Effect.void, { sequences: 1, deadlineAt: FAR }))
+      assert.strictEqual(refused._tag, "Overloaded")
+    }).pipe(Effect.provide(admission(8, 0))),
+  )
+
+  it.effect("a queued call gives up when its deadline passes", () =>
+    Effect.gen(function* () {
+      const { admit, load } = yield* Admission
+      yield* Effect.forkChild(admit(Effect.never, { sequences: 2, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      const late = yield* Effect.forkChild(Effect.flip(admit(Effect.void, { sequences: 2, deadlineAt: 5_000 })))
+      yield* TestClock.adjust("6 seconds")
+      const error = yield* Fiber.join(late)
+      assert.strictEqual(error._tag, "DeadlinePassed")
+      assert.strictEqual((yield* load).waiting, 0)
+    }).pipe(Effect.provide(admission(2, 4))),
+  )
+
+  it.effect("a search larger than the whole capacity still runs, alone", () =>
+    Effect.gen(function* () {
+      const { admit } = yield* Admission
+      assert.strictEqual(yield* admit(Effect.succeed("ran"), { sequences: 64, deadlineAt: FAR }), "ran")
+    }).pipe(Effect.provide(admission(8, 0))),
+  )
+})
