@@ -12,6 +12,8 @@ export class NoValidCandidate extends Schema.TaggedError<NoValidCandidate>()("No
   attempts: Schema.Int,
   /** Why each candidate of the last attempt was rejected. */
   problems: Schema.Array(Schema.String),
+  /** Every candidate ran out of tokens: resampling will not help, a larger max_tokens may. */
+  allCutByLength: Schema.Boolean,
   message: Schema.String,
 }) {}
 

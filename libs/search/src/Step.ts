@@ -35,6 +35,7 @@ const MAX_ATTEMPTS = 2
 /** Samples N candidates (one call), resampling once when none is valid. */
 const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
   let problems: Array<string> = []
+  let allCutByLength = false
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const { result, startedAtMs, endedAtMs } = yield* run.generate(spec.step, spec.kind, {
       question: run.request.question,
@@ -42,7 +43,11 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
       prefix: spec.prefix,
       n: spec.n,
       stop: spec.stop,
-      sampling: run.request.sampling,
+      // With a token budget, no call may write more than what is left of it (shared by its n samples).
+      sampling: {
+        ...run.request.sampling,
+        maxTokens: Math.max(1, Math.min(run.request.sampling.maxTokens, Math.floor(run.tokensLeft() / spec.n))),
+      },
       seed: deriveSeed(run.seed, "generate", spec.step, attempt),
     })
     const candidates = result.samples.map((generated, index) => classify(spec.kind, index, generated))
@@ -71,12 +76,14 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
     }
     if (valid.length > 0) return valid
     problems = candidates.map((candidate) => `candidate ${candidate.index}: ${candidate.problem}`)
+    allCutByLength = result.samples.every((generated) => generated.finishReason === "length")
   }
   return yield* new NoValidCandidate({
     step: spec.step,
     kind: spec.kind,
     attempts: MAX_ATTEMPTS,
     problems,
+    allCutByLength,
     message: `no valid ${spec.kind} candidate at step ${spec.step} after ${MAX_ATTEMPTS} samplings of ${spec.n}: ${problems.join("; ")}`,
   })
 })

@@ -39,6 +39,12 @@ export const toStatus = (error: GatewayError): GrpcStatusError => {
         ? GrpcStatus.deadlineExceeded(error.message)
         : GrpcStatus.resourceExhausted(error.message)
     case "NoValidCandidate":
+      // Every candidate ran out of tokens: the same request fails the same way, a larger budget per call may not.
+      if (error.allCutByLength) {
+        return GrpcStatus.failedPrecondition(
+          `${error.message}; raise search.sampling.max_tokens (or search.token_budget)`,
+        )
+      }
       // The model wrote no usable stage twice; another seed may well succeed, so this is worth a retry.
       return GrpcStatus.unavailable(error.message)
     case "GenerationFailed":

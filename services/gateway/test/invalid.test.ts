@@ -61,3 +61,21 @@ describe("Settings that cannot work", () => {
     }),
   )
 })
+
+describe("Requests the model cannot answer as asked", () => {
+  it.live("too few tokens per call for any stage: FAILED_PRECONDITION naming the knob", () =>
+    Effect.gen(function* () {
+      const { client } = yield* startGateway()
+      const data = yield* pngImage()
+      const error = yield* Effect.flip(
+        client.unary<object, ReasonResponse__Output>("Reason", {
+          question: "What is it?",
+          image: { data },
+          search: { sampling: { maxTokens: 3 } },
+        }),
+      )
+      assert.strictEqual(error.code, 9)
+      assert.include(error.message, "search.sampling.max_tokens")
+    }),
+  )
+})

@@ -22,7 +22,8 @@ export interface SearchOptions {
    */
   'reasoningCheck'?: (boolean);
   /**
-   * 0 = no limit: total prompt + completion tokens this request may spend across all calls.
+   * 0 = no limit: completion tokens this request may spend across all its calls (generation, judge, checks).
+   * Prompt tokens are not counted: the image dominates them and the N samples of a call share one prefill.
    */
   'tokenBudget'?: (number | string | Long);
 }
@@ -44,7 +45,8 @@ export interface SearchOptions__Output {
    */
   'reasoningCheck': (boolean);
   /**
-   * 0 = no limit: total prompt + completion tokens this request may spend across all calls.
+   * 0 = no limit: completion tokens this request may spend across all its calls (generation, judge, checks).
+   * Prompt tokens are not counted: the image dominates them and the N samples of a call share one prefill.
    */
   'tokenBudget': (string);
 }

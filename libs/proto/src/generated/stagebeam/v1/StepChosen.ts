@@ -10,7 +10,8 @@ export interface StepChosen {
   'index'?: (number);
   'text'?: (string);
   /**
-   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT" or "FIXED".
+   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED" (the caption of a text-only question) or "UNJUDGED"
+   * (the one sample that completed an answer cut short by the deadline or the budget).
    */
   'by'?: (string);
 }
@@ -24,7 +25,8 @@ export interface StepChosen__Output {
   'index': (number);
   'text': (string);
   /**
-   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT" or "FIXED".
+   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED" (the caption of a text-only question) or "UNJUDGED"
+   * (the one sample that completed an answer cut short by the deadline or the budget).
    */
   'by': (string);
 }
