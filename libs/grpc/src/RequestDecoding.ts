@@ -3,11 +3,21 @@ import { type GrpcStatusError, invalidArgument } from "./GrpcStatusError.ts"
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
-/** "images.0.mime_type" for a path, "request" for the message itself. */
-const fieldName = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): string =>
-  path.length === 0
-    ? "request"
-    : path.map((segment) => String(Predicate.isObject(segment) ? segment.key : segment)).join(".")
+/**
+ * The first problem of a schema error as a field name and a message; `rename` maps each path segment (e.g. to the
+ * proto's snake_case when the message was decoded with camelCase names).
+ */
+export const firstInvalidField = (
+  error: Schema.SchemaError,
+  rename: (segment: string) => string = (segment) => segment,
+): { readonly field: string; readonly message: string } => {
+  const [first] = formatIssues(error.issue).issues
+  const path = (first?.path ?? []).map((segment) => (Predicate.isObject(segment) ? segment.key : segment))
+  return {
+    field: path.length === 0 ? "request" : path.map((segment) => rename(String(segment))).join("."),
+    message: first?.message ?? "does not match the schema",
+  }
+}
 
 /**
  * Parses a request (as grpc-js decoded it) with a Schema; a bad request becomes INVALID_ARGUMENT naming the first
@@ -17,7 +27,7 @@ export const decodeRequest = <S extends Schema.Decoder<unknown, unknown>>(schema
   const decode = Schema.decodeUnknownEffect(schema)
   return (input: unknown): Effect.Effect<S["Type"], GrpcStatusError, S["DecodingServices"]> =>
     Effect.mapError(decode(input), (error) => {
-      const [first] = formatIssues(error.issue).issues
-      return invalidArgument(fieldName(first?.path ?? []), first?.message ?? "does not match the schema")
+      const { field, message } = firstInvalidField(error)
+      return invalidArgument(field, message)
     })
 }

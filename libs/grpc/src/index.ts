@@ -21,4 +21,4 @@ export {
   unary,
 } from "./Handlers.ts"
 export { defaultLoaderOptions, findService, loadProto, ProtoPackageError } from "./ProtoPackage.ts"
-export { decodeRequest } from "./RequestDecoding.ts"
+export { decodeRequest, firstInvalidField } from "./RequestDecoding.ts"

@@ -1,5 +1,6 @@
+import { firstInvalidField } from "@stagebeam/grpc"
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
-import { type Duration, Effect, Schema, SchemaIssue } from "effect"
+import { type Duration, Effect, Schema } from "effect"
 import { fromBytes, fromUrl, type ImageRef } from "./ImageInput.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
@@ -44,7 +45,6 @@ const PROTO_FIELD: Readonly<Record<string, string>> = {
   deadlineMs: "deadline",
 }
 
-const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
 const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
 
 const ENUM_SUFFIX = (value: string, prefix: string) => value.slice(prefix.length)
@@ -61,9 +61,8 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
 ): Effect.fn.Return<ReasonCommand, InvalidField> {
   const request = yield* decodeMessage(message).pipe(
     Effect.mapError((error) => {
-      const first = formatIssue(error.issue).issues[0]
-      const field = (first?.path ?? []).map((key) => snakeCase(String(key))).join(".")
-      return invalid(field || "request", first?.message ?? error.message)
+      const { field, message } = firstInvalidField(error, snakeCase)
+      return invalid(field, message)
     }),
   )
 

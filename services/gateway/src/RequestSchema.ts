@@ -22,10 +22,11 @@ const ImageMessage = Schema.Struct({
   mimeType: Schema.String,
 })
 
+// Only the shape here: the bounds are the search's own (SearchRequest), reported under the proto's field names.
 const SamplingMessage = Schema.Struct({
-  temperature: Schema.optional(Schema.Finite.check(between(BOUNDS.temperature))),
-  topP: Schema.optional(Schema.Finite.check(between(BOUNDS.topP))),
-  maxTokens: Schema.optional(Schema.Int.check(between(BOUNDS.maxTokens))),
+  temperature: Schema.optional(Schema.Finite),
+  topP: Schema.optional(Schema.Finite),
+  maxTokens: Schema.optional(Schema.Int),
 })
 
 const SearchMessage = Schema.Struct({
