@@ -20,3 +20,9 @@ export class NoCapacity extends Schema.TaggedError<NoCapacity>()("NoCapacity", {
 }) {}
 
 export type FleetError = UpstreamError | NoCapacity
+
+/** What a caller needs of a fleet failure: a message naming the server, and whether another try may succeed. */
+export const describeFleetError = (error: FleetError): { readonly message: string; readonly retryable: boolean } =>
+  error._tag === "NoCapacity"
+    ? { message: error.message, retryable: true }
+    : { message: `${error.endpoint}: ${error.message}`, retryable: error.retryable }

@@ -1,5 +1,5 @@
 import { correctnessMessages, judgeMessages, parseCorrectness, parseVerdict } from "@stagebeam/cot"
-import type { ChatRequest, ChatResult, NoCapacity, Pool, UpstreamError } from "@stagebeam/fleet"
+import { type ChatRequest, type ChatResult, describeFleetError, type Pool } from "@stagebeam/fleet"
 import { type CorrectnessInput, type Judge, JudgeError, type MatchInput } from "@stagebeam/search"
 import { Effect } from "effect"
 
@@ -11,12 +11,6 @@ export interface JudgeSampling {
 }
 
 export const DEFAULT_JUDGE_SAMPLING: JudgeSampling = { temperature: 0.6, topP: 0.9, maxTokens: 2048 }
-
-const toJudgeError = (error: UpstreamError | NoCapacity): JudgeError =>
-  new JudgeError({
-    message: error._tag === "NoCapacity" ? error.message : `${error.endpoint}: ${error.message}`,
-    retryable: error._tag === "NoCapacity" || error.retryable,
-  })
 
 const firstText = (result: ChatResult): string => result.completion.choices[0]?.message.content ?? ""
 
@@ -31,7 +25,7 @@ export const makeLlmJudge = (pool: Pool, sampling: JudgeSampling = DEFAULT_JUDGE
         { ...request, temperature: sampling.temperature, top_p: sampling.topP, max_tokens: sampling.maxTokens },
         { label: `judge-${kind.toLowerCase()}` },
       )
-      .pipe(Effect.mapError(toJudgeError))
+      .pipe(Effect.mapError((error) => new JudgeError(describeFleetError(error))))
 
   /** One verdict with the responses in the given order; a verdict cut off by length names no response. */
   const askVerdict = (match: MatchInput, first: string, second: string, seed: number) =>

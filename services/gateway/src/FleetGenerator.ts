@@ -1,5 +1,5 @@
 import { continuationFlags, continuationMessages } from "@stagebeam/cot"
-import { type ChatResult, GeneratorPool, type NoCapacity, type UpstreamError } from "@stagebeam/fleet"
+import { type ChatResult, describeFleetError, GeneratorPool } from "@stagebeam/fleet"
 import {
   CandidateGenerator,
   type GeneratedText,
@@ -37,12 +37,6 @@ const toResult = (result: ChatResult): GenerationResult => {
   }
 }
 
-const toGenerationError = (error: UpstreamError | NoCapacity): GenerationError =>
-  new GenerationError({
-    message: error._tag === "NoCapacity" ? error.message : `${error.endpoint}: ${error.message}`,
-    retryable: error._tag === "NoCapacity" || error.retryable,
-  })
-
 /** Label for the upstream request id: what the call samples. */
 const labelOf = (request: GenerationRequest): string => {
   const stop = request.stop.find((s) => s.startsWith("</"))
@@ -72,7 +66,7 @@ export const fleetGeneratorLayer: Layer.Layer<CandidateGenerator, never, Generat
           },
           { label: labelOf(request) },
         )
-        .pipe(Effect.mapError(toGenerationError))
+        .pipe(Effect.mapError((error) => new GenerationError(describeFleetError(error))))
       return toResult(result)
     })
     return CandidateGenerator.of({ generate })
