@@ -1,0 +1,84 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ReasonResponse__Output } from "@stagebeam/proto"
+import { Effect, Fiber } from "effect"
+import { eventually, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
+
+const QUESTION = "How many apples are on the table?\nA. two\nB. three\nC. four\nD. five"
+
+describe("request options end to end", () => {
+  it.live("reasoning_check runs the reference's pre-check on each distinct reasoning", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2)
+      const { client } = yield* startGatewayOver(servers)
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data: yield* pngImage() },
+        search: { candidatesPerStage: 4, seed: "21", reasoningCheck: true },
+        includeTrace: true,
+      })
+      const checks = response.trace.filter((event) => event.reasoningChecked).map((event) => event.reasoningChecked!)
+      assert.isAbove(checks.length, 0)
+      assert.strictEqual(response.usage?.correctnessChecks, checks.length)
+      const reasoningStep = response.trace.find((event) => event.stepStarted?.kind === "REASONING")?.stepStarted?.step
+      assert.isTrue(checks.every((check) => check.step === reasoningStep))
+    }),
+  )
+
+  it.live("a question without an image is answered, with the fixed caption instead of a sampled one", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1)
+      const { client } = yield* startGatewayOver(servers)
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: "What is 12 times 12?",
+        includeStages: true,
+        includeTrace: true,
+      })
+      assert.isAbove(response.conclusion.length, 0)
+      assert.strictEqual(response.usage?.generationCalls, 3)
+      const caption = response.trace.find((event) => event.stepChosen?.kind === "CAPTION")?.stepChosen
+      assert.strictEqual(caption?.by, "FIXED")
+    }),
+  )
+
+  it.live("JUDGE_MODEL sends the matches to the judge model's own servers", () =>
+    Effect.gen(function* () {
+      const generators = yield* startSimulators(1)
+      const judges = yield* startSimulators(1, { model: "judge-model" })
+      const { client } = yield* startGatewayOver(generators, {
+        judgeEndpoints: judges.map((server) => server.url),
+        judgeModel: "judge-model",
+      })
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data: yield* pngImage() },
+        search: { candidatesPerStage: 3, seed: "2" },
+        judge: { kind: "JUDGE_MODEL" },
+        includeTrace: true,
+      })
+      const matches = response.trace.filter((event) => event.match).map((event) => event.match!)
+      assert.isAbove(matches.length, 0)
+      assert.isTrue(matches.every((match) => match.server === judges[0]!.url))
+      const candidates = response.trace.filter((event) => event.candidate).map((event) => event.candidate!)
+      assert.isTrue(candidates.every((candidate) => candidate.server === generators[0]!.url))
+    }),
+  )
+
+  it.live("a cancelled unary call aborts its upstream requests too", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { speed: 1 })
+      const { client } = yield* startGatewayOver(servers)
+      const call = yield* Effect.forkChild(
+        client.unary<object, ReasonResponse__Output>("Reason", {
+          question: QUESTION,
+          image: { data: yield* pngImage() },
+          search: { candidatesPerStage: 4 },
+        }),
+      )
+      const server = servers[0]!
+      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running > 0)))
+      yield* Fiber.interrupt(call)
+      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
+      assert.isAtLeast(server.stats().requests.aborted, 1)
+    }),
+  )
+})
