@@ -1,11 +1,11 @@
 import { GeneratorPool, JudgePool, RequestId } from "@stagebeam/fleet"
-import { type CallContext, GrpcStatusError, serverStream, unary } from "@stagebeam/grpc"
+import { type CallContext, type GrpcStatusError, serverStream, unary } from "@stagebeam/grpc"
 import { makeLlmJudge } from "@stagebeam/judge"
 import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/search"
 import { Clock, Duration, Effect, Option, Queue, Random, Stream } from "effect"
 import { Admission } from "./Admission.ts"
-import { decodeReasonRequest, type JudgeChoice, type ReasonCommand } from "./DecodeRequest.ts"
+import { decodeReasonRequest, type JudgeChoice } from "./DecodeRequest.ts"
 import { type DeadlinePassed, type GatewayError, toStatus, type Unsupported } from "./ErrorStatus.ts"
 import { GatewaySettings } from "./Settings.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
@@ -14,12 +14,6 @@ import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 const ANSWER_MARGIN_MS = 100
 /** The search's own deadline is this share of the time left; the rest covers encoding and the network. */
 const SEARCH_SHARE = 0.9
-
-/** What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one). */
-const admissionOf = (command: ReasonCommand, deadlineAt: number) => ({
-  sequences: command.search.strategy === "GREEDY" ? 1 : command.search.candidates,
-  deadlineAt,
-})
 
 /** The Reasoner service: decode, admit, search over the fleet, answer. */
 export const makeReasoner = Effect.gen(function* () {
@@ -65,13 +59,24 @@ export const makeReasoner = Effect.gen(function* () {
       return ctx.deadline === undefined ? byDefault : Math.min(ctx.deadline - ANSWER_MARGIN_MS, byDefault)
     })
 
+  /** Checks the call before it waits for admission: a bad request is refused at once. */
+  const prepare = (message: unknown, ctx: CallContext) =>
+    Effect.gen(function* () {
+      const deadlineAt = yield* answerBy(ctx)
+      const command = yield* decode(message)
+      const judge = yield* judgeFor(command.judge)
+      return { command, judge, deadlineAt }
+    })
+
   /**
    * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission counts:
-   * the search gets what is left of the call's time, and a call whose deadline passed while queued is not started.
+   * the search gets what is left of the call's time.
    */
-  const search = (command: ReasonCommand, deadlineAt: number, publish: (event: ReasonEvent) => Effect.Effect<void>) =>
+  const search = (
+    { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
+    publish: (event: ReasonEvent) => Effect.Effect<void>,
+  ) =>
     Effect.gen(function* () {
-      const judge = yield* judgeFor(command.judge)
       const requestId = `rsn-${(yield* Random.nextInt).toString(36)}`
       const started = yield* Clock.currentTimeMillis
       const left = deadlineAt - started
@@ -100,26 +105,22 @@ export const makeReasoner = Effect.gen(function* () {
       })
     })
 
+  /** One call from request to answer: prepare, wait for admission, search. */
+  const answer = (message: unknown, ctx: CallContext, publish: (event: ReasonEvent) => Effect.Effect<void>) =>
+    Effect.flatMap(prepare(message, ctx), (prepared) =>
+      admission.admit(search(prepared, publish), {
+        // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
+        sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
+        deadlineAt: prepared.deadlineAt,
+      }),
+    )
+
   const reason = (message: unknown, ctx: CallContext): Effect.Effect<ReasonResponse, GrpcStatusError> =>
-    Effect.gen(function* () {
-      const deadlineAt = yield* answerBy(ctx)
-      const command = yield* decode(message)
-      return yield* admission.admit(
-        search(command, deadlineAt, () => Effect.void),
-        admissionOf(command, deadlineAt),
-      )
-    }).pipe(Effect.mapError((error: GatewayError) => toStatus(error)))
+    answer(message, ctx, () => Effect.void).pipe(Effect.mapError((error: GatewayError) => toStatus(error)))
 
   const reasonStream = (message: unknown, ctx: CallContext): Stream.Stream<ReasonEvent, GrpcStatusError> =>
     Stream.callback<ReasonEvent, GrpcStatusError>((queue) =>
-      Effect.gen(function* () {
-        const deadlineAt = yield* answerBy(ctx)
-        const command = yield* decode(message)
-        return yield* admission.admit(
-          search(command, deadlineAt, (event) => Effect.asVoid(Queue.offer(queue, event))),
-          admissionOf(command, deadlineAt),
-        )
-      }).pipe(
+      answer(message, ctx, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
         Effect.matchEffect({
           onFailure: (error: GatewayError) => Queue.fail(queue, toStatus(error)),
           onSuccess: (response) =>
@@ -136,5 +137,3 @@ export const makeReasoner = Effect.gen(function* () {
     ReasonStream: serverStream<unknown, ReasonEvent>(reasonStream),
   }
 })
-
-export { GrpcStatusError }
