@@ -1,5 +1,5 @@
 import { Clock, Context, Duration, Effect, Layer, Ref, Semaphore } from "effect"
-import type { DeadlinePassed, Overloaded } from "./ErrorStatus.ts"
+import { DeadlinePassed, Overloaded } from "./GatewayErrors.ts"
 import { GatewaySettings } from "./Settings.ts"
 
 /**
@@ -27,8 +27,7 @@ export class Admission extends Context.Service<
       const permits = yield* Semaphore.make(maxRunningSequences)
       const waiting = yield* Ref.make(0)
 
-      const overloaded = Effect.fail<Overloaded>({
-        _tag: "Overloaded",
+      const overloaded = new Overloaded({
         message: `the gateway is at capacity (${maxRunningSequences} sequences running, ${maxQueued} calls queued); retry later`,
       })
 
@@ -38,10 +37,7 @@ export class Admission extends Context.Service<
             Effect.timeoutOrElse({
               duration: Duration.millis(Math.max(0, deadlineAt - now)),
               orElse: () =>
-                Effect.fail<DeadlinePassed>({
-                  _tag: "DeadlinePassed",
-                  message: "the deadline passed while the call waited for admission",
-                }),
+                Effect.fail(new DeadlinePassed({ message: "the deadline passed while the call waited for admission" })),
             }),
           ),
         )

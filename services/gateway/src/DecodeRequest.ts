@@ -1,15 +1,9 @@
 import { firstInvalidField } from "@stagebeam/grpc"
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
 import { type Duration, Effect, Schema } from "effect"
+import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 import { fromBytes, fromUrl, type ImageRef } from "./ImageInput.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
-
-/** A request the gateway refuses, naming the field as the proto spells it (e.g. "search.candidates_per_stage"). */
-export interface InvalidField {
-  readonly _tag: "InvalidField"
-  readonly field: string
-  readonly message: string
-}
 
 export type JudgeChoice =
   | { readonly kind: "default" }
@@ -24,8 +18,6 @@ export interface ReasonCommand {
   readonly includeTrace: boolean
   readonly judge: JudgeChoice
 }
-
-const invalid = (field: string, message: string): InvalidField => ({ _tag: "InvalidField", field, message })
 
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
 
@@ -69,11 +61,9 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
   const image =
     request.image === null || request.image.source === undefined
       ? undefined
-      : yield* (
-          request.image.source === "data"
-            ? fromBytes(request.image.data ?? new Uint8Array(), request.image.mimeType, options.maxImageBytes)
-            : fromUrl(request.image.url ?? "", options.maxImageBytes, options.imageFetchTimeout)
-        ).pipe(Effect.mapError((problem) => invalid(problem.field, problem.message)))
+      : yield* request.image.source === "data"
+          ? fromBytes(request.image.data ?? new Uint8Array(), request.image.mimeType, options.maxImageBytes)
+          : fromUrl(request.image.url ?? "", options.maxImageBytes, options.imageFetchTimeout)
 
   const search = request.search
   const sampling = search?.sampling

@@ -1,34 +1,13 @@
 import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
 import type { SearchError } from "@stagebeam/search"
-import type { InvalidField } from "./DecodeRequest.ts"
+import type { DeadlinePassed, InvalidField, Overloaded } from "./GatewayErrors.ts"
 
-/** The gateway refused the call to protect itself (too many calls in progress and queued). */
-export interface Overloaded {
-  readonly _tag: "Overloaded"
-  readonly message: string
-}
-
-/** The request asked for something this deployment does not have (e.g. a judge model when none is configured). */
-export interface Unsupported {
-  readonly _tag: "Unsupported"
-  readonly field: string
-  readonly message: string
-}
-
-/** The call's deadline passed before an answer existed (while queued, or a search that could not be cut in time). */
-export interface DeadlinePassed {
-  readonly _tag: "DeadlinePassed"
-  readonly message: string
-}
-
-export type GatewayError = SearchError | InvalidField | Overloaded | Unsupported | DeadlinePassed
+export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed
 
 /** The one place where failures become gRPC statuses. Nothing here is INTERNAL: every failure has a reason. */
 export const toStatus = (error: GatewayError): GrpcStatusError => {
   switch (error._tag) {
     case "InvalidField":
-      return GrpcStatus.invalidArgument(error.field, error.message)
-    case "Unsupported":
       return GrpcStatus.invalidArgument(error.field, error.message)
     case "Overloaded":
       return GrpcStatus.resourceExhausted(error.message)

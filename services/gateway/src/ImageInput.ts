@@ -1,5 +1,6 @@
 import { type Duration, Effect } from "effect"
 import sharp from "sharp"
+import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 
 /** An image the GPU servers can read: a data: URL (bytes sent inline) or an http(s) URL they fetch themselves. */
 export interface ImageRef {
@@ -7,12 +8,6 @@ export interface ImageRef {
   /** Pixel size when the bytes were seen here (not for http(s) URLs). */
   readonly width?: number
   readonly height?: number
-}
-
-/** Why an image was refused, and which request field to name. */
-export interface ImageProblem {
-  readonly field: string
-  readonly message: string
 }
 
 const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
@@ -26,15 +21,14 @@ const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
 const probe = (bytes: Uint8Array, field: string) =>
   Effect.tryPromise({
     try: () => sharp(bytes, { failOn: "error" }).metadata(),
-    catch: (): ImageProblem => ({ field, message: "is not a decodable image (PNG, JPEG, GIF or WebP expected)" }),
+    catch: () => invalid(field, "is not a decodable image (PNG, JPEG, GIF or WebP expected)"),
   }).pipe(
     Effect.flatMap((metadata) => {
       const mime = metadata.format === undefined ? undefined : MIME_BY_FORMAT[metadata.format]
       if (mime === undefined || metadata.width === undefined || metadata.height === undefined) {
-        return Effect.fail<ImageProblem>({
-          field,
-          message: `has format ${metadata.format ?? "unknown"}; PNG, JPEG, GIF or WebP expected`,
-        })
+        return Effect.fail(
+          invalid(field, `has format ${metadata.format ?? "unknown"}; PNG, JPEG, GIF or WebP expected`),
+        )
       }
       return Effect.succeed({ mime, width: metadata.width, height: metadata.height })
     }),
@@ -46,17 +40,14 @@ export const fromBytes = Effect.fnUntraced(function* (
   bytes: Uint8Array,
   declaredMime: string,
   maxBytes: number,
-): Effect.fn.Return<ImageRef, ImageProblem> {
-  if (bytes.length === 0) return yield* Effect.fail({ field: "image.data", message: "is empty" })
+): Effect.fn.Return<ImageRef, InvalidField> {
+  if (bytes.length === 0) return yield* Effect.fail(invalid("image.data", "is empty"))
   if (bytes.length > maxBytes) {
-    return yield* Effect.fail({ field: "image.data", message: `is ${bytes.length} bytes; at most ${maxBytes} allowed` })
+    return yield* Effect.fail(invalid("image.data", `is ${bytes.length} bytes; at most ${maxBytes} allowed`))
   }
   const seen = yield* probe(bytes, "image.data")
   if (declaredMime !== "" && declaredMime.toLowerCase() !== seen.mime) {
-    return yield* Effect.fail({
-      field: "image.mime_type",
-      message: `says ${declaredMime} but the data is ${seen.mime}`,
-    })
+    return yield* Effect.fail(invalid("image.mime_type", `says ${declaredMime} but the data is ${seen.mime}`))
   }
   return { url: dataUrl(seen.mime, bytes), width: seen.width, height: seen.height }
 })
@@ -91,19 +82,15 @@ const fetchImage = (url: string, maxBytes: number, timeout: Duration.Duration) =
         ? ({ problem: `is larger than ${maxBytes} bytes` } as const)
         : ({ bytes: body, mime: response.headers.get("content-type") ?? "" } as const)
     },
-    catch: (error): ImageProblem => ({
-      field: "image.url",
-      message: `could not be fetched (${error instanceof Error ? error.message : String(error)})`,
-    }),
+    catch: (error) =>
+      invalid("image.url", `could not be fetched (${error instanceof Error ? error.message : String(error)})`),
   }).pipe(
     Effect.timeoutOrElse({
       duration: timeout,
-      orElse: () => Effect.fail<ImageProblem>({ field: "image.url", message: "could not be fetched in time" }),
+      orElse: () => Effect.fail(invalid("image.url", "could not be fetched in time")),
     }),
     Effect.flatMap((fetched) =>
-      "problem" in fetched
-        ? Effect.fail<ImageProblem>({ field: "image.url", message: fetched.problem })
-        : Effect.succeed(fetched),
+      "problem" in fetched ? Effect.fail(invalid("image.url", fetched.problem)) : Effect.succeed(fetched),
     ),
   )
 
@@ -111,28 +98,28 @@ export const fromUrl = Effect.fnUntraced(function* (
   url: string,
   maxBytes: number,
   fetchTimeout: Duration.Duration,
-): Effect.fn.Return<ImageRef, ImageProblem> {
+): Effect.fn.Return<ImageRef, InvalidField> {
   const dataMatch = DATA_URL.exec(url)
   if (dataMatch !== null) {
     if (dataMatch[2] === undefined) {
-      return yield* Effect.fail({ field: "image.url", message: "must be a base64 data: URL" })
+      return yield* Effect.fail(invalid("image.url", "must be a base64 data: URL"))
     }
     return yield* fromBytes(Buffer.from(dataMatch[3] ?? "", "base64"), dataMatch[1] ?? "", maxBytes).pipe(
-      Effect.mapError((problem) => ({ ...problem, field: "image.url" })),
+      Effect.mapError((problem) => invalid("image.url", problem.message)),
     )
   }
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    return yield* Effect.fail({ field: "image.url", message: "is not a URL" })
+    return yield* Effect.fail(invalid("image.url", "is not a URL"))
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    return yield* Effect.fail({ field: "image.url", message: "must be http(s) or a data: URL" })
+    return yield* Effect.fail(invalid("image.url", "must be http(s) or a data: URL"))
   }
   const fetched = yield* fetchImage(url, maxBytes, fetchTimeout)
   // The served content type is only a hint (servers often say octet-stream): the bytes decide.
   return yield* fromBytes(fetched.bytes, "", maxBytes).pipe(
-    Effect.mapError((problem) => ({ ...problem, field: "image.url" })),
+    Effect.mapError((problem) => invalid("image.url", problem.message)),
   )
 })

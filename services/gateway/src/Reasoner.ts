@@ -6,7 +6,8 @@ import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/s
 import { Clock, Duration, Effect, Option, Queue, Random, Stream } from "effect"
 import { Admission } from "./Admission.ts"
 import { decodeReasonRequest, type JudgeChoice } from "./DecodeRequest.ts"
-import { type DeadlinePassed, type GatewayError, toStatus, type Unsupported } from "./ErrorStatus.ts"
+import { type GatewayError, toStatus } from "./ErrorStatus.ts"
+import { DeadlinePassed, InvalidField } from "./GatewayErrors.ts"
 import { GatewaySettings } from "./Settings.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 
@@ -26,22 +27,24 @@ export const makeReasoner = Effect.gen(function* () {
   const selfJudge = makeLlmJudge(generatorPool)
   const modelJudge = Option.map(judgePool, (pool) => makeLlmJudge(pool))
 
-  const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], Unsupported> => {
+  const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> => {
     const kind = choice.kind === "default" ? settings.judge : choice.kind
     if (kind === "self") return Effect.succeed(selfJudge)
     if (Option.isNone(modelJudge)) {
-      return Effect.fail({
-        _tag: "Unsupported",
-        field: "judge.kind",
-        message: "JUDGE_MODEL asked for, but this gateway has no judge model (set STAGEBEAM_JUDGE_ENDPOINTS)",
-      })
+      return Effect.fail(
+        new InvalidField({
+          field: "judge.kind",
+          message: "JUDGE_MODEL asked for, but this gateway has no judge model (set STAGEBEAM_JUDGE_ENDPOINTS)",
+        }),
+      )
     }
     if (choice.kind === "model" && choice.name !== "" && choice.name !== settings.judgeModel) {
-      return Effect.fail({
-        _tag: "Unsupported",
-        field: "judge.name",
-        message: `unknown judge "${choice.name}"; this gateway has "${settings.judgeModel}"`,
-      })
+      return Effect.fail(
+        new InvalidField({
+          field: "judge.name",
+          message: `unknown judge "${choice.name}"; this gateway has "${settings.judgeModel}"`,
+        }),
+      )
     }
     return Effect.succeed(modelJudge.value)
   }
@@ -85,8 +88,7 @@ export const makeReasoner = Effect.gen(function* () {
         // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
         Effect.timeoutOrElse({
           duration: Duration.millis(left),
-          orElse: () =>
-            Effect.fail<DeadlinePassed>({ _tag: "DeadlinePassed", message: "the search did not finish in time" }),
+          orElse: () => Effect.fail(new DeadlinePassed({ message: "the search did not finish in time" })),
         }),
         Effect.provideService(CandidateGenerator, generator),
         Effect.provideService(Judge, judge),

@@ -1,0 +1,19 @@
+import { Schema } from "effect"
+
+/** A request field the gateway refuses, named as the proto spells it (e.g. "search.candidates_per_stage"). */
+export class InvalidField extends Schema.TaggedError<InvalidField>()("InvalidField", {
+  field: Schema.String,
+  message: Schema.String,
+}) {}
+
+export const invalidField = (field: string, message: string): InvalidField => new InvalidField({ field, message })
+
+/** The gateway refused the call to protect itself: too much running and queued. */
+export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
+  message: Schema.String,
+}) {}
+
+/** The call's deadline passed before an answer existed (while queued, or a search that could not be cut in time). */
+export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {
+  message: Schema.String,
+}) {}
