@@ -127,6 +127,9 @@ export const sampleOutput = (prompt: RenderedPrompt, params: GenerationParams, r
     text = decode(ids.filter((id) => id >= 0))
     finishReason = "length"
     stopReason = null
+  } else if (params.ignoreEos && stop === undefined && ids.length === params.maxTokens) {
+    // With ignore_eos nothing but a stop string or max_tokens ends a sample: reaching max_tokens is "length".
+    finishReason = "length"
   }
   const pieces = tokenPieces(ids.filter((id) => id >= 0))
   if (ids[ids.length - 1] === -1) pieces.push("")
