@@ -43,32 +43,58 @@ const labelOf = (request: GenerationRequest): string => {
   return stop === undefined ? "gen" : `gen-${stop.slice(2, -1).toLowerCase()}`
 }
 
+/** Splits n samples into requests of at most `max` (a request's n samples must fit the server's max_num_seqs). */
+export const splitSamples = (n: number, max: number): ReadonlyArray<number> =>
+  Array.from({ length: Math.ceil(n / max) }, (_, i) => Math.min(max, n - i * max))
+
+const mergeResults = (parts: ReadonlyArray<GenerationResult>): GenerationResult => ({
+  samples: parts.flatMap((part) => part.samples),
+  promptTokens: parts.reduce((sum, part) => sum + part.promptTokens, 0),
+  server: [...new Set(parts.map((part) => part.server))].join(","),
+})
+
 /**
  * Samples candidates on the generator pool: one request with n = N continuing the chosen prefix, so the server
- * prefills the prompt and the image once for all N, stopping at the stage's closing tag and keeping it.
+ * prefills the prompt and the image once for all N, stopping at the stage's closing tag and keeping it. A vLLM
+ * server never schedules more samples of one request than its max_num_seqs, so a larger N is split into several
+ * requests (with derived seeds), sent in parallel and possibly to different servers.
  */
-export const fleetGeneratorLayer: Layer.Layer<CandidateGenerator, never, GeneratorPool> = Layer.effect(
-  CandidateGenerator,
-  Effect.gen(function* () {
-    const pool = yield* GeneratorPool
-    const generate = Effect.fn("FleetGenerator.generate")(function* (request: GenerationRequest) {
-      const result = yield* pool
-        .complete(
-          {
-            messages: continuationMessages(request.question, request.imageUrl, request.prefix),
-            ...continuationFlags(request.prefix),
-            n: request.n,
-            seed: request.seed,
-            temperature: request.sampling.temperature,
-            top_p: request.sampling.topP,
-            max_tokens: request.sampling.maxTokens,
-            ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
-          },
-          { label: labelOf(request) },
-        )
-        .pipe(Effect.mapError((error) => new GenerationError(describeFleetError(error))))
-      return toResult(result)
-    })
-    return CandidateGenerator.of({ generate })
-  }),
-)
+export const makeFleetGenerator = (
+  maxSamplesPerRequest: number,
+): Layer.Layer<CandidateGenerator, never, GeneratorPool> =>
+  Layer.effect(
+    CandidateGenerator,
+    Effect.gen(function* () {
+      const pool = yield* GeneratorPool
+      const call = (request: GenerationRequest, n: number, part: number) =>
+        pool
+          .complete(
+            {
+              messages: continuationMessages(request.question, request.imageUrl, request.prefix),
+              ...continuationFlags(request.prefix),
+              n,
+              seed: (request.seed + part * SEED_STRIDE) % 0x1_0000_0000,
+              temperature: request.sampling.temperature,
+              top_p: request.sampling.topP,
+              max_tokens: request.sampling.maxTokens,
+              ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
+            },
+            { label: labelOf(request) },
+          )
+          .pipe(
+            Effect.map(toResult),
+            Effect.mapError((error) => new GenerationError(describeFleetError(error))),
+          )
+
+      const generate = Effect.fn("FleetGenerator.generate")(function* (request: GenerationRequest) {
+        const parts = splitSamples(request.n, maxSamplesPerRequest)
+        if (parts.length === 1) return yield* call(request, request.n, 0)
+        const results = yield* Effect.forEach(parts, (n, part) => call(request, n, part), { concurrency: "unbounded" })
+        return mergeResults(results)
+      })
+      return CandidateGenerator.of({ generate })
+    }),
+  )
+
+/** Seeds of a split request's parts lie far apart, so their samples do not repeat each other. */
+const SEED_STRIDE = 1_000_003

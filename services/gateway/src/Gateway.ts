@@ -5,7 +5,7 @@ import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/p
 import { Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { Admission } from "./Admission.ts"
 import { startEmbeddedFleet } from "./EmbeddedFleet.ts"
-import { fleetGeneratorLayer } from "./FleetGenerator.ts"
+import { makeFleetGenerator } from "./FleetGenerator.ts"
 import { makeReasoner } from "./Reasoner.ts"
 import { GatewaySettings, type Settings } from "./Settings.ts"
 
@@ -91,7 +91,7 @@ export const serveGateway = Effect.gen(function* () {
         )
 
   const implementation = yield* makeReasoner.pipe(
-    Effect.provide(fleetGeneratorLayer),
+    Effect.provide(makeFleetGenerator(settings.maxSamplesPerRequest)),
     Effect.provideService(GeneratorPool, generatorPool),
     Option.isSome(judgePool) ? Effect.provideService(JudgePool, judgePool.value) : (self) => self,
   )

@@ -33,6 +33,7 @@ export const settingsConfig = Config.all({
   failureThreshold: positiveInt("STAGEBEAM_FAILURE_THRESHOLD", 3),
   cooldown: duration("STAGEBEAM_COOLDOWN", Duration.seconds(10)),
   maxRunningSequences: positiveInt("STAGEBEAM_MAX_RUNNING_SEQUENCES", 128),
+  maxSamplesPerRequest: positiveInt("STAGEBEAM_MAX_SAMPLES_PER_REQUEST", 16),
   maxQueued: Config.Int("STAGEBEAM_MAX_QUEUED").pipe(Config.withDefault(128)),
   defaultDeadline: duration("STAGEBEAM_DEFAULT_DEADLINE", Duration.seconds(300)),
   maxImageBytes: positiveInt("STAGEBEAM_MAX_IMAGE_BYTES", 20 * 1024 * 1024),
@@ -56,6 +57,7 @@ export interface Settings {
   readonly failureThreshold: number
   readonly cooldown: Duration.Duration
   readonly maxRunningSequences: number
+  readonly maxSamplesPerRequest: number
   readonly maxQueued: number
   readonly defaultDeadline: Duration.Duration
   readonly maxImageBytes: number

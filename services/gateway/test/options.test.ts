@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ReasonResponse__Output } from "@stagebeam/proto"
 import { Effect, Fiber } from "effect"
+import { splitSamples } from "../src/FleetGenerator.ts"
 import { eventually, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
 const QUESTION = "How many apples are on the table?\nA. two\nB. three\nC. four\nD. five"
@@ -79,6 +80,35 @@ describe("request options end to end", () => {
       yield* Fiber.interrupt(call)
       assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
       assert.isAtLeast(server.stats().requests.aborted, 1)
+    }),
+  )
+})
+
+describe("more candidates than a server runs at once", () => {
+  it("splits N into requests a server can schedule", () => {
+    assert.deepStrictEqual(splitSamples(4, 16), [4])
+    assert.deepStrictEqual(splitSamples(20, 16), [16, 4])
+    assert.deepStrictEqual(splitSamples(64, 16), [16, 16, 16, 16])
+  })
+
+  it.live("a search with N=20 over servers with max_num_seqs 16 completes", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2, { maxNumSeqs: 16 })
+      const { client } = yield* startGatewayOver(servers)
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data: yield* pngImage() },
+        search: { candidatesPerStage: 20, seed: "8" },
+        includeTrace: true,
+      })
+      assert.isAbove(response.conclusion.length, 0)
+      const summaries = response.trace.filter(
+        (event) => event.candidate?.kind === "SUMMARY" && event.candidate.attempt === 0,
+      )
+      assert.strictEqual(summaries.length, 20)
+      // Each stage's 20 samples took two requests (16 + 4).
+      const requests = servers.reduce((sum, server) => sum + server.stats().requests.finished, 0)
+      assert.strictEqual(requests, 2 * 4 + (response.usage?.judgeCalls ?? 0))
     }),
   )
 })
