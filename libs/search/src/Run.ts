@@ -37,11 +37,13 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     judgeCalls: 0,
     correctnessChecks: 0,
   }
-  const largest = { generationMs: 0, generationTokens: 0, roundMs: 0, roundTokens: 0 }
+  const largest = { generationMs: 0, generationTokens: 0, sampleTokens: 0, roundMs: 0, roundTokens: 0 }
   /** Steps the strategy still has to take after the current one (a cut answer's completion writes them). */
   let stepsAfterCurrent = 0
   /** Time kept back to complete a cut answer: one generation call per step still to come. */
   const reserveMs = () => largest.generationMs * stepsAfterCurrent
+  /** Tokens kept back likewise: one sample per step still to come. */
+  const reserveTokens = () => largest.sampleTokens * stepsAfterCurrent
   let cut: CutShort | undefined
 
   const emit = (event: SearchEvent) =>
@@ -63,20 +65,24 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
 
   /**
    * Whether another generation call or tournament round fits in the budget and the deadline (else: cut short).
-   * Time for one more generation call is always kept back, so a cut answer can still be completed in time.
+   * Time and tokens for the steps still to come (one unjudged sample each) are kept back, so that a cut answer can
+   * still be completed.
    */
   const fits = (what: "generation" | "round") =>
     Effect.gen(function* () {
       if (cut !== undefined) return false
       // A step is its generation call and at least one round; a round is a round.
       const estimateMs = what === "generation" ? largest.generationMs + largest.roundMs : largest.roundMs
-      const estimateTokens = what === "generation" ? largest.generationTokens : largest.roundTokens
+      const estimateTokens =
+        what === "generation" ? largest.generationTokens + largest.roundTokens : largest.roundTokens
       if (request.tokenBudget !== undefined) {
         const used = usage.completionTokens
-        if (used + estimateTokens > request.tokenBudget || used >= request.tokenBudget) {
+        const reserve = reserveTokens()
+        if (used + estimateTokens + reserve > request.tokenBudget || used >= request.tokenBudget) {
           return yield* cutShort(
             "BUDGET",
-            `${used} of ${request.tokenBudget} tokens used; another ${what} takes about ${estimateTokens}`,
+            `${used} of ${request.tokenBudget} tokens used; another ${what} takes about ${estimateTokens} ` +
+              `and completing the answer about ${reserve}`,
           )
         }
       }
@@ -139,6 +145,8 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       usage.completionTokens += tokens
       largest.generationMs = Math.max(largest.generationMs, endedAtMs - startedAtMs)
       largest.generationTokens = Math.max(largest.generationTokens, tokens)
+      for (const sample of result.samples)
+        largest.sampleTokens = Math.max(largest.sampleTokens, sample.completionTokens)
       return { result, startedAtMs, endedAtMs }
     })
 

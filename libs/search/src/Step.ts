@@ -43,11 +43,9 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
       prefix: spec.prefix,
       n: spec.n,
       stop: spec.stop,
-      // With a token budget, no call may write more than what is left of it (shared by its n samples).
-      sampling: {
-        ...run.request.sampling,
-        maxTokens: Math.max(1, Math.min(run.request.sampling.maxTokens, Math.floor(run.tokensLeft() / spec.n))),
-      },
+      // Not capped by the token budget: a stage cut off by length is invalid, so a starved step would fail instead
+      // of cutting the search short. `fits` checks the budget before each step, from the costliest call so far.
+      sampling: run.request.sampling,
       seed: deriveSeed(run.seed, "generate", spec.step, attempt),
     })
     const candidates = result.samples.map((generated, index) => classify(spec.kind, index, generated))

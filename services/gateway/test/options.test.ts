@@ -112,3 +112,31 @@ describe("more candidates than a server runs at once", () => {
     }),
   )
 })
+
+describe("a token budget", () => {
+  it.live("cuts the search short and completes the answer within reach, saying so", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1)
+      const { client } = yield* startGatewayOver(servers)
+      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: "Which shape?\nA. circle\nB. square",
+        image: { data: yield* pngImage() },
+        search: { candidatesPerStage: 4, seed: "4", tokenBudget: "600" },
+        includeStages: true,
+      })
+      assert.strictEqual(response.truncatedReason, "BUDGET")
+      assert.strictEqual(response.stages.at(-1)?.name, "CONCLUSION")
+      assert.isAbove(response.conclusion.length, 0)
+
+      const tooSmall = yield* Effect.flip(
+        client.unary<object, ReasonResponse__Output>("Reason", {
+          question: "Which shape?\nA. circle\nB. square",
+          image: { data: yield* pngImage() },
+          search: { candidatesPerStage: 4, seed: "4", tokenBudget: "40" },
+        }),
+      )
+      assert.strictEqual(tooSmall.code, 8)
+      assert.include(tooSmall.message, "tokens")
+    }),
+  )
+})

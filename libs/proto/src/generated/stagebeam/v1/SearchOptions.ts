@@ -24,6 +24,7 @@ export interface SearchOptions {
   /**
    * 0 = no limit: completion tokens this request may spend across all its calls (generation, judge, checks).
    * Prompt tokens are not counted: the image dominates them and the N samples of a call share one prefill.
+   * Checked before each step from the costliest call so far, so the last step may overrun it a little.
    */
   'tokenBudget'?: (number | string | Long);
 }
@@ -47,6 +48,7 @@ export interface SearchOptions__Output {
   /**
    * 0 = no limit: completion tokens this request may spend across all its calls (generation, judge, checks).
    * Prompt tokens are not counted: the image dominates them and the N samples of a call share one prefill.
+   * Checked before each step from the costliest call so far, so the last step may overrun it a little.
    */
   'tokenBudget': (string);
 }
