@@ -70,6 +70,7 @@ export const makeLlmJudge = (pool: Pool, sampling: JudgeSampling = DEFAULT_JUDGE
     const tokens = {
       promptTokens: verdict.promptTokens + swapped.promptTokens,
       completionTokens: verdict.completionTokens + swapped.completionTokens,
+      calls: 2,
     }
     if (!swapped.explicit) return { ...verdict, ...tokens, raw: `${verdict.raw}\n---\n${swapped.raw}` }
     return {

@@ -141,6 +141,7 @@ describe("LlmJudge when the verdict names no response", () => {
       assert.strictEqual(verdict.winner, 1)
       assert.isTrue(verdict.explicit)
       assert.strictEqual(verdict.promptTokens, 10)
+      assert.strictEqual(verdict.calls, 2)
       const [first, second] = yield* Ref.get(requests)
       assert.include(promptOf(first), "Response 1: first reasoning")
       assert.include(promptOf(second), "Response 1: second reasoning")

@@ -164,7 +164,7 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     ).pipe(
       Effect.tap((verdict) =>
         Effect.sync(() => {
-          usage.judgeCalls++
+          usage.judgeCalls += verdict.calls ?? 1
           usage.promptTokens += verdict.promptTokens
           usage.completionTokens += verdict.completionTokens
         }),

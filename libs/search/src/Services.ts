@@ -62,6 +62,8 @@ export interface Verdict {
   readonly server: string
   readonly promptTokens: number
   readonly completionTokens: number
+  /** Calls to the judge model this verdict took (more than 1 when the judge asked again); 1 when absent. */
+  readonly calls?: number
 }
 
 export interface CorrectnessInput {

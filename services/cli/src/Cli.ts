@@ -22,7 +22,7 @@ const flags = {
   question: Flag.String("question").pipe(Flag.withAlias("q"), Flag.withDescription("The question to answer")),
   image: Flag.String("image").pipe(
     Flag.withAlias("i"),
-    Flag.withDescription("An image file, or an http(s)/data: URL the servers fetch"),
+    Flag.withDescription("An image file, or an http(s)/data: URL (the gateway fetches it)"),
     Flag.optional,
   ),
   strategy: Flag.Literals("strategy", STRATEGIES).pipe(Flag.withDefault("stage_beam")),

@@ -35,6 +35,7 @@ const PROTO_FIELD: Readonly<Record<string, string>> = {
   reasoningCheck: "search.reasoning_check",
   tokenBudget: "search.token_budget",
   deadlineMs: "deadline",
+  maxSentences: "search.max_sentences",
 }
 
 const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
@@ -58,6 +59,9 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     }),
   )
 
+  if (request.image !== null && request.image.source === undefined) {
+    return yield* Effect.fail(invalid("image", "has neither data nor url (leave image unset for a text-only question)"))
+  }
   const image =
     request.image === null || request.image.source === undefined
       ? undefined
@@ -80,6 +84,7 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     ...(search === null || search.seed === "0" ? {} : { seed: Number(search.seed) }),
     ...(search === null || search.tokenBudget === "0" ? {} : { tokenBudget: Number(search.tokenBudget) }),
     ...(search === null ? {} : { reasoningCheck: search.reasoningCheck }),
+    ...(search === null || search.maxSentences === 0 ? {} : { maxSentences: search.maxSentences }),
     sampling: {
       // float32 on the wire: 0.3 arrives as 0.30000001192…
       ...(sampling?.temperature === undefined ? {} : { temperature: Number(sampling.temperature.toPrecision(6)) }),

@@ -2,7 +2,7 @@ import { type Duration, Effect } from "effect"
 import sharp from "sharp"
 import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 
-/** An image the GPU servers can read: a data: URL (bytes sent inline) or an http(s) URL they fetch themselves. */
+/** An image as the GPU servers get it: a data: URL with bytes the gateway has checked. */
 export interface ImageRef {
   readonly url: string
   /** Pixel size when the bytes were seen here (not for http(s) URLs). */
@@ -104,7 +104,11 @@ export const fromUrl = Effect.fnUntraced(function* (
     if (dataMatch[2] === undefined) {
       return yield* Effect.fail(invalid("image.url", "must be a base64 data: URL"))
     }
-    return yield* fromBytes(Buffer.from(dataMatch[3] ?? "", "base64"), dataMatch[1] ?? "", maxBytes).pipe(
+    const encoded = (dataMatch[3] ?? "").replace(/\s/g, "")
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) {
+      return yield* Effect.fail(invalid("image.url", "is a data: URL whose base64 payload is empty or not base64"))
+    }
+    return yield* fromBytes(Buffer.from(encoded, "base64"), dataMatch[1] ?? "", maxBytes).pipe(
       Effect.mapError((problem) => invalid("image.url", problem.message)),
     )
   }

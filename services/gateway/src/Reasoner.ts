@@ -38,11 +38,12 @@ export const makeReasoner = Effect.gen(function* () {
         }),
       )
     }
-    if (choice.kind === "model" && choice.name !== "" && choice.name !== settings.judgeModel) {
+    const judgeModel = settings.judgeModel || settings.model
+    if (choice.kind === "model" && choice.name !== "" && choice.name !== judgeModel) {
       return Effect.fail(
         new InvalidField({
           field: "judge.name",
-          message: `unknown judge "${choice.name}"; this gateway has "${settings.judgeModel}"`,
+          message: `unknown judge "${choice.name}"; this gateway has "${judgeModel}"`,
         }),
       )
     }

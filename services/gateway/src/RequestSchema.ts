@@ -47,6 +47,7 @@ const SearchMessage = Schema.Struct({
   ),
   sampling: Schema.NullOr(SamplingMessage),
   reasoningCheck: Schema.Boolean,
+  maxSentences: Schema.Int,
   tokenBudget: Uint64Text.check(
     Schema.makeFilter(
       (text: string) => Number(text) <= BOUNDS.tokenBudget.maximum || `must be at most ${BOUNDS.tokenBudget.maximum}`,

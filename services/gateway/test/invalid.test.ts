@@ -18,6 +18,9 @@ describe("Bad requests", () => {
         [{ question: "What is it?", image: { data: Buffer.from("definitely not an image") } }, "image.data"],
         [{ question: "What is it?", image: { data, mimeType: "image/jpeg" } }, "image.mime_type"],
         [{ question: "What is it?", image: { url: "ftp://example.invalid/x.png" } }, "image.url"],
+        [{ question: "What is it?", image: { url: "data:image/png;base64,@@@@" } }, "image.url"],
+        [{ question: "What is it?", image: { mimeType: "image/png" } }, "image"],
+        [{ question: "What is it?", image: { data }, search: { maxSentences: 5000 } }, "search.max_sentences"],
         [{ question: "What is it?", image: { data }, search: { strategy: 42 } }, "search.strategy"],
         [{ question: "What is it?", image: { data }, search: { tournament: 9 } }, "search.tournament"],
         [

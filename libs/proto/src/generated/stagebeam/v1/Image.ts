@@ -7,7 +7,7 @@ export interface Image {
    */
   'data'?: (Buffer | Uint8Array | string);
   /**
-   * An http(s) URL the GPU servers fetch themselves, or a data: URL.
+   * An http(s) URL (the gateway fetches it once, checks it and sends the bytes on), or a base64 data: URL.
    */
   'url'?: (string);
   /**
@@ -23,7 +23,7 @@ export interface Image__Output {
    */
   'data'?: (Buffer);
   /**
-   * An http(s) URL the GPU servers fetch themselves, or a data: URL.
+   * An http(s) URL (the gateway fetches it once, checks it and sends the bytes on), or a base64 data: URL.
    */
   'url'?: (string);
   /**

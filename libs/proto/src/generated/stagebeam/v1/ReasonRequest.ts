@@ -6,6 +6,10 @@ import type { JudgeSelector as _stagebeam_v1_JudgeSelector, JudgeSelector__Outpu
 
 export interface ReasonRequest {
   'question'?: (string);
+  /**
+   * Optional. The model was trained only with images: without one, STAGE_BEAM writes a fixed caption saying there
+   * is no image instead of letting the model describe one; the other strategies let the model write its own.
+   */
   'image'?: (_stagebeam_v1_Image | null);
   'search'?: (_stagebeam_v1_SearchOptions | null);
   /**
@@ -21,6 +25,10 @@ export interface ReasonRequest {
 
 export interface ReasonRequest__Output {
   'question': (string);
+  /**
+   * Optional. The model was trained only with images: without one, STAGE_BEAM writes a fixed caption saying there
+   * is no image instead of letting the model describe one; the other strategies let the model write its own.
+   */
   'image': (_stagebeam_v1_Image__Output | null);
   'search': (_stagebeam_v1_SearchOptions__Output | null);
   /**

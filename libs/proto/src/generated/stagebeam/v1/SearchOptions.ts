@@ -14,6 +14,7 @@ export interface SearchOptions {
   'tournament'?: (_stagebeam_v1_Tournament);
   /**
    * 0 = a random seed (reported back in the response); any other value makes the search reproducible.
+   * At most 4294967295 (vLLM seeds are 32-bit).
    */
   'seed'?: (number | string | Long);
   'sampling'?: (_stagebeam_v1_Sampling | null);
@@ -27,6 +28,10 @@ export interface SearchOptions {
    * Checked before each step from the costliest call so far, so the last step may overrun it a little.
    */
   'tokenBudget'?: (number | string | Long);
+  /**
+   * SENTENCE_BEAM only: the most sentences searched before the rest of the answer is completed unjudged (0 = 64).
+   */
+  'maxSentences'?: (number);
 }
 
 export interface SearchOptions__Output {
@@ -38,6 +43,7 @@ export interface SearchOptions__Output {
   'tournament': (_stagebeam_v1_Tournament__Output);
   /**
    * 0 = a random seed (reported back in the response); any other value makes the search reproducible.
+   * At most 4294967295 (vLLM seeds are 32-bit).
    */
   'seed': (string);
   'sampling': (_stagebeam_v1_Sampling__Output | null);
@@ -51,4 +57,8 @@ export interface SearchOptions__Output {
    * Checked before each step from the costliest call so far, so the last step may overrun it a little.
    */
   'tokenBudget': (string);
+  /**
+   * SENTENCE_BEAM only: the most sentences searched before the rest of the answer is completed unjudged (0 = 64).
+   */
+  'maxSentences': (number);
 }
