@@ -1,10 +1,11 @@
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { ReflectionService } from "@grpc/reflection"
-import { Context, Duration, Effect, FiberSet, Layer, Schema, type Scope } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer, Schema, type Scope, Stream } from "effect"
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from "grpc-health-check"
 import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
-import type { ServiceImplementation } from "./Handlers.ts"
+import { invalidArgument } from "./GrpcStatusError.ts"
+import { type MethodHandler, type ServiceImplementation, serverStream, unary } from "./Handlers.ts"
 import { findService, ProtoPackageError } from "./ProtoPackage.ts"
 
 export type { ServingStatus }
@@ -81,6 +82,52 @@ const serverOptions = (options: GrpcServerOptions<unknown>): grpc.ServerOptions 
   }
 }
 
+/** A request whose bytes did not decode: handed to the handler wrapper, which answers INVALID_ARGUMENT. */
+class UndecodableRequest {
+  readonly reason: string
+  constructor(reason: string) {
+    this.reason = reason
+  }
+}
+
+/**
+ * The service definition with forgiving request decoders: grpc-js answers a decoding failure with INTERNAL, but
+ * bytes that are not the message are the client's mistake.
+ */
+const forgivingDefinition = (definition: protoLoader.ServiceDefinition): protoLoader.ServiceDefinition =>
+  Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return method.requestDeserialize(bytes)
+          } catch (error) {
+            return new UndecodableRequest(error instanceof Error ? error.message : String(error))
+          }
+        },
+      },
+    ]),
+  )
+
+const undecodable = (request: UndecodableRequest) =>
+  invalidArgument("request", `the message cannot be decoded (${request.reason})`)
+
+/** The handler, answering INVALID_ARGUMENT for a request that did not decode. */
+const guarded = <R>(handler: MethodHandler<R>): MethodHandler<R> =>
+  handler._tag === "Unary"
+    ? unary((request: unknown, ctx) =>
+        request instanceof UndecodableRequest
+          ? Effect.fail(undecodable(request))
+          : handler.handle(request as never, ctx),
+      )
+    : serverStream((request: unknown, ctx) =>
+        request instanceof UndecodableRequest
+          ? Stream.fail(undecodable(request))
+          : handler.handle(request as never, ctx),
+      )
+
 /** grpc-js handlers for one service, checking that the implementation matches the definition method by method. */
 const bindService = <R>(
   name: string,
@@ -105,7 +152,8 @@ const bindService = <R>(
           message: `${name}.${methodName} needs a ${wanted} handler, got ${handler._tag}`,
         })
       }
-      bound[methodName] = handler._tag === "Unary" ? bindUnary(handler, runFork) : bindServerStream(handler, runFork)
+      const safe = guarded(handler)
+      bound[methodName] = safe._tag === "Unary" ? bindUnary(safe, runFork) : bindServerStream(safe, runFork)
     }
     for (const key of Object.keys(implementation)) {
       if (!known.has(key)) return yield* new GrpcServerError({ message: `${name} has no method ${key}` })
@@ -141,7 +189,7 @@ const make = Effect.fnUntraced(function* <R = never>(
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((name) => [name, "SERVING"])))
 
   for (const service of options.services) {
-    const definition = yield* findService(options.packageDefinition, service.name)
+    const definition = forgivingDefinition(yield* findService(options.packageDefinition, service.name))
     const implementation = yield* bindService(service.name, definition, service.implementation, runFork)
     server.addService(definition, implementation)
   }

@@ -39,6 +39,18 @@ const rawCallWithTimeoutHeader = (address: string, path: string, message: Buffer
   })
 
 describe("unary handlers", () => {
+  it.live("answers INVALID_ARGUMENT, not INTERNAL, to bytes that are not the request message", () =>
+    Effect.gen(function* () {
+      const { server, client } = yield* startEcho()
+      const garbage = Buffer.from([0x10, 0x99]) // a varint cut short
+      const statuses = yield* rawCallWithTimeoutHeader(server.address, `/${echoService}/Say`, garbage, "10S")
+      assert.deepStrictEqual(statuses, [String(grpc.status.INVALID_ARGUMENT)])
+      // and it keeps serving
+      const reply = yield* client.unary<SayRequest, SayReply>("Say", { text: "still here", mode: "ok" })
+      assert.isDefined(reply)
+    }),
+  )
+
   it.live("answers with the handler's value, run on the server's services", () =>
     Effect.gen(function* () {
       const { client } = yield* startEcho()
