@@ -40,6 +40,30 @@ describe("performance model", () => {
     assert.isAbove(records[2]!, records[1]!)
   })
 
+  it("separate concurrent requests share decode steps, and each is slower than one alone", async () => {
+    // A slow speed, so all 8 requests arrive while the first is still decoding, even on a loaded machine.
+    const sim = await startSimulator({ speed: 4 })
+    try {
+      const alone = await postChat(sim.url, fixedLength(64, 1), { "X-Request-Id": "alone" })
+      await alone.json()
+      const single = sim.requestRecord("alone")!.e2eMs
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => postChat(sim.url, fixedLength(64, 1), { "X-Request-Id": `c${i}` })),
+      )
+      await Promise.all(responses.map((res) => res.json()))
+      const records = Array.from({ length: 8 }, (_, i) => sim.requestRecord(`c${i}`)!)
+      assert.strictEqual(Math.max(...records.map((rec) => rec.maxBatchSeen)), 8)
+      for (const rec of records) assert.isAbove(rec.e2eMs, single)
+      // The batch of 8 decodes at the profile's step time for 8 sequences, slower per step than for 1.
+      assert.isAbove(
+        predictDecodeStepMs(sim.profile, 8, 8 * (records[0]!.promptTokens + 32)),
+        predictDecodeStepMs(sim.profile, 1, records[0]!.promptTokens + 32),
+      )
+    } finally {
+      await sim.close()
+    }
+  })
+
   it("a queue forms past max_num_seqs and drains as slots free up", async () => {
     const sim = await startSimulator({ profile: "tiny-test", speed: 20 })
     try {
