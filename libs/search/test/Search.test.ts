@@ -196,7 +196,10 @@ describe("baselines", () => {
   it.effect("BEST_OF_N: one call for N whole answers, N−1 'ALL' matches on the whole text", () =>
     Effect.gen(function* () {
       const services = setup()
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, strategy: "BEST_OF_N", candidates: 5, seed: 3 }, services)
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, strategy: "BEST_OF_N", candidates: 5, seed: 3 },
+        services,
+      )
       assert.strictEqual(services.gen.log.length, 1)
       assert.deepStrictEqual(services.gen.log[0]!.request.stop, ["</CONCLUSION>"])
       assert.strictEqual(services.gen.log[0]!.request.n, 5)
@@ -209,7 +212,10 @@ describe("baselines", () => {
   it.effect("GREEDY: one sample, no judge", () =>
     Effect.gen(function* () {
       const services = setup()
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, strategy: "GREEDY", candidates: 8, seed: 3 }, services)
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, strategy: "GREEDY", candidates: 8, seed: 3 },
+        services,
+      )
       assert.strictEqual(services.gen.log.length, 1)
       assert.strictEqual(services.gen.log[0]!.request.n, 1)
       assert.strictEqual(services.jud.matches.length, 0)
