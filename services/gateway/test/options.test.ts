@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ReasonResponse__Output } from "@stagebeam/proto"
-import { Effect, Fiber } from "effect"
+import { Effect } from "effect"
 import { splitSamples } from "../src/FleetGenerator.ts"
-import { eventually, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
+import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
 const QUESTION = "How many apples are on the table?\nA. two\nB. three\nC. four\nD. five"
 
@@ -61,25 +61,6 @@ describe("request options end to end", () => {
       assert.isTrue(matches.every((match) => match.server === judges[0]!.url))
       const candidates = response.trace.filter((event) => event.candidate).map((event) => event.candidate!)
       assert.isTrue(candidates.every((candidate) => candidate.server === generators[0]!.url))
-    }),
-  )
-
-  it.live("a cancelled unary call aborts its upstream requests too", () =>
-    Effect.gen(function* () {
-      const servers = yield* startSimulators(1, { speed: 1 })
-      const { client } = yield* startGatewayOver(servers)
-      const call = yield* Effect.forkChild(
-        client.unary<object, ReasonResponse__Output>("Reason", {
-          question: QUESTION,
-          image: { data: yield* pngImage() },
-          search: { candidatesPerStage: 4 },
-        }),
-      )
-      const server = servers[0]!
-      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running > 0)))
-      yield* Fiber.interrupt(call)
-      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
-      assert.isAtLeast(server.stats().requests.aborted, 1)
     }),
   )
 })

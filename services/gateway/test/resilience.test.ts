@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import type { GrpcClient } from "@stagebeam/grpc"
 import type { ReasonEvent__Output, ReasonResponse__Output } from "@stagebeam/proto"
 import { Effect, Fiber, Stream } from "effect"
 import { eventually, healthOf, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
@@ -8,28 +9,28 @@ const RESOURCE_EXHAUSTED = 8
 const DEADLINE_EXCEEDED = 4
 
 describe("the gateway under faults and load", () => {
-  it.live("a client that cancels aborts the upstream requests on the GPU servers", () =>
-    Effect.gen(function* () {
-      // Real-time speed: a stage takes seconds, so the cancel lands while the servers are generating.
-      const servers = yield* startSimulators(1, { speed: 1 })
-      const { client } = yield* startGatewayOver(servers)
-      const data = yield* pngImage()
-      const call = yield* Effect.forkChild(
-        Stream.runCollect(
-          client.serverStream<object, ReasonEvent__Output>("ReasonStream", {
-            question: QUESTION,
-            image: { data },
-            search: { candidatesPerStage: 4 },
-          }),
-        ),
-      )
-      const server = servers[0]!
-      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running > 0)))
-      yield* Fiber.interrupt(call)
-      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
-      assert.isAtLeast(server.stats().requests.aborted, 1)
-    }),
-  )
+  const calls = {
+    Reason: (client: GrpcClient, request: object) => client.unary<object, ReasonResponse__Output>("Reason", request),
+    ReasonStream: (client: GrpcClient, request: object) =>
+      Stream.runCollect(client.serverStream<object, ReasonEvent__Output>("ReasonStream", request)),
+  }
+  for (const [method, call] of Object.entries(calls)) {
+    it.live(`a client that cancels ${method} aborts the upstream requests on the GPU servers`, () =>
+      Effect.gen(function* () {
+        // Real-time speed: a stage takes seconds, so the cancel lands while the servers are generating.
+        const servers = yield* startSimulators(1, { speed: 1 })
+        const { client } = yield* startGatewayOver(servers)
+        const running = yield* Effect.forkChild(
+          call(client, { question: QUESTION, image: { data: yield* pngImage() }, search: { candidatesPerStage: 4 } }),
+        )
+        const server = servers[0]!
+        assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running > 0)))
+        yield* Fiber.interrupt(running)
+        assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
+        assert.isAtLeast(server.stats().requests.aborted, 1)
+      }),
+    )
+  }
 
   it.live("answers with the best so far before the client's deadline, and says so", () =>
     Effect.gen(function* () {
