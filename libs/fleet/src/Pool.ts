@@ -1,6 +1,7 @@
-import { Clock, Context, Duration, Effect, Random, Ref, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Metric, Random, Ref, Schedule, type Scope } from "effect"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import { NoCapacity, type UpstreamError } from "./FleetError.ts"
+import { upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import {
   type EndpointState,
@@ -129,8 +130,25 @@ export const makePool = Effect.fnUntraced(function* (
             inFlight: state.inFlight - sequences,
             inFlightRequests: state.inFlightRequests - 1,
           })),
-      ).pipe(Effect.tapError(markFailure))
+      ).pipe(
+        Effect.tapError(markFailure),
+        Effect.tapError((error) =>
+          Metric.update(
+            Metric.withAttributes(upstreamRequests, {
+              pool: options.name,
+              endpoint: endpoint.url,
+              outcome: error.kind,
+            }),
+            1,
+          ),
+        ),
+      )
       const finished = yield* Clock.currentTimeMillis
+      yield* Metric.update(
+        Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: endpoint.url, outcome: "ok" }),
+        1,
+      )
+      yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), (finished - started) / 1000)
       yield* updateEndpoint(endpoint.url, (state) => recordSuccess(state, finished - started))
       return { completion, endpoint: endpoint.url } satisfies ChatResult
     })

@@ -1,5 +1,6 @@
 export * from "./ChatCompletion.ts"
 export * from "./FleetError.ts"
+export * from "./FleetMetrics.ts"
 export * from "./OpenAiClient.ts"
 export * from "./Pool.ts"
 export * from "./Pools.ts"

@@ -1,5 +1,6 @@
-import { Clock, Context, Duration, Effect, Layer, Ref, Semaphore } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Metric, Ref, Semaphore } from "effect"
 import { DeadlinePassed, Overloaded } from "./GatewayErrors.ts"
+import { admissionSequences, admissionWaiting } from "./GatewayMetrics.ts"
 import { GatewaySettings } from "./Settings.ts"
 
 /**
@@ -31,6 +32,16 @@ export class Admission extends Context.Service<
         message: `the gateway is at capacity (${maxRunningSequences} sequences running, ${maxQueued} calls queued); retry later`,
       })
 
+      const held = yield* Ref.make(0)
+      const reportWaiting = Effect.flatMap(Ref.get(waiting), (n) => Metric.update(admissionWaiting, n))
+      const reportHeld = (delta: number) =>
+        Effect.flatMap(
+          Ref.updateAndGet(held, (n) => n + delta),
+          (n) => Metric.update(admissionSequences, n),
+        )
+      yield* reportWaiting
+      yield* reportHeld(0)
+
       const waitFor = (sequences: number, deadlineAt: number) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           permits.take(sequences).pipe(
@@ -52,11 +63,20 @@ export class Admission extends Context.Service<
             if (!(yield* permits.takeIfAvailable(sequences))) {
               const queued = yield* Ref.modify(waiting, (n) => (n < maxQueued ? [true, n + 1] : [false, n]))
               if (!queued) return yield* overloaded
+              yield* reportWaiting
               yield* restore(waitFor(sequences, options.deadlineAt)).pipe(
-                Effect.ensuring(Ref.update(waiting, (n) => n - 1)),
+                Effect.ensuring(
+                  Effect.andThen(
+                    Ref.update(waiting, (n) => n - 1),
+                    reportWaiting,
+                  ),
+                ),
               )
             }
-            return yield* restore(work).pipe(Effect.ensuring(permits.release(sequences)))
+            yield* reportHeld(sequences)
+            return yield* restore(work).pipe(
+              Effect.ensuring(Effect.andThen(permits.release(sequences), reportHeld(-sequences))),
+            )
           }),
         )
       }

@@ -2,10 +2,12 @@ import { BOUNDS } from "@stagebeam/cot"
 import { GeneratorPool, JudgePool, makePool, OpenAiClient, type Pool, type PoolOptions } from "@stagebeam/fleet"
 import { GrpcServer } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
-import { Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Duration, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
 import { Admission } from "./Admission.ts"
 import { startEmbeddedFleet } from "./EmbeddedFleet.ts"
 import { makeFleetGenerator } from "./FleetGenerator.ts"
+import { endpointsUp } from "./GatewayMetrics.ts"
+import { serveMetrics } from "./MetricsServer.ts"
 import { makeReasoner } from "./Reasoner.ts"
 import { GatewaySettings, type Settings } from "./Settings.ts"
 
@@ -17,6 +19,8 @@ export interface RunningGateway {
   /** True when the fleet is the embedded simulator. */
   readonly simulated: boolean
   readonly generatorPool: Pool
+  /** Where Prometheus scrapes the gateway's metrics. */
+  readonly metricsUrl: string
 }
 
 const READINESS_INTERVAL = Schedule.spaced("1 second")
@@ -104,9 +108,16 @@ export const serveGateway = Effect.gen(function* () {
     keepalive: KEEPALIVE,
   })
 
+  const metricsUrl = yield* serveMetrics(settings.grpcHost, settings.metricsPort)
+
   // Readiness follows the fleet: NOT_SERVING while no generator server is up, so load balancers route elsewhere.
   yield* Effect.gen(function* () {
     const up = yield* generatorPool.upCount
+    yield* Metric.update(Metric.withAttributes(endpointsUp, { pool: generatorPool.name }), up)
+    if (Option.isSome(judgePool)) {
+      const judgesUp = yield* judgePool.value.upCount
+      yield* Metric.update(Metric.withAttributes(endpointsUp, { pool: judgePool.value.name }), judgesUp)
+    }
     const status = up > 0 ? "SERVING" : "NOT_SERVING"
     yield* server.setServingStatus(reasonerServiceName, status)
     yield* server.setServingStatus("", status)
@@ -118,5 +129,6 @@ export const serveGateway = Effect.gen(function* () {
     generatorEndpoints,
     simulated,
     generatorPool,
+    metricsUrl,
   } satisfies RunningGateway
 }).pipe(Effect.provide(Layer.mergeAll(OpenAiClient.layer, Admission.layer)))

@@ -3,11 +3,12 @@ import { type CallContext, type GrpcStatusError, serverStream, unary } from "@st
 import { makeLlmJudge } from "@stagebeam/judge"
 import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/search"
-import { Clock, Duration, Effect, Option, Queue, Random, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Metric, Option, Queue, Random, Stream } from "effect"
 import { Admission } from "./Admission.ts"
 import { decodeReasonRequest, type JudgeChoice } from "./DecodeRequest.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, InvalidField } from "./GatewayErrors.ts"
+import { reasonCalls, reasonDuration } from "./GatewayMetrics.ts"
 import { GatewaySettings } from "./Settings.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 
@@ -15,6 +16,28 @@ import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 const ANSWER_MARGIN_MS = 100
 /** The search's own deadline is this share of the time left; the rest covers encoding and the network. */
 const SEARCH_SHARE = 0.9
+
+/** Counts a call by its outcome ("OK" or the status name; "CANCELLED" when the client went away) and times it. */
+const measured =
+  (method: string) =>
+  <A, R>(call: Effect.Effect<A, GrpcStatusError, R>): Effect.Effect<A, GrpcStatusError, R> =>
+    Effect.flatMap(Clock.currentTimeMillis, (started) =>
+      call.pipe(
+        Effect.onExit((exit) =>
+          Effect.gen(function* () {
+            const outcome = Exit.isSuccess(exit)
+              ? "OK"
+              : Option.getOrElse(
+                  Option.map(Cause.findErrorOption(exit.cause), (error) => error.statusName),
+                  () => "CANCELLED",
+                )
+            yield* Metric.update(Metric.withAttributes(reasonCalls, { method, outcome }), 1)
+            const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+            yield* Metric.update(Metric.withAttributes(reasonDuration, { method }), seconds)
+          }),
+        ),
+      ),
+    )
 
 /** The Reasoner service: decode, admit, search over the fleet, answer. */
 export const makeReasoner = Effect.gen(function* () {
@@ -119,13 +142,18 @@ export const makeReasoner = Effect.gen(function* () {
     )
 
   const reason = (message: unknown, ctx: CallContext): Effect.Effect<ReasonResponse, GrpcStatusError> =>
-    answer(message, ctx, () => Effect.void).pipe(Effect.mapError((error: GatewayError) => toStatus(error)))
+    answer(message, ctx, () => Effect.void).pipe(
+      Effect.mapError((error: GatewayError) => toStatus(error)),
+      measured("Reason"),
+    )
 
   const reasonStream = (message: unknown, ctx: CallContext): Stream.Stream<ReasonEvent, GrpcStatusError> =>
     Stream.callback<ReasonEvent, GrpcStatusError>((queue) =>
       answer(message, ctx, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
+        Effect.mapError((error: GatewayError) => toStatus(error)),
+        measured("ReasonStream"),
         Effect.matchEffect({
-          onFailure: (error: GatewayError) => Queue.fail(queue, toStatus(error)),
+          onFailure: (status) => Queue.fail(queue, status),
           onSuccess: (response) =>
             Effect.andThen(
               Queue.offer(queue, { atMs: response.elapsedMs ?? "0", done: { ...response, trace: [] } }),

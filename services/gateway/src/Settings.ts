@@ -21,6 +21,7 @@ const duration = (name: string, fallback: Duration.Duration) => Config.Duration(
 export const settingsConfig = Config.all({
   grpcHost: Config.String("STAGEBEAM_GRPC_HOST").pipe(Config.withDefault("0.0.0.0")),
   grpcPort: Config.Port("STAGEBEAM_GRPC_PORT").pipe(Config.withDefault(50051)),
+  metricsPort: Config.Port("STAGEBEAM_METRICS_PORT").pipe(Config.withDefault(9464)),
   endpoints: urlList("STAGEBEAM_ENDPOINTS"),
   model: Config.String("STAGEBEAM_MODEL").pipe(Config.withDefault("Xkev/Llama-3.2V-11B-cot")),
   judge: Config.Literals(["self", "model"], "STAGEBEAM_JUDGE").pipe(Config.withDefault("self" as const)),
@@ -45,6 +46,7 @@ export const settingsConfig = Config.all({
 export interface Settings {
   readonly grpcHost: string
   readonly grpcPort: number
+  readonly metricsPort: number
   readonly endpoints: ReadonlyArray<string>
   readonly model: string
   readonly judge: "self" | "model"
@@ -78,6 +80,7 @@ export class GatewaySettings extends Context.Service<GatewaySettings, Settings>(
     GatewaySettings.layerWith({
       grpcHost: "127.0.0.1",
       grpcPort: 0,
+      metricsPort: 0,
       simServers: 2,
       simSpeed: 500,
       healthInterval: Duration.seconds(1),

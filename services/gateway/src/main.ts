@@ -7,6 +7,7 @@ const main = Effect.gen(function* () {
   const gateway = yield* serveGateway
   const settings = yield* GatewaySettings
   yield* Effect.log(`stagebeam gateway listening on ${gateway.address} (gRPC stagebeam.v1.Reasoner)`)
+  yield* Effect.log(`metrics on ${gateway.metricsUrl}`)
   yield* Effect.log(
     gateway.simulated
       ? `model: SIMULATED — ${gateway.generatorEndpoints.length} embedded vllm-sim servers (${settings.model}, speed ×${settings.simSpeed}): ${gateway.generatorEndpoints.join(", ")}`

@@ -121,3 +121,26 @@ describe("a token budget", () => {
     }),
   )
 })
+
+describe("metrics", () => {
+  it.live("are served for Prometheus: calls by outcome, admission, up servers, upstream calls", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1)
+      const { client, gateway } = yield* startGatewayOver(servers)
+      yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        question: QUESTION,
+        image: { data: yield* pngImage() },
+        search: { candidatesPerStage: 2 },
+      })
+      yield* Effect.flip(client.unary<object, ReasonResponse__Output>("Reason", { question: "" }))
+      const text = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
+      assert.match(text, /stagebeam_reason_calls_total\{[^}]*outcome="OK"[^}]*\} [1-9]/)
+      assert.match(text, /stagebeam_reason_calls_total\{[^}]*outcome="INVALID_ARGUMENT"[^}]*\} [1-9]/)
+      assert.match(text, /stagebeam_reason_duration_seconds_bucket/)
+      assert.match(text, /stagebeam_admission_waiting\S* 0/)
+      assert.match(text, /stagebeam_admission_sequences\S* 0/)
+      assert.match(text, /stagebeam_endpoints_up\{[^}]*pool="generator"[^}]*\} 1/)
+      assert.match(text, /stagebeam_upstream_requests_total\{[^}]*outcome="ok"[^}]*\} [1-9]/)
+    }),
+  )
+})

@@ -1,0 +1,12 @@
+import { Metric } from "effect"
+
+/** Calls to GPU servers, by pool, server and outcome ("ok", or the failure kind: connect, timeout, status, malformed). */
+export const upstreamRequests = Metric.counter("stagebeam_upstream_requests_total", {
+  description: "HTTP calls to GPU servers by pool, server and outcome",
+})
+
+/** Latency of successful calls to GPU servers. */
+export const upstreamDuration = Metric.histogram("stagebeam_upstream_request_duration_seconds", {
+  description: "Latency of successful calls to GPU servers",
+  boundaries: Metric.exponentialBoundaries({ start: 0.05, factor: 2, count: 12 }),
+})
