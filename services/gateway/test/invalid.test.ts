@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ReasonResponse__Output } from "@stagebeam/proto"
 import { Duration, Effect } from "effect"
-import { pngImage, startGateway } from "./harness.ts"
+import { pngImage, startGateway, startGatewayOver, startSimulators } from "./harness.ts"
 
 const INVALID_ARGUMENT = 3
 
@@ -79,6 +79,23 @@ describe("Requests the model cannot answer as asked", () => {
       )
       assert.strictEqual(error.code, 9)
       assert.include(error.message, "search.sampling.max_tokens")
+    }),
+  )
+})
+
+describe("A request a GPU server refuses", () => {
+  it.live("answers FAILED_PRECONDITION with the server's reason (context too long), not INTERNAL", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { profileOverrides: { maxModelLen: 256 } })
+      const { client } = yield* startGatewayOver(servers)
+      const error = yield* Effect.flip(
+        client.unary<object, ReasonResponse__Output>("Reason", {
+          question: `Describe in detail. ${"Consider every object in the picture. ".repeat(60)}`,
+          image: { data: yield* pngImage() },
+        }),
+      )
+      assert.strictEqual(error.code, 9)
+      assert.include(error.message, "maximum context length")
     }),
   )
 })
