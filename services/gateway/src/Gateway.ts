@@ -2,10 +2,11 @@ import { BOUNDS } from "@stagebeam/cot"
 import { GeneratorPool, JudgePool, makePool, OpenAiClient, type Pool, type PoolOptions } from "@stagebeam/fleet"
 import { GrpcServer } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
-import { Duration, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
+import { Duration, Effect, Layer, Metric, Option, Schedule } from "effect"
 import { Admission } from "./Admission.ts"
 import { startEmbeddedFleet } from "./EmbeddedFleet.ts"
 import { makeFleetGenerator } from "./FleetGenerator.ts"
+import { GatewayConfigError } from "./GatewayErrors.ts"
 import { endpointsUp } from "./GatewayMetrics.ts"
 import { serveMetrics } from "./MetricsServer.ts"
 import { makeReasoner } from "./Reasoner.ts"
@@ -41,11 +42,6 @@ const poolOptions = (
   healthInterval: settings.healthInterval,
   metricsInterval: settings.metricsInterval,
 })
-
-/** Settings that cannot work together: refused at start, not on every call. */
-export class GatewayConfigError extends Schema.TaggedError<GatewayConfigError>()("GatewayConfigError", {
-  message: Schema.String,
-}) {}
 
 const checkSettings = (settings: Settings) => {
   if (settings.judge === "model" && settings.judgeEndpoints.length === 0) {

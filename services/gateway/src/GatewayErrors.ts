@@ -17,3 +17,8 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
 export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {
   message: Schema.String,
 }) {}
+
+/** Settings that cannot work together: refused at start, not on every call. */
+export class GatewayConfigError extends Schema.TaggedError<GatewayConfigError>()("GatewayConfigError", {
+  message: Schema.String,
+}) {}
