@@ -1,1 +1,2 @@
+export * from "./BothOrders.ts"
 export * from "./LlmJudge.ts"

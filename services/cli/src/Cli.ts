@@ -38,6 +38,10 @@ const flags = {
     Flag.withDescription("Print the search's events as they happen"),
     Flag.withDefault(false),
   ),
+  bothOrders: Flag.Boolean("both-orders").pipe(
+    Flag.withDescription("Judge every match in both orders (position-bias mitigation)"),
+    Flag.withDefault(false),
+  ),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print the raw response as JSON"), Flag.withDefault(false)),
   deadline: Flag.Int("deadline").pipe(Flag.withDescription("Deadline in seconds"), Flag.withDefault(600)),
 }
@@ -73,6 +77,7 @@ export const reason = Command.make("reason", flags, (input) =>
       },
       includeStages: input.stages,
       includeTrace: input.trace,
+      judge: { bothOrders: input.bothOrders },
     }
     if (input.stream) {
       yield* client

@@ -5,10 +5,11 @@ import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 import { fromBytes, fromUrl, type ImageRef } from "./ImageInput.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
-export type JudgeChoice =
+export type JudgeChoice = (
   | { readonly kind: "default" }
   | { readonly kind: "self" }
   | { readonly kind: "model"; readonly name: string }
+) & { readonly bothOrders: boolean }
 
 /** A validated Reason call: the search to run and what to send back. */
 export interface ReasonCommand {
@@ -96,12 +97,13 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     Effect.mapError((error) => invalid(PROTO_FIELD[error.field] ?? error.field, error.message)),
   )
 
+  const bothOrders = request.judge?.bothOrders ?? false
   const judge: JudgeChoice =
     request.judge === null || request.judge.kind === "JUDGE_UNSPECIFIED"
-      ? { kind: "default" }
+      ? { kind: "default", bothOrders }
       : request.judge.kind === "JUDGE_SELF"
-        ? { kind: "self" }
-        : { kind: "model", name: request.judge.name }
+        ? { kind: "self", bothOrders }
+        : { kind: "model", name: request.judge.name, bothOrders }
 
   return {
     search: decoded,

@@ -1,6 +1,6 @@
 import { GeneratorPool, JudgePool, RequestId } from "@stagebeam/fleet"
 import { type CallContext, type GrpcStatusError, serverStream, unary } from "@stagebeam/grpc"
-import { makeLlmJudge } from "@stagebeam/judge"
+import { judgeBothOrders, makeLlmJudge } from "@stagebeam/judge"
 import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/search"
 import { Cause, Clock, Duration, Effect, Exit, Metric, Option, Queue, Random, Stream } from "effect"
@@ -50,7 +50,11 @@ export const makeReasoner = Effect.gen(function* () {
   const selfJudge = makeLlmJudge(generatorPool)
   const modelJudge = Option.map(judgePool, (pool) => makeLlmJudge(pool))
 
-  const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> => {
+  /** The judge a request asked for, judging each match in both orders when it asked for that too. */
+  const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> =>
+    Effect.map(baseJudgeFor(choice), (judge) => (choice.bothOrders ? judgeBothOrders(judge) : judge))
+
+  const baseJudgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> => {
     const kind = choice.kind === "default" ? settings.judge : choice.kind
     if (kind === "self") return Effect.succeed(selfJudge)
     if (Option.isNone(modelJudge)) {

@@ -58,6 +58,7 @@ const SearchMessage = Schema.Struct({
 const JudgeMessage = Schema.Struct({
   kind: Schema.Literals(["JUDGE_UNSPECIFIED", "JUDGE_SELF", "JUDGE_MODEL"]),
   name: Schema.String,
+  bothOrders: Schema.Boolean,
 })
 
 export const ReasonRequestMessage = Schema.Struct({

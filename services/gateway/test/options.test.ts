@@ -144,3 +144,30 @@ describe("metrics", () => {
     }),
   )
 })
+
+describe("judging both orders", () => {
+  it.live("exposes a judge that always favours the first position, at two calls per match", () =>
+    Effect.gen(function* () {
+      const biased = yield* startSimulators(1, { positionBias: 1 })
+      const { client } = yield* startGatewayOver(biased)
+      const request = {
+        question: QUESTION,
+        image: { data: yield* pngImage() },
+        search: { candidatesPerStage: 3, seed: "6" },
+        includeTrace: true,
+      }
+      const plain = yield* client.unary<object, ReasonResponse__Output>("Reason", request)
+      const plainMatches = plain.trace.filter((event) => event.match).map((event) => event.match!)
+      assert.isTrue(plainMatches.every((match) => match.explicit && match.winner === match.first))
+
+      const both = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+        ...request,
+        judge: { bothOrders: true },
+      })
+      const matches = both.trace.filter((event) => event.match).map((event) => event.match!)
+      assert.isAbove(matches.length, 0)
+      assert.isTrue(matches.every((match) => !match.explicit))
+      assert.strictEqual(both.usage?.judgeCalls, 2 * matches.length)
+    }),
+  )
+})

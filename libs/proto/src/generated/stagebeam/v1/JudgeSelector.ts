@@ -8,6 +8,11 @@ export interface JudgeSelector {
    * For JUDGE_MODEL: the judge pool's name as configured on the server (empty = the only one).
    */
   'name'?: (string);
+  /**
+   * Judge every match in both orders (two calls, in parallel) and count only a consistent win: a mitigation of the
+   * judge's position bias. An inconsistent match keeps the first order's pick and is reported as not explicit.
+   */
+  'bothOrders'?: (boolean);
 }
 
 export interface JudgeSelector__Output {
@@ -16,4 +21,9 @@ export interface JudgeSelector__Output {
    * For JUDGE_MODEL: the judge pool's name as configured on the server (empty = the only one).
    */
   'name': (string);
+  /**
+   * Judge every match in both orders (two calls, in parallel) and count only a consistent win: a mitigation of the
+   * judge's position bias. An inconsistent match keeps the first order's pick and is reported as not explicit.
+   */
+  'bothOrders': (boolean);
 }
