@@ -4,9 +4,10 @@ import { Effect } from "effect"
 const swapped = (match: MatchInput): MatchInput => ({ ...match, first: match.second, second: match.first })
 
 /**
- * Position-bias mitigation (pairwise LLM judges often flip their verdict when the order is swapped): each match is
- * judged in both orders, in parallel. A consistent verdict wins; an inconsistent one keeps the first order's pick
- * and is reported as not explicit, so the trace shows how often the judge could not make up its mind.
+ * A position-bias check (pairwise LLM judges often flip their verdict when the order is swapped): each match is
+ * judged in both orders, in parallel. A consistent verdict stands; an inconsistent one keeps the first order's pick
+ * and is reported as not explicit, so the trace shows how often the judge could not make up its mind. With two
+ * votes a tie carries no extra signal, so this measures the judge; raising accuracy would take more votes.
  */
 export const judgeBothOrders = (judge: Judge["Service"]): Judge["Service"] => ({
   checkReasoning: judge.checkReasoning,

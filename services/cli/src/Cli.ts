@@ -39,7 +39,7 @@ const flags = {
     Flag.withDefault(false),
   ),
   bothOrders: Flag.Boolean("both-orders").pipe(
-    Flag.withDescription("Judge every match in both orders (position-bias mitigation)"),
+    Flag.withDescription("Judge every match in both orders (a position-bias check)"),
     Flag.withDefault(false),
   ),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print the raw response as JSON"), Flag.withDefault(false)),

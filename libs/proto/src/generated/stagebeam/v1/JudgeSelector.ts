@@ -9,8 +9,9 @@ export interface JudgeSelector {
    */
   'name'?: (string);
   /**
-   * Judge every match in both orders (two calls, in parallel) and count only a consistent win: a mitigation of the
-   * judge's position bias. An inconsistent match keeps the first order's pick and is reported as not explicit.
+   * Judge every match in both orders (two calls, in parallel): a check of the judge's position bias. A match whose
+   * verdict flips with the order keeps the first order's pick and is reported as not explicit in the trace. (With
+   * random pairing a position bias acts as noise, so this measures the judge rather than raising accuracy.)
    */
   'bothOrders'?: (boolean);
 }
@@ -22,8 +23,9 @@ export interface JudgeSelector__Output {
    */
   'name': (string);
   /**
-   * Judge every match in both orders (two calls, in parallel) and count only a consistent win: a mitigation of the
-   * judge's position bias. An inconsistent match keeps the first order's pick and is reported as not explicit.
+   * Judge every match in both orders (two calls, in parallel): a check of the judge's position bias. A match whose
+   * verdict flips with the order keeps the first order's pick and is reported as not explicit in the trace. (With
+   * random pairing a position bias acts as noise, so this measures the judge rather than raising accuracy.)
    */
   'bothOrders': (boolean);
 }
