@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the app image (default stagebeam/stagebeam:dev) FROM the locally made stagebeam/node-base:24, offline.
+# The context is a tar stream of exactly what the image needs (deploy/context-files.ts: manifests, proto, sources
+# without tests, production dependencies from node_modules per package-lock.json), so it works with the legacy
+# builder and needs no registry. Run `npm ci` first.
+set -euo pipefail
+image="${IMAGE:-stagebeam/stagebeam:dev}"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$repo/deploy/base/make-base-image.sh"
+# shellcheck source=/dev/null
+source "$repo/scripts/ensure-node.sh" 2>/dev/null
+cd "$repo"
+files="$(mktemp)"
+trap 'rm -f "$files"' EXIT
+node deploy/context-files.ts >"$files"
+tar --null --no-recursion -T "$files" --owner=0 --group=0 --numeric-owner -cf - |
+  DOCKER_BUILDKIT=0 docker build --quiet -f deploy/Dockerfile -t "$image" - >/dev/null
+echo "built $image ($(docker image inspect "$image" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))" >&2
