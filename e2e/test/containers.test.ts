@@ -1,0 +1,133 @@
+import { execFileSync } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { assert, describe, it } from "@effect/vitest"
+import { makeClient } from "@stagebeam/grpc"
+import { loadReasonerPackageDefinition, type ReasonResponse__Output, reasonerServiceName } from "@stagebeam/proto"
+import { Effect, Schema } from "effect"
+import sharp from "sharp"
+import { GenericContainer, type StartedTestContainer, Wait } from "testcontainers"
+
+// The images are built by setup-docker.sh (pretest); nothing can be pulled here, so no reaper image either:
+// every container is stopped and removed by its scope.
+process.env.TESTCONTAINERS_RYUK_DISABLED = "true"
+const image = process.env.STAGEBEAM_IMAGE ?? "stagebeam/stagebeam:dev"
+const setupStatus = process.env.DOCKER_SETUP_STATUS ?? "/tmp/stagebeam-docker-setup.txt"
+const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
+
+/** Fails, saying why, when there is no Docker engine or no app image: the test must not pass or skip silently. */
+const requireDocker = Effect.sync(() => {
+  const why = existsSync(setupStatus) ? ` (pretest: ${readFileSync(setupStatus, "utf8").trim()})` : ""
+  try {
+    execFileSync("docker", ["image", "inspect", image], { stdio: "ignore", timeout: 20_000 })
+  } catch {
+    throw new Error(`Docker with the image ${image} is needed: run e2e/setup-docker.sh as root${why}`)
+  }
+})
+
+/** A port free on 127.0.0.1 right now: containers share the host's network, so each needs its own. */
+const freePort = Effect.callback<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** A container of the app image on the host network, ready once `readyLine` is logged; stopped and removed with its scope. */
+const startContainer = (configure: (container: GenericContainer) => GenericContainer, readyLine: string) =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      configure(new GenericContainer(image))
+        .withNetworkMode("host")
+        .withWaitStrategy(Wait.forLogMessage(readyLine))
+        .withStartupTimeout(60_000)
+        .start(),
+    ),
+    (container) => Effect.promise(() => container.stop({ timeout: 2_000 })).pipe(Effect.ignore),
+  )
+
+const startSimulator = (port: number) =>
+  startContainer(
+    (container) =>
+      container
+        .withEntrypoint(["node"])
+        .withCommand(["services/vllm-sim/bin/vllm-sim.js", "--port", String(port), "--speed", "50"]),
+    `vllm-sim listening on http://127.0.0.1:${port}`,
+  )
+
+const SimStats = Schema.Struct({ requests: Schema.Struct({ finished: Schema.Number }) })
+
+/** Chat completions a simulator has finished (its /sim/stats), read over the host network. */
+const finishedOn = (port: number) =>
+  Effect.promise(async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/sim/stats`, { signal: AbortSignal.timeout(5_000) })
+    return Schema.decodeUnknownSync(SimStats)(await response.json()).requests.finished
+  })
+
+const stop = (container: StartedTestContainer) => Effect.promise(() => container.stop({ timeout: 2_000 }))
+
+describe("the app image in containers", () => {
+  it.live(
+    "a gateway container over two simulator containers answers Reason, and fails over when one stops",
+    () =>
+      Effect.gen(function* () {
+        yield* requireDocker
+        const [simPortA, simPortB, grpcPort, metricsPort] = yield* Effect.all([freePort, freePort, freePort, freePort])
+        const [simA] = yield* Effect.all([startSimulator(simPortA), startSimulator(simPortB)], {
+          concurrency: "unbounded",
+        })
+        yield* startContainer(
+          (container) =>
+            container.withEnvironment({
+              STAGEBEAM_ENDPOINTS: `http://127.0.0.1:${simPortA},http://127.0.0.1:${simPortB}`,
+              STAGEBEAM_GRPC_HOST: "127.0.0.1",
+              STAGEBEAM_GRPC_PORT: String(grpcPort),
+              STAGEBEAM_METRICS_PORT: String(metricsPort),
+            }),
+          `stagebeam gateway listening on 127.0.0.1:${grpcPort}`,
+        )
+        const client = yield* makeClient({
+          address: `127.0.0.1:${grpcPort}`,
+          packageDefinition: loadReasonerPackageDefinition(),
+          service: reasonerServiceName,
+          defaultDeadline: "60 seconds",
+        })
+        const data = yield* Effect.promise(() =>
+          sharp({ create: { width: 64, height: 48, channels: 3, background: "#3366cc" } })
+            .png()
+            .toBuffer(),
+        )
+        const reason = client.unary<object, ReasonResponse__Output>("Reason", {
+          question: QUESTION,
+          image: { data },
+          includeStages: true,
+          search: { candidatesPerStage: 2 },
+        })
+
+        // Three calls in parallel: the least-loaded routing spreads their upstream calls over both servers.
+        const answers = yield* Effect.all([reason, reason, reason], { concurrency: "unbounded" })
+        for (const answer of answers) {
+          assert.isAbove(answer.conclusion.length, 0)
+          assert.deepStrictEqual(
+            answer.stages.map((stage) => stage.name),
+            ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"],
+          )
+        }
+        assert.isAbove(yield* finishedOn(simPortA), 0)
+        const servedByB = yield* finishedOn(simPortB)
+        assert.isAbove(servedByB, 0)
+
+        // One GPU server goes away: every call still succeeds, on the one left.
+        yield* stop(simA)
+        for (let call = 0; call < 3; call++) {
+          const answer = yield* reason
+          assert.isAbove(answer.conclusion.length, 0)
+          assert.strictEqual(answer.stages.length, 4)
+        }
+        assert.isAbove(yield* finishedOn(simPortB), servedByB)
+      }),
+    180_000,
+  )
+})
