@@ -13,6 +13,10 @@ cd "$repo"
 files="$(mktemp)"
 trap 'rm -f "$files"' EXIT
 node deploy/context-files.ts >"$files"
+previous="$(docker image inspect "$image" --format '{{.Id}}' 2>/dev/null || true)"
 tar --null --no-recursion -T "$files" --owner=0 --group=0 --numeric-owner -cf - |
   DOCKER_BUILDKIT=0 docker build --quiet -f deploy/Dockerfile -t "$image" - >/dev/null
+# The image this build replaced: remove it (vfs keeps full copies), unless a container still uses it.
+current="$(docker image inspect "$image" --format '{{.Id}}')"
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then docker rmi "$previous" >/dev/null 2>&1 || true; fi
 echo "built $image ($(docker image inspect "$image" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))" >&2
