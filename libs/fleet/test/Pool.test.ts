@@ -53,11 +53,17 @@ describe("Pool", () => {
       const behaviour: Behaviour = (url) =>
         url === "http://a" ? Effect.fail(failing(url, 503)) : Effect.succeed(completion(url))
       const pool = yield* makePool(options(["http://a", "http://b"])).pipe(Effect.provide(fakeClient(behaviour, calls)))
-      const results = yield* Effect.forEach([1, 2, 3, 4], (i) => pool.complete({ messages: [] }, { label: `${i}` }))
+      // Equal servers are picked at random, so enough calls that "a" is surely picked until it is ejected.
+      const results = yield* Effect.forEach(
+        Array.from({ length: 30 }, (_, i) => i),
+        (i) => pool.complete({ messages: [] }, { label: `${i}` }),
+      )
       for (const result of results) assert.strictEqual(result.endpoint, "http://b")
       // After two consecutive failures "a" is out of rotation: later calls go straight to "b".
       const tried = yield* Ref.get(calls)
       assert.strictEqual(tried.filter((url) => url === "http://a").length, 2)
+      const [a] = yield* pool.snapshot
+      assert.isAbove(a?.downUntil ?? 0, 0)
     }),
   )
 

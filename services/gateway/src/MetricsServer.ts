@@ -8,9 +8,10 @@ import { PrometheusMetrics } from "effect/observability"
 export const serveMetrics = (host: string, port: number) =>
   Effect.gen(function* () {
     const context = yield* Layer.build(
-      HttpRouter.serve(PrometheusMetrics.layerHttp({ path: "/metrics" }), { disableLogger: true }).pipe(
-        Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })),
-      ),
+      HttpRouter.serve(PrometheusMetrics.layerHttp({ path: "/metrics" }), {
+        disableLogger: true,
+        disableListenLog: true,
+      }).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))),
     )
     const { address } = yield* HttpServer.HttpServer.pipe(Effect.provide(context))
     // The bound port (for port 0); the host as clients should dial it.
