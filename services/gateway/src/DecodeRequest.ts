@@ -2,7 +2,7 @@ import { firstInvalidField } from "@stagebeam/grpc"
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
 import { type Duration, Effect, Schema } from "effect"
 import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
-import { fromBytes, fromUrl, type ImageRef } from "./ImageInput.ts"
+import { fromBytes, fromUrl } from "./ImageInput.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
 export type JudgeChoice = (
@@ -14,7 +14,6 @@ export type JudgeChoice = (
 /** A validated Reason call: the search to run and what to send back. */
 export interface ReasonCommand {
   readonly search: SearchRequest
-  readonly image: ImageRef | undefined
   readonly includeStages: boolean
   readonly includeTrace: boolean
   readonly judge: JudgeChoice
@@ -41,7 +40,7 @@ const PROTO_FIELD: Readonly<Record<string, string>> = {
 
 const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
 
-const ENUM_SUFFIX = (value: string, prefix: string) => value.slice(prefix.length)
+const withoutPrefix = (value: string, prefix: string) => value.slice(prefix.length)
 
 export interface DecodeOptions {
   readonly maxImageBytes: number
@@ -74,13 +73,13 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
   const sampling = search?.sampling
   const input: SearchRequestInput = {
     question: request.question.trim(),
-    ...(image === undefined ? {} : { imageUrl: image.url }),
+    ...(image === undefined ? {} : { imageUrl: image }),
     ...(search === null || search.strategy === "STRATEGY_UNSPECIFIED"
       ? {}
-      : { strategy: ENUM_SUFFIX(search.strategy, "STRATEGY_") as SearchRequestInput["strategy"] }),
+      : { strategy: withoutPrefix(search.strategy, "STRATEGY_") as SearchRequestInput["strategy"] }),
     ...(search === null || search.tournament === "TOURNAMENT_UNSPECIFIED"
       ? {}
-      : { tournament: ENUM_SUFFIX(search.tournament, "TOURNAMENT_") as SearchRequestInput["tournament"] }),
+      : { tournament: withoutPrefix(search.tournament, "TOURNAMENT_") as SearchRequestInput["tournament"] }),
     ...(search === null || search.candidatesPerStage === 0 ? {} : { candidates: search.candidatesPerStage }),
     ...(search === null || search.seed === "0" ? {} : { seed: Number(search.seed) }),
     ...(search === null || search.tokenBudget === "0" ? {} : { tokenBudget: Number(search.tokenBudget) }),
@@ -107,7 +106,6 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
 
   return {
     search: decoded,
-    image,
     includeStages: request.includeStages,
     includeTrace: request.includeTrace,
     judge,

@@ -2,14 +2,6 @@ import { type Duration, Effect } from "effect"
 import sharp from "sharp"
 import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 
-/** An image as the GPU servers get it: a data: URL with bytes the gateway has checked. */
-export interface ImageRef {
-  readonly url: string
-  /** Pixel size when the bytes were seen here (not for http(s) URLs). */
-  readonly width?: number
-  readonly height?: number
-}
-
 const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
   png: "image/png",
   jpeg: "image/jpeg",
@@ -17,7 +9,7 @@ const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
   webp: "image/webp",
 }
 
-/** Decodes the header with sharp: only formats the model's image processor reads are let through. */
+/** Decodes the header with sharp: only formats the model's image processor reads are let through; gives the MIME type. */
 const probe = (bytes: Uint8Array, field: string) =>
   Effect.tryPromise({
     try: () => sharp(bytes, { failOn: "error" }).metadata(),
@@ -30,26 +22,27 @@ const probe = (bytes: Uint8Array, field: string) =>
           invalid(field, `has format ${metadata.format ?? "unknown"}; PNG, JPEG, GIF or WebP expected`),
         )
       }
-      return Effect.succeed({ mime, width: metadata.width, height: metadata.height })
+      return Effect.succeed(mime)
     }),
   )
 
 const dataUrl = (mime: string, bytes: Uint8Array) => `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`
 
+/** Checked bytes as the data: URL the GPU servers get. */
 export const fromBytes = Effect.fnUntraced(function* (
   bytes: Uint8Array,
   declaredMime: string,
   maxBytes: number,
-): Effect.fn.Return<ImageRef, InvalidField> {
+): Effect.fn.Return<string, InvalidField> {
   if (bytes.length === 0) return yield* Effect.fail(invalid("image.data", "is empty"))
   if (bytes.length > maxBytes) {
     return yield* Effect.fail(invalid("image.data", `is ${bytes.length} bytes; at most ${maxBytes} allowed`))
   }
-  const seen = yield* probe(bytes, "image.data")
-  if (declaredMime !== "" && declaredMime.toLowerCase() !== seen.mime) {
-    return yield* Effect.fail(invalid("image.mime_type", `says ${declaredMime} but the data is ${seen.mime}`))
+  const mime = yield* probe(bytes, "image.data")
+  if (declaredMime !== "" && declaredMime.toLowerCase() !== mime) {
+    return yield* Effect.fail(invalid("image.mime_type", `says ${declaredMime} but the data is ${mime}`))
   }
-  return { url: dataUrl(seen.mime, bytes), width: seen.width, height: seen.height }
+  return dataUrl(mime, bytes)
 })
 
 const DATA_URL = /^data:(image\/[a-z0-9.+-]+)?(;base64)?,(.*)$/is
@@ -94,11 +87,12 @@ const fetchImage = (url: string, maxBytes: number, timeout: Duration.Duration) =
     ),
   )
 
+/** An image URL as the data: URL the GPU servers get (an http(s) image is fetched here, once). */
 export const fromUrl = Effect.fnUntraced(function* (
   url: string,
   maxBytes: number,
   fetchTimeout: Duration.Duration,
-): Effect.fn.Return<ImageRef, InvalidField> {
+): Effect.fn.Return<string, InvalidField> {
   const dataMatch = DATA_URL.exec(url)
   if (dataMatch !== null) {
     if (dataMatch[2] === undefined) {

@@ -5,7 +5,6 @@ import { Schema } from "effect"
  * The ReasonRequest as grpc-js hands it over (proto-loader with defaults, oneofs, 64-bit as strings, enums as names),
  * checked field by field. An unknown enum number arrives as a number and fails here, naming the field.
  */
-const between = (bounds: { readonly minimum: number; readonly maximum: number }) => Schema.isBetween(bounds)
 
 const Question = Schema.String.check(
   Schema.makeFilter((text: string) => text.trim().length > 0 || "must not be empty"),
@@ -38,7 +37,7 @@ const SearchMessage = Schema.Struct({
     "STRATEGY_GREEDY",
   ]),
   // 0 = the default.
-  candidatesPerStage: Schema.Int.check(between({ minimum: 0, maximum: BOUNDS.candidates.maximum })),
+  candidatesPerStage: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: BOUNDS.candidates.maximum })),
   tournament: Schema.Literals(["TOURNAMENT_UNSPECIFIED", "TOURNAMENT_KNOCKOUT", "TOURNAMENT_SEQUENTIAL"]),
   seed: Uint64Text.check(
     Schema.makeFilter(
