@@ -34,7 +34,8 @@ describe("the gateway under faults and load", () => {
 
   it.live("answers with the best so far before the client's deadline, and says so", () =>
     Effect.gen(function* () {
-      // At speed 4 the full search takes several seconds; the client allows 2.
+      // At speed 4 the full search takes about 3.2 s; the client allows 3, so the cut comes late in the search and
+      // the unjudged completion has room even when this machine is busy.
       const servers = yield* startSimulators(1, { speed: 4 })
       const { client } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
@@ -46,7 +47,7 @@ describe("the gateway under faults and load", () => {
           search: { candidatesPerStage: 8, tournament: "TOURNAMENT_SEQUENTIAL" },
           includeStages: true,
         },
-        { deadline: "2 seconds" },
+        { deadline: "3 seconds" },
       )
       assert.strictEqual(response.truncatedReason, "DEADLINE")
       assert.isAbove(response.conclusion.length, 0)
