@@ -7,12 +7,10 @@ set -euo pipefail
 image="${IMAGE:-stagebeam/stagebeam:dev}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/deploy/base/make-base-image.sh"
-# shellcheck source=/dev/null
-source "$repo/scripts/ensure-node.sh" 2>/dev/null
 cd "$repo"
 files="$(mktemp)"
 trap 'rm -f "$files"' EXIT
-node deploy/context-files.ts >"$files"
+node_modules/.bin/node deploy/context-files.ts >"$files"
 previous="$(docker image inspect "$image" --format '{{.Id}}' 2>/dev/null || true)"
 tar --null --no-recursion -T "$files" --owner=0 --group=0 --numeric-owner -cf - |
   DOCKER_BUILDKIT=0 docker build --quiet -f deploy/Dockerfile -t "$image" - >/dev/null

@@ -49,6 +49,8 @@ const sources = [
 const dependencies = Object.entries(lock.packages).flatMap(([path, entry]) => {
   if (!path.startsWith("node_modules/") || entry.dev || entry.devOptional) return []
   if (path.includes("@types/")) return []
+  // The project's own Node binary (for npm scripts): the base image brings node itself.
+  if (/^node_modules\/node-(linux|darwin)-/.test(path)) return []
   const full = join(repo, path)
   if (!existsSync(full)) {
     if (entry.optional) return [] // another platform's binary

