@@ -1,9 +1,5 @@
-import { Schema } from "effect"
 import { type ChatMessage, userTurn } from "./Messages.ts"
-
-/** What a pairwise comparison is about: one stage, a whole answer ("ALL", best-of-N) or a next sentence ("SENTENCE"). */
-export const JudgeKind = Schema.Literals(["SUMMARY", "CAPTION", "REASONING", "CONCLUSION", "ALL", "SENTENCE"])
-export type JudgeKind = typeof JudgeKind.Type
+import type { StepKind } from "./Stage.ts"
 
 interface Criterion {
   /** Opens the prompt: what the judge decides. */
@@ -13,7 +9,7 @@ interface Criterion {
 }
 
 // The criteria are the reference's wording (LLaVA-CoT inference/demo/simple_inference.py, function judge).
-const CRITERIA: Record<JudgeKind, Criterion> = {
+const CRITERIA: Record<StepKind, Criterion> = {
   ALL: {
     task: "Now you act as a judge, helping me determine which of the two texts I provide better answers the question.",
     recall: "",
@@ -61,14 +57,14 @@ export interface JudgePromptInput {
 }
 
 /** The stage-specific criterion text (the first paragraph of the judge prompt). */
-export const judgeCriterion = (kind: JudgeKind): string => CRITERIA[kind].task
+export const judgeCriterion = (kind: StepKind): string => CRITERIA[kind].task
 
 /**
  * The text of the pairwise judge prompt, laid out as the reference lays it out.
  * The reference labels the texts "Repsonse 1/2" (a typo); we spell "Response", which is also the word the
  * verdict format uses.
  */
-export const judgePrompt = (kind: JudgeKind, input: JudgePromptInput): string => {
+export const judgePrompt = (kind: StepKind, input: JudgePromptInput): string => {
   const criterion = CRITERIA[kind]
   const hint = input.hint !== undefined && input.hint.length > 0 ? `\n\nHint about the Question: ${input.hint}` : ""
   const recall = criterion.recall.length > 0 ? `${criterion.recall} ` : ""
@@ -81,7 +77,7 @@ export const judgePrompt = (kind: JudgeKind, input: JudgePromptInput): string =>
 
 /** The judge's chat messages: one user turn, the image first (the judge sees the image), then the prompt. */
 export const judgeMessages = (
-  kind: JudgeKind,
+  kind: StepKind,
   input: JudgePromptInput & { readonly imageUrl?: string | undefined },
 ): ReadonlyArray<ChatMessage> => [userTurn({ question: judgePrompt(kind, input), imageUrl: input.imageUrl })]
 

@@ -27,7 +27,9 @@ export const BOUNDS = {
 
 const between = (bounds: { readonly minimum: number; readonly maximum: number }) => Schema.isBetween(bounds)
 
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefault<S>(Effect.succeed(value))
+/** A schema that takes `value` (in its encoded form) when the field is missing. */
+export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) =>
+  Schema.withDecodingDefault<S>(Effect.succeed(value))
 
 export const Temperature = Schema.Finite.check(between(BOUNDS.temperature))
 export const TopP = Schema.Finite.check(between(BOUNDS.topP))
@@ -46,16 +48,10 @@ export type Strategy = typeof Strategy.Type
 export const Tournament = Schema.Literals(["KNOCKOUT", "SEQUENTIAL"])
 export type Tournament = typeof Tournament.Type
 
-/** Sampling knobs of every generation call; each may be omitted and then takes the paper's default. */
-export const SamplingOptions = Schema.Struct({
+/** Sampling of every model call (generation and judging); each knob may be omitted and takes the paper's default. */
+export const Sampling = Schema.Struct({
   temperature: Temperature.pipe(withDefault(DEFAULTS.temperature)),
   topP: TopP.pipe(withDefault(DEFAULTS.topP)),
   maxTokens: MaxTokens.pipe(withDefault(DEFAULTS.maxTokens)),
 })
-export type SamplingOptions = typeof SamplingOptions.Type
-
-export const DEFAULT_SAMPLING: SamplingOptions = {
-  temperature: DEFAULTS.temperature,
-  topP: DEFAULTS.topP,
-  maxTokens: DEFAULTS.maxTokens,
-}
+export type Sampling = typeof Sampling.Type

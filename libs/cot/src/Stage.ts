@@ -6,6 +6,13 @@ export type Stage = typeof Stage.Type
 
 export const STAGES: ReadonlyArray<Stage> = ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"]
 
+/**
+ * What one search step samples and judges: one stage (stage-level search), a whole answer ("ALL": best-of-N,
+ * greedy, the completion of a cut answer) or the next sentence ("SENTENCE": sentence-level search).
+ */
+export const StepKind = Schema.Literals([...Stage.literals, "ALL", "SENTENCE"])
+export type StepKind = typeof StepKind.Type
+
 /** The tags are plain text, not special tokens: the model writes each opening tag itself. */
 export const openTag = (stage: Stage): string => `<${stage}>`
 export const closeTag = (stage: Stage): string => `</${stage}>`

@@ -1,0 +1,106 @@
+import { continuationFlags, continuationMessages } from "@stagebeam/cot"
+import { type ChatResult, Fleet, type Pool } from "@stagebeam/fleet"
+import {
+  CandidateGenerator,
+  type GeneratedText,
+  type GenerationRequest,
+  type GenerationResult,
+} from "@stagebeam/search"
+import { Effect, Layer } from "effect"
+
+const finishReason = (reason: string | null): GeneratedText["finishReason"] =>
+  reason === "stop" || reason === "length" ? reason : "abort"
+
+/**
+ * vLLM reports completion tokens summed over the n samples; the share of each sample is estimated from its length
+ * (the total is exact, the split is an estimate).
+ */
+const splitTokens = (texts: ReadonlyArray<string>, total: number): ReadonlyArray<number> => {
+  const chars = texts.reduce((sum, text) => sum + text.length, 0)
+  if (chars === 0) return texts.map(() => Math.floor(total / Math.max(1, texts.length)))
+  return texts.map((text) => Math.round((total * text.length) / chars))
+}
+
+const toResult = (result: ChatResult): GenerationResult => {
+  const choices = [...result.completion.choices].sort((a, b) => a.index - b.index)
+  const texts = choices.map((choice) => choice.message.content ?? "")
+  const tokens = splitTokens(texts, result.completion.usage.completion_tokens)
+  return {
+    samples: choices.map((choice, i) => ({
+      text: texts[i] ?? "",
+      finishReason: finishReason(choice.finish_reason),
+      completionTokens: tokens[i] ?? 0,
+    })),
+    promptTokens: result.completion.usage.prompt_tokens,
+    server: result.server,
+  }
+}
+
+/** Label for the upstream request id: what the call samples. */
+const labelOf = (request: GenerationRequest): string => {
+  const stop = request.stop.find((s) => s.startsWith("</"))
+  return stop === undefined ? "gen" : `gen-${stop.slice(2, -1).toLowerCase()}`
+}
+
+/** Splits n samples into requests of at most `max` (a request's n samples must fit the server's max_num_seqs). */
+export const splitSamples = (n: number, max: number): ReadonlyArray<number> =>
+  Array.from({ length: Math.ceil(n / max) }, (_, i) => Math.min(max, n - i * max))
+
+const mergeResults = (parts: ReadonlyArray<GenerationResult>): GenerationResult => ({
+  samples: parts.flatMap((part) => part.samples),
+  promptTokens: parts.reduce((sum, part) => sum + part.promptTokens, 0),
+  server: [...new Set(parts.map((part) => part.server))].join(","),
+})
+
+/** Seeds of a split request's parts lie far apart, so their samples do not repeat each other. */
+const SEED_STRIDE = 1_000_003
+
+export interface FleetGeneratorOptions {
+  /** Most samples in one request (the servers' max_num_seqs). */
+  readonly maxSamplesPerRequest: number
+}
+
+/**
+ * Samples candidates on a pool: one request with n = N continuing the chosen prefix, so the server prefills the
+ * prompt and the image once for all N, stopping at the stage's closing tag and keeping it. A vLLM server never
+ * schedules more samples of one request than its max_num_seqs, so a larger N is split into several requests (with
+ * derived seeds), sent in parallel and possibly to different servers. A failed call fails with the pool's error.
+ */
+export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): CandidateGenerator["Service"] => {
+  const call = (request: GenerationRequest, n: number, part: number) =>
+    pool
+      .complete(
+        {
+          messages: continuationMessages(request.question, request.imageUrl, request.prefix),
+          ...continuationFlags(request.prefix),
+          n,
+          seed: (request.seed + part * SEED_STRIDE) % 0x1_0000_0000,
+          temperature: request.sampling.temperature,
+          top_p: request.sampling.topP,
+          max_tokens: request.sampling.maxTokens,
+          ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
+        },
+        { label: labelOf(request) },
+      )
+      .pipe(Effect.map(toResult))
+
+  const generate = Effect.fn("FleetGenerator.generate")(function* (request: GenerationRequest) {
+    const parts = splitSamples(request.n, options.maxSamplesPerRequest)
+    if (parts.length === 1) return yield* call(request, request.n, 0)
+    const results = yield* Effect.forEach(parts, (n, part) => call(request, n, part), { concurrency: "unbounded" })
+    return mergeResults(results)
+  })
+  return CandidateGenerator.of({ generate })
+}
+
+export const FleetGenerator = {
+  /** The search's CandidateGenerator over the fleet's pool named `pool`. */
+  layer: (options: FleetGeneratorOptions & { readonly pool: string }): Layer.Layer<CandidateGenerator, never, Fleet> =>
+    Layer.effect(
+      CandidateGenerator,
+      Effect.gen(function* () {
+        const fleet = yield* Fleet
+        return makeFleetGenerator(yield* fleet.pool(options.pool), options)
+      }),
+    ),
+}

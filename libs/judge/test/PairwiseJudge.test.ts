@@ -1,0 +1,172 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ChatRequest, Pool } from "@stagebeam/fleet"
+import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
+import { Effect, Ref } from "effect"
+import { makePairwiseJudge } from "../src/PairwiseJudge.ts"
+
+/** A pool that records every request and answers with `reply`. */
+const recordingPool = (requests: Ref.Ref<ReadonlyArray<ChatRequest>>, reply: string): Pool => ({
+  name: "test",
+  model: "m",
+  complete: (request) =>
+    Ref.update(requests, (all) => [...all, request]).pipe(
+      Effect.as({
+        server: "http://judge",
+        completion: {
+          id: "c",
+          model: "m",
+          choices: [{ index: 0, message: { content: reply }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 7, completion_tokens: 3 },
+        },
+      }),
+    ),
+  snapshot: Effect.succeed([]),
+  upCount: Effect.succeed(1),
+})
+
+const match = {
+  kind: "REASONING" as const,
+  question: "How many apples?",
+  imageUrl: "data:image/png;base64,AAAA",
+  hint: "Three apples on a table.",
+  first: "first reasoning",
+  second: "second reasoning",
+  seed: 11,
+}
+
+describe("PairwiseJudge", () => {
+  it.effect("asks with the image first and the reference's prompt, and reads the verdict", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(recordingPool(requests, "Since it counts right, I choose response 1."))
+      const verdict = yield* judge.compare(match)
+      assert.strictEqual(verdict.winner, 0)
+      assert.isTrue(verdict.explicit)
+      assert.strictEqual(verdict.server, "http://judge")
+      assert.strictEqual(verdict.promptTokens, 7)
+
+      const [request] = yield* Ref.get(requests)
+      const content = request?.messages[0]?.content
+      assert.isTrue(Array.isArray(content))
+      const parts = content as ReadonlyArray<{ type: string; text?: string }>
+      assert.strictEqual(parts[0]?.type, "image_url")
+      const text = parts[1]?.text ?? ""
+      assert.include(text, "Hint about the Question: Three apples on a table.")
+      assert.include(text, "Response 1: first reasoning")
+      assert.include(text, "Response 2: second reasoning")
+      assert.strictEqual(request?.seed, 11)
+    }),
+  )
+
+  it.effect("treats a verdict that names no response as the reference does, but flags it", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const verdict = yield* makePairwiseJudge(recordingPool(requests, "Both are fine.")).compare(match)
+      assert.strictEqual(verdict.winner, 1)
+      assert.isFalse(verdict.explicit)
+    }),
+  )
+
+  it.effect("checks reasoning with a text-only prompt", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(recordingPool(requests, "incorrect"))
+      const result = yield* judge.checkReasoning({ question: "q", hint: "caption", reasoning: "2+2=5", seed: 1 })
+      assert.isFalse(result.correct)
+      const [request] = yield* Ref.get(requests)
+      const parts = request?.messages[0]?.content as ReadonlyArray<{ type: string; text?: string }>
+      assert.isTrue(parts.every((part) => part.type === "text"))
+      assert.include(parts[0]?.text ?? "", "Reasoning Process: 2+2=5")
+    }),
+  )
+
+  it.effect("fails with the pool's own error, kept whole: retryable when the request was not at fault", () =>
+    Effect.gen(function* () {
+      const failingPool = (error: UpstreamError | NoCapacity): Pool => ({
+        name: "test",
+        model: "m",
+        complete: () => Effect.fail(error),
+        snapshot: Effect.succeed([]),
+        upCount: Effect.succeed(0),
+      })
+      const down = yield* Effect.flip(
+        makePairwiseJudge(failingPool(new NoCapacity({ pool: "judge", message: "none up" }))).compare(match),
+      )
+      assert.isTrue(down.retryable)
+      const rejected = yield* Effect.flip(
+        makePairwiseJudge(
+          failingPool(
+            new UpstreamError({ pool: "judge", server: "http://j", kind: "status", status: 400, message: "too long" }),
+          ),
+        ).compare(match),
+      )
+      assert.isFalse(rejected.retryable)
+      assert.instanceOf(rejected, UpstreamError)
+      assert.strictEqual(rejected instanceof UpstreamError ? rejected.status : 0, 400)
+      assert.include(rejected.message, "too long")
+    }),
+  )
+})
+
+describe("PairwiseJudge when the verdict names no response", () => {
+  /** A pool that answers the successive requests with `replies` in turn (and length-stops where asked). */
+  const scriptedPool = (
+    requests: Ref.Ref<ReadonlyArray<ChatRequest>>,
+    replies: ReadonlyArray<{ readonly text: string; readonly finish?: string }>,
+  ): Pool => ({
+    name: "test",
+    model: "m",
+    complete: (request) =>
+      Effect.gen(function* () {
+        const before = yield* Ref.getAndUpdate(requests, (all) => [...all, request])
+        const reply = replies[before.length] ?? { text: "" }
+        return {
+          server: "http://judge",
+          completion: {
+            id: "c",
+            model: "m",
+            choices: [{ index: 0, message: { content: reply.text }, finish_reason: reply.finish ?? "stop" }],
+            usage: { prompt_tokens: 5, completion_tokens: 2 },
+          },
+        }
+      }),
+    snapshot: Effect.succeed([]),
+    upCount: Effect.succeed(1),
+  })
+
+  const promptOf = (request: ChatRequest | undefined) =>
+    ((request?.messages[0]?.content ?? []) as ReadonlyArray<{ type: string; text?: string }>)[1]?.text ?? ""
+
+  it.effect("asks once more with the responses swapped and maps the answer back", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(
+        scriptedPool(requests, [{ text: "Both have merit." }, { text: "Since it is clearer, I choose response 1." }]),
+      )
+      const verdict = yield* judge.compare(match)
+      // Response 1 of the swapped ask is the original second response.
+      assert.strictEqual(verdict.winner, 1)
+      assert.isTrue(verdict.explicit)
+      assert.strictEqual(verdict.promptTokens, 10)
+      assert.strictEqual(verdict.calls, 2)
+      const [first, second] = yield* Ref.get(requests)
+      assert.include(promptOf(first), "Response 1: first reasoning")
+      assert.include(promptOf(second), "Response 1: second reasoning")
+    }),
+  )
+
+  it.effect("treats a verdict cut off by length as naming no response", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(
+        scriptedPool(requests, [
+          { text: "Since response 1 … I choose response 1", finish: "length" },
+          { text: "Still thinking", finish: "length" },
+        ]),
+      )
+      const verdict = yield* judge.compare(match)
+      assert.isFalse(verdict.explicit)
+      assert.strictEqual((yield* Ref.get(requests)).length, 2)
+    }),
+  )
+})
