@@ -1,3 +1,4 @@
+import type { ChatMessage } from "@stagebeam/cot"
 import { Schema } from "effect"
 
 /** The part of an OpenAI chat completion the orchestrator reads, checked at the boundary. */
@@ -15,14 +16,6 @@ export const ChatCompletion = Schema.Struct({
 })
 export type ChatCompletion = typeof ChatCompletion.Type
 
-export type ContentPart =
-  | { readonly type: "text"; readonly text: string }
-  | { readonly type: "image_url"; readonly image_url: { readonly url: string } }
-
-export type ChatMessage =
-  | { readonly role: "user"; readonly content: string | ReadonlyArray<ContentPart> }
-  | { readonly role: "assistant"; readonly content: string }
-
 /** A chat request with the vLLM extensions the orchestrator uses. `model` is filled in by the pool. */
 export interface ChatRequest {
   readonly messages: ReadonlyArray<ChatMessage>
@@ -35,14 +28,11 @@ export interface ChatRequest {
   readonly include_stop_str_in_output?: boolean
   readonly continue_final_message?: boolean
   readonly add_generation_prompt?: boolean
-  readonly logprobs?: boolean
-  readonly top_logprobs?: number
-  readonly guided_choice?: ReadonlyArray<string>
-  readonly priority?: number
 }
 
 /** A completion together with the server that produced it. */
 export interface ChatResult {
   readonly completion: ChatCompletion
-  readonly endpoint: string
+  /** The base URL of the server that answered. */
+  readonly server: string
 }

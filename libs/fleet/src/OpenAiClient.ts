@@ -1,8 +1,16 @@
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import OpenAI, { APIConnectionTimeoutError, APIError } from "openai"
 import { ChatCompletion, type ChatRequest } from "./ChatCompletion.ts"
 import { UpstreamError } from "./FleetError.ts"
 import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
+
+/** Where one call goes: a server of a pool, the model it serves there, and the pool's API key if it has one. */
+export interface CallTarget {
+  readonly pool: string
+  readonly server: string
+  readonly model: string
+  readonly apiKey: Redacted.Redacted<string> | undefined
+}
 
 export interface ChatCallOptions {
   readonly requestId: string
@@ -18,18 +26,15 @@ const upstreamMessage = (error: APIError): string => {
   return typeof message === "string" ? message : error.message
 }
 
-const toUpstreamError = (endpoint: string, error: unknown): UpstreamError => {
+const toUpstreamError = (target: CallTarget, error: unknown): UpstreamError => {
+  const at = { pool: target.pool, server: target.server }
   if (error instanceof APIConnectionTimeoutError) {
-    return new UpstreamError({ endpoint, kind: "timeout", message: "the server did not answer in time" })
+    return new UpstreamError({ ...at, kind: "timeout", message: "the server did not answer in time" })
   }
   if (error instanceof APIError && error.status !== undefined) {
-    return new UpstreamError({ endpoint, kind: "status", status: error.status, message: upstreamMessage(error) })
+    return new UpstreamError({ ...at, kind: "status", status: error.status, message: upstreamMessage(error) })
   }
-  return new UpstreamError({
-    endpoint,
-    kind: "connect",
-    message: error instanceof Error ? error.message : String(error),
-  })
+  return new UpstreamError({ ...at, kind: "connect", message: error instanceof Error ? error.message : String(error) })
 }
 
 const decodeCompletion = Schema.decodeUnknownEffect(ChatCompletion)
@@ -42,55 +47,75 @@ export class OpenAiClient extends Context.Service<
   OpenAiClient,
   {
     readonly chat: (
-      baseUrl: string,
-      model: string,
+      target: CallTarget,
       request: ChatRequest,
       options: ChatCallOptions,
     ) => Effect.Effect<ChatCompletion, UpstreamError>
     /** GET /health: true on 200 (vLLM answers 503 while its engine is dead or, in the simulator, starting). */
-    readonly health: (baseUrl: string, timeout: Duration.Duration) => Effect.Effect<boolean>
+    readonly health: (server: string, timeout: Duration.Duration) => Effect.Effect<boolean>
     /** GET /metrics: the server's own load report; undefined when it cannot be read. */
-    readonly serverLoad: (baseUrl: string, timeout: Duration.Duration) => Effect.Effect<ServerLoad | undefined>
+    readonly serverLoad: (server: string, timeout: Duration.Duration) => Effect.Effect<ServerLoad | undefined>
   }
 >()("@stagebeam/fleet/OpenAiClient") {
   static readonly layer = Layer.sync(OpenAiClient, () => {
     const clients = new Map<string, OpenAI>()
-    const clientFor = (baseUrl: string): OpenAI => {
-      let client = clients.get(baseUrl)
+    const clientFor = (server: string): OpenAI => {
+      let client = clients.get(server)
       if (client === undefined) {
-        client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: "unused", maxRetries: 0 })
-        clients.set(baseUrl, client)
+        // The SDK wants a key; the Authorization header is set (or removed) per call instead.
+        client = new OpenAI({ baseURL: `${server}/v1`, apiKey: "per-call", maxRetries: 0 })
+        clients.set(server, client)
       }
       return client
     }
 
     const chat = Effect.fn("OpenAiClient.chat")(function* (
-      baseUrl: string,
-      model: string,
+      target: CallTarget,
       request: ChatRequest,
       options: ChatCallOptions,
     ) {
-      yield* Effect.annotateCurrentSpan({ endpoint: baseUrl, requestId: options.requestId, n: request.n ?? 1 })
+      yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
       const timeoutMs = Duration.toMillis(options.timeout)
+      const authorization = target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
       const body = yield* Effect.tryPromise({
         try: (signal) =>
-          clientFor(baseUrl).chat.completions.create(
+          clientFor(target.server).chat.completions.create(
             // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
-            { ...request, model, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
-            { signal, timeout: timeoutMs, headers: { "X-Request-Id": options.requestId } },
+            {
+              ...request,
+              model: target.model,
+              stream: false,
+            } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
+            {
+              signal,
+              timeout: timeoutMs,
+              headers: { "X-Request-Id": options.requestId, Authorization: authorization },
+            },
           ),
-        catch: (error) => toUpstreamError(baseUrl, error),
+        catch: (error) => toUpstreamError(target, error),
       }).pipe(
         Effect.timeoutOrElse({
           duration: options.timeout,
           orElse: () =>
-            Effect.fail(new UpstreamError({ endpoint: baseUrl, kind: "timeout", message: "no answer in time" })),
+            Effect.fail(
+              new UpstreamError({
+                pool: target.pool,
+                server: target.server,
+                kind: "timeout",
+                message: "no answer in time",
+              }),
+            ),
         }),
       )
       return yield* decodeCompletion(body).pipe(
         Effect.mapError(
           (issue) =>
-            new UpstreamError({ endpoint: baseUrl, kind: "malformed", message: `unreadable completion: ${issue}` }),
+            new UpstreamError({
+              pool: target.pool,
+              server: target.server,
+              kind: "malformed",
+              message: `unreadable completion: ${issue}`,
+            }),
         ),
       )
     })
@@ -107,12 +132,12 @@ export class OpenAiClient extends Context.Service<
         Effect.orElseSucceed(() => fallback),
       )
 
-    const health = (baseUrl: string, timeout: Duration.Duration) =>
-      probeGet(`${baseUrl}/health`, timeout, async (response) => response.ok, false)
+    const health = (server: string, timeout: Duration.Duration) =>
+      probeGet(`${server}/health`, timeout, async (response) => response.ok, false)
 
-    const serverLoad = (baseUrl: string, timeout: Duration.Duration) =>
+    const serverLoad = (server: string, timeout: Duration.Duration) =>
       probeGet(
-        `${baseUrl}/metrics`,
+        `${server}/metrics`,
         timeout,
         (response) => (response.ok ? response.text() : Promise.resolve("")),
         "",

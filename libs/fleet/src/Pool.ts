@@ -1,24 +1,21 @@
-import { Clock, Context, Duration, Effect, Metric, Random, Ref, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Metric, Random, type Redacted, Schedule, type Scope } from "effect"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import { NoCapacity, type UpstreamError } from "./FleetError.ts"
 import { upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
+import { makeInFlight } from "./InFlight.ts"
+import { isFresh, makeLoadReports } from "./LoadReports.ts"
+import { initialHealth, makeMembership } from "./Membership.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
-import {
-  type EndpointState,
-  initialState,
-  isUp,
-  pickEndpoint,
-  recordFailure,
-  recordSuccess,
-  STALE_AFTER_MS,
-} from "./Router.ts"
+import { type EndpointState, pickEndpoint } from "./Router.ts"
 
 export interface PoolOptions {
-  /** Names the pool in errors and logs ("generator", "judge"). */
+  /** Names the pool in errors, logs and metrics ("generator", "judge", …). */
   readonly name: string
   /** Base URLs of OpenAI-compatible servers, without /v1. */
   readonly endpoints: ReadonlyArray<string>
   readonly model: string
+  /** Sent as `Authorization: Bearer …` (vLLM's --api-key); no header without one. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
   /** Deadline of one HTTP call (the caller's own deadline still interrupts sooner). */
   readonly requestTimeout: Duration.Duration
   /** Tries of one call, each on another server when there is one. */
@@ -41,11 +38,13 @@ export const RequestId = Context.Reference<string>("@stagebeam/fleet/RequestId",
 
 export interface Pool {
   readonly name: string
+  readonly model: string
   /** Sends one chat completion to the least-loaded up server, failing over to others on retryable errors. */
   readonly complete: (
     request: ChatRequest,
     options: CallOptions,
   ) => Effect.Effect<ChatResult, UpstreamError | NoCapacity>
+  /** What routing sees of each server now. */
   readonly snapshot: Effect.Effect<ReadonlyArray<EndpointState>>
   /** How many servers are up now (for readiness). */
   readonly upCount: Effect.Effect<number>
@@ -53,104 +52,85 @@ export interface Pool {
 
 /** Jittered, so several gateway replicas that saw the same failure do not retry in step. */
 const retryBackoff = Schedule.exponential(Duration.millis(50)).pipe(Schedule.jittered)
-const HEALTH_PROBE_TIMEOUT = Duration.seconds(2)
-const METRICS_TIMEOUT = Duration.seconds(1)
 
-/** Builds a pool and starts its health probes, which stop with the scope. */
+/**
+ * A pool of servers serving one model: membership and health, load reports, and the call path (route to the
+ * least-loaded up server, count the call in flight there, fail over on retryable errors). Its probes stop with
+ * the scope.
+ */
 export const makePool = Effect.fnUntraced(function* (
   options: PoolOptions,
 ): Effect.fn.Return<Pool, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
-  const states = yield* Ref.make<ReadonlyArray<EndpointState>>(options.endpoints.map(initialState))
-  const cooldownMs = Duration.toMillis(options.cooldown)
+  const servers = options.endpoints
+  const membership = yield* makeMembership({
+    servers,
+    healthInterval: options.healthInterval,
+    failureThreshold: options.failureThreshold,
+    cooldown: options.cooldown,
+  })
+  const reports = yield* makeLoadReports({ servers, interval: options.metricsInterval })
+  const inFlight = yield* makeInFlight(servers)
 
-  const updateEndpoint = (url: string, f: (state: EndpointState) => EndpointState) =>
-    Ref.update(states, (all) => all.map((state) => (state.url === url ? f(state) : state)))
-
-  const probe = (url: string) =>
-    Effect.flatMap(client.health(url, HEALTH_PROBE_TIMEOUT), (healthy) =>
-      updateEndpoint(url, (state) => ({ ...state, healthy })),
-    )
-
-  yield* Effect.forEach(options.endpoints, probe, { concurrency: "unbounded", discard: true }).pipe(
-    Effect.repeat(Schedule.spaced(options.healthInterval)),
-    Effect.forkScoped,
-  )
-
-  const scrape = (url: string) =>
-    Effect.gen(function* () {
-      const report = yield* client.serverLoad(url, METRICS_TIMEOUT)
-      if (report === undefined) return
-      const at = yield* Clock.currentTimeMillis
-      yield* updateEndpoint(url, (state) => ({ ...state, reported: report, reportedAtMs: at }))
+  const snapshot = Effect.gen(function* () {
+    const health = yield* membership.health
+    const traffic = yield* inFlight.traffic
+    const latest = yield* reports.latest
+    return servers.map((url): EndpointState => {
+      const own = traffic.get(url)
+      const report = latest.get(url)
+      return {
+        url,
+        ...(health.get(url) ?? initialHealth),
+        inFlight: own?.sequences ?? 0,
+        inFlightRequests: own?.requests ?? 0,
+        latencyMs: own?.latencyMs ?? 0,
+        reported: report?.load,
+        reportedAtMs: report?.atMs ?? 0,
+      }
     })
+  })
 
-  yield* Effect.forEach(options.endpoints, scrape, { concurrency: "unbounded", discard: true }).pipe(
-    Effect.repeat(Schedule.spaced(options.metricsInterval)),
-    Effect.forkScoped,
-  )
+  const count = (server: string, outcome: string) =>
+    Metric.update(Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: server, outcome }), 1)
+
+  // A timeout from a server whose /metrics still answers is a long queue, not a dead server: vLLM queues without
+  // limit, so taking it out of rotation would only pile its load onto the others.
+  const countAgainst = (server: string, error: UpstreamError) =>
+    Effect.gen(function* () {
+      if (!error.retryable) return
+      if (error.kind === "timeout") {
+        const report = (yield* reports.latest).get(server)
+        if (isFresh(report, yield* Clock.currentTimeMillis)) return
+      }
+      yield* membership.failed(server)
+    })
 
   const attempt = (request: ChatRequest, requestId: string, tried: Set<string>) =>
     Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const tieBreak = yield* Random.next
-      const endpoint = pickEndpoint(yield* Ref.get(states), now, tried, tieBreak)
-      if (endpoint === undefined) {
+      const started = yield* Clock.currentTimeMillis
+      const picked = pickEndpoint(yield* snapshot, started, tried, yield* Random.next)
+      if (picked === undefined) {
         return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
       }
-      tried.add(endpoint.url)
-      const sequences = request.n ?? 1
-      const started = now
-      // A timeout from a server whose /metrics still answers is a long queue, not a dead server: vLLM queues
-      // without limit, so taking it out of rotation would only pile its load onto the others.
-      const markFailure = (error: UpstreamError) =>
-        Effect.gen(function* () {
-          if (!error.retryable) return
-          const at = yield* Clock.currentTimeMillis
-          const current = (yield* Ref.get(states)).find((state) => state.url === endpoint.url)
-          const alive =
-            current !== undefined && current.reported !== undefined && at - current.reportedAtMs <= STALE_AFTER_MS
-          if (error.kind === "timeout" && alive) return
-          yield* updateEndpoint(endpoint.url, (state) => recordFailure(state, at, options.failureThreshold, cooldownMs))
-        })
-      const completion = yield* Effect.acquireUseRelease(
-        updateEndpoint(endpoint.url, (state) => ({
-          ...state,
-          inFlight: state.inFlight + sequences,
-          inFlightRequests: state.inFlightRequests + 1,
-        })),
-        () =>
-          client.chat(endpoint.url, options.model, request, {
+      const server = picked.url
+      tried.add(server)
+      const completion = yield* inFlight
+        .track(
+          server,
+          request.n ?? 1,
+          client.chat({ pool: options.name, server, model: options.model, apiKey: options.apiKey }, request, {
             requestId,
             timeout: options.requestTimeout,
           }),
-        () =>
-          updateEndpoint(endpoint.url, (state) => ({
-            ...state,
-            inFlight: state.inFlight - sequences,
-            inFlightRequests: state.inFlightRequests - 1,
-          })),
-      ).pipe(
-        Effect.tapError(markFailure),
-        Effect.tapError((error) =>
-          Metric.update(
-            Metric.withAttributes(upstreamRequests, {
-              pool: options.name,
-              endpoint: endpoint.url,
-              outcome: error.kind,
-            }),
-            1,
-          ),
-        ),
-      )
-      const finished = yield* Clock.currentTimeMillis
-      yield* Metric.update(
-        Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: endpoint.url, outcome: "ok" }),
-        1,
-      )
-      yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), (finished - started) / 1000)
-      yield* updateEndpoint(endpoint.url, (state) => recordSuccess(state, finished - started))
-      return { completion, endpoint: endpoint.url } satisfies ChatResult
+        )
+        .pipe(Effect.tapError((error) => Effect.andThen(countAgainst(server, error), count(server, error.kind))))
+      const ms = (yield* Clock.currentTimeMillis) - started
+      yield* count(server, "ok")
+      yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), ms / 1000)
+      yield* membership.succeeded(server)
+      yield* inFlight.recordLatency(server, ms)
+      return { completion, server } satisfies ChatResult
     })
 
   const complete = Effect.fn("Pool.complete")(function* (request: ChatRequest, callOptions: CallOptions) {
@@ -167,10 +147,5 @@ export const makePool = Effect.fnUntraced(function* (
     )
   })
 
-  const upCount = Effect.gen(function* () {
-    const now = yield* Clock.currentTimeMillis
-    return (yield* Ref.get(states)).filter((state) => isUp(state, now)).length
-  })
-
-  return { name: options.name, complete, snapshot: Ref.get(states), upCount } satisfies Pool
+  return { name: options.name, model: options.model, complete, snapshot, upCount: membership.upCount } satisfies Pool
 })

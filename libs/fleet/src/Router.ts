@@ -1,43 +1,38 @@
+import { isFresh, type LoadReport } from "./LoadReports.ts"
+import { initialHealth, isUp, type ServerHealth } from "./Membership.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
-/** What the pool knows of one server, kept per pool in a Ref. */
-export interface EndpointState {
+/** Everything routing weighs about one server: its health, this pool's traffic to it, and its own load report. */
+export interface EndpointState extends ServerHealth {
   readonly url: string
   /** Sequences (n per request) this pool has in flight on the server. */
   readonly inFlight: number
   /** Requests this pool has in flight on the server. */
   readonly inFlightRequests: number
+  /** Exponentially weighted latency of its successful calls, in ms (0 = none yet). */
+  readonly latencyMs: number
   /** The server's own last report of its load (/metrics), and when it was read (Clock millis). */
   readonly reported: ServerLoad | undefined
   readonly reportedAtMs: number
-  /** Last answer of GET /health (true until the first probe says otherwise). */
-  readonly healthy: boolean
-  readonly consecutiveFailures: number
-  /** Clock millis until which the server is skipped after repeated failures (passive health). */
-  readonly downUntil: number
-  /** Exponentially weighted latency of its successful calls, in ms (0 = none yet). */
-  readonly latencyMs: number
 }
 
 export const initialState = (url: string): EndpointState => ({
   url,
+  ...initialHealth,
   inFlight: 0,
   inFlightRequests: 0,
+  latencyMs: 0,
   reported: undefined,
   reportedAtMs: 0,
-  healthy: true,
-  consecutiveFailures: 0,
-  downUntil: 0,
-  latencyMs: 0,
 })
 
-export const isUp = (state: EndpointState, now: number): boolean => state.healthy && now >= state.downUntil
+const reportOf = (state: EndpointState): LoadReport | undefined =>
+  state.reported === undefined ? undefined : { load: state.reported, atMs: state.reportedAtMs }
 
-/** Load reports older than this are ignored: stale data herds bursts onto one server (llm-d uses 2 s too). */
-export const STALE_AFTER_MS = 2000
-
-const freshReport = (state: EndpointState, now: number): ServerLoad | undefined =>
-  state.reported !== undefined && now - state.reportedAtMs <= STALE_AFTER_MS ? state.reported : undefined
+const freshLoad = (state: EndpointState, now: number): ServerLoad | undefined => {
+  const report = reportOf(state)
+  return isFresh(report, now) ? report.load : undefined
+}
 
 /**
  * The load a new call would join: this pool's own sequences in flight, plus what the server reports beyond them
@@ -45,7 +40,7 @@ const freshReport = (state: EndpointState, now: number): ServerLoad | undefined 
  * control of its own.
  */
 export const loadScore = (state: EndpointState, now: number): number => {
-  const report = freshReport(state, now)
+  const report = freshLoad(state, now)
   if (report === undefined) return state.inFlight
   const foreignRunning = Math.max(0, report.running - state.inFlightRequests)
   return state.inFlight + foreignRunning + 2 * report.waiting
@@ -53,7 +48,7 @@ export const loadScore = (state: EndpointState, now: number): number => {
 
 /** A server whose fresh report shows a queue or a nearly full KV cache (llm-d's saturation thresholds). */
 export const isSaturated = (state: EndpointState, now: number): boolean => {
-  const report = freshReport(state, now)
+  const report = freshLoad(state, now)
   return report !== undefined && (report.waiting > 5 || report.kvUsage > 0.8)
 }
 
@@ -77,7 +72,7 @@ export const pickEndpoint = (
   if (preferred === undefined) return undefined
   const keyed = preferred.map((state) => ({
     state,
-    key: [loadScore(state, now), freshReport(state, now)?.kvUsage ?? 0, state.latencyMs],
+    key: [loadScore(state, now), freshLoad(state, now)?.kvUsage ?? 0, state.latencyMs],
   }))
   const best = keyed.reduce((min, entry) => (compareKeys(entry.key, min.key) < 0 ? entry : min)).key
   const tied = keyed.filter((entry) => compareKeys(entry.key, best) === 0)
@@ -90,27 +85,4 @@ const compareKeys = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number
     if (diff !== 0) return diff
   }
   return 0
-}
-
-const LATENCY_WEIGHT = 0.2
-
-export const recordSuccess = (state: EndpointState, latencyMs: number): EndpointState => ({
-  ...state,
-  consecutiveFailures: 0,
-  downUntil: 0,
-  latencyMs: state.latencyMs === 0 ? latencyMs : state.latencyMs * (1 - LATENCY_WEIGHT) + latencyMs * LATENCY_WEIGHT,
-})
-
-export const recordFailure = (
-  state: EndpointState,
-  now: number,
-  threshold: number,
-  cooldownMs: number,
-): EndpointState => {
-  const consecutiveFailures = state.consecutiveFailures + 1
-  return {
-    ...state,
-    consecutiveFailures,
-    downUntil: consecutiveFailures >= threshold ? now + cooldownMs : state.downUntil,
-  }
 }

@@ -24,8 +24,8 @@ const fakeClient = (
   Layer.succeed(
     OpenAiClient,
     OpenAiClient.of({
-      chat: (url, _model, request) =>
-        Ref.update(calls, (all) => [...all, url]).pipe(Effect.andThen(behaviour(url, request))),
+      chat: ({ server }, request) =>
+        Ref.update(calls, (all) => [...all, server]).pipe(Effect.andThen(behaviour(server, request))),
       health: (url) => Effect.succeed(healthy(url)),
       serverLoad: (url) => Effect.succeed(reporting(url) ? { running: 30, waiting: 40, kvUsage: 0.5 } : undefined),
     }),
@@ -44,7 +44,7 @@ const options = (endpoints: ReadonlyArray<string>): PoolOptions => ({
 })
 
 const failing = (url: string, status: number) =>
-  new UpstreamError({ endpoint: url, kind: "status", status, message: "boom" })
+  new UpstreamError({ pool: "generator", server: url, kind: "status", status, message: "boom" })
 
 describe("Pool", () => {
   it.live("fails over to another server on a retryable error", () =>
@@ -58,7 +58,7 @@ describe("Pool", () => {
         Array.from({ length: 30 }, (_, i) => i),
         (i) => pool.complete({ messages: [] }, { label: `${i}` }),
       )
-      for (const result of results) assert.strictEqual(result.endpoint, "http://b")
+      for (const result of results) assert.strictEqual(result.server, "http://b")
       // After two consecutive failures "a" is out of rotation: later calls go straight to "b".
       const tried = yield* Ref.get(calls)
       assert.strictEqual(tried.filter((url) => url === "http://a").length, 2)
@@ -118,7 +118,7 @@ describe("Pool", () => {
       )
       yield* Effect.yieldNow
       const result = yield* pool.complete({ messages: [] }, { label: "1" })
-      assert.strictEqual(result.endpoint, "http://b")
+      assert.strictEqual(result.server, "http://b")
       assert.strictEqual(yield* pool.upCount, 1)
 
       const downPool = yield* makePool(options(["http://a"])).pipe(
@@ -140,7 +140,7 @@ describe("Pool", () => {
     Effect.gen(function* () {
       const calls = yield* Ref.make<ReadonlyArray<string>>([])
       const timeout = (url: string) =>
-        Effect.fail(new UpstreamError({ endpoint: url, kind: "timeout", message: "slow" }))
+        Effect.fail(new UpstreamError({ pool: "generator", server: url, kind: "timeout", message: "slow" }))
       const busy = yield* makePool({ ...options(["http://busy"]), maxAttempts: 1 }).pipe(
         Effect.provide(
           fakeClient(

@@ -1,6 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { type EndpointState, initialState, pickEndpoint, recordFailure, recordSuccess } from "../src/Router.ts"
+import { recordFailure, recordSuccess } from "../src/Membership.ts"
+import { type EndpointState, initialState, pickEndpoint } from "../src/Router.ts"
 
 const state = (url: string, inFlight: number, extra: Partial<EndpointState> = {}): EndpointState => ({
   ...initialState(url),
@@ -46,6 +47,6 @@ describe("pickEndpoint", () => {
     expect(twice.downUntil).toBe(1500)
     expect(pickEndpoint([twice], 1200, new Set(), 0)).toBeUndefined()
     expect(pickEndpoint([twice], 1500, new Set(), 0)?.url).toBe("a")
-    expect(recordSuccess(twice, 10).downUntil).toBe(0)
+    expect(recordSuccess(twice).downUntil).toBe(0)
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { initialState, isSaturated, loadScore, pickEndpoint, STALE_AFTER_MS } from "../src/Router.ts"
+import { STALE_AFTER_MS } from "../src/LoadReports.ts"
+import { initialState, isSaturated, loadScore, pickEndpoint } from "../src/Router.ts"
 import { parseServerLoad } from "../src/ServerLoad.ts"
 
 describe("parseServerLoad", () => {

@@ -1,0 +1,49 @@
+import { Effect, Ref } from "effect"
+
+/** This pool's own traffic to one server. */
+export interface ServerTraffic {
+  /** Sequences (n per request) in flight. */
+  readonly sequences: number
+  /** Requests in flight. */
+  readonly requests: number
+  /** Exponentially weighted latency of its successful calls, in ms (0 = none yet). */
+  readonly latencyMs: number
+}
+
+const idle: ServerTraffic = { sequences: 0, requests: 0, latencyMs: 0 }
+
+const LATENCY_WEIGHT = 0.2
+
+export interface InFlight {
+  readonly traffic: Effect.Effect<ReadonlyMap<string, ServerTraffic>>
+  /** Runs `call` counted as in flight on `server` (released however it ends). */
+  readonly track: <A, E, R>(server: string, sequences: number, call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly recordLatency: (server: string, ms: number) => Effect.Effect<void>
+}
+
+/** Counts what this pool has in flight per server: what routing knows first-hand, before any /metrics report. */
+export const makeInFlight = Effect.fnUntraced(function* (servers: ReadonlyArray<string>) {
+  const state = yield* Ref.make<ReadonlyMap<string, ServerTraffic>>(new Map(servers.map((server) => [server, idle])))
+  const update = (server: string, f: (traffic: ServerTraffic) => ServerTraffic) =>
+    Ref.update(state, (all) => new Map(all).set(server, f(all.get(server) ?? idle)))
+  const add = (server: string, sequences: number, requests: number) =>
+    update(server, (traffic) => ({
+      ...traffic,
+      sequences: traffic.sequences + sequences,
+      requests: traffic.requests + requests,
+    }))
+  return {
+    traffic: Ref.get(state),
+    track: (server, sequences, call) =>
+      Effect.acquireUseRelease(
+        add(server, sequences, 1),
+        () => call,
+        () => add(server, -sequences, -1),
+      ),
+    recordLatency: (server, ms) =>
+      update(server, (traffic) => ({
+        ...traffic,
+        latencyMs: traffic.latencyMs === 0 ? ms : traffic.latencyMs * (1 - LATENCY_WEIGHT) + ms * LATENCY_WEIGHT,
+      })),
+  } satisfies InFlight
+})
