@@ -1,4 +1,4 @@
-import { closeTag, extractStage, type JudgeKind, parseStages } from "@stagebeam/cot"
+import { closeTag, extractStage, parseStages, type StepKind } from "@stagebeam/cot"
 import type { GeneratedText } from "./Services.ts"
 
 /** A sampled continuation, classified: invalid candidates never enter a tournament (they would lose every match). */
@@ -33,7 +33,7 @@ const invalid = (index: number, text: string, problem: string): Candidate => ({
  * - ALL (a whole answer): must stop normally and contain a complete CONCLUSION; the judge sees the whole text;
  * - SENTENCE: must stop normally on a period or on </CONCLUSION>, and not be blank; the judge sees the sentence.
  */
-export const classify = (kind: JudgeKind, index: number, sample: GeneratedText): Candidate => {
+export const classify = (kind: StepKind, index: number, sample: GeneratedText): Candidate => {
   const text = sample.text
   const stopped = finishProblem(sample)
   if (stopped !== undefined) return invalid(index, text, stopped)

@@ -1,9 +1,6 @@
-import { JudgeKind } from "@stagebeam/cot"
+import { StepKind } from "@stagebeam/cot"
 import { Schema } from "effect"
-import { GenerationError, JudgeError } from "./Services.ts"
-
-/** What a search step is about: a stage, a whole answer ("ALL") or a sentence ("SENTENCE"). */
-export const StepKind = JudgeKind
+import { ServiceFailure } from "./Services.ts"
 
 /** Every candidate of a step was invalid (missing tags, cut off by length, …), also after one resample. */
 export class NoValidCandidate extends Schema.TaggedError<NoValidCandidate>()("NoValidCandidate", {
@@ -28,23 +25,29 @@ export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("Budg
   message: Schema.String,
 }) {}
 
-/** The candidate generator failed; `cause` is its error. */
+/** The candidate generator failed at a step; `cause` is its failure, kept whole. */
 export class GenerationFailed extends Schema.TaggedError<GenerationFailed>()("GenerationFailed", {
   step: Schema.Int,
   kind: StepKind,
-  retryable: Schema.Boolean,
   message: Schema.String,
-  cause: GenerationError,
-}) {}
+  cause: ServiceFailure,
+}) {
+  get retryable(): boolean {
+    return this.cause.retryable
+  }
+}
 
-/** The judge failed; `cause` is its error. */
+/** The judge failed at a step (a match or a reasoning check); `cause` is its failure, kept whole. */
 export class JudgeFailed extends Schema.TaggedError<JudgeFailed>()("JudgeFailed", {
   step: Schema.Int,
   kind: StepKind,
-  retryable: Schema.Boolean,
   message: Schema.String,
-  cause: JudgeError,
-}) {}
+  cause: ServiceFailure,
+}) {
+  get retryable(): boolean {
+    return this.cause.retryable
+  }
+}
 
 export type SearchError = NoValidCandidate | BudgetExhausted | GenerationFailed | JudgeFailed
 

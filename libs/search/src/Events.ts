@@ -1,4 +1,4 @@
-import { JudgeKind, Stage, Strategy, Tournament } from "@stagebeam/cot"
+import { Stage, StepKind, Strategy, Tournament } from "@stagebeam/cot"
 import { Context, Effect, Schema } from "effect"
 import { EarlyFinishReason } from "./Errors.ts"
 
@@ -7,7 +7,7 @@ import { EarlyFinishReason } from "./Errors.ts"
 /** A step begins: one stage (STAGE_BEAM), the whole answer (BEST_OF_N, GREEDY) or one sentence (SENTENCE_BEAM). */
 export const StepStarted = Schema.TaggedStruct("StepStarted", {
   step: Schema.Int,
-  kind: JudgeKind,
+  kind: StepKind,
   candidates: Schema.Int,
   atMs: Schema.Number,
 })
@@ -15,7 +15,7 @@ export const StepStarted = Schema.TaggedStruct("StepStarted", {
 /** One sampled candidate (all N of a call share the call's times and server). */
 export const CandidateGenerated = Schema.TaggedStruct("CandidateGenerated", {
   step: Schema.Int,
-  kind: JudgeKind,
+  kind: StepKind,
   /** 0 for the first sampling, 1 for the one resample after an all-invalid step. */
   attempt: Schema.Int,
   index: Schema.Int,
@@ -48,7 +48,7 @@ export const ReasoningChecked = Schema.TaggedStruct("ReasoningChecked", {
 /** One decided match. `decidedBy` is CORRECTNESS when the pre-check settled it without a judge call. */
 export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
   step: Schema.Int,
-  kind: JudgeKind,
+  kind: StepKind,
   round: Schema.Int,
   match: Schema.Int,
   first: Schema.Int,
@@ -67,7 +67,7 @@ export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
 /** The step's pick, appended to the answer. */
 export const StepChosen = Schema.TaggedStruct("StepChosen", {
   step: Schema.Int,
-  kind: JudgeKind,
+  kind: StepKind,
   /** The chosen candidate's index; -1 when the text was not sampled (the fixed caption of a text-only question). */
   index: Schema.Int,
   text: Schema.String,

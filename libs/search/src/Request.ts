@@ -3,15 +3,14 @@ import {
   DEFAULTS,
   DeadlineMs,
   MaxSentences,
-  SamplingOptions,
+  Sampling,
   Seed,
   Strategy,
   TokenBudget,
   Tournament,
+  withDefault,
 } from "@stagebeam/cot"
 import { Effect, Schema, SchemaIssue } from "effect"
-
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => Schema.withDecodingDefault<S>(Effect.succeed(value))
 
 /**
  * One reasoning request. Every knob may be omitted and then takes its default (the paper's, see DEFAULTS).
@@ -27,7 +26,7 @@ export const SearchRequest = Schema.Struct({
   tournament: Tournament.pipe(withDefault(DEFAULTS.tournament)),
   candidates: Candidates.pipe(withDefault(DEFAULTS.candidates)),
   seed: Schema.optional(Seed),
-  sampling: SamplingOptions.pipe(withDefault({})),
+  sampling: Sampling.pipe(withDefault({})),
   /** Reasoning stage only: a text-only correctness check of each distinct reasoning before the pairwise matches. */
   reasoningCheck: Schema.Boolean.pipe(withDefault(DEFAULTS.reasoningCheck)),
   tokenBudget: Schema.optional(TokenBudget),

@@ -48,12 +48,12 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
   for (const [step, stage] of STAGES.entries()) {
     if (stage === "CAPTION" && run.request.imageUrl === undefined) {
       const text = `${answer.length > 0 ? "\n\n" : ""}${openTag("CAPTION")}${NO_IMAGE_CAPTION}${closeTag("CAPTION")}`
-      yield* run.emitNow({ _tag: "StepChosen", step, kind: stage, index: -1, text, by: "FIXED" })
+      yield* run.trace.emitNow({ _tag: "StepChosen", step, kind: stage, index: -1, text, by: "FIXED" })
       answer += text
       continue
     }
-    yield* run.planStepsAfter(STAGES.length - step - 1)
-    if (!(yield* run.fits("generation"))) break
+    run.budget.planStepsAfter(STAGES.length - step - 1)
+    if (!(yield* run.budget.cutUnlessRoomFor("generation"))) break
     const choice = yield* untilDeadline(
       runStep(run, {
         step,
@@ -73,7 +73,7 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
 
 /** BEST_OF_N: N whole answers in one call, judged pairwise on the whole text ("ALL"). */
 const bestOfN = Effect.fnUntraced(function* (run: Run) {
-  if (!(yield* run.fits("generation"))) return ""
+  if (!(yield* run.budget.cutUnlessRoomFor("generation"))) return ""
   const choice = yield* untilDeadline(
     runStep(run, {
       step: 0,
@@ -107,10 +107,10 @@ const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
   let answer = ""
   for (let step = 0; !answer.includes(CONCLUSION_END); step++) {
     if (step >= run.request.maxSentences) {
-      yield* run.cutShort("SENTENCE_LIMIT", `${run.request.maxSentences} sentences searched without a conclusion`)
+      yield* run.budget.cut("SENTENCE_LIMIT", `${run.request.maxSentences} sentences searched without a conclusion`)
       break
     }
-    if (!(yield* run.fits("generation"))) break
+    if (!(yield* run.budget.cutUnlessRoomFor("generation"))) break
     const choice = yield* untilDeadline(
       runStep(run, {
         step,
@@ -133,15 +133,15 @@ const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
  * sample (n = 1, capped at the tokens left) if anything is left; otherwise fail with BudgetExhausted.
  */
 const completeAfterCut = Effect.fnUntraced(function* (run: Run, answer: string) {
-  const cut = run.cutState()
+  const cut = run.budget.cutState()
   if (cut === undefined || extractStage(answer, "CONCLUSION") !== undefined) return answer
   const exhausted = (why: string) =>
     new BudgetExhausted({ reason: cut.reason, partialText: answer, message: `${cut.detail}; ${why}` })
-  const timeLeft = yield* run.timeLeft
-  const tokensLeft = run.tokensLeft()
+  const timeLeft = yield* run.budget.timeLeft
+  const tokensLeft = run.budget.tokensLeft()
   if (tokensLeft <= 0 || timeLeft <= 0) return yield* exhausted("nothing left to complete the answer")
-  const step = run.trace.filter((event) => event._tag === "StepStarted").length
-  yield* run.emitNow({ _tag: "StepStarted", step, kind: "ALL", candidates: 1 })
+  const step = run.trace.count("StepStarted")
+  yield* run.trace.emitNow({ _tag: "StepStarted", step, kind: "ALL", candidates: 1 })
   const { result, startedAtMs, endedAtMs } = yield* run
     .generate(
       step,
@@ -162,7 +162,7 @@ const completeAfterCut = Effect.fnUntraced(function* (run: Run, answer: string) 
   const candidate =
     sample === undefined ? undefined : classify("ALL", 0, { ...sample, text: `${answer}${sample.text}` })
   if (sample !== undefined) {
-    yield* run.emit({
+    yield* run.trace.emit({
       _tag: "CandidateGenerated",
       step,
       kind: "ALL",
@@ -182,7 +182,7 @@ const completeAfterCut = Effect.fnUntraced(function* (run: Run, answer: string) 
   if (sample === undefined || candidate === undefined || !candidate.valid) {
     return yield* exhausted(`the unjudged completion has no conclusion (${candidate?.problem ?? "no sample"})`)
   }
-  yield* run.emitNow({ _tag: "StepChosen", step, kind: "ALL", index: 0, text: sample.text, by: "UNJUDGED" })
+  yield* run.trace.emitNow({ _tag: "StepChosen", step, kind: "ALL", index: 0, text: sample.text, by: "UNJUDGED" })
   return candidate.text
 })
 
@@ -205,8 +205,8 @@ export const runSearch = Effect.fn("runSearch")(function* (
   const searched = yield* STRATEGIES[request.strategy](run)
   const text = yield* completeAfterCut(run, searched)
   const conclusion = conclusionOf(text) ?? ""
-  yield* run.emitNow({ _tag: "SearchFinished", conclusion, text })
-  const cut = run.cutState()
+  yield* run.trace.emitNow({ _tag: "SearchFinished", conclusion, text })
+  const cut = run.budget.cutState()
   return {
     seed,
     strategy: request.strategy,
@@ -214,8 +214,8 @@ export const runSearch = Effect.fn("runSearch")(function* (
     conclusion,
     stages: parseStages(text),
     text,
-    usage: { ...run.usage },
+    usage: run.usage.snapshot(),
     ...(cut === undefined ? {} : { finishedEarly: cut }),
-    trace: run.trace.slice(),
+    trace: run.trace.events(),
   }
 })

@@ -1,12 +1,5 @@
-import type { JudgeKind } from "@stagebeam/cot"
-import { Context, type Effect, Schema } from "effect"
-
-/** Sampling knobs sent with every generation call (defaults follow the paper: 0.6 / 0.9 / 2048). */
-export interface Sampling {
-  readonly temperature: number
-  readonly topP: number
-  readonly maxTokens: number
-}
+import type { Sampling, StepKind } from "@stagebeam/cot"
+import { Context, type Effect, Predicate, Schema } from "effect"
 
 /**
  * One generation call: continue the assistant `prefix` for the user turn [image, question],
@@ -37,11 +30,9 @@ export interface GenerationResult {
   readonly server: string
 }
 
-/** What a pairwise comparison is about: a stage, a whole answer ("ALL"), or one sentence ("SENTENCE"). */
-export type MatchKind = JudgeKind
-
 export interface MatchInput {
-  readonly kind: MatchKind
+  /** What the two texts are: one stage, a whole answer ("ALL") or a next sentence ("SENTENCE"). */
+  readonly kind: StepKind
   readonly question: string
   readonly imageUrl: string | undefined
   /** Context the judge is given (caption for reasoning, caption + reasoning for the conclusion). */
@@ -82,22 +73,30 @@ export interface CorrectnessVerdict {
   readonly completionTokens: number
 }
 
-export class GenerationError extends Schema.TaggedError<GenerationError>()("GenerationError", {
-  message: Schema.String,
-  /** True when the failure was a deadline or capacity problem rather than a broken request. */
-  retryable: Schema.Boolean,
-}) {}
+/**
+ * How a generator or judge reports a failed call. The search does not look inside: it keeps the failure whole as
+ * the `cause` of its own error, so whoever turns errors into statuses still sees which server failed and how.
+ */
+export interface ServiceFailure {
+  readonly _tag: string
+  readonly message: string
+  /** Another try may succeed (the server failed, not the request). */
+  readonly retryable: boolean
+}
 
-export class JudgeError extends Schema.TaggedError<JudgeError>()("JudgeError", {
-  message: Schema.String,
-  retryable: Schema.Boolean,
-}) {}
+export const ServiceFailure = Schema.declare<ServiceFailure>(
+  (input): input is ServiceFailure =>
+    Predicate.hasProperty(input, "_tag") &&
+    Predicate.isString(input._tag) &&
+    Predicate.hasProperty(input, "message") &&
+    Predicate.hasProperty(input, "retryable"),
+)
 
 /** Samples continuations from the policy model (the fleet implements it over vLLM servers). */
 export class CandidateGenerator extends Context.Service<
   CandidateGenerator,
   {
-    readonly generate: (request: GenerationRequest) => Effect.Effect<GenerationResult, GenerationError>
+    readonly generate: (request: GenerationRequest) => Effect.Effect<GenerationResult, ServiceFailure>
   }
 >()("@stagebeam/search/CandidateGenerator") {}
 
@@ -105,7 +104,7 @@ export class CandidateGenerator extends Context.Service<
 export class Judge extends Context.Service<
   Judge,
   {
-    readonly compare: (match: MatchInput) => Effect.Effect<Verdict, JudgeError>
-    readonly checkReasoning: (input: CorrectnessInput) => Effect.Effect<CorrectnessVerdict, JudgeError>
+    readonly compare: (match: MatchInput) => Effect.Effect<Verdict, ServiceFailure>
+    readonly checkReasoning: (input: CorrectnessInput) => Effect.Effect<CorrectnessVerdict, ServiceFailure>
   }
 >()("@stagebeam/search/Judge") {}

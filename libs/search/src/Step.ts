@@ -1,4 +1,4 @@
-import type { JudgeKind } from "@stagebeam/cot"
+import type { StepKind } from "@stagebeam/cot"
 import { Effect } from "effect"
 import { type Candidate, classify } from "./Candidate.ts"
 import { NoValidCandidate } from "./Errors.ts"
@@ -9,7 +9,7 @@ import { mergeDuplicates, runTournament } from "./Tournament.ts"
 
 export interface StepSpec {
   readonly step: number
-  readonly kind: JudgeKind
+  readonly kind: StepKind
   /** The chosen answer so far, continued by every candidate. */
   readonly prefix: string
   readonly n: number
@@ -44,7 +44,7 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
       n: spec.n,
       stop: spec.stop,
       // Not capped by the token budget: a stage cut off by length is invalid, so a starved step would fail instead
-      // of cutting the search short. `fits` checks the budget before each step, from the costliest call so far.
+      // of cutting the search short. The budget is checked before each step, from the costliest call so far.
       sampling: run.request.sampling,
       seed: deriveSeed(run.seed, "generate", spec.step, attempt),
     })
@@ -54,7 +54,7 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
     for (const candidate of candidates) {
       const position = valid.indexOf(candidate)
       const merged = position === -1 ? position : (valid[mergedInto[position]!]?.index ?? -1)
-      yield* run.emit({
+      yield* run.trace.emit({
         _tag: "CandidateGenerated",
         step: spec.step,
         kind: spec.kind,
@@ -91,14 +91,14 @@ const preCheck = Effect.fnUntraced(function* (run: Run, spec: StepSpec, distinct
   const checked = yield* Effect.all(
     distinct.map((candidate) =>
       Effect.gen(function* () {
-        const startedAtMs = yield* run.elapsed
+        const startedAtMs = yield* run.trace.elapsed
         const verdict = yield* run.checkReasoning(spec.step, {
           question: run.request.question,
           hint: spec.hint,
           reasoning: candidate.judgedText,
           seed: deriveSeed(run.seed, "check", spec.step, candidate.index),
         })
-        yield* run.emit({
+        yield* run.trace.emit({
           _tag: "ReasoningChecked",
           step: spec.step,
           index: candidate.index,
@@ -106,7 +106,7 @@ const preCheck = Effect.fnUntraced(function* (run: Run, spec: StepSpec, distinct
           raw: verdict.raw,
           server: verdict.server,
           startedAtMs,
-          endedAtMs: yield* run.elapsed,
+          endedAtMs: yield* run.trace.elapsed,
         })
         return [candidate.index, verdict.correct] as const
       }),
@@ -123,12 +123,12 @@ const preCheck = Effect.fnUntraced(function* (run: Run, spec: StepSpec, distinct
  * fail the check still picks the judge's favourite rather than failing.
  */
 export const runStep = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
-  yield* run.emitNow({ _tag: "StepStarted", step: spec.step, kind: spec.kind, candidates: spec.n })
+  yield* run.trace.emitNow({ _tag: "StepStarted", step: spec.step, kind: spec.kind, candidates: spec.n })
   const valid = yield* sample(run, spec)
   const { distinct } = mergeDuplicates(valid, (candidate) => candidate.judgedText)
   const choose = (candidate: Candidate, by: StepChoice["by"]) =>
     Effect.as(
-      run.emitNow({
+      run.trace.emitNow({
         _tag: "StepChosen",
         step: spec.step,
         kind: spec.kind,
@@ -151,7 +151,7 @@ export const runStep = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
 
   const compare = (first: Candidate, second: Candidate, slot: { readonly round: number; readonly index: number }) =>
     Effect.gen(function* () {
-      const startedAtMs = yield* run.elapsed
+      const startedAtMs = yield* run.trace.elapsed
       const firstCorrect = correctness?.get(first.index)
       const secondCorrect = correctness?.get(second.index)
       if (correctness !== undefined && firstCorrect !== secondCorrect) {
@@ -166,30 +166,35 @@ export const runStep = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
         second: second.judgedText,
         seed: deriveSeed(run.seed, "judge", spec.step, slot.round, slot.index),
       })
-      return { winner: verdict.winner, verdict, startedAtMs, endedAtMs: yield* run.elapsed } satisfies MatchOutcome
+      return {
+        winner: verdict.winner,
+        verdict,
+        startedAtMs,
+        endedAtMs: yield* run.trace.elapsed,
+      } satisfies MatchOutcome
     })
 
   let roundStartMs = 0
   let roundStartTokens = 0
-  const closeRound = Effect.gen(function* () {
-    yield* run.recordRound((yield* run.elapsed) - roundStartMs, run.usage.completionTokens - roundStartTokens)
-  })
+  const closeRound = Effect.map(run.trace.elapsed, (now) =>
+    run.budget.recordRound(now - roundStartMs, run.usage.completionTokens() - roundStartTokens),
+  )
   const result = yield* runTournament(run.request.tournament, valid, compare, {
     seed: deriveSeed(run.seed, "pairing", spec.step),
     key: (candidate) => candidate.judgedText,
     continueRound: (round) =>
       Effect.gen(function* () {
         if (round > 0) yield* closeRound
-        const fits = yield* run.fits("round")
-        roundStartMs = yield* run.elapsed
-        roundStartTokens = run.usage.completionTokens
-        return fits
+        const room = yield* run.budget.cutUnlessRoomFor("round")
+        roundStartMs = yield* run.trace.elapsed
+        roundStartTokens = run.usage.completionTokens()
+        return room
       }),
     onMatch: (record) => {
       const first = valid[record.first]!
       const second = valid[record.second]!
       const verdict = record.outcome.verdict
-      return run.emit({
+      return run.trace.emit({
         _tag: "MatchJudged",
         step: spec.step,
         kind: spec.kind,
