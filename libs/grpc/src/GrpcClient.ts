@@ -35,6 +35,9 @@ export interface GrpcClient {
     options?: ClientCallOptions,
   ) => Stream.Stream<Ev, GrpcStatusError>
   readonly client: grpc.Client
+  /** The service's full name and its method definitions, as the package definition gives them. */
+  readonly service: string
+  readonly definition: protoLoader.ServiceDefinition
 }
 
 /** Connects lazily (as grpc-js does) and closes the channel when the scope closes. */
@@ -105,5 +108,5 @@ export const makeClient = Effect.fnUntraced(function* (
     )
   }
 
-  return { unary, serverStream, client }
+  return { unary, serverStream, client, service: options.service, definition }
 })

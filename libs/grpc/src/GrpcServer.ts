@@ -203,9 +203,16 @@ const make = Effect.fnUntraced(function* <R = never>(
     new ReflectionService({ ...healthPackage, ...options.packageDefinition }).addToServer(server)
   }
 
+  // Watchers hear of a change only: grpc-health-check notifies them on every set, even of the same status.
+  const statuses = new Map<string, ServingStatus>(["", ...names].map((name) => [name, "SERVING"]))
+  const setStatus = (service: string, status: ServingStatus) => {
+    if (statuses.get(service) === status) return
+    statuses.set(service, status)
+    health.setStatus(service, status)
+  }
   const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port), () =>
     Effect.sync(() => {
-      for (const name of ["", ...names]) health.setStatus(name, "NOT_SERVING")
+      for (const name of ["", ...names]) setStatus(name, "NOT_SERVING")
     }).pipe(Effect.andThen(shutdown(server, options.shutdownGracePeriod ?? Duration.seconds(5)))),
   )
   return {
@@ -213,7 +220,7 @@ const make = Effect.fnUntraced(function* <R = never>(
     port,
     address: options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`,
     services: names,
-    setServingStatus: (service, status) => Effect.sync(() => health.setStatus(service, status)),
+    setServingStatus: (service, status) => Effect.sync(() => setStatus(service, status)),
     server,
   }
 })

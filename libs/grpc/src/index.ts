@@ -1,4 +1,5 @@
 export type { CallContext } from "./CallContext.ts"
+export { type CallMetrics, withCallMetrics } from "./CallMetrics.ts"
 export { type ClientCallOptions, type GrpcClient, type GrpcClientOptions, makeClient } from "./GrpcClient.ts"
 export {
   GrpcServer,
@@ -22,3 +23,4 @@ export {
 } from "./Handlers.ts"
 export { defaultLoaderOptions, findService, loadProto, ProtoPackageError } from "./ProtoPackage.ts"
 export { decodeRequest, firstInvalidField } from "./RequestDecoding.ts"
+export { type MethodKinds, type TypedClient, typedClient } from "./TypedClient.ts"

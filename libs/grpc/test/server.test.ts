@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as grpc from "@grpc/grpc-js"
-import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Queue, Scope, Stream } from "effect"
 import {
   findService,
   GrpcServer,
@@ -99,6 +99,29 @@ describe("GrpcServer", () => {
       assert.strictEqual(yield* healthOf(server.address, echoService), "SERVING")
       const unknown = yield* Effect.flip(healthOf(server.address, "no.such.Service"))
       assert.strictEqual(unknown._tag === "GrpcStatusError" && unknown.code, grpc.status.NOT_FOUND)
+    }),
+  )
+
+  it.live("tells Watch clients of changes only, not of every repeated status", () =>
+    Effect.gen(function* () {
+      const { server } = yield* startEcho()
+      const client = yield* makeClient({
+        address: server.address,
+        packageDefinition: yield* loadProto(healthProtoPath),
+        service: "grpc.health.v1.Health",
+        defaultDeadline: "10 seconds",
+      })
+      const heard = yield* Queue.unbounded<string>()
+      const watching = yield* Effect.forkChild(
+        client
+          .serverStream<{ service: string }, HealthCheckResponse>("Watch", { service: echoService })
+          .pipe(Stream.runForEach((reply) => Queue.offer(heard, reply.status))),
+      )
+      assert.strictEqual(yield* Queue.take(heard), "SERVING")
+      for (let i = 0; i < 3; i++) yield* server.setServingStatus(echoService, "SERVING")
+      yield* server.setServingStatus(echoService, "NOT_SERVING")
+      assert.strictEqual(yield* Queue.take(heard), "NOT_SERVING")
+      yield* Fiber.interrupt(watching)
     }),
   )
 
