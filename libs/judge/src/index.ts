@@ -1,2 +1,4 @@
 export * from "./BothOrders.ts"
-export * from "./LlmJudge.ts"
+export * from "./FleetGenerator.ts"
+export * from "./Judges.ts"
+export * from "./PairwiseJudge.ts"
