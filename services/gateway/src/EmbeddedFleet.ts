@@ -1,27 +1,46 @@
-import { Effect, type Scope } from "effect"
-
-export interface EmbeddedFleet {
-  readonly urls: ReadonlyArray<string>
-}
+import { Context, Effect, Layer } from "effect"
+import { GatewaySettings } from "./config/GatewaySettings.ts"
+import { GENERATOR_POOL, modelOf } from "./config/Resolve.ts"
+import { GatewayConfigError } from "./GatewayErrors.ts"
 
 /**
- * Simulated vLLM servers in this process, for `npm start` without STAGEBEAM_ENDPOINTS, demos and tests.
- * The simulator is loaded only when it is used.
+ * Simulated vLLM servers in this process, standing in for the generator pool when it lists no endpoints (`npm
+ * start`, demos, tests). With `simulator.servers: 0` (the container image) the gateway refuses to start without
+ * endpoints instead. The simulator is loaded only when it is used.
  */
-export const startEmbeddedFleet = (options: {
-  readonly servers: number
-  readonly speed: number
-  readonly model: string
-}): Effect.Effect<EmbeddedFleet, never, Scope.Scope> =>
-  Effect.gen(function* () {
-    const { serveSimulator } = yield* Effect.promise(() => import("@stagebeam/vllm-sim"))
-    const servers = yield* Effect.forEach(
-      Array.from({ length: options.servers }, (_, i) => i),
-      (i) =>
-        serveSimulator({ port: 0, host: "127.0.0.1", speed: options.speed, model: options.model, seed: i + 1 }).pipe(
-          Effect.orDie,
-        ),
-      { concurrency: "unbounded" },
-    )
-    return { urls: servers.map((server) => server.url) }
-  })
+export class EmbeddedFleet extends Context.Service<
+  EmbeddedFleet,
+  {
+    /** Base URLs of the simulated servers; empty when the generator pool has real endpoints. */
+    readonly urls: ReadonlyArray<string>
+  }
+>()("@stagebeam/gateway/EmbeddedFleet") {
+  static readonly layer = Layer.effect(
+    EmbeddedFleet,
+    Effect.gen(function* () {
+      const settings = yield* GatewaySettings
+      if ((settings.pools[GENERATOR_POOL]?.endpoints.length ?? 0) > 0) return EmbeddedFleet.of({ urls: [] })
+      if (settings.simulator.servers === 0) {
+        return yield* new GatewayConfigError({
+          message:
+            "no GPU servers configured: set STAGEBEAM_ENDPOINTS (or pools.generator.endpoints in the STAGEBEAM_CONFIG " +
+            "file); this build does not start the embedded simulated fleet (simulator.servers is 0)",
+        })
+      }
+      const { serveSimulator } = yield* Effect.promise(() => import("@stagebeam/vllm-sim"))
+      const servers = yield* Effect.forEach(
+        Array.from({ length: settings.simulator.servers }, (_, i) => i),
+        (i) =>
+          serveSimulator({
+            port: 0,
+            host: "127.0.0.1",
+            speed: settings.simulator.speed,
+            model: modelOf(settings, GENERATOR_POOL),
+            seed: i + 1,
+          }).pipe(Effect.orDie),
+        { concurrency: "unbounded" },
+      )
+      return EmbeddedFleet.of({ urls: servers.map((server) => server.url) })
+    }),
+  )
+}

@@ -1,8 +1,32 @@
+import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
 import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
-import type { SearchError } from "@stagebeam/search"
+import type { GenerationFailed, JudgeFailed, SearchError } from "@stagebeam/search"
 import type { DeadlinePassed, InvalidField, Overloaded } from "./GatewayErrors.ts"
 
 export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed
+
+/** Which pool and server failed and how, as trailers a client (or an operator reading its logs) can act on. */
+const upstreamTrailers = (cause: unknown): Record<string, string> => {
+  if (cause instanceof UpstreamError) {
+    return {
+      "x-upstream-pool": cause.pool,
+      "x-upstream-server": cause.server,
+      "x-upstream-kind": cause.kind,
+      ...(cause.status === undefined ? {} : { "x-upstream-status": String(cause.status) }),
+    }
+  }
+  return cause instanceof NoCapacity ? { "x-upstream-pool": cause.pool } : {}
+}
+
+/** A failed model call: worth a retry (UNAVAILABLE) unless the server refused the request itself. */
+const upstreamStatus = (error: GenerationFailed | JudgeFailed): GrpcStatusError => {
+  const cause = error.cause
+  const detail = cause instanceof UpstreamError ? `${cause.server}: ${cause.message}` : cause.message
+  const trailers = upstreamTrailers(cause)
+  return error.retryable
+    ? GrpcStatus.unavailable(detail, trailers)
+    : GrpcStatus.failedPrecondition(`an upstream server refused the request: ${detail}`, trailers)
+}
 
 /** The one place where failures become gRPC statuses. Nothing here is INTERNAL: every failure has a reason. */
 export const toStatus = (error: GatewayError): GrpcStatusError => {
@@ -28,8 +52,6 @@ export const toStatus = (error: GatewayError): GrpcStatusError => {
       return GrpcStatus.unavailable(error.message)
     case "GenerationFailed":
     case "JudgeFailed":
-      return error.retryable
-        ? GrpcStatus.unavailable(error.message)
-        : GrpcStatus.failedPrecondition(`an upstream server refused the request: ${error.message}`)
+      return upstreamStatus(error)
   }
 }

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Runtime, Schema } from "effect"
 
 /** A request field the gateway refuses, named as the proto spells it (e.g. "search.candidates_per_stage"). */
 export class InvalidField extends Schema.TaggedError<InvalidField>()("InvalidField", {
@@ -18,7 +18,11 @@ export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("Deadli
   message: Schema.String,
 }) {}
 
-/** Settings that cannot work together: refused at start, not on every call. */
+/** Settings that cannot work (or cannot be read): the gateway stops at start, saying what to fix. */
 export class GatewayConfigError extends Schema.TaggedError<GatewayConfigError>()("GatewayConfigError", {
   message: Schema.String,
-}) {}
+}) {
+  // main logs the message itself, without a stack trace, and exits 2 (a usage error, not a crash).
+  override readonly [Runtime.errorExitCode] = 2
+  override readonly [Runtime.errorReported] = false
+}

@@ -1,20 +1,33 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { PrometheusMetrics } from "effect/observability"
+import { GatewaySettings } from "./config/GatewaySettings.ts"
 
 /** Serves the process's Effect metrics (the gateway's and the fleet's) on GET /metrics for Prometheus to scrape. */
-export const serveMetrics = (host: string, port: number) =>
-  Effect.gen(function* () {
-    const context = yield* Layer.build(
-      HttpRouter.serve(PrometheusMetrics.layerHttp({ path: "/metrics" }), {
+export class MetricsServer extends Context.Service<MetricsServer, { readonly url: string }>()(
+  "@stagebeam/gateway/MetricsServer",
+) {
+  static readonly layer = Layer.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* GatewaySettings
+      const host = settings.grpc.host
+      const serving = HttpRouter.serve(PrometheusMetrics.layerHttp({ path: "/metrics" }), {
         disableLogger: true,
         disableListenLog: true,
-      }).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))),
-    )
-    const { address } = yield* HttpServer.HttpServer.pipe(Effect.provide(context))
-    // The bound port (for port 0); the host as clients should dial it.
-    const boundPort = "port" in address ? address.port : port
-    return `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${boundPort}/metrics`
-  })
+      }).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port: settings.metrics.port })))
+      const url = Layer.effect(
+        MetricsServer,
+        Effect.gen(function* () {
+          const { address } = yield* HttpServer.HttpServer
+          // The bound port (for port 0); the host as clients should dial it.
+          const port = "port" in address ? address.port : settings.metrics.port
+          const dial = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host
+          return MetricsServer.of({ url: `http://${dial}:${port}/metrics` })
+        }),
+      )
+      return url.pipe(Layer.provide(serving))
+    }),
+  )
+}

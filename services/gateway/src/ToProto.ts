@@ -3,7 +3,7 @@ import type { SearchEvent, SearchResult } from "@stagebeam/search"
 
 const ms = (value: number): string => String(Math.max(0, Math.round(value)))
 
-/** One search event as the proto's ReasonEvent; undefined for events the contract does not carry. */
+/** One search event as the proto's ReasonEvent (SearchFinished carries only its time: the answer goes out as `done`). */
 export const toProtoEvent = (event: SearchEvent): ReasonEvent => {
   switch (event._tag) {
     case "StepStarted":

@@ -1,4 +1,5 @@
 export { Admission } from "./Admission.ts"
-export { type RunningGateway, serveGateway } from "./Gateway.ts"
+export { GatewaySettings } from "./config/GatewaySettings.ts"
+export type { Settings, SettingsInput } from "./config/Settings.ts"
+export { GatewayLayer, type RunningGateway, serveGateway } from "./Gateway.ts"
 export { DeadlinePassed, GatewayConfigError, InvalidField, Overloaded } from "./GatewayErrors.ts"
-export { GatewaySettings, type Settings, settingsConfig } from "./Settings.ts"

@@ -2,10 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { Admission } from "../src/Admission.ts"
-import { GatewaySettings } from "../src/Settings.ts"
+import { GatewaySettings } from "../src/config/GatewaySettings.ts"
 
 const admission = (maxRunningSequences: number, maxQueued: number) =>
-  Admission.layer.pipe(Layer.provide(GatewaySettings.layerTest({ maxRunningSequences, maxQueued })))
+  Admission.layer.pipe(Layer.provide(GatewaySettings.layerTest({ admission: { maxRunningSequences, maxQueued } })))
 
 const FAR = 1_000_000
 
@@ -51,6 +51,57 @@ describe("Admission", () => {
       assert.strictEqual(error._tag, "DeadlinePassed")
       assert.strictEqual((yield* load).waiting, 0)
     }).pipe(Effect.provide(admission(2, 4))),
+  )
+
+  it.effect("first come, first served: a large search is not overtaken by smaller ones that would fit", () =>
+    Effect.gen(function* () {
+      const { admit, load } = yield* Admission
+      const started: Array<string> = []
+      const release = yield* Deferred.make<void>()
+      const run = (name: string, sequences: number, until: Effect.Effect<void> = Effect.void) =>
+        Effect.forkChild(
+          admit(
+            Effect.andThen(
+              Effect.sync(() => started.push(name)),
+              until,
+            ),
+            { sequences, deadlineAt: FAR },
+          ),
+        )
+      const holder = yield* run("holder", 6, Deferred.await(release))
+      yield* Effect.yieldNow
+      const large = yield* run("large", 6)
+      yield* Effect.yieldNow
+      // 2 sequences are free, enough for these, but they arrived after the large one.
+      const small = yield* Effect.forEach(["small-1", "small-2"], (name) => run(name, 1))
+      yield* Effect.yieldNow
+      assert.deepStrictEqual(started, ["holder"])
+      assert.strictEqual((yield* load).waiting, 3)
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+      yield* Fiber.join(large)
+      yield* Effect.forEach(small, Fiber.join)
+      assert.deepStrictEqual(started, ["holder", "large", "small-1", "small-2"])
+      assert.strictEqual((yield* load).waiting, 0)
+    }).pipe(Effect.provide(admission(8, 8))),
+  )
+
+  it.effect("a waiter that gives up lets the ones behind it in", () =>
+    Effect.gen(function* () {
+      const { admit, load } = yield* Admission
+      const release = yield* Deferred.make<void>()
+      yield* Effect.forkChild(admit(Deferred.await(release), { sequences: 6, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      const large = yield* Effect.forkChild(Effect.flip(admit(Effect.void, { sequences: 8, deadlineAt: 5_000 })))
+      yield* Effect.yieldNow
+      const small = yield* Effect.forkChild(admit(Effect.succeed("small ran"), { sequences: 2, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).waiting, 2)
+      yield* TestClock.adjust("6 seconds")
+      assert.strictEqual((yield* Fiber.join(large))._tag, "DeadlinePassed")
+      assert.strictEqual(yield* Fiber.join(small), "small ran")
+      yield* Deferred.succeed(release, undefined)
+    }).pipe(Effect.provide(admission(8, 8))),
   )
 
   it.effect("a search larger than the whole capacity still runs, alone", () =>

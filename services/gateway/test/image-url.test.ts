@@ -1,6 +1,5 @@
 import { createServer } from "node:http"
 import { assert, describe, it } from "@effect/vitest"
-import type { ReasonResponse__Output } from "@stagebeam/proto"
 import { Effect } from "effect"
 import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
@@ -28,7 +27,7 @@ describe("images given by URL", () => {
       const web = yield* imageServer(yield* pngImage())
       const servers = yield* startSimulators(1)
       const { client } = yield* startGatewayOver(servers)
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: "What animal is this?",
         image: { url: `${web.url}/cat.png` },
         search: { candidatesPerStage: 2 },
@@ -40,7 +39,7 @@ describe("images given by URL", () => {
         ["/notes.txt", "not a decodable image"],
       ] as const) {
         const error = yield* Effect.flip(
-          client.unary<object, ReasonResponse__Output>("Reason", {
+          client.Reason({
             question: "What animal is this?",
             image: { url: `${web.url}${path}` },
           }),

@@ -1,8 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { ReasonResponse__Output } from "@stagebeam/proto"
 import { Effect } from "effect"
-import { splitSamples } from "../src/FleetGenerator.ts"
-import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
+import { pngImage, startGatewayOver, startSimulators, urlsOf } from "./harness.ts"
 
 const QUESTION = "How many apples are on the table?\nA. two\nB. three\nC. four\nD. five"
 
@@ -11,7 +9,7 @@ describe("request options end to end", () => {
     Effect.gen(function* () {
       const servers = yield* startSimulators(2)
       const { client } = yield* startGatewayOver(servers)
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: QUESTION,
         image: { data: yield* pngImage() },
         search: { candidatesPerStage: 4, seed: "21", reasoningCheck: true },
@@ -29,7 +27,7 @@ describe("request options end to end", () => {
     Effect.gen(function* () {
       const servers = yield* startSimulators(1)
       const { client } = yield* startGatewayOver(servers)
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: "What is 12 times 12?",
         includeStages: true,
         includeTrace: true,
@@ -46,10 +44,9 @@ describe("request options end to end", () => {
       const generators = yield* startSimulators(1)
       const judges = yield* startSimulators(1, { model: "judge-model" })
       const { client } = yield* startGatewayOver(generators, {
-        judgeEndpoints: judges.map((server) => server.url),
-        judgeModel: "judge-model",
+        pools: { judge: { endpoints: urlsOf(judges), model: "judge-model" } },
       })
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: QUESTION,
         image: { data: yield* pngImage() },
         search: { candidatesPerStage: 3, seed: "2" },
@@ -66,17 +63,11 @@ describe("request options end to end", () => {
 })
 
 describe("more candidates than a server runs at once", () => {
-  it("splits N into requests a server can schedule", () => {
-    assert.deepStrictEqual(splitSamples(4, 16), [4])
-    assert.deepStrictEqual(splitSamples(20, 16), [16, 4])
-    assert.deepStrictEqual(splitSamples(64, 16), [16, 16, 16, 16])
-  })
-
   it.live("a search with N=20 over servers with max_num_seqs 16 completes", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(2, { maxNumSeqs: 16 })
       const { client } = yield* startGatewayOver(servers)
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: QUESTION,
         image: { data: yield* pngImage() },
         search: { candidatesPerStage: 20, seed: "8" },
@@ -99,7 +90,7 @@ describe("a token budget", () => {
     Effect.gen(function* () {
       const servers = yield* startSimulators(1)
       const { client } = yield* startGatewayOver(servers)
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: "Which shape?\nA. circle\nB. square",
         image: { data: yield* pngImage() },
         search: { candidatesPerStage: 4, seed: "4", tokenBudget: "600" },
@@ -110,7 +101,7 @@ describe("a token budget", () => {
       assert.isAbove(response.conclusion.length, 0)
 
       const tooSmall = yield* Effect.flip(
-        client.unary<object, ReasonResponse__Output>("Reason", {
+        client.Reason({
           question: "Which shape?\nA. circle\nB. square",
           image: { data: yield* pngImage() },
           search: { candidatesPerStage: 4, seed: "4", tokenBudget: "40" },
@@ -127,12 +118,12 @@ describe("metrics", () => {
     Effect.gen(function* () {
       const servers = yield* startSimulators(1)
       const { client, gateway } = yield* startGatewayOver(servers)
-      yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      yield* client.Reason({
         question: QUESTION,
         image: { data: yield* pngImage() },
         search: { candidatesPerStage: 2 },
       })
-      yield* Effect.flip(client.unary<object, ReasonResponse__Output>("Reason", { question: "" }))
+      yield* Effect.flip(client.Reason({ question: "" }))
       const text = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
       assert.match(text, /stagebeam_reason_calls_total\{[^}]*outcome="OK"[^}]*\} [1-9]/)
       assert.match(text, /stagebeam_reason_calls_total\{[^}]*outcome="INVALID_ARGUMENT"[^}]*\} [1-9]/)
@@ -156,11 +147,11 @@ describe("judging both orders", () => {
         search: { candidatesPerStage: 3, seed: "6" },
         includeTrace: true,
       }
-      const plain = yield* client.unary<object, ReasonResponse__Output>("Reason", request)
+      const plain = yield* client.Reason(request)
       const plainMatches = plain.trace.filter((event) => event.match).map((event) => event.match!)
       assert.isTrue(plainMatches.every((match) => match.explicit && match.winner === match.first))
 
-      const both = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const both = yield* client.Reason({
         ...request,
         judge: { bothOrders: true },
       })

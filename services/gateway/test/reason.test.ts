@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { ReasonEvent__Output, ReasonResponse__Output } from "@stagebeam/proto"
 import { Effect, Stream } from "effect"
 import { pngImage, startGateway } from "./harness.ts"
 
@@ -10,7 +9,7 @@ describe("Reason over a simulated fleet", () => {
     Effect.gen(function* () {
       const { client } = yield* startGateway()
       const data = yield* pngImage()
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: QUESTION,
         image: { data },
         includeStages: true,
@@ -26,7 +25,7 @@ describe("Reason over a simulated fleet", () => {
       assert.strictEqual(response.usage?.generationCalls, 4)
       assert.strictEqual(response.seed, "7")
 
-      const hidden = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const hidden = yield* client.Reason({
         question: QUESTION,
         image: { data },
       })
@@ -39,7 +38,7 @@ describe("Reason over a simulated fleet", () => {
     Effect.gen(function* () {
       const { client } = yield* startGateway()
       const data = yield* pngImage()
-      const ask = client.unary<object, ReasonResponse__Output>("Reason", {
+      const ask = client.Reason({
         question: QUESTION,
         image: { data },
         includeStages: true,
@@ -55,7 +54,7 @@ describe("Reason over a simulated fleet", () => {
       const { client } = yield* startGateway()
       const data = yield* pngImage()
       const events = yield* Stream.runCollect(
-        client.serverStream<object, ReasonEvent__Output>("ReasonStream", {
+        client.ReasonStream({
           question: QUESTION,
           image: { data },
           search: { candidatesPerStage: 2, seed: "3" },

@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { GrpcClient } from "@stagebeam/grpc"
-import type { ReasonEvent__Output, ReasonResponse__Output } from "@stagebeam/proto"
+import type { ReasonerClient, ReasonRequest } from "@stagebeam/proto"
 import { Effect, Fiber, Stream } from "effect"
 import { eventually, healthOf, pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
@@ -10,9 +9,8 @@ const DEADLINE_EXCEEDED = 4
 
 describe("the gateway under faults and load", () => {
   const calls = {
-    Reason: (client: GrpcClient, request: object) => client.unary<object, ReasonResponse__Output>("Reason", request),
-    ReasonStream: (client: GrpcClient, request: object) =>
-      Stream.runCollect(client.serverStream<object, ReasonEvent__Output>("ReasonStream", request)),
+    Reason: (client: ReasonerClient, request: ReasonRequest) => client.Reason(request),
+    ReasonStream: (client: ReasonerClient, request: ReasonRequest) => Stream.runCollect(client.ReasonStream(request)),
   }
   for (const [method, call] of Object.entries(calls)) {
     it.live(`a client that cancels ${method} aborts the upstream requests on the GPU servers`, () =>
@@ -39,8 +37,7 @@ describe("the gateway under faults and load", () => {
       const servers = yield* startSimulators(1, { speed: 4 })
       const { client } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
-      const response = yield* client.unary<object, ReasonResponse__Output>(
-        "Reason",
+      const response = yield* client.Reason(
         {
           question: QUESTION,
           image: { data },
@@ -58,14 +55,12 @@ describe("the gateway under faults and load", () => {
   it.live("counts the time spent waiting for admission against the deadline", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { speed: 1 })
-      const { client } = yield* startGatewayOver(servers, { maxRunningSequences: 2, maxQueued: 4 })
+      const { client } = yield* startGatewayOver(servers, { admission: { maxRunningSequences: 2, maxQueued: 4 } })
       const data = yield* pngImage()
       const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
-      const first = yield* Effect.forkChild(client.unary<object, ReasonResponse__Output>("Reason", request))
+      const first = yield* Effect.forkChild(client.Reason(request))
       assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
-      const late = yield* Effect.flip(
-        client.unary<object, ReasonResponse__Output>("Reason", request, { deadline: "1 second" }),
-      )
+      const late = yield* Effect.flip(client.Reason(request, { deadline: "1 second" }))
       assert.strictEqual(late.code, DEADLINE_EXCEEDED)
       assert.include(late.message, "admission")
       yield* Fiber.interrupt(first)
@@ -75,12 +70,12 @@ describe("the gateway under faults and load", () => {
   it.live("refuses work beyond its admission limit with RESOURCE_EXHAUSTED instead of queueing it", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { speed: 1 })
-      const { client } = yield* startGatewayOver(servers, { maxRunningSequences: 2, maxQueued: 0 })
+      const { client } = yield* startGatewayOver(servers, { admission: { maxRunningSequences: 2, maxQueued: 0 } })
       const data = yield* pngImage()
       const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
-      const first = yield* Effect.forkChild(client.unary<object, ReasonResponse__Output>("Reason", request))
+      const first = yield* Effect.forkChild(client.Reason(request))
       assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
-      const refused = yield* Effect.flip(client.unary<object, ReasonResponse__Output>("Reason", request))
+      const refused = yield* Effect.flip(client.Reason(request))
       assert.strictEqual(refused.code, RESOURCE_EXHAUSTED)
       assert.include(refused.message, "capacity")
       yield* Fiber.interrupt(first)
@@ -93,7 +88,7 @@ describe("the gateway under faults and load", () => {
       broken!.setFaults({ errorRate: 1, errorStatus: 503 })
       const { client } = yield* startGatewayOver([broken!, healthy!])
       const data = yield* pngImage()
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: QUESTION,
         image: { data },
         search: { candidatesPerStage: 3, seed: "5" },
@@ -147,12 +142,17 @@ describe("routing with other gateway replicas", () => {
         ),
       )
       assert.isTrue(yield* eventually(Effect.sync(() => crowded!.stats().running === 6)))
-      const { client, gateway } = yield* startGatewayOver([crowded!, idle!], { simSpeed: 1 })
+      const { client, gateway } = yield* startGatewayOver([crowded!, idle!], { simulator: { speed: 1 } })
       assert.isTrue(
-        yield* eventually(Effect.map(gateway.generatorPool.snapshot, (states) => states[0]?.reported?.running === 6)),
+        yield* eventually(
+          Effect.map(
+            Effect.flatMap(gateway.fleet.pool("generator"), (pool) => pool.snapshot),
+            (states) => states[0]?.reported?.running === 6,
+          ),
+        ),
       )
       const data = yield* pngImage()
-      const stream = client.serverStream<object, ReasonEvent__Output>("ReasonStream", {
+      const stream = client.ReasonStream({
         question: QUESTION,
         image: { data },
         search: { candidatesPerStage: 2 },

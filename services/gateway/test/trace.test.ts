@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { ReasonResponse__Output } from "@stagebeam/proto"
 import { Effect } from "effect"
 import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
@@ -11,7 +10,7 @@ describe("STAGE_BEAM at N=4 against the simulator", () => {
       const servers = yield* startSimulators(2)
       const { client } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
-      const response = yield* client.unary<object, ReasonResponse__Output>("Reason", {
+      const response = yield* client.Reason({
         question: QUESTION,
         image: { data },
         search: { candidatesPerStage: 4, seed: "11" },

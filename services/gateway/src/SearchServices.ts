@@ -1,0 +1,36 @@
+import { Fleet } from "@stagebeam/fleet"
+import { FleetGenerator, Judges } from "@stagebeam/judge"
+import { Effect, Layer } from "effect"
+import { GatewaySettings } from "./config/GatewaySettings.ts"
+import { GENERATOR_POOL, judgeDeclarationsOf, maxSamplesPerRequestOf, poolOptionsOf } from "./config/Resolve.ts"
+import { EmbeddedFleet } from "./EmbeddedFleet.ts"
+
+/** Every pool the settings declare, the generator's over the embedded fleet when it lists no endpoints. */
+export const fleetLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    const settings = yield* GatewaySettings
+    const embedded = yield* EmbeddedFleet
+    const generatorEndpoints =
+      embedded.urls.length > 0 ? embedded.urls : (settings.pools[GENERATOR_POOL]?.endpoints ?? [])
+    return Fleet.layer({ pools: yield* poolOptionsOf(settings, generatorEndpoints) })
+  }),
+)
+
+/** The search's CandidateGenerator over the generator pool. */
+export const generatorLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    const settings = yield* GatewaySettings
+    return FleetGenerator.layer({
+      pool: GENERATOR_POOL,
+      maxSamplesPerRequest: maxSamplesPerRequestOf(settings, GENERATOR_POOL),
+    })
+  }),
+)
+
+/** The judges the settings declare, each over its pool. */
+export const judgesLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    const settings = yield* GatewaySettings
+    return Judges.layer({ judges: judgeDeclarationsOf(settings), defaultName: settings.defaultJudge })
+  }),
+)

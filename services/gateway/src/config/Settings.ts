@@ -1,0 +1,155 @@
+import { BOUNDS, withDefault } from "@stagebeam/cot"
+import { Duration, Schema } from "effect"
+import { Count, DurationText, Port, Positive, SecretSource, ServerUrls } from "./Values.ts"
+
+/**
+ * Every setting of the gateway, with its default: the one schema that the configuration file, the environment
+ * variables (see Environment.ts) and the tests' options all go through. The README's settings table lists it.
+ */
+
+const DEFAULT_MODEL = "Xkev/Llama-3.2V-11B-cot"
+
+/** A pool name: it appears in metrics, logs and request ids. */
+const Name = Schema.String.check(Schema.isPattern(/^[a-z][a-z0-9_-]*$/, { message: "expected a lower-case name" }))
+
+/** How the gateway calls the servers of a pool; each pool may set its own, else it takes `upstream`'s. */
+const callFields = {
+  /** Deadline of one HTTP call to a server. */
+  timeout: DurationText,
+  /** Tries of one call, failing over to another server on connection errors, timeouts, 429 and 5xx. */
+  attempts: Count(1),
+  /** How often each server's /health is probed. */
+  healthInterval: DurationText,
+  /** How often each server's /metrics is read for routing (reports older than 2 s are ignored). */
+  metricsInterval: DurationText,
+  /** Consecutive failed calls that take a server out of rotation for `cooldown`. */
+  failureThreshold: Count(1),
+  cooldown: DurationText,
+  /** Most samples in one request (the servers' --max-num-seqs); a larger N is split into parallel requests. */
+  maxSamplesPerRequest: Count(1),
+}
+
+const Upstream = Schema.Struct({
+  timeout: callFields.timeout.pipe(withDefault("120s")),
+  attempts: callFields.attempts.pipe(withDefault(3)),
+  healthInterval: callFields.healthInterval.pipe(withDefault("5s")),
+  metricsInterval: callFields.metricsInterval.pipe(withDefault("500ms")),
+  failureThreshold: callFields.failureThreshold.pipe(withDefault(3)),
+  cooldown: callFields.cooldown.pipe(withDefault("10s")),
+  maxSamplesPerRequest: callFields.maxSamplesPerRequest.pipe(withDefault(16)),
+})
+export type Upstream = typeof Upstream.Type
+
+const Pool = Schema.Struct({
+  endpoints: ServerUrls.pipe(withDefault([])),
+  /** The model name sent to its servers; default: the generator pool's. */
+  model: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  apiKey: Schema.optional(SecretSource),
+  timeout: Schema.optional(callFields.timeout),
+  attempts: Schema.optional(callFields.attempts),
+  healthInterval: Schema.optional(callFields.healthInterval),
+  metricsInterval: Schema.optional(callFields.metricsInterval),
+  failureThreshold: Schema.optional(callFields.failureThreshold),
+  cooldown: Schema.optional(callFields.cooldown),
+  maxSamplesPerRequest: Schema.optional(callFields.maxSamplesPerRequest),
+})
+export type Pool = typeof Pool.Type
+
+const Judge = Schema.Struct({
+  kind: Schema.Literals(["pairwise"]),
+  pool: Name,
+})
+export type Judge = typeof Judge.Type
+
+const Listener = (port: number) =>
+  Schema.Struct({
+    host: Schema.String.pipe(withDefault("0.0.0.0")),
+    port: Port.pipe(withDefault(port)),
+  })
+
+const SettingsFields = Schema.Struct({
+  grpc: Listener(50051).pipe(withDefault({})),
+  metrics: Schema.Struct({ port: Port.pipe(withDefault(9464)) }).pipe(withDefault({})),
+  /** Pools by name; `generator` runs the policy model. With no endpoints it is the embedded simulated fleet. */
+  pools: Schema.Record(Name, Pool).pipe(withDefault({})),
+  upstream: Upstream.pipe(withDefault({})),
+  /** Judges by name. Without any, `self` judges on the generator pool, and `model` on the `judge` pool if declared. */
+  judges: Schema.optional(Schema.Record(Name, Judge)),
+  /** The judge of a request that names none. */
+  defaultJudge: Name.pipe(withDefault("self")),
+  admission: Schema.Struct({
+    /** GPU sequences running searches may hold (a search holds N, GREEDY 1). */
+    maxRunningSequences: Count(1).pipe(withDefault(128)),
+    /** Calls waiting for admission; beyond it calls get RESOURCE_EXHAUSTED. */
+    maxQueued: Count(0).pipe(withDefault(128)),
+  }).pipe(withDefault({})),
+  /** Time a search may take when the client sets no deadline (and the cap when it does). */
+  defaultDeadline: DurationText.pipe(withDefault("300s")),
+  images: Schema.Struct({
+    maxBytes: Count(1).pipe(withDefault(20 * 1024 * 1024)),
+    fetchTimeout: DurationText.pipe(withDefault("10s")),
+  }).pipe(withDefault({})),
+  /** The embedded simulated fleet, used when the generator pool lists no endpoints; 0 servers turns it off. */
+  simulator: Schema.Struct({
+    servers: Count(0).pipe(withDefault(2)),
+    speed: Positive.pipe(withDefault(10)),
+  }).pipe(withDefault({})),
+})
+
+/** The pool of the policy model: always there (with no endpoints, the embedded simulated fleet). */
+export const GENERATOR_POOL = "generator"
+
+interface PoolsAndJudges {
+  readonly judges?: Readonly<Record<string, Judge>> | undefined
+  readonly pools: Readonly<Record<string, Pool>>
+}
+
+/** Every pool, the generator's first (declared or not). */
+export const poolsOf = (settings: PoolsAndJudges): ReadonlyArray<readonly [string, Pool]> => [
+  [GENERATOR_POOL, settings.pools[GENERATOR_POOL] ?? { endpoints: [] }],
+  ...Object.entries(settings.pools).filter(([name]) => name !== GENERATOR_POOL),
+]
+
+/** The judges in force: the declared ones, or the defaults described on `judges`. */
+export const judgesOf = (settings: PoolsAndJudges): Readonly<Record<string, Judge>> =>
+  settings.judges ?? {
+    self: { kind: "pairwise", pool: GENERATOR_POOL },
+    ...("judge" in settings.pools ? { model: { kind: "pairwise", pool: "judge" } as const } : {}),
+  }
+
+/** Settings that cannot work together, each reported at the path to fix. */
+const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
+  const problems: Array<{ readonly path: ReadonlyArray<PropertyKey>; readonly issue: string }> = []
+  const pools = poolsOf(settings).map(([name]) => name)
+  for (const [name, pool] of poolsOf(settings)) {
+    if (name !== GENERATOR_POOL && pool.endpoints.length === 0) {
+      problems.push({ path: ["pools", name, "endpoints"], issue: "must list at least one server" })
+    }
+  }
+  const judges = judgesOf(settings)
+  for (const [name, judge] of Object.entries(judges)) {
+    if (!pools.includes(judge.pool)) {
+      problems.push({
+        path: ["judges", name, "pool"],
+        issue: `names no declared pool (declared: ${pools.join(", ")})`,
+      })
+    }
+  }
+  if (!(settings.defaultJudge in judges)) {
+    problems.push({
+      path: ["defaultJudge"],
+      issue: `names no declared judge (declared: ${Object.keys(judges).join(", ")})`,
+    })
+  }
+  if (Duration.toMillis(settings.defaultDeadline) > BOUNDS.deadlineMs.maximum) {
+    problems.push({ path: ["defaultDeadline"], issue: `must be at most ${BOUNDS.deadlineMs.maximum / 1000} seconds` })
+  }
+  return problems.length === 0 ? undefined : problems
+})
+
+export const Settings = SettingsFields.check(consistent)
+export type Settings = typeof Settings.Type
+/** The settings as a file (or a test) writes them: every field optional, numbers and durations also as text. */
+export type SettingsInput = typeof Settings.Encoded
+
+export { DEFAULT_MODEL }

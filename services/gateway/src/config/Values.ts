@@ -1,0 +1,116 @@
+import { Duration, Effect, Option, Predicate, Schema, SchemaIssue, SchemaTransformation } from "effect"
+
+/**
+ * The value types of the configuration. A YAML file gives numbers as numbers and an environment variable gives them
+ * as text: each type takes both, and every refusal says what was expected.
+ */
+
+/** An integer ≥ `minimum`, written as a number or as text. */
+export const Count = (minimum: number) =>
+  Schema.Union([Schema.Number, Schema.NumberFromString]).check(
+    Schema.makeFilter((n: number) => Number.isInteger(n) || "expected a whole number"),
+    Schema.makeFilter((n: number) => n >= minimum || `expected a whole number ≥ ${minimum}`),
+  )
+
+/** A positive number, written as a number or as text. */
+export const Positive = Schema.Union([Schema.Number, Schema.NumberFromString]).check(
+  Schema.makeFilter((n: number) => (Number.isFinite(n) && n > 0) || "expected a positive number"),
+)
+
+export const Port = Count(0).check(Schema.makeFilter((n: number) => n <= 65535 || "expected a port (0–65535)"))
+
+const UNITS: Readonly<Record<string, (n: number) => Duration.Duration>> = {
+  ms: Duration.millis,
+  millis: Duration.millis,
+  s: Duration.seconds,
+  seconds: Duration.seconds,
+  second: Duration.seconds,
+  m: Duration.minutes,
+  minutes: Duration.minutes,
+  minute: Duration.minutes,
+  h: Duration.hours,
+  hours: Duration.hours,
+  hour: Duration.hours,
+}
+
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/
+const EXPECTED_DURATION = 'expected a duration such as "500ms", "30s", "2m", "1h" or "30 seconds"'
+
+/** Parses "30s", "500ms", "2m", "1h", or Effect's "30 seconds" / "500 millis". */
+export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
+  const match = DURATION.exec(text)
+  const unit = match === null ? undefined : UNITS[match[2]!]
+  return unit === undefined ? Option.none() : Option.some(unit(Number(match![1])))
+}
+
+/** A duration written as text with its unit. */
+export const DurationText = Schema.String.pipe(
+  Schema.decodeTo(
+    Schema.Duration,
+    SchemaTransformation.transformEffect({
+      decode: (text) =>
+        Option.match(parseDuration(text), {
+          onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ message: `${EXPECTED_DURATION}, got "${text}"` })),
+          onSome: Effect.succeed,
+        }),
+      encode: (duration) => Effect.succeed(`${Duration.toMillis(duration)}ms`),
+    }),
+  ),
+)
+
+/** A server's base URL: http(s), no credentials in it; a trailing slash or /v1 is dropped. */
+export const ServerUrl = Schema.String.pipe(
+  Schema.decodeTo(
+    Schema.String,
+    SchemaTransformation.transformEffect({
+      decode: (text) => {
+        const trimmed = text.trim().replace(/\/+$/, "").replace(/\/v1$/, "")
+        const fail = (why: string) => Effect.fail(new SchemaIssue.InvalidValue({ message: `${why}, got "${text}"` }))
+        let url: URL
+        try {
+          url = new URL(trimmed)
+        } catch {
+          return fail("not a URL (expected e.g. http://gpu-1:8000)")
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:") return fail("not an http(s) URL")
+        if (url.username !== "" || url.password !== "") {
+          return fail("has credentials in it (give the pool an apiKey instead)")
+        }
+        return Effect.succeed(trimmed)
+      },
+      encode: (text) => Effect.succeed(text),
+    }),
+  ),
+)
+
+/** A list of server URLs: a YAML list, or comma-separated text (blanks dropped). */
+export const ServerUrls = Schema.Union([
+  Schema.Array(ServerUrl),
+  Schema.String.pipe(
+    Schema.decodeTo(
+      Schema.Array(ServerUrl),
+      SchemaTransformation.transform<ReadonlyArray<string>, string>({
+        decode: (text) =>
+          text
+            .split(",")
+            .map((url) => url.trim())
+            .filter((url) => url.length > 0),
+        encode: (urls: ReadonlyArray<string>) => urls.join(","),
+      }),
+    ),
+  ),
+])
+
+export type SecretSource = { readonly env: string } | { readonly file: string }
+
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** An API key is never written in the settings: they name the environment variable or the file that holds it. */
+export const SecretSource = Schema.declare<SecretSource>(
+  (input): input is SecretSource =>
+    Predicate.isObject(input) &&
+    Object.keys(input).length === 1 &&
+    ((Predicate.hasProperty(input, "env") && Predicate.isString(input.env) && VARIABLE.test(input.env)) ||
+      (Predicate.hasProperty(input, "file") && Predicate.isString(input.file) && input.file.length > 0)),
+  { expected: "{ env: VARIABLE } or { file: /path/to/key } (never the key itself)" },
+)
