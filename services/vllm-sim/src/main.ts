@@ -36,7 +36,25 @@ if (values.help === true || values["list-profiles"] === true) {
   process.exit(0)
 }
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
+/** A numeric flag: absent, or a finite number (within `[min, max]`); anything else stops here, naming the flag. */
+const num = (flag: string, min = -Infinity, max = Infinity, integer = false): number | undefined => {
+  const raw = (values as Record<string, unknown>)[flag]
+  if (raw === undefined) return undefined
+  const value = Number(raw)
+  if (
+    typeof raw !== "string" ||
+    raw.trim() === "" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`
+    console.error(`invalid --${flag} ${JSON.stringify(raw)}: expected ${integer ? "an integer" : "a number"} ${range}`)
+    process.exit(2)
+  }
+  return value
+}
 let faults: SimulatorOptions["faults"]
 if (values.faults !== undefined) {
   const decoded = decodeFaultConfig(JSON.parse(values.faults))
@@ -48,23 +66,31 @@ if (values.faults !== undefined) {
 }
 const errorFormat = values["error-format"]
 const policy = values["scheduling-policy"]
+const oneOf = (flag: string, value: string | undefined, allowed: ReadonlyArray<string>) => {
+  if (value !== undefined && !allowed.includes(value)) {
+    console.error(`invalid --${flag} ${JSON.stringify(value)}: expected one of ${allowed.join(", ")}`)
+    process.exit(2)
+  }
+}
+oneOf("error-format", errorFormat, ["nested", "flat"])
+oneOf("scheduling-policy", policy, ["fcfs", "priority"])
 const options: SimulatorOptions = {
-  port: Number(values.port),
+  port: num("port", 0, 65535, true)!,
   host: values.host,
-  speed: Number(values.speed),
+  speed: num("speed", Number.MIN_VALUE)!,
   ...(values.profile !== undefined && { profile: values.profile }),
   ...((values.model ?? values["served-model-name"]) !== undefined && {
     model: (values.model ?? values["served-model-name"])!,
   }),
-  ...(num(values["max-num-seqs"]) !== undefined && { maxNumSeqs: num(values["max-num-seqs"])! }),
-  ...(num(values["judge-accuracy"]) !== undefined && { judgeAccuracy: num(values["judge-accuracy"])! }),
-  ...(num(values["position-bias"]) !== undefined && { positionBias: num(values["position-bias"])! }),
+  ...(num("max-num-seqs", 1, Infinity, true) !== undefined && { maxNumSeqs: num("max-num-seqs", 1, Infinity, true)! }),
+  ...(num("judge-accuracy", 0, 1) !== undefined && { judgeAccuracy: num("judge-accuracy", 0, 1)! }),
+  ...(num("position-bias", -1, 1) !== undefined && { positionBias: num("position-bias", -1, 1)! }),
   ...((errorFormat === "flat" || errorFormat === "nested") && { errorFormat }),
   ...((policy === "fcfs" || policy === "priority") && { schedulingPolicy: policy }),
-  ...(num(values["max-waiting-requests"]) !== undefined && {
-    maxWaitingRequests: num(values["max-waiting-requests"])!,
+  ...(num("max-waiting-requests", 0, Infinity, true) !== undefined && {
+    maxWaitingRequests: num("max-waiting-requests", 0, Infinity, true)!,
   }),
-  ...(num(values.seed) !== undefined && { seed: num(values.seed)! }),
+  ...(num("seed", 0, 0xffff_ffff, true) !== undefined && { seed: num("seed", 0, 0xffff_ffff, true)! }),
   ...(faults !== undefined && { faults }),
 }
 
