@@ -112,7 +112,7 @@ const throughputAt = (concurrency: number) =>
         speed: THROUGHPUT_SPEED,
         seed: i + 1,
       })),
-      settings: { maxRunningSequences: 4 * Math.max(32, concurrency), maxQueued: 4 * concurrency },
+      settings: { admission: { maxRunningSequences: 4 * Math.max(32, concurrency), maxQueued: 4 * concurrency } },
     })
     const questions = syntheticQuestions(512, 9)
     const start = performance.now()

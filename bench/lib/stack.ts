@@ -1,13 +1,7 @@
 // The whole stack a benchmark drives: simulated vLLM servers, a gateway over them, and a gRPC client, all on
 // 127.0.0.1 with random ports, all closed when the scope ends.
-import { GatewaySettings, type Settings, serveGateway } from "@stagebeam/gateway"
-import { makeClient } from "@stagebeam/grpc"
-import {
-  loadReasonerPackageDefinition,
-  type ReasonRequest,
-  type ReasonResponse__Output,
-  reasonerServiceName,
-} from "@stagebeam/proto"
+import { GatewaySettings, type SettingsInput, serveGateway } from "@stagebeam/gateway"
+import { makeReasonerClient, type ReasonRequest, type ReasonResponse__Output } from "@stagebeam/proto"
 import { type RunningSimulator, type SimulatorOptions, serveSimulator } from "@stagebeam/vllm-sim"
 import { Duration, Effect, Layer } from "effect"
 
@@ -16,7 +10,7 @@ export interface StackOptions {
   readonly generators: ReadonlyArray<SimulatorOptions>
   /** One entry per server of a separate judge pool; none means the generator judges itself (the paper's setup). */
   readonly judges?: ReadonlyArray<SimulatorOptions>
-  readonly settings?: Partial<Settings>
+  readonly settings?: SettingsInput
   /** Deadline of each Reason call. */
   readonly deadline?: Duration.Input
 }
@@ -35,21 +29,21 @@ const startServers = (options: ReadonlyArray<SimulatorOptions>) =>
 export const startStack = Effect.fnUntraced(function* (options: StackOptions) {
   const generators = yield* startServers(options.generators)
   const judges = yield* startServers(options.judges ?? [])
-  const settings = GatewaySettings.layerWith({
-    grpcHost: "127.0.0.1",
-    grpcPort: 0,
-    endpoints: generators.map((s) => s.url),
-    judgeEndpoints: judges.map((s) => s.url),
-    judge: judges.length > 0 ? "model" : "self",
+  const settings = GatewaySettings.layer({
+    grpc: { host: "127.0.0.1", port: 0 },
+    metrics: { port: 0 },
+    pools: {
+      generator: { endpoints: generators.map((s) => s.url) },
+      ...(judges.length > 0 ? { judge: { endpoints: judges.map((s) => s.url) } } : {}),
+    },
+    defaultJudge: judges.length > 0 ? "model" : "self",
     ...options.settings,
   })
   const gateway = yield* serveGateway.pipe(Effect.provide(Layer.fresh(settings)), Effect.orDie)
-  const client = yield* makeClient({
+  const client = yield* makeReasonerClient({
     address: gateway.address,
-    packageDefinition: loadReasonerPackageDefinition(),
-    service: reasonerServiceName,
     defaultDeadline: options.deadline ?? Duration.minutes(5),
   }).pipe(Effect.orDie)
-  const reason = (request: ReasonRequest) => client.unary<ReasonRequest, ReasonResponse__Output>("Reason", request)
+  const reason = (request: ReasonRequest): Effect.Effect<ReasonResponse__Output, Error> => client.Reason(request)
   return { generators, judges, servers: [...generators, ...judges], reason } satisfies Stack
 })

@@ -1,11 +1,6 @@
 import { readFile } from "node:fs/promises"
-import { type GrpcStatusError, makeClient } from "@stagebeam/grpc"
-import {
-  loadReasonerPackageDefinition,
-  type ReasonEvent__Output,
-  type ReasonResponse__Output,
-  reasonerServiceName,
-} from "@stagebeam/proto"
+import type { GrpcStatusError } from "@stagebeam/grpc"
+import { makeReasonerClient, type ReasonRequest } from "@stagebeam/proto"
 import { Console, Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { formatEvent, formatResponse } from "./Format.ts"
@@ -60,18 +55,13 @@ const imageField = (image: Option.Option<string>) =>
 
 export const reason = Command.make("reason", flags, (input) =>
   Effect.gen(function* () {
-    const client = yield* makeClient({
-      address: input.address,
-      packageDefinition: loadReasonerPackageDefinition(),
-      service: reasonerServiceName,
-      defaultDeadline: `${input.deadline} seconds`,
-    })
-    const request = {
+    const client = yield* makeReasonerClient({ address: input.address, defaultDeadline: `${input.deadline} seconds` })
+    const request: ReasonRequest = {
       question: input.question,
       ...(yield* imageField(input.image)),
       search: {
-        strategy: `STRATEGY_${input.strategy.toUpperCase()}`,
-        tournament: `TOURNAMENT_${input.tournament.toUpperCase()}`,
+        strategy: `STRATEGY_${input.strategy.toUpperCase() as Uppercase<(typeof STRATEGIES)[number]>}`,
+        tournament: `TOURNAMENT_${input.tournament.toUpperCase() as Uppercase<(typeof TOURNAMENTS)[number]>}`,
         candidatesPerStage: input.candidates,
         seed: String(input.seed),
       },
@@ -81,11 +71,11 @@ export const reason = Command.make("reason", flags, (input) =>
     }
     if (input.stream) {
       yield* client
-        .serverStream<object, ReasonEvent__Output>("ReasonStream", request)
+        .ReasonStream(request)
         .pipe(Stream.runForEach((event) => Console.log(input.json ? JSON.stringify(event) : formatEvent(event))))
       return
     }
-    const response = yield* client.unary<object, ReasonResponse__Output>("Reason", request)
+    const response = yield* client.Reason(request)
     yield* Console.log(input.json ? JSON.stringify(response, null, 2) : formatResponse(response))
   }).pipe(
     Effect.scoped,

@@ -11,7 +11,7 @@ import sharp from "sharp"
 const run = promisify(execFile)
 const bin = join(import.meta.dirname, "../bin/stagebeam.js")
 
-const gateway = serveGateway.pipe(Effect.provide(GatewaySettings.layerTest({ simServers: 1 })))
+const gateway = serveGateway.pipe(Effect.provide(GatewaySettings.layerTest({ simulator: { servers: 1 } })))
 
 describe("stagebeam reason", () => {
   it.live("prints the conclusion and the stages of an image question", () =>
