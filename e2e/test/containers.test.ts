@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process"
+import { execFile, execFileSync } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
+import { promisify } from "node:util"
 import { assert, describe, it } from "@effect/vitest"
-import { makeClient } from "@stagebeam/grpc"
-import { loadReasonerPackageDefinition, type ReasonResponse__Output, reasonerServiceName } from "@stagebeam/proto"
+import { makeReasonerClient } from "@stagebeam/proto"
 import { Effect, Schema } from "effect"
 import sharp from "sharp"
 import { GenericContainer, type StartedTestContainer, Wait } from "testcontainers"
@@ -88,18 +88,13 @@ describe("the app image in containers", () => {
             }),
           `stagebeam gateway listening on 127.0.0.1:${grpcPort}`,
         )
-        const client = yield* makeClient({
-          address: `127.0.0.1:${grpcPort}`,
-          packageDefinition: loadReasonerPackageDefinition(),
-          service: reasonerServiceName,
-          defaultDeadline: "60 seconds",
-        })
+        const client = yield* makeReasonerClient({ address: `127.0.0.1:${grpcPort}`, defaultDeadline: "60 seconds" })
         const data = yield* Effect.promise(() =>
           sharp({ create: { width: 64, height: 48, channels: 3, background: "#3366cc" } })
             .png()
             .toBuffer(),
         )
-        const reason = client.unary<object, ReasonResponse__Output>("Reason", {
+        const reason = client.Reason({
           question: QUESTION,
           image: { data },
           includeStages: true,
@@ -129,5 +124,30 @@ describe("the app image in containers", () => {
         assert.isAbove(yield* finishedOn(simPortB), servedByB)
       }),
     180_000,
+  )
+
+  it.live(
+    "never falls back to the embedded simulated fleet: without endpoints the gateway stops at start, saying why",
+    () =>
+      Effect.gen(function* () {
+        yield* requireDocker
+        const port = yield* freePort
+        const run = yield* Effect.promise(() =>
+          promisify(execFile)(
+            "docker",
+            ["run", "--rm", "--network", "host", "-e", `STAGEBEAM_GRPC_PORT=${port}`, image],
+            { timeout: 60_000 },
+          ).then(
+            () => ({ code: 0, output: "" }),
+            (error: { code?: number; stdout?: string; stderr?: string }) => ({
+              code: error.code ?? -1,
+              output: `${error.stdout ?? ""}${error.stderr ?? ""}`,
+            }),
+          ),
+        )
+        assert.strictEqual(run.code, 2, run.output)
+        assert.include(run.output, "no GPU servers configured: set STAGEBEAM_ENDPOINTS")
+      }),
+    90_000,
   )
 })

@@ -12,7 +12,7 @@ const read = (path: string) => readFileSync(join(repo, path), "utf8")
 
 /** The environment variables the gateway reads, from its Settings module. */
 const gatewaySettings = new Set(
-  [...read("services/gateway/src/Settings.ts").matchAll(/"(STAGEBEAM_[A-Z_]+)"/g)].map((m) => m[1]),
+  [...read("services/gateway/src/config/Environment.ts").matchAll(/"(STAGEBEAM_[A-Z_]+)"/g)].map((m) => m[1]),
 )
 
 interface Manifest {
