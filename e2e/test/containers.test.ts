@@ -35,27 +35,46 @@ const freePort = Effect.callback<number>((resume) => {
   })
 })
 
-/** A container of the app image on the host network, ready once `readyLine` is logged; stopped and removed with its scope. */
+/**
+ * A container of the app image on the host network, ready once `readyLine` is logged; stopped and removed with its
+ * scope. If it exits before that, the error carries what it printed.
+ */
 const startContainer = (configure: (container: GenericContainer) => GenericContainer, readyLine: string) =>
   Effect.acquireRelease(
-    Effect.promise(() =>
-      configure(new GenericContainer(image))
-        .withNetworkMode("host")
-        .withWaitStrategy(Wait.forLogMessage(readyLine))
-        .withStartupTimeout(60_000)
-        .start(),
-    ),
+    Effect.tryPromise({
+      try: () => {
+        const output: Array<string> = []
+        return configure(new GenericContainer(image))
+          .withNetworkMode("host")
+          .withLogConsumer((stream) => stream.on("data", (line) => output.push(String(line))))
+          .withWaitStrategy(Wait.forLogMessage(readyLine))
+          .withStartupTimeout(60_000)
+          .start()
+          .catch((error: unknown) => {
+            throw new Error(`${error instanceof Error ? error.message : String(error)}; it printed: ${output.join("")}`)
+          })
+      },
+      catch: (error) => (error instanceof Error ? error : new Error(String(error))),
+    }),
     (container) => Effect.promise(() => container.stop({ timeout: 2_000 })).pipe(Effect.ignore),
   )
 
-const startSimulator = (port: number) =>
-  startContainer(
-    (container) =>
-      container
-        .withEntrypoint(["node"])
-        .withCommand(["services/vllm-sim/bin/vllm-sim.js", "--port", String(port), "--speed", "50"]),
-    `vllm-sim listening on http://127.0.0.1:${port}`,
+/** A simulator container on a free port (a port taken in the meantime by another process gets one more try). */
+const startSimulator = Effect.fnUntraced(function* () {
+  const attempt = Effect.flatMap(freePort, (port) =>
+    Effect.map(
+      startContainer(
+        (container) =>
+          container
+            .withEntrypoint(["node"])
+            .withCommand(["services/vllm-sim/bin/vllm-sim.js", "--port", String(port), "--speed", "50"]),
+        `vllm-sim listening on http://127.0.0.1:${port}`,
+      ),
+      (container) => ({ container, port }),
+    ),
   )
+  return yield* attempt.pipe(Effect.retry({ times: 1, while: (error) => error.message.includes("EADDRINUSE") }))
+})
 
 const SimStats = Schema.Struct({ requests: Schema.Struct({ finished: Schema.Number }) })
 
@@ -74,10 +93,11 @@ describe("the app image in containers", () => {
     () =>
       Effect.gen(function* () {
         yield* requireDocker
-        const [simPortA, simPortB, grpcPort, metricsPort] = yield* Effect.all([freePort, freePort, freePort, freePort])
-        const [simA] = yield* Effect.all([startSimulator(simPortA), startSimulator(simPortB)], {
-          concurrency: "unbounded",
-        })
+        const [{ container: simA, port: simPortA }, { port: simPortB }] = yield* Effect.all(
+          [startSimulator(), startSimulator()],
+          { concurrency: "unbounded" },
+        )
+        const [grpcPort, metricsPort] = yield* Effect.all([freePort, freePort])
         yield* startContainer(
           (container) =>
             container.withEnvironment({
