@@ -1,8 +1,9 @@
 import { firstInvalidField } from "@stagebeam/grpc"
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
-import { type Duration, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
-import { fromBytes, fromUrl } from "./ImageInput.ts"
+import { toImageSource } from "./images/ImageSource.ts"
+import type { ImageSource } from "./images/Images.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
 export type JudgeChoice = (
@@ -11,9 +12,11 @@ export type JudgeChoice = (
   | { readonly kind: "model"; readonly name: string }
 ) & { readonly bothOrders: boolean }
 
-/** A validated Reason call: the search to run and what to send back. */
+/** A validated Reason call: the search to run (its image still to be prepared) and what to send back. */
 export interface ReasonCommand {
+  /** The search, without its image: that is fetched and checked only once the call is admitted. */
   readonly search: SearchRequest
+  readonly image: ImageSource | undefined
   readonly includeStages: boolean
   readonly includeTrace: boolean
   readonly judge: JudgeChoice
@@ -44,7 +47,6 @@ const withoutPrefix = (value: string, prefix: string) => value.slice(prefix.leng
 
 export interface DecodeOptions {
   readonly maxImageBytes: number
-  readonly imageFetchTimeout: Duration.Duration
 }
 
 /** Checks a ReasonRequest in full and turns it into a command; the first problem found is reported. */
@@ -65,15 +67,12 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
   const image =
     request.image === null || request.image.source === undefined
       ? undefined
-      : yield* request.image.source === "data"
-          ? fromBytes(request.image.data ?? new Uint8Array(), request.image.mimeType, options.maxImageBytes)
-          : fromUrl(request.image.url ?? "", options.maxImageBytes, options.imageFetchTimeout)
+      : yield* toImageSource(request.image, request.image.source, options.maxImageBytes)
 
   const search = request.search
   const sampling = search?.sampling
   const input: SearchRequestInput = {
     question: request.question.trim(),
-    ...(image === undefined ? {} : { imageUrl: image }),
     ...(search === null || search.strategy === "STRATEGY_UNSPECIFIED"
       ? {}
       : { strategy: withoutPrefix(search.strategy, "STRATEGY_") as SearchRequestInput["strategy"] }),
@@ -106,6 +105,7 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
 
   return {
     search: decoded,
+    image,
     includeStages: request.includeStages,
     includeTrace: request.includeTrace,
     judge,

@@ -5,6 +5,7 @@ import { Admission } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { EmbeddedFleet } from "./EmbeddedFleet.ts"
+import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
@@ -38,7 +39,7 @@ const startupLog = Layer.effectDiscard(
 export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog).pipe(
   Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
-  Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer)),
+  Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer)),
   Layer.provideMerge(fleetLayer),
   Layer.provideMerge(EmbeddedFleet.layer),
   Layer.provide(OpenAiClient.layer),

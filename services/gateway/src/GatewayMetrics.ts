@@ -25,3 +25,13 @@ export const admissionSequences = Metric.gauge("stagebeam_admission_sequences", 
 export const endpointsUp = Metric.gauge("stagebeam_endpoints_up", {
   description: "Up servers per pool",
 })
+
+/** Image bytes held by calls waiting or running (a URL image counts as images.maxBytes until it is fetched). */
+export const admissionHeldBytes = Metric.gauge("stagebeam_admission_held_bytes", {
+  description: "Image bytes held by calls waiting or running",
+})
+
+/** Images refused: inline ("data") or by URL ("url"), which all get the same answer. */
+export const imagesRefused = Metric.counter("stagebeam_images_refused_total", {
+  description: "Images refused, by source",
+})

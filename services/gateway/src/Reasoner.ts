@@ -10,11 +10,12 @@ import { Judges, judgeBothOrders } from "@stagebeam/judge"
 import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/search"
 import { Clock, Context, Duration, Effect, Layer, Queue, Random, Stream } from "effect"
-import { Admission } from "./Admission.ts"
+import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { decodeReasonRequest, type JudgeChoice } from "./DecodeRequest.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, InvalidField } from "./GatewayErrors.ts"
+import { type ImageSource, Images } from "./images/Images.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 
 /** The answer must leave the gateway this long before the client's deadline, to reach it in time. */
@@ -33,6 +34,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       const admission = yield* Admission
       const judges = yield* Judges
       const generator = yield* CandidateGenerator
+      const images = yield* Images
 
       /** The judge a request asked for, judging each match in both orders when it asked for that too. */
       const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> =>
@@ -60,11 +62,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
         return Effect.succeed(declared.judge)
       }
 
-      const decode = (message: unknown) =>
-        decodeReasonRequest(message, {
-          maxImageBytes: settings.images.maxBytes,
-          imageFetchTimeout: settings.images.fetchTimeout,
-        })
+      const decode = (message: unknown) => decodeReasonRequest(message, { maxImageBytes: settings.images.maxBytes })
 
       /** When the answer must be sent (Clock millis): before the client's deadline, and within the default. */
       const answerBy = (ctx: CallContext) =>
@@ -82,6 +80,12 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           return { command, judge, deadlineAt }
         })
 
+      /** The image as the GPU servers get it, fetched and checked now that the call is admitted. */
+      const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
+        image === undefined
+          ? Effect.succeed(undefined)
+          : Effect.flatMap(images.prepare(image), (ready) => Effect.as(lease.keepBytes(ready.bytes), ready.dataUrl))
+
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
        * counts: the search gets what is left of the call's time.
@@ -89,13 +93,16 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       const search = (
         { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
         publish: (event: ReasonEvent) => Effect.Effect<void>,
+        lease: Lease,
       ) =>
         Effect.gen(function* () {
+          const imageUrl = yield* prepareImage(command.image, lease)
           const requestId = `rsn-${(yield* Random.nextInt).toString(36)}`
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
           const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
-          const result = yield* runSearch({ ...command.search, deadlineMs }).pipe(
+          const request = { ...command.search, ...(imageUrl === undefined ? {} : { imageUrl }), deadlineMs }
+          const result = yield* runSearch(request).pipe(
             // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
             Effect.timeoutOrElse({
               duration: Duration.millis(left),
@@ -118,12 +125,17 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           })
         })
 
+      /** What a call's image holds in memory: its bytes, or for a URL the most it may fetch until it is fetched. */
+      const heldBytesOf = (image: ImageSource | undefined) =>
+        image === undefined ? 0 : image.kind === "bytes" ? image.bytes.length : settings.images.maxBytes
+
       /** One call from request to answer: prepare, wait for admission, search. */
       const answer = (message: unknown, ctx: CallContext, publish: (event: ReasonEvent) => Effect.Effect<void>) =>
         Effect.flatMap(prepare(message, ctx), (prepared) =>
-          admission.admit(search(prepared, publish), {
+          admission.admit((lease) => search(prepared, publish, lease), {
             // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
             sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
+            bytes: heldBytesOf(prepared.command.image),
             deadlineAt: prepared.deadlineAt,
           }),
         )

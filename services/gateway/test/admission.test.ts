@@ -14,12 +14,12 @@ describe("Admission", () => {
     Effect.gen(function* () {
       const { admit, load } = yield* Admission
       const release = yield* Deferred.make<void>()
-      const hold = admit(Deferred.await(release), { sequences: 4, deadlineAt: FAR })
+      const hold = admit(() => Deferred.await(release), { sequences: 4, deadlineAt: FAR })
       const first = yield* Effect.forkChild(hold)
       const second = yield* Effect.forkChild(hold)
       yield* Effect.yieldNow
       assert.strictEqual((yield* load).waiting, 0)
-      const third = yield* Effect.forkChild(admit(Effect.succeed("third ran"), { sequences: 1, deadlineAt: FAR }))
+      const third = yield* Effect.forkChild(admit(() => Effect.succeed("third ran"), { sequences: 1, deadlineAt: FAR }))
       yield* Effect.yieldNow
       assert.strictEqual((yield* load).waiting, 1)
       yield* Deferred.succeed(release, undefined)
@@ -33,9 +33,9 @@ describe("Admission", () => {
   it.effect("refuses a call at once when the queue is full", () =>
     Effect.gen(function* () {
       const { admit } = yield* Admission
-      yield* Effect.forkChild(admit(Effect.never, { sequences: 8, deadlineAt: FAR }))
+      yield* Effect.forkChild(admit(() => Effect.never, { sequences: 8, deadlineAt: FAR }))
       yield* Effect.yieldNow
-      const refused = yield* Effect.flip(admit(Effect.void, { sequences: 1, deadlineAt: FAR }))
+      const refused = yield* Effect.flip(admit(() => Effect.void, { sequences: 1, deadlineAt: FAR }))
       assert.strictEqual(refused._tag, "Overloaded")
     }).pipe(Effect.provide(admission(8, 0))),
   )
@@ -43,9 +43,9 @@ describe("Admission", () => {
   it.effect("a queued call gives up when its deadline passes", () =>
     Effect.gen(function* () {
       const { admit, load } = yield* Admission
-      yield* Effect.forkChild(admit(Effect.never, { sequences: 2, deadlineAt: FAR }))
+      yield* Effect.forkChild(admit(() => Effect.never, { sequences: 2, deadlineAt: FAR }))
       yield* Effect.yieldNow
-      const late = yield* Effect.forkChild(Effect.flip(admit(Effect.void, { sequences: 2, deadlineAt: 5_000 })))
+      const late = yield* Effect.forkChild(Effect.flip(admit(() => Effect.void, { sequences: 2, deadlineAt: 5_000 })))
       yield* TestClock.adjust("6 seconds")
       const error = yield* Fiber.join(late)
       assert.strictEqual(error._tag, "DeadlinePassed")
@@ -61,10 +61,11 @@ describe("Admission", () => {
       const run = (name: string, sequences: number, until: Effect.Effect<void> = Effect.void) =>
         Effect.forkChild(
           admit(
-            Effect.andThen(
-              Effect.sync(() => started.push(name)),
-              until,
-            ),
+            () =>
+              Effect.andThen(
+                Effect.sync(() => started.push(name)),
+                until,
+              ),
             { sequences, deadlineAt: FAR },
           ),
         )
@@ -90,11 +91,11 @@ describe("Admission", () => {
     Effect.gen(function* () {
       const { admit, load } = yield* Admission
       const release = yield* Deferred.make<void>()
-      yield* Effect.forkChild(admit(Deferred.await(release), { sequences: 6, deadlineAt: FAR }))
+      yield* Effect.forkChild(admit(() => Deferred.await(release), { sequences: 6, deadlineAt: FAR }))
       yield* Effect.yieldNow
-      const large = yield* Effect.forkChild(Effect.flip(admit(Effect.void, { sequences: 8, deadlineAt: 5_000 })))
+      const large = yield* Effect.forkChild(Effect.flip(admit(() => Effect.void, { sequences: 8, deadlineAt: 5_000 })))
       yield* Effect.yieldNow
-      const small = yield* Effect.forkChild(admit(Effect.succeed("small ran"), { sequences: 2, deadlineAt: FAR }))
+      const small = yield* Effect.forkChild(admit(() => Effect.succeed("small ran"), { sequences: 2, deadlineAt: FAR }))
       yield* Effect.yieldNow
       assert.strictEqual((yield* load).waiting, 2)
       yield* TestClock.adjust("6 seconds")
@@ -104,10 +105,48 @@ describe("Admission", () => {
     }).pipe(Effect.provide(admission(8, 8))),
   )
 
+  it.effect("refuses a call whose image bytes would pass the budget, and frees what a call hands back", () =>
+    Effect.gen(function* () {
+      const { admit, load } = yield* Admission
+      const release = yield* Deferred.make<void>()
+      const kept = yield* Deferred.make<void>()
+      // A URL image reserves the whole image limit until it is fetched, then keeps what it needs.
+      yield* Effect.forkChild(
+        admit(
+          (lease) =>
+            Effect.andThen(
+              Effect.andThen(lease.keepBytes(3), Deferred.succeed(kept, undefined)),
+              Deferred.await(release),
+            ),
+          { sequences: 1, bytes: 60, deadlineAt: FAR },
+        ),
+      )
+      yield* Deferred.await(kept)
+      assert.strictEqual((yield* load).heldBytes, 3)
+      yield* Effect.forkChild(admit(() => Deferred.await(release), { sequences: 1, bytes: 90, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).heldBytes, 93)
+      const refused = yield* Effect.flip(admit(() => Effect.void, { sequences: 1, bytes: 10, deadlineAt: FAR }))
+      assert.strictEqual(refused._tag, "Overloaded")
+      assert.include(refused.message, "image bytes")
+      assert.strictEqual(
+        yield* admit(() => Effect.succeed("fits"), { sequences: 1, bytes: 7, deadlineAt: FAR }),
+        "fits",
+      )
+      yield* Deferred.succeed(release, undefined)
+    }).pipe(
+      Effect.provide(
+        Admission.layer.pipe(
+          Layer.provide(GatewaySettings.layerTest({ admission: { maxHeldBytes: 100 }, images: { maxBytes: 90 } })),
+        ),
+      ),
+    ),
+  )
+
   it.effect("a search larger than the whole capacity still runs, alone", () =>
     Effect.gen(function* () {
       const { admit } = yield* Admission
-      assert.strictEqual(yield* admit(Effect.succeed("ran"), { sequences: 64, deadlineAt: FAR }), "ran")
+      assert.strictEqual(yield* admit(() => Effect.succeed("ran"), { sequences: 64, deadlineAt: FAR }), "ran")
     }).pipe(Effect.provide(admission(8, 0))),
   )
 })

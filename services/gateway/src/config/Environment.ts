@@ -30,6 +30,8 @@ export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly pa
   { variable: "STAGEBEAM_DEFAULT_DEADLINE", path: ["defaultDeadline"] },
   { variable: "STAGEBEAM_MAX_IMAGE_BYTES", path: ["images", "maxBytes"] },
   { variable: "STAGEBEAM_IMAGE_FETCH_TIMEOUT", path: ["images", "fetchTimeout"] },
+  { variable: "STAGEBEAM_MAX_IMAGE_PIXELS", path: ["images", "maxPixels"] },
+  { variable: "STAGEBEAM_IMAGE_ALLOWED_NETWORKS", path: ["images", "allowedNetworks"] },
   { variable: "STAGEBEAM_SIM_SERVERS", path: ["simulator", "servers"] },
   { variable: "STAGEBEAM_SIM_SPEED", path: ["simulator", "speed"] },
 ]

@@ -1,6 +1,6 @@
 import { BOUNDS, withDefault } from "@stagebeam/cot"
 import { Duration, Schema } from "effect"
-import { Count, DurationText, Port, Positive, SecretSource, ServerUrls } from "./Values.ts"
+import { Count, DurationText, Networks, Port, Positive, SecretSource, ServerUrls } from "./Values.ts"
 
 /**
  * Every setting of the gateway, with its default: the one schema that the configuration file, the environment
@@ -82,12 +82,21 @@ const SettingsFields = Schema.Struct({
     maxRunningSequences: Count(1).pipe(withDefault(128)),
     /** Calls waiting for admission; beyond it calls get RESOURCE_EXHAUSTED. */
     maxQueued: Count(0).pipe(withDefault(128)),
+    /** Image bytes that calls, waiting or running, may hold together (a URL image counts as images.maxBytes until fetched). */
+    maxHeldBytes: Count(1).pipe(withDefault(256 * 1024 * 1024)),
   }).pipe(withDefault({})),
   /** Time a search may take when the client sets no deadline (and the cap when it does). */
   defaultDeadline: DurationText.pipe(withDefault("300s")),
   images: Schema.Struct({
     maxBytes: Count(1).pipe(withDefault(20 * 1024 * 1024)),
+    /** Largest image by pixels (width × height), checked in the header before anything is decoded. */
+    maxPixels: Count(1).pipe(withDefault(40_000_000)),
     fetchTimeout: DurationText.pipe(withDefault("10s")),
+    maxRedirects: Count(0).pipe(withDefault(3)),
+    /** Networks an image URL may point into although they are not public (loopback, private, link-local…). */
+    allowedNetworks: Networks.pipe(withDefault([])),
+    /** Image fetches and decodes at once. */
+    maxConcurrent: Count(1).pipe(withDefault(4)),
   }).pipe(withDefault({})),
   /** The embedded simulated fleet, used when the generator pool lists no endpoints; 0 servers turns it off. */
   simulator: Schema.Struct({
@@ -140,6 +149,9 @@ const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
       path: ["defaultJudge"],
       issue: `names no declared judge (declared: ${Object.keys(judges).join(", ")})`,
     })
+  }
+  if (settings.admission.maxHeldBytes < settings.images.maxBytes) {
+    problems.push({ path: ["admission", "maxHeldBytes"], issue: "must be at least images.maxBytes" })
   }
   if (Duration.toMillis(settings.defaultDeadline) > BOUNDS.deadlineMs.maximum) {
     problems.push({ path: ["defaultDeadline"], issue: `must be at most ${BOUNDS.deadlineMs.maximum / 1000} seconds` })

@@ -1,4 +1,5 @@
 import { Duration, Effect, Option, Predicate, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { isAddressOrNetwork } from "../images/AddressPolicy.ts"
 
 /**
  * The value types of the configuration. A YAML file gives numbers as numbers and an environment variable gives them
@@ -83,23 +84,35 @@ export const ServerUrl = Schema.String.pipe(
   ),
 )
 
-/** A list of server URLs: a YAML list, or comma-separated text (blanks dropped). */
-export const ServerUrls = Schema.Union([
-  Schema.Array(ServerUrl),
-  Schema.String.pipe(
-    Schema.decodeTo(
-      Schema.Array(ServerUrl),
-      SchemaTransformation.transform<ReadonlyArray<string>, string>({
-        decode: (text) =>
-          text
-            .split(",")
-            .map((url) => url.trim())
-            .filter((url) => url.length > 0),
-        encode: (urls: ReadonlyArray<string>) => urls.join(","),
-      }),
+/** A list: in YAML a list, in an environment variable comma-separated text (blanks dropped). */
+const ListOf = <S extends Schema.Codec<string, string>>(item: S) =>
+  Schema.Union([
+    Schema.Array(item),
+    Schema.String.pipe(
+      Schema.decodeTo(
+        Schema.Array(item),
+        SchemaTransformation.transform<ReadonlyArray<string>, string>({
+          decode: (text) =>
+            text
+              .split(",")
+              .map((entry) => entry.trim())
+              .filter((entry) => entry.length > 0),
+          encode: (entries: ReadonlyArray<string>) => entries.join(","),
+        }),
+      ),
+    ),
+  ])
+
+export const ServerUrls = ListOf(ServerUrl)
+
+/** Networks as CIDRs (10.0.0.0/8, fd00::/8) or single addresses. */
+export const Networks = ListOf(
+  Schema.String.check(
+    Schema.makeFilter(
+      (text: string) => isAddressOrNetwork(text) || `expected an address or a CIDR network, got "${text}"`,
     ),
   ),
-])
+)
 
 export type SecretSource = { readonly env: string } | { readonly file: string }
 
