@@ -112,6 +112,18 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
     assert.strictEqual(config.data.STAGEBEAM_MAX_SAMPLES_PER_REQUEST, "16") // vLLM's --max-num-seqs
   })
 
+  it("the gateway's drain fits the pod's grace period, after its preStop", () => {
+    const gateway = find("Deployment", "stagebeam-gateway")
+    const pod = gateway.spec.template.spec
+    const container = pod.containers[0]
+    const config = find("ConfigMap", container.envFrom[0].configMapRef.name)
+    const drainSeconds = Number(/^(\d+)s$/.exec(config.data.STAGEBEAM_DRAIN_TIMEOUT)?.[1])
+    const preStopSeconds = container.lifecycle.preStop.sleep.seconds
+    // One more second for the server's own stop after the drain, and a margin before the kubelet's SIGKILL.
+    assert.isAtMost(preStopSeconds + drainSeconds + 1, pod.terminationGracePeriodSeconds - 2)
+    assert.isAtLeast(drainSeconds, 30)
+  })
+
   it("the gateway runs ≥ 2 replicas, ready by gRPC health of stagebeam.v1.Reasoner, with a PDB, a Service and metrics", () => {
     const gateway = find("Deployment", "stagebeam-gateway")
     const pod = gateway.spec.template

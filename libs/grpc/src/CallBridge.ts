@@ -24,7 +24,7 @@ const failureStatus = (cause: Cause.Cause<GrpcStatusError>, path: string): Effec
   if (Option.isSome(error)) return Effect.succeed(toStatusObject(error.value))
   return Effect.succeed({
     code: grpc.status.UNAVAILABLE,
-    details: "server is shutting down",
+    details: "the server is shutting down: the call did not finish within its drain time",
     metadata: new grpc.Metadata(),
   })
 }

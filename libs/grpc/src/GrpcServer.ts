@@ -1,10 +1,10 @@
 import * as grpc from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
 import { ReflectionService } from "@grpc/reflection"
-import { Context, Duration, Effect, FiberSet, Layer, Schema, type Scope, Stream } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer, Option, Schema, type Scope, Stream } from "effect"
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from "grpc-health-check"
 import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
-import { invalidArgument } from "./GrpcStatusError.ts"
+import { invalidArgument, unavailable } from "./GrpcStatusError.ts"
 import { type MethodHandler, type ServiceImplementation, serverStream, unary } from "./Handlers.ts"
 import { findService, ProtoPackageError } from "./ProtoPackage.ts"
 
@@ -44,8 +44,11 @@ export interface GrpcServerOptions<R = never> {
   /** Largest response sent (default 32 MiB). */
   readonly maxSendMessageBytes?: number
   readonly keepalive?: KeepaliveOptions
-  /** How long in-flight calls may finish when the scope closes before they are cancelled (default 5 s). */
-  readonly shutdownGracePeriod?: Duration.Input
+  /**
+   * When the scope closes, how long calls in flight may take to finish (default 5 s). Meanwhile health says
+   * NOT_SERVING and new calls are refused with UNAVAILABLE; calls still running after it answer UNAVAILABLE.
+   */
+  readonly drainTimeout?: Duration.Input
   /** Serve grpc.reflection.v1 / v1alpha describing the package definition and the health service (default true). */
   readonly reflection?: boolean
   /** Extra grpc-js server options, applied last. */
@@ -114,18 +117,26 @@ const forgivingDefinition = (definition: protoLoader.ServiceDefinition): protoLo
 const undecodable = (request: UndecodableRequest) =>
   invalidArgument("request", `the message cannot be decoded (${request.reason})`)
 
-/** The handler, answering INVALID_ARGUMENT for a request that did not decode. */
-const guarded = <R>(handler: MethodHandler<R>): MethodHandler<R> =>
+const DRAIN_POLL = Duration.millis(20)
+
+const draining = unavailable("the server is shutting down; retry the call (another replica will take it)")
+
+/** The handler, answering INVALID_ARGUMENT for a request that did not decode, and UNAVAILABLE while draining. */
+const guarded = <R>(handler: MethodHandler<R>, isDraining: () => boolean): MethodHandler<R> =>
   handler._tag === "Unary"
     ? unary((request: unknown, ctx) =>
-        request instanceof UndecodableRequest
-          ? Effect.fail(undecodable(request))
-          : handler.handle(request as never, ctx),
+        isDraining()
+          ? Effect.fail(draining)
+          : request instanceof UndecodableRequest
+            ? Effect.fail(undecodable(request))
+            : handler.handle(request as never, ctx),
       )
     : serverStream((request: unknown, ctx) =>
-        request instanceof UndecodableRequest
-          ? Stream.fail(undecodable(request))
-          : handler.handle(request as never, ctx),
+        isDraining()
+          ? Stream.fail(draining)
+          : request instanceof UndecodableRequest
+            ? Stream.fail(undecodable(request))
+            : handler.handle(request as never, ctx),
       )
 
 /** grpc-js handlers for one service, checking that the implementation matches the definition method by method. */
@@ -134,6 +145,7 @@ const bindService = <R>(
   definition: protoLoader.ServiceDefinition,
   implementation: ServiceImplementation<R>,
   runFork: RunFork<R>,
+  isDraining: () => boolean,
 ): Effect.Effect<grpc.UntypedServiceImplementation, GrpcServerError> =>
   Effect.gen(function* () {
     const bound: grpc.UntypedServiceImplementation = {}
@@ -152,7 +164,7 @@ const bindService = <R>(
           message: `${name}.${methodName} needs a ${wanted} handler, got ${handler._tag}`,
         })
       }
-      const safe = guarded(handler)
+      const safe = guarded(handler, isDraining)
       bound[methodName] = safe._tag === "Unary" ? bindUnary(safe, runFork) : bindServerStream(safe, runFork)
     }
     for (const key of Object.keys(implementation)) {
@@ -182,15 +194,33 @@ const shutdown = (server: grpc.Server, gracePeriod: Duration.Input) =>
 const make = Effect.fnUntraced(function* <R = never>(
   options: GrpcServerOptions<R>,
 ): Effect.fn.Return<RunningGrpcServer, GrpcServerError | ProtoPackageError, R | Scope.Scope> {
-  // Handler fibers live in a FiberSet of this scope: closing it (after the server shut down) interrupts stragglers.
-  const runFork: RunFork<R> = yield* FiberSet.makeRuntime<R>()
+  // Handler fibers live in a FiberSet of this scope, which interrupts stragglers. The drain counts calls itself:
+  // a fiber starts running before FiberSet.runtime adds it, so the set alone could miss a call that just began.
+  const handlers = yield* FiberSet.make()
+  const forkInto = yield* FiberSet.runtime(handlers)<R>()
+  let inFlight = 0
+  const runFork: RunFork<R> = (effect) => {
+    inFlight++
+    const fiber = forkInto(effect)
+    fiber.addObserver(() => {
+      inFlight--
+    })
+    return fiber
+  }
+  let isDraining = false
   const server = new grpc.Server(serverOptions(options))
   const names = options.services.map((service) => service.name)
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((name) => [name, "SERVING"])))
 
   for (const service of options.services) {
     const definition = forgivingDefinition(yield* findService(options.packageDefinition, service.name))
-    const implementation = yield* bindService(service.name, definition, service.implementation, runFork)
+    const implementation = yield* bindService(
+      service.name,
+      definition,
+      service.implementation,
+      runFork,
+      () => isDraining,
+    )
     server.addService(definition, implementation)
   }
   health.addToServer(server)
@@ -210,11 +240,30 @@ const make = Effect.fnUntraced(function* <R = never>(
     statuses.set(service, status)
     health.setStatus(service, status)
   }
-  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port), () =>
-    Effect.sync(() => {
-      for (const name of ["", ...names]) setStatus(name, "NOT_SERVING")
-    }).pipe(Effect.andThen(shutdown(server, options.shutdownGracePeriod ?? Duration.seconds(5)))),
-  )
+  const drainTimeout = options.drainTimeout ?? Duration.seconds(5)
+  /**
+   * The drain: health NOT_SERVING and new calls refused at once (health and reflection still answer, so load
+   * balancers see why); calls in flight get `drainTimeout` to finish; the rest are interrupted and answer
+   * UNAVAILABLE; then the server stops.
+   */
+  const drain = Effect.gen(function* () {
+    isDraining = true
+    for (const name of ["", ...names]) setStatus(name, "NOT_SERVING")
+    yield* Effect.logInfo("gRPC server draining").pipe(
+      Effect.annotateLogs({ inFlight, drainTimeout: Duration.format(Duration.fromInputUnsafe(drainTimeout)) }),
+    )
+    const idle = Effect.sleep(DRAIN_POLL).pipe(Effect.repeat({ until: () => inFlight === 0 }))
+    const finished = inFlight === 0 ? Option.some(undefined) : yield* idle.pipe(Effect.timeoutOption(drainTimeout))
+    if (Option.isNone(finished)) {
+      yield* Effect.logWarning("gRPC server drain time over: calls still running answer UNAVAILABLE").pipe(
+        Effect.annotateLogs({ cut: inFlight }),
+      )
+      yield* FiberSet.clear(handlers)
+    }
+    yield* shutdown(server, Duration.seconds(1))
+    yield* Effect.logInfo("gRPC server stopped")
+  })
+  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port), () => drain)
   return {
     host: options.host,
     port,

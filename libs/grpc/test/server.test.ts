@@ -170,38 +170,45 @@ describe("GrpcServer", () => {
     }),
   )
 
-  it.live("drains in-flight calls on scope close, then stops listening", () =>
-    Effect.gen(function* () {
-      const scope = yield* Scope.make()
-      const { server, client, probe } = yield* startEcho({ shutdownGracePeriod: "20 seconds" }).pipe(
-        Scope.provide(scope),
-      )
-      const inFlight = yield* Effect.forkChild(
-        client.unary<SayRequest, SayReply>("Say", { text: "in flight", mode: "gate" }),
-      )
-      yield* Deferred.await(probe.started)
-      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
-      // the close cannot finish while a call is in flight (the grace period is far away)
-      yield* Effect.sleep("200 millis")
-      assert.isUndefined(closing.pollUnsafe())
-      // while draining the server no longer advertises itself: either NOT_SERVING or no new connections at all
-      const healthWhileDraining = yield* healthOf(server.address, echoService).pipe(
-        Effect.catch((error) => Effect.succeed(error._tag)),
-      )
-      assert.notStrictEqual(healthWhileDraining, "SERVING")
-      yield* Deferred.succeed(probe.gate, undefined)
-      const reply = yield* Fiber.join(inFlight)
-      assert.strictEqual(reply.text, "in flight")
-      yield* Fiber.join(closing)
-      const after = yield* Effect.flip(healthOf(server.address, ""))
-      assert.strictEqual(after._tag === "GrpcStatusError" && after.code, grpc.status.UNAVAILABLE)
-    }),
+  it.live(
+    "drains on scope close: NOT_SERVING and new calls refused at once, calls in flight finish, then it stops",
+    () =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const { server, probe, packageDefinition } = yield* startEcho({ drainTimeout: "20 seconds" }).pipe(
+          Scope.provide(scope),
+        )
+        // The test's own client: the one of startEcho closes with the server's scope.
+        const client = yield* makeClient({ address: server.address, packageDefinition, service: echoService })
+        const inFlight = yield* Effect.forkChild(
+          client.unary<SayRequest, SayReply>("Say", { text: "in flight", mode: "gate" }),
+        )
+        yield* Deferred.await(probe.started)
+        const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+        // the close cannot finish while a call is in flight (the grace period is far away)
+        yield* Effect.sleep("200 millis")
+        assert.isUndefined(closing.pollUnsafe())
+        // while draining, health still answers, and says NOT_SERVING; a new call is refused with a status to retry
+        assert.strictEqual(yield* healthOf(server.address, echoService), "NOT_SERVING")
+        const refused = yield* Effect.flip(client.unary<SayRequest, SayReply>("Say", { text: "late", mode: "ok" }))
+        assert.strictEqual(refused.code, grpc.status.UNAVAILABLE)
+        assert.include(refused.message, "shutting down")
+        yield* Deferred.succeed(probe.gate, undefined)
+        const reply = yield* Fiber.join(inFlight)
+        assert.strictEqual(reply.text, "in flight")
+        yield* Fiber.join(closing)
+        const after = yield* Effect.flip(healthOf(server.address, ""))
+        assert.strictEqual(after._tag === "GrpcStatusError" && after.code, grpc.status.UNAVAILABLE)
+      }),
   )
 
-  it.live("cancels calls still running after the grace period and interrupts their handlers", () =>
+  it.live("answers UNAVAILABLE to calls still running after the drain time, and interrupts their handlers", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
-      const { client, probe } = yield* startEcho({ shutdownGracePeriod: "100 millis" }).pipe(Scope.provide(scope))
+      const { server, probe, packageDefinition } = yield* startEcho({ drainTimeout: "100 millis" }).pipe(
+        Scope.provide(scope),
+      )
+      const client = yield* makeClient({ address: server.address, packageDefinition, service: echoService })
       const stuck = yield* Effect.forkChild(client.unary<SayRequest, SayReply>("Say", { text: "x", mode: "hang" }))
       yield* Deferred.await(probe.started)
       yield* Scope.close(scope, Exit.void)
@@ -210,7 +217,8 @@ describe("GrpcServer", () => {
         "/fixture.v1.Echo/Say",
       )
       const error = yield* Effect.flip(Fiber.join(stuck))
-      assert.include([grpc.status.CANCELLED, grpc.status.UNAVAILABLE], error.code)
+      assert.strictEqual(error.code, grpc.status.UNAVAILABLE)
+      assert.include(error.message, "did not finish within its drain time")
     }),
   )
 

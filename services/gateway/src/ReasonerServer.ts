@@ -24,6 +24,7 @@ export const reasonerServerLayer = Layer.unwrap(
         },
       ],
       keepalive: KEEPALIVE,
+      drainTimeout: settings.drainTimeout,
     })
   }),
 )

@@ -28,6 +28,7 @@ export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly pa
   { variable: "STAGEBEAM_MAX_RUNNING_SEQUENCES", path: ["admission", "maxRunningSequences"] },
   { variable: "STAGEBEAM_MAX_QUEUED", path: ["admission", "maxQueued"] },
   { variable: "STAGEBEAM_DEFAULT_DEADLINE", path: ["defaultDeadline"] },
+  { variable: "STAGEBEAM_DRAIN_TIMEOUT", path: ["drainTimeout"] },
   { variable: "STAGEBEAM_MAX_IMAGE_BYTES", path: ["images", "maxBytes"] },
   { variable: "STAGEBEAM_IMAGE_FETCH_TIMEOUT", path: ["images", "fetchTimeout"] },
   { variable: "STAGEBEAM_MAX_IMAGE_PIXELS", path: ["images", "maxPixels"] },

@@ -85,6 +85,8 @@ const SettingsFields = Schema.Struct({
     /** Image bytes that calls, waiting or running, may hold together (a URL image counts as images.maxBytes until fetched). */
     maxHeldBytes: Count(1).pipe(withDefault(256 * 1024 * 1024)),
   }).pipe(withDefault({})),
+  /** On SIGTERM: how long calls in flight may take to finish (health says NOT_SERVING and new calls are refused at once). */
+  drainTimeout: DurationText.pipe(withDefault("50s")),
   /** Time a search may take when the client sets no deadline (and the cap when it does). */
   defaultDeadline: DurationText.pipe(withDefault("300s")),
   images: Schema.Struct({

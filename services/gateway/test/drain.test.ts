@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer } from "node:net"
+import { assert, describe, it } from "@effect/vitest"
+import { makeReasonerClient } from "@stagebeam/proto"
+import { Effect, Fiber } from "effect"
+import { eventually, healthOf, pngImage, startSimulators } from "./harness.ts"
+
+const freePort = Effect.callback<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** The gateway as a real process (`node src/main.ts`), with only the settings given; killed with the scope. */
+const startGatewayProcess = (settings: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.callback<{
+      readonly child: ChildProcess
+      readonly exited: Promise<number | null>
+      readonly output: () => string
+    }>((resume) => {
+      // The test's own environment may hold STAGEBEAM_* variables: the child gets none but these.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("STAGEBEAM_")))
+      const child = spawn(process.execPath, ["--conditions=@stagebeam/source", "src/main.ts"], {
+        cwd: `${import.meta.dirname}/..`,
+        env: { ...env, ...settings },
+      })
+      let output = ""
+      const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)))
+      const ready = (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes("stagebeam gateway listening")) {
+          child.stdout?.off("data", ready)
+          resume(Effect.succeed({ child, exited, output: () => output }))
+        }
+      }
+      child.stdout?.on("data", ready)
+      child.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString()
+      })
+      child.stderr?.on("data", (chunk: Buffer) => {
+        output += chunk.toString()
+      })
+      child.on("exit", (code) =>
+        resume(Effect.die(new Error(`the gateway exited (${code}) before it listened: ${output}`))),
+      )
+    }),
+    ({ child }) => Effect.sync(() => child.kill("SIGKILL")),
+  )
+
+const QUESTION = "Which shape is shown?\nA. circle\nB. square"
+
+describe("SIGTERM", () => {
+  it.live(
+    "drains: NOT_SERVING and new calls refused at once, calls in flight all answered, exit code 0",
+    () =>
+      Effect.gen(function* () {
+        const servers = yield* startSimulators(1, { speed: 4 })
+        const port = yield* freePort
+        const gateway = yield* startGatewayProcess({
+          STAGEBEAM_ENDPOINTS: servers[0]!.url,
+          STAGEBEAM_GRPC_HOST: "127.0.0.1",
+          STAGEBEAM_GRPC_PORT: String(port),
+          STAGEBEAM_METRICS_PORT: "0",
+          STAGEBEAM_DRAIN_TIMEOUT: "60s",
+        })
+        const address = `127.0.0.1:${port}`
+        const client = yield* makeReasonerClient({ address, defaultDeadline: "90 seconds" })
+        const data = yield* pngImage()
+        const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
+        const calls = yield* Effect.forEach([1, 2, 3, 4], () => Effect.forkChild(client.Reason(request)))
+        assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running >= 4)))
+
+        gateway.child.kill("SIGTERM")
+        assert.isTrue(
+          yield* eventually(Effect.map(healthOf(address, "stagebeam.v1.Reasoner"), (s) => s === "NOT_SERVING")),
+        )
+        const refused = yield* Effect.flip(client.Reason(request))
+        assert.strictEqual(refused.code, 14)
+        assert.include(refused.message, "shutting down")
+
+        const answers = yield* Effect.forEach(calls, Fiber.join)
+        for (const answer of answers) assert.isAbove(answer.conclusion.length, 0)
+        assert.strictEqual(yield* Effect.promise(() => gateway.exited), 0)
+        assert.include(gateway.output(), "gRPC server draining")
+      }),
+    120_000,
+  )
+
+  it.live(
+    "calls still running when the drain time is over answer UNAVAILABLE with the reason",
+    () =>
+      Effect.gen(function* () {
+        const servers = yield* startSimulators(1, { speed: 1 })
+        const port = yield* freePort
+        const gateway = yield* startGatewayProcess({
+          STAGEBEAM_ENDPOINTS: servers[0]!.url,
+          STAGEBEAM_GRPC_HOST: "127.0.0.1",
+          STAGEBEAM_GRPC_PORT: String(port),
+          STAGEBEAM_METRICS_PORT: "0",
+          STAGEBEAM_DRAIN_TIMEOUT: "1s",
+        })
+        const client = yield* makeReasonerClient({ address: `127.0.0.1:${port}`, defaultDeadline: "90 seconds" })
+        const running = yield* Effect.forkChild(
+          client.Reason({ question: QUESTION, image: { data: yield* pngImage() }, search: { candidatesPerStage: 4 } }),
+        )
+        assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
+        gateway.child.kill("SIGTERM")
+        const error = yield* Effect.flip(Fiber.join(running))
+        assert.strictEqual(error.code, 14)
+        assert.include(error.message, "did not finish within its drain time")
+        assert.strictEqual(yield* Effect.promise(() => gateway.exited), 0)
+        // The upstream requests were aborted, not left running on the GPU server.
+        assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running === 0)))
+      }),
+    60_000,
+  )
+})
