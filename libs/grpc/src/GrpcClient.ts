@@ -3,6 +3,7 @@ import type * as protoLoader from "@grpc/proto-loader"
 import { Duration, Effect, type Scope, Stream } from "effect"
 import { fromServiceError, type GrpcStatusError, toMetadata, unimplemented } from "./GrpcStatusError.ts"
 import { findService, type ProtoPackageError } from "./ProtoPackage.ts"
+import { type ClientTls, channelCredentials } from "./Tls.ts"
 
 export interface GrpcClientOptions {
   /** "host:port" of the server. */
@@ -15,6 +16,8 @@ export interface GrpcClientOptions {
   /** Largest response accepted (default 32 MiB). */
   readonly maxReceiveMessageBytes?: number
   readonly grpcOptions?: grpc.ChannelOptions
+  /** TLS to the server (and a client certificate for mTLS); plaintext without. */
+  readonly tls?: ClientTls | undefined
 }
 
 export interface ClientCallOptions {
@@ -22,7 +25,7 @@ export interface ClientCallOptions {
   readonly metadata?: Readonly<Record<string, string>>
 }
 
-/** A small insecure client for tests and the CLI: calls become Effects/Streams; interruption cancels the call. */
+/** A small client for tests and the CLI (plaintext or TLS): calls become Effects/Streams; interruption cancels the call. */
 export interface GrpcClient {
   readonly unary: <Req, Res>(
     method: string,
@@ -48,7 +51,7 @@ export const makeClient = Effect.fnUntraced(function* (
   const client = yield* Effect.acquireRelease(
     Effect.sync(
       () =>
-        new grpc.Client(options.address, grpc.credentials.createInsecure(), {
+        new grpc.Client(options.address, channelCredentials(options.tls), {
           "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 32 * 1024 * 1024,
           ...options.grpcOptions,
         }),

@@ -7,6 +7,7 @@ import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
 import { invalidArgument, unavailable } from "./GrpcStatusError.ts"
 import { type MethodHandler, type ServiceImplementation, serverStream, unary } from "./Handlers.ts"
 import { findService, ProtoPackageError } from "./ProtoPackage.ts"
+import { type ServerTls, serverCredentials } from "./Tls.ts"
 
 export type { ServingStatus }
 
@@ -51,6 +52,8 @@ export interface GrpcServerOptions<R = never> {
   readonly drainTimeout?: Duration.Input
   /** Serve grpc.reflection.v1 / v1alpha describing the package definition and the health service (default true). */
   readonly reflection?: boolean
+  /** TLS (and mTLS with a client CA); plaintext without. */
+  readonly tls?: ServerTls | undefined
   /** Extra grpc-js server options, applied last. */
   readonly grpcOptions?: grpc.ServerOptions
 }
@@ -173,16 +176,24 @@ const bindService = <R>(
     return bound
   })
 
-const bindPort = (server: grpc.Server, host: string, port: number) =>
-  Effect.callback<number, GrpcServerError>((resume) => {
+const bindPort = (server: grpc.Server, host: string, port: number, tls: ServerTls | undefined) =>
+  Effect.gen(function* () {
+    const { credentials, loaded } = serverCredentials(tls)
+    if (!(yield* Effect.promise(() => loaded))) {
+      return yield* new GrpcServerError({
+        message: `cannot read the TLS files (${[tls?.certFile, tls?.keyFile, tls?.clientCaFile].filter(Boolean).join(", ")})`,
+      })
+    }
     const target = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-      resume(
-        error === null
-          ? Effect.succeed(boundPort)
-          : Effect.fail(new GrpcServerError({ message: `cannot bind ${target}: ${error.message}`, cause: error })),
-      ),
-    )
+    return yield* Effect.callback<number, GrpcServerError>((resume) => {
+      server.bindAsync(target, credentials, (error, boundPort) =>
+        resume(
+          error === null
+            ? Effect.succeed(boundPort)
+            : Effect.fail(new GrpcServerError({ message: `cannot bind ${target}: ${error.message}`, cause: error })),
+        ),
+      )
+    })
   })
 
 /** Stops accepting calls, lets in-flight ones finish within the grace period, then cancels the rest. */
@@ -263,7 +274,7 @@ const make = Effect.fnUntraced(function* <R = never>(
     yield* shutdown(server, Duration.seconds(1))
     yield* Effect.logInfo("gRPC server stopped")
   })
-  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port), () => drain)
+  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port, options.tls), () => drain)
   return {
     host: options.host,
     port,

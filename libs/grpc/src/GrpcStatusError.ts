@@ -47,6 +47,8 @@ export const unimplemented = (message: string): GrpcStatusError => make(grpc.sta
 
 export const permissionDenied = (message: string): GrpcStatusError => make(grpc.status.PERMISSION_DENIED, message)
 
+export const unauthenticated = (message: string): GrpcStatusError => make(grpc.status.UNAUTHENTICATED, message)
+
 /** grpc.Metadata from a plain record; keys grpc-js rejects (or binary "-bin" keys) are dropped rather than thrown. */
 export const toMetadata = (record: Readonly<Record<string, string>> | undefined): grpc.Metadata => {
   const metadata = new grpc.Metadata()

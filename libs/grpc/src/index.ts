@@ -1,3 +1,4 @@
+export { parseTokens, type Token, watchTokenFile, withBearerTokens } from "./BearerAuth.ts"
 export type { CallContext } from "./CallContext.ts"
 export { type CallMetrics, withCallMetrics } from "./CallMetrics.ts"
 export { type ClientCallOptions, type GrpcClient, type GrpcClientOptions, makeClient } from "./GrpcClient.ts"
@@ -23,4 +24,5 @@ export {
 } from "./Handlers.ts"
 export { defaultLoaderOptions, findService, loadProto, ProtoPackageError } from "./ProtoPackage.ts"
 export { decodeRequest, firstInvalidField } from "./RequestDecoding.ts"
+export type { ClientTls, ServerTls } from "./Tls.ts"
 export { type MethodKinds, type TypedClient, typedClient } from "./TypedClient.ts"

@@ -39,6 +39,19 @@ const flags = {
   ),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print the raw response as JSON"), Flag.withDefault(false)),
   deadline: Flag.Int("deadline").pipe(Flag.withDescription("Deadline in seconds"), Flag.withDefault(600)),
+  token: Flag.String("token").pipe(
+    Flag.withDescription("Bearer token, for a gateway with auth.tokensFile (or the STAGEBEAM_TOKEN variable)"),
+    Flag.optional,
+  ),
+  tlsCa: Flag.String("tls-ca").pipe(
+    Flag.withDescription("PEM file of the CA of the gateway's certificate: TLS"),
+    Flag.optional,
+  ),
+  tlsCert: Flag.String("tls-cert").pipe(
+    Flag.withDescription("PEM file of this client's certificate (mTLS)"),
+    Flag.optional,
+  ),
+  tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("PEM file of this client's key (mTLS)"), Flag.optional),
 }
 
 const imageField = (image: Option.Option<string>) =>
@@ -55,7 +68,24 @@ const imageField = (image: Option.Option<string>) =>
 
 export const reason = Command.make("reason", flags, (input) =>
   Effect.gen(function* () {
-    const client = yield* makeReasonerClient({ address: input.address, defaultDeadline: `${input.deadline} seconds` })
+    const client = yield* makeReasonerClient({
+      address: input.address,
+      defaultDeadline: `${input.deadline} seconds`,
+      ...(Option.isSome(input.tlsCa)
+        ? {
+            tls: {
+              caFile: input.tlsCa.value,
+              certFile: Option.getOrUndefined(input.tlsCert),
+              keyFile: Option.getOrUndefined(input.tlsKey),
+            },
+          }
+        : {}),
+    })
+    const token = Option.orElse(input.token, () => Option.fromUndefinedOr(process.env.STAGEBEAM_TOKEN))
+    const callOptions = Option.match(token, {
+      onNone: () => ({}),
+      onSome: (value) => ({ metadata: { authorization: `Bearer ${value}` } }),
+    })
     const request: ReasonRequest = {
       question: input.question,
       ...(yield* imageField(input.image)),
@@ -71,11 +101,11 @@ export const reason = Command.make("reason", flags, (input) =>
     }
     if (input.stream) {
       yield* client
-        .ReasonStream(request)
+        .ReasonStream(request, callOptions)
         .pipe(Stream.runForEach((event) => Console.log(input.json ? JSON.stringify(event) : formatEvent(event))))
       return
     }
-    const response = yield* client.Reason(request)
+    const response = yield* client.Reason(request, callOptions)
     yield* Console.log(input.json ? JSON.stringify(response, null, 2) : formatResponse(response))
   }).pipe(
     Effect.scoped,

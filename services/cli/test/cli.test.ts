@@ -47,6 +47,29 @@ describe("stagebeam reason", () => {
     }),
   )
 
+  it.live("sends a bearer token to a gateway that requires one", () =>
+    Effect.gen(function* () {
+      const tokens = join(tmpdir(), `stagebeam-cli-tokens-${process.pid}`)
+      yield* Effect.promise(() => writeFile(tokens, "cli:cli-secret\n"))
+      const { address } = yield* serveGateway.pipe(
+        Effect.provide(GatewaySettings.layerTest({ simulator: { servers: 1 }, auth: { tokensFile: tokens } })),
+      )
+      const ask = (...extra: ReadonlyArray<string>) =>
+        Effect.promise(() =>
+          run(process.execPath, [bin, "reason", "-a", address, "-q", "2+2?", "--strategy", "greedy", ...extra]).then(
+            ({ stdout }) => ({ code: 0, stdout, stderr: "" }),
+            (error: { code: number; stdout: string; stderr: string }) => error,
+          ),
+        )
+      const refused = yield* ask()
+      assert.notStrictEqual(refused.code, 0)
+      assert.include(refused.stderr, "bearer token")
+      const answered = yield* ask("--token", "cli-secret")
+      assert.strictEqual(answered.code, 0, answered.stderr)
+      assert.include(answered.stdout, "GREEDY")
+    }),
+  )
+
   it.live("reports a refused request with its status and exits non-zero", () =>
     Effect.gen(function* () {
       const { address } = yield* gateway

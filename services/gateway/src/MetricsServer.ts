@@ -12,7 +12,7 @@ export class MetricsServer extends Context.Service<MetricsServer, { readonly url
   static readonly layer = Layer.unwrap(
     Effect.gen(function* () {
       const settings = yield* GatewaySettings
-      const host = settings.grpc.host
+      const host = settings.metrics.host
       const serving = HttpRouter.serve(PrometheusMetrics.layerHttp({ path: "/metrics" }), {
         disableLogger: true,
         disableListenLog: true,

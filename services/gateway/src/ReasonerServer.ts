@@ -1,18 +1,38 @@
-import { GrpcServer, withCallMetrics } from "@stagebeam/grpc"
+import { GrpcServer, type ServerTls, watchTokenFile, withBearerTokens, withCallMetrics } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
 import { Duration, Effect, Layer } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
+import type { Settings } from "./config/Settings.ts"
+import { GatewayConfigError } from "./GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "./GatewayMetrics.ts"
 import { Reasoner } from "./Reasoner.ts"
 
 /** Keepalive pings find clients that vanished without closing, so their searches stop holding GPU slots. */
 const KEEPALIVE = { time: Duration.seconds(30), timeout: Duration.seconds(10) }
 
-/** The gRPC server: stagebeam.v1.Reasoner (every call counted and timed), health and reflection. */
+const tlsOf = (settings: Settings): ServerTls | undefined =>
+  settings.tls?.cert === undefined || settings.tls.key === undefined
+    ? undefined
+    : { certFile: settings.tls.cert, keyFile: settings.tls.key, clientCaFile: settings.tls.clientCa }
+
+/**
+ * The gRPC server: stagebeam.v1.Reasoner — every call counted and timed, then checked for a bearer token when the
+ * settings name a token file — plus health and reflection (open), over TLS when the settings give a certificate.
+ */
 export const reasonerServerLayer = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* GatewaySettings
     const reasoner = yield* Reasoner
+    const tokensFile = settings.auth?.tokensFile
+    const authenticated =
+      tokensFile === undefined
+        ? reasoner.implementation
+        : yield* Effect.flatMap(
+            watchTokenFile(tokensFile).pipe(
+              Effect.mapError((problem) => new GatewayConfigError({ message: `auth.tokensFile: ${problem}` })),
+            ),
+            (tokens) => withBearerTokens(reasoner.implementation, tokens),
+          )
     return GrpcServer.layer({
       host: settings.grpc.host,
       port: settings.grpc.port,
@@ -20,11 +40,12 @@ export const reasonerServerLayer = Layer.unwrap(
       services: [
         {
           name: reasonerServiceName,
-          implementation: withCallMetrics(reasoner.implementation, { calls: reasonCalls, duration: reasonDuration }),
+          implementation: withCallMetrics(authenticated, { calls: reasonCalls, duration: reasonDuration }),
         },
       ],
       keepalive: KEEPALIVE,
       drainTimeout: settings.drainTimeout,
+      tls: tlsOf(settings),
     })
   }),
 )

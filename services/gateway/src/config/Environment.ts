@@ -12,7 +12,12 @@ export const CONFIG_FILE_VARIABLE = "STAGEBEAM_CONFIG"
 export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly path: ReadonlyArray<string> }> = [
   { variable: "STAGEBEAM_GRPC_HOST", path: ["grpc", "host"] },
   { variable: "STAGEBEAM_GRPC_PORT", path: ["grpc", "port"] },
+  { variable: "STAGEBEAM_METRICS_HOST", path: ["metrics", "host"] },
   { variable: "STAGEBEAM_METRICS_PORT", path: ["metrics", "port"] },
+  { variable: "STAGEBEAM_TLS_CERT", path: ["tls", "cert"] },
+  { variable: "STAGEBEAM_TLS_KEY", path: ["tls", "key"] },
+  { variable: "STAGEBEAM_TLS_CLIENT_CA", path: ["tls", "clientCa"] },
+  { variable: "STAGEBEAM_AUTH_TOKENS_FILE", path: ["auth", "tokensFile"] },
   { variable: "STAGEBEAM_ENDPOINTS", path: ["pools", "generator", "endpoints"] },
   { variable: "STAGEBEAM_MODEL", path: ["pools", "generator", "model"] },
   { variable: "STAGEBEAM_JUDGE", path: ["defaultJudge"] },

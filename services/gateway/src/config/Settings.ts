@@ -69,7 +69,20 @@ const Listener = (port: number) =>
 
 const SettingsFields = Schema.Struct({
   grpc: Listener(50051).pipe(withDefault({})),
-  metrics: Schema.Struct({ port: Port.pipe(withDefault(9464)) }).pipe(withDefault({})),
+  metrics: Schema.Struct({
+    host: Schema.String.pipe(withDefault("0.0.0.0")),
+    port: Port.pipe(withDefault(9464)),
+  }).pipe(withDefault({})),
+  /** TLS on the gRPC port: certificate and key files (reloaded when they change), and a client CA for mTLS. */
+  tls: Schema.optional(
+    Schema.Struct({
+      cert: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+      key: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+      clientCa: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+    }),
+  ),
+  /** Bearer tokens: a file of `name:token` lines (reloaded when it changes); none = no authentication. */
+  auth: Schema.optional(Schema.Struct({ tokensFile: Schema.optional(Schema.String.check(Schema.isMinLength(1))) })),
   /** Pools by name; `generator` runs the policy model. With no endpoints it is the embedded simulated fleet. */
   pools: Schema.Record(Name, Pool).pipe(withDefault({})),
   upstream: Upstream.pipe(withDefault({})),
@@ -151,6 +164,13 @@ const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
       path: ["defaultJudge"],
       issue: `names no declared judge (declared: ${Object.keys(judges).join(", ")})`,
     })
+  }
+  const tls = settings.tls
+  if (tls !== undefined && (tls.cert === undefined) !== (tls.key === undefined)) {
+    problems.push({ path: ["tls"], issue: "needs both cert and key (or neither)" })
+  }
+  if (tls?.clientCa !== undefined && tls.cert === undefined) {
+    problems.push({ path: ["tls", "clientCa"], issue: "needs tls.cert and tls.key: client certificates need TLS" })
   }
   if (settings.admission.maxHeldBytes < settings.images.maxBytes) {
     problems.push({ path: ["admission", "maxHeldBytes"], issue: "must be at least images.maxBytes" })
