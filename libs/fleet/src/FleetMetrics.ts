@@ -5,6 +5,14 @@ export const upstreamRequests = Metric.counter("stagebeam_upstream_requests_tota
   description: "HTTP calls to GPU servers by pool, server and outcome",
 })
 
+/** Servers taken out of rotation after repeated failures, and servers back after a success, by pool and server. */
+export const serverEjections = Metric.counter("stagebeam_server_ejections_total", {
+  description: "Servers taken out of rotation after consecutive failures",
+})
+export const serverRecoveries = Metric.counter("stagebeam_server_recoveries_total", {
+  description: "Ejected or unhealthy servers back in rotation",
+})
+
 /** Latency of successful calls to GPU servers. */
 export const upstreamDuration = Metric.histogram("stagebeam_upstream_request_duration_seconds", {
   description: "Latency of successful calls to GPU servers",

@@ -1,4 +1,5 @@
-import { Clock, Duration, Effect, Ref, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Metric, Ref, Schedule, type Scope } from "effect"
+import { serverEjections, serverRecoveries } from "./FleetMetrics.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 
 /** What the pool knows of one server's health. */
@@ -36,7 +37,19 @@ export const recordFailure = <H extends ServerHealth>(
   }
 }
 
+type Transition = "ejected" | "unhealthy" | "recovered"
+
+/** What a change of a server's health means for the rotation, if anything. */
+export const transition = (before: ServerHealth, after: ServerHealth): Transition | undefined => {
+  if (after.downUntil > before.downUntil) return "ejected"
+  if (before.healthy && !after.healthy) return "unhealthy"
+  const wasOut = !before.healthy || before.downUntil > 0
+  return wasOut && after.healthy && after.downUntil === 0 ? "recovered" : undefined
+}
+
 export interface MembershipOptions {
+  /** The pool's name, for logs and metrics. */
+  readonly pool: string
   readonly servers: ReadonlyArray<string>
   readonly healthInterval: Duration.Duration
   /** Consecutive failures that take a server out of rotation for `cooldown`. */
@@ -67,8 +80,37 @@ export const makeMembership = Effect.fnUntraced(function* (
     new Map(options.servers.map((server) => [server, initialHealth])),
   )
   const cooldownMs = Duration.toMillis(options.cooldown)
+  const at = (server: string) => ({ pool: options.pool, server })
+  /** Logs (and counts) a server leaving or rejoining the rotation. */
+  const report = (server: string, change: Transition | undefined) => {
+    switch (change) {
+      case "ejected":
+        return Effect.andThen(
+          Effect.logWarning("server taken out of rotation after repeated failures").pipe(
+            Effect.annotateLogs({ ...at(server), cooldown: Duration.format(options.cooldown) }),
+          ),
+          Metric.update(Metric.withAttributes(serverEjections, at(server)), 1),
+        )
+      case "unhealthy":
+        return Effect.logWarning("server unhealthy (/health)").pipe(Effect.annotateLogs(at(server)))
+      case "recovered":
+        return Effect.andThen(
+          Effect.logInfo("server back in rotation").pipe(Effect.annotateLogs(at(server))),
+          Metric.update(Metric.withAttributes(serverRecoveries, at(server)), 1),
+        )
+      case undefined:
+        return Effect.void
+    }
+  }
   const update = (server: string, f: (health: ServerHealth) => ServerHealth) =>
-    Ref.update(state, (all) => new Map(all).set(server, f(all.get(server) ?? initialHealth)))
+    Effect.flatMap(
+      Ref.modify(state, (all) => {
+        const before = all.get(server) ?? initialHealth
+        const after = f(before)
+        return [transition(before, after), new Map(all).set(server, after)]
+      }),
+      (change) => report(server, change),
+    )
 
   const probe = (server: string) =>
     Effect.flatMap(client.health(server, HEALTH_PROBE_TIMEOUT), (healthy) =>

@@ -77,6 +77,12 @@ export class OpenAiClient extends Context.Service<
       yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
       const timeoutMs = Duration.toMillis(options.timeout)
       const authorization = target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
+      // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
+      const span = yield* Effect.option(Effect.currentSpan)
+      const traceparent =
+        span._tag === "Some"
+          ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
+          : null
       const body = yield* Effect.tryPromise({
         try: (signal) =>
           clientFor(target.server).chat.completions.create(
@@ -89,7 +95,7 @@ export class OpenAiClient extends Context.Service<
             {
               signal,
               timeout: timeoutMs,
-              headers: { "X-Request-Id": options.requestId, Authorization: authorization },
+              headers: { "X-Request-Id": options.requestId, Authorization: authorization, traceparent },
             },
           ),
         catch: (error) => toUpstreamError(target, error),

@@ -64,6 +64,7 @@ export const makePool = Effect.fnUntraced(function* (
   const client = yield* OpenAiClient
   const servers = options.endpoints
   const membership = yield* makeMembership({
+    pool: options.name,
     servers,
     healthInterval: options.healthInterval,
     failureThreshold: options.failureThreshold,
@@ -124,7 +125,23 @@ export const makePool = Effect.fnUntraced(function* (
             timeout: options.requestTimeout,
           }),
         )
-        .pipe(Effect.tapError((error) => Effect.andThen(countAgainst(server, error), count(server, error.kind))))
+        .pipe(
+          Effect.tapError((error) =>
+            Effect.all([
+              countAgainst(server, error),
+              count(server, error.kind),
+              Effect.logWarning(error.retryable ? "upstream call failed; failing over" : "upstream call refused").pipe(
+                Effect.annotateLogs({
+                  pool: options.name,
+                  server,
+                  kind: error.kind,
+                  ...(error.status === undefined ? {} : { status: error.status }),
+                  error: error.message,
+                }),
+              ),
+            ]),
+          ),
+        )
       const ms = (yield* Clock.currentTimeMillis) - started
       yield* count(server, "ok")
       yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), ms / 1000)

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js"
 import { Cause, Effect, Exit, type Fiber, Option, Stream } from "effect"
 import { type CallContext, makeCallContext } from "./CallContext.ts"
-import { type GrpcStatusError, toStatusObject } from "./GrpcStatusError.ts"
+import { type GrpcStatusError, toMetadata, toStatusObject } from "./GrpcStatusError.ts"
 import type { ServerStreamHandler, UnaryHandler } from "./Handlers.ts"
 
 /** Forks a handler fiber on the server's runtime (its services, its FiberSet). */
@@ -35,13 +35,21 @@ const failureStatus = (cause: Cause.Cause<GrpcStatusError>, path: string): Effec
  */
 const watchCall = (
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
-  start: (ctx: CallContext, isOver: () => boolean) => Fiber.Fiber<unknown, unknown>,
+  start: (ctx: CallContext, isOver: () => boolean, sendHeaders: () => void) => Fiber.Fiber<unknown, unknown>,
 ): void => {
   const abort = new AbortController()
   let over = call.cancelled
   if (over) return
-  const ctx = makeCallContext(call, abort.signal)
-  const fiber = start(ctx, () => over)
+  const headers = new Map<string, string>()
+  let headersSent = false
+  // Response headers go out once, before the first message or the status.
+  const sendHeaders = () => {
+    if (headersSent || headers.size === 0) return
+    headersSent = true
+    call.sendMetadata(toMetadata(Object.fromEntries(headers)))
+  }
+  const ctx = makeCallContext(call, abort.signal, headers)
+  const fiber = start(ctx, () => over, sendHeaders)
   call.once("cancelled", () => {
     over = true
     abort.abort()
@@ -52,11 +60,12 @@ const watchCall = (
 export const bindUnary =
   <R>(handler: UnaryHandler<never, unknown, R>, runFork: RunFork<R>) =>
   (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void =>
-    watchCall(call, (ctx, isOver) =>
+    watchCall(call, (ctx, isOver, sendHeaders) =>
       runFork(
         Effect.suspend(() => handler.handle(call.request as never, ctx)).pipe(
           Effect.onExit((exit) => {
             if (isOver()) return Effect.void
+            sendHeaders()
             if (Exit.isSuccess(exit)) return Effect.sync(() => callback(null, exit.value))
             return Effect.map(failureStatus(exit.cause, ctx.path), (status) => callback(status))
           }),
@@ -67,8 +76,14 @@ export const bindUnary =
     )
 
 /** Writes one event, waiting for 'drain' when grpc-js reports its buffer full (call.write() === false). */
-const writeEvent = (call: grpc.ServerWritableStream<unknown, unknown>, isOver: () => boolean, event: unknown) =>
+const writeEvent = (
+  call: grpc.ServerWritableStream<unknown, unknown>,
+  isOver: () => boolean,
+  sendHeaders: () => void,
+  event: unknown,
+) =>
   Effect.callback<void>((resume) => {
+    if (!isOver()) sendHeaders()
     // once the call is over the fiber is being interrupted; writing would only raise stream errors
     if (isOver() || call.write(event)) {
       resume(Effect.void)
@@ -82,12 +97,13 @@ const writeEvent = (call: grpc.ServerWritableStream<unknown, unknown>, isOver: (
 export const bindServerStream =
   <R>(handler: ServerStreamHandler<never, unknown, R>, runFork: RunFork<R>) =>
   (call: grpc.ServerWritableStream<unknown, unknown>): void =>
-    watchCall(call, (ctx, isOver) =>
+    watchCall(call, (ctx, isOver, sendHeaders) =>
       runFork(
         Stream.suspend(() => handler.handle(call.request as never, ctx)).pipe(
-          Stream.runForEach((event) => writeEvent(call, isOver, event)),
+          Stream.runForEach((event) => writeEvent(call, isOver, sendHeaders, event)),
           Effect.onExit((exit) => {
             if (isOver()) return Effect.void
+            sendHeaders()
             if (Exit.isSuccess(exit)) return Effect.sync(() => call.end())
             // grpc-js turns an 'error' event on the call into the final status, after pending writes flush
             return Effect.map(failureStatus(exit.cause, ctx.path), (status) => call.emit("error", status))

@@ -15,6 +15,8 @@ export interface CallContext {
   readonly deadline: number | undefined
   /** Aborted when the call is over (client cancel, deadline, shutdown, or normal end); for non-Effect code. */
   readonly signal: AbortSignal
+  /** Sets a response header (initial metadata): sent with the first message, or with the status if none. */
+  readonly setHeader: (key: string, value: string) => void
 }
 
 const deadlineMillis = (deadline: grpc.Deadline): number | undefined => {
@@ -33,11 +35,14 @@ const safePeer = (call: SurfaceCall): string => {
   }
 }
 
-export const makeCallContext = (call: SurfaceCall, signal: AbortSignal): CallContext => ({
+export const makeCallContext = (call: SurfaceCall, signal: AbortSignal, headers: Map<string, string>): CallContext => ({
   path: call.getPath(),
   metadata: metadataToRecord(call.metadata),
   rawMetadata: call.metadata,
   peer: safePeer(call),
   deadline: deadlineMillis(call.getDeadline()),
   signal,
+  setHeader: (key, value) => {
+    headers.set(key.toLowerCase(), value)
+  },
 })

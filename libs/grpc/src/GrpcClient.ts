@@ -1,7 +1,13 @@
 import * as grpc from "@grpc/grpc-js"
 import type * as protoLoader from "@grpc/proto-loader"
 import { Duration, Effect, type Scope, Stream } from "effect"
-import { fromServiceError, type GrpcStatusError, toMetadata, unimplemented } from "./GrpcStatusError.ts"
+import {
+  fromServiceError,
+  type GrpcStatusError,
+  metadataToRecord,
+  toMetadata,
+  unimplemented,
+} from "./GrpcStatusError.ts"
 import { findService, type ProtoPackageError } from "./ProtoPackage.ts"
 import { type ClientTls, channelCredentials } from "./Tls.ts"
 
@@ -23,6 +29,8 @@ export interface GrpcClientOptions {
 export interface ClientCallOptions {
   readonly deadline?: Duration.Input
   readonly metadata?: Readonly<Record<string, string>>
+  /** Called with the server's response headers (initial metadata) when they arrive. */
+  readonly onHeaders?: (headers: Readonly<Record<string, string>>) => void
 }
 
 /** A small client for tests and the CLI (plaintext or TLS): calls become Effects/Streams; interruption cancels the call. */
@@ -82,6 +90,8 @@ export const makeClient = Effect.fnUntraced(function* (
         (error, value) =>
           resume(error === null && value !== undefined ? Effect.succeed(value) : Effect.fail(fromServiceError(error))),
       )
+      const onHeaders = call?.onHeaders
+      if (onHeaders !== undefined) pending.on("metadata", (headers) => onHeaders(metadataToRecord(headers)))
       return Effect.sync(() => pending.cancel())
     })
   }
@@ -95,16 +105,19 @@ export const makeClient = Effect.fnUntraced(function* (
     if (method === undefined) return Stream.fail(unimplemented(`${options.service} has no method ${name}`))
     return Stream.unwrap(
       Effect.acquireRelease(
-        Effect.sync(() =>
-          client.makeServerStreamRequest<Req, Ev>(
+        Effect.sync(() => {
+          const pending = client.makeServerStreamRequest<Req, Ev>(
             method.path,
             (value) => method.requestSerialize(value as object),
             (buffer) => method.responseDeserialize(buffer) as Ev,
             request,
             toMetadata(call?.metadata),
             { deadline: deadlineOf(call) },
-          ),
-        ),
+          )
+          const onHeaders = call?.onHeaders
+          if (onHeaders !== undefined) pending.on("metadata", (headers) => onHeaders(metadataToRecord(headers)))
+          return pending
+        }),
         // a no-op once the call finished; otherwise tells the server we stopped listening
         (pending) => Effect.sync(() => pending.cancel()),
       ).pipe(Effect.map((pending) => Stream.fromAsyncIterable<Ev, GrpcStatusError>(pending, fromServiceError))),

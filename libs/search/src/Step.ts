@@ -122,7 +122,8 @@ const preCheck = Effect.fnUntraced(function* (run: Run, spec: StepSpec, distinct
  * judge call; when both are incorrect (or both correct) the pairwise judge decides, so a step whose candidates all
  * fail the check still picks the judge's favourite rather than failing.
  */
-export const runStep = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
+export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepSpec) {
+  yield* Effect.annotateCurrentSpan({ step: spec.step, kind: spec.kind, candidates: spec.n })
   yield* run.trace.emitNow({ _tag: "StepStarted", step: spec.step, kind: spec.kind, candidates: spec.n })
   const valid = yield* sample(run, spec)
   const { distinct } = mergeDuplicates(valid, (candidate) => candidate.judgedText)

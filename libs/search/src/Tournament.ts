@@ -71,7 +71,9 @@ const playMatch = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
   first: number,
   second: number,
 ) {
-  const outcome = yield* compare(entrants[first] as A, entrants[second] as A, slot)
+  const outcome = yield* compare(entrants[first] as A, entrants[second] as A, slot).pipe(
+    Effect.withSpan("tournament.match", { attributes: { round: slot.round, match: slot.index } }),
+  )
   const record: MatchRecord<O> = { ...slot, first, second, winner: outcome.winner === 0 ? first : second, outcome }
   if (options.onMatch) yield* options.onMatch(record)
   return record
@@ -110,7 +112,7 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
         playMatch(entrants, compare, options, { round, index }, first as number, second as number),
       ),
       { concurrency: "unbounded" },
-    )
+    ).pipe(Effect.withSpan("tournament.round", { attributes: { round, matches: pairs.length } }))
     matches.push(...played)
     for (const record of played) wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     order = [...(bye === undefined ? [] : [bye]), ...played.map((record) => record.winner)]

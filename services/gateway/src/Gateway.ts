@@ -7,6 +7,7 @@ import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { EmbeddedFleet } from "./EmbeddedFleet.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
+import { observabilityLayer } from "./Observability.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
@@ -43,6 +44,7 @@ export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog).pipe(
   Layer.provideMerge(fleetLayer),
   Layer.provideMerge(EmbeddedFleet.layer),
   Layer.provide(OpenAiClient.layer),
+  Layer.provide(observabilityLayer),
 )
 
 /** A gateway started in the caller's scope, for tests and benchmarks. */

@@ -8,11 +8,11 @@ import {
 } from "@stagebeam/grpc"
 import { Judges, judgeBothOrders } from "@stagebeam/judge"
 import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
-import { CandidateGenerator, Judge, runSearch, SearchEvents } from "@stagebeam/search"
-import { Clock, Context, Duration, Effect, Layer, Queue, Random, Stream } from "effect"
+import { CandidateGenerator, Judge, runSearch, SearchEvents, type SearchResult } from "@stagebeam/search"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Random, Stream } from "effect"
 import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
-import { decodeReasonRequest, type JudgeChoice } from "./DecodeRequest.ts"
+import { decodeReasonRequest, type JudgeChoice, type ReasonCommand } from "./DecodeRequest.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, InvalidField } from "./GatewayErrors.ts"
 import { type ImageSource, Images } from "./images/Images.ts"
@@ -22,6 +22,48 @@ import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 const ANSWER_MARGIN_MS = 100
 /** The search's own deadline is this share of the time left; the rest covers encoding and the network. */
 const SEARCH_SHARE = 0.9
+
+/** A client's request id is taken as it is when it looks like one: printable, short, no spaces. */
+const REQUEST_ID = /^[A-Za-z0-9._:/-]{1,128}$/
+
+/** What the access line tells of a call, filled in as the call gets that far. */
+interface CallFacts {
+  command?: ReasonCommand
+  result?: SearchResult
+}
+
+/** One line per call, whatever its outcome: what was asked, what it cost, how it ended. */
+const accessLine = (
+  method: string,
+  ctx: CallContext,
+  exit: Exit.Exit<ReasonResponse, GrpcStatusError>,
+  facts: CallFacts,
+  durationMs: number,
+) => {
+  const search = facts.command?.search
+  const usage = facts.result?.usage
+  const failure = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+  const status = Exit.isSuccess(exit) ? "OK" : Option.isSome(failure) ? failure.value.statusName : "CANCELLED"
+  return Effect.logInfo("call").pipe(
+    Effect.annotateLogs({
+      method,
+      status,
+      durationMs,
+      peer: ctx.peer,
+      ...(search === undefined ? {} : { strategy: search.strategy, candidates: search.candidates }),
+      ...(usage === undefined
+        ? {}
+        : {
+            generationCalls: usage.generationCalls,
+            judgeCalls: usage.judgeCalls,
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+          }),
+      ...(facts.result?.finishedEarly === undefined ? {} : { cutShort: facts.result.finishedEarly.reason }),
+      ...(Option.isSome(failure) ? { error: failure.value.message } : {}),
+    }),
+  )
+}
 
 /** The stagebeam.v1.Reasoner methods: decode, admit, search over the fleet, answer. */
 export class Reasoner extends Context.Service<Reasoner, { readonly implementation: ServiceImplementation }>()(
@@ -94,10 +136,10 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
         { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
         publish: (event: ReasonEvent) => Effect.Effect<void>,
         lease: Lease,
+        facts: CallFacts,
       ) =>
         Effect.gen(function* () {
           const imageUrl = yield* prepareImage(command.image, lease)
-          const requestId = `rsn-${(yield* Random.nextInt).toString(36)}`
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
           const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
@@ -114,9 +156,9 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
             Effect.provideService(SearchEvents, {
               publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(toProtoEvent(event))),
             }),
-            Effect.provideService(RequestId, requestId),
-            Effect.withSpan("Reasoner.search", { attributes: { requestId, strategy: command.search.strategy } }),
+            Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
           )
+          facts.result = result
           const elapsedMs = (yield* Clock.currentTimeMillis) - started
           return toProtoResponse(result, {
             includeStages: command.includeStages,
@@ -129,24 +171,57 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       const heldBytesOf = (image: ImageSource | undefined) =>
         image === undefined ? 0 : image.kind === "bytes" ? image.bytes.length : settings.images.maxBytes
 
-      /** One call from request to answer: prepare, wait for admission, search. */
-      const answer = (message: unknown, ctx: CallContext, publish: (event: ReasonEvent) => Effect.Effect<void>) =>
-        Effect.flatMap(prepare(message, ctx), (prepared) =>
-          admission.admit((lease) => search(prepared, publish, lease), {
+      /**
+       * One call from request to answer: prepare, wait for admission, search; then one access line. The request id
+       * is the client's `x-request-id` (or made here): sent back as a response header, on every log line of the
+       * call, and as the prefix of the X-Request-Id of every upstream request.
+       */
+      const answer = (
+        method: string,
+        message: unknown,
+        ctx: CallContext,
+        publish: (event: ReasonEvent) => Effect.Effect<void>,
+      ): Effect.Effect<ReasonResponse, GrpcStatusError> =>
+        Effect.gen(function* () {
+          const requestId = REQUEST_ID.test(ctx.metadata["x-request-id"] ?? "")
+            ? ctx.metadata["x-request-id"]!
+            : `rsn-${(yield* Random.nextInt).toString(36)}`
+          ctx.setHeader("x-request-id", requestId)
+          const facts: CallFacts = {}
+          const started = yield* Clock.currentTimeMillis
+          return yield* admitted(message, ctx, publish, facts).pipe(
+            Effect.mapError((error: GatewayError) => toStatus(error)),
+            Effect.onExit((exit) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) => accessLine(method, ctx, exit, facts, now - started)),
+            ),
+            Effect.provideService(RequestId, requestId),
+            Effect.annotateLogs({ requestId }),
+            Effect.withSpan(`Reasoner.${method}`, { attributes: { requestId } }),
+          )
+        })
+
+      const admitted = (
+        message: unknown,
+        ctx: CallContext,
+        publish: (event: ReasonEvent) => Effect.Effect<void>,
+        facts: CallFacts,
+      ) =>
+        Effect.flatMap(prepare(message, ctx), (prepared) => {
+          facts.command = prepared.command
+          return admission.admit((lease) => search(prepared, publish, lease, facts), {
             // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
             sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
             bytes: heldBytesOf(prepared.command.image),
             deadlineAt: prepared.deadlineAt,
-          }),
-        )
+          })
+        })
 
       const reason = (message: unknown, ctx: CallContext): Effect.Effect<ReasonResponse, GrpcStatusError> =>
-        answer(message, ctx, () => Effect.void).pipe(Effect.mapError((error: GatewayError) => toStatus(error)))
+        answer("Reason", message, ctx, () => Effect.void)
 
       const reasonStream = (message: unknown, ctx: CallContext): Stream.Stream<ReasonEvent, GrpcStatusError> =>
         Stream.callback<ReasonEvent, GrpcStatusError>((queue) =>
-          answer(message, ctx, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
-            Effect.mapError((error: GatewayError) => toStatus(error)),
+          answer("ReasonStream", message, ctx, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
             Effect.matchEffect({
               onFailure: (status) => Queue.fail(queue, status),
               onSuccess: (response) =>

@@ -1,55 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { makeReasonerClient } from "@stagebeam/proto"
 import { Effect, Fiber } from "effect"
-import { eventually, healthOf, pngImage, startSimulators } from "./harness.ts"
-
-const freePort = Effect.callback<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
-/** The gateway as a real process (`node src/main.ts`), with only the settings given; killed with the scope. */
-const startGatewayProcess = (settings: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.callback<{
-      readonly child: ChildProcess
-      readonly exited: Promise<number | null>
-      readonly output: () => string
-    }>((resume) => {
-      // The test's own environment may hold STAGEBEAM_* variables: the child gets none but these.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("STAGEBEAM_")))
-      const child = spawn(process.execPath, ["--conditions=@stagebeam/source", "src/main.ts"], {
-        cwd: `${import.meta.dirname}/..`,
-        env: { ...env, ...settings },
-      })
-      let output = ""
-      const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)))
-      const ready = (chunk: Buffer) => {
-        output += chunk.toString()
-        if (output.includes("stagebeam gateway listening")) {
-          child.stdout?.off("data", ready)
-          resume(Effect.succeed({ child, exited, output: () => output }))
-        }
-      }
-      child.stdout?.on("data", ready)
-      child.stdout?.on("data", (chunk: Buffer) => {
-        output += chunk.toString()
-      })
-      child.stderr?.on("data", (chunk: Buffer) => {
-        output += chunk.toString()
-      })
-      child.on("exit", (code) =>
-        resume(Effect.die(new Error(`the gateway exited (${code}) before it listened: ${output}`))),
-      )
-    }),
-    ({ child }) => Effect.sync(() => child.kill("SIGKILL")),
-  )
+import { eventually, freePort, healthOf, pngImage, startGatewayProcess, startSimulators } from "./harness.ts"
 
 const QUESTION = "Which shape is shown?\nA. circle\nB. square"
 

@@ -1,4 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer as createHttpServer } from "node:http"
 import { createRequire } from "node:module"
+import { type AddressInfo, createServer } from "node:net"
 import { dirname, join } from "node:path"
 import { loadProto, makeClient } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, makeReasonerClient, reasonerServiceName } from "@stagebeam/proto"
@@ -74,3 +77,111 @@ export const healthOf = (address: string, service: string) =>
     const reply = yield* client.unary<{ service: string }, { status: string }>("Check", { service })
     return reply.status
   }).pipe(Effect.scoped)
+
+/** A port free on 127.0.0.1 right now. */
+export const freePort = Effect.callback<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** The gateway as a real process (`node src/main.ts`), with only the settings given; killed with the scope. */
+export const startGatewayProcess = (settings: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.callback<{
+      readonly child: ChildProcess
+      readonly exited: Promise<number | null>
+      readonly output: () => string
+    }>((resume) => {
+      // The test's own environment may hold STAGEBEAM_* variables: the child gets none but these.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("STAGEBEAM_")))
+      const child = spawn(process.execPath, ["--conditions=@stagebeam/source", "src/main.ts"], {
+        cwd: `${import.meta.dirname}/..`,
+        env: { ...env, ...settings },
+      })
+      let output = ""
+      const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)))
+      const ready = (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes("stagebeam gateway listening")) {
+          child.stdout?.off("data", ready)
+          resume(Effect.succeed({ child, exited, output: () => output }))
+        }
+      }
+      child.stdout?.on("data", ready)
+      child.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString()
+      })
+      child.stderr?.on("data", (chunk: Buffer) => {
+        output += chunk.toString()
+      })
+      child.on("exit", (code) =>
+        resume(Effect.die(new Error(`the gateway exited (${code}) before it listened: ${output}`))),
+      )
+    }),
+    ({ child }) => Effect.sync(() => child.kill("SIGKILL")),
+  )
+
+/** What a recording proxy saw of each request: its path and the headers stagebeam sets. */
+export interface ProxiedRequest {
+  readonly path: string
+  readonly requestId: string | undefined
+  readonly traceparent: string | undefined
+}
+
+/**
+ * A loopback HTTP proxy in front of `target` that records the headers of every request: how a test sees what a GPU
+ * server is sent, without the simulator having to record it.
+ */
+export const recordingProxy = (target: string) =>
+  Effect.acquireRelease(
+    Effect.callback<{ readonly url: string; readonly seen: Array<ProxiedRequest>; readonly close: () => void }>(
+      (resume) => {
+        const seen: Array<ProxiedRequest> = []
+        const server = createHttpServer((request, response) => {
+          const chunks: Array<Buffer> = []
+          request.on("data", (chunk: Buffer) => chunks.push(chunk))
+          request.on("end", () => {
+            const header = (name: string) => {
+              const value = request.headers[name]
+              return Array.isArray(value) ? value[0] : value
+            }
+            seen.push({
+              path: request.url ?? "",
+              requestId: header("x-request-id"),
+              traceparent: header("traceparent"),
+            })
+            const headers = Object.fromEntries(
+              Object.entries(request.headers).filter(
+                (entry): entry is [string, string] => typeof entry[1] === "string" && entry[0] !== "host",
+              ),
+            )
+            fetch(`${target}${request.url ?? ""}`, {
+              method: request.method ?? "GET",
+              headers,
+              ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+            }).then(
+              async (upstream) => {
+                response.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" })
+                response.end(Buffer.from(await upstream.arrayBuffer()))
+              },
+              () => response.writeHead(502).end(),
+            )
+          })
+        })
+        server.listen(0, "127.0.0.1", () =>
+          resume(
+            Effect.succeed({
+              url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+              seen,
+              close: () => server.close(),
+            }),
+          ),
+        )
+      },
+    ),
+    (proxy) => Effect.sync(proxy.close),
+  )

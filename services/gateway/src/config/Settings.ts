@@ -1,6 +1,6 @@
 import { BOUNDS, withDefault } from "@stagebeam/cot"
 import { Duration, Schema } from "effect"
-import { Count, DurationText, Networks, Port, Positive, SecretSource, ServerUrls } from "./Values.ts"
+import { Count, DurationText, Networks, Port, Positive, SecretSource, ServerUrl, ServerUrls } from "./Values.ts"
 
 /**
  * Every setting of the gateway, with its default: the one schema that the configuration file, the environment
@@ -81,6 +81,16 @@ const SettingsFields = Schema.Struct({
       clientCa: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
     }),
   ),
+  log: Schema.Struct({
+    level: Schema.Literals(["trace", "debug", "info", "warning", "error", "none"]).pipe(withDefault("info")),
+    /** "auto": JSON lines unless stdout is a terminal. */
+    format: Schema.Literals(["auto", "json", "pretty"]).pipe(withDefault("auto")),
+  }).pipe(withDefault({})),
+  /** OTLP/HTTP trace export (e.g. http://otel-collector:4318); none = spans stay in the process. */
+  tracing: Schema.Struct({
+    endpoint: Schema.optional(ServerUrl),
+    serviceName: Schema.String.pipe(withDefault("stagebeam-gateway")),
+  }).pipe(withDefault({})),
   /** Bearer tokens: a file of `name:token` lines (reloaded when it changes); none = no authentication. */
   auth: Schema.optional(Schema.Struct({ tokensFile: Schema.optional(Schema.String.check(Schema.isMinLength(1))) })),
   /** Pools by name; `generator` runs the policy model. With no endpoints it is the embedded simulated fleet. */
