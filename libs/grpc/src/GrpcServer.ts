@@ -8,6 +8,7 @@ import { invalidArgument, unavailable } from "./GrpcStatusError.ts"
 import { type MethodHandler, type ServiceImplementation, serverStream, unary } from "./Handlers.ts"
 import { findService, ProtoPackageError } from "./ProtoPackage.ts"
 import { type ServerTls, serverCredentials } from "./Tls.ts"
+import { wireProblem } from "./WireFormat.ts"
 
 export type { ServingStatus }
 
@@ -107,6 +108,8 @@ const forgivingDefinition = (definition: protoLoader.ServiceDefinition): protoLo
       {
         ...method,
         requestDeserialize: (bytes: Buffer) => {
+          const problem = wireProblem(bytes)
+          if (problem !== undefined) return new UndecodableRequest(problem)
           try {
             return method.requestDeserialize(bytes)
           } catch (error) {

@@ -51,6 +51,19 @@ describe("unary handlers", () => {
     }),
   )
 
+  it.live("answers INVALID_ARGUMENT to a message cut inside a field, which protobufjs alone would accept", () =>
+    Effect.gen(function* () {
+      const { server, client, packageDefinition } = yield* startEcho()
+      const say = (yield* findService(packageDefinition, echoService)).Say!
+      const whole = say.requestSerialize({ text: "a sentence long enough to cut", mode: "ok" })
+      const cut = whole.subarray(0, 10) // inside the text field
+      const statuses = yield* rawCallWithTimeoutHeader(server.address, `/${echoService}/Say`, cut, "10S")
+      assert.deepStrictEqual(statuses, [String(grpc.status.INVALID_ARGUMENT)])
+      const reply = yield* client.unary<SayRequest, SayReply>("Say", { text: "still here", mode: "ok" })
+      assert.strictEqual(reply.text, "still here")
+    }),
+  )
+
   it.live("answers with the handler's value, run on the server's services", () =>
     Effect.gen(function* () {
       const { client } = yield* startEcho()

@@ -1,0 +1,45 @@
+/**
+ * Checks that bytes are a whole protobuf message at the top level: every field's tag, varint and length fits in
+ * the bytes. protobufjs reads a string cut short without complaint (a request cut in its question arrives with half
+ * a question), so the server checks this before decoding. A message cut exactly between two fields cannot be told
+ * from a shorter valid one: that is protobuf's nature, not checked here.
+ */
+export const wireProblem = (bytes: Uint8Array): string | undefined => {
+  let pos = 0
+  const varint = (): number | undefined => {
+    let value = 0
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (pos >= bytes.length) return undefined
+      const byte = bytes[pos++]!
+      if (shift < 35) value += (byte & 0x7f) * 2 ** shift
+      if ((byte & 0x80) === 0) return value
+    }
+    return undefined
+  }
+  while (pos < bytes.length) {
+    const tag = varint()
+    if (tag === undefined) return "a field tag is cut short"
+    if (tag >>> 3 === 0) return "a field has number 0"
+    switch (tag & 7) {
+      case 0:
+        if (varint() === undefined) return "a varint is cut short"
+        break
+      case 1:
+        pos += 8
+        break
+      case 2: {
+        const length = varint()
+        if (length === undefined) return "a length is cut short"
+        pos += length
+        break
+      }
+      case 5:
+        pos += 4
+        break
+      default:
+        return `wire type ${tag & 7} is not used by this service`
+    }
+    if (pos > bytes.length) return "the message is truncated"
+  }
+  return undefined
+}
