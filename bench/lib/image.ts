@@ -1,4 +1,5 @@
 // A small real PNG for Reason requests: the gateway probes every image it is sent, so the bytes must decode.
+import { randomBytes } from "node:crypto"
 import { crc32, deflateSync } from "node:zlib"
 
 const chunk = (type: string, data: Buffer): Buffer => {
@@ -29,3 +30,19 @@ export const solidPng = (width: number, height: number, rgb: readonly [number, n
 
 /** The image every benchmark sends (the simulator's content model does not look at pixels). */
 export const benchImage = solidPng(64, 48, [200, 40, 90])
+
+/** A PNG of random pixels: it does not compress, so its bytes are about width × height × 3. */
+export const noisePng = (width: number, height: number): Buffer => {
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  const raw = randomBytes(height * (1 + width * 3))
+  for (let row = 0; row < height; row++) raw[row * (1 + width * 3)] = 0 // each row's filter byte: none
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(raw, { level: 1 })),
+    chunk("IEND", Buffer.alloc(0)),
+  ])
+}

@@ -36,3 +36,7 @@ export const differenceInterval = (
     high: diff + Math.sqrt((wa.high - pa) ** 2 + (pb - wb.low) ** 2),
   }
 }
+
+/** The q-quantile (0..1) of sorted values, nearest rank. */
+export const quantile = (sorted: ReadonlyArray<number>, q: number): number =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!

@@ -14,8 +14,11 @@ export interface AdmitOptions {
 
 /** What an admitted call may do with what it holds. */
 export interface Lease {
-  /** Keeps only `bytes` of the bytes the call reserved, handing the rest back at once. */
-  readonly keepBytes: (bytes: number) => Effect.Effect<void>
+  /**
+   * Holds `bytes` more until the call ends (a fetched image); fails with Overloaded, holding nothing more, when
+   * that would pass the budget.
+   */
+  readonly holdBytes: (bytes: number) => Effect.Effect<void, Overloaded>
 }
 
 interface Waiter {
@@ -53,14 +56,14 @@ const admitFromHead = (state: State): readonly [ReadonlyArray<Waiter>, State] =>
  * piling up work that vLLM would queue without limit. A waiting call gives up when its deadline passes.
  * Memory is the other resource: the image bytes of every call waiting or running count against `maxHeldBytes`,
  * and a call that would pass it is refused at once, so a flood of large images cannot hold memory without bound.
+ * An image fetched from a URL counts from when it has arrived (fetches themselves are few at a time).
  */
 export class Admission extends Context.Service<
   Admission,
   {
     /**
      * Runs `work` holding `sequences` and `bytes`; fails with DeadlinePassed if the sequences do not free up by
-     * `deadlineAt`. `work` may hand back the part of its bytes it turned out not to need (a fetched image smaller
-     * than the reservation).
+     * `deadlineAt`. `work` may hold more bytes as it goes (an image it fetched).
      */
     readonly admit: <A, E, R>(
       work: (lease: Lease) => Effect.Effect<A, E, R>,
@@ -158,12 +161,19 @@ export class Admission extends Context.Service<
             yield* report
             let held = bytes
             const lease: Lease = {
-              keepBytes: (needed) =>
-                Effect.suspend(() => {
-                  const spare = Math.max(0, held - needed)
-                  held -= spare
-                  return releaseBytes(spare)
-                }),
+              holdBytes: (more) =>
+                Effect.flatMap(
+                  Ref.modify(state, (current) =>
+                    current.heldBytes + more > maxHeldBytes
+                      ? [false, current]
+                      : [true, { ...current, heldBytes: current.heldBytes + more }],
+                  ),
+                  (taken) => {
+                    if (!taken) return Effect.fail(tooManyBytes)
+                    held += more
+                    return report
+                  },
+                ),
             }
             return yield* Effect.gen(function* () {
               if (decision === "wait") {

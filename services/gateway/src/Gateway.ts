@@ -8,6 +8,7 @@ import { EmbeddedFleet } from "./EmbeddedFleet.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { observabilityLayer } from "./Observability.ts"
+import { processMetricsLayer } from "./ProcessMetrics.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
@@ -35,9 +36,9 @@ const startupLog = Layer.effectDiscard(
 /**
  * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the embedded fleet (only
  * without endpoints); the Fleet of pools; the search's services over it (generator, judges) and admission; the
- * Reasoner; the gRPC and metrics servers; readiness and the start-up log.
+ * Reasoner; the gRPC and metrics servers; readiness, process metrics and the start-up log.
  */
-export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog).pipe(
+export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer).pipe(
   Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer)),

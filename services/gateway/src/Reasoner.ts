@@ -122,11 +122,18 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           return { command, judge, deadlineAt }
         })
 
-      /** The image as the GPU servers get it, fetched and checked now that the call is admitted. */
+      /**
+       * The image as the GPU servers get it, fetched and checked now that the call is admitted; a fetched image's
+       * bytes are held from now on (inline ones were counted at admission).
+       */
       const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
         image === undefined
           ? Effect.succeed(undefined)
-          : Effect.flatMap(images.prepare(image), (ready) => Effect.as(lease.keepBytes(ready.bytes), ready.dataUrl))
+          : Effect.flatMap(images.prepare(image), (ready) =>
+              image.kind === "url"
+                ? Effect.as(lease.holdBytes(ready.bytes), ready.dataUrl)
+                : Effect.succeed(ready.dataUrl),
+            )
 
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
@@ -167,9 +174,8 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           })
         })
 
-      /** What a call's image holds in memory: its bytes, or for a URL the most it may fetch until it is fetched. */
-      const heldBytesOf = (image: ImageSource | undefined) =>
-        image === undefined ? 0 : image.kind === "bytes" ? image.bytes.length : settings.images.maxBytes
+      /** What a call's image holds in memory while it waits: its bytes (a URL is fetched only once admitted). */
+      const heldBytesOf = (image: ImageSource | undefined) => (image?.kind === "bytes" ? image.bytes.length : 0)
 
       /**
        * One call from request to answer: prepare, wait for admission, search; then one access line. The request id
@@ -185,7 +191,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
         Effect.gen(function* () {
           const requestId = REQUEST_ID.test(ctx.metadata["x-request-id"] ?? "")
             ? ctx.metadata["x-request-id"]!
-            : `rsn-${(yield* Random.nextInt).toString(36)}`
+            : `rsn-${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
           ctx.setHeader("x-request-id", requestId)
           const facts: CallFacts = {}
           const started = yield* Clock.currentTimeMillis

@@ -105,23 +105,23 @@ describe("Admission", () => {
     }).pipe(Effect.provide(admission(8, 8))),
   )
 
-  it.effect("refuses a call whose image bytes would pass the budget, and frees what a call hands back", () =>
+  it.effect("refuses a call whose image bytes would pass the budget; a fetched image is held once it arrives", () =>
     Effect.gen(function* () {
       const { admit, load } = yield* Admission
       const release = yield* Deferred.make<void>()
-      const kept = yield* Deferred.make<void>()
-      // A URL image reserves the whole image limit until it is fetched, then keeps what it needs.
+      const fetched = yield* Deferred.make<void>()
+      // A URL image holds nothing while it waits; its bytes count from when it has arrived.
       yield* Effect.forkChild(
         admit(
           (lease) =>
             Effect.andThen(
-              Effect.andThen(lease.keepBytes(3), Deferred.succeed(kept, undefined)),
+              Effect.andThen(lease.holdBytes(3), Deferred.succeed(fetched, undefined)),
               Deferred.await(release),
             ),
-          { sequences: 1, bytes: 60, deadlineAt: FAR },
+          { sequences: 1, deadlineAt: FAR },
         ),
       )
-      yield* Deferred.await(kept)
+      yield* Deferred.await(fetched)
       assert.strictEqual((yield* load).heldBytes, 3)
       yield* Effect.forkChild(admit(() => Deferred.await(release), { sequences: 1, bytes: 90, deadlineAt: FAR }))
       yield* Effect.yieldNow
@@ -129,11 +129,16 @@ describe("Admission", () => {
       const refused = yield* Effect.flip(admit(() => Effect.void, { sequences: 1, bytes: 10, deadlineAt: FAR }))
       assert.strictEqual(refused._tag, "Overloaded")
       assert.include(refused.message, "image bytes")
+      const tooLarge = yield* Effect.flip(admit((lease) => lease.holdBytes(10), { sequences: 1, deadlineAt: FAR }))
+      assert.strictEqual(tooLarge._tag, "Overloaded")
+      assert.strictEqual((yield* load).heldBytes, 93)
       assert.strictEqual(
         yield* admit(() => Effect.succeed("fits"), { sequences: 1, bytes: 7, deadlineAt: FAR }),
         "fits",
       )
       yield* Deferred.succeed(release, undefined)
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).heldBytes, 0)
     }).pipe(
       Effect.provide(
         Admission.layer.pipe(

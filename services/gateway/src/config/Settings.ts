@@ -105,7 +105,7 @@ const SettingsFields = Schema.Struct({
     maxRunningSequences: Count(1).pipe(withDefault(128)),
     /** Calls waiting for admission; beyond it calls get RESOURCE_EXHAUSTED. */
     maxQueued: Count(0).pipe(withDefault(128)),
-    /** Image bytes that calls, waiting or running, may hold together (a URL image counts as images.maxBytes until fetched). */
+    /** Image bytes that calls, waiting or running, may hold together (a fetched image counts from its arrival). */
     maxHeldBytes: Count(1).pipe(withDefault(256 * 1024 * 1024)),
   }).pipe(withDefault({})),
   /** On SIGTERM: how long calls in flight may take to finish (health says NOT_SERVING and new calls are refused at once). */
