@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Result } from "effect"
 import type { SimContext } from "./context.ts"
 import type { RequestView } from "./engine.ts"
-import { type ApiError, badRequest, errorBody, errorForStatus, notFound } from "./errors.ts"
+import { type ApiError, badRequest, errorBody, errorForStatus, notFound, proxyErrorPage } from "./errors.ts"
 import { addedLatencyMs, chooseFault, type FaultAction } from "./faults.ts"
 import { type GenerationParams, type SampleOutput, sampleOutputs } from "./generate.ts"
 import { blockHashes, renderPrompt } from "./prompt.ts"
@@ -38,9 +38,11 @@ const validate = (ctx: SimContext, body: unknown): Result.Result<Validated, ApiE
   const decoded = decodeChatRequest(body)
   if (Result.isFailure(decoded)) return Result.fail(badRequest(`Invalid request: ${decoded.failure.message}`))
   const r = decoded.success
-  if (r.model !== undefined && r.model !== null && r.model !== ctx.model)
+  const b = ctx.behaviour
+  if (b.checksModel && r.model !== undefined && r.model !== null && r.model !== ctx.model)
     return Result.fail(notFound(`The model \`${r.model}\` does not exist.`))
-  const n = r.n ?? 1
+  // A server without n answers one choice whatever n says.
+  const n = b.n ? (r.n ?? 1) : 1
   if (n < 1) return Result.fail(badRequest(`n must be at least 1, got ${n}.`, "n"))
   if (r.temperature != null && r.temperature < 0)
     return Result.fail(badRequest(`temperature must be non-negative, got ${r.temperature}.`, "temperature"))
@@ -49,29 +51,51 @@ const validate = (ctx: SimContext, body: unknown): Result.Result<Validated, ApiE
   const maxTokens = r.max_completion_tokens ?? r.max_tokens
   if (maxTokens != null && maxTokens < 1)
     return Result.fail(badRequest(`max_tokens must be at least 1, got ${maxTokens}.`, "max_tokens"))
-  if (r.top_logprobs != null && (r.top_logprobs < 0 || r.top_logprobs > 20))
+  if (b.logprobs && r.top_logprobs != null && (r.top_logprobs < 0 || r.top_logprobs > 20))
     return Result.fail(badRequest("`top_logprobs` must be a non-negative value and at most 20.", "top_logprobs"))
-  if (r.top_logprobs != null && r.top_logprobs > 0 && r.logprobs !== true)
+  if (b.logprobs && r.top_logprobs != null && r.top_logprobs > 0 && r.logprobs !== true)
     return Result.fail(badRequest("when using `top_logprobs`, `logprobs` must be set to true.", "top_logprobs"))
   if (r.stream_options != null && r.stream !== true)
     return Result.fail(badRequest("Stream options can only be defined when `stream=True`.", "stream_options"))
-  const priority = r.priority ?? 0
+  const priority = b.priority ? (r.priority ?? 0) : 0
   if (priority !== 0 && ctx.schedulingPolicy !== "priority")
     return Result.fail(badRequest(`Got priority ${priority} but Priority scheduling is not enabled.`, "priority"))
-  if (r.guided_choice != null && r.guided_choice.length === 0)
-    return Result.fail(badRequest("guided_choice must contain at least one choice.", "guided_choice"))
-  const stop = r.stop == null ? [] : typeof r.stop === "string" ? [r.stop] : r.stop
+  const choice = constrainedChoice(ctx, r)
+  if (choice !== undefined && choice.choices.length === 0)
+    return Result.fail(badRequest(`${choice.field} must contain at least one choice.`, choice.field))
+  const stop = b.stop === "ignored" || r.stop == null ? [] : typeof r.stop === "string" ? [r.stop] : r.stop
   const params: GenerationParams = {
-    seed: r.seed ?? undefined,
+    seed: b.seeds ? (r.seed ?? undefined) : undefined,
     greedy: r.temperature === 0,
     maxTokens: maxTokens ?? 0,
     stop,
-    includeStop: r.include_stop_str_in_output === true,
+    includeStop: b.stop === "vllm" ? r.include_stop_str_in_output === true : r.no_stop_trim === true,
     ignoreEos: r.ignore_eos === true,
-    guidedChoice: r.guided_choice ?? undefined,
+    guidedChoice: choice?.choices,
     judge: ctx.judge,
   }
   return Result.succeed({ request: r, params, n })
+}
+
+/** The list of choices the output is constrained to, from the first field this server kind honours. */
+const constrainedChoice = (ctx: SimContext, r: ChatRequest) => {
+  for (const field of ctx.behaviour.choiceFields) {
+    const choices = field === "guided_choice" ? r.guided_choice : r.structured_outputs?.choice
+    if (choices != null) return { field, choices }
+  }
+  return undefined
+}
+
+/** What a choice says about its stop: vLLM's `stop_reason`, SGLang's `matched_stop`, nothing on other servers. */
+const stopField = (ctx: SimContext, out: SampleOutput): Record<string, unknown> => {
+  switch (ctx.behaviour.stop) {
+    case "vllm":
+      return { stop_reason: out.stopReason }
+    case "sglang":
+      return { matched_stop: out.stopReason }
+    case "ignored":
+      return {}
+  }
 }
 
 const randomHex = () => crypto.randomUUID().replaceAll("-", "")
@@ -131,8 +155,14 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
       return
     case "hang":
       return // never answered; the client's deadline ends it
-    case "error":
-      return sendError(ctx, res, errorForStatus(fault.status, `Simulated fault: status ${fault.status}.`), idHeaders)
+    case "error": {
+      const page = ctx.faults.errorPage ?? "json"
+      if (page === "json")
+        return sendError(ctx, res, errorForStatus(fault.status, `Simulated fault: status ${fault.status}.`), idHeaders)
+      const { contentType, body } = proxyErrorPage(fault.status, page)
+      res.writeHead(fault.status, { "content-type": contentType, "content-length": Buffer.byteLength(body) })
+      return res.end(body)
+    }
     default:
       break
   }
@@ -149,7 +179,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     return sendError(ctx, res, validated.failure, idHeaders)
   }
   const { request, params, n } = validated.success
-  const rendered = renderPrompt(request, ctx.profile.maxImagesPerPrompt)
+  const rendered = renderPrompt(request, ctx.profile.maxImagesPerPrompt, ctx.behaviour.continuation)
   if ("error" in rendered) {
     ctx.outcomes.error++
     return sendError(ctx, res, rendered.error, idHeaders)
@@ -176,8 +206,9 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
   const completionId = `chatcmpl-${baseId}`
   const created = Math.floor(Date.now() / 1000)
   const engineId = `${completionId}#${ctx.requestCounter++}`
-  const wantLogprobs = request.logprobs === true
+  const wantLogprobs = ctx.behaviour.logprobs && request.logprobs === true
   const topLogprobs = request.top_logprobs ?? 0
+  const withUsage = ctx.behaviour.usage
   const usage = (view: RequestView) => {
     const completion = view.generated.reduce((a, b) => a + b, 0)
     return {
@@ -245,7 +276,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
                 delta: {},
                 logprobs: null,
                 finish_reason: out.finishReason,
-                stop_reason: out.stopReason,
+                ...stopField(ctx, out),
               },
             ]),
           )
@@ -254,7 +285,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
       if (view.done && !malformed && stallAfter === Number.POSITIVE_INFINITY) {
         finished = true
         record(outputs)
-        if (includeUsage) write(chunk([], { usage: usage(view) }))
+        if (includeUsage && withUsage) write(chunk([], { usage: usage(view) }))
         res.end("data: [DONE]\n\n")
       }
     }
@@ -299,13 +330,11 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
           },
           logprobs: wantLogprobs ? { content: logprobsContent(out, 0, out.pieces.length, topLogprobs) } : null,
           finish_reason: out.finishReason,
-          stop_reason: out.stopReason,
+          ...stopField(ctx, out),
         })),
-        service_tier: null,
-        system_fingerprint: null,
-        usage: usage(view),
-        prompt_logprobs: null,
-        kv_transfer_params: null,
+        ...(ctx.behaviour.name.startsWith("vllm") && { service_tier: null, system_fingerprint: null }),
+        ...(withUsage && { usage: usage(view) }),
+        ...(ctx.behaviour.name.startsWith("vllm") && { prompt_logprobs: null, kv_transfer_params: null }),
       },
       {
         ...idHeaders,

@@ -1,4 +1,5 @@
 // The state one simulated server shares between its HTTP handlers.
+import type { Behaviour } from "./behaviour.ts"
 import type { JudgeSettings } from "./content/judge.ts"
 import type { Engine } from "./engine.ts"
 import type { ErrorFormat } from "./errors.ts"
@@ -9,6 +10,10 @@ import type { Rng } from "./random.ts"
 
 export interface SimContext {
   readonly profile: Profile
+  /** Which kind of server this one answers like (request fields honoured, bodies, routes). */
+  readonly behaviour: Behaviour
+  /** `--api-key`: requests to the behaviour's guarded paths need `Authorization: Bearer <key>`. */
+  readonly apiKey: string | undefined
   readonly model: string
   readonly speed: number
   readonly maxNumSeqs: number

@@ -34,3 +34,21 @@ export const errorBody = (error: ApiError, format: ErrorFormat): unknown => {
   const info = { message: error.message, type: error.type, param: error.param, code: error.status }
   return format === "flat" ? { object: "error", ...info } : { error: info }
 }
+
+const reasons: Record<number, string> = {
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+}
+
+/** An error page as a reverse proxy (nginx) in front of the server sends it: a text line or an HTML page. */
+export const proxyErrorPage = (status: number, kind: "text" | "html"): { contentType: string; body: string } => {
+  const reason = reasons[status] ?? "Error"
+  return kind === "text"
+    ? { contentType: "text/plain; charset=utf-8", body: `${reason}\n` }
+    : {
+        contentType: "text/html",
+        body: `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx/1.27.4</center>\r\n</body>\r\n</html>\r\n`,
+      }
+}

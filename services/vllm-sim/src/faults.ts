@@ -8,6 +8,11 @@ export const FaultConfig = Schema.Struct({
   errorStatus: Schema.optionalKey(Schema.Int),
   /** Error probability by status code, e.g. {"503": 0.1, "500": 0.05}; checked after errorRate. */
   errorRates: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)),
+  /**
+   * How an injected error answers: the server's JSON body (default), or what a proxy in front of it sends instead:
+   * a plain-text line or an HTML error page.
+   */
+  errorPage: Schema.optionalKey(Schema.Literals(["json", "text", "html"])),
   /** Added latency before a request is handled, plus uniform jitter in [0, jitterMs). */
   latencyMs: Schema.optionalKey(Schema.Finite),
   jitterMs: Schema.optionalKey(Schema.Finite),

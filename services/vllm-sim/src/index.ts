@@ -1,4 +1,13 @@
-// Public API of @stagebeam/vllm-sim: an in-process vLLM v0.10.2 look-alike serving Llama-3.2V-11B-cot.
+// Public API of @stagebeam/vllm-sim: an in-process vLLM v0.10.2 look-alike serving Llama-3.2V-11B-cot, which can
+// also answer like vLLM 0.12+, SGLang or a minimal OpenAI-compatible server (behaviours).
+export {
+  type Behaviour,
+  type BehaviourName,
+  behaviours,
+  type ChoiceField,
+  defaultBehaviourName,
+  resolveBehaviour,
+} from "./behaviour.ts"
 export { isConclusionCorrect, parseQuestion } from "./content/question.ts"
 export { type SyntheticQuestion, syntheticQuestions } from "./content/synthetic.ts"
 export type { RequestRecord } from "./engine.ts"

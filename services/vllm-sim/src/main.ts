@@ -1,5 +1,6 @@
 // CLI: npx vllm-sim --port 8001 --profile NAME --speed 20 ...  Prints one line when listening.
 import { parseArgs } from "node:util"
+import { type BehaviourName, behaviours } from "./behaviour.ts"
 import { decodeFaultConfig } from "./faults.ts"
 import { profiles } from "./profiles.ts"
 import { type SimulatorOptions, startSimulator } from "./simulator.ts"
@@ -9,6 +10,8 @@ const { values } = parseArgs({
     port: { type: "string", default: "8000" },
     host: { type: "string", default: "127.0.0.1" },
     profile: { type: "string" },
+    behaviour: { type: "string" },
+    "api-key": { type: "string" },
     speed: { type: "string", default: "1" },
     model: { type: "string" },
     "served-model-name": { type: "string" },
@@ -28,11 +31,15 @@ const { values } = parseArgs({
 if (values.help === true || values["list-profiles"] === true) {
   if (values.help === true)
     console.log(
-      "usage: vllm-sim [--port 8000] [--host 127.0.0.1] [--profile NAME] [--speed 1] [--model NAME] [--max-num-seqs N]\n" +
+      "usage: vllm-sim [--port 8000] [--host 127.0.0.1] [--profile NAME] [--behaviour NAME] [--speed 1] [--model NAME]\n" +
+        "                [--api-key KEY] [--max-num-seqs N]\n" +
         "                [--judge-accuracy 0.8] [--position-bias 0] [--error-format nested|flat]\n" +
         "                [--scheduling-policy fcfs|priority] [--max-waiting-requests N] [--faults JSON] [--seed N]",
     )
-  for (const p of profiles.values()) console.log(`${p.name}\t${p.description}`)
+  console.log("performance profiles (--profile):")
+  for (const p of profiles.values()) console.log(`  ${p.name}\t${p.description}`)
+  console.log("behaviours (--behaviour):")
+  for (const b of behaviours.values()) console.log(`  ${b.name}\t${b.description}`)
   process.exit(0)
 }
 
@@ -74,11 +81,16 @@ const oneOf = (flag: string, value: string | undefined, allowed: ReadonlyArray<s
 }
 oneOf("error-format", errorFormat, ["nested", "flat"])
 oneOf("scheduling-policy", policy, ["fcfs", "priority"])
+oneOf("behaviour", values.behaviour, [...behaviours.keys()])
+// vLLM also reads its key from VLLM_API_KEY.
+const apiKey = values["api-key"] ?? process.env.VLLM_API_KEY
 const options: SimulatorOptions = {
   port: num("port", 0, 65535, true)!,
   host: values.host,
   speed: num("speed", Number.MIN_VALUE)!,
   ...(values.profile !== undefined && { profile: values.profile }),
+  ...(values.behaviour !== undefined && { behaviour: values.behaviour as BehaviourName }),
+  ...(apiKey !== undefined && apiKey !== "" && { apiKey }),
   ...((values.model ?? values["served-model-name"]) !== undefined && {
     model: (values.model ?? values["served-model-name"])!,
   }),
@@ -95,7 +107,9 @@ const options: SimulatorOptions = {
 }
 
 const sim = await startSimulator(options)
-console.log(`vllm-sim listening on ${sim.url} (profile ${sim.profile.name}, speed ${options.speed})`)
+console.log(
+  `vllm-sim listening on ${sim.url} (profile ${sim.profile.name}, behaviour ${sim.behaviour.name}, speed ${options.speed})`,
+)
 const shutdown = () => {
   sim.close().then(() => process.exit(0))
 }

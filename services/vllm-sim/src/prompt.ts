@@ -51,14 +51,19 @@ const partsOf = (m: ChatMessage) =>
 
 const header = (role: string) => [128006, ...encode(role), 128007, ...encode("\n\n")]
 
+/**
+ * `continuation`: the server honours continue_final_message / add_generation_prompt (vLLM, SGLang). Without it (most
+ * hosted APIs) a trailing assistant message is one more finished turn and the model starts a new answer.
+ */
 export const renderPrompt = (
   request: ChatRequest,
   maxImages: number,
+  continuation = true,
 ): { readonly ok: RenderedPrompt } | { readonly error: ApiError } => {
   const messages = request.messages
   if (messages.length === 0) return { error: badRequest("messages must contain at least one message.") }
-  const continueFinal = request.continue_final_message === true
-  const addGeneration = request.add_generation_prompt ?? true
+  const continueFinal = continuation && request.continue_final_message === true
+  const addGeneration = continuation ? (request.add_generation_prompt ?? true) : true
   if (continueFinal && request.add_generation_prompt === true)
     return { error: badRequest("Cannot set both `continue_final_message` and `add_generation_prompt` to True.") }
   const last = messages[messages.length - 1]!

@@ -1,5 +1,5 @@
-// The chat-completions request body as vLLM v0.10 accepts it (the fields an orchestrator uses). Unknown fields are
-// ignored, as vLLM does.
+// The chat-completions request body: the fields an orchestrator uses, as vLLM accepts them, plus SGLang's
+// no_stop_trim. Unknown fields are ignored, as vLLM and SGLang do; which known ones count is the behaviour's call.
 import { Schema } from "effect"
 
 const ImageUrl = Schema.Struct({ url: Schema.String, detail: Schema.optionalKey(Schema.NullOr(Schema.String)) })
@@ -37,6 +37,10 @@ export const ChatRequest = Schema.Struct({
   logprobs: opt(Schema.Boolean),
   top_logprobs: opt(Schema.Int),
   guided_choice: opt(Schema.Array(Schema.String)),
+  /** vLLM ≥ 0.10.2: `{choice: [...]}` (also json, regex, grammar, which the simulator does not model). */
+  structured_outputs: opt(Schema.Struct({ choice: opt(Schema.Array(Schema.String)) })),
+  /** SGLang: keep the matched stop string in the output. */
+  no_stop_trim: opt(Schema.Boolean),
   priority: opt(Schema.Int),
   stream: opt(Schema.Boolean),
   stream_options: opt(

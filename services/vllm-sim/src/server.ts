@@ -10,8 +10,6 @@ import { decodeFaultConfig, type FaultConfig } from "./faults.ts"
 import { renderMetrics } from "./metrics.ts"
 import { encode } from "./tokens.ts"
 
-export const vllmVersion = "0.10.2"
-
 const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
@@ -20,10 +18,18 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on("error", reject)
   })
 
+/** The SGLang release whose OpenAI API the sglang behaviour follows (reported by /get_server_info). */
+const SGLANG_VERSION = "0.5.4"
+
+/** vLLM's and SGLang's `--api-key`: the exact bearer token, compared on the behaviour's guarded paths. */
+const authorized = (ctx: SimContext, path: string, header: string | undefined): boolean =>
+  ctx.apiKey === undefined || !ctx.behaviour.guarded(path) || header === `Bearer ${ctx.apiKey}`
+
 export const simStats = (ctx: SimContext) => {
   const s = ctx.engine.stats
   return {
     profile: ctx.profile.name,
+    behaviour: ctx.behaviour.name,
     model: ctx.model,
     speed: ctx.speed,
     maxNumSeqs: ctx.maxNumSeqs,
@@ -72,8 +78,13 @@ export const makeHttpServer = (ctx: SimContext, hooks: ServerHooks): { server: S
     const method = req.method ?? "GET"
     const body = method === "GET" || method === "HEAD" ? "" : await readBody(req)
     const ready = performance.now() >= ctx.readyAtWall
+    const behaviour = ctx.behaviour
+    const notFound = () => sendJson(res, 404, { detail: "Not Found" })
+    if (!path.startsWith("/sim/") && !authorized(ctx, path, req.headers.authorization))
+      return sendJson(res, 401, behaviour.unauthorized)
     if (path === "/v1/chat/completions" && method === "POST") return handleChat(ctx, req, res, body)
-    if (path === "/health" || path === "/ping") {
+    if (path === "/health" || path === "/ping" || (path === "/health_generate" && behaviour.nativeInfo)) {
+      if (!behaviour.health) return notFound()
       if (ctx.faults.dead === true || !ready) return sendJson(res, 503, {})
       res.writeHead(200, { "content-length": 0 })
       return res.end()
@@ -86,21 +97,33 @@ export const makeHttpServer = (ctx: SimContext, hooks: ServerHooks): { server: S
             id: ctx.model,
             object: "model",
             created: Math.floor(Date.now() / 1000),
-            owned_by: "vllm",
-            root: ctx.model,
-            parent: null,
-            max_model_len: ctx.profile.maxModelLen,
-            permission: [],
+            owned_by: behaviour.ownedBy,
+            ...(behaviour.listsMaxModelLen && {
+              root: ctx.model,
+              parent: null,
+              max_model_len: ctx.profile.maxModelLen,
+            }),
+            ...(behaviour.name.startsWith("vllm") && { permission: [] }),
           },
         ],
       })
-    if (path === "/version") return sendJson(res, 200, { version: vllmVersion })
+    if (path === "/version")
+      return behaviour.version === undefined ? notFound() : sendJson(res, 200, { version: behaviour.version })
+    if (behaviour.nativeInfo && path === "/get_model_info")
+      return sendJson(res, 200, { model_path: ctx.model, tokenizer_path: ctx.model, is_generation: true })
+    if (behaviour.nativeInfo && path === "/get_server_info")
+      return sendJson(res, 200, {
+        model_path: ctx.model,
+        context_length: ctx.profile.maxModelLen,
+        version: SGLANG_VERSION,
+      })
     if (path === "/metrics") {
-      const text = renderMetrics(ctx.engine, ctx.model, ctx.outcomes)
+      if (behaviour.metrics === "none") return notFound()
+      const text = renderMetrics(ctx.engine, ctx.model, ctx.outcomes, behaviour.metrics)
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
       return res.end(text)
     }
-    if (path === "/tokenize" && method === "POST") {
+    if (path === "/tokenize" && method === "POST" && behaviour.tokenize) {
       try {
         const parsed = JSON.parse(body) as { prompt?: unknown }
         const tokens = encode(typeof parsed.prompt === "string" ? parsed.prompt : "")
@@ -145,7 +168,7 @@ export const makeHttpServer = (ctx: SimContext, hooks: ServerHooks): { server: S
       setImmediate(() => hooks.crash(restartAfterMs))
       return
     }
-    return sendJson(res, 404, { detail: "Not Found" })
+    return notFound()
   }
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {

@@ -1,6 +1,7 @@
 // Starting, crashing, restarting and closing one simulated vLLM server, in-process.
 import type { AddressInfo } from "node:net"
 import { Effect, Schema, type Scope } from "effect"
+import { type Behaviour, type BehaviourName, resolveBehaviour } from "./behaviour.ts"
 import type { SimContext } from "./context.ts"
 import { makeEngine, type RequestRecord } from "./engine.ts"
 import type { ErrorFormat } from "./errors.ts"
@@ -16,6 +17,12 @@ export interface SimulatorOptions {
   readonly host?: string
   /** Profile name (see `profiles`), default llama-3.2-11b-vision-h100. */
   readonly profile?: string
+  /** Which kind of server to answer like (default vllm-0.10); independent of the performance profile. */
+  readonly behaviour?: BehaviourName
+  /** Field overrides on top of the named behaviour (e.g. vLLM that ignores stop strings, for a test). */
+  readonly behaviourOverrides?: Partial<Omit<Behaviour, "name">>
+  /** vLLM's --api-key: the behaviour's guarded routes answer 401 without `Authorization: Bearer <key>`. */
+  readonly apiKey?: string
   /** Field overrides on top of the named profile (e.g. a smaller KV cache for a test). */
   readonly profileOverrides?: Partial<Omit<Profile, "name">>
   /** Time scale: every modelled duration is divided by it (1 = real time). */
@@ -28,7 +35,7 @@ export interface SimulatorOptions {
   readonly judgeAccuracy?: number
   /** In [-1, 1]; positive favours response 1, negative response 2 (default 0). */
   readonly positionBias?: number
-  /** Error body form: "nested" (vLLM >= 0.10.1, default) or "flat" (older). */
+  /** Error body form: "nested" (vLLM >= 0.10.1) or "flat" (older vLLM, SGLang); default: the behaviour's. */
   readonly errorFormat?: ErrorFormat
   readonly faults?: FaultConfig
   /** Seeds the fault dice (content is seeded per request by its `seed`). */
@@ -53,6 +60,7 @@ export interface RunningSimulator {
   readonly host: string
   readonly model: string
   readonly profile: Profile
+  readonly behaviour: Behaviour
   readonly close: () => Promise<void>
   /** Replace the fault configuration (also PUT /sim/faults; POST merges, DELETE clears). */
   readonly setFaults: (faults: FaultConfig) => void
@@ -81,7 +89,11 @@ export const resolveProfile = (options: SimulatorOptions): Profile => {
 }
 
 export const startSimulator = async (options: SimulatorOptions = {}): Promise<RunningSimulator> => {
-  const profile = resolveProfile(options)
+  const behaviour = { ...resolveBehaviour(options.behaviour), ...options.behaviourOverrides }
+  const configured = resolveProfile(options)
+  // Prefix caching is the engine's (V1, SGLang's radix cache), whatever GPU it runs on.
+  const profile =
+    behaviour.prefixCaching === undefined ? configured : { ...configured, prefixCaching: behaviour.prefixCaching }
   const speed = options.speed ?? 1
   if (!(speed > 0)) throw new Error(`speed must be positive, got ${speed}`)
   const maxNumSeqs = options.maxNumSeqs ?? profile.maxNumSeqs
@@ -89,11 +101,13 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
   const faults = options.faults ?? {}
   const ctx: SimContext = {
     profile,
+    behaviour,
+    apiKey: options.apiKey,
     model: options.model ?? "Xkev/Llama-3.2V-11B-cot",
     speed,
     maxNumSeqs,
     judge: { accuracy: options.judgeAccuracy ?? 0.8, positionBias: options.positionBias ?? 0 },
-    errorFormat: options.errorFormat ?? "nested",
+    errorFormat: options.errorFormat ?? behaviour.errorFormat,
     schedulingPolicy: options.schedulingPolicy ?? "fcfs",
     maxWaitingRequests: options.maxWaitingRequests,
     engine: makeEngine({ profile, maxNumSeqs, speed }),
@@ -148,6 +162,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     host,
     model: ctx.model,
     profile,
+    behaviour,
     close: async () => {
       closed = true
       if (restartTimer !== undefined) clearTimeout(restartTimer)
@@ -160,7 +175,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     crash,
     stats: () => simStats(ctx),
     requestRecord: (requestId) => ctx.engine.stats.recent.findLast((r) => r.id.startsWith(`chatcmpl-${requestId}#`)),
-    metricsText: () => renderMetrics(ctx.engine, ctx.model, ctx.outcomes),
+    metricsText: () => renderMetrics(ctx.engine, ctx.model, ctx.outcomes, behaviour.metrics),
   }
 }
 

@@ -108,7 +108,10 @@ describe("CLI", () => {
           resolve(d.toString())
         })
       })
-      assert.match(line, /^vllm-sim listening on http:\/\/127\.0\.0\.1:\d+ \(profile tiny-test, speed 50\)/)
+      assert.match(
+        line,
+        /^vllm-sim listening on http:\/\/127\.0\.0\.1:\d+ \(profile tiny-test, behaviour vllm-0.10, speed 50\)/,
+      )
       const url = /http:\/\/[\d.:]+/.exec(line)![0]
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
       assert.strictEqual(res.status, 200)
