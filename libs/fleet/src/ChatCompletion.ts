@@ -1,20 +1,65 @@
 import type { ChatMessage } from "@stagebeam/cot"
 import { Schema } from "effect"
 
-/** The part of an OpenAI chat completion the orchestrator reads, checked at the boundary. */
+const StopMatch = Schema.NullOr(Schema.Union([Schema.String, Schema.Number]))
+
+/** One token's logprob and its alternatives, as the chat API reports them. */
+export const TokenLogprob = Schema.Struct({
+  token: Schema.String,
+  logprob: Schema.Number,
+  top_logprobs: Schema.optional(
+    Schema.NullOr(Schema.Array(Schema.Struct({ token: Schema.String, logprob: Schema.Number }))),
+  ),
+})
+export type TokenLogprob = typeof TokenLogprob.Type
+
+/** The part of a chat choice the orchestrator reads, as any OpenAI-compatible server sends it. */
 export const ChatChoice = Schema.Struct({
   index: Schema.Number,
-  message: Schema.Struct({ content: Schema.NullOr(Schema.String) }),
+  message: Schema.Struct({ content: Schema.optional(Schema.NullOr(Schema.String)) }),
   finish_reason: Schema.NullOr(Schema.String),
+  /** vLLM: the stop string (or token id) that ended the sample. */
+  stop_reason: Schema.optional(StopMatch),
+  /** SGLang's name for the same. */
+  matched_stop: Schema.optional(StopMatch),
+  logprobs: Schema.optional(
+    Schema.NullOr(Schema.Struct({ content: Schema.optional(Schema.NullOr(Schema.Array(TokenLogprob))) })),
+  ),
 })
 
-export const ChatCompletion = Schema.Struct({
+/** A chat completion as servers send it: `usage` may be missing (many OpenAI-compatible servers leave it out). */
+export const WireCompletion = Schema.Struct({
   id: Schema.String,
   model: Schema.String,
   choices: Schema.Array(ChatChoice),
-  usage: Schema.Struct({ prompt_tokens: Schema.Number, completion_tokens: Schema.Number }),
+  usage: Schema.optional(
+    Schema.NullOr(Schema.Struct({ prompt_tokens: Schema.Number, completion_tokens: Schema.Number })),
+  ),
 })
-export type ChatCompletion = typeof ChatCompletion.Type
+export type WireCompletion = typeof WireCompletion.Type
+
+export interface CompletionChoice {
+  readonly index: number
+  readonly message: { readonly content: string | null }
+  readonly finish_reason: string | null
+  /** The stop string that ended the sample, when the server said (vLLM's stop_reason, SGLang's matched_stop). */
+  readonly stop_reason?: string | null
+  /** Token logprobs, when asked for and the server gives them. */
+  readonly logprobs?: ReadonlyArray<TokenLogprob> | undefined
+}
+
+/** A completion as the pool hands it on: stop strings applied, token counts always there. */
+export interface ChatCompletion {
+  readonly id: string
+  readonly model: string
+  readonly choices: ReadonlyArray<CompletionChoice>
+  readonly usage: {
+    readonly prompt_tokens: number
+    readonly completion_tokens: number
+    /** The server sent no counts (or the call was cut short): these come from the Llama 3 tokenizer. */
+    readonly estimated?: boolean
+  }
+}
 
 /** A chat request with the vLLM extensions the orchestrator uses. `model` is filled in by the pool. */
 export interface ChatRequest {
@@ -25,9 +70,15 @@ export interface ChatRequest {
   readonly top_p?: number
   readonly max_tokens?: number
   readonly stop?: ReadonlyArray<string>
+  /** vLLM only; other servers get it dropped, and the stop string is put back from what they report. */
   readonly include_stop_str_in_output?: boolean
   readonly continue_final_message?: boolean
   readonly add_generation_prompt?: boolean
+  readonly logprobs?: boolean
+  readonly top_logprobs?: number
+  /** Constrained choice: send the field the pool's capabilities name (see `choiceConstraint`). */
+  readonly guided_choice?: ReadonlyArray<string>
+  readonly structured_outputs?: { readonly choice: ReadonlyArray<string> }
 }
 
 /** A completion together with the server that produced it. */

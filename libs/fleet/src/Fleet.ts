@@ -1,4 +1,5 @@
 import { Context, Effect, Layer } from "effect"
+import type { ModelNotServed } from "./FleetError.ts"
 import type { OpenAiClient } from "./OpenAiClient.ts"
 import { makePool, type Pool, type PoolOptions } from "./Pool.ts"
 
@@ -17,6 +18,9 @@ export class Fleet extends Context.Service<
 >()("@stagebeam/fleet/Fleet") {
   static readonly make = Effect.fnUntraced(function* (options: FleetOptions) {
     const built = yield* Effect.forEach(options.pools, (pool) => makePool(pool))
+    // What each server is and can do, once at start (servers that are down are probed when they join); a server
+    // that serves another model stops the start, as a configuration that cannot work.
+    yield* Effect.forEach(built, (pool) => pool.probeAll, { concurrency: "unbounded", discard: true })
     const pools: ReadonlyMap<string, Pool> = new Map(built.map((pool) => [pool.name, pool]))
     const pool = (name: string) =>
       Effect.suspend(() => {
@@ -29,6 +33,6 @@ export class Fleet extends Context.Service<
   })
 
   /** Builds every pool and starts its probes over the OpenAiClient given; they stop when the layer's scope closes. */
-  static readonly layer = (options: FleetOptions): Layer.Layer<Fleet, never, OpenAiClient> =>
+  static readonly layer = (options: FleetOptions): Layer.Layer<Fleet, ModelNotServed, OpenAiClient> =>
     Layer.effect(Fleet, Fleet.make(options))
 }

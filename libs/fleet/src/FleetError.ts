@@ -32,3 +32,13 @@ export class NoCapacity extends Schema.TaggedError<NoCapacity>()("NoCapacity", {
 }
 
 export type FleetError = UpstreamError | NoCapacity
+
+/** A server of a pool does not list the pool's model on /v1/models: every call would fail, so nothing starts. */
+export class ModelNotServed extends Schema.TaggedError<ModelNotServed>()("ModelNotServed", {
+  pool: Schema.String,
+  server: Schema.String,
+  model: Schema.String,
+  /** The names the server does list. */
+  offered: Schema.Array(Schema.String),
+  message: Schema.String,
+}) {}

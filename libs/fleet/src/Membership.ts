@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Metric, Ref, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Metric, type Redacted, Ref, Schedule, type Scope } from "effect"
 import { serverEjections, serverRecoveries } from "./FleetMetrics.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 
@@ -51,6 +51,8 @@ export interface MembershipOptions {
   /** The pool's name, for logs and metrics. */
   readonly pool: string
   readonly servers: ReadonlyArray<string>
+  /** The pool's key: a server without /health is probed on /v1/models, which may want it. */
+  readonly apiKey: Effect.Effect<Redacted.Redacted<string> | undefined>
   readonly healthInterval: Duration.Duration
   /** Consecutive failures that take a server out of rotation for `cooldown`. */
   readonly failureThreshold: number
@@ -113,9 +115,9 @@ export const makeMembership = Effect.fnUntraced(function* (
     )
 
   const probe = (server: string) =>
-    Effect.flatMap(client.health(server, HEALTH_PROBE_TIMEOUT), (healthy) =>
-      update(server, (health) => ({ ...health, healthy })),
-    )
+    Effect.flatMap(options.apiKey, (apiKey) =>
+      client.health({ pool: options.pool, server, apiKey }, HEALTH_PROBE_TIMEOUT),
+    ).pipe(Effect.flatMap((healthy) => update(server, (health) => ({ ...health, healthy }))))
   yield* Effect.forEach(options.servers, probe, { concurrency: "unbounded", discard: true }).pipe(
     Effect.repeat(Schedule.spaced(options.healthInterval)),
     Effect.forkScoped,

@@ -1,43 +1,162 @@
-import { Context, Duration, Effect, Layer, Redacted, Schema } from "effect"
-import OpenAI, { APIConnectionTimeoutError, APIError } from "openai"
-import { ChatCompletion, type ChatRequest } from "./ChatCompletion.ts"
+import { Context, Duration, Effect, Layer, Predicate, Redacted, Schema } from "effect"
+import OpenAI from "openai"
+import type { ServerKind } from "./Capabilities.ts"
+import {
+  type ChatCompletion,
+  type ChatRequest,
+  type WireCompletion,
+  WireCompletion as WireSchema,
+} from "./ChatCompletion.ts"
+import { toUpstreamError } from "./ErrorBody.ts"
 import { UpstreamError } from "./FleetError.ts"
 import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
+import { applyStops, firstStop } from "./StopStrings.ts"
+import { estimateTokens } from "./TokenEstimate.ts"
 
-/** Where one call goes: a server of a pool, the model it serves there, and the pool's API key if it has one. */
-export interface CallTarget {
+/** A server of a pool, with the pool's API key if it has one (sent as a bearer token, also on probes). */
+export interface ServerTarget {
   readonly pool: string
   readonly server: string
-  readonly model: string
   readonly apiKey: Redacted.Redacted<string> | undefined
+}
+
+/** Where one call goes: a server of a pool, the model it serves there, and what kind of server it is. */
+export interface CallTarget extends ServerTarget {
+  readonly model: string
+  /** As probed; undefined until then. vLLM-only fields go to vLLM servers only. */
+  readonly kind?: ServerKind | undefined
 }
 
 export interface ChatCallOptions {
   readonly requestId: string
   readonly timeout: Duration.Duration
+  /**
+   * For servers that ignore stop strings: stream the answer and abort it as soon as every sample has written one
+   * of these, so the server stops spending GPU time on text that would be cut anyway.
+   */
+  readonly cutAt?: ReadonlyArray<string>
+  /** Ask for the usage chunk of a stream (servers without usage blocks may refuse `stream_options`). */
+  readonly streamUsage?: boolean
+  /** Hand the samples on as the server sent them, stop strings unapplied (for probes of what the server does). */
+  readonly raw?: boolean
 }
 
-/** vLLM answers errors nested (`{error:{message}}`, from v0.10.1) or flat (`{object:"error", message}`, before). */
-const upstreamMessage = (error: APIError): string => {
-  const body = error.error as
-    | { readonly message?: unknown; readonly error?: { readonly message?: unknown } }
-    | undefined
-  const message = body?.error?.message ?? body?.message
-  return typeof message === "string" ? message : error.message
+/** A GET's answer: its status and its body when that was JSON. */
+export interface HttpAnswer {
+  readonly status: number
+  readonly json: unknown
 }
 
-const toUpstreamError = (target: CallTarget, error: unknown): UpstreamError => {
-  const at = { pool: target.pool, server: target.server }
-  if (error instanceof APIConnectionTimeoutError) {
-    return new UpstreamError({ ...at, kind: "timeout", message: "the server did not answer in time" })
+const decodeCompletion = Schema.decodeUnknownEffect(WireSchema)
+
+const stopReasonOf = (choice: WireCompletion["choices"][number]): string | null => {
+  const reported = choice.stop_reason ?? choice.matched_stop
+  return Predicate.isString(reported) ? reported : null
+}
+
+/** Fields only vLLM understands (a strict server refuses unknown fields): the rest of the fleet does without. */
+const forServer = (request: ChatRequest, kind: ServerKind | undefined): ChatRequest => {
+  if (kind === undefined || kind === "vllm" || request.include_stop_str_in_output === undefined) return request
+  const { include_stop_str_in_output: _, ...rest } = request
+  return rest
+}
+
+/**
+ * The completion as the orchestrator reads it: stop strings applied as the request asked (cut where the server
+ * wrote past them, put back where it trimmed them), and token counts estimated where the server sent none.
+ */
+const normalize = (wire: WireCompletion, request: ChatRequest, countsUnknown: boolean, asSent: boolean) =>
+  Effect.gen(function* () {
+    const stops = asSent ? [] : (request.stop ?? [])
+    const keep = request.include_stop_str_in_output === true
+    const raw = wire.choices.map((choice) => choice.message.content ?? "")
+    const choices = wire.choices.map((choice, i) => {
+      const stopped = applyStops(
+        { text: raw[i]!, finishReason: choice.finish_reason, stopReason: stopReasonOf(choice) },
+        stops,
+        keep,
+      )
+      return {
+        index: choice.index,
+        message: { content: stopped.text },
+        finish_reason: stopped.finishReason,
+        stop_reason: stopped.stopReason,
+        logprobs: choice.logprobs?.content ?? undefined,
+      }
+    })
+    const usage =
+      wire.usage != null && !countsUnknown
+        ? { prompt_tokens: wire.usage.prompt_tokens, completion_tokens: wire.usage.completion_tokens }
+        : yield* estimateTokens(request.messages, raw)
+    return { id: wire.id, model: wire.model, choices, usage } satisfies ChatCompletion
+  })
+
+interface StreamChoice {
+  readonly index: number
+  readonly delta?: { readonly content?: string | null } | null
+  readonly finish_reason?: string | null
+  readonly stop_reason?: unknown
+  readonly matched_stop?: unknown
+}
+
+interface StreamChunk {
+  readonly id?: string
+  readonly model?: string
+  readonly choices?: ReadonlyArray<StreamChoice>
+  readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number } | null
+}
+
+/**
+ * Reads a streamed answer until every expected sample has finished or written one of `cutAt`; then aborts the
+ * request (the server frees the sequences at once) and returns the samples as one completion. Counts come from
+ * the usage chunk when the stream ran to its end with one, else they are estimated.
+ */
+const readStream = async (
+  stream: AsyncIterable<StreamChunk> & { readonly controller: AbortController },
+  expected: number,
+  cutAt: ReadonlyArray<string>,
+): Promise<{ readonly wire: WireCompletion; readonly cut: boolean }> => {
+  const texts: Array<string> = []
+  const finish: Array<string | null> = []
+  const stopReasons: Array<string | null> = []
+  const done: Array<boolean> = []
+  let id = ""
+  let model = ""
+  let usage: WireCompletion["usage"]
+  let cut = false
+  for await (const chunk of stream) {
+    id ||= chunk.id ?? ""
+    model ||= chunk.model ?? ""
+    if (chunk.usage != null) usage = chunk.usage
+    for (const choice of chunk.choices ?? []) {
+      const i = choice.index
+      if (done[i] === true) continue
+      texts[i] = (texts[i] ?? "") + (choice.delta?.content ?? "")
+      if (choice.finish_reason != null) {
+        finish[i] = choice.finish_reason
+        const reported = choice.stop_reason ?? choice.matched_stop
+        stopReasons[i] = Predicate.isString(reported) ? reported : null
+        done[i] = true
+      }
+      if (done[i] !== true && firstStop(texts[i]!, cutAt) !== undefined) {
+        done[i] = true
+        cut = true
+      }
+    }
+    const finished = Array.from({ length: expected }, (_, i) => done[i] === true).every(Boolean)
+    if (finished && cut) {
+      stream.controller.abort()
+      break
+    }
   }
-  if (error instanceof APIError && error.status !== undefined) {
-    return new UpstreamError({ ...at, kind: "status", status: error.status, message: upstreamMessage(error) })
-  }
-  return new UpstreamError({ ...at, kind: "connect", message: error instanceof Error ? error.message : String(error) })
+  const choices = texts.map((text, index) => ({
+    index,
+    message: { content: text },
+    finish_reason: finish[index] ?? "stop",
+    stop_reason: stopReasons[index] ?? null,
+  }))
+  return { wire: { id, model, choices, ...(usage === undefined ? {} : { usage }) }, cut }
 }
-
-const decodeCompletion = Schema.decodeUnknownEffect(ChatCompletion)
 
 /**
  * The `openai` SDK wrapped as an Effect service. Retries are the pool's business (maxRetries 0); interruption
@@ -51,10 +170,20 @@ export class OpenAiClient extends Context.Service<
       request: ChatRequest,
       options: ChatCallOptions,
     ) => Effect.Effect<ChatCompletion, UpstreamError>
-    /** GET /health: true on 200 (vLLM answers 503 while its engine is dead or, in the simulator, starting). */
-    readonly health: (server: string, timeout: Duration.Duration) => Effect.Effect<boolean>
-    /** GET /metrics: the server's own load report; undefined when it cannot be read. */
+    /**
+     * Is the server up: GET /health answers 200 (vLLM and SGLang answer 503 while the engine is dead or starting).
+     * A server without /health (most OpenAI-compatible APIs) is up when /v1/models answers at all, a refused key
+     * included, so that calls say what is wrong instead of finding no server.
+     */
+    readonly health: (target: ServerTarget, timeout: Duration.Duration) => Effect.Effect<boolean>
+    /** GET /metrics, read as a vLLM or SGLang load report; undefined without one. */
     readonly serverLoad: (server: string, timeout: Duration.Duration) => Effect.Effect<ServerLoad | undefined>
+    /** GET `path` with the pool's key; undefined when the server cannot be reached in time. */
+    readonly get: (
+      target: ServerTarget,
+      path: string,
+      timeout: Duration.Duration,
+    ) => Effect.Effect<HttpAnswer | undefined>
   }
 >()("@stagebeam/fleet/OpenAiClient") {
   static readonly layer = Layer.sync(OpenAiClient, () => {
@@ -68,6 +197,8 @@ export class OpenAiClient extends Context.Service<
       }
       return client
     }
+    const authorization = (target: ServerTarget) =>
+      target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
 
     const chat = Effect.fn("OpenAiClient.chat")(function* (
       target: CallTarget,
@@ -76,29 +207,41 @@ export class OpenAiClient extends Context.Service<
     ) {
       yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
       const timeoutMs = Duration.toMillis(options.timeout)
-      const authorization = target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
       // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
       const span = yield* Effect.option(Effect.currentSpan)
       const traceparent =
         span._tag === "Some"
           ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
           : null
-      const body = yield* Effect.tryPromise({
-        try: (signal) =>
-          clientFor(target.server).chat.completions.create(
-            // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
+      const requestOptions = (signal: AbortSignal) => ({
+        signal,
+        timeout: timeoutMs,
+        headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
+      })
+      // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
+      const body = { ...forServer(request, target.kind), model: target.model }
+      const cutAt = options.cutAt ?? []
+      const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
+      const answered = Effect.tryPromise({
+        try: async (signal) => {
+          if (cutAt.length === 0) {
+            const wire = await clientFor(target.server).chat.completions.create(
+              { ...body, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
+              requestOptions(signal),
+            )
+            return { wire: wire as unknown, cut: false }
+          }
+          const stream = await clientFor(target.server).chat.completions.create(
             {
-              ...request,
-              model: target.model,
-              stream: false,
-            } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
-            {
-              signal,
-              timeout: timeoutMs,
-              headers: { "X-Request-Id": options.requestId, Authorization: authorization, traceparent },
-            },
-          ),
-        catch: (error) => toUpstreamError(target, error),
+              ...body,
+              stream: true,
+              ...(options.streamUsage === true ? { stream_options: { include_usage: true } } : {}),
+            } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
+            requestOptions(signal),
+          )
+          return await readStream(stream as never, request.n ?? 1, cutAt)
+        },
+        catch: (error) => toUpstreamError(failure, error),
       }).pipe(
         Effect.timeoutOrElse({
           duration: options.timeout,
@@ -113,42 +256,65 @@ export class OpenAiClient extends Context.Service<
             ),
         }),
       )
-      return yield* decodeCompletion(body).pipe(
+      const { wire, cut } = yield* answered
+      const decoded = yield* decodeCompletion(wire).pipe(
         Effect.mapError(
           (issue) =>
             new UpstreamError({
               pool: target.pool,
               server: target.server,
               kind: "malformed",
-              message: `unreadable completion: ${issue}`,
+              message: `the answer is not a chat completion: ${issue}`,
             }),
         ),
       )
+      // A stream cut short has no usage chunk: what it cost is estimated from what was read.
+      return yield* normalize(decoded, request, cut, options.raw === true)
     })
 
-    /** A GET that never fails: `fallback` when the server cannot be reached, answers an error, or is too slow. */
-    const probeGet = <A>(
-      url: string,
-      timeout: Duration.Duration,
-      read: (response: Response) => Promise<A>,
-      fallback: A,
-    ) =>
-      Effect.tryPromise({ try: (signal) => fetch(url, { signal }).then(read), catch: () => fallback }).pipe(
-        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(fallback) }),
-        Effect.orElseSucceed(() => fallback),
+    const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          const auth = authorization(target)
+          const response = await fetch(`${target.server}${path}`, {
+            signal,
+            headers: auth === null ? {} : { Authorization: auth },
+          })
+          const text = await response.text()
+          let json: unknown
+          try {
+            json = JSON.parse(text)
+          } catch {
+            json = undefined
+          }
+          return { status: response.status, json } satisfies HttpAnswer
+        },
+        catch: () => undefined,
+      }).pipe(
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(undefined) }),
+        Effect.orElseSucceed(() => undefined),
       )
 
-    const health = (server: string, timeout: Duration.Duration) =>
-      probeGet(`${server}/health`, timeout, async (response) => response.ok, false)
+    const health = (target: ServerTarget, timeout: Duration.Duration) =>
+      Effect.gen(function* () {
+        const answer = yield* get(target, "/health", timeout)
+        if (answer === undefined) return false
+        if (answer.status !== 404) return answer.status === 200
+        const models = yield* get(target, "/v1/models", timeout)
+        return models !== undefined && models.status < 500
+      })
 
     const serverLoad = (server: string, timeout: Duration.Duration) =>
-      probeGet(
-        `${server}/metrics`,
-        timeout,
-        (response) => (response.ok ? response.text() : Promise.resolve("")),
-        "",
-      ).pipe(Effect.map(parseServerLoad))
+      Effect.tryPromise({
+        try: (signal) =>
+          fetch(`${server}/metrics`, { signal }).then((response) => (response.ok ? response.text() : "")),
+        catch: () => "",
+      }).pipe(
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed("") }),
+        Effect.orElseSucceed(() => ""),
+        Effect.map(parseServerLoad),
+      )
 
-    return OpenAiClient.of({ chat, health, serverLoad })
+    return OpenAiClient.of({ chat, health, serverLoad, get })
   })
 }

@@ -1,4 +1,4 @@
-/** What a vLLM server says of its own load on /metrics (all clients' requests, not only this gateway's). */
+/** What a vLLM or SGLang server says of its own load on /metrics (all clients' requests, not only this gateway's). */
 export interface ServerLoad {
   readonly running: number
   readonly waiting: number
@@ -6,10 +6,10 @@ export interface ServerLoad {
   readonly kvUsage: number
 }
 
-// V0 (what vLLM v0.10.2 exposes for mllama) and V1 names; V1 renamed the cache gauge.
-const RUNNING = ["vllm:num_requests_running"]
-const WAITING = ["vllm:num_requests_waiting"]
-const KV_USAGE = ["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"]
+// vLLM's V0 (what v0.10.2 exposes for mllama) and V1 names (V1 renamed the cache gauge), then SGLang's.
+const RUNNING = ["vllm:num_requests_running", "sglang:num_running_reqs"]
+const WAITING = ["vllm:num_requests_waiting", "sglang:num_queue_reqs"]
+const KV_USAGE = ["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc", "sglang:token_usage"]
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/
 

@@ -1,58 +1,170 @@
-import { createServer, type IncomingHttpHeaders } from "node:http"
-import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Redacted } from "effect"
+import type { ServerKind } from "../src/Capabilities.ts"
+import type { ChatRequest } from "../src/ChatCompletion.ts"
 import { OpenAiClient } from "../src/OpenAiClient.ts"
+import { completion, fakeServer, json } from "./fakeServer.ts"
 
-/** A loopback server that answers every chat completion and remembers the headers it was sent. */
-const recordingServer = Effect.acquireRelease(
-  Effect.callback<{ readonly url: string; readonly seen: Array<IncomingHttpHeaders>; readonly close: () => void }>(
-    (resume) => {
-      const seen: Array<IncomingHttpHeaders> = []
-      const server = createServer((request, response) => {
-        seen.push(request.headers)
-        request.resume()
-        request.on("end", () =>
-          response.writeHead(200, { "content-type": "application/json" }).end(
-            JSON.stringify({
-              id: "c",
-              model: "m",
-              choices: [{ index: 0, message: { content: "hi" }, finish_reason: "stop" }],
-              usage: { prompt_tokens: 1, completion_tokens: 1 },
-            }),
-          ),
-        )
-      })
-      server.listen(0, "127.0.0.1", () =>
-        resume(
-          Effect.succeed({
-            url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-            seen,
-            close: () => server.close(),
-          }),
-        ),
-      )
-    },
-  ),
-  (server) => Effect.sync(server.close),
-)
+const question: ChatRequest = { messages: [{ role: "user", content: [{ type: "text", text: "Which colour is it?" }] }] }
+
+const callOn = (
+  url: string,
+  request: ChatRequest = question,
+  options: { cutAt?: ReadonlyArray<string> } = {},
+  kind?: ServerKind,
+) =>
+  Effect.flatMap(OpenAiClient, (client) =>
+    client.chat({ pool: "judge", server: url, model: "m", apiKey: Redacted.make("k"), kind }, request, {
+      requestId: "r1",
+      timeout: Duration.seconds(5),
+      ...options,
+    }),
+  )
 
 describe("OpenAiClient", () => {
   it.live("sends the pool's API key as a bearer token, and no Authorization header without one", () =>
     Effect.gen(function* () {
-      const server = yield* recordingServer
+      const server = yield* fakeServer((_, response) => json(response, 200, completion(["hi"])))
       const client = yield* OpenAiClient
       const call = (apiKey: Redacted.Redacted<string> | undefined) =>
-        client.chat(
-          { pool: "p", server: server.url, model: "m", apiKey },
-          { messages: [{ role: "user", content: [{ type: "text", text: "q" }] }] },
-          { requestId: "r1", timeout: Duration.seconds(5) },
-        )
+        client.chat({ pool: "p", server: server.url, model: "m", apiKey }, question, {
+          requestId: "r1",
+          timeout: Duration.seconds(5),
+        })
       yield* call(Redacted.make("secret-key"))
       yield* call(undefined)
-      assert.strictEqual(server.seen[0]?.authorization, "Bearer secret-key")
-      assert.strictEqual(server.seen[0]?.["x-request-id"], "r1")
-      assert.isUndefined(server.seen[1]?.authorization)
+      assert.strictEqual(server.seen[0]?.headers.authorization, "Bearer secret-key")
+      assert.strictEqual(server.seen[0]?.headers["x-request-id"], "r1")
+      assert.isUndefined(server.seen[1]?.headers.authorization)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("reads the server's message from every error shape: vLLM's two, SGLang's, a key refusal, text, HTML", () =>
+    Effect.gen(function* () {
+      const pages: Record<string, (response: import("node:http").ServerResponse) => void> = {
+        nested: (r) => json(r, 400, { error: { message: "context too long", type: "BadRequestError", code: 400 } }),
+        flat: (r) => json(r, 400, { object: "error", message: "bad n", type: "Bad Request", param: null, code: 400 }),
+        key: (r) => json(r, 401, { error: "Unauthorized" }),
+        text: (r) => r.writeHead(503, { "content-type": "text/plain" }).end("upstream connect error\n"),
+        html: (r) =>
+          r
+            .writeHead(502, { "content-type": "text/html" })
+            .end(
+              "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>",
+            ),
+      }
+      const seen: Record<string, { message: string; retryable: boolean; status: number | undefined }> = {}
+      for (const [name, page] of Object.entries(pages)) {
+        const server = yield* fakeServer((_, response) => page(response))
+        const error = yield* Effect.flip(callOn(server.url))
+        seen[name] = { message: error.message, retryable: error.retryable, status: error.status }
+      }
+      assert.deepStrictEqual(seen.nested, { message: "context too long", retryable: false, status: 400 })
+      assert.deepStrictEqual(seen.flat, { message: "bad n", retryable: false, status: 400 })
+      assert.deepStrictEqual(seen.key, {
+        message: "the server refused the judge pool's API key (401: Unauthorized)",
+        retryable: false,
+        status: 401,
+      })
+      assert.deepStrictEqual(seen.text, { message: "upstream connect error", retryable: true, status: 503 })
+      assert.deepStrictEqual(seen.html, { message: "502 Bad Gateway", retryable: true, status: 502 })
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("an answer that is not a completion is malformed (and worth another try), not a connection error", () =>
+    Effect.gen(function* () {
+      const broken = yield* fakeServer((_, r) =>
+        r.writeHead(200, { "content-type": "application/json" }).end('{"id": '),
+      )
+      const page = yield* fakeServer((_, r) => r.writeHead(200, { "content-type": "text/html" }).end("<html>hi</html>"))
+      for (const server of [broken, page]) {
+        const error = yield* Effect.flip(callOn(server.url))
+        assert.strictEqual(error.kind, "malformed")
+        assert.isTrue(error.retryable)
+      }
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("without a usage block, counts come from the Llama 3 tokenizer, marked as estimated", () =>
+    Effect.gen(function* () {
+      const server = yield* fakeServer((_, r) => json(r, 200, completion(["The umbrella is red."], { usage: false })))
+      const result = yield* callOn(server.url)
+      // "The umbrella is red." is 5 Llama 3 tokens; the prompt is its text plus the template's markers.
+      assert.deepStrictEqual(result.usage, { prompt_tokens: 1 + 5 + 5, completion_tokens: 5, estimated: true })
+      const reported = yield* fakeServer((_, r) => json(r, 200, completion(["x"])))
+      assert.isUndefined((yield* callOn(reported.url)).usage.estimated)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("applies stop strings the server ignored, and puts back one it trimmed though asked to keep it", () =>
+    Effect.gen(function* () {
+      const staged: ChatRequest = { ...question, stop: ["</SUMMARY>"], include_stop_str_in_output: true }
+      const ignoring = yield* fakeServer((_, r) =>
+        json(r, 200, completion(["<SUMMARY>plan</SUMMARY>\n\n<CAPTION>more</CAPTION>"])),
+      )
+      const cut = yield* callOn(ignoring.url, staged)
+      assert.strictEqual(cut.choices[0]?.message.content, "<SUMMARY>plan</SUMMARY>")
+      assert.strictEqual(cut.choices[0]?.stop_reason, "</SUMMARY>")
+      const trimming = yield* fakeServer((_, r) =>
+        json(r, 200, completion(["<SUMMARY>plan"], { choice: { matched_stop: "</SUMMARY>" } })),
+      )
+      const sglang = yield* callOn(trimming.url, staged, {}, "sglang")
+      assert.strictEqual(sglang.choices[0]?.message.content, "<SUMMARY>plan</SUMMARY>")
+      // A sample that ended without its stop string (EOS, or cut by length) stays as it is.
+      const ended = yield* fakeServer((_, r) => json(r, 200, completion(["<SUMMARY>plan"])))
+      assert.strictEqual((yield* callOn(ended.url, staged)).choices[0]?.message.content, "<SUMMARY>plan")
+      // include_stop_str_in_output is vLLM's: a server known to be another kind is not sent it.
+      assert.notProperty(trimming.seen[0]?.body ?? {}, "include_stop_str_in_output")
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("with cutAt, streams and hangs up as soon as the sample has written the stop string", () =>
+    Effect.gen(function* () {
+      const pieces = ["<SUMMARY>", "plan", "</SUMMARY>", "\n\n<CAPTION>", "more", "</CAPTION>"]
+      const server = yield* fakeServer((_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        let i = 0
+        const timer = setInterval(() => {
+          if (response.destroyed || i >= pieces.length) {
+            clearInterval(timer)
+            if (!response.destroyed) response.end("data: [DONE]\n\n")
+            return
+          }
+          const chunk = {
+            id: "c",
+            model: "m",
+            choices: [{ index: 0, delta: { content: pieces[i++] }, finish_reason: null }],
+          }
+          response.write(`data: ${JSON.stringify(chunk)}\n\n`)
+        }, 30)
+      })
+      const result = yield* callOn(
+        server.url,
+        { ...question, stop: ["</SUMMARY>"], include_stop_str_in_output: true },
+        {
+          cutAt: ["</SUMMARY>"],
+        },
+      )
+      assert.strictEqual(result.choices[0]?.message.content, "<SUMMARY>plan</SUMMARY>")
+      assert.strictEqual(result.choices[0]?.finish_reason, "stop")
+      assert.isTrue(result.usage.estimated)
+      assert.strictEqual(server.seen[0]?.body.stream, true)
+      yield* Effect.sleep("100 millis")
+      assert.strictEqual(server.closedEarly(), 1)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("a server without /health is up when /v1/models answers, even refusing the key", () =>
+    Effect.gen(function* () {
+      const client = yield* OpenAiClient
+      const noHealth = yield* fakeServer((request, r) =>
+        request.path === "/v1/models" ? json(r, 401, { error: "Unauthorized" }) : json(r, 404, { detail: "Not Found" }),
+      )
+      const dead = yield* fakeServer((_, r) => json(r, 503, {}))
+      const health = (server: string) => client.health({ pool: "p", server, apiKey: undefined }, Duration.seconds(2))
+      assert.isTrue(yield* health(noHealth.url))
+      assert.isFalse(yield* health(dead.url))
+      assert.isFalse(yield* health("http://127.0.0.1:1"))
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 })

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Layer, Ref } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Redacted, Ref } from "effect"
 import type { ChatCompletion, ChatRequest } from "../src/ChatCompletion.ts"
 import { UpstreamError } from "../src/FleetError.ts"
-import { OpenAiClient } from "../src/OpenAiClient.ts"
+import { type HttpAnswer, OpenAiClient } from "../src/OpenAiClient.ts"
 import { makePool, type PoolOptions } from "../src/Pool.ts"
 
 const completion = (text: string): ChatCompletion => ({
@@ -20,16 +20,30 @@ const fakeClient = (
   calls: Ref.Ref<ReadonlyArray<string>>,
   healthy = (_url: string) => true,
   reporting = (_url: string) => false,
+  answer: (url: string, path: string) => HttpAnswer | undefined = () => undefined,
+  keys: Array<string | undefined> = [],
 ) =>
   Layer.succeed(
     OpenAiClient,
     OpenAiClient.of({
-      chat: ({ server }, request) =>
-        Ref.update(calls, (all) => [...all, server]).pipe(Effect.andThen(behaviour(server, request))),
-      health: (url) => Effect.succeed(healthy(url)),
+      chat: ({ server, apiKey }, request) =>
+        Ref.update(calls, (all) => [...all, server]).pipe(
+          Effect.tap(() => Effect.sync(() => keys.push(apiKey === undefined ? undefined : Redacted.value(apiKey)))),
+          Effect.andThen(behaviour(server, request)),
+        ),
+      health: ({ server }) => Effect.succeed(healthy(server)),
       serverLoad: (url) => Effect.succeed(reporting(url) ? { running: 30, waiting: 40, kvUsage: 0.5 } : undefined),
+      get: ({ server }, path) => Effect.succeed(answer(server, path)),
     }),
   )
+
+/** /version and /v1/models of a vLLM server serving `served`. */
+const vllmServing =
+  (served: (url: string) => string) =>
+  (url: string, path: string): HttpAnswer | undefined =>
+    path === "/version"
+      ? { status: 200, json: { version: "0.10.2" } }
+      : { status: 200, json: { data: [{ id: served(url), owned_by: "vllm", max_model_len: 8192 }] } }
 
 const options = (endpoints: ReadonlyArray<string>): PoolOptions => ({
   name: "generator",
@@ -160,6 +174,78 @@ describe("Pool", () => {
       }
       assert.strictEqual(yield* busy.upCount, 1)
       assert.strictEqual(yield* dead.upCount, 0)
+    }),
+  )
+
+  it.effect(
+    "a server that serves another model stops the start, naming it and what it offers, and takes no calls",
+    () =>
+      Effect.gen(function* () {
+        const calls = yield* Ref.make<ReadonlyArray<string>>([])
+        const served = (url: string) => (url === "http://a" ? "other/model" : "m")
+        const pool = yield* makePool(options(["http://a", "http://b"])).pipe(
+          Effect.provide(
+            fakeClient(
+              (url) => Effect.succeed(completion(url)),
+              calls,
+              () => true,
+              () => false,
+              vllmServing(served),
+            ),
+          ),
+        )
+        const refused = yield* Effect.flip(pool.probeAll)
+        assert.strictEqual(refused._tag, "ModelNotServed")
+        assert.include(refused.message, 'http://a of the generator pool does not serve "m"; it offers: other/model')
+        for (const i of [1, 2, 3, 4, 5, 6])
+          assert.strictEqual((yield* pool.complete({ messages: [] }, { label: `${i}` })).server, "http://b")
+        assert.strictEqual((yield* pool.statuses).get("http://b")?._tag, "Profiled")
+      }),
+  )
+
+  it.effect("capabilities come from the probe, and what the settings declare wins", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const pool = yield* makePool({ ...options(["http://a"]), capabilities: { continuation: false } }).pipe(
+        Effect.provide(
+          fakeClient(
+            (url) => Effect.succeed(completion(url)),
+            calls,
+            () => true,
+            () => false,
+            vllmServing(() => "m"),
+          ),
+        ),
+      )
+      yield* pool.probeAll
+      assert.include(yield* pool.capabilities, { n: true, continuation: false, maxContext: 8192 })
+    }),
+  )
+
+  it.effect("reads the API key for every call, so a rotated key is used from the next call on", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const keys: Array<string | undefined> = []
+      const current = yield* Ref.make("first")
+      const pool = yield* makePool({
+        ...options(["http://a"]),
+        apiKey: Effect.map(Ref.get(current), Redacted.make),
+      }).pipe(
+        Effect.provide(
+          fakeClient(
+            (url) => Effect.succeed(completion(url)),
+            calls,
+            () => true,
+            () => false,
+            () => undefined,
+            keys,
+          ),
+        ),
+      )
+      yield* pool.complete({ messages: [] }, { label: "1" })
+      yield* Ref.set(current, "second")
+      yield* pool.complete({ messages: [] }, { label: "2" })
+      assert.deepStrictEqual(keys, ["first", "second"])
     }),
   )
 })

@@ -25,6 +25,15 @@ describe("parseServerLoad", () => {
     expect(parseServerLoad("process_cpu_seconds_total 12\n")).toBeUndefined()
     expect(parseServerLoad("")).toBeUndefined()
   })
+
+  it("reads SGLang's gauges", () => {
+    const text = [
+      'sglang:num_running_reqs{model_name="m"} 5.0',
+      'sglang:num_queue_reqs{model_name="m"} 3.0',
+      'sglang:token_usage{model_name="m"} 0.5',
+    ].join("\n")
+    expect(parseServerLoad(text)).toEqual({ running: 5, waiting: 3, kvUsage: 0.5 })
+  })
 })
 
 describe("load-aware routing", () => {

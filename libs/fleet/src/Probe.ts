@@ -1,0 +1,150 @@
+import type { ChatMessage } from "@stagebeam/cot"
+import { Duration, Effect, Option, Predicate } from "effect"
+import {
+  ASSUMED,
+  type Capabilities,
+  type ConstrainedChoice,
+  documentedCapabilities,
+  type ServerKind,
+} from "./Capabilities.ts"
+import type { ChatRequest } from "./ChatCompletion.ts"
+import { OpenAiClient, type ServerTarget } from "./OpenAiClient.ts"
+
+/** What a server showed when it joined: what it is, and what it can do. */
+export interface ServerProfile {
+  readonly kind: ServerKind
+  /** vLLM's /version. */
+  readonly version: string | undefined
+  readonly capabilities: Capabilities
+}
+
+export type ProbeOutcome =
+  | { readonly _tag: "Profiled"; readonly profile: ServerProfile }
+  /** No answer at all: it is down (or not there yet); it is probed again when it joins. */
+  | { readonly _tag: "Unreachable" }
+  /** /v1/models answered 401 or 403: the pool's key is missing or wrong. */
+  | { readonly _tag: "KeyRefused"; readonly status: number }
+  /** /v1/models does not list the pool's model. */
+  | { readonly _tag: "ModelMissing"; readonly offered: ReadonlyArray<string> }
+
+const GET_TIMEOUT = Duration.seconds(3)
+const CHAT_TIMEOUT = Duration.seconds(10)
+
+interface ModelCard {
+  readonly id: string
+  readonly owned_by?: unknown
+  readonly max_model_len?: unknown
+}
+
+const modelCards = (json: unknown): ReadonlyArray<ModelCard> | undefined => {
+  if (!Predicate.isObject(json) || !("data" in json) || !Array.isArray(json.data)) return undefined
+  return json.data.filter((card): card is ModelCard => Predicate.isObject(card) && Predicate.isString(card.id))
+}
+
+const kindOf = (version: string | undefined, ownedBy: unknown): ServerKind =>
+  version !== undefined || ownedBy === "vllm" ? "vllm" : ownedBy === "sglang" ? "sglang" : "openai-compatible"
+
+const user = (text: string): ReadonlyArray<ChatMessage> => [{ role: "user", content: [{ type: "text", text }] }]
+
+/** Strings no model writes unconstrained: an answer that is exactly one of them was constrained. */
+const PROBE_CHOICES = ["zq7", "xk4"]
+
+/**
+ * For a server of unknown kind, a few tiny requests (one to sixteen tokens each) show what it does with the fields
+ * the fallbacks depend on. Continuation cannot be told apart from a model that happens to repeat itself, so it is
+ * assumed absent there (hosted APIs do not continue): declare it for a server that does.
+ */
+const probeByRequests = (target: ServerTarget & { readonly model: string }) =>
+  Effect.gen(function* () {
+    const client = yield* OpenAiClient
+    const ask = (request: ChatRequest, label: string) =>
+      client
+        .chat({ ...target, kind: "openai-compatible" }, request, {
+          requestId: `stagebeam-probe-${label}`,
+          timeout: CHAT_TIMEOUT,
+          raw: true,
+        })
+        .pipe(Effect.option)
+    const rich = yield* ask(
+      { messages: user("Say hello."), n: 2, max_tokens: 1, logprobs: true, top_logprobs: 1 },
+      "samples",
+    )
+    // A strict server refuses fields it does not know: then it has none of them.
+    const plain = Option.isSome(rich) ? rich : yield* ask({ messages: user("Say hello."), max_tokens: 1 }, "plain")
+    const sampled = Option.getOrUndefined(rich)
+    const stopped = yield* ask(
+      { messages: user("Write one sentence of at least ten words."), max_tokens: 16, stop: [" "] },
+      "stop",
+    )
+    const constrained = (request: Partial<ChatRequest>, label: string) =>
+      Effect.map(ask({ messages: user("Pick one."), max_tokens: 4, ...request }, label), (answer) =>
+        Option.match(answer, {
+          onNone: () => false,
+          onSome: (completion) => PROBE_CHOICES.includes((completion.choices[0]?.message.content ?? "").trim()),
+        }),
+      )
+    const choiceField: ConstrainedChoice = (yield* constrained(
+      { structured_outputs: { choice: PROBE_CHOICES } },
+      "structured",
+    ))
+      ? "structured_outputs"
+      : (yield* constrained({ guided_choice: PROBE_CHOICES }, "guided"))
+        ? "guided_choice"
+        : "none"
+    const stopText = Option.map(stopped, (completion) => completion.choices[0])
+    return {
+      ...ASSUMED,
+      n: (sampled?.choices.length ?? 0) >= 2,
+      logprobs: (sampled?.choices[0]?.logprobs?.length ?? 0) > 0,
+      usage: Option.match(plain, { onNone: () => ASSUMED.usage, onSome: (c) => c.usage.estimated !== true }),
+      // Honoured: the sample ended at the first space, which it would otherwise have written.
+      stop: Option.match(stopText, {
+        onNone: () => false,
+        onSome: (choice) =>
+          choice !== undefined && !(choice.message.content ?? "").includes(" ") && choice.finish_reason === "stop",
+      }),
+      continuation: false,
+      constrainedChoice: choiceField,
+    } satisfies Capabilities
+  })
+
+/**
+ * Finds out what a server is and can do: /version (vLLM), /v1/models (is the pool's model there, its context
+ * length, and `owned_by`, which names vLLM and SGLang), and only for a server of unknown kind a few tiny requests.
+ * Known kinds get their documented capabilities without spending GPU time.
+ */
+export const probeServer = Effect.fnUntraced(function* (
+  target: ServerTarget & { readonly model: string },
+): Effect.fn.Return<ProbeOutcome, never, OpenAiClient> {
+  const client = yield* OpenAiClient
+  const [versionAnswer, modelsAnswer] = yield* Effect.all(
+    [client.get(target, "/version", GET_TIMEOUT), client.get(target, "/v1/models", GET_TIMEOUT)],
+    { concurrency: 2 },
+  )
+  if (modelsAnswer === undefined) return { _tag: "Unreachable" }
+  if (modelsAnswer.status === 401 || modelsAnswer.status === 403)
+    return { _tag: "KeyRefused", status: modelsAnswer.status }
+  const versionJson = versionAnswer?.status === 200 ? versionAnswer.json : undefined
+  const version =
+    Predicate.isObject(versionJson) && "version" in versionJson && Predicate.isString(versionJson.version)
+      ? versionJson.version
+      : undefined
+  const cards = modelsAnswer.status === 200 ? modelCards(modelsAnswer.json) : undefined
+  const card = cards?.find((candidate) => candidate.id === target.model)
+  if (cards !== undefined && card === undefined) {
+    return { _tag: "ModelMissing", offered: cards.map((candidate) => candidate.id) }
+  }
+  const kind = kindOf(version, card?.owned_by)
+  const capabilities =
+    kind === "openai-compatible" ? yield* probeByRequests(target) : documentedCapabilities(kind, version)
+  const maxContext = typeof card?.max_model_len === "number" ? { maxContext: card.max_model_len } : {}
+  return { _tag: "Profiled", profile: { kind, version, capabilities: { ...capabilities, ...maxContext } } }
+})
+
+/** "vLLM 0.10.2", "SGLang", "an OpenAI-compatible server". */
+export const describeServer = (profile: ServerProfile): string =>
+  profile.kind === "vllm"
+    ? `vLLM${profile.version === undefined ? "" : ` ${profile.version}`}`
+    : profile.kind === "sglang"
+      ? "SGLang"
+      : "an OpenAI-compatible server"

@@ -1,0 +1,115 @@
+import type { ServerResponse } from "node:http"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { ASSUMED, poolCapabilities } from "../src/Capabilities.ts"
+import { OpenAiClient } from "../src/OpenAiClient.ts"
+import { probeServer } from "../src/Probe.ts"
+import { completion, fakeServer, json, type Seen } from "./fakeServer.ts"
+
+const models = (ownedBy: string, extra: Record<string, unknown> = {}) => ({
+  object: "list",
+  data: [{ id: "m", object: "model", owned_by: ownedBy, ...extra }],
+})
+
+/** An OpenAI-compatible server of no known kind; `capable` decides whether it honours n, stop, logprobs and choices. */
+const unknownServer = (capable: boolean) => (request: Seen, response: ServerResponse) => {
+  if (request.path === "/v1/models") return json(response, 200, models("someone"))
+  if (request.path !== "/v1/chat/completions") return json(response, 404, { detail: "Not Found" })
+  const body = request.body as { n?: number; stop?: Array<string>; structured_outputs?: { choice: Array<string> } }
+  const text =
+    capable && body.structured_outputs !== undefined ? body.structured_outputs.choice[0]! : "hello there friend"
+  const stopped = capable && body.stop?.includes(" ") ? text.split(" ")[0]! : text
+  const n = capable ? (body.n ?? 1) : 1
+  const logprobs = capable ? { content: [{ token: "hello", logprob: -0.1, top_logprobs: [] }] } : null
+  return json(response, 200, completion(Array(n).fill(stopped), { usage: capable, choice: { logprobs } }))
+}
+
+const probe = (url: string) => probeServer({ pool: "judge", server: url, model: "m", apiKey: undefined })
+
+describe("probing a server when it joins", () => {
+  it.live("knows vLLM by /version and SGLang by owned_by, from their documentation, without a request", () =>
+    Effect.gen(function* () {
+      const vllm = yield* fakeServer((request, response) =>
+        request.path === "/version"
+          ? json(response, 200, { version: "0.12.0" })
+          : json(response, 200, models("vllm", { max_model_len: 8192 })),
+      )
+      const sglang = yield* fakeServer((request, response) =>
+        request.path === "/v1/models"
+          ? json(response, 200, models("sglang", { max_model_len: 4096 }))
+          : json(response, 404, {}),
+      )
+      const v = yield* probe(vllm.url)
+      const s = yield* probe(sglang.url)
+      assert.deepStrictEqual(v, {
+        _tag: "Profiled",
+        profile: { kind: "vllm", version: "0.12.0", capabilities: { ...ASSUMED, maxContext: 8192 } },
+      })
+      assert.strictEqual(s._tag === "Profiled" && s.profile.kind, "sglang")
+      assert.strictEqual(s._tag === "Profiled" && s.profile.capabilities.constrainedChoice, "none")
+      for (const server of [vllm, sglang]) assert.isFalse(server.seen.some((seen) => seen.method === "POST"))
+      const old = yield* fakeServer((request, response) =>
+        request.path === "/version" ? json(response, 200, { version: "0.9.2" }) : json(response, 200, models("vllm")),
+      )
+      const o = yield* probe(old.url)
+      assert.strictEqual(o._tag === "Profiled" && o.profile.capabilities.constrainedChoice, "guided_choice")
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("finds out what a server of unknown kind does with n, usage, logprobs, stop and choice fields", () =>
+    Effect.gen(function* () {
+      const capable = yield* probe((yield* fakeServer(unknownServer(true))).url)
+      const minimal = yield* probe((yield* fakeServer(unknownServer(false))).url)
+      assert.strictEqual(capable._tag, "Profiled")
+      assert.strictEqual(minimal._tag, "Profiled")
+      if (capable._tag !== "Profiled" || minimal._tag !== "Profiled") return
+      assert.strictEqual(capable.profile.kind, "openai-compatible")
+      assert.include(capable.profile.capabilities, {
+        n: true,
+        usage: true,
+        logprobs: true,
+        stop: true,
+        constrainedChoice: "structured_outputs",
+        continuation: false,
+      })
+      assert.include(minimal.profile.capabilities, {
+        n: false,
+        usage: false,
+        logprobs: false,
+        stop: false,
+        constrainedChoice: "none",
+        continuation: false,
+      })
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("says when the model is not served (with the names offered), the key is refused, or nothing answers", () =>
+    Effect.gen(function* () {
+      const other = yield* fakeServer((_, response) =>
+        json(response, 200, { data: [{ id: "Qwen/Qwen2.5-VL-7B-Instruct" }, { id: "llava" }] }),
+      )
+      const locked = yield* fakeServer((_, response) => json(response, 401, { error: "Unauthorized" }))
+      assert.deepStrictEqual(yield* probe(other.url), {
+        _tag: "ModelMissing",
+        offered: ["Qwen/Qwen2.5-VL-7B-Instruct", "llava"],
+      })
+      assert.deepStrictEqual(yield* probe(locked.url), { _tag: "KeyRefused", status: 401 })
+      assert.deepStrictEqual(yield* probe("http://127.0.0.1:1"), { _tag: "Unreachable" })
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+})
+
+describe("a pool's capabilities", () => {
+  it("hold when every profiled server has them; what the settings declare wins", () => {
+    const minimal = { ...ASSUMED, n: false, continuation: false, constrainedChoice: "none" as const, maxContext: 4096 }
+    const vllm = { ...ASSUMED, maxContext: 8192 }
+    assert.deepStrictEqual(poolCapabilities([]), ASSUMED)
+    assert.include(poolCapabilities([vllm, minimal]), {
+      n: false,
+      continuation: false,
+      constrainedChoice: "none",
+      maxContext: 4096,
+    })
+    assert.include(poolCapabilities([minimal], { continuation: true, n: undefined }), { continuation: true, n: false })
+  })
+})
