@@ -23,6 +23,8 @@ export const CandidateGenerated = Schema.TaggedStruct("CandidateGenerated", {
   /** What the judge is shown: the stage's inner text, the whole answer, or the sentence. */
   judgedText: Schema.String,
   completionTokens: Schema.Int,
+  /** The count is an estimate (the server reported none): see Usage.tokensEstimated. */
+  tokensEstimated: Schema.optional(Schema.Boolean),
   finishReason: Schema.Literals(["stop", "length", "abort"]),
   server: Schema.String,
   valid: Schema.Boolean,
@@ -118,6 +120,8 @@ export const Usage = Schema.Struct({
   generationCalls: Schema.Int,
   judgeCalls: Schema.Int,
   correctnessChecks: Schema.Int,
+  /** Some of the counts are estimates: a server reported none, and they were counted with the model's tokenizer. */
+  tokensEstimated: Schema.Boolean,
 })
 export type Usage = typeof Usage.Type
 

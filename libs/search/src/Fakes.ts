@@ -28,6 +28,8 @@ export interface FakeGeneratorOptions {
   readonly server?: string
   /** SENTENCE_BEAM: sentences before the concluding one. */
   readonly sentences?: number
+  /** Report the token counts as estimates (a server without usage blocks). */
+  readonly tokensEstimated?: boolean
 }
 
 export interface LoggedGeneration {
@@ -89,7 +91,12 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
         return { text, finishReason: "stop", completionTokens: words(text) }
       })
       log.push({ request, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
-      return { samples, promptTokens: 100 + words(request.prefix), server: options.server ?? "fake-0" }
+      return {
+        samples,
+        promptTokens: 100 + words(request.prefix),
+        server: options.server ?? "fake-0",
+        ...(options.tokensEstimated === true && { tokensEstimated: true }),
+      }
     })
   return { layer: Layer.succeed(CandidateGenerator, CandidateGenerator.of({ generate })), log }
 }

@@ -74,7 +74,11 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       )
       const endedAtMs = yield* trace.elapsed
       const tokens = result.samples.reduce((sum, sample) => sum + sample.completionTokens, 0)
-      usage.generation({ promptTokens: result.promptTokens, completionTokens: tokens })
+      usage.generation({
+        promptTokens: result.promptTokens,
+        completionTokens: tokens,
+        tokensEstimated: result.tokensEstimated,
+      })
       budget.recordGeneration(
         endedAtMs - startedAtMs,
         tokens,
@@ -106,6 +110,7 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
               promptTokens: verdict.promptTokens,
               completionTokens: verdict.completionTokens,
               calls: verdict.calls ?? 1,
+              tokensEstimated: verdict.tokensEstimated,
             }),
           ),
         ),

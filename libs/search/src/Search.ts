@@ -171,6 +171,7 @@ const completeAfterCut = Effect.fnUntraced(function* (run: Run, answer: string) 
       text: sample.text,
       judgedText: sample.text,
       completionTokens: sample.completionTokens,
+      ...(result.tokensEstimated === true && { tokensEstimated: true }),
       finishReason: sample.finishReason,
       server: result.server,
       valid: candidate?.valid ?? false,

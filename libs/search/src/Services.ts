@@ -28,6 +28,8 @@ export interface GenerationResult {
   readonly promptTokens: number
   /** Which upstream server answered (for the trace). */
   readonly server: string
+  /** The server reported no token counts (or the call was cut short): the counts are estimates. */
+  readonly tokensEstimated?: boolean
 }
 
 export interface MatchInput {
@@ -55,6 +57,8 @@ export interface Verdict {
   readonly completionTokens: number
   /** Calls to the judge model this verdict took (more than 1 when the judge asked again); 1 when absent. */
   readonly calls?: number
+  /** The token counts are estimates (the judge's server reported none). */
+  readonly tokensEstimated?: boolean
 }
 
 export interface CorrectnessInput {
@@ -71,6 +75,7 @@ export interface CorrectnessVerdict {
   readonly server: string
   readonly promptTokens: number
   readonly completionTokens: number
+  readonly tokensEstimated?: boolean
 }
 
 /**

@@ -63,6 +63,7 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
         text: candidate.text,
         judgedText: candidate.judgedText,
         completionTokens: result.samples[candidate.index]?.completionTokens ?? 0,
+        ...(result.tokensEstimated === true && { tokensEstimated: true }),
         finishReason: result.samples[candidate.index]?.finishReason ?? "stop",
         server: result.server,
         valid: candidate.valid,

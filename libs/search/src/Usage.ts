@@ -1,15 +1,18 @@
 import type { Usage } from "./Events.ts"
 
+/** What one call cost; `tokensEstimated` when its server reported no counts. */
+export interface CallCost {
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly tokensEstimated?: boolean | undefined
+}
+
 /** What a search's calls cost so far, added up as they finish. */
 export interface UsageCounter {
-  readonly generation: (cost: { readonly promptTokens: number; readonly completionTokens: number }) => void
+  readonly generation: (cost: CallCost) => void
   /** A verdict; `calls` is how many judge calls it took (a re-ask makes two). */
-  readonly verdict: (cost: {
-    readonly promptTokens: number
-    readonly completionTokens: number
-    readonly calls: number
-  }) => void
-  readonly check: (cost: { readonly promptTokens: number; readonly completionTokens: number }) => void
+  readonly verdict: (cost: CallCost & { readonly calls: number }) => void
+  readonly check: (cost: CallCost) => void
   readonly completionTokens: () => number
   readonly snapshot: () => Usage
 }
@@ -20,9 +23,11 @@ export const makeUsage = (): UsageCounter => {
   let generationCalls = 0
   let judgeCalls = 0
   let correctnessChecks = 0
-  const tokens = (cost: { readonly promptTokens: number; readonly completionTokens: number }) => {
+  let tokensEstimated = false
+  const tokens = (cost: CallCost) => {
     promptTokens += cost.promptTokens
     completionTokens += cost.completionTokens
+    tokensEstimated ||= cost.tokensEstimated === true
   }
   return {
     generation: (cost) => {
@@ -38,6 +43,13 @@ export const makeUsage = (): UsageCounter => {
       tokens(cost)
     },
     completionTokens: () => completionTokens,
-    snapshot: () => ({ promptTokens, completionTokens, generationCalls, judgeCalls, correctnessChecks }),
+    snapshot: () => ({
+      promptTokens,
+      completionTokens,
+      generationCalls,
+      judgeCalls,
+      correctnessChecks,
+      tokensEstimated,
+    }),
   }
 }

@@ -33,6 +33,21 @@ const search = (input: SearchRequestInput, services: ReturnType<typeof setup>) =
 const ofTag = <T extends SearchEvent["_tag"]>(trace: ReadonlyArray<SearchEvent>, tag: T) =>
   trace.filter((event): event is Extract<SearchEvent, { _tag: T }> => event._tag === tag)
 
+describe("usage", () => {
+  it.effect("marks the counts as estimates, in the usage and on each candidate, when a server reported none", () =>
+    Effect.gen(function* () {
+      const estimated = yield* search({ question: "q", imageUrl: IMAGE, seed: 1 }, setup({ tokensEstimated: true }))
+      assert.isTrue(estimated.usage.tokensEstimated)
+      const candidates = ofTag(estimated.trace, "CandidateGenerated")
+      assert.isAbove(candidates.length, 0)
+      for (const candidate of candidates) assert.isTrue(candidate.tokensEstimated)
+      const reported = yield* search({ question: "q", imageUrl: IMAGE, seed: 1 }, setup())
+      assert.isFalse(reported.usage.tokensEstimated)
+      for (const candidate of ofTag(reported.trace, "CandidateGenerated")) assert.isUndefined(candidate.tokensEstimated)
+    }),
+  )
+})
+
 describe("STAGE_BEAM", () => {
   it.effect("N=4, KNOCKOUT: one generate call per stage, 3 judge calls per stage in 2 parallel rounds", () =>
     Effect.gen(function* () {
@@ -65,6 +80,7 @@ describe("STAGE_BEAM", () => {
         generationCalls: 4,
         judgeCalls: 12,
         correctnessChecks: 0,
+        tokensEstimated: false,
       })
       // The two first-round matches of each stage start together and overlap; the final starts when they end.
       const matches = ofTag(result.trace, "MatchJudged")
