@@ -34,6 +34,10 @@ export interface CandidateGenerated {
   'mergedIntoPlusOne'?: (number);
   'startedAtMs'?: (number | string | Long);
   'endedAtMs'?: (number | string | Long);
+  /**
+   * True when completion_tokens is an estimate (the server reported no counts).
+   */
+  'tokensEstimated'?: (boolean);
 }
 
 export interface CandidateGenerated__Output {
@@ -68,4 +72,8 @@ export interface CandidateGenerated__Output {
   'mergedIntoPlusOne': (number);
   'startedAtMs': (string);
   'endedAtMs': (string);
+  /**
+   * True when completion_tokens is an estimate (the server reported no counts).
+   */
+  'tokensEstimated': (boolean);
 }

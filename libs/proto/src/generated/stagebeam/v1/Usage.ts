@@ -8,6 +8,11 @@ export interface Usage {
   'generationCalls'?: (number);
   'judgeCalls'?: (number);
   'correctnessChecks'?: (number);
+  /**
+   * True when some counts are estimates: a server sent no usage block (or a call was cut short), so its tokens
+   * were counted with the Llama 3 tokenizer (images not counted).
+   */
+  'tokensEstimated'?: (boolean);
 }
 
 export interface Usage__Output {
@@ -16,4 +21,9 @@ export interface Usage__Output {
   'generationCalls': (number);
   'judgeCalls': (number);
   'correctnessChecks': (number);
+  /**
+   * True when some counts are estimates: a server sent no usage block (or a call was cut short), so its tokens
+   * were counted with the Llama 3 tokenizer (images not counted).
+   */
+  'tokensEstimated': (boolean);
 }
