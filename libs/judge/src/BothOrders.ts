@@ -24,6 +24,7 @@ export const judgeBothOrders = (judge: Judge["Service"]): Judge["Service"] => ({
           promptTokens: forward.promptTokens + backward.promptTokens,
           completionTokens: forward.completionTokens + backward.completionTokens,
           calls: (forward.calls ?? 1) + (backward.calls ?? 1),
+          ...((forward.tokensEstimated === true || backward.tokensEstimated === true) && { tokensEstimated: true }),
         }
       },
     ),

@@ -1,5 +1,5 @@
 import { continuationFlags, continuationMessages } from "@stagebeam/cot"
-import { type ChatResult, Fleet, type Pool } from "@stagebeam/fleet"
+import { type Capabilities, type ChatRequest, type ChatResult, Fleet, type Pool } from "@stagebeam/fleet"
 import {
   CandidateGenerator,
   type GeneratedText,
@@ -33,6 +33,7 @@ const toResult = (result: ChatResult): GenerationResult => {
     })),
     promptTokens: result.completion.usage.prompt_tokens,
     server: result.server,
+    ...(result.completion.usage.estimated === true && { tokensEstimated: true }),
   }
 }
 
@@ -50,6 +51,7 @@ const mergeResults = (parts: ReadonlyArray<GenerationResult>): GenerationResult 
   samples: parts.flatMap((part) => part.samples),
   promptTokens: parts.reduce((sum, part) => sum + part.promptTokens, 0),
   server: [...new Set(parts.map((part) => part.server))].join(","),
+  ...(parts.some((part) => part.tokensEstimated === true) && { tokensEstimated: true }),
 })
 
 /** Seeds of a split request's parts lie far apart, so their samples do not repeat each other. */
@@ -65,31 +67,59 @@ export interface FleetGeneratorOptions {
  * prompt and the image once for all N, stopping at the stage's closing tag and keeping it. A vLLM server never
  * schedules more samples of one request than its max_num_seqs, so a larger N is split into several requests (with
  * derived seeds), sent in parallel and possibly to different servers. A failed call fails with the pool's error.
+ *
+ * Where the pool's servers cannot do that, it falls back: without `n` (or when a server answers fewer samples than
+ * asked) the missing samples go out as parallel single requests with distinct seeds; without stop strings each
+ * request is streamed and aborted at the closing tag (the pool cuts the text there). Continuation is never faked:
+ * the gateway refuses the strategies that need it on a pool without it.
  */
 export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): CandidateGenerator["Service"] => {
-  const call = (request: GenerationRequest, n: number, part: number) =>
-    pool
-      .complete(
-        {
-          messages: continuationMessages(request.question, request.imageUrl, request.prefix),
-          ...continuationFlags(request.prefix),
-          n,
-          seed: (request.seed + part * SEED_STRIDE) % 0x1_0000_0000,
-          temperature: request.sampling.temperature,
-          top_p: request.sampling.topP,
-          max_tokens: request.sampling.maxTokens,
-          ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
-        },
-        { label: labelOf(request) },
-      )
+  const call = (request: GenerationRequest, capabilities: Capabilities, n: number, part: number) => {
+    const chat: ChatRequest = {
+      messages: continuationMessages(request.question, request.imageUrl, request.prefix),
+      // The chat-template flags only when continuing: they are vLLM's, and their defaults start a new answer.
+      ...(request.prefix.length > 0 ? continuationFlags(request.prefix) : {}),
+      ...(n > 1 ? { n } : {}),
+      seed: (request.seed + part * SEED_STRIDE) % 0x1_0000_0000,
+      temperature: request.sampling.temperature,
+      top_p: request.sampling.topP,
+      max_tokens: request.sampling.maxTokens,
+      ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
+    }
+    const cutAt = capabilities.stop ? [] : request.stop
+    return pool
+      .complete(chat, { label: labelOf(request), ...(cutAt.length > 0 && { cutAt }) })
       .pipe(Effect.map(toResult))
+  }
 
   const generate = Effect.fn("FleetGenerator.generate")(function* (request: GenerationRequest) {
-    const parts = splitSamples(request.n, options.maxSamplesPerRequest)
-    if (parts.length === 1) return yield* call(request, request.n, 0)
-    const results = yield* Effect.forEach(parts, (n, part) => call(request, n, part), { concurrency: "unbounded" })
-    return mergeResults(results)
+    const capabilities = yield* pool.capabilities
+    const parts = splitSamples(request.n, capabilities.n ? options.maxSamplesPerRequest : 1)
+    const results = yield* Effect.forEach(parts, (n, part) => call(request, capabilities, n, part), {
+      concurrency: "unbounded",
+    })
+    return yield* fillUp(request, capabilities, results, parts.length)
   })
+
+  /** A server that answered fewer samples than asked (it ignores n, or caps it): the rest, one request each. */
+  const fillUp = (
+    request: GenerationRequest,
+    capabilities: Capabilities,
+    results: ReadonlyArray<GenerationResult>,
+    nextPart: number,
+  ) =>
+    Effect.gen(function* () {
+      const merged = mergeResults(results)
+      const missing = request.n - merged.samples.length
+      if (missing <= 0) return merged
+      const extra = yield* Effect.forEach(
+        Array.from({ length: missing }, (_, i) => nextPart + i),
+        (part) => call(request, capabilities, 1, part),
+        { concurrency: "unbounded" },
+      )
+      return mergeResults([merged, ...extra])
+    })
+
   return CandidateGenerator.of({ generate })
 }
 

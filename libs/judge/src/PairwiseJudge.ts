@@ -19,6 +19,9 @@ const REFERENCE_SAMPLING: Sampling = {
 
 const firstText = (result: ChatResult): string => result.completion.choices[0]?.message.content ?? ""
 
+/** Marks counts the server did not report (the pool estimated them). */
+const estimated = (result: ChatResult) => (result.completion.usage.estimated === true ? { tokensEstimated: true } : {})
+
 /**
  * A judge that asks a chat model on a pool, with the reference's prompts, which of two responses is better.
  * Over the generator's pool it is the paper's self-judge; over another pool it is a separate judge model.
@@ -31,21 +34,26 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
       { label: `judge-${kind.toLowerCase()}` },
     )
 
-  /** One verdict with the responses in the given order; a verdict cut off by length names no response. */
+  /**
+   * One verdict with the responses in the given order; a verdict cut off by length names no response. A judge
+   * pool that takes no images is shown the question and the responses only.
+   */
   const askVerdict = (match: MatchInput, first: string, second: string, seed: number) =>
     Effect.map(
-      ask(
-        {
-          messages: judgeMessages(match.kind, {
-            question: match.question,
-            hint: match.hint,
-            first,
-            second,
-            imageUrl: match.imageUrl,
-          }),
-          seed,
-        },
-        match.kind,
+      Effect.flatMap(pool.capabilities, (capabilities) =>
+        ask(
+          {
+            messages: judgeMessages(match.kind, {
+              question: match.question,
+              hint: match.hint,
+              first,
+              second,
+              imageUrl: capabilities.images ? match.imageUrl : undefined,
+            }),
+            seed,
+          },
+          match.kind,
+        ),
       ),
       (result) => {
         const raw = firstText(result)
@@ -58,6 +66,7 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
           server: result.server,
           promptTokens: result.completion.usage.prompt_tokens,
           completionTokens: result.completion.usage.completion_tokens,
+          ...estimated(result),
         }
       },
     )
@@ -75,6 +84,7 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
       promptTokens: verdict.promptTokens + swapped.promptTokens,
       completionTokens: verdict.completionTokens + swapped.completionTokens,
       calls: 2,
+      ...((verdict.tokensEstimated === true || swapped.tokensEstimated === true) && { tokensEstimated: true }),
     }
     if (!swapped.explicit) return { ...verdict, ...tokens, raw: `${verdict.raw}\n---\n${swapped.raw}` }
     return {
@@ -97,6 +107,7 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
       server: result.server,
       promptTokens: result.completion.usage.prompt_tokens,
       completionTokens: result.completion.usage.completion_tokens,
+      ...estimated(result),
     }
   })
 

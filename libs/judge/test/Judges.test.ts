@@ -17,6 +17,7 @@ const client = Layer.succeed(
     chat: (target) => Effect.succeed(reply(`${target.pool} says: I choose response 1.`)),
     health: () => Effect.succeed(true),
     serverLoad: () => Effect.succeed(undefined),
+    get: () => Effect.succeed(undefined),
   }),
 )
 

@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { ChatRequest, Pool } from "@stagebeam/fleet"
-import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
+import { ASSUMED, type Capabilities, type ChatRequest, NoCapacity, type Pool, UpstreamError } from "@stagebeam/fleet"
 import { Effect, Ref } from "effect"
 import { makePairwiseJudge } from "../src/PairwiseJudge.ts"
 
 /** A pool that records every request and answers with `reply`. */
-const recordingPool = (requests: Ref.Ref<ReadonlyArray<ChatRequest>>, reply: string): Pool => ({
+const recordingPool = (
+  requests: Ref.Ref<ReadonlyArray<ChatRequest>>,
+  reply: string,
+  capabilities: Partial<Capabilities> = {},
+): Pool => ({
   name: "test",
   model: "m",
   complete: (request) =>
@@ -22,6 +25,9 @@ const recordingPool = (requests: Ref.Ref<ReadonlyArray<ChatRequest>>, reply: str
     ),
   snapshot: Effect.succeed([]),
   upCount: Effect.succeed(1),
+  capabilities: Effect.succeed({ ...ASSUMED, ...capabilities }),
+  statuses: Effect.succeed(new Map()),
+  probeAll: Effect.void,
 })
 
 const match = {
@@ -35,6 +41,21 @@ const match = {
 }
 
 describe("PairwiseJudge", () => {
+  it.effect("on a pool that takes no images, asks with the question and the responses only", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(recordingPool(requests, "I choose response 2.", { images: false }))
+      const verdict = yield* judge.compare(match)
+      assert.strictEqual(verdict.winner, 1)
+      const [request] = yield* Ref.get(requests)
+      const parts = request?.messages[0]?.content as ReadonlyArray<{ type: string }>
+      assert.deepStrictEqual(
+        parts.map((part) => part.type),
+        ["text"],
+      )
+    }),
+  )
+
   it.effect("asks with the image first and the reference's prompt, and reads the verdict", () =>
     Effect.gen(function* () {
       const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
@@ -88,6 +109,9 @@ describe("PairwiseJudge", () => {
         complete: () => Effect.fail(error),
         snapshot: Effect.succeed([]),
         upCount: Effect.succeed(0),
+        capabilities: Effect.succeed(ASSUMED),
+        statuses: Effect.succeed(new Map()),
+        probeAll: Effect.void,
       })
       const down = yield* Effect.flip(
         makePairwiseJudge(failingPool(new NoCapacity({ pool: "judge", message: "none up" }))).compare(match),
@@ -132,6 +156,9 @@ describe("PairwiseJudge when the verdict names no response", () => {
       }),
     snapshot: Effect.succeed([]),
     upCount: Effect.succeed(1),
+    capabilities: Effect.succeed(ASSUMED),
+    statuses: Effect.succeed(new Map()),
+    probeAll: Effect.void,
   })
 
   const promptOf = (request: ChatRequest | undefined) =>
