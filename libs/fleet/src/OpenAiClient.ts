@@ -172,8 +172,9 @@ export class OpenAiClient extends Context.Service<
     ) => Effect.Effect<ChatCompletion, UpstreamError>
     /**
      * Is the server up: GET /health answers 200 (vLLM and SGLang answer 503 while the engine is dead or starting).
-     * A server without /health (most OpenAI-compatible APIs) is up when /v1/models answers at all, a refused key
-     * included, so that calls say what is wrong instead of finding no server.
+     * A server without /health (most OpenAI-compatible APIs, or one that guards every path with its key) is up
+     * when /v1/models answers at all, a refused key included, so that calls say what is wrong instead of finding
+     * no server.
      */
     readonly health: (target: ServerTarget, timeout: Duration.Duration) => Effect.Effect<boolean>
     /** GET /metrics, read as a vLLM or SGLang load report; undefined without one. */
@@ -299,7 +300,8 @@ export class OpenAiClient extends Context.Service<
       Effect.gen(function* () {
         const answer = yield* get(target, "/health", timeout)
         if (answer === undefined) return false
-        if (answer.status !== 404) return answer.status === 200
+        // No such route (or one that wants the key first, as servers that guard every path do): ask /v1/models.
+        if (answer.status !== 404 && answer.status !== 401 && answer.status !== 403) return answer.status === 200
         const models = yield* get(target, "/v1/models", timeout)
         return models !== undefined && models.status < 500
       })

@@ -1,9 +1,9 @@
 import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
 import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
 import type { GenerationFailed, JudgeFailed, SearchError } from "@stagebeam/search"
-import type { DeadlinePassed, InvalidField, Overloaded } from "./GatewayErrors.ts"
+import type { DeadlinePassed, InvalidField, Overloaded, Unsupported } from "./GatewayErrors.ts"
 
-export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed
+export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed | Unsupported
 
 /** Which pool and server failed and how, as trailers a client (or an operator reading its logs) can act on. */
 const upstreamTrailers = (cause: unknown): Record<string, string> => {
@@ -18,11 +18,21 @@ const upstreamTrailers = (cause: unknown): Record<string, string> => {
   return cause instanceof NoCapacity ? { "x-upstream-pool": cause.pool } : {}
 }
 
-/** A failed model call: worth a retry (UNAVAILABLE) unless the server refused the request itself. */
+/**
+ * A failed model call: worth a retry (UNAVAILABLE) unless the server refused the request itself. A refused API key
+ * is the gateway's own configuration, not the caller's: FAILED_PRECONDITION (the call is fine, the system must be
+ * fixed first) rather than PERMISSION_DENIED or UNAUTHENTICATED, which would tell the caller its credentials failed.
+ */
 const upstreamStatus = (error: GenerationFailed | JudgeFailed): GrpcStatusError => {
   const cause = error.cause
   const detail = cause instanceof UpstreamError ? `${cause.server}: ${cause.message}` : cause.message
   const trailers = upstreamTrailers(cause)
+  if (cause instanceof UpstreamError && (cause.status === 401 || cause.status === 403)) {
+    return GrpcStatus.failedPrecondition(
+      `the ${cause.pool} pool cannot authenticate to its servers: ${detail}; check pools.${cause.pool}.apiKey`,
+      trailers,
+    )
+  }
   return error.retryable
     ? GrpcStatus.unavailable(detail, trailers)
     : GrpcStatus.failedPrecondition(`an upstream server refused the request: ${detail}`, trailers)
@@ -37,6 +47,11 @@ export const toStatus = (error: GatewayError): GrpcStatusError => {
       return GrpcStatus.resourceExhausted(error.message)
     case "DeadlinePassed":
       return GrpcStatus.deadlineExceeded(error.message)
+    case "Unsupported":
+      return GrpcStatus.failedPrecondition(error.message, {
+        "x-upstream-pool": error.pool,
+        "x-missing-capability": error.capability,
+      })
     case "BudgetExhausted":
       return error.reason === "DEADLINE"
         ? GrpcStatus.deadlineExceeded(error.message)

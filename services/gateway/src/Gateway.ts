@@ -1,4 +1,4 @@
-import { Fleet, OpenAiClient } from "@stagebeam/fleet"
+import { describeCapabilities, Fleet, OpenAiClient } from "@stagebeam/fleet"
 import { GrpcServer } from "@stagebeam/grpc"
 import { Context, Effect, Layer } from "effect"
 import { Admission } from "./Admission.ts"
@@ -29,6 +29,7 @@ const startupLog = Layer.effectDiscard(
       yield* Effect.log(
         `pool ${pool.name}: ${pool.model} on ${simulated ? `SIMULATED — ${embedded.urls.length} embedded vllm-sim servers ` : ""}${servers}`,
       )
+      yield* Effect.log(`pool ${pool.name} capabilities: ${describeCapabilities(yield* pool.capabilities)}`)
     }
   }),
 )

@@ -18,6 +18,14 @@ export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("Deadli
   message: Schema.String,
 }) {}
 
+/** The request needs something the servers of a pool cannot do (e.g. continue a partial answer). */
+export class Unsupported extends Schema.TaggedError<Unsupported>()("Unsupported", {
+  pool: Schema.String,
+  /** The missing capability, as the settings name it (`pools.<pool>.capabilities.<capability>`). */
+  capability: Schema.String,
+  message: Schema.String,
+}) {}
+
 /** Settings that cannot work (or cannot be read): the gateway stops at start, saying what to fix. */
 export class GatewayConfigError extends Schema.TaggedError<GatewayConfigError>()("GatewayConfigError", {
   message: Schema.String,

@@ -1,4 +1,4 @@
-import { RequestId } from "@stagebeam/fleet"
+import { Fleet, RequestId } from "@stagebeam/fleet"
 import {
   type CallContext,
   type GrpcStatusError,
@@ -12,10 +12,12 @@ import { CandidateGenerator, Judge, runSearch, SearchEvents, type SearchResult }
 import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Random, Stream } from "effect"
 import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
+import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { decodeReasonRequest, type JudgeChoice, type ReasonCommand } from "./DecodeRequest.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, InvalidField } from "./GatewayErrors.ts"
 import { type ImageSource, Images } from "./images/Images.ts"
+import { checkSupported } from "./StrategySupport.ts"
 import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
 
 /** The answer must leave the gateway this long before the client's deadline, to reach it in time. */
@@ -77,6 +79,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       const judges = yield* Judges
       const generator = yield* CandidateGenerator
       const images = yield* Images
+      const generatorPool = yield* (yield* Fleet).pool(GENERATOR_POOL)
 
       /** The judge a request asked for, judging each match in both orders when it asked for that too. */
       const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> =>
@@ -118,6 +121,10 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
         Effect.gen(function* () {
           const deadlineAt = yield* answerBy(ctx)
           const command = yield* decode(message)
+          yield* checkSupported(generatorPool, {
+            strategy: command.search.strategy,
+            hasImage: command.image !== undefined,
+          })
           const judge = yield* judgeFor(command.judge)
           return { command, judge, deadlineAt }
         })

@@ -64,7 +64,8 @@ describe("settings from a file and the environment", () => {
       assert.strictEqual(judge.model, "big-judge")
       assert.strictEqual(Duration.toMillis(judge.requestTimeout), 30_000)
       assert.strictEqual(judge.maxAttempts, 2)
-      assert.strictEqual(judge.apiKey === undefined ? "" : Redacted.value(judge.apiKey), "sk-judge")
+      const judgeKey = judge.apiKey === undefined ? undefined : yield* judge.apiKey
+      assert.strictEqual(judgeKey === undefined ? "" : Redacted.value(judgeKey), "sk-judge")
       const generator = pools.find((pool) => pool.name === "generator")!
       assert.strictEqual(generator.model, "Xkev/Llama-3.2V-11B-cot")
       assert.isUndefined(generator.apiKey)
@@ -116,6 +117,72 @@ describe("settings from a file and the environment", () => {
       )
       assert.include(credentials.message, "pools.generator.endpoints[0]: has credentials in it")
     }),
+  )
+
+  it.effect("a key file is read again when it changes; while a new version cannot be read the last key stays", () =>
+    Effect.gen(function* () {
+      const keyPath = writeFile("judge-key", "sk-first\n")
+      const settings = yield* settingsFrom(
+        GatewaySettings.layer({ pools: { judge: { endpoints: ["http://j:8000"], apiKey: { file: keyPath } } } }),
+      )
+      const pools = yield* poolOptionsOf(settings, [])
+      const key = pools.find((pool) => pool.name === "judge")!.apiKey!
+      const read = Effect.map(key, (value) => (value === undefined ? "" : Redacted.value(value)))
+      assert.strictEqual(yield* read, "sk-first")
+      writeFileSync(keyPath, "sk-second-and-longer\n")
+      assert.strictEqual(yield* read, "sk-second-and-longer")
+      writeFileSync(keyPath, "")
+      assert.strictEqual(yield* read, "sk-second-and-longer")
+      const missing = yield* Effect.flip(
+        poolOptionsOf(
+          yield* settingsFrom(
+            GatewaySettings.layer({
+              pools: { judge: { endpoints: ["http://j:8000"], apiKey: { file: "/nonexistent/key" } } },
+            }),
+          ),
+          [],
+        ),
+      )
+      assert.include(missing.message, "pools.judge.apiKey: cannot read /nonexistent/key")
+    }),
+  )
+
+  it.effect(
+    "capabilities are declared per pool, each key optional; a misspelt one is refused, naming the known ones",
+    () =>
+      Effect.gen(function* () {
+        const settings = yield* settingsFrom(
+          GatewaySettings.layer({
+            pools: {
+              judge: { endpoints: ["http://j:8000"], capabilities: { continuation: false, constrainedChoice: "none" } },
+            },
+          }),
+        )
+        const pools = yield* poolOptionsOf(settings, [])
+        assert.deepStrictEqual(pools.find((pool) => pool.name === "judge")?.capabilities, {
+          continuation: false,
+          constrainedChoice: "none",
+        })
+        const typo = yield* Effect.flip(
+          settingsFrom(
+            GatewaySettings.layer({
+              pools: { judge: { endpoints: ["http://j:8000"], capabilities: { contination: false } as never } },
+            }),
+          ),
+        )
+        assert.include(
+          typo.message,
+          "pools.judge.capabilities: unknown capability contination (known: n, stop, continuation",
+        )
+        const wrong = yield* Effect.flip(
+          settingsFrom(
+            GatewaySettings.layer({
+              pools: { judge: { endpoints: ["http://j:8000"], capabilities: { constrainedChoice: "regex" as never } } },
+            }),
+          ),
+        )
+        assert.include(wrong.message, "pools.judge.capabilities.constrainedChoice")
+      }),
   )
 
   it.effect("the test settings read no environment, however hostile", () =>

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
 import type { PoolOptions } from "@stagebeam/fleet"
 import type { JudgeDeclaration } from "@stagebeam/judge"
 import { Config, Effect, Redacted } from "effect"
@@ -19,35 +19,81 @@ export const modelOf = (settings: Settings, pool: string): string =>
 export const maxSamplesPerRequestOf = (settings: Settings, pool: string): number =>
   settings.pools[pool]?.maxSamplesPerRequest ?? settings.upstream.maxSamplesPerRequest
 
-/** An API key from the environment variable or the file the settings name (never from the settings themselves). */
-const readSecret = (pool: string, source: SecretSource) =>
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+/** What identifies a version of a file: a rotated secret (a new file swapped in, or rewritten) changes it. */
+const stampOf = (path: string): string | undefined => {
+  try {
+    const stat = statSync(path)
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`
+  } catch {
+    return undefined
+  }
+}
+
+const readKeyFile = (path: string): Redacted.Redacted<string> => {
+  const key = readFileSync(path, "utf8").trim()
+  if (key === "") throw new Error("it is empty")
+  return Redacted.make(key)
+}
+
+/**
+ * A key file, read at start (a file that cannot be read stops the gateway) and read again whenever it changes, so
+ * a rotated key (a Kubernetes secret, a renewed token) is used from the next call on. While a new version cannot
+ * be read (it is being written, or is empty) the last good key stays in use.
+ */
+const keyFile = (pool: string, path: string) =>
+  Effect.gen(function* () {
+    const first = yield* Effect.try({
+      try: () => ({ key: readKeyFile(path), stamp: stampOf(path) }),
+      catch: (error) =>
+        new GatewayConfigError({ message: `pools.${pool}.apiKey: cannot read ${path} (${describeError(error)})` }),
+    })
+    let current = first
+    return Effect.suspend(() => {
+      const stamp = stampOf(path)
+      if (stamp === undefined || stamp === current.stamp) return Effect.succeed(current.key)
+      try {
+        current = { key: readKeyFile(path), stamp }
+        return Effect.as(Effect.log(`pools.${pool}.apiKey: ${path} changed; the new key is in use`), current.key)
+      } catch (error) {
+        return Effect.as(
+          Effect.logWarning(
+            `pools.${pool}.apiKey: ${path} changed but cannot be read (${describeError(error)}); keeping the last key`,
+          ),
+          current.key,
+        )
+      }
+    })
+  })
+
+/**
+ * The API key as the pool reads it for every call: from the environment variable (read once: the environment does
+ * not change under a running process) or from the file, reloaded when it changes. Never from the settings.
+ */
+const apiKeyOf = (pool: string, source: SecretSource) =>
   "env" in source
     ? Effect.gen(function* () {
-        return yield* Config.Redacted(source.env)
+        return Effect.succeed<Redacted.Redacted<string> | undefined>(yield* Config.Redacted(source.env))
       }).pipe(
         Effect.mapError(
           () => new GatewayConfigError({ message: `pools.${pool}.apiKey: the variable ${source.env} is not set` }),
         ),
       )
-    : Effect.try({
-        try: () => Redacted.make(readFileSync(source.file, "utf8").trim()),
-        catch: (error) =>
-          new GatewayConfigError({
-            message: `pools.${pool}.apiKey: cannot read ${source.file} (${error instanceof Error ? error.message : String(error)})`,
-          }),
-      })
+    : keyFile(pool, source.file)
 
 /** The options of every declared pool; the generator's servers are `generatorEndpoints` (the embedded fleet's). */
 export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyArray<string>) =>
   Effect.forEach(poolsOf(settings), ([name, pool]) =>
     Effect.gen(function* () {
-      const apiKey = pool.apiKey === undefined ? undefined : yield* readSecret(name, pool.apiKey)
+      const apiKey = pool.apiKey === undefined ? undefined : yield* apiKeyOf(name, pool.apiKey)
       const upstream = settings.upstream
       return {
         name,
         endpoints: name === GENERATOR_POOL ? generatorEndpoints : pool.endpoints,
         model: modelOf(settings, name),
         apiKey,
+        capabilities: pool.capabilities,
         requestTimeout: pool.timeout ?? upstream.timeout,
         maxAttempts: pool.attempts ?? upstream.attempts,
         failureThreshold: pool.failureThreshold ?? upstream.failureThreshold,

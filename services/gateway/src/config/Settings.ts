@@ -1,6 +1,16 @@
 import { BOUNDS, withDefault } from "@stagebeam/cot"
 import { Duration, Schema } from "effect"
-import { Count, DurationText, Networks, Port, Positive, SecretSource, ServerUrl, ServerUrls } from "./Values.ts"
+import {
+  Count,
+  DeclaredCapabilities,
+  DurationText,
+  Networks,
+  Port,
+  Positive,
+  SecretSource,
+  ServerUrl,
+  ServerUrls,
+} from "./Values.ts"
 
 /**
  * Every setting of the gateway, with its default: the one schema that the configuration file, the environment
@@ -45,6 +55,8 @@ const Pool = Schema.Struct({
   /** The model name sent to its servers; default: the generator pool's. */
   model: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   apiKey: Schema.optional(SecretSource),
+  /** What its servers can do, where the operator knows better than the probe (each key optional). */
+  capabilities: Schema.optional(DeclaredCapabilities),
   timeout: Schema.optional(callFields.timeout),
   attempts: Schema.optional(callFields.attempts),
   healthInterval: Schema.optional(callFields.healthInterval),

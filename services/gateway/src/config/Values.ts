@@ -1,3 +1,4 @@
+import { ConstrainedChoice } from "@stagebeam/fleet"
 import { Duration, Effect, Option, Predicate, Schema, SchemaIssue, SchemaTransformation } from "effect"
 import { isAddressOrNetwork } from "../images/AddressPolicy.ts"
 
@@ -127,3 +128,40 @@ export const SecretSource = Schema.declare<SecretSource>(
       (Predicate.hasProperty(input, "file") && Predicate.isString(input.file) && input.file.length > 0)),
   { expected: "{ env: VARIABLE } or { file: /path/to/key } (never the key itself)" },
 )
+
+const CapabilityFields = Schema.Struct({
+  n: Schema.optional(Schema.Boolean),
+  stop: Schema.optional(Schema.Boolean),
+  continuation: Schema.optional(Schema.Boolean),
+  usage: Schema.optional(Schema.Boolean),
+  logprobs: Schema.optional(Schema.Boolean),
+  constrainedChoice: Schema.optional(ConstrainedChoice),
+  priority: Schema.optional(Schema.Boolean),
+  images: Schema.optional(Schema.Boolean),
+  pooling: Schema.optional(Schema.Boolean),
+  score: Schema.optional(Schema.Boolean),
+  maxContext: Schema.optional(Schema.Int.check(Schema.isGreaterThan(0))),
+})
+
+const CAPABILITY_KEYS: ReadonlyArray<string> = Object.keys(CapabilityFields.fields)
+
+/**
+ * What a pool's servers can do, as the operator knows it: each key optional (the rest is probed). Unlike the other
+ * settings an unknown key is refused, since a misspelt capability would silently be probed instead.
+ */
+export const DeclaredCapabilities = Schema.Record(Schema.String, Schema.Unknown)
+  .check(
+    Schema.makeFilter((input: Readonly<Record<string, unknown>>) => {
+      const unknown = Object.keys(input).filter((key) => !CAPABILITY_KEYS.includes(key))
+      return unknown.length === 0 || `unknown capability ${unknown.join(", ")} (known: ${CAPABILITY_KEYS.join(", ")})`
+    }),
+  )
+  .pipe(
+    Schema.decodeTo(
+      CapabilityFields,
+      SchemaTransformation.transform({
+        decode: (input) => input as typeof CapabilityFields.Encoded,
+        encode: (capabilities) => capabilities as Readonly<Record<string, unknown>>,
+      }),
+    ),
+  )
