@@ -160,9 +160,12 @@ describe("OpenAiClient", () => {
       const noHealth = yield* fakeServer((request, r) =>
         request.path === "/v1/models" ? json(r, 401, { error: "Unauthorized" }) : json(r, 404, { detail: "Not Found" }),
       )
+      // A server that guards every path, /health included, with its key.
+      const guarded = yield* fakeServer((_, r) => json(r, 401, { error: { message: "Incorrect API key provided." } }))
       const dead = yield* fakeServer((_, r) => json(r, 503, {}))
       const health = (server: string) => client.health({ pool: "p", server, apiKey: undefined }, Duration.seconds(2))
       assert.isTrue(yield* health(noHealth.url))
+      assert.isTrue(yield* health(guarded.url))
       assert.isFalse(yield* health(dead.url))
       assert.isFalse(yield* health("http://127.0.0.1:1"))
     }).pipe(Effect.provide(OpenAiClient.layer)),
