@@ -93,6 +93,18 @@ describe("the gateway on each kind of server", () => {
       }),
   )
 
+  it.live(
+    "a server that answers fewer samples than asked (n declared, yet ignored) gets the rest asked one by one",
+    () =>
+      Effect.gen(function* () {
+        const { client } = yield* gatewayOn("minimal", { pools: { generator: { capabilities: { n: true } } } })
+        const best = yield* client.Reason(yield* request("STRATEGY_BEST_OF_N"))
+        const candidates = best.trace.flatMap((event) => (event.candidate == null ? [] : [event.candidate]))
+        assert.strictEqual(candidates.length, 4)
+        assert.strictEqual(new Set(candidates.map((candidate) => candidate.text)).size, 4)
+      }),
+  )
+
   it.live("on a server that ignores stop strings, each stage call is cut at its tag and aborted there", () =>
     Effect.gen(function* () {
       // vLLM built to ignore stop strings, at a speed where the abort lands within a few tokens.
