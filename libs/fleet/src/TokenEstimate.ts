@@ -10,6 +10,10 @@ const tokenizer = Effect.promise(() => {
   return loading
 })
 
+/** Tokens of a text by the Llama 3 tokenizer. */
+export const countTokens = (text: string) =>
+  Effect.map(tokenizer, (t) => (text.length === 0 ? 0 : t.encode(text, { bos: false, eos: false }).length))
+
 /** Llama 3's chat template spends about this many tokens per message on its header and end-of-turn markers. */
 const PER_MESSAGE = 5
 

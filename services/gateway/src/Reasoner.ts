@@ -124,6 +124,8 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           yield* checkSupported(generatorPool, {
             strategy: command.search.strategy,
             hasImage: command.image !== undefined,
+            question: command.search.question,
+            maxTokens: command.search.sampling.maxTokens,
           })
           const judge = yield* judgeFor(command.judge)
           return { command, judge, deadlineAt }

@@ -1,7 +1,10 @@
 import type { Strategy } from "@stagebeam/cot"
-import type { Pool } from "@stagebeam/fleet"
+import { countTokens, type Pool } from "@stagebeam/fleet"
 import { Effect } from "effect"
-import { Unsupported } from "./GatewayErrors.ts"
+import { invalidField, Unsupported } from "./GatewayErrors.ts"
+
+/** Tokens of the chat template around the question and the image placeholder, kept back from the context. */
+const TEMPLATE_TOKENS = 16
 
 /** The strategies whose calls continue a partial answer (every call after the first stage or sentence). */
 const CONTINUING: ReadonlySet<Strategy> = new Set(["STAGE_BEAM", "SENTENCE_BEAM"])
@@ -11,9 +14,36 @@ const CONTINUING: ReadonlySet<Strategy> = new Set(["STAGE_BEAM", "SENTENCE_BEAM"
  * the capability: no fallback would give the answer the strategy promises (re-asking a model that cannot continue
  * would judge candidates it did not write after the chosen prefix).
  */
-export const checkSupported = (pool: Pool, request: { readonly strategy: Strategy; readonly hasImage: boolean }) =>
+export const checkSupported = (
+  pool: Pool,
+  request: {
+    readonly strategy: Strategy
+    readonly hasImage: boolean
+    readonly question: string
+    readonly maxTokens: number
+  },
+) =>
   Effect.gen(function* () {
     const capabilities = yield* pool.capabilities
+    // The servers' context bounds what a call may ask for: a request that cannot fit would fail on every call.
+    const context = capabilities.maxContext
+    if (context !== undefined) {
+      if (request.maxTokens + TEMPLATE_TOKENS >= context) {
+        return yield* invalidField(
+          "search.sampling.max_tokens",
+          `is ${request.maxTokens}; the ${pool.name} pool serves a context of ${context} tokens, so at most ` +
+            `${context - TEMPLATE_TOKENS - 1}`,
+        )
+      }
+      const questionTokens = yield* countTokens(request.question)
+      if (questionTokens + request.maxTokens + TEMPLATE_TOKENS > context) {
+        return yield* invalidField(
+          "question",
+          `is ${questionTokens} tokens; with search.sampling.max_tokens ${request.maxTokens} it does not fit the ` +
+            `${pool.name} pool's context of ${context} tokens (at most ${context - request.maxTokens - TEMPLATE_TOKENS})`,
+        )
+      }
+    }
     if (CONTINUING.has(request.strategy) && !capabilities.continuation) {
       return yield* new Unsupported({
         pool: pool.name,

@@ -83,11 +83,42 @@ describe("Requests the model cannot answer as asked", () => {
   )
 })
 
+describe("Requests larger than the servers' context", () => {
+  it.live("are refused before they are sent, naming max_tokens or the question", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { profileOverrides: { maxModelLen: 2048 } })
+      const { client } = yield* startGatewayOver(servers)
+      const data = yield* pngImage()
+      const tooManyTokens = yield* Effect.flip(
+        client.Reason({ question: "What is it?", image: { data }, search: { sampling: { maxTokens: 4096 } } }),
+      )
+      assert.strictEqual(tooManyTokens.code, INVALID_ARGUMENT)
+      assert.include(
+        tooManyTokens.message,
+        "invalid search.sampling.max_tokens: is 4096; the generator pool serves a context of 2048",
+      )
+      const longQuestion = yield* Effect.flip(
+        client.Reason({
+          question: `Describe it. ${"Consider every object in the picture. ".repeat(300)}`,
+          image: { data },
+          search: { sampling: { maxTokens: 1024 } },
+        }),
+      )
+      assert.strictEqual(longQuestion.code, INVALID_ARGUMENT)
+      assert.include(longQuestion.message, "invalid question: is")
+      assert.strictEqual(servers[0]!.stats().requests.finished, 0)
+    }),
+  )
+})
+
 describe("A request a GPU server refuses", () => {
   it.live("answers FAILED_PRECONDITION with the server's reason (context too long), not INTERNAL", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { profileOverrides: { maxModelLen: 256 } })
-      const { client } = yield* startGatewayOver(servers)
+      // Declared larger than it is, so the gateway sends the request and the server refuses it.
+      const { client } = yield* startGatewayOver(servers, {
+        pools: { generator: { capabilities: { maxContext: 100_000 } } },
+      })
       const error = yield* Effect.flip(
         client.Reason({
           question: `Describe in detail. ${"Consider every object in the picture. ".repeat(60)}`,
