@@ -1,44 +1,8 @@
+import { CRITERIA } from "./Criteria.ts"
 import { type ChatMessage, userTurn } from "./Messages.ts"
+import type { Wording } from "./Options.ts"
+import { referenceCorrectnessPrompt, referenceJudgePrompt } from "./ReferencePrompt.ts"
 import type { StepKind } from "./Stage.ts"
-
-interface Criterion {
-  /** Opens the prompt: what the judge decides. */
-  readonly task: string
-  /** Repeated just before the output format, to recall the criterion (empty for ALL and SENTENCE, as in the reference). */
-  readonly recall: string
-}
-
-// The criteria are the reference's wording (LLaVA-CoT inference/demo/simple_inference.py, function judge).
-const CRITERIA: Record<StepKind, Criterion> = {
-  ALL: {
-    task: "Now you act as a judge, helping me determine which of the two texts I provide better answers the question.",
-    recall: "",
-  },
-  SENTENCE: {
-    task: "Now you act as a judge, helping me determine which of the two texts I provide is a better next sentence for the answer to the question.",
-    recall: "",
-  },
-  SUMMARY: {
-    task: "Now you act as a judge, helping me determine which of the two texts I provide better provides a summary of what it should do to solve the question. The summary should focus on outlining the main approach instead of stating specific analytical reasoning or math formula.",
-    recall:
-      "Please note that a better summary should focus on outlining the main approach instead of stating specific analytical reasoning or math formula.",
-  },
-  CAPTION: {
-    task: "Now you act as a judge, helping me determine which of the two texts I provide better summarizes the information in the image related to the question, and has fewer errors. It is essential that the captions are as thorough as possible while remaining accurate, capturing as many details as possible rather than providing only general commentary.",
-    recall:
-      "Please note that a better caption should be as thorough as possible while remaining accurate, capturing as many details as possible rather than providing only general commentary.",
-  },
-  REASONING: {
-    task: "Now you act as a judge, helping me determine which of the two texts I provide better explains the reasoning process to solve the question, and has fewer errors. Begin by thoroughly reviewing the question, followed by an in-depth examination of each answer individually, noting any differences. Subsequently, analyze these differences to determine which response demonstrates stronger reasoning and provide a clear conclusion.",
-    recall:
-      "Begin by thoroughly reviewing the question, followed by an in-depth examination of each answer individually, noting any differences. Subsequently, analyze these differences to determine which response demonstrates stronger reasoning and provide a clear conclusion.",
-  },
-  CONCLUSION: {
-    task: "Now you act as a judge, helping me determine which of the two texts I provide offers a more effective conclusion to the question. The conclusion should align with the reasoning presented in the hint. The conclusion should never refuse to answer the question.",
-    recall:
-      "Please note that a better conclusion should align with the reasoning presented in the hint. The conclusion should never refuse to answer the question.",
-  },
-}
 
 /** The verdict format the judge is asked for. */
 export const JUDGE_OUTPUT_FORMAT = 'Output format: "Since [reason], I choose response [1/2]."'
@@ -50,27 +14,36 @@ export interface JudgePromptInput {
   readonly question: string
   /** Context for the judge: the chosen caption for REASONING, caption + reasoning for CONCLUSION, the answer so far for SENTENCE. */
   readonly hint?: string | undefined
-  /** The text shown as "Response 1". */
-  readonly first: string
-  /** The text shown as "Response 2". */
-  readonly second: string
+  /**
+   * The first candidate's text, shown as "Response 1". Undefined when the judge cannot read one (a malformed
+   * candidate kept as the reference keeps it): it is left out and the other is shown as "Response 1".
+   */
+  readonly first: string | undefined
+  /** The second candidate's text, shown as "Response 2" (or undefined, as `first`). */
+  readonly second: string | undefined
 }
 
-/** The stage-specific criterion text (the first paragraph of the judge prompt). */
-export const judgeCriterion = (kind: StepKind): string => CRITERIA[kind].task
+/** The texts the prompt shows, in order: the readable ones of the two. */
+export const shownResponses = (input: {
+  readonly first: string | undefined
+  readonly second: string | undefined
+}): ReadonlyArray<string> => [input.first, input.second].filter((text): text is string => text !== undefined)
 
 /**
- * The text of the pairwise judge prompt, laid out as the reference lays it out.
- * The reference labels the texts "Repsonse 1/2" (a typo); we spell "Response", which is also the word the
- * verdict format uses.
+ * The text of the pairwise judge prompt. REFERENCE: the reference's bytes (ReferencePrompt.ts). CORRECTED: the same
+ * layout with "Response" spelled as the verdict format spells it (the reference writes "Repsonse 1/2") and no stray
+ * space before "Please" when the criterion has no recall sentence.
  */
-export const judgePrompt = (kind: StepKind, input: JudgePromptInput): string => {
+export const judgePrompt = (kind: StepKind, input: JudgePromptInput, wording: Wording = "CORRECTED"): string => {
+  const responses = shownResponses(input)
+  if (wording === "REFERENCE")
+    return referenceJudgePrompt(kind, { question: input.question, hint: input.hint, responses })
   const criterion = CRITERIA[kind]
   const hint = input.hint !== undefined && input.hint.length > 0 ? `\n\nHint about the Question: ${input.hint}` : ""
   const recall = criterion.recall.length > 0 ? `${criterion.recall} ` : ""
+  const shown = responses.map((response, i) => `\nResponse ${i + 1}: ${response}`).join("")
   return (
-    `${criterion.task}\n\nQuestion: ${input.question}${hint}` +
-    `\nResponse 1: ${input.first}\nResponse 2: ${input.second}` +
+    `${criterion.task}\n\nQuestion: ${input.question}${hint}${shown}` +
     `\n\n${recall}${FORMAT_INSTRUCTION}\n\n${JUDGE_OUTPUT_FORMAT}`
   )
 }
@@ -79,7 +52,12 @@ export const judgePrompt = (kind: StepKind, input: JudgePromptInput): string => 
 export const judgeMessages = (
   kind: StepKind,
   input: JudgePromptInput & { readonly imageUrl?: string | undefined },
-): ReadonlyArray<ChatMessage> => [userTurn({ question: judgePrompt(kind, input), imageUrl: input.imageUrl })]
+  wording: Wording = "CORRECTED",
+): ReadonlyArray<ChatMessage> => [userTurn({ question: judgePrompt(kind, input, wording), imageUrl: input.imageUrl })]
+
+/** The conclusion judge's hint: the chosen caption and reasoning, kept apart by a blank line (the reference joins them). */
+export const conclusionHint = (caption: string, reasoning: string, wording: Wording = "CORRECTED"): string =>
+  wording === "REFERENCE" ? caption + reasoning : `${caption}\n\n${reasoning}`
 
 export interface ParsedVerdict {
   /** 0 = Response 1, 1 = Response 2. */
@@ -114,14 +92,17 @@ const CORRECTNESS_INSTRUCTIONS = [
   "You should output 'correct' if you don't find any errors in the reasoning process, and 'incorrect' if you find any errors.",
 ].join("\n")
 
-/** The text-only prompt of the reasoning-stage correctness pre-check. */
-export const correctnessPrompt = (input: CorrectnessPromptInput): string =>
-  `${CORRECTNESS_INSTRUCTIONS}\n\nGiven Information: ${input.hint ?? ""}\n\nReasoning Process: ${input.reasoning}`
+/** The text-only prompt of the reasoning-stage correctness pre-check (REFERENCE: the reference's bytes). */
+export const correctnessPrompt = (input: CorrectnessPromptInput, wording: Wording = "CORRECTED"): string =>
+  wording === "REFERENCE"
+    ? referenceCorrectnessPrompt(input)
+    : `${CORRECTNESS_INSTRUCTIONS}\n\nGiven Information: ${input.hint ?? ""}\n\nReasoning Process: ${input.reasoning}`
 
 /** The pre-check's chat messages: text only (the reference shows no image here). */
-export const correctnessMessages = (input: CorrectnessPromptInput): ReadonlyArray<ChatMessage> => [
-  userTurn({ question: correctnessPrompt(input) }),
-]
+export const correctnessMessages = (
+  input: CorrectnessPromptInput,
+  wording: Wording = "CORRECTED",
+): ReadonlyArray<ChatMessage> => [userTurn({ question: correctnessPrompt(input, wording) })]
 
 /** The reference's rule: any occurrence of "incorrect" means incorrect; everything else counts as correct. */
 export const parseCorrectness = (raw: string): { readonly correct: boolean } => ({

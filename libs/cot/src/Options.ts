@@ -7,8 +7,7 @@ export const DEFAULTS = {
   maxTokens: 2048,
   candidates: 4,
   strategy: "STAGE_BEAM",
-  tournament: "KNOCKOUT",
-  reasoningCheck: false,
+  preset: "DEFAULT",
   maxSentences: 64,
 } as const
 
@@ -47,6 +46,48 @@ export type Strategy = typeof Strategy.Type
 /** How one candidate is picked among N: a parallel bracket, or the reference's sequential random-pair pool. */
 export const Tournament = Schema.Literals(["KNOCKOUT", "SEQUENTIAL"])
 export type Tournament = typeof Tournament.Type
+
+/**
+ * A named set of selection rules: DEFAULT (stagebeam's improvements on the reference, each switchable below) or
+ * REFERENCE (LLaVA-CoT's inference/demo/simple_inference.py, exactly).
+ */
+export const Preset = Schema.Literals(["DEFAULT", "REFERENCE"])
+export type Preset = typeof Preset.Type
+
+/**
+ * Identical candidates: WEIGHT keeps each as an entrant (text written twice is likelier to win, as in the reference)
+ * and decides a match between two of them by a seeded coin instead of a judge call; MERGE keeps one of each.
+ */
+export const Duplicates = Schema.Literals(["WEIGHT", "MERGE"])
+export type Duplicates = typeof Duplicates.Type
+
+/**
+ * The REASONING stage's text-only correctness pre-check: OFF; ONCE (each distinct reasoning checked once, a correct
+ * one beats an incorrect one, the judge decides when both agree); PER_MATCH (the reference: in every match, check
+ * the first response, "incorrect" → the second wins unchecked; else check the second, "incorrect" → the first wins;
+ * else the judge decides).
+ */
+export const ReasoningCheck = Schema.Literals(["OFF", "ONCE", "PER_MATCH"])
+export type ReasoningCheck = typeof ReasoningCheck.Type
+
+/** A verdict that names neither response: ASK_SWAPPED asks once more with the order swapped; SECOND takes the second. */
+export const UnclearVerdict = Schema.Literals(["ASK_SWAPPED", "SECOND"])
+export type UnclearVerdict = typeof UnclearVerdict.Type
+
+/**
+ * Candidates without their stage's tags (cut off by length, …): DROP them (and resample once when none is left);
+ * KEEP them in the tournament as the reference does (a response the judge cannot read is left out of its prompt and
+ * the other renumbered).
+ */
+export const Malformed = Schema.Literals(["DROP", "KEEP"])
+export type Malformed = typeof Malformed.Type
+
+/**
+ * The judge's and the pre-check's prompts: CORRECTED (spelling and layout fixed, the conclusion hint's two parts
+ * apart, the sentence judged whole) or REFERENCE (the reference's strings byte for byte: see ReferencePrompt.ts).
+ */
+export const Wording = Schema.Literals(["CORRECTED", "REFERENCE"])
+export type Wording = typeof Wording.Type
 
 /** Sampling of every model call (generation and judging); each knob may be omitted and takes the paper's default. */
 export const Sampling = Schema.Struct({

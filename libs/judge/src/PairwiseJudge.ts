@@ -7,7 +7,7 @@ import {
   type Sampling,
 } from "@stagebeam/cot"
 import type { ChatRequest, ChatResult, Pool } from "@stagebeam/fleet"
-import type { CorrectnessInput, Judge, MatchInput } from "@stagebeam/search"
+import { type CorrectnessInput, decideVerdict, type Judge, type MatchInput } from "@stagebeam/search"
 import { Effect } from "effect"
 
 /** The reference samples verdicts like answers (0.6 / 0.9 / 2048 tokens). */
@@ -35,22 +35,26 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
     )
 
   /**
-   * One verdict with the responses in the given order; a verdict cut off by length names no response. A judge
+   * One verdict with the responses in the match's order; a verdict cut off by length names no response. A judge
    * pool that takes no images is shown the question and the responses only.
    */
-  const askVerdict = (match: MatchInput, first: string, second: string, seed: number) =>
+  const askVerdict = (match: MatchInput) =>
     Effect.map(
       Effect.flatMap(pool.capabilities, (capabilities) =>
         ask(
           {
-            messages: judgeMessages(match.kind, {
-              question: match.question,
-              hint: match.hint,
-              first,
-              second,
-              imageUrl: capabilities.images ? match.imageUrl : undefined,
-            }),
-            seed,
+            messages: judgeMessages(
+              match.kind,
+              {
+                question: match.question,
+                hint: match.hint,
+                first: match.first,
+                second: match.second,
+                imageUrl: capabilities.images ? match.imageUrl : undefined,
+              },
+              match.wording,
+            ),
+            seed: match.seed,
           },
           match.kind,
         ),
@@ -71,33 +75,17 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
       },
     )
 
-  /**
-   * The reference's verdict; when it names neither response (or was cut off), one more ask with the responses
-   * swapped, read back in the original order. Only if that fails too does the reference's default (the second)
-   * stand, reported as not explicit.
-   */
+  /** The reference's verdict, and what to do when it names neither response as the match asks (decideVerdict). */
   const compare = Effect.fn("PairwiseJudge.compare")(function* (match: MatchInput) {
-    const verdict = yield* askVerdict(match, match.first, match.second, match.seed)
-    if (verdict.explicit) return verdict
-    const swapped = yield* askVerdict(match, match.second, match.first, match.seed + 1)
-    const tokens = {
-      promptTokens: verdict.promptTokens + swapped.promptTokens,
-      completionTokens: verdict.completionTokens + swapped.completionTokens,
-      calls: 2,
-      ...((verdict.tokensEstimated === true || swapped.tokensEstimated === true) && { tokensEstimated: true }),
-    }
-    if (!swapped.explicit) return { ...verdict, ...tokens, raw: `${verdict.raw}\n---\n${swapped.raw}` }
-    return {
-      ...swapped,
-      ...tokens,
-      winner: swapped.winner === 0 ? (1 as const) : (0 as const),
-      raw: `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`,
-    }
+    return yield* decideVerdict(match, askVerdict)
   })
 
   const checkReasoning = Effect.fn("PairwiseJudge.checkReasoning")(function* (input: CorrectnessInput) {
     const result = yield* ask(
-      { messages: correctnessMessages({ hint: input.hint, reasoning: input.reasoning }), seed: input.seed },
+      {
+        messages: correctnessMessages({ hint: input.hint, reasoning: input.reasoning }, input.wording),
+        seed: input.seed,
+      },
       "check",
     )
     const raw = firstText(result)

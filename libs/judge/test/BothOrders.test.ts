@@ -10,6 +10,8 @@ const match: MatchInput = {
   hint: undefined,
   first: "alpha",
   second: "beta",
+  wording: "CORRECTED",
+  unclearVerdict: "ASK_SWAPPED",
   seed: 1,
 }
 

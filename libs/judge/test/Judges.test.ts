@@ -58,6 +58,8 @@ describe("Judges", () => {
         first: "a",
         second: "b",
         seed: 1,
+        wording: "CORRECTED" as const,
+        unclearVerdict: "ASK_SWAPPED" as const,
       }
       const verdict = yield* judges.get("model")!.judge.compare(match)
       assert.include(verdict.raw, "judge says")

@@ -38,6 +38,8 @@ const match = {
   first: "first reasoning",
   second: "second reasoning",
   seed: 11,
+  wording: "CORRECTED" as const,
+  unclearVerdict: "ASK_SWAPPED" as const,
 }
 
 describe("PairwiseJudge", () => {
@@ -92,7 +94,13 @@ describe("PairwiseJudge", () => {
     Effect.gen(function* () {
       const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
       const judge = makePairwiseJudge(recordingPool(requests, "incorrect"))
-      const result = yield* judge.checkReasoning({ question: "q", hint: "caption", reasoning: "2+2=5", seed: 1 })
+      const result = yield* judge.checkReasoning({
+        question: "q",
+        hint: "caption",
+        reasoning: "2+2=5",
+        seed: 1,
+        wording: "CORRECTED",
+      })
       assert.isFalse(result.correct)
       const [request] = yield* Ref.get(requests)
       const parts = request?.messages[0]?.content as ReadonlyArray<{ type: string; text?: string }>
@@ -194,6 +202,38 @@ describe("PairwiseJudge when the verdict names no response", () => {
       const verdict = yield* judge.compare(match)
       assert.isFalse(verdict.explicit)
       assert.strictEqual((yield* Ref.get(requests)).length, 2)
+    }),
+  )
+
+  it.effect('unclearVerdict SECOND: one ask, and anything without "I choose response 1" is the second', () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(scriptedPool(requests, [{ text: "Both have merit." }]))
+      const verdict = yield* judge.compare({ ...match, unclearVerdict: "SECOND" })
+      assert.strictEqual(verdict.winner, 1)
+      assert.isFalse(verdict.explicit)
+      assert.strictEqual(verdict.calls ?? 1, 1)
+      assert.strictEqual((yield* Ref.get(requests)).length, 1)
+    }),
+  )
+})
+
+describe("PairwiseJudge with the REFERENCE wording", () => {
+  const textOf = (request: ChatRequest | undefined) => {
+    const parts = (request?.messages[0]?.content ?? []) as ReadonlyArray<{ type: string; text?: string }>
+    return parts.find((part) => part.type === "text")?.text ?? ""
+  }
+
+  it.effect("sends the reference's prompt strings, and leaves out a response it cannot read", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(recordingPool(requests, "Since it is clearer, I choose response 1."))
+      yield* judge.compare({ ...match, wording: "REFERENCE", first: undefined })
+      yield* judge.checkReasoning({ question: "q", hint: "caption", reasoning: "r", seed: 1, wording: "REFERENCE" })
+      const [verdict, check] = yield* Ref.get(requests)
+      assert.include(textOf(verdict), "\nRepsonse 1: second reasoning\n\n")
+      assert.notInclude(textOf(verdict), "Repsonse 2")
+      assert.include(textOf(check), "invovles")
     }),
   )
 })

@@ -1,7 +1,10 @@
 import { closeTag, extractStage, parseStages, type StepKind } from "@stagebeam/cot"
 import type { GeneratedText } from "./Services.ts"
 
-/** A sampled continuation, classified: invalid candidates never enter a tournament (they would lose every match). */
+/**
+ * A sampled continuation, classified. Invalid candidates enter a tournament only when malformed candidates are kept
+ * (malformed KEEP, as the reference keeps them); by default they are dropped.
+ */
 export interface Candidate {
   readonly index: number
   readonly text: string
@@ -58,5 +61,23 @@ export const classify = (kind: StepKind, index: number, sample: GeneratedText): 
       if (!text.trimEnd().endsWith(closeTag(kind))) return invalid(index, text, `text after </${kind}>`)
       return { index, text, judgedText: only.text, valid: true, problem: undefined }
     }
+  }
+}
+
+/**
+ * What the judge can be shown of a malformed candidate that is kept (CORRECTED wording): its stage's inner text if
+ * the stage is complete somewhere in it, the whole text for ALL, the trimmed sentence for SENTENCE; undefined when
+ * there is nothing to show (the prompt then leaves it out).
+ */
+export const readableText = (kind: StepKind, text: string): string | undefined => {
+  switch (kind) {
+    case "ALL":
+      return text
+    case "SENTENCE": {
+      const sentence = text.trim()
+      return sentence.length === 0 ? undefined : sentence
+    }
+    default:
+      return extractStage(text, kind)
   }
 }

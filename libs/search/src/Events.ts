@@ -1,8 +1,18 @@
 import { Stage, StepKind, Strategy, Tournament } from "@stagebeam/cot"
 import { Context, Effect, Schema } from "effect"
 import { EarlyFinishReason } from "./Errors.ts"
+import { Selection } from "./Selection.ts"
 
 // Every event carries times in ms of Effect's Clock since the search started, so a trace shows what overlapped.
+
+/** The search begins: what it runs, and the selection rules in force (the preset, overrides, deviations). */
+export const SearchStarted = Schema.TaggedStruct("SearchStarted", {
+  strategy: Strategy,
+  candidates: Schema.Int,
+  seed: Schema.Int,
+  selection: Selection,
+  atMs: Schema.Number,
+})
 
 /** A step begins: one stage (STAGE_BEAM), the whole answer (BEST_OF_N, GREEDY) or one sentence (SENTENCE_BEAM). */
 export const StepStarted = Schema.TaggedStruct("StepStarted", {
@@ -30,13 +40,13 @@ export const CandidateGenerated = Schema.TaggedStruct("CandidateGenerated", {
   valid: Schema.Boolean,
   /** Why an invalid candidate was rejected. */
   problem: Schema.optional(Schema.String),
-  /** Index of the earlier identical candidate it was merged into (it is not judged again). */
+  /** Index of the earlier identical candidate it was merged into (duplicates MERGE: it is not judged again). */
   mergedInto: Schema.optional(Schema.Int),
   startedAtMs: Schema.Number,
   endedAtMs: Schema.Number,
 })
 
-/** The reasoning-stage correctness pre-check of one distinct candidate. */
+/** The reasoning-stage correctness pre-check of one candidate (ONCE: each distinct text; PER_MATCH: in its match). */
 export const ReasoningChecked = Schema.TaggedStruct("ReasoningChecked", {
   step: Schema.Int,
   index: Schema.Int,
@@ -47,7 +57,11 @@ export const ReasoningChecked = Schema.TaggedStruct("ReasoningChecked", {
   endedAtMs: Schema.Number,
 })
 
-/** One decided match. `decidedBy` is CORRECTNESS when the pre-check settled it without a judge call. */
+/**
+ * One decided match. `decidedBy`: JUDGE (a judge call), CORRECTNESS (the pre-check settled it), IDENTICAL (two
+ * identical texts, a seeded coin, no call) or UNREADABLE (a REASONING match the reference's pre-check would crash on,
+ * see Step.ts).
+ */
 export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
   step: Schema.Int,
   kind: StepKind,
@@ -61,7 +75,7 @@ export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
   raw: Schema.String,
   explicit: Schema.Boolean,
   server: Schema.String,
-  decidedBy: Schema.Literals(["JUDGE", "CORRECTNESS"]),
+  decidedBy: Schema.Literals(["JUDGE", "CORRECTNESS", "IDENTICAL", "UNREADABLE"]),
   startedAtMs: Schema.Number,
   endedAtMs: Schema.Number,
 })
@@ -93,6 +107,7 @@ export const SearchFinished = Schema.TaggedStruct("SearchFinished", {
 })
 
 export const SearchEvent = Schema.Union([
+  SearchStarted,
   StepStarted,
   CandidateGenerated,
   ReasoningChecked,
@@ -130,6 +145,8 @@ export const SearchResult = Schema.Struct({
   seed: Schema.Int,
   strategy: Strategy,
   tournament: Tournament,
+  /** The selection rules the search ran with (the tournament among them). */
+  selection: Selection,
   /** The text inside <CONCLUSION>, trimmed: the user's answer. */
   conclusion: Schema.String,
   /** The chosen stages in order, with their inner text. */

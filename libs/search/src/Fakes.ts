@@ -1,6 +1,6 @@
 import { closeTag, STAGES, type Stage } from "@stagebeam/cot"
 import { Clock, Effect, Layer } from "effect"
-import { deriveSeed } from "./Seeds.ts"
+import { deriveSeed, makeRng } from "./Seeds.ts"
 import {
   CandidateGenerator,
   type CorrectnessInput,
@@ -9,6 +9,7 @@ import {
   Judge,
   type MatchInput,
 } from "./Services.ts"
+import { decideVerdict } from "./Verdicts.ts"
 
 /**
  * Deterministic in-memory services for tests and benchmarks: a generator that writes well-formed LLaVA-CoT text
@@ -30,6 +31,8 @@ export interface FakeGeneratorOptions {
   readonly sentences?: number
   /** Report the token counts as estimates (a server without usage blocks). */
   readonly tokensEstimated?: boolean
+  /** The samples of a call, chosen by the test (n of them); undefined falls back to the generated wording. */
+  readonly samples?: (request: GenerationRequest) => ReadonlyArray<GeneratedText> | undefined
 }
 
 export interface LoggedGeneration {
@@ -82,14 +85,17 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
       const byStop = request.stop.map((stop) => options.latencyByStop?.[stop]).find((ms) => ms !== undefined)
       const latencyMs = byStop ?? options.latencyMs
       if (latencyMs !== undefined) yield* Effect.sleep(latencyMs)
-      const samples = Array.from({ length: request.n }, (_, index): GeneratedText => {
-        const text = sampleText(request, deriveSeed(request.seed, index) % variants, options.sentences ?? 2)
-        if (options.broken?.(request, index)) {
-          const cut = text.slice(0, Math.max(1, text.length - 6))
-          return { text: cut, finishReason: "length", completionTokens: request.sampling.maxTokens }
-        }
-        return { text, finishReason: "stop", completionTokens: words(text) }
-      })
+      const chosen = options.samples?.(request)
+      const samples =
+        chosen ??
+        Array.from({ length: request.n }, (_, index): GeneratedText => {
+          const text = sampleText(request, deriveSeed(request.seed, index) % variants, options.sentences ?? 2)
+          if (options.broken?.(request, index)) {
+            const cut = text.slice(0, Math.max(1, text.length - 6))
+            return { text: cut, finishReason: "length", completionTokens: request.sampling.maxTokens }
+          }
+          return { text, finishReason: "stop", completionTokens: words(text) }
+        })
       log.push({ request, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
       return {
         samples,
@@ -107,6 +113,16 @@ export interface FakeJudgeOptions {
   readonly incorrect?: (reasoning: string) => boolean
   /** Raw verdict text override, e.g. garbage to test the fallback. */
   readonly raw?: (match: MatchInput, winner: 0 | 1) => string
+  /**
+   * A judge with a chosen bias, for distribution tests: the probability of answering "I choose response 1" given the
+   * texts the prompt shows (the readable ones, in order), drawn from the call's seed. Without it the pick is a
+   * deterministic hash of the seed and the texts.
+   */
+  readonly preference?: (shown: ReadonlyArray<string>) => number
+  /** Probability that an answer names neither response (drawn from the call's seed). */
+  readonly unclearRate?: number
+  /** Probability that the pre-check answers "incorrect" for a reasoning (drawn from the call's seed; overrides `incorrect`). */
+  readonly incorrectProbability?: (reasoning: string) => number
 }
 
 export interface LoggedMatch {
@@ -118,21 +134,40 @@ export interface LoggedMatch {
 export const makeFakeJudge = (options: FakeJudgeOptions = {}) => {
   const matches: Array<LoggedMatch> = []
   const checks: Array<CorrectnessInput> = []
-  const compare = (match: MatchInput) =>
+  const ask = (match: MatchInput) =>
     Effect.gen(function* () {
       const startedAtMs = yield* Clock.currentTimeMillis
       if (options.latencyMs !== undefined) yield* Effect.sleep(options.latencyMs)
-      const winner = deriveSeed(match.seed, match.first, match.second) % 2 === 0 ? (0 as const) : (1 as const)
-      const raw = options.raw?.(match, winner) ?? `Since it is more precise, I choose response ${winner + 1}.`
+      const shown = [match.first, match.second].filter((text): text is string => text !== undefined)
+      const rng = makeRng(deriveSeed(match.seed, "fake-judge"))
+      const unclear = rng() < (options.unclearRate ?? 0)
+      const picked = rng()
+      const winner =
+        options.preference === undefined
+          ? deriveSeed(match.seed, match.first ?? "", match.second ?? "") % 2 === 0
+            ? (0 as const)
+            : (1 as const)
+          : picked < options.preference(shown)
+            ? (0 as const)
+            : (1 as const)
+      const raw = unclear
+        ? "Both responses have their merits."
+        : (options.raw?.(match, winner) ?? `Since it is more precise, I choose response ${winner + 1}.`)
       matches.push({ match, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
-      const explicit = raw.includes(`I choose response ${winner + 1}`)
-      return { winner, raw, explicit, server: "judge-0", promptTokens: 50, completionTokens: 10 }
+      // The reference's reading: "I choose response 1" → the first, anything else → the second.
+      const parsed = raw.includes("I choose response 1") ? (0 as const) : (1 as const)
+      const explicit = raw.includes(`I choose response ${parsed + 1}`)
+      return { winner: parsed, raw, explicit, server: "judge-0", promptTokens: 50, completionTokens: 10 }
     })
+  const compare = (match: MatchInput) => decideVerdict(match, ask)
   const checkReasoning = (input: CorrectnessInput) =>
     Effect.gen(function* () {
       if (options.latencyMs !== undefined) yield* Effect.sleep(options.latencyMs)
       checks.push(input)
-      const correct = !(options.incorrect?.(input.reasoning) ?? false)
+      const correct =
+        options.incorrectProbability === undefined
+          ? !(options.incorrect?.(input.reasoning) ?? false)
+          : makeRng(deriveSeed(input.seed, "fake-check"))() >= options.incorrectProbability(input.reasoning)
       return {
         correct,
         raw: correct ? "correct" : "incorrect",

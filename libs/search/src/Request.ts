@@ -2,12 +2,18 @@ import {
   Candidates,
   DEFAULTS,
   DeadlineMs,
+  Duplicates,
+  Malformed,
   MaxSentences,
+  Preset,
+  ReasoningCheck,
   Sampling,
   Seed,
   Strategy,
   TokenBudget,
   Tournament,
+  UnclearVerdict,
+  Wording,
   withDefault,
 } from "@stagebeam/cot"
 import { Effect, Schema, SchemaIssue } from "effect"
@@ -18,17 +24,24 @@ import { Effect, Schema, SchemaIssue } from "effect"
  * - `tokenBudget`: completion tokens over all generation, judge and pre-check calls (prompt tokens are not
  *   counted: the image dominates them and the prefill is shared across the N samples).
  * - `deadlineMs`: the time left, in ms of Effect's Clock, counted from the moment `runSearch` starts.
+ * - `preset` sets the selection rules (Selection.ts); `tournament`, `duplicates`, `reasoningCheck`,
+ *   `unclearVerdict`, `malformed` and `wording`, when given, override the preset's one by one.
  */
 export const SearchRequest = Schema.Struct({
   question: Schema.String.check(Schema.isNonEmpty()),
   imageUrl: Schema.optional(Schema.String.check(Schema.isPattern(/^(https?:\/\/|data:image\/)/))),
   strategy: Strategy.pipe(withDefault(DEFAULTS.strategy)),
-  tournament: Tournament.pipe(withDefault(DEFAULTS.tournament)),
+  preset: Preset.pipe(withDefault(DEFAULTS.preset)),
+  tournament: Schema.optional(Tournament),
   candidates: Candidates.pipe(withDefault(DEFAULTS.candidates)),
   seed: Schema.optional(Seed),
   sampling: Sampling.pipe(withDefault({})),
-  /** Reasoning stage only: a text-only correctness check of each distinct reasoning before the pairwise matches. */
-  reasoningCheck: Schema.Boolean.pipe(withDefault(DEFAULTS.reasoningCheck)),
+  /** Reasoning stage only: the text-only correctness pre-check; true = on with the preset's rule, false = OFF. */
+  reasoningCheck: Schema.optional(Schema.Union([Schema.Boolean, ReasoningCheck])),
+  duplicates: Schema.optional(Duplicates),
+  unclearVerdict: Schema.optional(UnclearVerdict),
+  malformed: Schema.optional(Malformed),
+  wording: Schema.optional(Wording),
   tokenBudget: Schema.optional(TokenBudget),
   deadlineMs: Schema.optional(DeadlineMs),
   /** SENTENCE_BEAM only: the most sentences searched before the rest of the answer is completed unjudged. */

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { type Budget, makeBudget } from "./Budget.ts"
 import { type DeadlineReached, GenerationFailed, JudgeFailed } from "./Errors.ts"
 import type { SearchRequest } from "./Request.ts"
+import { resolveSelection, type Selection } from "./Selection.ts"
 import {
   CandidateGenerator,
   type CorrectnessInput,
@@ -30,6 +31,8 @@ export interface TimedGeneration {
 export interface Run {
   readonly request: SearchRequest
   readonly seed: number
+  /** The selection rules in force: the request's preset with its overrides. */
+  readonly selection: Selection
   readonly trace: Trace
   readonly usage: UsageCounter
   readonly budget: Budget
@@ -53,6 +56,7 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const trace = yield* makeTrace()
   const usage = makeUsage()
   const budget = makeBudget(request, trace, usage)
+  const selection = resolveSelection(request)
 
   const generate: Run["generate"] = (step, kind, generation, final = false) =>
     Effect.gen(function* () {
@@ -134,5 +138,5 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       )
       .pipe(Effect.tap((verdict) => Effect.sync(() => usage.check(verdict))))
 
-  return { request, seed, trace, usage, budget, generate, compare, checkReasoning } satisfies Run
+  return { request, seed, selection, trace, usage, budget, generate, compare, checkReasoning } satisfies Run
 })

@@ -1,5 +1,6 @@
 import {
   closeTag,
+  conclusionHint,
   conclusionOf,
   extractStage,
   NO_IMAGE_CAPTION,
@@ -22,7 +23,10 @@ const CONCLUSION_END = closeTag("CONCLUSION")
 /** SENTENCE_BEAM stops each candidate at a period (as the reference does) or at the end of the answer. */
 const SENTENCE_STOPS = [".", CONCLUSION_END]
 
-/** The judge's hint per stage, as in the reference: caption for reasoning, caption + reasoning for the conclusion. */
+/**
+ * The judge's hint per stage for the CORRECTED wording: caption for reasoning, caption + reasoning for the conclusion
+ * (the REFERENCE wording takes each candidate's own, see referenceView).
+ */
 const hintFor = (stage: Stage, answer: string): string | undefined => {
   const caption = extractStage(answer, "CAPTION")
   switch (stage) {
@@ -30,8 +34,7 @@ const hintFor = (stage: Stage, answer: string): string | undefined => {
       return caption
     case "CONCLUSION": {
       const reasoning = extractStage(answer, "REASONING")
-      // The reference concatenates the two without a separator; we keep them apart with a blank line.
-      return caption === undefined || reasoning === undefined ? caption : `${caption}\n\n${reasoning}`
+      return caption === undefined || reasoning === undefined ? caption : conclusionHint(caption, reasoning)
     }
     default:
       return undefined
@@ -203,6 +206,13 @@ export const runSearch = Effect.fn("runSearch")(function* (
 ): Effect.fn.Return<SearchResult, SearchError, CandidateGenerator | Judge> {
   const seed = request.seed ?? (yield* Random.nextIntBetween(0, 0xffff_ffff))
   const run = yield* makeRun(request, seed)
+  yield* run.trace.emitNow({
+    _tag: "SearchStarted",
+    strategy: request.strategy,
+    candidates: request.candidates,
+    seed,
+    selection: run.selection,
+  })
   const searched = yield* STRATEGIES[request.strategy](run)
   const text = yield* completeAfterCut(run, searched)
   const conclusion = conclusionOf(text) ?? ""
@@ -211,7 +221,8 @@ export const runSearch = Effect.fn("runSearch")(function* (
   return {
     seed,
     strategy: request.strategy,
-    tournament: request.tournament,
+    tournament: run.selection.rules.tournament,
+    selection: run.selection,
     conclusion,
     stages: parseStages(text),
     text,

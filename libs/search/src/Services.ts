@@ -1,4 +1,4 @@
-import type { Sampling, StepKind } from "@stagebeam/cot"
+import type { Sampling, StepKind, UnclearVerdict, Wording } from "@stagebeam/cot"
 import { Context, type Effect, Predicate, Schema } from "effect"
 
 /**
@@ -39,10 +39,18 @@ export interface MatchInput {
   readonly imageUrl: string | undefined
   /** Context the judge is given (caption for reasoning, caption + reasoning for the conclusion). */
   readonly hint: string | undefined
-  /** The two texts, in the order the judge sees them ("Response 1", "Response 2"). */
-  readonly first: string
-  readonly second: string
+  /**
+   * The two texts, in the order of the match ("Response 1", "Response 2"). Undefined for a malformed candidate kept
+   * as the reference keeps it with no text the judge can read: the prompt leaves it out and shows the other as
+   * "Response 1", but winner 0 still means the first candidate.
+   */
+  readonly first: string | undefined
+  readonly second: string | undefined
   readonly seed: number
+  /** The prompt strings: CORRECTED or the reference's bytes. */
+  readonly wording: Wording
+  /** What to do with a verdict that names neither response (see decideVerdict). */
+  readonly unclearVerdict: UnclearVerdict
 }
 
 export interface Verdict {
@@ -67,6 +75,7 @@ export interface CorrectnessInput {
   readonly hint: string | undefined
   readonly reasoning: string
   readonly seed: number
+  readonly wording: Wording
 }
 
 export interface CorrectnessVerdict {

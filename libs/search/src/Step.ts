@@ -1,11 +1,12 @@
-import type { StepKind } from "@stagebeam/cot"
+import { referenceView, type StepKind } from "@stagebeam/cot"
 import { Effect } from "effect"
-import { type Candidate, classify } from "./Candidate.ts"
+import { type Candidate, classify, readableText } from "./Candidate.ts"
 import { NoValidCandidate } from "./Errors.ts"
+import type { MatchJudged } from "./Events.ts"
 import type { Run } from "./Run.ts"
-import { deriveSeed } from "./Seeds.ts"
+import { deriveSeed, makeRng } from "./Seeds.ts"
 import type { Verdict } from "./Services.ts"
-import { mergeDuplicates, runTournament } from "./Tournament.ts"
+import { type MatchSlot, mergeDuplicates, runTournament } from "./Tournament.ts"
 
 export interface StepSpec {
   readonly step: number
@@ -14,7 +15,7 @@ export interface StepSpec {
   readonly prefix: string
   readonly n: number
   readonly stop: ReadonlyArray<string>
-  /** Context for the judge (see judgePrompt). */
+  /** Context for the judge (see judgePrompt), for the CORRECTED wording; REFERENCE takes the candidates' own. */
   readonly hint: string | undefined
 }
 
@@ -23,17 +24,51 @@ export interface StepChoice {
   readonly by: "TOURNAMENT" | "ONLY_CANDIDATE" | "CUT_SHORT"
 }
 
+/** A candidate as it enters the tournament. */
+export interface Entrant {
+  readonly candidate: Candidate
+  /** What the judge is shown of it; undefined when it has nothing the judge can read (a kept malformed candidate). */
+  readonly judged: string | undefined
+  /** The hint it sets: the step's for CORRECTED; for REFERENCE its own, and a match keeps the second's when set. */
+  readonly hint: string | undefined
+  /** Entrants with equal keys look the same to the judge and the pre-check; undefined: like no other. */
+  readonly key: string | undefined
+}
+
+type DecidedBy = (typeof MatchJudged.Type)["decidedBy"]
+
 interface MatchOutcome {
   readonly winner: 0 | 1
   readonly verdict: Verdict | undefined
+  readonly decidedBy: DecidedBy
+  /** Why a match was decided without a verdict. */
+  readonly reason: string
   readonly startedAtMs: number
   readonly endedAtMs: number
 }
 
 const MAX_ATTEMPTS = 2
 
-/** Samples N candidates (one call), resampling once when none is valid. */
+/** How the judge sees one candidate under the run's wording (see referenceView for REFERENCE). */
+export const entrantOf = (run: Run, spec: StepSpec, candidate: Candidate): Entrant => {
+  if (run.selection.rules.wording === "REFERENCE") {
+    const view = referenceView(spec.kind, spec.prefix + candidate.text)
+    const key = view.judged === undefined ? undefined : JSON.stringify([view.judged, view.hint ?? null])
+    return { candidate, judged: view.judged, hint: view.hint, key }
+  }
+  const judged = candidate.valid ? candidate.judgedText : readableText(spec.kind, candidate.text)
+  return { candidate, judged, hint: spec.hint, key: judged }
+}
+
+// Unreadable entrants are never merged: each gets a key of its own.
+const mergeKey = (entrant: Entrant): string => entrant.key ?? `\u0000unreadable ${entrant.candidate.index}`
+
+/**
+ * Samples N candidates (one call). DROP: the invalid ones are dropped and the call made once more when none is
+ * valid. KEEP: every candidate enters, as in the reference, which never resamples.
+ */
 const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
+  const { malformed, duplicates } = run.selection.rules
   let problems: Array<string> = []
   let allCutByLength = false
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -49,11 +84,14 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
       seed: deriveSeed(run.seed, "generate", spec.step, attempt),
     })
     const candidates = result.samples.map((generated, index) => classify(spec.kind, index, generated))
-    const valid = candidates.filter((candidate) => candidate.valid)
-    const { mergedInto } = mergeDuplicates(valid, (candidate) => candidate.judgedText)
+    const entrants = candidates
+      .filter((candidate) => malformed === "KEEP" || candidate.valid)
+      .map((candidate) => entrantOf(run, spec, candidate))
+    const { mergedInto } = mergeDuplicates(entrants, mergeKey)
     for (const candidate of candidates) {
-      const position = valid.indexOf(candidate)
-      const merged = position === -1 ? position : (valid[mergedInto[position]!]?.index ?? -1)
+      const position = entrants.findIndex((entrant) => entrant.candidate === candidate)
+      const entrant = entrants[position]
+      const merged = duplicates === "MERGE" && position !== -1 ? entrants[mergedInto[position]!]!.candidate.index : -1
       yield* run.trace.emit({
         _tag: "CandidateGenerated",
         step: spec.step,
@@ -61,7 +99,7 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
         attempt,
         index: candidate.index,
         text: candidate.text,
-        judgedText: candidate.judgedText,
+        judgedText: entrant === undefined ? candidate.judgedText : (entrant.judged ?? ""),
         completionTokens: result.samples[candidate.index]?.completionTokens ?? 0,
         ...(result.tokensEstimated === true && { tokensEstimated: true }),
         finishReason: result.samples[candidate.index]?.finishReason ?? "stop",
@@ -73,7 +111,7 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
         endedAtMs,
       })
     }
-    if (valid.length > 0) return valid
+    if (entrants.length > 0) return entrants
     problems = candidates.map((candidate) => `candidate ${candidate.index}: ${candidate.problem}`)
     allCutByLength = result.samples.every((generated) => generated.finishReason === "length")
   }
@@ -87,47 +125,74 @@ const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
   })
 })
 
-/** The reasoning pre-check: each distinct candidate once, all in parallel. Returns correctness by candidate index. */
-const preCheck = Effect.fnUntraced(function* (run: Run, spec: StepSpec, distinct: ReadonlyArray<Candidate>) {
-  const checked = yield* Effect.all(
-    distinct.map((candidate) =>
-      Effect.gen(function* () {
-        const startedAtMs = yield* run.trace.elapsed
-        const verdict = yield* run.checkReasoning(spec.step, {
-          question: run.request.question,
-          hint: spec.hint,
-          reasoning: candidate.judgedText,
-          seed: deriveSeed(run.seed, "check", spec.step, candidate.index),
-        })
-        yield* run.trace.emit({
-          _tag: "ReasoningChecked",
-          step: spec.step,
-          index: candidate.index,
-          correct: verdict.correct,
-          raw: verdict.raw,
-          server: verdict.server,
-          startedAtMs,
-          endedAtMs: yield* run.trace.elapsed,
-        })
-        return [candidate.index, verdict.correct] as const
-      }),
-    ),
-    { concurrency: "unbounded" },
-  )
-  return new Map(checked)
+/** One pre-check call on an entrant's text, traced. */
+const check = Effect.fnUntraced(function* (
+  run: Run,
+  spec: StepSpec,
+  entrant: Entrant,
+  hint: string | undefined,
+  seed: number,
+) {
+  const startedAtMs = yield* run.trace.elapsed
+  const verdict = yield* run.checkReasoning(spec.step, {
+    question: run.request.question,
+    hint,
+    reasoning: entrant.judged ?? "",
+    seed,
+    wording: run.selection.rules.wording,
+  })
+  yield* run.trace.emit({
+    _tag: "ReasoningChecked",
+    step: spec.step,
+    index: entrant.candidate.index,
+    correct: verdict.correct,
+    raw: verdict.raw,
+    server: verdict.server,
+    startedAtMs,
+    endedAtMs: yield* run.trace.elapsed,
+  })
+  return verdict.correct
 })
 
 /**
- * One search step: sample N candidates, drop the invalid ones, merge identical ones, optionally pre-check
- * reasoning, and pick one by tournament. With the pre-check, a correct candidate beats an incorrect one without a
- * judge call; when both are incorrect (or both correct) the pairwise judge decides, so a step whose candidates all
- * fail the check still picks the judge's favourite rather than failing.
+ * The pre-check ONCE: each distinct readable text checked once, all in parallel, before the tournament. Returns
+ * correctness by key; an entrant without a readable reasoning counts as incorrect, unchecked.
+ */
+const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrants: ReadonlyArray<Entrant>) {
+  const firstOfKey = new Map<string, Entrant>()
+  for (const entrant of entrants) {
+    if (entrant.key !== undefined && !firstOfKey.has(entrant.key)) firstOfKey.set(entrant.key, entrant)
+  }
+  const checked = yield* Effect.all(
+    [...firstOfKey].map(([key, entrant]) =>
+      Effect.map(
+        check(run, spec, entrant, entrant.hint, deriveSeed(run.seed, "check", spec.step, entrant.candidate.index)),
+        (correct) => [key, correct] as const,
+      ),
+    ),
+    { concurrency: "unbounded" },
+  )
+  const correct = new Map(checked)
+  return (entrant: Entrant): boolean => (entrant.key === undefined ? false : (correct.get(entrant.key) ?? false))
+})
+
+/**
+ * One search step: sample N candidates, and pick one by tournament under the run's selection rules:
+ * - duplicates WEIGHT: identical texts stay separate entrants, and a match between two of them is a seeded coin
+ *   (no call); MERGE: one entrant per text.
+ * - reasoningCheck ONCE: a correct reasoning beats an incorrect one without a judge call, the judge decides when both
+ *   agree (so a step whose candidates all fail the check still picks the judge's favourite). PER_MATCH, the
+ *   reference's rule, in every match: check the first, "incorrect" → the second wins unchecked; else check the
+ *   second, "incorrect" → the first wins; else the judge decides. Where the reference would crash (a response it
+ *   cannot read, malformed KEEP), the match goes to the readable one after its check, or to the second when neither
+ *   is readable (decidedBy UNREADABLE).
+ * - the judge is shown the readable texts in the match's order; its verdict 0 is the first entrant, 1 the second.
  */
 export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepSpec) {
   yield* Effect.annotateCurrentSpan({ step: spec.step, kind: spec.kind, candidates: spec.n })
   yield* run.trace.emitNow({ _tag: "StepStarted", step: spec.step, kind: spec.kind, candidates: spec.n })
-  const valid = yield* sample(run, spec)
-  const { distinct } = mergeDuplicates(valid, (candidate) => candidate.judgedText)
+  const rules = run.selection.rules
+  const entrants = yield* sample(run, spec)
   const choose = (candidate: Candidate, by: StepChoice["by"]) =>
     Effect.as(
       run.trace.emitNow({
@@ -140,37 +205,77 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
       }),
       { candidate, by } satisfies StepChoice,
     )
-  if (distinct.length === 1) return yield* choose(valid[0]!, "ONLY_CANDIDATE")
+  if (new Set(entrants.map(mergeKey)).size === 1) {
+    // One text only. WEIGHT: any of the copies, each as likely (as the coins of a tournament would make them).
+    const pick =
+      rules.duplicates === "MERGE"
+        ? 0
+        : Math.floor(makeRng(deriveSeed(run.seed, "identical", spec.step))() * entrants.length)
+    return yield* choose(entrants[pick]!.candidate, "ONLY_CANDIDATE")
+  }
 
-  const correctness =
-    spec.kind === "REASONING" && run.request.reasoningCheck
-      ? yield* preCheck(
-          run,
-          spec,
-          distinct.map((position) => valid[position]!),
-        )
-      : undefined
+  const correctOnce =
+    spec.kind === "REASONING" && rules.reasoningCheck === "ONCE" ? yield* checkOnce(run, spec, entrants) : undefined
+  const perMatch = spec.kind === "REASONING" && rules.reasoningCheck === "PER_MATCH"
 
-  const compare = (first: Candidate, second: Candidate, slot: { readonly round: number; readonly index: number }) =>
+  const compare = (first: Entrant, second: Entrant, slot: MatchSlot) =>
     Effect.gen(function* () {
       const startedAtMs = yield* run.trace.elapsed
-      const firstCorrect = correctness?.get(first.index)
-      const secondCorrect = correctness?.get(second.index)
-      if (correctness !== undefined && firstCorrect !== secondCorrect) {
-        return { winner: firstCorrect ? 0 : 1, verdict: undefined, startedAtMs, endedAtMs: startedAtMs } as const
+      const settled = (winner: 0 | 1, decidedBy: DecidedBy, reason: string) =>
+        Effect.map(
+          run.trace.elapsed,
+          (endedAtMs): MatchOutcome => ({ winner, verdict: undefined, decidedBy, reason, startedAtMs, endedAtMs }),
+        )
+      if (rules.duplicates === "WEIGHT" && first.key !== undefined && first.key === second.key) {
+        const coin = deriveSeed(run.seed, "identical", spec.step, slot.round, slot.index) % 2 === 0 ? 0 : 1
+        return yield* settled(coin, "IDENTICAL", "identical texts: a seeded coin, no judge call")
+      }
+      // The reference's loop keeps the hint the second candidate sets, else the first's.
+      const hint = rules.wording === "REFERENCE" ? (second.hint ?? first.hint) : spec.hint
+      if (perMatch) {
+        const readable = [first, second].filter((entrant) => entrant.judged !== undefined)
+        const checkSeed = (position: number) =>
+          deriveSeed(run.seed, "check", spec.step, slot.round, slot.index, position)
+        const [shownFirst, shownSecond] = readable
+        if (shownFirst === undefined)
+          return yield* settled(1, "UNREADABLE", "neither reasoning is readable: the second")
+        if (!(yield* check(run, spec, shownFirst, hint, checkSeed(0)))) {
+          return yield* settled(1, "CORRECTNESS", "the first reasoning shown was checked incorrect: the second wins")
+        }
+        if (shownSecond === undefined) {
+          return yield* settled(
+            shownFirst === first ? 0 : 1,
+            "UNREADABLE",
+            "the only readable reasoning, checked correct",
+          )
+        }
+        if (!(yield* check(run, spec, shownSecond, hint, checkSeed(1)))) {
+          return yield* settled(0, "CORRECTNESS", "the second reasoning was checked incorrect: the first wins")
+        }
+      }
+      if (correctOnce !== undefined && correctOnce(first) !== correctOnce(second)) {
+        return yield* settled(
+          correctOnce(first) ? 0 : 1,
+          "CORRECTNESS",
+          "decided by the reasoning correctness pre-check",
+        )
       }
       const verdict = yield* run.compare(spec.step, {
         kind: spec.kind,
         question: run.request.question,
         imageUrl: run.request.imageUrl,
-        hint: spec.hint,
-        first: first.judgedText,
-        second: second.judgedText,
+        hint,
+        first: first.judged,
+        second: second.judged,
         seed: deriveSeed(run.seed, "judge", spec.step, slot.round, slot.index),
+        wording: rules.wording,
+        unclearVerdict: rules.unclearVerdict,
       })
       return {
         winner: verdict.winner,
         verdict,
+        decidedBy: "JUDGE",
+        reason: "",
         startedAtMs,
         endedAtMs: yield* run.trace.elapsed,
       } satisfies MatchOutcome
@@ -181,9 +286,9 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
   const closeRound = Effect.map(run.trace.elapsed, (now) =>
     run.budget.recordRound(now - roundStartMs, run.usage.completionTokens() - roundStartTokens),
   )
-  const result = yield* runTournament(run.request.tournament, valid, compare, {
+  const result = yield* runTournament(rules.tournament, entrants, compare, {
     seed: deriveSeed(run.seed, "pairing", spec.step),
-    key: (candidate) => candidate.judgedText,
+    key: rules.duplicates === "MERGE" ? mergeKey : undefined,
     continueRound: (round) =>
       Effect.gen(function* () {
         if (round > 0) yield* closeRound
@@ -193,29 +298,29 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
         return room
       }),
     onMatch: (record) => {
-      const first = valid[record.first]!
-      const second = valid[record.second]!
-      const verdict = record.outcome.verdict
+      const first = entrants[record.first]!
+      const second = entrants[record.second]!
+      const { verdict } = record.outcome
       return run.trace.emit({
         _tag: "MatchJudged",
         step: spec.step,
         kind: spec.kind,
         round: record.round,
         match: record.index,
-        first: first.index,
-        second: second.index,
-        firstText: first.judgedText,
-        secondText: second.judgedText,
-        winner: valid[record.winner]!.index,
-        raw: verdict?.raw ?? "decided by the reasoning correctness pre-check",
+        first: first.candidate.index,
+        second: second.candidate.index,
+        firstText: first.judged ?? "",
+        secondText: second.judged ?? "",
+        winner: entrants[record.winner]!.candidate.index,
+        raw: verdict?.raw ?? record.outcome.reason,
         explicit: verdict?.explicit ?? true,
         server: verdict?.server ?? "",
-        decidedBy: verdict === undefined ? "CORRECTNESS" : "JUDGE",
+        decidedBy: record.outcome.decidedBy,
         startedAtMs: record.outcome.startedAtMs,
         endedAtMs: record.outcome.endedAtMs,
       })
     },
   })
   if (!result.stoppedEarly) yield* closeRound
-  return yield* choose(valid[result.winner]!, result.stoppedEarly ? "CUT_SHORT" : "TOURNAMENT")
+  return yield* choose(entrants[result.winner]!.candidate, result.stoppedEarly ? "CUT_SHORT" : "TOURNAMENT")
 })

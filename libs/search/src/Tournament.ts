@@ -21,9 +21,9 @@ export interface MatchRecord<O extends Outcome> extends MatchSlot {
 }
 
 export interface TournamentResult<O extends Outcome> {
-  /** Index of the winning entrant (for merged duplicates, the first occurrence). */
+  /** Index of the winning entrant (with `key`, merged duplicates are represented by their first occurrence). */
   readonly winner: number
-  /** Rounds played: ⌈log₂ M⌉ for KNOCKOUT, M − 1 for SEQUENTIAL (M distinct entrants) unless stopped early. */
+  /** Rounds played: ⌈log₂ M⌉ for KNOCKOUT, M − 1 for SEQUENTIAL (M entrants, distinct ones with `key`) unless stopped early. */
   readonly rounds: number
   readonly matches: ReadonlyArray<MatchRecord<O>>
   /** True when `continueRound` refused a round and the winner is only the best entrant so far. */
@@ -35,8 +35,11 @@ export interface TournamentResult<O extends Outcome> {
 export interface TournamentOptions<A, O extends Outcome, E, R> {
   /** Seeds the pairings. */
   readonly seed: number
-  /** Entrants with equal keys are merged before judging: no match is ever played between equal texts. */
-  readonly key: (entrant: A) => string
+  /**
+   * When given, entrants with equal keys are merged before judging (no match is ever played between equal texts);
+   * without it every entrant plays, so a text given twice keeps its double weight.
+   */
+  readonly key?: ((entrant: A) => string) | undefined
   /** Asked before each round; false ends the tournament with the best entrant so far. */
   readonly continueRound?: ((round: number) => Effect.Effect<boolean, E, R>) | undefined
   /** Called as soon as each match is decided (matches of a KNOCKOUT round complete in any order). */
@@ -63,6 +66,11 @@ export const mergeDuplicates = <A>(
 
 const always = () => Effect.succeed(true)
 
+const entrantsOf = <A>(entrants: ReadonlyArray<A>, key: ((entrant: A) => string) | undefined) =>
+  key === undefined
+    ? { distinct: entrants.map((_, index) => index), mergedInto: entrants.map((_, index) => index) }
+    : mergeDuplicates(entrants, key)
+
 const playMatch = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
   entrants: ReadonlyArray<A>,
   compare: Compare<A, O, E, R>,
@@ -84,7 +92,7 @@ const bestSoFar = (order: ReadonlyArray<number>, wins: Map<number, number>): num
   order.reduce((best, candidate) => ((wins.get(candidate) ?? 0) > (wins.get(best) ?? 0) ? candidate : best))
 
 /**
- * A single-elimination bracket: distinct entrants in a seeded random order, paired neighbour by neighbour; with an
+ * A single-elimination bracket: the (distinct) entrants in a seeded random order, paired neighbour by neighbour; with an
  * odd count the last one gets a bye and leads the next round (so no one gets two byes in a row). All matches of a
  * round run in parallel, so a round lasts as long as its slowest match. M distinct entrants → M − 1 matches in
  * ⌈log₂ M⌉ rounds.
@@ -95,7 +103,7 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
   options: TournamentOptions<A, O, E, R>,
 ) {
   if (entrants.length === 0) return yield* Effect.die(new Error("knockout needs at least one entrant"))
-  const { distinct, mergedInto } = mergeDuplicates(entrants, options.key)
+  const { distinct, mergedInto } = entrantsOf(entrants, options.key)
   const continueRound = options.continueRound ?? always
   const matches: Array<MatchRecord<O>> = []
   const wins = new Map<number, number>()
@@ -122,8 +130,9 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
 })
 
 /**
- * The reference's selection: while more than one distinct entrant is left, draw two at random (seeded), judge
- * them, put the winner back at the end of the pool. M − 1 matches, one after the other (M − 1 rounds deep).
+ * The reference's selection: while more than one (distinct) entrant is left, draw two at random (seeded; the first
+ * drawn is shown first), judge them, put the winner back at the end of the pool. M − 1 matches, one after the
+ * other (M − 1 rounds deep).
  */
 export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
   entrants: ReadonlyArray<A>,
@@ -131,7 +140,7 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
   options: TournamentOptions<A, O, E, R>,
 ) {
   if (entrants.length === 0) return yield* Effect.die(new Error("sequential needs at least one entrant"))
-  const { distinct, mergedInto } = mergeDuplicates(entrants, options.key)
+  const { distinct, mergedInto } = entrantsOf(entrants, options.key)
   const continueRound = options.continueRound ?? always
   const rng = makeRng(options.seed)
   const matches: Array<MatchRecord<O>> = []

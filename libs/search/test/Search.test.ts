@@ -7,6 +7,8 @@ import {
   type FakeJudgeOptions,
   makeFakeGenerator,
   makeFakeJudge,
+  PRESETS,
+  resolveSelection,
   runSearch,
   type SearchEvent,
   SearchEvents,
@@ -97,7 +99,7 @@ describe("STAGE_BEAM", () => {
       assert.strictEqual(ofTag(result.trace, "SearchFinished")[0]!.atMs, 4 * (300 + 2 * 100))
       // The judge sees the stage's inner text, with the reference's hints.
       const judged = services.jud.matches.map((m) => m.match)
-      assert.isTrue(judged.every((m) => !m.first.includes("<") && m.imageUrl === IMAGE))
+      assert.isTrue(judged.every((m) => !m.first?.includes("<") && m.imageUrl === IMAGE))
       assert.isUndefined(judged.find((m) => m.kind === "CAPTION")?.hint)
       assert.strictEqual(judged.find((m) => m.kind === "REASONING")?.hint, result.stages[1]!.text)
       assert.strictEqual(
@@ -134,14 +136,34 @@ describe("STAGE_BEAM", () => {
     }),
   )
 
-  it.effect("merges identical candidates: no judge call between equal texts", () =>
+  it.effect("duplicates MERGE: identical candidates merged, no judge call between equal texts", () =>
     Effect.gen(function* () {
       const services = setup({ variants: 1 })
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, candidates: 6, seed: 3 }, services)
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, candidates: 6, seed: 3, duplicates: "MERGE" },
+        services,
+      )
       assert.strictEqual(services.jud.matches.length, 0)
       assert.isTrue(ofTag(result.trace, "StepChosen").every((event) => event.by === "ONLY_CANDIDATE"))
       const merged = ofTag(result.trace, "CandidateGenerated").filter((c) => c.mergedInto !== undefined)
       assert.strictEqual(merged.length, 4 * 5)
+    }),
+  )
+
+  it.effect("duplicates WEIGHT (default): every copy plays, a match of two equal texts is a coin, not a call", () =>
+    Effect.gen(function* () {
+      const services = setup({ variants: 2 })
+      const result = yield* search({ question: "Q", imageUrl: IMAGE, candidates: 8, seed: 3 }, services)
+      assert.isFalse(ofTag(result.trace, "CandidateGenerated").some((c) => c.mergedInto !== undefined))
+      const matches = ofTag(result.trace, "MatchJudged")
+      // Two wordings among 8 candidates per stage: every stage has its N − 1 matches.
+      assert.strictEqual(matches.length, 4 * 7)
+      const identical = matches.filter((m) => m.decidedBy === "IDENTICAL")
+      assert.isAbove(identical.length, 0)
+      assert.isTrue(identical.every((m) => m.firstText === m.secondText && m.server === ""))
+      assert.isTrue(matches.filter((m) => m.decidedBy === "JUDGE").every((m) => m.firstText !== m.secondText))
+      assert.strictEqual(services.jud.matches.length, matches.length - identical.length)
+      assert.strictEqual(result.usage.judgeCalls, matches.length - identical.length)
     }),
   )
 
@@ -223,7 +245,7 @@ describe("baselines", () => {
       assert.deepStrictEqual(services.gen.log[0]!.request.stop, ["</CONCLUSION>"])
       assert.strictEqual(services.gen.log[0]!.request.n, 5)
       assert.strictEqual(services.jud.matches.length, 4)
-      assert.isTrue(services.jud.matches.every((m) => m.match.kind === "ALL" && m.match.first.includes("<SUMMARY>")))
+      assert.isTrue(services.jud.matches.every((m) => m.match.kind === "ALL" && m.match.first?.includes("<SUMMARY>")))
       assert.strictEqual(result.stages.length, 4)
     }),
   )
@@ -363,17 +385,98 @@ describe("events as they happen", () => {
   )
 })
 
+describe("selection presets", () => {
+  it("REFERENCE: the reference's rules, no deviation; each override is reported as a deviation", () => {
+    const reference = resolveSelection({ preset: "REFERENCE" })
+    assert.deepStrictEqual(reference.rules, PRESETS.REFERENCE)
+    assert.deepStrictEqual(reference.deviations, [])
+    const knockout = resolveSelection({ preset: "REFERENCE", tournament: "KNOCKOUT", wording: "CORRECTED" })
+    assert.deepStrictEqual(knockout.deviations, ["tournament", "wording"])
+  })
+
+  it("DEFAULT: every improvement is a deviation except duplicates WEIGHT; each can be turned off alone", () => {
+    const defaults = resolveSelection({ preset: "DEFAULT" })
+    assert.deepStrictEqual(defaults.deviations, [
+      "tournament",
+      "reasoningCheck",
+      "unclearVerdict",
+      "malformed",
+      "wording",
+    ])
+    assert.deepStrictEqual(resolveSelection({ preset: "DEFAULT", unclearVerdict: "SECOND" }).deviations, [
+      "tournament",
+      "reasoningCheck",
+      "malformed",
+      "wording",
+    ])
+    assert.include(resolveSelection({ preset: "DEFAULT", duplicates: "MERGE" }).deviations, "duplicates")
+  })
+
+  it("reasoningCheck true turns the check on with the preset's rule (ONCE for DEFAULT), false turns it off", () => {
+    assert.strictEqual(resolveSelection({ preset: "DEFAULT", reasoningCheck: true }).rules.reasoningCheck, "ONCE")
+    assert.strictEqual(
+      resolveSelection({ preset: "REFERENCE", reasoningCheck: true }).rules.reasoningCheck,
+      "PER_MATCH",
+    )
+    assert.strictEqual(resolveSelection({ preset: "REFERENCE", reasoningCheck: false }).rules.reasoningCheck, "OFF")
+    assert.strictEqual(
+      resolveSelection({ preset: "DEFAULT", reasoningCheck: "PER_MATCH" }).rules.reasoningCheck,
+      "PER_MATCH",
+    )
+  })
+
+  it.effect("the trace opens with the selection in force, and the result carries it", () =>
+    Effect.gen(function* () {
+      const services = setup()
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, seed: 2, preset: "REFERENCE", tournament: "KNOCKOUT" },
+        services,
+      )
+      const started = result.trace[0]
+      assert.strictEqual(started?._tag, "SearchStarted")
+      if (started?._tag === "SearchStarted") {
+        assert.strictEqual(started.selection.preset, "REFERENCE")
+        assert.deepStrictEqual(started.selection.deviations, ["tournament"])
+      }
+      assert.deepStrictEqual(result.selection, started?._tag === "SearchStarted" ? started.selection : undefined)
+      assert.strictEqual(result.tournament, "KNOCKOUT")
+      // The REFERENCE preset's prompts and rules reach the judge.
+      assert.isTrue(
+        services.jud.matches.every((m) => m.match.wording === "REFERENCE" && m.match.unclearVerdict === "SECOND"),
+      )
+      assert.isTrue(services.jud.checks.every((check) => check.wording === "REFERENCE"))
+      assert.isAbove(services.jud.checks.length, 0)
+    }),
+  )
+
+  it.effect("malformed KEEP: a candidate cut off by length still plays, judged with nothing shown for it", () =>
+    Effect.gen(function* () {
+      const services = setup({ broken: (request, index) => request.stop[0] === "</CAPTION>" && index === 0 })
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, seed: 4, candidates: 3, malformed: "KEEP", tournament: "SEQUENTIAL" },
+        services,
+      )
+      const captionMatches = ofTag(result.trace, "MatchJudged").filter((m) => m.kind === "CAPTION")
+      assert.strictEqual(captionMatches.length, 2)
+      const withBroken = captionMatches.find((m) => m.first === 0 || m.second === 0)
+      assert.isDefined(withBroken)
+      assert.strictEqual(withBroken?.first === 0 ? withBroken.firstText : withBroken?.secondText, "")
+      const judged = services.jud.matches.filter((m) => m.match.kind === "CAPTION").map((m) => m.match)
+      assert.isTrue(judged.some((m) => m.first === undefined || m.second === undefined))
+    }),
+  )
+})
+
 describe("request validation", () => {
   it.effect("fills defaults in one decode", () =>
     Effect.gen(function* () {
       const request = yield* decodeSearchRequest({ question: "Q" })
       assert.deepStrictEqual(request, {
         question: "Q",
+        preset: "DEFAULT",
         strategy: "STAGE_BEAM",
-        tournament: "KNOCKOUT",
         candidates: 4,
         sampling: { temperature: 0.6, topP: 0.9, maxTokens: 2048 },
-        reasoningCheck: false,
         maxSentences: 64,
       })
     }),

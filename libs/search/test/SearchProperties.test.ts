@@ -4,7 +4,13 @@ import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import { decodeSearchRequest, makeFakeGenerator, makeFakeJudge, runSearch } from "../src/index.ts"
 
-const runOnce = (tournament: "KNOCKOUT" | "SEQUENTIAL", candidates: number, variants: number, seed: number) => {
+const runOnce = (
+  tournament: "KNOCKOUT" | "SEQUENTIAL",
+  duplicates: "WEIGHT" | "MERGE",
+  candidates: number,
+  variants: number,
+  seed: number,
+) => {
   const generator = makeFakeGenerator({ variants })
   const judge = makeFakeJudge()
   return Effect.runPromise(
@@ -13,6 +19,7 @@ const runOnce = (tournament: "KNOCKOUT" | "SEQUENTIAL", candidates: number, vari
         question: "Q",
         imageUrl: "http://img",
         tournament,
+        duplicates,
         candidates,
         seed,
       })
@@ -22,22 +29,31 @@ const runOnce = (tournament: "KNOCKOUT" | "SEQUENTIAL", candidates: number, vari
 }
 
 describe("runSearch (property tests)", () => {
-  it("per stage: distinct candidates − 1 judge calls; the chosen candidate never lost; equal seeds, equal runs", async () => {
+  it("per stage: distinct − 1 matches (MERGE) or N − 1 unless all are equal (WEIGHT), a judge call for each match of different texts; the chosen candidate never lost; equal seeds, equal runs", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom("KNOCKOUT" as const, "SEQUENTIAL" as const),
+        fc.constantFrom("WEIGHT" as const, "MERGE" as const),
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 1, max: 6 }),
         fc.nat(),
-        async (tournament, candidates, variants, seed) => {
-          const { result, judgeCalls } = await runOnce(tournament, candidates, variants, seed)
+        async (tournament, duplicates, candidates, variants, seed) => {
+          const { result, judgeCalls } = await runOnce(tournament, duplicates, candidates, variants, seed)
           let expected = 0
           for (let step = 0; step < 4; step++) {
             const generated = result.trace.filter((e) => e._tag === "CandidateGenerated" && e.step === step)
             const distinct = new Set(generated.map((e) => (e._tag === "CandidateGenerated" ? e.judgedText : ""))).size
             const matches = result.trace.filter((e) => e._tag === "MatchJudged" && e.step === step)
-            assert.strictEqual(matches.length, distinct - 1)
-            expected += distinct - 1
+            const played = duplicates === "MERGE" || distinct === 1 ? distinct - 1 : generated.length - 1
+            assert.strictEqual(matches.length, played)
+            const judged = matches.filter((m) => m._tag === "MatchJudged" && m.decidedBy === "JUDGE")
+            const identical = matches.filter((m) => m._tag === "MatchJudged" && m.decidedBy === "IDENTICAL")
+            assert.strictEqual(judged.length + identical.length, matches.length)
+            for (const m of matches) {
+              if (m._tag === "MatchJudged")
+                assert.strictEqual(m.firstText === m.secondText, m.decidedBy === "IDENTICAL")
+            }
+            expected += judged.length
             const chosen = result.trace.find((e) => e._tag === "StepChosen" && e.step === step)
             const losers = matches.map((m) =>
               m._tag === "MatchJudged" ? (m.winner === m.first ? m.second : m.first) : -1,
@@ -45,7 +61,7 @@ describe("runSearch (property tests)", () => {
             assert.notInclude(losers, chosen?._tag === "StepChosen" ? chosen.index : -2)
           }
           assert.strictEqual(judgeCalls, expected)
-          const again = await runOnce(tournament, candidates, variants, seed)
+          const again = await runOnce(tournament, duplicates, candidates, variants, seed)
           assert.deepStrictEqual(again.result, result)
         },
       ),
