@@ -7,6 +7,7 @@ import { formatEvent, formatResponse } from "./Format.ts"
 
 const STRATEGIES = ["stage_beam", "best_of_n", "sentence_beam", "greedy"] as const
 const TOURNAMENTS = ["knockout", "sequential"] as const
+const PRESETS = ["default", "reference"] as const
 
 const flags = {
   address: Flag.String("address").pipe(
@@ -21,7 +22,14 @@ const flags = {
     Flag.optional,
   ),
   strategy: Flag.Literals("strategy", STRATEGIES).pipe(Flag.withDefault("stage_beam")),
-  tournament: Flag.Literals("tournament", TOURNAMENTS).pipe(Flag.withDefault("knockout")),
+  preset: Flag.Literals("preset", PRESETS).pipe(
+    Flag.withDescription("Selection rules: stagebeam's defaults, or the reference's (simple_inference.py) exactly"),
+    Flag.withDefault("default"),
+  ),
+  tournament: Flag.Literals("tournament", TOURNAMENTS).pipe(
+    Flag.withDescription("Overrides the preset's (default: knockout; reference: sequential)"),
+    Flag.optional,
+  ),
   candidates: Flag.Int("candidates").pipe(Flag.withAlias("n"), Flag.withDefault(0)),
   seed: Flag.Int("seed").pipe(Flag.withDefault(0)),
   stages: Flag.Boolean("stages").pipe(
@@ -91,7 +99,13 @@ export const reason = Command.make("reason", flags, (input) =>
       ...(yield* imageField(input.image)),
       search: {
         strategy: `STRATEGY_${input.strategy.toUpperCase() as Uppercase<(typeof STRATEGIES)[number]>}`,
-        tournament: `TOURNAMENT_${input.tournament.toUpperCase() as Uppercase<(typeof TOURNAMENTS)[number]>}`,
+        preset: `PRESET_${input.preset.toUpperCase() as Uppercase<(typeof PRESETS)[number]>}`,
+        ...Option.match(input.tournament, {
+          onNone: () => ({}),
+          onSome: (tournament) => ({
+            tournament: `TOURNAMENT_${tournament.toUpperCase() as Uppercase<(typeof TOURNAMENTS)[number]>}` as const,
+          }),
+        }),
         candidatesPerStage: input.candidates,
         seed: String(input.seed),
       },

@@ -17,13 +17,28 @@ export const formatResponse = (response: ReasonResponse__Output): string => {
       `${usage?.generationCalls ?? 0} generation + ${usage?.judgeCalls ?? 0} judge calls, ` +
       `${usage?.promptTokens ?? 0} prompt + ${usage?.completionTokens ?? 0} completion tokens` +
       `${response.truncatedReason === "" ? "" : `, cut short: ${response.truncatedReason}`})`,
+    selectionLine(response.selection),
   )
   return lines.join("\n")
 }
 
+/** Which preset ran, and where its rules deviate from the reference's. */
+const selectionLine = (selection: ReasonResponse__Output["selection"]): string =>
+  selection === null
+    ? ""
+    : `(preset ${selection.preset}; ${
+        selection.deviations.length === 0
+          ? "the reference's selection exactly"
+          : `deviates from the reference in: ${selection.deviations.join(", ")}`
+      })`
+
 /** One line per search event. */
 export const formatEvent = (event: ReasonEvent__Output): string => {
   const at = `${String(event.atMs).padStart(6)} ms`
+  if (event.searchStarted) {
+    const started = event.searchStarted
+    return `${at}  ${started.strategy}, ${started.candidates} candidates, seed ${started.seed} ${selectionLine(started.selection)}`
+  }
   if (event.stepStarted)
     return `${at}  step ${event.stepStarted.step} ${event.stepStarted.kind}: ${event.stepStarted.candidates} candidates`
   if (event.candidate) {

@@ -44,6 +44,29 @@ describe("stagebeam reason", () => {
       assert.include(stdout, "[SUMMARY]")
       assert.include(stdout, "[CONCLUSION]")
       assert.include(stdout, "STAGE_BEAM/KNOCKOUT")
+      assert.include(stdout, "(preset DEFAULT; deviates from the reference in: tournament,")
+    }),
+  )
+
+  it.live("--preset reference runs the reference's selection, and says so", () =>
+    Effect.gen(function* () {
+      const { address } = yield* gateway
+      const { stdout } = yield* Effect.promise(() =>
+        run(process.execPath, [
+          bin,
+          "reason",
+          "-a",
+          address,
+          "-q",
+          "What is 2 + 2?",
+          "-n",
+          "2",
+          "--preset",
+          "reference",
+        ]),
+      )
+      assert.include(stdout, "STAGE_BEAM/SEQUENTIAL")
+      assert.include(stdout, "(preset REFERENCE; the reference's selection exactly)")
     }),
   )
 

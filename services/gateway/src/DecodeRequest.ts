@@ -35,7 +35,12 @@ const PROTO_FIELD: Readonly<Record<string, string>> = {
   "sampling.temperature": "search.sampling.temperature",
   "sampling.topP": "search.sampling.top_p",
   "sampling.maxTokens": "search.sampling.max_tokens",
-  reasoningCheck: "search.reasoning_check",
+  reasoningCheck: "search.reasoning_check_mode",
+  preset: "search.preset",
+  duplicates: "search.duplicates",
+  unclearVerdict: "search.unclear_verdict",
+  malformed: "search.malformed",
+  wording: "search.prompt_wording",
   tokenBudget: "search.token_budget",
   deadlineMs: "deadline",
   maxSentences: "search.max_sentences",
@@ -44,6 +49,12 @@ const PROTO_FIELD: Readonly<Record<string, string>> = {
 const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
 
 const withoutPrefix = (value: string, prefix: string) => value.slice(prefix.length)
+
+/** An enum field as the search spells it (the name without its prefix), or nothing when unspecified. */
+const enumOption = <K extends string>(key: K, value: string | undefined, prefix: string) =>
+  value === undefined || value === `${prefix}UNSPECIFIED`
+    ? {}
+    : ({ [key]: withoutPrefix(value, prefix) } as Record<K, never>)
 
 export interface DecodeOptions {
   readonly maxImageBytes: number
@@ -71,6 +82,11 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
 
   const search = request.search
   const sampling = search?.sampling
+  if (search?.reasoningCheck === true && search.reasoningCheckMode === "REASONING_CHECK_OFF") {
+    return yield* Effect.fail(
+      invalid("search.reasoning_check_mode", "REASONING_CHECK_OFF contradicts search.reasoning_check = true"),
+    )
+  }
   const input: SearchRequestInput = {
     question: request.question.trim(),
     ...(search === null || search.strategy === "STRATEGY_UNSPECIFIED"
@@ -82,7 +98,13 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     ...(search === null || search.candidatesPerStage === 0 ? {} : { candidates: search.candidatesPerStage }),
     ...(search === null || search.seed === "0" ? {} : { seed: Number(search.seed) }),
     ...(search === null || search.tokenBudget === "0" ? {} : { tokenBudget: Number(search.tokenBudget) }),
-    ...(search === null ? {} : { reasoningCheck: search.reasoningCheck }),
+    ...(search === null || !search.reasoningCheck ? {} : { reasoningCheck: true }),
+    ...enumOption("reasoningCheck", search?.reasoningCheckMode, "REASONING_CHECK_"),
+    ...enumOption("preset", search?.preset, "PRESET_"),
+    ...enumOption("duplicates", search?.duplicates, "DUPLICATES_"),
+    ...enumOption("unclearVerdict", search?.unclearVerdict, "UNCLEAR_VERDICT_"),
+    ...enumOption("malformed", search?.malformed, "MALFORMED_"),
+    ...enumOption("wording", search?.promptWording, "PROMPT_WORDING_"),
     ...(search === null || search.maxSentences === 0 ? {} : { maxSentences: search.maxSentences }),
     sampling: {
       // float32 on the wire: 0.3 arrives as 0.30000001192…

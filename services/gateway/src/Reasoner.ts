@@ -170,7 +170,8 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
             Effect.provideService(Judge, judge),
             // The final answer goes out as the stream's last event, `done`, built from the result.
             Effect.provideService(SearchEvents, {
-              publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(toProtoEvent(event))),
+              publish: (event) =>
+                event._tag === "SearchFinished" ? Effect.void : publish(toProtoEvent(event, command.judge)),
             }),
             Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
           )
@@ -179,6 +180,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           return toProtoResponse(result, {
             includeStages: command.includeStages,
             includeTrace: command.includeTrace,
+            bothOrders: command.judge.bothOrders,
             elapsedMs,
           })
         })

@@ -47,6 +47,25 @@ const SearchMessage = Schema.Struct({
   sampling: Schema.NullOr(SamplingMessage),
   reasoningCheck: Schema.Boolean,
   maxSentences: Schema.Int,
+  preset: Schema.Literals(["PRESET_UNSPECIFIED", "PRESET_DEFAULT", "PRESET_REFERENCE"]),
+  duplicates: Schema.Literals(["DUPLICATES_UNSPECIFIED", "DUPLICATES_WEIGHT", "DUPLICATES_MERGE"]),
+  reasoningCheckMode: Schema.Literals([
+    "REASONING_CHECK_UNSPECIFIED",
+    "REASONING_CHECK_OFF",
+    "REASONING_CHECK_ONCE",
+    "REASONING_CHECK_PER_MATCH",
+  ]),
+  unclearVerdict: Schema.Literals([
+    "UNCLEAR_VERDICT_UNSPECIFIED",
+    "UNCLEAR_VERDICT_ASK_SWAPPED",
+    "UNCLEAR_VERDICT_SECOND",
+  ]),
+  malformed: Schema.Literals(["MALFORMED_UNSPECIFIED", "MALFORMED_DROP", "MALFORMED_KEEP"]),
+  promptWording: Schema.Literals([
+    "PROMPT_WORDING_UNSPECIFIED",
+    "PROMPT_WORDING_CORRECTED",
+    "PROMPT_WORDING_REFERENCE",
+  ]),
   tokenBudget: Uint64Text.check(
     Schema.makeFilter(
       (text: string) => Number(text) <= BOUNDS.tokenBudget.maximum || `must be at most ${BOUNDS.tokenBudget.maximum}`,

@@ -1,11 +1,52 @@
-import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
-import type { SearchEvent, SearchResult } from "@stagebeam/search"
+import type { Selection as ProtoSelection, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
+import type { SearchEvent, SearchResult, Selection, SelectionRule } from "@stagebeam/search"
 
 const ms = (value: number): string => String(Math.max(0, Math.round(value)))
 
+/** The SearchOptions field that sets each selection rule. */
+const RULE_FIELD: Readonly<Record<SelectionRule, string>> = {
+  tournament: "tournament",
+  duplicates: "duplicates",
+  reasoningCheck: "reasoning_check_mode",
+  unclearVerdict: "unclear_verdict",
+  malformed: "malformed",
+  wording: "prompt_wording",
+}
+
+/** What the gateway adds to the search's own deviations (the judge wrapper is the gateway's). */
+export interface SelectionContext {
+  /** The judge judged every match in both orders (judge.both_orders). */
+  readonly bothOrders: boolean
+}
+
+/** The selection in force, with the deviations named by their request fields. */
+export const toProtoSelection = (selection: Selection, context: SelectionContext): ProtoSelection => ({
+  preset: selection.preset,
+  tournament: selection.rules.tournament,
+  duplicates: selection.rules.duplicates,
+  reasoningCheck: selection.rules.reasoningCheck,
+  unclearVerdict: selection.rules.unclearVerdict,
+  malformed: selection.rules.malformed,
+  promptWording: selection.rules.wording,
+  deviations: [
+    ...selection.deviations.map((rule) => RULE_FIELD[rule]),
+    ...(context.bothOrders ? ["judge.both_orders"] : []),
+  ],
+})
+
 /** One search event as the proto's ReasonEvent (SearchFinished carries only its time: the answer goes out as `done`). */
-export const toProtoEvent = (event: SearchEvent): ReasonEvent => {
+export const toProtoEvent = (event: SearchEvent, context: SelectionContext): ReasonEvent => {
   switch (event._tag) {
+    case "SearchStarted":
+      return {
+        atMs: ms(event.atMs),
+        searchStarted: {
+          strategy: event.strategy,
+          candidates: event.candidates,
+          seed: String(event.seed),
+          selection: toProtoSelection(event.selection, context),
+        },
+      }
     case "StepStarted":
       return {
         atMs: ms(event.atMs),
@@ -72,7 +113,7 @@ export const toProtoEvent = (event: SearchEvent): ReasonEvent => {
   }
 }
 
-export interface ResponseOptions {
+export interface ResponseOptions extends SelectionContext {
   readonly includeStages: boolean
   readonly includeTrace: boolean
   readonly elapsedMs: number
@@ -93,8 +134,11 @@ export const toProtoResponse = (result: SearchResult, options: ResponseOptions):
   seed: String(result.seed),
   truncatedReason: result.finishedEarly?.reason ?? "",
   truncatedDetail: result.finishedEarly?.detail ?? "",
-  trace: options.includeTrace ? result.trace.filter((event) => event._tag !== "SearchFinished").map(toProtoEvent) : [],
+  trace: options.includeTrace
+    ? result.trace.filter((event) => event._tag !== "SearchFinished").map((event) => toProtoEvent(event, options))
+    : [],
   elapsedMs: ms(options.elapsedMs),
   strategy: result.strategy,
   tournament: result.tournament,
+  selection: toProtoSelection(result.selection, options),
 })

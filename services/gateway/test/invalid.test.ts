@@ -23,6 +23,23 @@ describe("Bad requests", () => {
         [{ question: "What is it?", image: { data }, search: { maxSentences: 5000 } }, "search.max_sentences"],
         [{ question: "What is it?", image: { data }, search: { strategy: 42 } }, "search.strategy"],
         [{ question: "What is it?", image: { data }, search: { tournament: 9 } }, "search.tournament"],
+        [{ question: "What is it?", image: { data }, search: { preset: 7 } }, "search.preset"],
+        [{ question: "What is it?", image: { data }, search: { duplicates: 5 } }, "search.duplicates"],
+        [
+          { question: "What is it?", image: { data }, search: { reasoningCheckMode: 9 } },
+          "search.reasoning_check_mode",
+        ],
+        [{ question: "What is it?", image: { data }, search: { unclearVerdict: 4 } }, "search.unclear_verdict"],
+        [{ question: "What is it?", image: { data }, search: { malformed: 3 } }, "search.malformed"],
+        [{ question: "What is it?", image: { data }, search: { promptWording: 8 } }, "search.prompt_wording"],
+        [
+          {
+            question: "What is it?",
+            image: { data },
+            search: { reasoningCheck: true, reasoningCheckMode: "REASONING_CHECK_OFF" },
+          },
+          "search.reasoning_check_mode",
+        ],
         [
           { question: "What is it?", image: { data }, search: { candidatesPerStage: 65 } },
           "search.candidates_per_stage",

@@ -53,7 +53,8 @@ describe("request options end to end", () => {
         judge: { kind: "JUDGE_MODEL" },
         includeTrace: true,
       })
-      const matches = response.trace.filter((event) => event.match).map((event) => event.match!)
+      // Every match a judge call decided (two identical candidates are a coin, with no server).
+      const matches = response.trace.flatMap((event) => (event.match?.decidedBy === "JUDGE" ? [event.match] : []))
       assert.isAbove(matches.length, 0)
       assert.isTrue(matches.every((match) => match.server === judges[0]!.url))
       const candidates = response.trace.filter((event) => event.candidate).map((event) => event.candidate!)
@@ -136,6 +137,67 @@ describe("metrics", () => {
   )
 })
 
+describe("the selection preset", () => {
+  it.live("PRESET_REFERENCE is accepted, runs the reference's rules and says so in the response and the trace", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2)
+      const { client } = yield* startGatewayOver(servers)
+      const image = { data: yield* pngImage() }
+      const reference = yield* client.Reason({
+        question: QUESTION,
+        image,
+        search: { candidatesPerStage: 3, seed: "8", preset: "PRESET_REFERENCE" },
+        includeTrace: true,
+      })
+      assert.deepStrictEqual(reference.selection, {
+        preset: "REFERENCE",
+        tournament: "SEQUENTIAL",
+        duplicates: "WEIGHT",
+        reasoningCheck: "PER_MATCH",
+        unclearVerdict: "SECOND",
+        malformed: "KEEP",
+        promptWording: "REFERENCE",
+        deviations: [],
+      })
+      assert.strictEqual(reference.tournament, "SEQUENTIAL")
+      assert.deepStrictEqual(reference.trace[0]?.searchStarted?.selection, reference.selection)
+      // The pre-check runs in the REASONING matches (a fresh check per match), and the matches are one per round.
+      assert.isAbove(reference.usage?.correctnessChecks ?? 0, 0)
+      const matches = reference.trace.flatMap((event) => (event.match ? [event.match] : []))
+      assert.isTrue(matches.every((match) => match.round < 2))
+
+      const defaults = yield* client.Reason({
+        question: QUESTION,
+        image,
+        search: { seed: "8" },
+        judge: { bothOrders: true },
+      })
+      assert.strictEqual(defaults.selection?.preset, "DEFAULT")
+      assert.deepStrictEqual(defaults.selection?.deviations, [
+        "tournament",
+        "reasoning_check_mode",
+        "unclear_verdict",
+        "malformed",
+        "prompt_wording",
+        "judge.both_orders",
+      ])
+
+      const overridden = yield* client.Reason({
+        question: QUESTION,
+        image,
+        search: {
+          seed: "8",
+          preset: "PRESET_REFERENCE",
+          tournament: "TOURNAMENT_KNOCKOUT",
+          duplicates: "DUPLICATES_MERGE",
+        },
+      })
+      assert.strictEqual(overridden.tournament, "KNOCKOUT")
+      assert.deepStrictEqual(overridden.selection?.deviations, ["tournament", "duplicates"])
+    }),
+  )
+})
+
 describe("judging both orders", () => {
   it.live("exposes a judge that always favours the first position, at two calls per match", () =>
     Effect.gen(function* () {
@@ -148,14 +210,16 @@ describe("judging both orders", () => {
         includeTrace: true,
       }
       const plain = yield* client.Reason(request)
-      const plainMatches = plain.trace.filter((event) => event.match).map((event) => event.match!)
+      const judged = (response: typeof plain) =>
+        response.trace.flatMap((event) => (event.match?.decidedBy === "JUDGE" ? [event.match] : []))
+      const plainMatches = judged(plain)
       assert.isTrue(plainMatches.every((match) => match.explicit && match.winner === match.first))
 
       const both = yield* client.Reason({
         ...request,
         judge: { bothOrders: true },
       })
-      const matches = both.trace.filter((event) => event.match).map((event) => event.match!)
+      const matches = judged(both)
       assert.isAbove(matches.length, 0)
       assert.isTrue(matches.every((match) => !match.explicit))
       assert.strictEqual(both.usage?.judgeCalls, 2 * matches.length)

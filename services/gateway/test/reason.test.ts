@@ -61,7 +61,9 @@ describe("Reason over a simulated fleet", () => {
         }),
       )
       const kinds = events.map((event) => event.event)
-      assert.strictEqual(kinds[0], "stepStarted")
+      assert.strictEqual(kinds[0], "searchStarted")
+      assert.strictEqual(events[0]?.searchStarted?.selection?.preset, "DEFAULT")
+      assert.strictEqual(kinds[1], "stepStarted")
       assert.strictEqual(kinds.at(-1), "done")
       assert.strictEqual(kinds.filter((kind) => kind === "stepChosen").length, 4)
       assert.isTrue(kinds.includes("candidate"))

@@ -13,6 +13,8 @@ import type { ReasonerClient as _stagebeam_v1_ReasonerClient, ReasonerDefinition
 import type { ReasoningChecked as _stagebeam_v1_ReasoningChecked, ReasoningChecked__Output as _stagebeam_v1_ReasoningChecked__Output } from './stagebeam/v1/ReasoningChecked.ts';
 import type { Sampling as _stagebeam_v1_Sampling, Sampling__Output as _stagebeam_v1_Sampling__Output } from './stagebeam/v1/Sampling.ts';
 import type { SearchOptions as _stagebeam_v1_SearchOptions, SearchOptions__Output as _stagebeam_v1_SearchOptions__Output } from './stagebeam/v1/SearchOptions.ts';
+import type { SearchStarted as _stagebeam_v1_SearchStarted, SearchStarted__Output as _stagebeam_v1_SearchStarted__Output } from './stagebeam/v1/SearchStarted.ts';
+import type { Selection as _stagebeam_v1_Selection, Selection__Output as _stagebeam_v1_Selection__Output } from './stagebeam/v1/Selection.ts';
 import type { Stage as _stagebeam_v1_Stage, Stage__Output as _stagebeam_v1_Stage__Output } from './stagebeam/v1/Stage.ts';
 import type { StepChosen as _stagebeam_v1_StepChosen, StepChosen__Output as _stagebeam_v1_StepChosen__Output } from './stagebeam/v1/StepChosen.ts';
 import type { StepStarted as _stagebeam_v1_StepStarted, StepStarted__Output as _stagebeam_v1_StepStarted__Output } from './stagebeam/v1/StepStarted.ts';
@@ -27,10 +29,14 @@ export interface ProtoGrpcType {
     v1: {
       CandidateGenerated: MessageTypeDefinition<_stagebeam_v1_CandidateGenerated, _stagebeam_v1_CandidateGenerated__Output>
       CutShort: MessageTypeDefinition<_stagebeam_v1_CutShort, _stagebeam_v1_CutShort__Output>
+      Duplicates: EnumTypeDefinition
       Image: MessageTypeDefinition<_stagebeam_v1_Image, _stagebeam_v1_Image__Output>
       JudgeKind: EnumTypeDefinition
       JudgeSelector: MessageTypeDefinition<_stagebeam_v1_JudgeSelector, _stagebeam_v1_JudgeSelector__Output>
+      Malformed: EnumTypeDefinition
       MatchJudged: MessageTypeDefinition<_stagebeam_v1_MatchJudged, _stagebeam_v1_MatchJudged__Output>
+      Preset: EnumTypeDefinition
+      PromptWording: EnumTypeDefinition
       ReasonEvent: MessageTypeDefinition<_stagebeam_v1_ReasonEvent, _stagebeam_v1_ReasonEvent__Output>
       ReasonRequest: MessageTypeDefinition<_stagebeam_v1_ReasonRequest, _stagebeam_v1_ReasonRequest__Output>
       ReasonResponse: MessageTypeDefinition<_stagebeam_v1_ReasonResponse, _stagebeam_v1_ReasonResponse__Output>
@@ -39,14 +45,18 @@ export interface ProtoGrpcType {
        * unless the caller asks for the hidden stages or the search trace.
        */
       Reasoner: SubtypeConstructor<typeof grpc.Client, _stagebeam_v1_ReasonerClient> & { service: _stagebeam_v1_ReasonerDefinition }
+      ReasoningCheck: EnumTypeDefinition
       ReasoningChecked: MessageTypeDefinition<_stagebeam_v1_ReasoningChecked, _stagebeam_v1_ReasoningChecked__Output>
       Sampling: MessageTypeDefinition<_stagebeam_v1_Sampling, _stagebeam_v1_Sampling__Output>
       SearchOptions: MessageTypeDefinition<_stagebeam_v1_SearchOptions, _stagebeam_v1_SearchOptions__Output>
+      SearchStarted: MessageTypeDefinition<_stagebeam_v1_SearchStarted, _stagebeam_v1_SearchStarted__Output>
+      Selection: MessageTypeDefinition<_stagebeam_v1_Selection, _stagebeam_v1_Selection__Output>
       Stage: MessageTypeDefinition<_stagebeam_v1_Stage, _stagebeam_v1_Stage__Output>
       StepChosen: MessageTypeDefinition<_stagebeam_v1_StepChosen, _stagebeam_v1_StepChosen__Output>
       StepStarted: MessageTypeDefinition<_stagebeam_v1_StepStarted, _stagebeam_v1_StepStarted__Output>
       Strategy: EnumTypeDefinition
       Tournament: EnumTypeDefinition
+      UnclearVerdict: EnumTypeDefinition
       Usage: MessageTypeDefinition<_stagebeam_v1_Usage, _stagebeam_v1_Usage__Output>
     }
   }

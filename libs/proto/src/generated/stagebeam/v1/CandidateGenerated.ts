@@ -29,7 +29,7 @@ export interface CandidateGenerated {
    */
   'server'?: (string);
   /**
-   * Set (index + 1) when it repeats an earlier candidate and is not judged again; 0 otherwise.
+   * Set (index + 1) when it repeats an earlier candidate and is not judged again (duplicates MERGE); 0 otherwise.
    */
   'mergedIntoPlusOne'?: (number);
   'startedAtMs'?: (number | string | Long);
@@ -67,7 +67,7 @@ export interface CandidateGenerated__Output {
    */
   'server': (string);
   /**
-   * Set (index + 1) when it repeats an earlier candidate and is not judged again; 0 otherwise.
+   * Set (index + 1) when it repeats an earlier candidate and is not judged again (duplicates MERGE); 0 otherwise.
    */
   'mergedIntoPlusOne': (number);
   'startedAtMs': (string);

@@ -22,7 +22,9 @@ export interface MatchJudged {
   'explicit'?: (boolean);
   'server'?: (string);
   /**
-   * "JUDGE", or "CORRECTNESS" when the reasoning pre-check settled it.
+   * "JUDGE"; "CORRECTNESS" when the reasoning pre-check settled it; "IDENTICAL" for two identical texts (a seeded
+   * coin, no call); "UNREADABLE" for a REASONING match the reference's pre-check would crash on (a response it cannot
+   * read: the readable one wins after its check, else the second).
    */
   'decidedBy'?: (string);
   'startedAtMs'?: (number | string | Long);
@@ -49,7 +51,9 @@ export interface MatchJudged__Output {
   'explicit': (boolean);
   'server': (string);
   /**
-   * "JUDGE", or "CORRECTNESS" when the reasoning pre-check settled it.
+   * "JUDGE"; "CORRECTNESS" when the reasoning pre-check settled it; "IDENTICAL" for two identical texts (a seeded
+   * coin, no call); "UNREADABLE" for a REASONING match the reference's pre-check would crash on (a response it cannot
+   * read: the readable one wins after its check, else the second).
    */
   'decidedBy': (string);
   'startedAtMs': (string);

@@ -7,6 +7,7 @@ import type { MatchJudged as _stagebeam_v1_MatchJudged, MatchJudged__Output as _
 import type { StepChosen as _stagebeam_v1_StepChosen, StepChosen__Output as _stagebeam_v1_StepChosen__Output } from '../../stagebeam/v1/StepChosen.ts';
 import type { CutShort as _stagebeam_v1_CutShort, CutShort__Output as _stagebeam_v1_CutShort__Output } from '../../stagebeam/v1/CutShort.ts';
 import type { ReasonResponse as _stagebeam_v1_ReasonResponse, ReasonResponse__Output as _stagebeam_v1_ReasonResponse__Output } from '../../stagebeam/v1/ReasonResponse.ts';
+import type { SearchStarted as _stagebeam_v1_SearchStarted, SearchStarted__Output as _stagebeam_v1_SearchStarted__Output } from '../../stagebeam/v1/SearchStarted.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReasonEvent {
@@ -21,7 +22,11 @@ export interface ReasonEvent {
    * The final answer (the same message Reason returns, without its trace). Always the last event.
    */
   'done'?: (_stagebeam_v1_ReasonResponse | null);
-  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done";
+  /**
+   * Always the first event.
+   */
+  'searchStarted'?: (_stagebeam_v1_SearchStarted | null);
+  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done"|"searchStarted";
 }
 
 export interface ReasonEvent__Output {
@@ -36,5 +41,9 @@ export interface ReasonEvent__Output {
    * The final answer (the same message Reason returns, without its trace). Always the last event.
    */
   'done'?: (_stagebeam_v1_ReasonResponse__Output | null);
-  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done";
+  /**
+   * Always the first event.
+   */
+  'searchStarted'?: (_stagebeam_v1_SearchStarted__Output | null);
+  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done"|"searchStarted";
 }

@@ -3,6 +3,7 @@
 import type { Stage as _stagebeam_v1_Stage, Stage__Output as _stagebeam_v1_Stage__Output } from '../../stagebeam/v1/Stage.ts';
 import type { Usage as _stagebeam_v1_Usage, Usage__Output as _stagebeam_v1_Usage__Output } from '../../stagebeam/v1/Usage.ts';
 import type { ReasonEvent as _stagebeam_v1_ReasonEvent, ReasonEvent__Output as _stagebeam_v1_ReasonEvent__Output } from '../../stagebeam/v1/ReasonEvent.ts';
+import type { Selection as _stagebeam_v1_Selection, Selection__Output as _stagebeam_v1_Selection__Output } from '../../stagebeam/v1/Selection.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReasonResponse {
@@ -37,6 +38,10 @@ export interface ReasonResponse {
    */
   'strategy'?: (string);
   'tournament'?: (string);
+  /**
+   * Which preset and rules were in force, and where they deviate from the reference.
+   */
+  'selection'?: (_stagebeam_v1_Selection | null);
 }
 
 export interface ReasonResponse__Output {
@@ -71,4 +76,8 @@ export interface ReasonResponse__Output {
    */
   'strategy': (string);
   'tournament': (string);
+  /**
+   * Which preset and rules were in force, and where they deviate from the reference.
+   */
+  'selection': (_stagebeam_v1_Selection__Output | null);
 }

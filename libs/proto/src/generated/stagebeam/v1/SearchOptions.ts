@@ -3,6 +3,12 @@
 import type { Strategy as _stagebeam_v1_Strategy, Strategy__Output as _stagebeam_v1_Strategy__Output } from '../../stagebeam/v1/Strategy.ts';
 import type { Tournament as _stagebeam_v1_Tournament, Tournament__Output as _stagebeam_v1_Tournament__Output } from '../../stagebeam/v1/Tournament.ts';
 import type { Sampling as _stagebeam_v1_Sampling, Sampling__Output as _stagebeam_v1_Sampling__Output } from '../../stagebeam/v1/Sampling.ts';
+import type { Preset as _stagebeam_v1_Preset, Preset__Output as _stagebeam_v1_Preset__Output } from '../../stagebeam/v1/Preset.ts';
+import type { Duplicates as _stagebeam_v1_Duplicates, Duplicates__Output as _stagebeam_v1_Duplicates__Output } from '../../stagebeam/v1/Duplicates.ts';
+import type { ReasoningCheck as _stagebeam_v1_ReasoningCheck, ReasoningCheck__Output as _stagebeam_v1_ReasoningCheck__Output } from '../../stagebeam/v1/ReasoningCheck.ts';
+import type { UnclearVerdict as _stagebeam_v1_UnclearVerdict, UnclearVerdict__Output as _stagebeam_v1_UnclearVerdict__Output } from '../../stagebeam/v1/UnclearVerdict.ts';
+import type { Malformed as _stagebeam_v1_Malformed, Malformed__Output as _stagebeam_v1_Malformed__Output } from '../../stagebeam/v1/Malformed.ts';
+import type { PromptWording as _stagebeam_v1_PromptWording, PromptWording__Output as _stagebeam_v1_PromptWording__Output } from '../../stagebeam/v1/PromptWording.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SearchOptions {
@@ -11,6 +17,9 @@ export interface SearchOptions {
    * 0 = default (4).
    */
   'candidatesPerStage'?: (number);
+  /**
+   * Unspecified: the preset's (KNOCKOUT for DEFAULT, SEQUENTIAL for REFERENCE).
+   */
   'tournament'?: (_stagebeam_v1_Tournament);
   /**
    * 0 = a random seed (reported back in the response); any other value makes the search reproducible.
@@ -19,7 +28,7 @@ export interface SearchOptions {
   'seed'?: (number | string | Long);
   'sampling'?: (_stagebeam_v1_Sampling | null);
   /**
-   * The reference's text-only correctness check of each reasoning candidate before its match.
+   * Turns the reasoning pre-check on with the preset's rule (ONCE for DEFAULT); reasoning_check_mode chooses the rule.
    */
   'reasoningCheck'?: (boolean);
   /**
@@ -32,6 +41,15 @@ export interface SearchOptions {
    * SENTENCE_BEAM only: the most sentences searched before the rest of the answer is completed unjudged (0 = 64).
    */
   'maxSentences'?: (number);
+  /**
+   * The selection rules (default: PRESET_DEFAULT); the five fields after it override one rule each.
+   */
+  'preset'?: (_stagebeam_v1_Preset);
+  'duplicates'?: (_stagebeam_v1_Duplicates);
+  'reasoningCheckMode'?: (_stagebeam_v1_ReasoningCheck);
+  'unclearVerdict'?: (_stagebeam_v1_UnclearVerdict);
+  'malformed'?: (_stagebeam_v1_Malformed);
+  'promptWording'?: (_stagebeam_v1_PromptWording);
 }
 
 export interface SearchOptions__Output {
@@ -40,6 +58,9 @@ export interface SearchOptions__Output {
    * 0 = default (4).
    */
   'candidatesPerStage': (number);
+  /**
+   * Unspecified: the preset's (KNOCKOUT for DEFAULT, SEQUENTIAL for REFERENCE).
+   */
   'tournament': (_stagebeam_v1_Tournament__Output);
   /**
    * 0 = a random seed (reported back in the response); any other value makes the search reproducible.
@@ -48,7 +69,7 @@ export interface SearchOptions__Output {
   'seed': (string);
   'sampling': (_stagebeam_v1_Sampling__Output | null);
   /**
-   * The reference's text-only correctness check of each reasoning candidate before its match.
+   * Turns the reasoning pre-check on with the preset's rule (ONCE for DEFAULT); reasoning_check_mode chooses the rule.
    */
   'reasoningCheck': (boolean);
   /**
@@ -61,4 +82,13 @@ export interface SearchOptions__Output {
    * SENTENCE_BEAM only: the most sentences searched before the rest of the answer is completed unjudged (0 = 64).
    */
   'maxSentences': (number);
+  /**
+   * The selection rules (default: PRESET_DEFAULT); the five fields after it override one rule each.
+   */
+  'preset': (_stagebeam_v1_Preset__Output);
+  'duplicates': (_stagebeam_v1_Duplicates__Output);
+  'reasoningCheckMode': (_stagebeam_v1_ReasoningCheck__Output);
+  'unclearVerdict': (_stagebeam_v1_UnclearVerdict__Output);
+  'malformed': (_stagebeam_v1_Malformed__Output);
+  'promptWording': (_stagebeam_v1_PromptWording__Output);
 }
