@@ -10,6 +10,15 @@ export const sum = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a 
 
 export const mean = (xs: ReadonlyArray<number>): number => (xs.length === 0 ? Number.NaN : sum(xs) / xs.length)
 
+/** Normal-approximation interval of a mean (z = 1.96 for 95%). */
+export const meanInterval = (xs: ReadonlyArray<number>, z = 1.96): { low: number; high: number } => {
+  const m = mean(xs)
+  if (xs.length < 2) return { low: m, high: m }
+  const variance = sum(xs.map((x) => (x - m) ** 2)) / (xs.length - 1)
+  const half = z * Math.sqrt(variance / xs.length)
+  return { low: m - half, high: m + half }
+}
+
 /** Wilson score interval of a proportion (z = 1.96 for 95%). */
 export const wilson = (successes: number, trials: number, z = 1.96): { low: number; high: number } => {
   if (trials === 0) return { low: 0, high: 1 }

@@ -21,8 +21,9 @@ export type SelectionRule = keyof SelectionRules
  * is random), so the distribution is the reference's with fewer calls.
  *
  * DEFAULT keeps stagebeam's improvements, each switchable on its own (README, "Selection"): parallel KNOCKOUT
- * rounds, no pre-check (it costs a call per reasoning and is not better measured), unclear verdicts asked again
- * with the order swapped, malformed candidates dropped and the stage resampled, corrected prompts.
+ * rounds, no pre-check (4–5 more calls per question at N=4 with no measured gain, bench/selection.ts), unclear
+ * verdicts asked again with the order swapped, malformed candidates dropped and the stage resampled, corrected
+ * prompts.
  */
 export const PRESETS: Readonly<Record<Preset, SelectionRules>> = {
   DEFAULT: {
