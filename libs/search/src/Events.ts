@@ -30,7 +30,7 @@ export const CandidateGenerated = Schema.TaggedStruct("CandidateGenerated", {
   attempt: Schema.Int,
   index: Schema.Int,
   text: Schema.String,
-  /** What the judge is shown: the stage's inner text, the whole answer, or the sentence. */
+  /** What the judge is shown: the stage's inner text, the whole answer, or the sentence ("" when it cannot read it). */
   judgedText: Schema.String,
   completionTokens: Schema.Int,
   /** The count is an estimate (the server reported none): see Usage.tokensEstimated. */

@@ -51,10 +51,11 @@ const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
 const withoutPrefix = (value: string, prefix: string) => value.slice(prefix.length)
 
 /** An enum field as the search spells it (the name without its prefix), or nothing when unspecified. */
-const enumOption = <K extends string>(key: K, value: string | undefined, prefix: string) =>
-  value === undefined || value === `${prefix}UNSPECIFIED`
+const enumOption = (key: keyof SearchRequestInput, value: string | undefined, prefix: string) =>
+  // The search's own schema checks the value (and names the field) when it decodes the input.
+  (value === undefined || value === `${prefix}UNSPECIFIED`
     ? {}
-    : ({ [key]: withoutPrefix(value, prefix) } as Record<K, never>)
+    : { [key]: withoutPrefix(value, prefix) }) as Partial<SearchRequestInput>
 
 export interface DecodeOptions {
   readonly maxImageBytes: number
