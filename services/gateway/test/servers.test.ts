@@ -213,7 +213,8 @@ describe("what the servers answer, read as they mean it", () => {
       assert.strictEqual(failed.code, UNAVAILABLE)
       assert.include(failed.message, "502 Bad Gateway")
       assert.notInclude(failed.message, "<")
-      const { client } = yield* gatewayOn("sglang")
+      // Declared larger than it is, so the request reaches SGLang and its error body comes back.
+      const { client } = yield* gatewayOn("sglang", { pools: { generator: { capabilities: { maxContext: 100_000 } } } })
       const tooLong = yield* Effect.flip(
         client.Reason({
           ...(yield* request("STRATEGY_GREEDY")),
