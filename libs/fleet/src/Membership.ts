@@ -1,5 +1,6 @@
 import { Clock, Duration, Effect, Metric, type Redacted, Ref, Schedule, type Scope } from "effect"
-import { serverEjections, serverRecoveries } from "./FleetMetrics.ts"
+import type { Discovery } from "./Discovery.ts"
+import { membershipChanges, serverEjections, serverRecoveries } from "./FleetMetrics.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
 
 /** What the pool knows of one server's health. */
@@ -50,7 +51,12 @@ export const transition = (before: ServerHealth, after: ServerHealth): Transitio
 export interface MembershipOptions {
   /** The pool's name, for logs and metrics. */
   readonly pool: string
+  /** The servers the pool starts with. */
   readonly servers: ReadonlyArray<string>
+  /** Where to look for servers again, if they can change (DNS, a file); without it the list stays as given. */
+  readonly discovery?: Discovery | undefined
+  /** Calls this pool has in flight on a server: a server that left is forgotten once it has none. */
+  readonly inFlightOn: (server: string) => Effect.Effect<number>
   /** The pool's key: a server without /health is probed on /v1/models, which may want it. */
   readonly apiKey: Effect.Effect<Redacted.Redacted<string> | undefined>
   readonly healthInterval: Duration.Duration
@@ -59,27 +65,40 @@ export interface MembershipOptions {
   readonly cooldown: Duration.Duration
 }
 
+/** A member of the pool: its health, when it joined, and whether it is leaving. */
+export interface Member extends ServerHealth {
+  /** Clock millis when it joined while the pool ran (its slow start counts from there); 0 for a starting member. */
+  readonly joinedAtMs: number
+  /** No longer discovered: it takes no new calls and is forgotten once its calls in flight are done. */
+  readonly leaving: boolean
+}
+
 export interface Membership {
-  readonly servers: ReadonlyArray<string>
-  readonly health: Effect.Effect<ReadonlyMap<string, ServerHealth>>
+  /** The current members, leaving ones included (they still finish their calls). */
+  readonly members: Effect.Effect<ReadonlyMap<string, Member>>
+  readonly servers: Effect.Effect<ReadonlyArray<string>>
   readonly succeeded: (server: string) => Effect.Effect<void>
   readonly failed: (server: string) => Effect.Effect<void>
-  /** How many servers are up now. */
+  /** How many members are up now (leaving ones not counted). */
   readonly upCount: Effect.Effect<number>
 }
 
 const HEALTH_PROBE_TIMEOUT = Duration.seconds(2)
 
+const member = (joinedAtMs: number): Member => ({ ...initialHealth, joinedAtMs, leaving: false })
+
 /**
- * The servers of a pool and which of them are up: active /health probes on an interval (they stop with the scope),
- * and passive ejection of a server whose calls keep failing.
+ * The servers of a pool and which of them are up: the members come from a static list or a discovery source read
+ * again on its interval (a server that appears joins with a slow start; one that disappears drains: no new calls,
+ * its calls in flight finish), active /health probes on an interval, and passive ejection of a server whose calls
+ * keep failing. Every join, leave, ejection and recovery is logged and counted. The loops stop with the scope.
  */
 export const makeMembership = Effect.fnUntraced(function* (
   options: MembershipOptions,
 ): Effect.fn.Return<Membership, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
-  const state = yield* Ref.make<ReadonlyMap<string, ServerHealth>>(
-    new Map(options.servers.map((server) => [server, initialHealth])),
+  const state = yield* Ref.make<ReadonlyMap<string, Member>>(
+    new Map(options.servers.map((server) => [server, member(0)])),
   )
   const cooldownMs = Duration.toMillis(options.cooldown)
   const at = (server: string) => ({ pool: options.pool, server })
@@ -104,10 +123,11 @@ export const makeMembership = Effect.fnUntraced(function* (
         return Effect.void
     }
   }
-  const update = (server: string, f: (health: ServerHealth) => ServerHealth) =>
+  const update = (server: string, f: (health: Member) => Member) =>
     Effect.flatMap(
       Ref.modify(state, (all) => {
-        const before = all.get(server) ?? initialHealth
+        const before = all.get(server)
+        if (before === undefined) return [undefined, all]
         const after = f(before)
         return [transition(before, after), new Map(all).set(server, after)]
       }),
@@ -118,14 +138,74 @@ export const makeMembership = Effect.fnUntraced(function* (
     Effect.flatMap(options.apiKey, (apiKey) =>
       client.health({ pool: options.pool, server, apiKey }, HEALTH_PROBE_TIMEOUT),
     ).pipe(Effect.flatMap((healthy) => update(server, (health) => ({ ...health, healthy }))))
-  yield* Effect.forEach(options.servers, probe, { concurrency: "unbounded", discard: true }).pipe(
-    Effect.repeat(Schedule.spaced(options.healthInterval)),
-    Effect.forkScoped,
-  )
+  const servers = Effect.map(Ref.get(state), (all) => [...all.keys()])
+  yield* Effect.flatMap(servers, (current) =>
+    Effect.forEach(current, probe, { concurrency: "unbounded", discard: true }),
+  ).pipe(Effect.repeat(Schedule.spaced(options.healthInterval)), Effect.forkScoped)
+
+  const changed = (server: string, change: "join" | "leave" | "gone") =>
+    Effect.andThen(
+      Effect.logInfo(
+        change === "join"
+          ? "server joined the pool"
+          : change === "leave"
+            ? "server left the pool: draining its calls"
+            : "server drained and forgotten",
+      ).pipe(Effect.annotateLogs(at(server))),
+      Metric.update(Metric.withAttributes(membershipChanges, { ...at(server), change }), 1),
+    )
+
+  /** Joins what discovery found anew, marks what it no longer finds as leaving, forgets drained leavers. */
+  const reconcile = (found: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const wanted = new Set(found)
+      const current = yield* Ref.get(state)
+      const joins = found.filter((server) => !current.has(server) || current.get(server)?.leaving === true)
+      const leaves = [...current].filter(([server, m]) => !wanted.has(server) && !m.leaving).map(([server]) => server)
+      const drained: Array<string> = []
+      for (const [server, m] of current) {
+        if (
+          (m.leaving || leaves.includes(server)) &&
+          !wanted.has(server) &&
+          (yield* options.inFlightOn(server)) === 0
+        ) {
+          drained.push(server)
+        }
+      }
+      yield* Ref.update(state, (all) => {
+        const next = new Map(all)
+        for (const server of joins)
+          next.set(server, next.get(server)?.leaving ? { ...next.get(server)!, leaving: false } : member(now))
+        for (const server of leaves) next.set(server, { ...next.get(server)!, leaving: true })
+        for (const server of drained) next.delete(server)
+        return next
+      })
+      yield* Effect.forEach(joins, (server) => changed(server, "join"), { discard: true })
+      yield* Effect.forEach(leaves, (server) => changed(server, "leave"), { discard: true })
+      yield* Effect.forEach(drained, (server) => changed(server, "gone"), { discard: true })
+      // A new member is probed now rather than at the next health interval.
+      yield* Effect.forEach(joins, probe, { concurrency: "unbounded", discard: true })
+    })
+
+  const discovery = options.discovery
+  if (discovery !== undefined) {
+    const look = discovery.find.pipe(
+      Effect.flatMap(reconcile),
+      Effect.catchTag("DiscoveryFailed", (failure) =>
+        Effect.logWarning("server discovery failed; keeping the servers known").pipe(
+          Effect.annotateLogs({ pool: options.pool, source: discovery.describe, error: failure.message }),
+        ),
+      ),
+    )
+    // The first look is part of starting the pool: its first call finds the servers discovered.
+    yield* look
+    yield* look.pipe(Effect.delay(discovery.interval), Effect.forever, Effect.forkScoped)
+  }
 
   return {
-    servers: options.servers,
-    health: Ref.get(state),
+    members: Ref.get(state),
+    servers,
     succeeded: (server) => update(server, recordSuccess),
     failed: (server) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -133,7 +213,7 @@ export const makeMembership = Effect.fnUntraced(function* (
       ),
     upCount: Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      return [...(yield* Ref.get(state)).values()].filter((health) => isUp(health, now)).length
+      return [...(yield* Ref.get(state)).values()].filter((m) => !m.leaving && isUp(m, now)).length
     }),
   }
 })
