@@ -16,14 +16,16 @@ const LATENCY_WEIGHT = 0.2
 
 export interface InFlight {
   readonly traffic: Effect.Effect<ReadonlyMap<string, ServerTraffic>>
+  /** Requests this pool has in flight on the server. */
+  readonly requestsOn: (server: string) => Effect.Effect<number>
   /** Runs `call` counted as in flight on `server` (released however it ends). */
   readonly track: <A, E, R>(server: string, sequences: number, call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly recordLatency: (server: string, ms: number) => Effect.Effect<void>
 }
 
 /** Counts what this pool has in flight per server: what routing knows first-hand, before any /metrics report. */
-export const makeInFlight = Effect.fnUntraced(function* (servers: ReadonlyArray<string>) {
-  const state = yield* Ref.make<ReadonlyMap<string, ServerTraffic>>(new Map(servers.map((server) => [server, idle])))
+export const makeInFlight = Effect.fnUntraced(function* () {
+  const state = yield* Ref.make<ReadonlyMap<string, ServerTraffic>>(new Map())
   const update = (server: string, f: (traffic: ServerTraffic) => ServerTraffic) =>
     Ref.update(state, (all) => new Map(all).set(server, f(all.get(server) ?? idle)))
   const add = (server: string, sequences: number, requests: number) =>
@@ -34,6 +36,7 @@ export const makeInFlight = Effect.fnUntraced(function* (servers: ReadonlyArray<
     }))
   return {
     traffic: Ref.get(state),
+    requestsOn: (server) => Effect.map(Ref.get(state), (all) => all.get(server)?.requests ?? 0),
     track: (server, sequences, call) =>
       Effect.acquireUseRelease(
         add(server, sequences, 1),

@@ -1,11 +1,12 @@
-import { Clock, Duration, Effect, Ref, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, Ref, type Scope } from "effect"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
-/** A server's own report of its load, and when it was read (Clock millis). */
+/** A server's own report of its load, when it was read (Clock millis), and this pool's requests on it then. */
 export interface LoadReport {
   readonly load: ServerLoad
   readonly atMs: number
+  readonly ownRequests: number
 }
 
 /** Load reports older than this are ignored: stale data herds bursts onto one server (llm-d uses 2 s too). */
@@ -26,8 +27,12 @@ const METRICS_TIMEOUT = Duration.seconds(1)
  * replicas' included, which this pool's own in-flight counts cannot see.
  */
 export const makeLoadReports = Effect.fnUntraced(function* (options: {
-  readonly servers: ReadonlyArray<string>
-  readonly interval: Duration.Duration
+  /** The pool's current servers (they may change). */
+  readonly servers: Effect.Effect<ReadonlyArray<string>>
+  /** This pool's requests in flight on a server, read with each report. */
+  readonly ownRequestsOn: (server: string) => Effect.Effect<number>
+  /** The pause before the next round of reads (it may change as calls get shorter or longer). */
+  readonly interval: Effect.Effect<Duration.Duration>
 }): Effect.fn.Return<LoadReports, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
   const reports = yield* Ref.make<ReadonlyMap<string, LoadReport>>(new Map())
@@ -36,11 +41,11 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
       const load = yield* client.serverLoad(server, METRICS_TIMEOUT)
       if (load === undefined) return
       const atMs = yield* Clock.currentTimeMillis
-      yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs }))
+      const ownRequests = yield* options.ownRequestsOn(server)
+      yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs, ownRequests }))
     })
-  yield* Effect.forEach(options.servers, scrape, { concurrency: "unbounded", discard: true }).pipe(
-    Effect.repeat(Schedule.spaced(options.interval)),
-    Effect.forkScoped,
-  )
+  yield* Effect.flatMap(options.servers, (servers) =>
+    Effect.forEach(servers, scrape, { concurrency: "unbounded", discard: true }),
+  ).pipe(Effect.andThen(Effect.flatMap(options.interval, Effect.sleep)), Effect.forever, Effect.forkScoped)
   return { latest: Ref.get(reports) }
 })

@@ -14,6 +14,14 @@ export interface EndpointState extends ServerHealth {
   /** The server's own last report of its load (/metrics), and when it was read (Clock millis). */
   readonly reported: ServerLoad | undefined
   readonly reportedAtMs: number
+  /** This pool's requests in flight on the server when that report was read: the report's share that was ours. */
+  readonly ownAtReport: number
+  /** Clock millis when it joined a running pool (its slow start counts from there); 0 for a starting member. */
+  readonly joinedAtMs: number
+  /** Removed from discovery: it finishes its calls and takes no new ones. */
+  readonly leaving: boolean
+  /** Back from an ejection but not yet proven: it gets one call at a time until one succeeds (half-open). */
+  readonly probation: boolean
 }
 
 export const initialState = (url: string): EndpointState => ({
@@ -24,10 +32,27 @@ export const initialState = (url: string): EndpointState => ({
   latencyMs: 0,
   reported: undefined,
   reportedAtMs: 0,
+  ownAtReport: 0,
+  joinedAtMs: 0,
+  leaving: false,
+  probation: false,
 })
 
+/** How a call picks among the servers that may take it. */
+export type RoutingPolicy = "least-loaded" | "p2c" | "round-robin"
+
+export interface RoutingOptions {
+  readonly policy: RoutingPolicy
+  /** A server that joined a running pool gets its full share of calls only after this long (0: at once). */
+  readonly slowStartMs: number
+}
+
+export const defaultRouting: RoutingOptions = { policy: "least-loaded", slowStartMs: 0 }
+
 const reportOf = (state: EndpointState): LoadReport | undefined =>
-  state.reported === undefined ? undefined : { load: state.reported, atMs: state.reportedAtMs }
+  state.reported === undefined
+    ? undefined
+    : { load: state.reported, atMs: state.reportedAtMs, ownRequests: state.ownAtReport }
 
 const freshLoad = (state: EndpointState, now: number): ServerLoad | undefined => {
   const report = reportOf(state)
@@ -35,14 +60,15 @@ const freshLoad = (state: EndpointState, now: number): ServerLoad | undefined =>
 }
 
 /**
- * The load a new call would join: this pool's own sequences in flight, plus what the server reports beyond them
- * (other gateway replicas' running requests), with its waiting queue counted double as vLLM has no admission
- * control of its own.
+ * The load a new call would join: this pool's own sequences in flight now, plus what the server reported beyond
+ * this pool's own requests at the time of the report (other gateway replicas' running requests), with its waiting
+ * queue counted double as vLLM has no admission control of its own. Comparing the report with the own count of
+ * the same moment keeps an old report from counting this pool's since-finished calls as someone else's.
  */
 export const loadScore = (state: EndpointState, now: number): number => {
   const report = freshLoad(state, now)
   if (report === undefined) return state.inFlight
-  const foreignRunning = Math.max(0, report.running - state.inFlightRequests)
+  const foreignRunning = Math.max(0, report.running - state.ownAtReport)
   return state.inFlight + foreignRunning + 2 * report.waiting
 }
 
@@ -52,32 +78,19 @@ export const isSaturated = (state: EndpointState, now: number): boolean => {
   return report !== undefined && (report.waiting > 5 || report.kvUsage > 0.8)
 }
 
-/**
- * Load-aware choice: among the up servers, prefer those not yet tried by this call and not saturated; then the
- * lowest load score, ties broken by KV-cache usage, then latency, then `tieBreak` (a random number in [0, 1), so
- * equal servers share bursts instead of herding onto the first).
- */
-export const pickEndpoint = (
-  states: ReadonlyArray<EndpointState>,
-  now: number,
-  exclude: ReadonlySet<string>,
-  tieBreak: number,
-): EndpointState | undefined => {
-  const up = states.filter((state) => isUp(state, now))
-  const preferred = [
-    up.filter((state) => !exclude.has(state.url) && !isSaturated(state, now)),
-    up.filter((state) => !exclude.has(state.url)),
-    up,
-  ].find((group) => group.length > 0)
-  if (preferred === undefined) return undefined
-  const keyed = preferred.map((state) => ({
-    state,
-    key: [loadScore(state, now), freshLoad(state, now)?.kvUsage ?? 0, state.latencyMs],
-  }))
-  const best = keyed.reduce((min, entry) => (compareKeys(entry.key, min.key) < 0 ? entry : min)).key
-  const tied = keyed.filter((entry) => compareKeys(entry.key, best) === 0)
-  return tied[Math.floor(tieBreak * tied.length) % tied.length]?.state
-}
+/** The share of a full server's calls a server in its slow start may take: from a tenth up to all of it. */
+export const capacityShare = (state: EndpointState, now: number, slowStartMs: number): number =>
+  state.joinedAtMs === 0 || slowStartMs <= 0 ? 1 : Math.min(1, Math.max(0.1, (now - state.joinedAtMs) / slowStartMs))
+
+/** Servers a call may go to now: up, not leaving, and not a server on probation that already has a call. */
+export const eligible = (states: ReadonlyArray<EndpointState>, now: number): ReadonlyArray<EndpointState> =>
+  states.filter((state) => isUp(state, now) && !state.leaving && !(state.probation && state.inFlightRequests > 0))
+
+const keyOf = (state: EndpointState, now: number, routing: RoutingOptions): ReadonlyArray<number> => [
+  (loadScore(state, now) + 1) / capacityShare(state, now, routing.slowStartMs),
+  freshLoad(state, now)?.kvUsage ?? 0,
+  state.latencyMs,
+]
 
 const compareKeys = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
   for (let i = 0; i < a.length; i++) {
@@ -85,4 +98,45 @@ const compareKeys = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number
     if (diff !== 0) return diff
   }
   return 0
+}
+
+/**
+ * Picks a server for one call. Among the eligible servers, those not yet tried by this call and not saturated
+ * come first. Then, by policy:
+ * - least-loaded: the lowest load score (slow start scales it up), ties broken by KV-cache usage, then latency,
+ *   then at random, so equal servers share bursts instead of herding onto the first;
+ * - p2c: the lower-scored of two drawn at random (power of two choices);
+ * - round-robin: the next in turn, ignoring load.
+ * `random` gives numbers in [0, 1); `turn` counts the pool's calls (round-robin).
+ */
+export const pickEndpoint = (
+  states: ReadonlyArray<EndpointState>,
+  now: number,
+  exclude: ReadonlySet<string>,
+  random: () => number,
+  routing: RoutingOptions = defaultRouting,
+  turn = 0,
+): EndpointState | undefined => {
+  const up = eligible(states, now)
+  const preferred = [
+    up.filter((state) => !exclude.has(state.url) && !isSaturated(state, now)),
+    up.filter((state) => !exclude.has(state.url)),
+    up,
+  ].find((group) => group.length > 0)
+  if (preferred === undefined) return undefined
+  switch (routing.policy) {
+    case "round-robin":
+      return preferred[turn % preferred.length]
+    case "p2c": {
+      const a = preferred[Math.floor(random() * preferred.length) % preferred.length]!
+      const b = preferred[Math.floor(random() * preferred.length) % preferred.length]!
+      return compareKeys(keyOf(b, now, routing), keyOf(a, now, routing)) < 0 ? b : a
+    }
+    case "least-loaded": {
+      const keyed = preferred.map((state) => ({ state, key: keyOf(state, now, routing) }))
+      const best = keyed.reduce((min, entry) => (compareKeys(entry.key, min.key) < 0 ? entry : min)).key
+      const tied = keyed.filter((entry) => compareKeys(entry.key, best) === 0)
+      return tied[Math.floor(random() * tied.length) % tied.length]?.state
+    }
+  }
 }

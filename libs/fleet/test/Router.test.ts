@@ -11,7 +11,7 @@ const state = (url: string, inFlight: number, extra: Partial<EndpointState> = {}
 
 describe("pickEndpoint", () => {
   it("picks the server with the fewest sequences in flight", () => {
-    const picked = pickEndpoint([state("a", 5), state("b", 1), state("c", 3)], 0, new Set(), 0)
+    const picked = pickEndpoint([state("a", 5), state("b", 1), state("c", 3)], 0, new Set(), () => 0)
     expect(picked?.url).toBe("b")
   })
 
@@ -24,7 +24,7 @@ describe("pickEndpoint", () => {
           const states = servers.map((s, i) =>
             state(`s${i}`, s.load, { healthy: s.healthy, downUntil: s.down ? 100 : 0 }),
           )
-          const picked = pickEndpoint(states, 50, new Set(), tieBreak)
+          const picked = pickEndpoint(states, 50, new Set(), () => tieBreak)
           const up = states.filter((s) => s.healthy && s.downUntil <= 50)
           if (up.length === 0) return picked === undefined
           return (
@@ -36,8 +36,8 @@ describe("pickEndpoint", () => {
   })
 
   it("prefers servers this call has not tried yet, but falls back to them", () => {
-    expect(pickEndpoint([state("a", 0), state("b", 9)], 0, new Set(["a"]), 0)?.url).toBe("b")
-    expect(pickEndpoint([state("a", 0)], 0, new Set(["a"]), 0)?.url).toBe("a")
+    expect(pickEndpoint([state("a", 0), state("b", 9)], 0, new Set(["a"]), () => 0)?.url).toBe("b")
+    expect(pickEndpoint([state("a", 0)], 0, new Set(["a"]), () => 0)?.url).toBe("a")
   })
 
   it("takes a server out for the cooldown after repeated failures, and back after a success", () => {
@@ -45,8 +45,41 @@ describe("pickEndpoint", () => {
     expect(once.downUntil).toBe(0)
     const twice = recordFailure(once, 1000, 2, 500)
     expect(twice.downUntil).toBe(1500)
-    expect(pickEndpoint([twice], 1200, new Set(), 0)).toBeUndefined()
-    expect(pickEndpoint([twice], 1500, new Set(), 0)?.url).toBe("a")
+    expect(pickEndpoint([twice], 1200, new Set(), () => 0)).toBeUndefined()
+    expect(pickEndpoint([twice], 1500, new Set(), () => 0)?.url).toBe("a")
     expect(recordSuccess(twice).downUntil).toBe(0)
+  })
+
+  it("a server on probation (back from an ejection) takes one call at a time", () => {
+    const probation = { ...state("a", 0), probation: true }
+    expect(pickEndpoint([probation], 0, new Set(), () => 0)?.url).toBe("a")
+    expect(pickEndpoint([{ ...probation, inFlightRequests: 1 }, state("b", 50)], 0, new Set(), () => 0)?.url).toBe("b")
+  })
+
+  it("a leaving server takes no new calls, and a joining one ramps up over its slow start", () => {
+    expect(pickEndpoint([{ ...state("a", 0), leaving: true }, state("b", 9)], 0, new Set(), () => 0)?.url).toBe("b")
+    const routing = { policy: "least-loaded" as const, slowStartMs: 10_000 }
+    const fresh = { ...state("new", 0), joinedAtMs: 1_000 }
+    // A second after joining it counts as a tenth of a server: an idle one looks as busy as one with 9 in flight.
+    expect(pickEndpoint([fresh, state("old", 5)], 2_000, new Set(), () => 0, routing)?.url).toBe("old")
+    expect(pickEndpoint([fresh, state("old", 5)], 11_000, new Set(), () => 0, routing)?.url).toBe("new")
+  })
+
+  it("p2c picks the less loaded of two drawn; round-robin takes turns", () => {
+    const servers = [state("a", 9), state("b", 1), state("c", 5)]
+    const draws =
+      (...values: Array<number>) =>
+      () =>
+        values.shift() ?? 0
+    const p2c = { policy: "p2c" as const, slowStartMs: 0 }
+    expect(pickEndpoint(servers, 0, new Set(), draws(0, 0.5), p2c)?.url).toBe("b")
+    expect(pickEndpoint(servers, 0, new Set(), draws(0, 0.9), p2c)?.url).toBe("c")
+    const rr = { policy: "round-robin" as const, slowStartMs: 0 }
+    expect([0, 1, 2, 3].map((turn) => pickEndpoint(servers, 0, new Set(), () => 0, rr, turn)?.url)).toEqual([
+      "a",
+      "b",
+      "c",
+      "a",
+    ])
   })
 })

@@ -47,12 +47,21 @@ describe("load-aware routing", () => {
     const busyElsewhere = reported("a", 6, 0)
     const idle = reported("b", 0, 0)
     expect(loadScore(busyElsewhere, 1000)).toBe(6)
-    expect(pickEndpoint([busyElsewhere, idle], 1000, new Set(), 0)?.url).toBe("b")
+    expect(pickEndpoint([busyElsewhere, idle], 1000, new Set(), () => 0)?.url).toBe("b")
   })
 
   it("does not count this pool's own requests twice", () => {
-    const own = { ...reported("a", 2, 0), inFlight: 8, inFlightRequests: 2 }
+    const own = { ...reported("a", 2, 0), inFlight: 8, inFlightRequests: 2, ownAtReport: 2 }
     expect(loadScore(own, 1000)).toBe(8)
+  })
+
+  it("reads a report against this pool's requests when it was taken, not now", () => {
+    // The server ran 6 requests, all ours, when it reported; 4 of them have finished since. Counting the report
+    // against the current 2 would see 4 requests of other replicas that are not there.
+    const stale = { ...reported("a", 6, 0), inFlight: 2, inFlightRequests: 2, ownAtReport: 6 }
+    expect(loadScore(stale, 1500)).toBe(2)
+    const shared = { ...reported("b", 9, 0), inFlight: 2, inFlightRequests: 2, ownAtReport: 6 }
+    expect(loadScore(shared, 1500)).toBe(5)
   })
 
   it("avoids saturated servers while another is free, and ignores stale reports", () => {
@@ -61,7 +70,7 @@ describe("load-aware routing", () => {
     const busyButOpen = { ...reported("c", 0, 0), inFlight: 10 }
     expect(isSaturated(queued, 1000)).toBe(true)
     expect(isSaturated(fullCache, 1000)).toBe(true)
-    expect(pickEndpoint([queued, fullCache, busyButOpen], 1000, new Set(), 0)?.url).toBe("c")
+    expect(pickEndpoint([queued, fullCache, busyButOpen], 1000, new Set(), () => 0)?.url).toBe("c")
     const later = 1000 + STALE_AFTER_MS + 1
     expect(isSaturated(queued, later)).toBe(false)
     expect(loadScore(queued, later)).toBe(0)
