@@ -79,6 +79,8 @@ export interface ChatRequest {
   /** Constrained choice: send the field the pool's capabilities name (see `choiceConstraint`). */
   readonly guided_choice?: ReadonlyArray<string>
   readonly structured_outputs?: { readonly choice: ReadonlyArray<string> }
+  /** vLLM with --scheduling-policy priority: lower runs first. Only for pools whose servers declare it. */
+  readonly priority?: number
 }
 
 /** A completion together with the server that produced it. */

@@ -13,6 +13,19 @@ export const serverRecoveries = Metric.counter("stagebeam_server_recoveries_tota
   description: "Ejected or unhealthy servers back in rotation",
 })
 
+/** Servers joining and leaving a pool (discovery), and leavers forgotten once drained ("gone"). */
+export const membershipChanges = Metric.counter("stagebeam_server_membership_changes_total", {
+  description: "Servers joining (join), leaving (leave) and drained away (gone), by pool and server",
+})
+
+/** Retries the retry budget refused, and hedged second tries sent, by pool. */
+export const retriesRefused = Metric.counter("stagebeam_upstream_retries_refused_total", {
+  description: "Retries refused because the pool's retry budget was spent",
+})
+export const hedges = Metric.counter("stagebeam_upstream_hedges_total", {
+  description: "Second tries sent for a slow call (hedging)",
+})
+
 /** Latency of successful calls to GPU servers. */
 export const upstreamDuration = Metric.histogram("stagebeam_upstream_request_duration_seconds", {
   description: "Latency of successful calls to GPU servers",

@@ -207,7 +207,7 @@ export class OpenAiClient extends Context.Service<
       options: ChatCallOptions,
     ) {
       yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
-      const timeoutMs = Duration.toMillis(options.timeout)
+      const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
       // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
       const span = yield* Effect.option(Effect.currentSpan)
       const traceparent =

@@ -1,13 +1,16 @@
-import { Clock, Context, Duration, Effect, Metric, Random, type Redacted, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Metric, Random, type Redacted, type Scope } from "effect"
+import { makeCallTimes } from "./CallTimes.ts"
 import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "./Capabilities.ts"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
+import type { Discovery } from "./Discovery.ts"
 import { type ModelNotServed, NoCapacity, type UpstreamError } from "./FleetError.ts"
-import { upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
+import { hedges, retriesRefused, upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
-import { initialHealth, makeMembership } from "./Membership.ts"
+import { makeMembership } from "./Membership.ts"
 import { OpenAiClient } from "./OpenAiClient.ts"
-import { type EndpointState, pickEndpoint } from "./Router.ts"
+import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
+import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
 
 export interface PoolOptions {
@@ -33,7 +36,24 @@ export interface PoolOptions {
   readonly healthInterval: Duration.Duration
   /** How often each server's /metrics is read for load-aware routing (reports older than 2 s are ignored). */
   readonly metricsInterval: Duration.Duration
+  /** Where to look for servers again while the pool runs (DNS, a file); without it `endpoints` stays the list. */
+  readonly discovery?: Discovery | undefined
+  /** How calls pick a server, and how long a server that joined a running pool ramps up (default: least-loaded, none). */
+  readonly routing?: RoutingOptions | undefined
+  /**
+   * The least time a try gets before it counts as hung (default 5 s): each try's timeout is derived from what the
+   * call may generate at the server's observed speed, between this floor and `requestTimeout`.
+   */
+  readonly tryTimeoutFloor?: Duration.Duration | undefined
+  /** Retries allowed as a share of calls over a window (default 20% over 10 s, at least 5). */
+  readonly retryBudget?: RetryBudgetOptions | undefined
+  /** Calls whose label starts with one of these are hedged: a second try elsewhere once the first is slower than 9 in 10. */
+  readonly hedge?: ReadonlyArray<string> | undefined
 }
+
+const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.2, minimum: 5, window: Duration.seconds(10) }
+const HEDGE_QUANTILE = 0.9
+const MIN_REPORT_INTERVAL_MS = 50
 
 export interface CallOptions {
   /** What the call is for ("summary", "judge", …): part of the X-Request-Id the server logs. */
@@ -65,8 +85,11 @@ export interface Pool {
   readonly probeAll: Effect.Effect<void, ModelNotServed>
 }
 
-/** Jittered, so several gateway replicas that saw the same failure do not retry in step. */
-const retryBackoff = Schedule.exponential(Duration.millis(50)).pipe(Schedule.jittered)
+/** The pause before retry `n` (1-based): 50 ms doubling, jittered so replicas that saw one failure do not retry in step. */
+const retryDelay = (n: number) => Effect.map(Random.next, (draw) => Duration.millis(50 * 2 ** (n - 1) * (0.5 + draw)))
+
+/** The most a call may generate when it does not say (vLLM's default is the context left). */
+const DEFAULT_MAX_TOKENS = 2048
 
 /**
  * A pool of servers serving one model: membership and health, load reports, and the call path (route to the
@@ -77,22 +100,40 @@ export const makePool = Effect.fnUntraced(function* (
   options: PoolOptions,
 ): Effect.fn.Return<Pool, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
-  const servers = options.endpoints
   const apiKey = options.apiKey ?? Effect.succeed(undefined)
+  const routing = options.routing ?? defaultRouting
+  const inFlight = yield* makeInFlight()
   const membership = yield* makeMembership({
     pool: options.name,
-    servers,
+    servers: options.endpoints,
+    discovery: options.discovery,
+    inFlightOn: inFlight.requestsOn,
     apiKey,
     healthInterval: options.healthInterval,
     failureThreshold: options.failureThreshold,
     cooldown: options.cooldown,
   })
-  const reports = yield* makeLoadReports({ servers, interval: options.metricsInterval })
-  const inFlight = yield* makeInFlight(servers)
+  const times = yield* makeCallTimes({
+    floor: options.tryTimeoutFloor ?? Duration.seconds(5),
+    ceiling: options.requestTimeout,
+  })
+  // Reports age relative to the calls they steer: read them a few times per typical call, between 50 ms and the
+  // configured interval (short calls against a slow scrape herded bursts onto servers that looked idle).
+  const reportInterval = Effect.map(times.medianLatency, (median) =>
+    median === undefined
+      ? options.metricsInterval
+      : Duration.millis(
+          Math.min(Duration.toMillis(options.metricsInterval), Math.max(MIN_REPORT_INTERVAL_MS, median / 4)),
+        ),
+  )
+  const reports = yield* makeLoadReports({
+    servers: membership.servers,
+    ownRequestsOn: inFlight.requestsOn,
+    interval: reportInterval,
+  })
   const profiles = yield* makeServerProfiles({
     pool: options.name,
     model: options.model,
-    servers,
     apiKey,
     membership,
     interval: options.healthInterval,
@@ -105,48 +146,63 @@ export const makePool = Effect.fnUntraced(function* (
   )
 
   const snapshot = Effect.gen(function* () {
-    const health = yield* membership.health
+    const members = yield* membership.members
     const traffic = yield* inFlight.traffic
     const latest = yield* reports.latest
     const statuses = yield* profiles.statuses
-    return servers.map((url): EndpointState => {
+    const now = yield* Clock.currentTimeMillis
+    return [...members].map(([url, known]): EndpointState => {
       const own = traffic.get(url)
       const report = latest.get(url)
       const serving = statuses.get(url)?._tag !== "ModelMissing"
-      const known = health.get(url) ?? initialHealth
       return {
         url,
-        ...known,
-        // A server that serves another model would fail every call: it is out of rotation until it rejoins.
         healthy: known.healthy && serving,
+        consecutiveFailures: known.consecutiveFailures,
+        downUntil: known.downUntil,
+        // A server that serves another model would fail every call: it is out of rotation until it rejoins.
         inFlight: own?.sequences ?? 0,
         inFlightRequests: own?.requests ?? 0,
         latencyMs: own?.latencyMs ?? 0,
         reported: report?.load,
         reportedAtMs: report?.atMs ?? 0,
+        ownAtReport: report?.ownRequests ?? 0,
+        joinedAtMs: known.joinedAtMs,
+        leaving: known.leaving,
+        probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
       }
     })
   })
+  let turn = 0
+  const budget = yield* makeRetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET)
 
   const count = (server: string, outcome: string) =>
     Metric.update(Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: server, outcome }), 1)
 
-  // A timeout from a server whose /metrics still answers is a long queue, not a dead server: vLLM queues without
-  // limit, so taking it out of rotation would only pile its load onto the others.
+  // A timeout from a server whose fresh /metrics shows requests waiting is a long queue, not a hang: vLLM queues
+  // without limit, so taking it out of rotation would only pile its load onto the others. Without a queue it is a
+  // hang, and counts against the server.
   const countAgainst = (server: string, error: UpstreamError) =>
     Effect.gen(function* () {
       if (!error.retryable) return
       if (error.kind === "timeout") {
         const report = (yield* reports.latest).get(server)
-        if (isFresh(report, yield* Clock.currentTimeMillis)) return
+        if (isFresh(report, yield* Clock.currentTimeMillis) && report.load.waiting > 0) return
       }
       yield* membership.failed(server)
     })
 
-  const attempt = (request: ChatRequest, requestId: string, tried: Set<string>, cutAt: ReadonlyArray<string>) =>
+  const attempt = (
+    request: ChatRequest,
+    requestId: string,
+    label: string,
+    tried: Set<string>,
+    cutAt: ReadonlyArray<string>,
+  ) =>
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
-      const picked = pickEndpoint(yield* snapshot, started, tried, yield* Random.next)
+      const draws = [yield* Random.next, yield* Random.next]
+      const picked = pickEndpoint(yield* snapshot, started, tried, () => draws.shift() ?? 0, routing, turn++)
       if (picked === undefined) {
         return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
       }
@@ -155,13 +211,14 @@ export const makePool = Effect.fnUntraced(function* (
       const status = (yield* profiles.statuses).get(server)
       const profile = status?._tag === "Profiled" ? status.profile : undefined
       const target = { pool: options.name, server, model: options.model, apiKey: yield* apiKey, kind: profile?.kind }
+      const timeout = yield* times.tryTimeout(server, label, request.max_tokens ?? DEFAULT_MAX_TOKENS)
       const completion = yield* inFlight
         .track(
           server,
           request.n ?? 1,
           client.chat(target, request, {
             requestId,
-            timeout: options.requestTimeout,
+            timeout,
             ...(cutAt.length > 0 && { cutAt, streamUsage: profile?.capabilities.usage ?? false }),
           }),
         )
@@ -187,7 +244,60 @@ export const makePool = Effect.fnUntraced(function* (
       yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), ms / 1000)
       yield* membership.succeeded(server)
       yield* inFlight.recordLatency(server, ms)
+      const sequences = Math.max(1, completion.choices.length)
+      yield* times.record(server, label, ms, completion.usage.completion_tokens / sequences)
       return { completion, server } satisfies ChatResult
+    })
+
+  const retryable = (error: UpstreamError | NoCapacity) => error._tag === "UpstreamError" && error.retryable
+
+  /** Tries on up to `maxAttempts` servers, each retry taken from the pool's retry budget. */
+  const withRetries = <A>(
+    first: Effect.Effect<A, UpstreamError | NoCapacity>,
+    again: Effect.Effect<A, UpstreamError | NoCapacity>,
+  ) =>
+    first.pipe(
+      Effect.catch((error) =>
+        Effect.gen(function* () {
+          let last = error
+          for (let tries = 1; tries < options.maxAttempts && retryable(last); tries++) {
+            if (!(yield* budget.take)) {
+              yield* Effect.logWarning("retry budget spent: the call fails without another try").pipe(
+                Effect.annotateLogs({ pool: options.name }),
+              )
+              yield* Metric.update(Metric.withAttributes(retriesRefused, { pool: options.name }), 1)
+              break
+            }
+            yield* Effect.sleep(yield* retryDelay(tries))
+            const outcome = yield* Effect.result(again)
+            if (outcome._tag === "Success") return outcome.success
+            // No server left to try (the failing ones were taken out): the last server's own error says more.
+            if (outcome.failure._tag === "NoCapacity") break
+            last = outcome.failure
+          }
+          return yield* Effect.fail(last)
+        }),
+      ),
+    )
+
+  /**
+   * A hedged call: when the first try is slower than 9 in 10 recent calls of its label, a second goes to another
+   * server (from the retry budget); the first to answer wins and the other is interrupted, which aborts its HTTP
+   * request.
+   */
+  const hedged = <A>(label: string, one: Effect.Effect<A, UpstreamError | NoCapacity>) =>
+    Effect.gen(function* () {
+      const after = yield* times.latencyQuantile(label, HEDGE_QUANTILE)
+      if (after === undefined) return yield* one
+      const second = Effect.sleep(Duration.millis(after)).pipe(
+        Effect.andThen(budget.take),
+        Effect.flatMap((allowed) =>
+          allowed
+            ? Effect.andThen(Metric.update(Metric.withAttributes(hedges, { pool: options.name }), 1), one)
+            : Effect.never,
+        ),
+      )
+      return yield* Effect.race(one, second)
     })
 
   const complete = Effect.fn("Pool.complete")(function* (request: ChatRequest, callOptions: CallOptions) {
@@ -195,13 +305,12 @@ export const makePool = Effect.fnUntraced(function* (
     const requestId = `${yield* RequestId}.${callOptions.label}.${suffix}`
     yield* Effect.annotateCurrentSpan({ pool: options.name, requestId })
     const tried = new Set<string>()
-    return yield* attempt(request, requestId, tried, callOptions.cutAt ?? []).pipe(
-      Effect.retry({
-        schedule: retryBackoff,
-        times: options.maxAttempts - 1,
-        while: (error) => error._tag === "UpstreamError" && error.retryable,
-      }),
-    )
+    const once = attempt(request, requestId, callOptions.label, tried, callOptions.cutAt ?? [])
+    yield* budget.called
+    const first = options.hedge?.some((prefix) => callOptions.label.startsWith(prefix))
+      ? hedged(callOptions.label, once)
+      : once
+    return yield* withRetries(first, once)
   })
 
   return {

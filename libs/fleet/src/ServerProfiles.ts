@@ -18,7 +18,6 @@ export interface ServerProfiles {
 export interface ServerProfilesOptions {
   readonly pool: string
   readonly model: string
-  readonly servers: ReadonlyArray<string>
   readonly apiKey: Effect.Effect<Redacted.Redacted<string> | undefined>
   readonly membership: Membership
   readonly interval: Duration.Duration
@@ -42,9 +41,7 @@ export const makeServerProfiles = Effect.fnUntraced(function* (
   options: ServerProfilesOptions,
 ): Effect.fn.Return<ServerProfiles, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
-  const state = yield* Ref.make<ReadonlyMap<string, ServerStatus>>(
-    new Map(options.servers.map((server) => [server, { _tag: "Unprobed" } as const])),
-  )
+  const state = yield* Ref.make<ReadonlyMap<string, ServerStatus>>(new Map())
   const set = (server: string, status: ServerStatus) => Ref.update(state, (all) => new Map(all).set(server, status))
 
   const report = (server: string, outcome: ProbeOutcome) => {
@@ -81,10 +78,10 @@ export const makeServerProfiles = Effect.fnUntraced(function* (
   // Re-probe servers that joined since (healthy, but unprobed or last seen down or refusing the key); forget the
   // profile of a server that went down, so its next start is probed afresh.
   const refresh = Effect.gen(function* () {
-    const health = yield* options.membership.health
+    const health = yield* options.membership.members
     const statuses = yield* Ref.get(state)
     yield* Effect.forEach(
-      options.servers,
+      [...health.keys()],
       (server) => {
         const healthy = health.get(server)?.healthy ?? false
         const status = statuses.get(server)?._tag ?? "Unprobed"
@@ -108,7 +105,7 @@ export const makeServerProfiles = Effect.fnUntraced(function* (
     ),
     probeAll: Effect.gen(function* () {
       const outcomes = yield* Effect.forEach(
-        options.servers,
+        yield* options.membership.servers,
         (server) => Effect.map(probe(server), (o) => [server, o] as const),
         {
           concurrency: "unbounded",

@@ -1,5 +1,6 @@
 export * from "./Capabilities.ts"
 export * from "./ChatCompletion.ts"
+export * from "./Discovery.ts"
 export * from "./ErrorBody.ts"
 export * from "./Fleet.ts"
 export * from "./FleetError.ts"

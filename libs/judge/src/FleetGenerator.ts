@@ -85,6 +85,9 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       top_p: request.sampling.topP,
       max_tokens: request.sampling.maxTokens,
       ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
+      // A running search's calls go before a new search's first one, where the servers schedule by priority: the
+      // work already started finishes sooner, and a burst of new searches waits behind it.
+      ...(capabilities.priority ? { priority: request.prefix.length === 0 ? 1 : 0 } : {}),
     }
     const cutAt = capabilities.stop ? [] : request.stop
     return pool

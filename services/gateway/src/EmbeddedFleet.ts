@@ -19,12 +19,15 @@ export class EmbeddedFleet extends Context.Service<
     EmbeddedFleet,
     Effect.gen(function* () {
       const settings = yield* GatewaySettings
-      if ((settings.pools[GENERATOR_POOL]?.endpoints.length ?? 0) > 0) return EmbeddedFleet.of({ urls: [] })
+      const generator = settings.pools[GENERATOR_POOL]
+      if ((generator?.endpoints.length ?? 0) > 0 || generator?.discovery !== undefined) {
+        return EmbeddedFleet.of({ urls: [] })
+      }
       if (settings.simulator.servers === 0) {
         return yield* new GatewayConfigError({
           message:
-            "no GPU servers configured: set STAGEBEAM_ENDPOINTS (or pools.generator.endpoints in the STAGEBEAM_CONFIG " +
-            "file); this build does not start the embedded simulated fleet (simulator.servers is 0)",
+            "no GPU servers configured: set STAGEBEAM_ENDPOINTS or STAGEBEAM_DISCOVERY_DNS (or pools.generator in the " +
+            "STAGEBEAM_CONFIG file); this build does not start the embedded simulated fleet (simulator.servers is 0)",
         })
       }
       const { serveSimulator } = yield* Effect.promise(() => import("@stagebeam/vllm-sim"))
