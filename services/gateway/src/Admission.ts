@@ -1,7 +1,15 @@
-import { Clock, Context, Deferred, Duration, Effect, Layer, Metric, Ref } from "effect"
+import { Fleet } from "@stagebeam/fleet"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Metric, Ref, Schedule } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
+import { GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
 import { DeadlinePassed, Overloaded } from "./GatewayErrors.ts"
-import { admissionHeldBytes, admissionSequences, admissionWaiting } from "./GatewayMetrics.ts"
+import {
+  admissionCapacity,
+  admissionHeldBytes,
+  admissionRefusedLate,
+  admissionSequences,
+  admissionWaiting,
+} from "./GatewayMetrics.ts"
 
 export interface AdmitOptions {
   /** GPU sequences the search occupies at once. */
@@ -21,42 +29,61 @@ export interface Lease {
   readonly holdBytes: (bytes: number) => Effect.Effect<void, Overloaded>
 }
 
+export interface AdmissionOptions {
+  /** GPU sequences the fleet runs at once now (it follows the fleet's live size). */
+  readonly capacity: Effect.Effect<number>
+  readonly maxQueued: number
+  readonly maxHeldBytes: number
+}
+
 interface Waiter {
   readonly sequences: number
   readonly admitted: Deferred.Deferred<void>
 }
 
 interface State {
-  /** Sequences not held by a running search. */
-  readonly free: number
+  /** Sequences held by running searches. */
+  readonly held: number
   /** Image bytes held by calls waiting or running. */
   readonly heldBytes: number
   /** Searches waiting, first come first. */
   readonly queue: ReadonlyArray<Waiter>
+  /** Exponentially weighted time a search holds its sequences, in ms (0 until one has finished). */
+  readonly serviceMs: number
 }
 
 /** Admits waiters from the head of the queue while they fit: none is overtaken by a later, smaller one. */
-const admitFromHead = (state: State): readonly [ReadonlyArray<Waiter>, State] => {
+const admitFromHead = (state: State, capacity: number): readonly [ReadonlyArray<Waiter>, State] => {
   const admitted: Array<Waiter> = []
-  let { free } = state
+  let { held } = state
   let index = 0
-  while (index < state.queue.length && state.queue[index]!.sequences <= free) {
-    free -= state.queue[index]!.sequences
+  while (index < state.queue.length && held + Math.min(state.queue[index]!.sequences, capacity) <= capacity) {
+    held += Math.min(state.queue[index]!.sequences, capacity)
     admitted.push(state.queue[index]!)
     index++
   }
-  return [admitted, { ...state, free, queue: state.queue.slice(index) }]
+  return [admitted, { ...state, held, queue: state.queue.slice(index) }]
 }
+
+type Decision =
+  | { readonly _tag: "run" | "wait" | "too many bytes" | "queue full" }
+  | { readonly _tag: "too late"; readonly expected: number; readonly left: number }
+
+const SERVICE_WEIGHT = 0.2
+/** How often waiting searches are looked at again, so capacity that grows (a server joined) is used. */
+const SETTLE_INTERVAL = Duration.millis(500)
 
 /**
  * Admission control, in sequences: a search holds as many as it samples candidates at once (N, GREEDY 1), since
- * that is what it occupies of the GPU servers' `max_num_seqs` slots. Searches are admitted first come, first
- * served: one that does not fit waits, and every later one waits behind it, so a large N is never overtaken
- * forever. Up to `maxQueued` searches wait; beyond that a call is refused at once (RESOURCE_EXHAUSTED) instead of
- * piling up work that vLLM would queue without limit. A waiting call gives up when its deadline passes.
- * Memory is the other resource: the image bytes of every call waiting or running count against `maxHeldBytes`,
- * and a call that would pass it is refused at once, so a flood of large images cannot hold memory without bound.
- * An image fetched from a URL counts from when it has arrived (fetches themselves are few at a time).
+ * that is what it occupies of the GPU servers' `max_num_seqs` slots, against a capacity that follows the fleet
+ * (its up servers × their slots, unless the settings fix it). Searches are admitted first come, first served:
+ * one that does not fit waits, and every later one waits behind it, so a large N is never overtaken forever.
+ * A call that could not be answered in time — its expected wait (the sequences ahead of it, turning over at the
+ * measured pace of finished searches) plus its expected run is longer than its deadline — is refused at once with
+ * RESOURCE_EXHAUSTED instead of waiting to be cut short; so is one that finds `maxQueued` searches waiting. A
+ * waiting call gives up when its deadline passes. Memory is the other resource: the image bytes of every call
+ * waiting or running count against `maxHeldBytes`, and a call that would pass it is refused at once; an image
+ * fetched from a URL counts from when it has arrived (fetches themselves are few at a time).
  */
 export class Admission extends Context.Service<
   Admission,
@@ -73,126 +100,183 @@ export class Admission extends Context.Service<
     readonly load: Effect.Effect<{ readonly waiting: number; readonly heldBytes: number }>
   }
 >()("@stagebeam/gateway/Admission") {
-  static readonly layer = Layer.effect(
-    Admission,
-    Effect.gen(function* () {
-      const { maxRunningSequences, maxQueued, maxHeldBytes } = (yield* GatewaySettings).admission
-      const state = yield* Ref.make<State>({ free: maxRunningSequences, heldBytes: 0, queue: [] })
+  static readonly make = Effect.fnUntraced(function* (options: AdmissionOptions) {
+    const { maxQueued, maxHeldBytes } = options
+    const state = yield* Ref.make<State>({ held: 0, heldBytes: 0, queue: [], serviceMs: 0 })
 
-      const report = Effect.flatMap(Ref.get(state), (now) =>
-        Effect.all([
-          Metric.update(admissionWaiting, now.queue.length),
-          Metric.update(admissionSequences, maxRunningSequences - now.free),
-          Metric.update(admissionHeldBytes, now.heldBytes),
-        ]),
+    const report = Effect.gen(function* () {
+      const now = yield* Ref.get(state)
+      yield* Metric.update(admissionWaiting, now.queue.length)
+      yield* Metric.update(admissionSequences, now.held)
+      yield* Metric.update(admissionHeldBytes, now.heldBytes)
+      yield* Metric.update(admissionCapacity, yield* options.capacity)
+    })
+    yield* report
+
+    const overloaded = (capacity: number) =>
+      new Overloaded({
+        message: `the gateway is at capacity (${capacity} sequences running, ${maxQueued} calls queued); retry later`,
+      })
+    const tooManyBytes = new Overloaded({
+      message: `the gateway holds as many image bytes as it may (${maxHeldBytes}); retry later`,
+    })
+
+    /** Applies `change`, then admits whoever now fits at the head of the queue. */
+    const settle = (change: (state: State) => State) =>
+      Effect.gen(function* () {
+        const capacity = yield* options.capacity
+        const admitted = yield* Ref.modify(state, (current) => admitFromHead(change(current), capacity))
+        yield* Effect.forEach(admitted, (waiter) => Deferred.succeed(waiter.admitted, undefined), { discard: true })
+        yield* report
+      })
+    yield* settle((current) => current).pipe(Effect.repeat(Schedule.spaced(SETTLE_INTERVAL)), Effect.forkScoped)
+
+    const release = (sequences: number, ranMs: number) =>
+      settle((current) => ({
+        ...current,
+        held: current.held - sequences,
+        serviceMs: current.serviceMs === 0 ? ranMs : current.serviceMs * (1 - SERVICE_WEIGHT) + ranMs * SERVICE_WEIGHT,
+      }))
+    const releaseBytes = (bytes: number) =>
+      bytes === 0
+        ? Effect.void
+        : Effect.andThen(
+            Ref.update(state, (current) => ({ ...current, heldBytes: current.heldBytes - bytes })),
+            report,
+          )
+
+    /** A waiter that stops waiting: out of the queue, or, if it was admitted meanwhile, its sequences back. */
+    const leave = (waiter: Waiter) =>
+      Effect.flatMap(
+        Ref.modify(state, (current) =>
+          current.queue.includes(waiter)
+            ? ([false, { ...current, queue: current.queue.filter((queued) => queued !== waiter) }] as const)
+            : ([true, current] as const),
+        ),
+        (wasAdmitted) =>
+          wasAdmitted
+            ? settle((current) => ({ ...current, held: current.held - waiter.sequences }))
+            : settle((current) => current),
       )
-      yield* report
 
-      const overloaded = new Overloaded({
-        message: `the gateway is at capacity (${maxRunningSequences} sequences running, ${maxQueued} calls queued); retry later`,
-      })
-      const tooManyBytes = new Overloaded({
-        message: `the gateway holds as many image bytes as it may (${maxHeldBytes}); retry later`,
-      })
-
-      /** Applies `change`, then admits whoever now fits at the head of the queue. */
-      const settle = (change: (state: State) => State) =>
-        Effect.flatMap(
-          Ref.modify(state, (current) => admitFromHead(change(current))),
-          (admitted) =>
-            Effect.andThen(
-              Effect.forEach(admitted, (waiter) => Deferred.succeed(waiter.admitted, undefined)),
-              report,
-            ),
-        )
-
-      const release = (sequences: number) => settle((current) => ({ ...current, free: current.free + sequences }))
-      const releaseBytes = (bytes: number) =>
-        bytes === 0
-          ? Effect.void
-          : Effect.andThen(
-              Ref.update(state, (current) => ({ ...current, heldBytes: current.heldBytes - bytes })),
-              report,
-            )
-
-      /** A waiter that stops waiting: out of the queue, or, if it was admitted meanwhile, its sequences back. */
-      const leave = (waiter: Waiter) =>
-        Effect.flatMap(
-          Ref.modify(state, (current) =>
-            current.queue.includes(waiter)
-              ? ([false, { ...current, queue: current.queue.filter((queued) => queued !== waiter) }] as const)
-              : ([true, current] as const),
-          ),
-          (wasAdmitted) => (wasAdmitted ? release(waiter.sequences) : settle((current) => current)),
-        )
-
-      const waitFor = (waiter: Waiter, deadlineAt: number) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Deferred.await(waiter.admitted).pipe(
-            Effect.timeoutOrElse({
-              duration: Duration.millis(Math.max(0, deadlineAt - now)),
-              orElse: () =>
-                Effect.fail(new DeadlinePassed({ message: "the deadline passed while the call waited for admission" })),
-            }),
-          ),
-        )
-
-      const admit = <A, E, R>(
-        work: (lease: Lease) => Effect.Effect<A, E, R>,
-        options: AdmitOptions,
-      ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> => {
-        // A search larger than the whole capacity still runs, alone.
-        const sequences = Math.max(1, Math.min(options.sequences, maxRunningSequences))
-        const bytes = options.bytes ?? 0
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.gen(function* () {
-            const waiter: Waiter = { sequences, admitted: yield* Deferred.make<void>() }
-            const decision = yield* Ref.modify(state, (current) => {
-              if (current.heldBytes + bytes > maxHeldBytes) return ["too many bytes", current] as const
-              const holding = { ...current, heldBytes: current.heldBytes + bytes }
-              if (current.queue.length === 0 && current.free >= sequences) {
-                return ["run", { ...holding, free: current.free - sequences }] as const
-              }
-              if (current.queue.length >= maxQueued) return ["refuse", current] as const
-              return ["wait", { ...holding, queue: [...current.queue, waiter] }] as const
-            })
-            if (decision === "too many bytes") return yield* tooManyBytes
-            if (decision === "refuse") return yield* overloaded
-            yield* report
-            let held = bytes
-            const lease: Lease = {
-              holdBytes: (more) =>
-                Effect.flatMap(
-                  Ref.modify(state, (current) =>
-                    current.heldBytes + more > maxHeldBytes
-                      ? [false, current]
-                      : [true, { ...current, heldBytes: current.heldBytes + more }],
-                  ),
-                  (taken) => {
-                    if (!taken) return Effect.fail(tooManyBytes)
-                    held += more
-                    return report
-                  },
-                ),
-            }
-            return yield* Effect.gen(function* () {
-              if (decision === "wait") {
-                yield* restore(waitFor(waiter, options.deadlineAt)).pipe(
-                  Effect.onExit((exit) => (exit._tag === "Success" ? Effect.void : leave(waiter))),
-                )
-              }
-              return yield* restore(work(lease)).pipe(Effect.ensuring(release(sequences)))
-            }).pipe(Effect.ensuring(Effect.suspend(() => releaseBytes(held))))
+    const waitFor = (waiter: Waiter, deadlineAt: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Deferred.await(waiter.admitted).pipe(
+          Effect.timeoutOrElse({
+            duration: Duration.millis(Math.max(0, deadlineAt - now)),
+            orElse: () =>
+              Effect.fail(new DeadlinePassed({ message: "the deadline passed while the call waited for admission" })),
           }),
-        )
-      }
+        ),
+      )
 
-      return Admission.of({
-        admit,
-        load: Effect.map(Ref.get(state), (current) => ({
-          waiting: current.queue.length,
-          heldBytes: current.heldBytes,
-        })),
+    /**
+     * How long a call that joins the queue now would wait, then run: the sequences ahead of it (its own included)
+     * beyond what is free, as the capacity turns over once per measured run. Unknown (0) until a search finished.
+     */
+    const expectedMs = (current: State, capacity: number, sequences: number) => {
+      if (current.serviceMs === 0) return 0
+      const ahead = current.queue.reduce((sum, waiter) => sum + Math.min(waiter.sequences, capacity), sequences)
+      const beyondFree = Math.max(0, ahead - (capacity - current.held))
+      return (beyondFree / capacity) * current.serviceMs + current.serviceMs
+    }
+
+    const admit = <A, E, R>(
+      work: (lease: Lease) => Effect.Effect<A, E, R>,
+      admitOptions: AdmitOptions,
+    ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> => {
+      const bytes = admitOptions.bytes ?? 0
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const capacity = yield* options.capacity
+          const now = yield* Clock.currentTimeMillis
+          // A search larger than the whole capacity still runs, alone.
+          const sequences = Math.max(1, Math.min(admitOptions.sequences, capacity))
+          const waiter: Waiter = { sequences, admitted: yield* Deferred.make<void>() }
+          const decision = yield* Ref.modify(state, (current): readonly [Decision, State] => {
+            if (current.heldBytes + bytes > maxHeldBytes) return [{ _tag: "too many bytes" }, current]
+            const holding = { ...current, heldBytes: current.heldBytes + bytes }
+            if (current.queue.length === 0 && current.held + sequences <= capacity) {
+              return [{ _tag: "run" }, { ...holding, held: current.held + sequences }]
+            }
+            if (current.queue.length >= maxQueued) return [{ _tag: "queue full" }, current]
+            const expected = expectedMs(current, capacity, sequences)
+            if (now + expected > admitOptions.deadlineAt) {
+              return [{ _tag: "too late", expected, left: admitOptions.deadlineAt - now }, current]
+            }
+            return [{ _tag: "wait" }, { ...holding, queue: [...current.queue, waiter] }]
+          })
+          switch (decision._tag) {
+            case "too many bytes":
+              return yield* tooManyBytes
+            case "queue full":
+              return yield* overloaded(capacity)
+            case "too late":
+              yield* Metric.update(Metric.withAttributes(admissionRefusedLate, {}), 1)
+              return yield* new Overloaded({
+                message:
+                  `the gateway cannot answer within the deadline: about ${(decision.expected / 1000).toFixed(1)} s ` +
+                  `to wait and run, ${(Math.max(0, decision.left) / 1000).toFixed(1)} s left; retry later or elsewhere`,
+              })
+          }
+          yield* report
+          let held = bytes
+          const lease: Lease = {
+            holdBytes: (more) =>
+              Effect.flatMap(
+                Ref.modify(state, (current) =>
+                  current.heldBytes + more > maxHeldBytes
+                    ? [false, current]
+                    : [true, { ...current, heldBytes: current.heldBytes + more }],
+                ),
+                (taken) => {
+                  if (!taken) return Effect.fail(tooManyBytes)
+                  held += more
+                  return report
+                },
+              ),
+          }
+          return yield* Effect.gen(function* () {
+            if (decision._tag === "wait") {
+              yield* restore(waitFor(waiter, admitOptions.deadlineAt)).pipe(
+                Effect.onExit((exit) => (exit._tag === "Success" ? Effect.void : leave(waiter))),
+              )
+            }
+            const started = yield* Clock.currentTimeMillis
+            return yield* restore(work(lease)).pipe(
+              Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (ended) => release(sequences, ended - started))),
+            )
+          }).pipe(Effect.ensuring(Effect.suspend(() => releaseBytes(held))))
+        }),
+      )
+    }
+
+    return Admission.of({
+      admit,
+      load: Effect.map(Ref.get(state), (current) => ({ waiting: current.queue.length, heldBytes: current.heldBytes })),
+    })
+  })
+
+  /** Admission over the capacity and limits given; reads no settings. */
+  static readonly layerWith = (options: AdmissionOptions) => Layer.effect(Admission, Admission.make(options))
+
+  /**
+   * Admission by the settings: a fixed capacity when they give one, else the generator pool's up servers × their
+   * slots (upstream.maxSamplesPerRequest, which matches vLLM's --max-num-seqs).
+   */
+  static readonly layer = Layer.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* GatewaySettings
+      const fixed = settings.admission.maxRunningSequences
+      const slots = maxSamplesPerRequestOf(settings, GENERATOR_POOL)
+      const fleet = yield* Fleet
+      const generator = yield* fleet.pool(GENERATOR_POOL)
+      const capacity =
+        fixed === "auto" ? Effect.map(generator.upCount, (up) => Math.max(1, up) * slots) : Effect.succeed(fixed)
+      return Admission.layerWith({
+        capacity,
+        maxQueued: settings.admission.maxQueued,
+        maxHeldBytes: settings.admission.maxHeldBytes,
       })
     }),
   )

@@ -11,6 +11,16 @@ export const reasonDuration = Metric.histogram("stagebeam_reason_duration_second
   boundaries: Metric.exponentialBoundaries({ start: 0.25, factor: 2, count: 12 }),
 })
 
+/** The GPU sequences admission lets run at once now (it follows the fleet's up servers). */
+export const admissionCapacity = Metric.gauge("stagebeam_admission_capacity", {
+  description: "GPU sequences admission lets run at once",
+})
+
+/** Calls refused at once because their expected wait and run exceed their deadline. */
+export const admissionRefusedLate = Metric.counter("stagebeam_admission_refused_late_total", {
+  description: "Calls refused at once because they could not be answered before their deadline",
+})
+
 /** Calls waiting for admission. */
 export const admissionWaiting = Metric.gauge("stagebeam_admission_waiting", {
   description: "Calls waiting for admission",

@@ -1,11 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer } from "effect"
+import { Clock, Deferred, Effect, Fiber, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { Admission } from "../src/Admission.ts"
-import { GatewaySettings } from "../src/config/GatewaySettings.ts"
 
-const admission = (maxRunningSequences: number, maxQueued: number) =>
-  Admission.layer.pipe(Layer.provide(GatewaySettings.layerTest({ admission: { maxRunningSequences, maxQueued } })))
+const admission = (capacity: number, maxQueued: number, maxHeldBytes = 1_000_000) =>
+  Admission.layerWith({ capacity: Effect.succeed(capacity), maxQueued, maxHeldBytes })
 
 const FAR = 1_000_000
 
@@ -139,13 +138,48 @@ describe("Admission", () => {
       yield* Deferred.succeed(release, undefined)
       yield* Effect.yieldNow
       assert.strictEqual((yield* load).heldBytes, 0)
-    }).pipe(
-      Effect.provide(
-        Admission.layer.pipe(
-          Layer.provide(GatewaySettings.layerTest({ admission: { maxHeldBytes: 100 }, images: { maxBytes: 90 } })),
-        ),
-      ),
-    ),
+    }).pipe(Effect.provide(admission(8, 8, 100))),
+  )
+
+  it.effect("refuses at once a call that could not be answered before its deadline, and queues one that could", () =>
+    Effect.gen(function* () {
+      const { admit, load } = yield* Admission
+      // One search of 10 s finishes: the pace admission expects from now on.
+      const first = yield* Effect.forkChild(admit(() => Effect.sleep("10 seconds"), { sequences: 2, deadlineAt: FAR }))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(first)
+      const release = yield* Deferred.make<void>()
+      yield* Effect.forkChild(admit(() => Deferred.await(release), { sequences: 2, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      const now = yield* Clock.currentTimeMillis
+      // Waiting for the running search (about 10 s) and then running (10 s) takes about 20 s.
+      const late = yield* Effect.flip(admit(() => Effect.void, { sequences: 2, deadlineAt: now + 15_000 }))
+      assert.strictEqual(late._tag, "Overloaded")
+      assert.include(late.message, "cannot answer within the deadline")
+      assert.strictEqual((yield* load).waiting, 0)
+      const patient = yield* Effect.forkChild(
+        admit(() => Effect.succeed("ran"), { sequences: 2, deadlineAt: now + 60_000 }),
+      )
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).waiting, 1)
+      yield* Deferred.succeed(release, undefined)
+      assert.strictEqual(yield* Fiber.join(patient), "ran")
+    }).pipe(Effect.provide(admission(2, 8))),
+  )
+
+  it.effect("capacity follows the fleet: a waiting search starts when a server joins", () =>
+    Effect.gen(function* () {
+      const capacity = yield* Ref.make(4)
+      const { admit, load } = yield* Admission.make({ capacity: Ref.get(capacity), maxQueued: 8, maxHeldBytes: 1_000 })
+      yield* Effect.forkChild(admit(() => Effect.never, { sequences: 4, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      const waiting = yield* Effect.forkChild(admit(() => Effect.succeed("ran"), { sequences: 4, deadlineAt: FAR }))
+      yield* Effect.yieldNow
+      assert.strictEqual((yield* load).waiting, 1)
+      yield* Ref.set(capacity, 8)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(waiting), "ran")
+    }).pipe(Effect.scoped),
   )
 
   it.effect("a search larger than the whole capacity still runs, alone", () =>

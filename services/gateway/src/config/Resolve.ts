@@ -1,9 +1,16 @@
 import { readFileSync, statSync } from "node:fs"
-import type { PoolOptions } from "@stagebeam/fleet"
+import { type Discovery, dnsDiscovery, fileDiscovery, type PoolOptions } from "@stagebeam/fleet"
 import type { JudgeDeclaration } from "@stagebeam/judge"
-import { Config, Effect, Redacted } from "effect"
+import { Config, Duration, Effect, Redacted } from "effect"
 import { GatewayConfigError } from "../GatewayErrors.ts"
-import { DEFAULT_MODEL, GENERATOR_POOL, judgesOf, poolsOf, type Settings } from "./Settings.ts"
+import {
+  DEFAULT_MODEL,
+  GENERATOR_POOL,
+  judgesOf,
+  type Pool as PoolSettings,
+  poolsOf,
+  type Settings,
+} from "./Settings.ts"
 import type { SecretSource } from "./Values.ts"
 
 /**
@@ -82,6 +89,15 @@ const apiKeyOf = (pool: string, source: SecretSource) =>
       )
     : keyFile(pool, source.file)
 
+/** The discovery source a pool's settings name, if any. */
+const discoveryOf = (pool: PoolSettings): Discovery | undefined => {
+  const source = pool.discovery
+  if (source === undefined) return undefined
+  if (source.file !== undefined) return fileDiscovery({ path: source.file, interval: source.interval })
+  const [name, port] = (source.dns ?? "").split(":")
+  return dnsDiscovery({ name: name ?? "", port: Number(port), scheme: source.scheme, interval: source.interval })
+}
+
 /** The options of every declared pool; the generator's servers are `generatorEndpoints` (the embedded fleet's). */
 export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyArray<string>) =>
   Effect.forEach(poolsOf(settings), ([name, pool]) =>
@@ -100,6 +116,14 @@ export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyAr
         cooldown: pool.cooldown ?? upstream.cooldown,
         healthInterval: pool.healthInterval ?? upstream.healthInterval,
         metricsInterval: pool.metricsInterval ?? upstream.metricsInterval,
+        discovery: discoveryOf(pool),
+        routing: {
+          policy: pool.routing ?? upstream.routing,
+          slowStartMs: Duration.toMillis(pool.slowStart ?? upstream.slowStart),
+        },
+        tryTimeoutFloor: pool.tryTimeoutFloor ?? upstream.tryTimeoutFloor,
+        retryBudget: { ratio: pool.retryBudget ?? upstream.retryBudget, minimum: 5, window: Duration.seconds(10) },
+        hedge: String(pool.hedgeJudgeCalls ?? upstream.hedgeJudgeCalls) === "true" ? ["judge"] : [],
       } satisfies PoolOptions
     }),
   )

@@ -37,21 +37,52 @@ const callFields = {
   cooldown: DurationText,
   /** Most samples in one request (the servers' --max-num-seqs); a larger N is split into parallel requests. */
   maxSamplesPerRequest: Count(1),
+  /** The least time a try gets before it counts as hung; each try's timeout follows the server's observed speed. */
+  tryTimeoutFloor: DurationText,
+  /** A server that joins a running pool gets its full share of calls only after this long. */
+  slowStart: DurationText,
+  /** How a call picks a server among the eligible ones. */
+  routing: Schema.Literals(["least-loaded", "p2c", "round-robin"]),
+  /** Retries (and hedges) may add at most this share of calls over 10 s (at least 5). */
+  retryBudget: Schema.Union([Schema.Number, Schema.NumberFromString]).check(
+    Schema.makeFilter((n: number) => (n >= 0 && n <= 10) || "expected a share of calls between 0 and 10"),
+  ),
+  /** Judge calls slower than 9 in 10 recent ones get a second try on another server; the first answer wins. */
+  hedgeJudgeCalls: Schema.Union([Schema.Boolean, Schema.Literals(["true", "false"])]),
 }
+
+/** Where a pool's servers come from while it runs: a DNS name (one server per address) or a file of URLs. */
+const Discovery = Schema.Struct({
+  /** "name:port", e.g. a Kubernetes headless Service "vllm.default.svc.cluster.local:8000". */
+  dns: Schema.optional(
+    Schema.String.check(Schema.isPattern(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "expected name:port" })),
+  ),
+  /** A file with one base URL a line, read again on every look. */
+  file: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  scheme: Schema.Literals(["http", "https"]).pipe(withDefault("http")),
+  interval: DurationText.pipe(withDefault("10s")),
+})
+export type Discovery = typeof Discovery.Type
 
 const Upstream = Schema.Struct({
   timeout: callFields.timeout.pipe(withDefault("120s")),
-  attempts: callFields.attempts.pipe(withDefault(3)),
+  attempts: callFields.attempts.pipe(withDefault(5)),
   healthInterval: callFields.healthInterval.pipe(withDefault("5s")),
   metricsInterval: callFields.metricsInterval.pipe(withDefault("500ms")),
   failureThreshold: callFields.failureThreshold.pipe(withDefault(3)),
   cooldown: callFields.cooldown.pipe(withDefault("10s")),
   maxSamplesPerRequest: callFields.maxSamplesPerRequest.pipe(withDefault(16)),
+  tryTimeoutFloor: callFields.tryTimeoutFloor.pipe(withDefault("5s")),
+  slowStart: callFields.slowStart.pipe(withDefault("30s")),
+  routing: callFields.routing.pipe(withDefault("least-loaded")),
+  retryBudget: callFields.retryBudget.pipe(withDefault(0.2)),
+  hedgeJudgeCalls: callFields.hedgeJudgeCalls.pipe(withDefault(false)),
 })
 export type Upstream = typeof Upstream.Type
 
 const Pool = Schema.Struct({
   endpoints: ServerUrls.pipe(withDefault([])),
+  discovery: Schema.optional(Discovery),
   /** The model name sent to its servers; default: the generator pool's. */
   model: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   apiKey: Schema.optional(SecretSource),
@@ -64,6 +95,11 @@ const Pool = Schema.Struct({
   failureThreshold: Schema.optional(callFields.failureThreshold),
   cooldown: Schema.optional(callFields.cooldown),
   maxSamplesPerRequest: Schema.optional(callFields.maxSamplesPerRequest),
+  tryTimeoutFloor: Schema.optional(callFields.tryTimeoutFloor),
+  slowStart: Schema.optional(callFields.slowStart),
+  routing: Schema.optional(callFields.routing),
+  retryBudget: Schema.optional(callFields.retryBudget),
+  hedgeJudgeCalls: Schema.optional(callFields.hedgeJudgeCalls),
 })
 export type Pool = typeof Pool.Type
 
@@ -114,7 +150,7 @@ const SettingsFields = Schema.Struct({
   defaultJudge: Name.pipe(withDefault("self")),
   admission: Schema.Struct({
     /** GPU sequences running searches may hold (a search holds N, GREEDY 1). */
-    maxRunningSequences: Count(1).pipe(withDefault(128)),
+    maxRunningSequences: Schema.Union([Schema.Literal("auto"), Count(1)]).pipe(withDefault("auto")),
     /** Calls waiting for admission; beyond it calls get RESOURCE_EXHAUSTED. */
     maxQueued: Count(0).pipe(withDefault(128)),
     /** Image bytes that calls, waiting or running, may hold together (a fetched image counts from its arrival). */
@@ -168,8 +204,12 @@ const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
   const problems: Array<{ readonly path: ReadonlyArray<PropertyKey>; readonly issue: string }> = []
   const pools = poolsOf(settings).map(([name]) => name)
   for (const [name, pool] of poolsOf(settings)) {
-    if (name !== GENERATOR_POOL && pool.endpoints.length === 0) {
-      problems.push({ path: ["pools", name, "endpoints"], issue: "must list at least one server" })
+    if (name !== GENERATOR_POOL && pool.endpoints.length === 0 && pool.discovery === undefined) {
+      problems.push({ path: ["pools", name, "endpoints"], issue: "must list at least one server (or a discovery)" })
+    }
+    const discovery = pool.discovery
+    if (discovery !== undefined && (discovery.dns === undefined) === (discovery.file === undefined)) {
+      problems.push({ path: ["pools", name, "discovery"], issue: "needs one of dns (name:port) or file" })
     }
   }
   const judges = judgesOf(settings)

@@ -1,0 +1,156 @@
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { ReasonRequest } from "@stagebeam/proto"
+import type { RunningSimulator } from "@stagebeam/vllm-sim"
+import { Effect, Fiber } from "effect"
+import { eventually, pngImage, startGateway, startGatewayOver, startSimulators, urlsOf } from "./harness.ts"
+
+const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
+
+/** Chat requests a simulator has seen arrive, whatever became of them. */
+const arrivals = (server: RunningSimulator) => {
+  const stats = server.stats()
+  const r = stats.requests
+  return r.finished + r.aborted + r.faults + r.errors + r.rejected + stats.running + stats.waiting
+}
+
+const request = Effect.map(
+  pngImage(),
+  (data): ReasonRequest => ({ question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }),
+)
+
+describe("membership from discovery", () => {
+  it.live("a server added at run time takes load; one removed drains, and no call is lost", () =>
+    Effect.gen(function* () {
+      const [first, second] = yield* startSimulators(2, { speed: 20 })
+      const file = join(mkdtempSync(join(tmpdir(), "stagebeam-servers-")), "generator")
+      writeFileSync(file, `${first!.url}\n`)
+      const { client, gateway } = yield* startGateway({
+        pools: { generator: { discovery: { file, interval: "100ms" } } },
+        upstream: { slowStart: "0s" },
+      })
+      const pool = yield* gateway.fleet.pool("generator")
+      const ask = yield* request
+      assert.isAbove((yield* client.Reason(ask)).conclusion.length, 0)
+      assert.strictEqual(arrivals(second!), 0)
+
+      writeFileSync(file, `${first!.url}\n${second!.url}\n`)
+      assert.isTrue(yield* eventually(Effect.map(pool.snapshot, (servers) => servers.length === 2)))
+      yield* Effect.forEach([1, 2, 3, 4], () => client.Reason(ask), { concurrency: 4 })
+      assert.isAbove(arrivals(second!), 0)
+
+      // Remove the first while calls run on it: they finish, and it takes no new ones.
+      const running = yield* Effect.forEach([1, 2, 3, 4, 5, 6], () => Effect.forkChild(client.Reason(ask)))
+      assert.isTrue(yield* eventually(Effect.sync(() => first!.stats().running > 0)))
+      writeFileSync(file, `${second!.url}\n`)
+      assert.isTrue(
+        yield* eventually(
+          Effect.map(pool.snapshot, (servers) => servers.find((s) => s.url === first!.url)?.leaving !== false),
+        ),
+      )
+      const seenByFirst = arrivals(first!)
+      const answers = yield* Effect.forEach(running, Fiber.join)
+      for (const answer of answers) assert.isAbove(answer.conclusion.length, 0)
+      yield* Effect.forEach([1, 2, 3], () => client.Reason(ask), { concurrency: 3 })
+      assert.strictEqual(arrivals(first!), seenByFirst)
+      assert.isTrue(yield* eventually(Effect.map(pool.snapshot, (servers) => servers.length === 1)))
+    }),
+  )
+})
+
+describe("failures with the default settings", () => {
+  it.live(
+    "a hung server is routed around inside the deadline",
+    () =>
+      Effect.gen(function* () {
+        const [healthy, hung] = yield* startSimulators(2, { speed: 10 })
+        const { client } = yield* startGatewayOver([healthy!, hung!])
+        const ask = yield* request
+        // Warm up: the pool learns how long its calls take, which bounds each try from then on.
+        yield* Effect.forEach([1, 2, 3], () => client.Reason(ask), { concurrency: 3 })
+        hung!.setFaults({ hangRate: 1 })
+        const started = Date.now()
+        const answers = yield* Effect.forEach([1, 2, 3, 4], () => client.Reason(ask, { deadline: "40 seconds" }), {
+          concurrency: 4,
+        })
+        for (const answer of answers) {
+          assert.isAbove(answer.conclusion.length, 0)
+          assert.strictEqual(answer.truncatedReason, "")
+        }
+        assert.isBelow(Date.now() - started, 40_000)
+        assert.isAbove(hung!.stats().requests.faults, 0)
+      }),
+    60_000,
+  )
+
+  it.live("10% 5xx on every server loses no call", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2)
+      for (const server of servers) server.setFaults({ errorRate: 0.1, errorStatus: 503 })
+      const { client } = yield* startGatewayOver(servers)
+      const ask = yield* request
+      const answers = yield* Effect.forEach(
+        Array.from({ length: 48 }, (_, i) => i),
+        () => client.Reason(ask),
+        { concurrency: 8 },
+      )
+      assert.strictEqual(answers.length, 48)
+      assert.isAbove(
+        servers.reduce((sum, server) => sum + server.stats().requests.faults, 0),
+        0,
+      )
+    }),
+  )
+
+  it.live("the retry budget caps retries when every server fails", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2)
+      for (const server of servers) server.setFaults({ errorRate: 1, errorStatus: 503 })
+      // Servers stay in rotation whatever they answer, so only the budget limits the tries.
+      const { client } = yield* startGatewayOver(servers, {
+        upstream: { healthInterval: "1h", failureThreshold: 1000 },
+      })
+      const ask = yield* request
+      const calls = 30
+      yield* Effect.forEach(
+        Array.from({ length: calls }, (_, i) => i),
+        () => Effect.flip(client.Reason(ask)),
+        {
+          concurrency: 3,
+        },
+      )
+      const upstream = servers.reduce((sum, server) => sum + server.stats().requests.faults, 0)
+      // Without a budget each call would be tried 5 times (150 requests); the budget allows 20% more, at least 5.
+      assert.isAtMost(upstream, calls + Math.max(5, 0.2 * calls) + 1)
+      assert.isAtLeast(upstream, calls)
+    }),
+  )
+})
+
+describe("several gateway replicas on the same servers", () => {
+  it.live(
+    "share the servers evenly instead of herding onto one",
+    () =>
+      Effect.gen(function* () {
+        const servers = yield* startSimulators(2, { speed: 2 })
+        const settings = {
+          pools: { generator: { endpoints: urlsOf(servers) } },
+          upstream: { metricsInterval: "100ms" },
+        }
+        const replicas = yield* Effect.all([startGateway(settings), startGateway(settings)])
+        const ask = yield* request
+        yield* Effect.forEach(
+          Array.from({ length: 12 }, (_, i) => i),
+          (i) => replicas[i % 2]!.client.Reason(ask),
+          { concurrency: 8 },
+        )
+        const [a, b] = servers.map((server) => server.stats().busyGpuSeconds)
+        const share = a! / (a! + b!)
+        assert.isAbove(share, 0.3, `GPU-busy share of the first server: ${share}`)
+        assert.isBelow(share, 0.7, `GPU-busy share of the first server: ${share}`)
+      }),
+    60_000,
+  )
+})
