@@ -60,6 +60,8 @@ export interface CallOptions {
   readonly label: string
   /** Stream and abort as soon as every sample wrote one of these (for servers that ignore stop strings). */
   readonly cutAt?: ReadonlyArray<string>
+  /** Calls sharing a prompt prefix (one search's) share this key; routing with affinity keeps them on one server. */
+  readonly affinity?: string
 }
 
 /** The gateway's id of the Reason call being served; upstream request ids start with it. */
@@ -192,17 +194,20 @@ export const makePool = Effect.fnUntraced(function* (
       yield* membership.failed(server)
     })
 
-  const attempt = (
-    request: ChatRequest,
-    requestId: string,
-    label: string,
-    tried: Set<string>,
-    cutAt: ReadonlyArray<string>,
-  ) =>
+  const attempt = (request: ChatRequest, requestId: string, callOptions: CallOptions, tried: Set<string>) =>
     Effect.gen(function* () {
+      const { label, cutAt = [] } = callOptions
       const started = yield* Clock.currentTimeMillis
       const draws = [yield* Random.next, yield* Random.next]
-      const picked = pickEndpoint(yield* snapshot, started, tried, () => draws.shift() ?? 0, routing, turn++)
+      const picked = pickEndpoint(
+        yield* snapshot,
+        started,
+        tried,
+        () => draws.shift() ?? 0,
+        routing,
+        turn++,
+        callOptions.affinity,
+      )
       if (picked === undefined) {
         return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
       }
@@ -305,7 +310,7 @@ export const makePool = Effect.fnUntraced(function* (
     const requestId = `${yield* RequestId}.${callOptions.label}.${suffix}`
     yield* Effect.annotateCurrentSpan({ pool: options.name, requestId })
     const tried = new Set<string>()
-    const once = attempt(request, requestId, callOptions.label, tried, callOptions.cutAt ?? [])
+    const once = attempt(request, requestId, callOptions, tried)
     yield* budget.called
     const first = options.hedge?.some((prefix) => callOptions.label.startsWith(prefix))
       ? hedged(callOptions.label, once)

@@ -45,9 +45,42 @@ export interface RoutingOptions {
   readonly policy: RoutingPolicy
   /** A server that joined a running pool gets its full share of calls only after this long (0: at once). */
   readonly slowStartMs: number
+  /**
+   * Calls with the same affinity key (one search) go to the same server, whose prefix cache holds their image and
+   * question, unless it carries more than this many sequences over the least-loaded one. Undefined: no affinity.
+   */
+  readonly affinityMaxImbalance?: number | undefined
 }
 
 export const defaultRouting: RoutingOptions = { policy: "least-loaded", slowStartMs: 0 }
+
+/** FNV-1a of a text with murmur3's final mix (FNV alone spreads similar texts unevenly): a (key, server) weight. */
+const fnv1a = (text: string): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
+  return (hash ^ (hash >>> 16)) >>> 0
+}
+
+/**
+ * The server a key belongs to by rendezvous hashing (highest weight wins), so a key keeps its server while others
+ * join or leave; undefined when that server is more than `maxImbalance` sequences busier than the least-loaded.
+ */
+export const affinityPick = (
+  candidates: ReadonlyArray<EndpointState>,
+  key: string,
+  now: number,
+  maxImbalance: number,
+): EndpointState | undefined => {
+  const owner = candidates.reduce<EndpointState | undefined>(
+    (best, state) => (best === undefined || fnv1a(key + state.url) > fnv1a(key + best.url) ? state : best),
+    undefined,
+  )
+  if (owner === undefined) return undefined
+  const least = Math.min(...candidates.map((state) => loadScore(state, now)))
+  return loadScore(owner, now) - least > maxImbalance ? undefined : owner
+}
 
 const reportOf = (state: EndpointState): LoadReport | undefined =>
   state.reported === undefined
@@ -102,7 +135,8 @@ const compareKeys = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number
 
 /**
  * Picks a server for one call. Among the eligible servers, those not yet tried by this call and not saturated
- * come first. Then, by policy:
+ * come first. A call with an affinity key goes to its key's server among them where routing has affinity and that
+ * server is not too much busier than the rest (see `affinityPick`). Otherwise, by policy:
  * - least-loaded: the lowest load score (slow start scales it up), ties broken by KV-cache usage, then latency,
  *   then at random, so equal servers share bursts instead of herding onto the first;
  * - p2c: the lower-scored of two drawn at random (power of two choices);
@@ -116,6 +150,7 @@ export const pickEndpoint = (
   random: () => number,
   routing: RoutingOptions = defaultRouting,
   turn = 0,
+  affinityKey?: string,
 ): EndpointState | undefined => {
   const up = eligible(states, now)
   const preferred = [
@@ -124,6 +159,10 @@ export const pickEndpoint = (
     up,
   ].find((group) => group.length > 0)
   if (preferred === undefined) return undefined
+  if (affinityKey !== undefined && routing.affinityMaxImbalance !== undefined) {
+    const owner = affinityPick(preferred, affinityKey, now, routing.affinityMaxImbalance)
+    if (owner !== undefined) return owner
+  }
   switch (routing.policy) {
     case "round-robin":
       return preferred[turn % preferred.length]

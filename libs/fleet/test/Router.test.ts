@@ -83,3 +83,53 @@ describe("pickEndpoint", () => {
     ])
   })
 })
+
+describe("affinity", () => {
+  const routing = { policy: "least-loaded", slowStartMs: 0, affinityMaxImbalance: 4 } as const
+  const servers = ["http://a", "http://b", "http://c", "http://d"]
+  const pick = (loads: ReadonlyArray<number>, key: string, options: typeof routing | undefined = routing) =>
+    pickEndpoint(
+      servers.map((url, i) => state(url, loads[i] ?? 0)),
+      0,
+      new Set(),
+      () => 0,
+      options,
+      0,
+      key,
+    )?.url
+
+  it("keeps a key on one server while loads are even, and spreads keys over the servers", () => {
+    const owners = Array.from({ length: 200 }, (_, i) => pick([0, 0, 0, 0], `search ${i}`))
+    for (let i = 0; i < 200; i++) expect(pick([1, 2, 0, 1], `search ${i}`)).toBe(owners[i])
+    const shares = servers.map((url) => owners.filter((owner) => owner === url).length)
+    for (const share of shares) expect(share).toBeGreaterThan(25)
+  })
+
+  it.each([
+    { name: "within the imbalance", loads: 4, follows: true },
+    { name: "past the imbalance", loads: 5, follows: false },
+  ])("a busy owner keeps its key $name", ({ loads, follows }) => {
+    const owner = pick([0, 0, 0, 0], "q")!
+    const busy = servers.map((url) => (url === owner ? loads : 0))
+    expect(pick(busy, "q") === owner).toBe(follows)
+  })
+
+  it("keeps its key when another server leaves (rendezvous hashing), and is off without the setting", () => {
+    const owner = pick([0, 0, 0, 0], "question")!
+    const others = servers.filter((url) => url !== owner)
+    const fewer = pickEndpoint(
+      [owner, ...others.slice(1)].map((url) => state(url, 0)),
+      0,
+      new Set(),
+      () => 0,
+      routing,
+      0,
+      "question",
+    )
+    expect(fewer?.url).toBe(owner)
+    const loads = servers.map((url) => (url === owner ? 1 : 0))
+    expect(
+      pick(loads, "question", { policy: "least-loaded", slowStartMs: 0, affinityMaxImbalance: undefined }),
+    ).not.toBe(owner)
+  })
+})

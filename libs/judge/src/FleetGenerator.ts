@@ -37,6 +37,13 @@ const toResult = (result: ChatResult): GenerationResult => {
   }
 }
 
+/**
+ * One search's calls share their prompt's start (image and question): its affinity key. An image's data URL may be
+ * megabytes, so its length and tail stand in for it; a collision only costs a cache hit.
+ */
+const affinityOf = (request: GenerationRequest): string =>
+  `${request.question}\u0000${request.imageUrl?.length ?? 0}:${request.imageUrl?.slice(-128) ?? ""}`
+
 /** Label for the upstream request id: what the call samples. */
 const labelOf = (request: GenerationRequest): string => {
   const stop = request.stop.find((s) => s.startsWith("</"))
@@ -91,7 +98,7 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
     }
     const cutAt = capabilities.stop ? [] : request.stop
     return pool
-      .complete(chat, { label: labelOf(request), ...(cutAt.length > 0 && { cutAt }) })
+      .complete(chat, { label: labelOf(request), affinity: affinityOf(request), ...(cutAt.length > 0 && { cutAt }) })
       .pipe(Effect.map(toResult))
   }
 

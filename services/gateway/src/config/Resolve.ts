@@ -120,6 +120,10 @@ export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyAr
         routing: {
           policy: pool.routing ?? upstream.routing,
           slowStartMs: Duration.toMillis(pool.slowStart ?? upstream.slowStart),
+          affinityMaxImbalance:
+            String(pool.affinity ?? upstream.affinity) === "true"
+              ? (pool.affinityMaxImbalance ?? upstream.affinityMaxImbalance)
+              : undefined,
         },
         tryTimeoutFloor: pool.tryTimeoutFloor ?? upstream.tryTimeoutFloor,
         retryBudget: { ratio: pool.retryBudget ?? upstream.retryBudget, minimum: 5, window: Duration.seconds(10) },

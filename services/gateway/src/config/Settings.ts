@@ -49,6 +49,10 @@ const callFields = {
   ),
   /** Judge calls slower than 9 in 10 recent ones get a second try on another server; the first answer wins. */
   hedgeJudgeCalls: Schema.Union([Schema.Boolean, Schema.Literals(["true", "false"])]),
+  /** Keep one search's calls on one server (for servers with prefix caching)… */
+  affinity: Schema.Union([Schema.Boolean, Schema.Literals(["true", "false"])]),
+  /** …unless it carries this many sequences more than the least-loaded server. */
+  affinityMaxImbalance: Count(0),
 }
 
 /** Where a pool's servers come from while it runs: a DNS name (one server per address) or a file of URLs. */
@@ -77,6 +81,8 @@ const Upstream = Schema.Struct({
   routing: callFields.routing.pipe(withDefault("least-loaded")),
   retryBudget: callFields.retryBudget.pipe(withDefault(0.2)),
   hedgeJudgeCalls: callFields.hedgeJudgeCalls.pipe(withDefault(false)),
+  affinity: callFields.affinity.pipe(withDefault(false)),
+  affinityMaxImbalance: callFields.affinityMaxImbalance.pipe(withDefault(16)),
 })
 export type Upstream = typeof Upstream.Type
 
@@ -100,6 +106,8 @@ const Pool = Schema.Struct({
   routing: Schema.optional(callFields.routing),
   retryBudget: Schema.optional(callFields.retryBudget),
   hedgeJudgeCalls: Schema.optional(callFields.hedgeJudgeCalls),
+  affinity: Schema.optional(callFields.affinity),
+  affinityMaxImbalance: Schema.optional(callFields.affinityMaxImbalance),
 })
 export type Pool = typeof Pool.Type
 
