@@ -7,6 +7,7 @@ import { makeReasonerClient } from "@stagebeam/proto"
 import { Effect, Schema } from "effect"
 import sharp from "sharp"
 import { GenericContainer, type StartedTestContainer, Wait } from "testcontainers"
+import { finder, render } from "./kustomize.ts"
 
 // The images are built by setup-docker.sh (pretest); nothing can be pulled here, so no reaper image either:
 // every container is stopped and removed by its scope.
@@ -144,6 +145,61 @@ describe("the app image in containers", () => {
         assert.isAbove(yield* finishedOn(simPortB), servedByB)
       }),
     180_000,
+  )
+
+  it.live(
+    "the cpu-demo overlay's pods as rendered: its simulator command serves, and the gateway finds it by DNS",
+    () =>
+      Effect.gen(function* () {
+        yield* requireDocker
+        const find = finder(render("cpu-demo"))
+        const server = find("StatefulSet", "vllm").spec.template.spec.containers[0]
+        const gatewayPod = find("Deployment", "stagebeam-gateway").spec.template.spec.containers[0]
+        const config: Record<string, string> = find("ConfigMap", gatewayPod.envFrom[0].configMapRef.name).data
+        // The pods' own ports and addresses, moved to free ports on 127.0.0.1 (host network); nothing else changed.
+        const hostArgs = (args: ReadonlyArray<string>, port: number) =>
+          args.map((arg, i) => (args[i - 1] === "--port" ? String(port) : args[i - 1] === "--host" ? "127.0.0.1" : arg))
+        const simPort = yield* freePort
+        yield* startContainer(
+          (container) =>
+            container
+              .withEntrypoint([server.command[0]])
+              .withCommand([...server.command.slice(1), ...hostArgs(server.args, simPort)]),
+          `vllm-sim listening on http://127.0.0.1:${simPort}`,
+        )
+        const [grpcPort, metricsPort] = yield* Effect.all([freePort, freePort])
+        const [, servicePort] = config.STAGEBEAM_DISCOVERY_DNS!.split(":")
+        assert.strictEqual(servicePort, server.args[server.args.indexOf("--port") + 1])
+        yield* startContainer(
+          (container) =>
+            container.withEnvironment({
+              ...config,
+              // In the cluster "vllm" names the pods; here "localhost" names the one simulator.
+              STAGEBEAM_DISCOVERY_DNS: `localhost:${simPort}`,
+              STAGEBEAM_GRPC_HOST: "127.0.0.1",
+              STAGEBEAM_GRPC_PORT: String(grpcPort),
+              STAGEBEAM_METRICS_HOST: "127.0.0.1",
+              STAGEBEAM_METRICS_PORT: String(metricsPort),
+            }),
+          `stagebeam gateway listening on 127.0.0.1:${grpcPort}`,
+        )
+        const client = yield* makeReasonerClient({ address: `127.0.0.1:${grpcPort}`, defaultDeadline: "60 seconds" })
+        const data = yield* Effect.promise(() =>
+          sharp({ create: { width: 32, height: 32, channels: 3, background: "#cc3366" } })
+            .png()
+            .toBuffer(),
+        )
+        const answer = yield* client.Reason({
+          question: QUESTION,
+          image: { data },
+          includeStages: true,
+          search: { candidatesPerStage: 2 },
+        })
+        assert.isAbove(answer.conclusion.length, 0)
+        assert.strictEqual(answer.stages.length, 4)
+        assert.isAbove(yield* finishedOn(simPort), 0)
+      }),
+    120_000,
   )
 
   it.live(
