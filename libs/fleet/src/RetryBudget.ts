@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Ref } from "effect"
+import { Clock, Duration, Effect } from "effect"
 
 export interface RetryBudgetOptions {
   /** Retries (and hedges) allowed as a share of the calls made over the window, e.g. 0.2. */
@@ -15,28 +15,39 @@ export interface RetryBudget {
   readonly take: Effect.Effect<boolean>
 }
 
+/** The window is counted in this many slices: a slice's counts leave the window together. */
+const SLICES = 10
+
 /**
  * A pool-wide budget of retries over a sliding window, as Finagle's and Envoy's: retries may add at most `ratio`
- * extra calls, so a fleet where every server fails sees a few more calls, not a retry storm.
+ * extra calls, so a fleet where every server fails sees a few more calls, not a retry storm. Counts are kept per
+ * tenth of the window (constant work per call, however many calls the window holds).
  */
 export const makeRetryBudget = Effect.fnUntraced(function* (options: RetryBudgetOptions) {
-  const windowMs = Duration.toMillis(options.window)
-  const state = yield* Ref.make<{ readonly calls: ReadonlyArray<number>; readonly retries: ReadonlyArray<number> }>({
-    calls: [],
-    retries: [],
-  })
-  const recent = (times: ReadonlyArray<number>, now: number) => times.filter((at) => now - at < windowMs)
+  const sliceMs = Math.max(1, Duration.toMillis(options.window) / SLICES)
+  const calls = new Array<number>(SLICES).fill(0)
+  const retries = new Array<number>(SLICES).fill(0)
+  let latest = Math.floor((yield* Clock.currentTimeMillis) / sliceMs)
+  /** Moves the window to `now`, emptying the slices it left behind; returns the current slice's index. */
+  const advance = (now: number) => {
+    const slice = Math.floor(now / sliceMs)
+    for (let passed = latest + 1; passed <= slice && passed <= latest + SLICES; passed++) {
+      calls[passed % SLICES] = 0
+      retries[passed % SLICES] = 0
+    }
+    latest = Math.max(latest, slice)
+    return latest % SLICES
+  }
+  const total = (counts: ReadonlyArray<number>) => counts.reduce((sum, n) => sum + n, 0)
   return {
-    called: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.update(state, (current) => ({ ...current, calls: [...recent(current.calls, now), now] })),
-    ),
-    take: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.modify(state, (current) => {
-        const calls = recent(current.calls, now)
-        const retries = recent(current.retries, now)
-        const allowed = Math.max(options.minimum, options.ratio * calls.length)
-        return retries.length < allowed ? [true, { calls, retries: [...retries, now] }] : [false, { calls, retries }]
-      }),
-    ),
+    called: Effect.map(Clock.currentTimeMillis, (now) => {
+      calls[advance(now)]! += 1
+    }),
+    take: Effect.map(Clock.currentTimeMillis, (now) => {
+      const slice = advance(now)
+      if (total(retries) >= Math.max(options.minimum, options.ratio * total(calls))) return false
+      retries[slice]! += 1
+      return true
+    }),
   } satisfies RetryBudget
 })

@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { recordFailure, recordSuccess } from "../src/Membership.ts"
-import { type EndpointState, initialState, pickEndpoint } from "../src/Router.ts"
+import { type EndpointState, initialState, pickEndpoint, type RoutingOptions } from "../src/Router.ts"
 
 const state = (url: string, inFlight: number, extra: Partial<EndpointState> = {}): EndpointState => ({
   ...initialState(url),
@@ -85,9 +85,9 @@ describe("pickEndpoint", () => {
 })
 
 describe("affinity", () => {
-  const routing = { policy: "least-loaded", slowStartMs: 0, affinityMaxImbalance: 4 } as const
+  const routing: RoutingOptions = { policy: "least-loaded", slowStartMs: 0, affinityMaxImbalance: 4 }
   const servers = ["http://a", "http://b", "http://c", "http://d"]
-  const pick = (loads: ReadonlyArray<number>, key: string, options: typeof routing | undefined = routing) =>
+  const pick = (loads: ReadonlyArray<number>, key: string, options: RoutingOptions = routing) =>
     pickEndpoint(
       servers.map((url, i) => state(url, loads[i] ?? 0)),
       0,

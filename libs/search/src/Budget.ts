@@ -103,7 +103,10 @@ export const makeBudget = (
       if (left === Infinity) return yield* call
       const reached = Effect.andThen(
         cut("DEADLINE", `${what} did not finish before the deadline`),
-        Effect.fail(new DeadlineReached({ message: `${what} did not finish before the deadline` })),
+        // Made only when reached: an error records a stack trace, and most calls finish in time.
+        Effect.suspend(() =>
+          Effect.fail(new DeadlineReached({ message: `${what} did not finish before the deadline` })),
+        ),
       )
       if (left <= 0) return yield* reached
       return yield* call.pipe(Effect.timeoutOrElse({ duration: left, orElse: () => reached }))
