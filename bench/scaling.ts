@@ -1,0 +1,436 @@
+/**
+ * The fleet at scale: gateway processes over simulator processes (H100 profile) on 127.0.0.1, default settings.
+ * Prints Reason throughput with 1, 2, 4 and 8 servers and the scaling efficiency; p50/p99 at 50% and 90% of peak
+ * load; goodput at 2× overload (admitted latency, refusals and how fast they come); 2 gateway replicas against 1;
+ * the routing policies side by side (and per-search affinity on prefix-caching servers); the gateway's CPU per
+ * Reason call and per upstream call. Every figure is a ratio against a baseline measured in this same run. Asserts
+ * nothing. Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 17 minutes)
+ */
+import { readFileSync, writeFileSync } from "node:fs"
+import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
+import { Duration, Effect, Fiber, Random } from "effect"
+import { benchImage } from "./lib/image.ts"
+import { freePort, type Proc, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
+import { fixed, makeReport } from "./lib/report.ts"
+import { quantile } from "./lib/stats.ts"
+
+const argIndex = process.argv.indexOf("--scale")
+/** Multiplies every run's length (0.2 for a quick look). */
+const SCALE = argIndex === -1 ? 1 : Number(process.argv[argIndex + 1])
+/**
+ * Slow enough that this 2-core machine's CPU (shared by all the servers, the gateways and the callers) stays out of
+ * the way: at speed 10, 8 servers would need about two cores for the gateway alone (see its CPU per call below).
+ * The fleet sizes run in real time (speed 1), the rest on 2 and 4 servers at speed 2.5.
+ */
+const SCALING = { speed: 1, warmupS: 20 * SCALE, seconds: 90 * SCALE }
+const OTHERS = { speed: 2.5, warmupS: 10 * SCALE, seconds: 45 * SCALE }
+type Pace = typeof SCALING
+const DEADLINE_MS = 60_000
+/** Searches each server can run at once: 16 sequences (--max-num-seqs) over N = 4 candidates. */
+const SEARCHES_PER_SERVER = 4
+
+const report = makeReport("scaling")
+const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
+let calls = 0
+/** Each call its own question, so prompt prefixes are shared within a search only (as with real traffic). */
+const nextRequest = (): ReasonRequest => ({
+  question: `Question ${++calls}. ${QUESTION}`,
+  image: { data: benchImage },
+  search: { candidatesPerStage: 4 },
+})
+
+type Sim = Proc & { readonly port: number; readonly url: string }
+
+interface SimStats {
+  readonly virtualSeconds: number
+  readonly busyGpuSeconds: number
+  readonly requests: { readonly finished: number }
+  readonly cachedPrefillTokens: number
+  readonly prefillTokens: number
+}
+const statsOf = (sim: Sim) =>
+  Effect.promise(
+    () =>
+      fetch(`${sim.url}/sim/stats`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.json()) as Promise<SimStats>,
+  )
+
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+interface Outcome {
+  readonly startedMs: number
+  readonly ms: number
+  readonly result: "answered" | "cut short" | string
+}
+
+/** One Reason call, timed, by outcome: answered in full, answered cut short, or the failure's status name. */
+const call = (client: ReasonerClient, deadlineMs = DEADLINE_MS) =>
+  Effect.gen(function* () {
+    const startedMs = performance.now()
+    const outcome = yield* Effect.result(client.Reason(nextRequest(), { deadline: Duration.millis(deadlineMs) }))
+    const ms = performance.now() - startedMs
+    const result =
+      outcome._tag === "Failure"
+        ? outcome.failure.statusName
+        : outcome.success.truncatedReason === ""
+          ? "answered"
+          : "cut short"
+    return { startedMs, ms, result } satisfies Outcome
+  })
+
+interface Window {
+  readonly outcomes: ReadonlyArray<Outcome>
+  readonly seconds: number
+  readonly gpuBusy: number
+  readonly upstreamCalls: ReadonlyArray<number>
+  readonly gatewayCpu: number
+  /** CPU seconds of the simulator processes (their timing and text models, HTTP). */
+  readonly serverCpu: number
+  readonly cacheHit: number
+  /** A closed loop's callers (its throughput follows from their mean call time). */
+  readonly callers?: number
+}
+
+/** What the servers and gateways did between two moments: GPU busy share, upstream calls per server, CPU. */
+const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
+  Effect.gen(function* () {
+    const before = yield* Effect.forEach(sims, statsOf)
+    const cpuBefore = gateways.map((g) => cpuSeconds(g.child.pid!))
+    const simCpuBefore = sims.map((sim) => cpuSeconds(sim.child.pid!))
+    const startedMs = performance.now()
+    return Effect.gen(function* () {
+      const after = yield* Effect.forEach(sims, statsOf)
+      const seconds = (performance.now() - startedMs) / 1000
+      const busy = after.map(
+        (a, i) => (a.busyGpuSeconds - before[i]!.busyGpuSeconds) / (a.virtualSeconds - before[i]!.virtualSeconds),
+      )
+      const prefill = after.reduce((s, a, i) => s + a.prefillTokens - before[i]!.prefillTokens, 0)
+      const cached = after.reduce((s, a, i) => s + a.cachedPrefillTokens - before[i]!.cachedPrefillTokens, 0)
+      return {
+        seconds,
+        gpuBusy: busy.reduce((s, b) => s + b, 0) / busy.length,
+        upstreamCalls: after.map((a, i) => a.requests.finished - before[i]!.requests.finished),
+        gatewayCpu: gateways.reduce((s, g, i) => s + cpuSeconds(g.child.pid!) - cpuBefore[i]!, 0),
+        serverCpu: sims.reduce((s, sim, i) => s + cpuSeconds(sim.child.pid!) - simCpuBefore[i]!, 0),
+        cacheHit: prefill + cached === 0 ? 0 : cached / (prefill + cached),
+      }
+    })
+  })
+
+/** Closed loop: `concurrency` callers spread over the clients, each calling again as soon as it has an answer. */
+const closedLoop = (
+  clients: ReadonlyArray<ReasonerClient>,
+  concurrency: number,
+  sims: ReadonlyArray<Sim>,
+  gateways: ReadonlyArray<Proc>,
+  pace: Pace,
+) =>
+  Effect.gen(function* () {
+    const outcomes: Array<Outcome> = []
+    let measuring = false
+    const caller = (i: number) =>
+      call(clients[i % clients.length]!).pipe(
+        Effect.tap((outcome) => Effect.sync(() => measuring && outcomes.push(outcome))),
+        Effect.forever,
+      )
+    const fibers = yield* Effect.forEach(
+      Array.from({ length: concurrency }, (_, i) => i),
+      (i) => Effect.forkChild(caller(i)),
+    )
+    yield* Effect.sleep(Duration.seconds(pace.warmupS))
+    const stop = yield* measured(sims, gateways)
+    measuring = true
+    yield* Effect.sleep(Duration.seconds(pace.seconds))
+    measuring = false
+    const window = yield* stop
+    yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true })
+    // Calls that ended inside the window count.
+    return { ...window, outcomes, callers: concurrency } satisfies Window
+  })
+
+/** Open loop: Poisson arrivals at `rate` calls per second for `seconds`, each call on its own; waits for all. */
+/**
+ * Open loop: Poisson arrivals at `rate` calls per second for `seconds`, each call on its own with `deadlineMs`.
+ * The last two thirds of the arrivals are the steady state: the answers that came in it (goodput) and the calls that
+ * started in it (latencies, refusals).
+ */
+const openLoop = (
+  client: ReasonerClient,
+  rate: number,
+  seconds: number,
+  deadlineMs: number,
+  sims: ReadonlyArray<Sim>,
+  gateways: ReadonlyArray<Proc>,
+) =>
+  Effect.gen(function* () {
+    const outcomes: Array<Outcome> = []
+    const stop = yield* measured(sims, gateways)
+    const start = performance.now()
+    const end = start + seconds * 1000
+    const steadyFrom = start + (seconds * 1000) / 3
+    const fibers = []
+    while (performance.now() < end) {
+      fibers.push(
+        yield* Effect.forkChild(Effect.tap(call(client, deadlineMs), (o) => Effect.sync(() => outcomes.push(o)))),
+      )
+      const u = yield* Random.next
+      yield* Effect.sleep(Duration.millis((-Math.log(1 - u) / rate) * 1000))
+    }
+    yield* Effect.forEach(fibers, Fiber.await, { discard: true })
+    const endedIn = (o: Outcome) => o.startedMs + o.ms >= steadyFrom && o.startedMs + o.ms <= end
+    return {
+      window: { ...(yield* stop), seconds, outcomes },
+      goodput: outcomes.filter((o) => o.result === "answered" && endedIn(o)).length / ((end - steadyFrom) / 1000),
+      started: outcomes.filter((o) => o.startedMs >= steadyFrom),
+    }
+  })
+
+const answered = (w: Window) => w.outcomes.filter((o) => o.result === "answered")
+const goodput = (w: Window) => answered(w).length / w.seconds
+/**
+ * A closed loop's throughput by Little's law: callers ÷ their mean time per call (every caller always has a call
+ * running), which does not depend on where the window cuts calls in flight as counting answers in it does.
+ */
+const rate = (w: Window) => {
+  if (w.callers === undefined || w.outcomes.length === 0) return goodput(w)
+  const meanSeconds = w.outcomes.reduce((sum, o) => sum + o.ms, 0) / w.outcomes.length / 1000
+  return ((w.callers / meanSeconds) * answered(w).length) / w.outcomes.length
+}
+const latencies = (outcomes: ReadonlyArray<Outcome>) => [...outcomes.map((o) => o.ms)].sort((a, b) => a - b)
+const seconds = (ms: number) => fixed(ms / 1000, 2)
+const failures = (w: Window) => {
+  const counts = new Map<string, number>()
+  for (const o of w.outcomes) if (o.result !== "answered") counts.set(o.result, (counts.get(o.result) ?? 0) + 1)
+  return [...counts].map(([name, n]) => `${name}×${n}`).join(" ") || "-"
+}
+const imbalance = (calls: ReadonlyArray<number>) => fixed(Math.max(...calls) / Math.max(1, Math.min(...calls)))
+
+/** `count` simulator processes, `gatewayCount` gateway processes over them, for the length of `use`. */
+const withFleet = <A, E>(
+  options: {
+    readonly servers: number
+    readonly gateways?: number
+    readonly env?: Record<string, string>
+    readonly simArgs?: ReadonlyArray<string>
+    readonly pace: Pace
+  },
+  use: (fleet: {
+    readonly sims: ReadonlyArray<Sim>
+    readonly gateways: ReadonlyArray<Proc>
+    readonly clients: ReadonlyArray<ReasonerClient>
+  }) => Effect.Effect<A, E>,
+) =>
+  Effect.acquireUseRelease(
+    Effect.gen(function* () {
+      const ports = yield* Effect.promise(() => Promise.all(Array.from({ length: options.servers }, freePort)))
+      const sims = yield* Effect.promise(() =>
+        Promise.all(
+          ports.map((port, i) =>
+            startSimulatorProcess(port, options.pace.speed, ["--seed", String(i + 1), ...(options.simArgs ?? [])]),
+          ),
+        ),
+      )
+      const endpoints = sims.map((sim) => sim.url).join(",")
+      const gateways = yield* Effect.promise(() =>
+        Promise.all(
+          Array.from({ length: options.gateways ?? 1 }, () =>
+            startGatewayProcess({ STAGEBEAM_ENDPOINTS: endpoints, ...options.env }),
+          ),
+        ),
+      )
+      return { sims, gateways }
+    }),
+    ({ sims, gateways }) =>
+      Effect.gen(function* () {
+        const clients = yield* Effect.forEach(gateways, (gateway) =>
+          makeReasonerClient({ address: gateway.address, defaultDeadline: Duration.millis(DEADLINE_MS) }),
+        )
+        // Let the first health checks and load reports come in.
+        yield* Effect.sleep("2 seconds")
+        return yield* use({ sims, gateways, clients })
+      }),
+    ({ sims, gateways }) =>
+      Effect.promise(async () => {
+        for (const gateway of gateways) gateway.child.kill("SIGKILL")
+        for (const sim of sims) sim.child.kill("SIGKILL")
+        await Promise.all([...gateways, ...sims].map((p) => p.exited))
+      }),
+  )
+
+/** One row of figures of a closed-loop window: throughput, GPU busy, latency, balance, CPU. */
+const closedRow = (window: Window, baseline: number) => {
+  const sorted = latencies(answered(window))
+  const upstream = window.upstreamCalls.reduce((sum, n) => sum + n, 0)
+  return [
+    fixed(rate(window)),
+    fixed(rate(window) / baseline),
+    `${fixed(window.gpuBusy * 100, 0)}%`,
+    seconds(quantile(sorted, 0.5)),
+    seconds(quantile(sorted, 0.99)),
+    imbalance(window.upstreamCalls),
+    fixed((window.gatewayCpu * 1000) / Math.max(1, answered(window).length), 0),
+    fixed((window.gatewayCpu * 1000) / Math.max(1, upstream), 1),
+    fixed((window.serverCpu * 1000) / Math.max(1, upstream), 1),
+    failures(window),
+  ]
+}
+const CLOSED_HEADER = [
+  "answers/s",
+  "ratio",
+  "GPU busy",
+  "p50 s",
+  "p99 s",
+  "calls max/min",
+  "gw CPU ms/answer",
+  "gw CPU ms/upstream",
+  "sim CPU ms/upstream",
+  "not answered",
+]
+
+/** Callers of a closed loop: each server's searches of N=4 (16 sequences), and 2 more waiting. */
+const callersFor = (servers: number) => servers * (SEARCHES_PER_SERVER + 2)
+
+const closedRun = (options: Parameters<typeof withFleet>[0]) =>
+  withFleet(options, (fleet) =>
+    closedLoop(fleet.clients, callersFor(options.servers), fleet.sims, fleet.gateways, options.pace),
+  )
+
+const program = Effect.scoped(
+  Effect.gen(function* () {
+    const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0
+    report.line(
+      `Gateway processes (default settings) over simulator processes (H100 profile), 127.0.0.1, on ${cores} CPU cores. ` +
+        `Reason = STAGE_BEAM N=4 with a PNG, client deadline ${DEADLINE_MS / 1000} s. Closed loop: ` +
+        `${SEARCHES_PER_SERVER + 2} callers per server (the ${SEARCHES_PER_SERVER} searches of N=4 a server runs at ` +
+        `once, and 2 waiting), calling again as soon as answered; its answers/s = callers ÷ mean call time (Little's law) × the share answered in full. GPU busy: the servers' modelled GPU time ÷ their time. ` +
+        `CPU: user + system seconds of the processes (/proc), per answer and per upstream HTTP call.`,
+    )
+
+    // 1. Throughput with 1, 2, 4, 8 servers.
+    const scaling: Array<readonly [number, Window]> = []
+    for (const servers of [1, 2, 4, 8]) {
+      const window = yield* closedRun({ servers, pace: SCALING })
+      scaling.push([servers, window])
+      console.log(`  ${servers} servers: ${fixed(rate(window))} answers/s`)
+    }
+    const one = rate(scaling[0]![1])
+    report.line()
+    report.line(
+      `Throughput by fleet size, speed ${SCALING.speed}, ${SCALING.warmupS} s warm-up, ${SCALING.seconds} s measured ` +
+        `(ratio = scaling efficiency: answers/s ÷ (servers × answers/s of 1 server)):`,
+    )
+    report.table(
+      ["servers", ...CLOSED_HEADER],
+      scaling.map(([servers, window]) => [String(servers), ...closedRow(window, servers * one)]),
+    )
+
+    // 2. Latency at 50% and 90% of the peak of 2 servers, and goodput at 2× it.
+    const peakWindow = yield* closedRun({ servers: 2, pace: OTHERS })
+    const peak = rate(peakWindow)
+    const openSeconds = OTHERS.seconds * 2
+    // A deadline a few times a search's own time, as a service's callers would set: overload shows as refusals and
+    // calls cut short within seconds, not as a queue that takes minutes to fill.
+    const deadlineMs = Math.round(4 * quantile(latencies(answered(peakWindow)), 0.5))
+    report.line()
+    report.line(
+      `Load on 2 servers, speed ${OTHERS.speed}: peak = ${fixed(peak)} answers/s (closed loop, p50 ` +
+        `${seconds(quantile(latencies(answered(peakWindow)), 0.5))} s); then Poisson arrivals at a share of it for ` +
+        `${openSeconds} s each, client deadline ${seconds(deadlineMs)} s (4× that p50). Steady state = the last two ` +
+        `thirds: goodput = answers not cut short that came in it ÷ its length ÷ peak; latencies and refusals ` +
+        `(RESOURCE_EXHAUSTED) of the calls that started in it:`,
+    )
+    const loads: Array<ReadonlyArray<string>> = []
+    for (const share of [0.5, 0.9, 2]) {
+      const run = yield* withFleet({ servers: 2, pace: OTHERS }, ({ sims, gateways, clients }) =>
+        openLoop(clients[0]!, share * peak, openSeconds, deadlineMs, sims, gateways),
+      )
+      const window = { ...run.window, outcomes: run.started }
+      const ok = latencies(answered(window))
+      const refused = latencies(window.outcomes.filter((o) => o.result === "RESOURCE_EXHAUSTED"))
+      loads.push([
+        `${share * 100}%`,
+        String(run.window.outcomes.length),
+        fixed(run.goodput / peak),
+        seconds(quantile(ok, 0.5)),
+        seconds(quantile(ok, 0.99)),
+        fixed(quantile(ok, 0.99) / quantile(ok, 0.5)),
+        `${fixed((refused.length / Math.max(1, window.outcomes.length)) * 100, 0)}%`,
+        refused.length === 0 ? "-" : fixed(quantile(refused, 0.5), 1),
+        refused.length === 0 ? "-" : fixed(quantile(refused, 0.99), 1),
+        failures(window),
+      ])
+    }
+    report.table(
+      [
+        "offered",
+        "calls",
+        "goodput ÷ peak",
+        "p50 s",
+        "p99 s",
+        "p99 ÷ p50",
+        "refused",
+        "refusal p50 ms",
+        "refusal p99 ms",
+        "not answered",
+      ],
+      loads,
+    )
+
+    // 3. Two gateway replicas against one, on 4 servers.
+    const single = yield* closedRun({ servers: 4, pace: OTHERS })
+    const double = yield* closedRun({ servers: 4, gateways: 2, pace: OTHERS })
+    report.line()
+    report.line(
+      `Gateway replicas on 4 servers, speed ${OTHERS.speed}, ${OTHERS.warmupS} s warm-up, ${OTHERS.seconds} s measured ` +
+        `(the same callers spread over the replicas; ratio = ÷ 1 replica):`,
+    )
+    report.table(
+      ["replicas", ...CLOSED_HEADER],
+      [
+        ["1", ...closedRow(single, rate(single))],
+        ["2", ...closedRow(double, rate(single))],
+      ],
+    )
+
+    // 4. Routing policies side by side on 4 servers; affinity on servers with prefix caching (vLLM 0.12 behaviour).
+    const policies: ReadonlyArray<readonly [string, Record<string, string>, ReadonlyArray<string>]> = [
+      ["p2c", { STAGEBEAM_ROUTING: "p2c" }, []],
+      ["round-robin", { STAGEBEAM_ROUTING: "round-robin" }, []],
+      ["least-loaded, prefix caching", {}, ["--behaviour", "vllm-0.12"]],
+      ["+ affinity, prefix caching", { STAGEBEAM_CONFIG: affinityConfig() }, ["--behaviour", "vllm-0.12"]],
+    ]
+    const rows: Array<ReadonlyArray<string>> = [
+      ["least-loaded (default)", ...closedRow(single, rate(single)), `${fixed(single.cacheHit * 100, 0)}%`],
+    ]
+    const caching: Array<number> = []
+    for (const [name, env, simArgs] of policies) {
+      const window = yield* closedRun({ servers: 4, env, simArgs, pace: OTHERS })
+      rows.push([name, ...closedRow(window, rate(single)), `${fixed(window.cacheHit * 100, 0)}%`])
+      if (simArgs.length > 0) caching.push(rate(window))
+    }
+    report.line()
+    report.line(
+      `Routing policies on 4 servers, as above (ratio = ÷ least-loaded). The last two run the servers as vLLM 0.12 ` +
+        `(V1 engine, prefix caching): affinity keeps a search on one server, so its image and question are prefilled ` +
+        `once; + affinity ÷ least-loaded on the same servers: ${fixed((caching[1] ?? 0) / (caching[0] ?? 1))}.`,
+    )
+    report.table(["routing", ...CLOSED_HEADER, "prefill cached"], rows)
+    report.line()
+    report.line(`Saved to ${report.save()}`)
+  }),
+)
+
+/** A settings file turning affinity on (it has no environment variable). */
+const affinityConfig = (): string => {
+  const path = `/tmp/stagebeam-scaling-affinity-${process.pid}.yaml`
+  writeFileSync(path, "upstream:\n  affinity: true\n")
+  return path
+}
+
+Effect.runPromise(program).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
