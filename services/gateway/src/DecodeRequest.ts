@@ -20,6 +20,8 @@ export interface ReasonCommand {
   readonly includeStages: boolean
   readonly includeTrace: boolean
   readonly judge: JudgeChoice
+  /** The time the request itself gives the search (the HTTP door's `stagebeam.deadline_ms`); gRPC uses its deadline. */
+  readonly deadlineMs?: number | undefined
 }
 
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)

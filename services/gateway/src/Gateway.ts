@@ -12,6 +12,7 @@ import { processMetricsLayer } from "./ProcessMetrics.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
+import { Reasoning } from "./Reasoning.ts"
 import { fleetLayer, generatorLayer, judgesLayer } from "./SearchServices.ts"
 
 /** Says where the gateway listens and what it serves, once everything is up. */
@@ -42,6 +43,7 @@ const startupLog = Layer.effectDiscard(
 export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer).pipe(
   Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
+  Layer.provideMerge(Reasoning.layer),
   Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer)),
   Layer.provideMerge(fleetLayer),
   Layer.provideMerge(EmbeddedFleet.layer),

@@ -1,0 +1,286 @@
+import { Fleet, RequestId } from "@stagebeam/fleet"
+import { Judges, judgeBothOrders } from "@stagebeam/judge"
+import {
+  CandidateGenerator,
+  Judge,
+  runSearch,
+  type SearchEvent,
+  SearchEvents,
+  type SearchResult,
+} from "@stagebeam/search"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Random, Stream } from "effect"
+import { Admission, type Lease } from "./Admission.ts"
+import { GatewaySettings } from "./config/GatewaySettings.ts"
+import { GENERATOR_POOL } from "./config/Resolve.ts"
+import type { JudgeChoice, ReasonCommand } from "./DecodeRequest.ts"
+import { type GatewayError, toStatus } from "./ErrorStatus.ts"
+import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
+import { type ImageSource, Images } from "./images/Images.ts"
+import { checkSupported } from "./StrategySupport.ts"
+
+/** The answer must leave the gateway this long before the client's deadline, to reach it in time. */
+const ANSWER_MARGIN_MS = 100
+/** The search's own deadline is this share of the time left; the rest covers encoding and the network. */
+const SEARCH_SHARE = 0.9
+
+/** A client's request id is taken as it is when it looks like one: printable, short, no spaces. */
+const REQUEST_ID = /^[A-Za-z0-9._:/-]{1,128}$/
+
+/** What a front door (gRPC, HTTP) tells of the call it hands over. */
+export interface CallInfo {
+  /** The method as metrics, logs and spans name it: "Reason", "ReasonStream", "ChatCompletions", … */
+  readonly method: string
+  readonly transport: "grpc" | "http"
+  readonly peer: string
+  /** The client's absolute deadline (epoch ms), if it set one. */
+  readonly deadline: number | undefined
+  /** The client's `x-request-id`, as sent (taken only when it looks like one). */
+  readonly requestId: string | undefined
+  /** Sets a response header. */
+  readonly setHeader: (key: string, value: string) => void
+}
+
+/** A call that found its answer: what was asked, what the search returned, how long it took. */
+export interface Answered {
+  readonly command: ReasonCommand
+  readonly result: SearchResult
+  readonly elapsedMs: number
+}
+
+/** What a streaming call sees: each search event as it happens, then the answer. */
+export type ReasonUpdate =
+  | { readonly _tag: "Event"; readonly event: SearchEvent; readonly command: ReasonCommand }
+  | { readonly _tag: "Answered"; readonly answered: Answered }
+
+/** What the access line tells of a call, filled in as the call gets that far. */
+interface CallFacts {
+  command?: ReasonCommand
+  result?: SearchResult
+}
+
+/** One line per call, whatever its outcome: what was asked, what it cost, how it ended. */
+const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, facts: CallFacts, durationMs: number) => {
+  const search = facts.command?.search
+  const usage = facts.result?.usage
+  const failure = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+  const status = Exit.isSuccess(exit) ? "OK" : Option.isSome(failure) ? toStatus(failure.value).statusName : "CANCELLED"
+  return Effect.logInfo("call").pipe(
+    Effect.annotateLogs({
+      method: call.method,
+      transport: call.transport,
+      status,
+      durationMs,
+      peer: call.peer,
+      ...(search === undefined ? {} : { strategy: search.strategy, candidates: search.candidates }),
+      ...(usage === undefined
+        ? {}
+        : {
+            generationCalls: usage.generationCalls,
+            judgeCalls: usage.judgeCalls,
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+          }),
+      ...(facts.result?.finishedEarly === undefined ? {} : { cutShort: facts.result.finishedEarly.reason }),
+      ...(Option.isSome(failure) ? { error: failure.value.message } : {}),
+    }),
+  )
+}
+
+type Publish = (event: SearchEvent, command: ReasonCommand) => Effect.Effect<void>
+
+/**
+ * One Reason call from request to answer, whatever door it came in by: decode, check, admit, prepare the image,
+ * search over the fleet, with the call's deadline, request id, access line and span. The gRPC handlers
+ * (Reasoner.ts) and the HTTP routes (http/) only translate requests, answers and errors.
+ */
+export class Reasoning extends Context.Service<
+  Reasoning,
+  {
+    /** Runs the call; `decode` turns the door's request into a command (its errors name the door's fields). */
+    readonly run: (
+      call: CallInfo,
+      decode: Effect.Effect<ReasonCommand, InvalidField>,
+      publish?: Publish,
+    ) => Effect.Effect<Answered, GatewayError>
+    /** The same call as a stream of its events, ending with the answer. */
+    readonly stream: (
+      call: CallInfo,
+      decode: Effect.Effect<ReasonCommand, InvalidField>,
+    ) => Stream.Stream<ReasonUpdate, GatewayError>
+    /** The model the generator pool serves (what `/v1/models` lists). */
+    readonly model: string
+  }
+>()("@stagebeam/gateway/Reasoning") {
+  static readonly layer = Layer.effect(
+    Reasoning,
+    Effect.gen(function* () {
+      const settings = yield* GatewaySettings
+      const admission = yield* Admission
+      const judges = yield* Judges
+      const generator = yield* CandidateGenerator
+      const images = yield* Images
+      const generatorPool = yield* (yield* Fleet).pool(GENERATOR_POOL)
+
+      /** The judge a request asked for, judging each match in both orders when it asked for that too. */
+      const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> =>
+        Effect.map(baseJudgeFor(choice), (judge) => (choice.bothOrders ? judgeBothOrders(judge) : judge))
+
+      const baseJudgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> => {
+        const name = choice.kind === "default" ? judges.defaultName : choice.kind
+        const declared = judges.get(name)
+        if (declared === undefined) {
+          return Effect.fail(
+            invalidField(
+              "judge.kind",
+              "JUDGE_MODEL asked for, but this gateway has no judge model (set STAGEBEAM_JUDGE_ENDPOINTS)",
+            ),
+          )
+        }
+        if (choice.kind === "model" && choice.name !== "" && choice.name !== declared.model) {
+          return Effect.fail(
+            invalidField("judge.name", `unknown judge "${choice.name}"; this gateway has "${declared.model}"`),
+          )
+        }
+        return Effect.succeed(declared.judge)
+      }
+
+      /**
+       * When the answer must be sent (Clock millis): before the client's deadline and the one the request asked
+       * for, and within the default.
+       */
+      const answerBy = (call: CallInfo, command: ReasonCommand, now: number) => {
+        const byDefault = now + Duration.toMillis(settings.defaultDeadline)
+        const asked = command.deadlineMs === undefined ? byDefault : now + command.deadlineMs
+        const client = call.deadline === undefined ? byDefault : call.deadline - ANSWER_MARGIN_MS
+        return Math.min(byDefault, asked, client)
+      }
+
+      /** Checks the call before it waits for admission: a bad request is refused at once. */
+      const prepare = (call: CallInfo, decode: Effect.Effect<ReasonCommand, InvalidField>) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const command = yield* decode
+          yield* checkSupported(generatorPool, {
+            strategy: command.search.strategy,
+            hasImage: command.image !== undefined,
+            question: command.search.question,
+            maxTokens: command.search.sampling.maxTokens,
+          })
+          const judge = yield* judgeFor(command.judge)
+          return { command, judge, deadlineAt: answerBy(call, command, now) }
+        })
+
+      /**
+       * The image as the GPU servers get it, fetched and checked now that the call is admitted; a fetched image's
+       * bytes are held from now on (inline ones were counted at admission).
+       */
+      const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
+        image === undefined
+          ? Effect.succeed(undefined)
+          : Effect.flatMap(images.prepare(image), (ready) =>
+              image.kind === "url"
+                ? Effect.as(lease.holdBytes(ready.bytes), ready.dataUrl)
+                : Effect.succeed(ready.dataUrl),
+            )
+
+      /**
+       * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
+       * counts: the search gets what is left of the call's time.
+       */
+      const search = (
+        { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
+        publish: Publish,
+        lease: Lease,
+        facts: CallFacts,
+      ) =>
+        Effect.gen(function* () {
+          const imageUrl = yield* prepareImage(command.image, lease)
+          const started = yield* Clock.currentTimeMillis
+          const left = deadlineAt - started
+          const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
+          const request = { ...command.search, ...(imageUrl === undefined ? {} : { imageUrl }), deadlineMs }
+          const result = yield* runSearch(request).pipe(
+            // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
+            Effect.timeoutOrElse({
+              duration: Duration.millis(left),
+              orElse: () => Effect.fail(new DeadlinePassed({ message: "the search did not finish in time" })),
+            }),
+            Effect.provideService(CandidateGenerator, generator),
+            Effect.provideService(Judge, judge),
+            // The final answer is the call's result, not an event.
+            Effect.provideService(SearchEvents, {
+              publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(event, command)),
+            }),
+            Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
+          )
+          facts.result = result
+          const elapsedMs = (yield* Clock.currentTimeMillis) - started
+          return { command, result, elapsedMs } satisfies Answered
+        })
+
+      /** What a call's image holds in memory while it waits: its bytes (a URL is fetched only once admitted). */
+      const heldBytesOf = (image: ImageSource | undefined) => (image?.kind === "bytes" ? image.bytes.length : 0)
+
+      const admitted = (
+        call: CallInfo,
+        decode: Effect.Effect<ReasonCommand, InvalidField>,
+        publish: Publish,
+        facts: CallFacts,
+      ) =>
+        Effect.flatMap(prepare(call, decode), (prepared) => {
+          facts.command = prepared.command
+          return admission.admit((lease) => search(prepared, publish, lease, facts), {
+            // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
+            sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
+            bytes: heldBytesOf(prepared.command.image),
+            deadlineAt: prepared.deadlineAt,
+          })
+        })
+
+      /**
+       * One call from request to answer, then one access line. The request id is the client's `x-request-id` (or
+       * made here): sent back as a response header, on every log line of the call, and as the prefix of the
+       * X-Request-Id of every upstream request.
+       */
+      const run = (
+        call: CallInfo,
+        decode: Effect.Effect<ReasonCommand, InvalidField>,
+        publish: Publish = () => Effect.void,
+      ): Effect.Effect<Answered, GatewayError> =>
+        Effect.gen(function* () {
+          const requestId = REQUEST_ID.test(call.requestId ?? "")
+            ? call.requestId!
+            : `rsn-${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
+          call.setHeader("x-request-id", requestId)
+          const facts: CallFacts = {}
+          const started = yield* Clock.currentTimeMillis
+          return yield* admitted(call, decode, publish, facts).pipe(
+            Effect.onExit((exit) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) => accessLine(call, exit, facts, now - started)),
+            ),
+            Effect.provideService(RequestId, requestId),
+            Effect.annotateLogs({ requestId }),
+            Effect.withSpan(`Reasoner.${call.method}`, { attributes: { requestId, transport: call.transport } }),
+          )
+        })
+
+      const stream = (
+        call: CallInfo,
+        decode: Effect.Effect<ReasonCommand, InvalidField>,
+      ): Stream.Stream<ReasonUpdate, GatewayError> =>
+        Stream.callback<ReasonUpdate, GatewayError>((queue) =>
+          run(call, decode, (event, command) =>
+            Effect.asVoid(Queue.offer(queue, { _tag: "Event", event, command })),
+          ).pipe(
+            Effect.matchEffect({
+              onFailure: (error) => Queue.fail(queue, error),
+              onSuccess: (answered) =>
+                Effect.andThen(Queue.offer(queue, { _tag: "Answered", answered }), Queue.end(queue)),
+            }),
+          ),
+        )
+
+      return Reasoning.of({ run, stream, model: generatorPool.model })
+    }),
+  )
+}
