@@ -50,25 +50,29 @@ const match = (tokens: ReadonlyArray<Token>, presented: string): Token | undefin
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
-/**
- * Middleware: every method of the implementation requires `authorization: Bearer <token>` with a known token,
- * answering UNAUTHENTICATED without one, PERMISSION_DENIED for a method the token may not call and
- * RESOURCE_EXHAUSTED past its concurrency limit. The caller's name annotates the call's logs. Services not wrapped
- * (health, reflection) stay open.
- */
-export const withBearerTokens = <R>(
-  implementation: ServiceImplementation<R>,
-  tokens: Effect.Effect<ReadonlyArray<Token>>,
-): Effect.Effect<ServiceImplementation<R>> =>
+/** Checks the bearer tokens of calls, whichever server they arrive at, and counts each token's calls at once. */
+export interface TokenGate {
+  /**
+   * Checks the `authorization` value a call presents (`Bearer <token>`) for `method` and takes one of the token's
+   * slots, given back when the scope closes. Fails UNAUTHENTICATED without a known token, PERMISSION_DENIED for a
+   * method the token may not call, RESOURCE_EXHAUSTED past its concurrency limit.
+   */
+  readonly admit: (
+    method: string,
+    authorization: string | undefined,
+  ) => Effect.Effect<Token, GrpcStatusError, Scope.Scope>
+}
+
+/** One gate over the tokens (read on every call, so a reloaded file takes effect at once). */
+export const makeTokenGate = (tokens: Effect.Effect<ReadonlyArray<Token>>): Effect.Effect<TokenGate> =>
   Effect.gen(function* () {
     const running = yield* Ref.make<ReadonlyMap<string, number>>(new Map())
     const change = (name: string, delta: number) =>
       Ref.update(running, (all) => new Map(all).set(name, (all.get(name) ?? 0) + delta))
 
-    /** Checks the call's token and takes one of its slots; the slot is given back when the call ends. */
-    const admit = (method: string, ctx: CallContext): Effect.Effect<Token, GrpcStatusError, Scope.Scope> =>
+    const admit = (method: string, authorization: string | undefined) =>
       Effect.gen(function* () {
-        const presented = BEARER.exec(ctx.metadata.authorization ?? "")?.[1]
+        const presented = BEARER.exec(authorization ?? "")?.[1]
         const token = presented === undefined ? undefined : match(yield* tokens, presented)
         if (token === undefined)
           return yield* unauthenticated("a known bearer token is required (authorization: Bearer <token>)")
@@ -89,33 +93,49 @@ export const withBearerTokens = <R>(
         yield* Effect.addFinalizer(() => change(token.name, -1))
         return token
       })
-
-    const guard = (method: string, handler: MethodHandler<R>): MethodHandler<R> =>
-      handler._tag === "Unary"
-        ? unary((request: never, ctx) =>
-            Effect.scoped(
-              Effect.flatMap(admit(method, ctx), (token) =>
-                handler.handle(request, ctx).pipe(Effect.annotateLogs({ caller: token.name })),
-              ),
-            ),
-          )
-        : serverStream((request: never, ctx) =>
-            Stream.unwrap(
-              Effect.map(admit(method, ctx), (token) =>
-                handler.handle(request, ctx).pipe(
-                  Stream.updateService(References.CurrentLogAnnotations, (annotations) => ({
-                    ...annotations,
-                    caller: token.name,
-                  })),
-                ),
-              ),
-            ),
-          )
-
-    return Object.fromEntries(
-      Object.entries(implementation).map(([method, handler]) => [method, guard(method, handler)]),
-    )
+    return { admit }
   })
+
+/**
+ * Middleware: every method of the implementation requires `authorization: Bearer <token>` with a token the gate
+ * knows (see TokenGate.admit for the answers). The caller's name annotates the call's logs. Services not wrapped
+ * (health, reflection) stay open.
+ */
+export const withTokenGate = <R>(
+  implementation: ServiceImplementation<R>,
+  gate: TokenGate,
+): ServiceImplementation<R> => {
+  const admit = (method: string, ctx: CallContext) => gate.admit(method, ctx.metadata.authorization)
+  const guard = (method: string, handler: MethodHandler<R>): MethodHandler<R> =>
+    handler._tag === "Unary"
+      ? unary((request: never, ctx) =>
+          Effect.scoped(
+            Effect.flatMap(admit(method, ctx), (token) =>
+              handler.handle(request, ctx).pipe(Effect.annotateLogs({ caller: token.name })),
+            ),
+          ),
+        )
+      : serverStream((request: never, ctx) =>
+          Stream.unwrap(
+            Effect.map(admit(method, ctx), (token) =>
+              handler.handle(request, ctx).pipe(
+                Stream.updateService(References.CurrentLogAnnotations, (annotations) => ({
+                  ...annotations,
+                  caller: token.name,
+                })),
+              ),
+            ),
+          ),
+        )
+  return Object.fromEntries(Object.entries(implementation).map(([method, handler]) => [method, guard(method, handler)]))
+}
+
+/** withTokenGate over a gate of its own. */
+export const withBearerTokens = <R>(
+  implementation: ServiceImplementation<R>,
+  tokens: Effect.Effect<ReadonlyArray<Token>>,
+): Effect.Effect<ServiceImplementation<R>> =>
+  Effect.map(makeTokenGate(tokens), (gate) => withTokenGate(implementation, gate))
 
 /**
  * The tokens of a file, read now and again whenever it changes (checked every `interval`), so tokens are added

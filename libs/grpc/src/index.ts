@@ -1,4 +1,12 @@
-export { parseTokens, type Token, watchTokenFile, withBearerTokens } from "./BearerAuth.ts"
+export {
+  makeTokenGate,
+  parseTokens,
+  type Token,
+  type TokenGate,
+  watchTokenFile,
+  withBearerTokens,
+  withTokenGate,
+} from "./BearerAuth.ts"
 export type { CallContext } from "./CallContext.ts"
 export { type CallMetrics, withCallMetrics } from "./CallMetrics.ts"
 export { type ClientCallOptions, type GrpcClient, type GrpcClientOptions, makeClient } from "./GrpcClient.ts"

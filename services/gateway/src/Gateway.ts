@@ -2,9 +2,11 @@ import { describeCapabilities, Fleet, OpenAiClient } from "@stagebeam/fleet"
 import { GrpcServer } from "@stagebeam/grpc"
 import { Context, Effect, Layer } from "effect"
 import { Admission } from "./Admission.ts"
+import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { EmbeddedFleet } from "./EmbeddedFleet.ts"
+import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { observabilityLayer } from "./Observability.ts"
@@ -23,6 +25,10 @@ const startupLog = Layer.effectDiscard(
     const embedded = yield* EmbeddedFleet
     const fleet = yield* Fleet
     yield* Effect.log(`stagebeam gateway listening on ${server.address} (gRPC stagebeam.v1.Reasoner)`)
+    const http = yield* HttpGateway
+    if (http.url !== undefined) {
+      yield* Effect.log(`HTTP on ${http.url}: OpenAI-compatible /v1/chat/completions, the search page on ${http.url}/`)
+    }
     yield* Effect.log(`metrics on ${metrics.url}`)
     for (const pool of fleet.pools.values()) {
       const servers = (yield* pool.snapshot).map((state) => state.url).join(", ")
@@ -38,13 +44,13 @@ const startupLog = Layer.effectDiscard(
 /**
  * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the embedded fleet (only
  * without endpoints); the Fleet of pools; the search's services over it (generator, judges) and admission; the
- * Reasoner; the gRPC and metrics servers; readiness, process metrics and the start-up log.
+ * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics and the start-up log.
  */
 export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer).pipe(
-  Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, MetricsServer.layer)),
+  Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, HttpGateway.layer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Reasoning.layer),
-  Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer)),
+  Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer)),
   Layer.provideMerge(fleetLayer),
   Layer.provideMerge(EmbeddedFleet.layer),
   Layer.provide(OpenAiClient.layer),
@@ -56,6 +62,8 @@ export interface RunningGateway {
   /** "host:port" the gRPC server listens on. */
   readonly address: string
   readonly port: number
+  /** The HTTP door's base URL (OpenAI-compatible API, events, page); undefined when http.enabled is false. */
+  readonly httpUrl: string | undefined
   /** Where Prometheus scrapes the gateway's metrics. */
   readonly metricsUrl: string
   readonly fleet: Fleet["Service"]
@@ -70,6 +78,7 @@ export const serveGateway = Effect.gen(function* () {
   return {
     address: server.address,
     port: server.port,
+    httpUrl: Context.get(context, HttpGateway).url,
     metricsUrl: Context.get(context, MetricsServer).url,
     fleet: Context.get(context, Fleet),
     simulated: Context.get(context, EmbeddedFleet).urls.length > 0,

@@ -1,16 +1,16 @@
-import { GrpcServer, type ServerTls, watchTokenFile, withBearerTokens, withCallMetrics } from "@stagebeam/grpc"
+import { GrpcServer, type ServerTls, withCallMetrics, withTokenGate } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
 import { Duration, Effect, Layer } from "effect"
+import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import type { Settings } from "./config/Settings.ts"
-import { GatewayConfigError } from "./GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "./GatewayMetrics.ts"
 import { Reasoner } from "./Reasoner.ts"
 
 /** Keepalive pings find clients that vanished without closing, so their searches stop holding GPU slots. */
 const KEEPALIVE = { time: Duration.seconds(30), timeout: Duration.seconds(10) }
 
-const tlsOf = (settings: Settings): ServerTls | undefined =>
+export const tlsOf = (settings: Settings): ServerTls | undefined =>
   settings.tls?.cert === undefined || settings.tls.key === undefined
     ? undefined
     : { certFile: settings.tls.cert, keyFile: settings.tls.key, clientCaFile: settings.tls.clientCa }
@@ -23,16 +23,8 @@ export const reasonerServerLayer = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* GatewaySettings
     const reasoner = yield* Reasoner
-    const tokensFile = settings.auth?.tokensFile
-    const authenticated =
-      tokensFile === undefined
-        ? reasoner.implementation
-        : yield* Effect.flatMap(
-            watchTokenFile(tokensFile).pipe(
-              Effect.mapError((problem) => new GatewayConfigError({ message: `auth.tokensFile: ${problem}` })),
-            ),
-            (tokens) => withBearerTokens(reasoner.implementation, tokens),
-          )
+    const { gate } = yield* Authentication
+    const authenticated = gate === undefined ? reasoner.implementation : withTokenGate(reasoner.implementation, gate)
     return GrpcServer.layer({
       host: settings.grpc.host,
       port: settings.grpc.port,

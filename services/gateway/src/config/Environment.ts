@@ -12,6 +12,9 @@ export const CONFIG_FILE_VARIABLE = "STAGEBEAM_CONFIG"
 export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly path: ReadonlyArray<string> }> = [
   { variable: "STAGEBEAM_GRPC_HOST", path: ["grpc", "host"] },
   { variable: "STAGEBEAM_GRPC_PORT", path: ["grpc", "port"] },
+  { variable: "STAGEBEAM_HTTP_ENABLED", path: ["http", "enabled"] },
+  { variable: "STAGEBEAM_HTTP_HOST", path: ["http", "host"] },
+  { variable: "STAGEBEAM_HTTP_PORT", path: ["http", "port"] },
   { variable: "STAGEBEAM_METRICS_HOST", path: ["metrics", "host"] },
   { variable: "STAGEBEAM_METRICS_PORT", path: ["metrics", "port"] },
   { variable: "STAGEBEAM_TLS_CERT", path: ["tls", "cert"] },

@@ -8,6 +8,7 @@ import type { Settings, SettingsInput } from "./Settings.ts"
 /** What tests start from: loopback, free ports, a fast embedded fleet, quick probes. */
 const TEST_SETTINGS: SettingsInput = {
   grpc: { host: "127.0.0.1", port: 0 },
+  http: { host: "127.0.0.1", port: 0 },
   metrics: { port: 0 },
   upstream: { healthInterval: "1s", metricsInterval: "100ms" },
   simulator: { servers: 2, speed: 500 },

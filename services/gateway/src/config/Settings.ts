@@ -10,6 +10,7 @@ import {
   SecretSource,
   ServerUrl,
   ServerUrls,
+  Switch,
 } from "./Values.ts"
 
 /**
@@ -125,11 +126,17 @@ const Listener = (port: number) =>
 
 const SettingsFields = Schema.Struct({
   grpc: Listener(50051).pipe(withDefault({})),
+  /** The HTTP door: the OpenAI-compatible API, the search's events and the page that draws them. */
+  http: Schema.Struct({
+    enabled: Switch.pipe(withDefault(true)),
+    host: Schema.String.pipe(withDefault("0.0.0.0")),
+    port: Port.pipe(withDefault(8080)),
+  }).pipe(withDefault({})),
   metrics: Schema.Struct({
     host: Schema.String.pipe(withDefault("0.0.0.0")),
     port: Port.pipe(withDefault(9464)),
   }).pipe(withDefault({})),
-  /** TLS on the gRPC port: certificate and key files (reloaded when they change), and a client CA for mTLS. */
+  /** TLS on the gRPC and HTTP ports: certificate and key files (reloaded when they change), and a client CA for mTLS. */
   tls: Schema.optional(
     Schema.Struct({
       cert: Schema.optional(Schema.String.check(Schema.isMinLength(1))),

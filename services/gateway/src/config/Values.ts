@@ -19,6 +19,20 @@ export const Positive = Schema.Union([Schema.Number, Schema.NumberFromString]).c
   Schema.makeFilter((n: number) => (Number.isFinite(n) && n > 0) || "expected a positive number"),
 )
 
+/** On or off: a YAML boolean, or the text `true`/`false` of an environment variable. */
+export const Switch = Schema.Union([
+  Schema.Boolean,
+  Schema.Literals(["true", "false"]).pipe(
+    Schema.decodeTo(
+      Schema.Boolean,
+      SchemaTransformation.transform({
+        decode: (text) => text === "true",
+        encode: (on) => (on ? "true" : "false"),
+      }),
+    ),
+  ),
+])
+
 export const Port = Count(0).check(Schema.makeFilter((n: number) => n <= 65535 || "expected a port (0–65535)"))
 
 const UNITS: Readonly<Record<string, (n: number) => Duration.Duration>> = {

@@ -1,0 +1,258 @@
+import { BOUNDS } from "@stagebeam/cot"
+import { firstInvalidField } from "@stagebeam/grpc"
+import { decodeSearchRequest, type SearchRequestInput } from "@stagebeam/search"
+import { Effect, Schema } from "effect"
+import type { JudgeChoice, ReasonCommand } from "../DecodeRequest.ts"
+import { type InvalidField, invalidField } from "../GatewayErrors.ts"
+import { toImageSource } from "../images/ImageSource.ts"
+
+/**
+ * The body of `POST /v1/chat/completions` (OpenAI's chat completions API), the fields stagebeam reads; other fields
+ * are ignored as OpenAI-compatible servers do. The search's own options go in the extra field `stagebeam`.
+ */
+
+const TextPart = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String })
+const ImagePart = Schema.Struct({
+  type: Schema.Literal("image_url"),
+  image_url: Schema.Struct({ url: Schema.String, detail: Schema.optional(Schema.String) }),
+})
+const Part = Schema.Union([TextPart, ImagePart])
+
+const Message = Schema.Struct({
+  role: Schema.String,
+  content: Schema.Union([Schema.String, Schema.Array(Part)]),
+})
+
+const optionalNullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+
+const lower = <const L extends ReadonlyArray<string>>(names: L) => Schema.Literals(names)
+
+/** The search's options, with the proto's enum names in lower case (as the CLI spells them). */
+export const StagebeamOptions = Schema.Struct({
+  strategy: Schema.optional(lower(["stage_beam", "best_of_n", "sentence_beam", "greedy"])),
+  candidates: Schema.optional(Schema.Int),
+  tournament: Schema.optional(lower(["knockout", "sequential"])),
+  preset: Schema.optional(lower(["default", "reference"])),
+  judge: Schema.optional(lower(["self", "model"])),
+  judge_name: Schema.optional(Schema.String),
+  both_orders: Schema.optional(Schema.Boolean),
+  seed: Schema.optional(Schema.Int),
+  token_budget: Schema.optional(Schema.Int),
+  deadline_ms: Schema.optional(
+    Schema.Int.check(Schema.isBetween({ minimum: BOUNDS.deadlineMs.minimum, maximum: BOUNDS.deadlineMs.maximum })),
+  ),
+  duplicates: Schema.optional(lower(["weight", "merge"])),
+  reasoning_check: Schema.optional(lower(["off", "once", "per_match"])),
+  unclear_verdict: Schema.optional(lower(["ask_swapped", "second"])),
+  malformed: Schema.optional(lower(["drop", "keep"])),
+  prompt_wording: Schema.optional(lower(["corrected", "reference"])),
+  max_sentences: Schema.optional(Schema.Int),
+  /** Non-streaming answers only: the search's events under `stagebeam.trace`. */
+  include_trace: Schema.optional(Schema.Boolean),
+})
+export type StagebeamOptions = typeof StagebeamOptions.Type
+
+export const ChatRequest = Schema.Struct({
+  model: Schema.String,
+  messages: Schema.Array(Message).check(Schema.isMinLength(1)),
+  stream: optionalNullable(Schema.Boolean),
+  stream_options: optionalNullable(Schema.Struct({ include_usage: Schema.optional(Schema.Boolean) })),
+  temperature: optionalNullable(Schema.Finite),
+  top_p: optionalNullable(Schema.Finite),
+  max_tokens: optionalNullable(Schema.Int),
+  max_completion_tokens: optionalNullable(Schema.Int),
+  seed: optionalNullable(Schema.Int),
+  n: optionalNullable(Schema.Int),
+  stagebeam: optionalNullable(StagebeamOptions),
+})
+export type ChatRequest = typeof ChatRequest.Type
+
+/** A path as OpenAI's `param` writes it: `messages[0].content[1].image_url.url`. */
+const paramOf = (segments: ReadonlyArray<PropertyKey>) =>
+  segments.reduce<string>(
+    (path, segment) =>
+      typeof segment === "number" || /^\d+$/.test(String(segment))
+        ? `${path}[${String(segment)}]`
+        : path === ""
+          ? String(segment)
+          : `${path}.${String(segment)}`,
+    "",
+  )
+
+const decodeBody = Schema.decodeUnknownEffect(ChatRequest)
+
+/** The body checked against the schema; the first problem names its field as OpenAI's `param` does. */
+export const decodeChatBody = (body: unknown): Effect.Effect<ChatRequest, InvalidField> =>
+  decodeBody(body).pipe(
+    Effect.mapError((error) => {
+      const { field, message } = firstInvalidField(error)
+      return invalidField(field === "request" ? "body" : paramOf(field.split(".")), message)
+    }),
+  )
+
+/**
+ * Where each field the Reasoning path names (the proto's spelling) is in this request, so its errors name what the
+ * client sent. Filled in as the request is decoded.
+ */
+export class FieldNames {
+  private readonly names = new Map<string, string>([
+    ["judge.kind", "stagebeam.judge"],
+    ["judge.name", "stagebeam.judge_name"],
+    ["search.sampling.max_tokens", "max_tokens"],
+    ["question", "messages[0].content"],
+  ])
+  set(protoField: string, httpField: string) {
+    this.names.set(protoField, httpField)
+  }
+  of(protoField: string): string {
+    return this.names.get(protoField) ?? protoField
+  }
+}
+
+/** The search library's field names, as this request spells them. */
+const SEARCH_FIELD: Readonly<Record<string, string>> = {
+  strategy: "stagebeam.strategy",
+  tournament: "stagebeam.tournament",
+  candidates: "stagebeam.candidates",
+  preset: "stagebeam.preset",
+  reasoningCheck: "stagebeam.reasoning_check",
+  duplicates: "stagebeam.duplicates",
+  unclearVerdict: "stagebeam.unclear_verdict",
+  malformed: "stagebeam.malformed",
+  wording: "stagebeam.prompt_wording",
+  tokenBudget: "stagebeam.token_budget",
+  maxSentences: "stagebeam.max_sentences",
+  deadlineMs: "stagebeam.deadline_ms",
+  "sampling.temperature": "temperature",
+  "sampling.topP": "top_p",
+}
+
+const upper = <A extends string>(value: A | undefined) =>
+  value === undefined ? undefined : (value.toUpperCase() as Uppercase<A>)
+
+/** The fields that are set (OpenAI's clients send null for unset). */
+const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude<A[K], null | undefined> } =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== null)) as {
+    [K in keyof A]?: Exclude<A[K], null | undefined>
+  }
+
+export interface ChatCommand {
+  readonly command: ReasonCommand
+  readonly stream: boolean
+  readonly includeUsage: boolean
+  readonly includeTrace: boolean
+}
+
+/**
+ * A chat request as a Reason command: one user message whose text parts are the question and whose image_url part
+ * (at most one) is the image, under the same checks as gRPC's; sampling from OpenAI's fields; the search from
+ * `stagebeam`. `models` are the names this gateway answers to.
+ */
+export const decodeChatRequest = Effect.fnUntraced(function* (
+  body: unknown,
+  options: { readonly maxImageBytes: number; readonly models: ReadonlyArray<string>; readonly names: FieldNames },
+): Effect.fn.Return<ChatCommand, InvalidField> {
+  const request = yield* decodeChatBody(body)
+  const { names } = options
+  if (!options.models.includes(request.model)) {
+    return yield* invalidField("model", `is "${request.model}"; this gateway serves ${options.models.join(", ")}`)
+  }
+  if (request.n !== undefined && request.n !== null && request.n !== 1) {
+    return yield* invalidField(
+      "n",
+      `is ${request.n}; the search returns one answer (its own candidates are stagebeam.candidates)`,
+    )
+  }
+  const users = request.messages.flatMap((message, index) => (message.role === "user" ? [index] : []))
+  const other = request.messages.findIndex((message) => message.role !== "user")
+  if (other !== -1 || users.length !== 1) {
+    const at = other !== -1 ? other : (users[1] ?? 0)
+    return yield* invalidField(
+      `messages[${at}]${other !== -1 ? ".role" : ""}`,
+      "the search answers one question about one image: send one user message (no system, assistant or earlier turns)",
+    )
+  }
+  const content = request.messages[0]!.content
+  const parts = typeof content === "string" ? [{ type: "text" as const, text: content }] : content
+  const question = parts
+    .flatMap((part) => (part.type === "text" ? [part.text] : []))
+    .join("\n")
+    .trim()
+  names.set("question", "messages[0].content")
+  if (question === "") return yield* invalidField("messages[0].content", "has no text: ask a question")
+  const images = parts.flatMap((part, index) => (part.type === "image_url" ? [{ part, index }] : []))
+  if (images.length > 1) {
+    return yield* invalidField(`messages[0].content[${images[1]!.index}]`, "is a second image; the model takes one")
+  }
+  const imagePart = images[0]
+  let image: ReasonCommand["image"]
+  if (imagePart !== undefined) {
+    const field = `messages[0].content[${imagePart.index}].image_url.url`
+    for (const protoField of ["image", "image.url", "image.data", "image.mime_type"]) names.set(protoField, field)
+    image = yield* toImageSource(
+      { url: imagePart.part.image_url.url, mimeType: "" },
+      "url",
+      options.maxImageBytes,
+    ).pipe(Effect.mapError((error) => invalidField(names.of(error.field), error.message)))
+  }
+
+  const sb = request.stagebeam ?? {}
+  const maxTokensField = request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens"
+  const seedField = sb.seed !== undefined ? "stagebeam.seed" : "seed"
+  names.set("search.sampling.max_tokens", maxTokensField)
+  const input: SearchRequestInput = {
+    question,
+    ...defined({
+      strategy: upper(sb.strategy),
+      tournament: upper(sb.tournament),
+      preset: upper(sb.preset),
+      candidates: sb.candidates,
+      seed: sb.seed ?? request.seed ?? undefined,
+      tokenBudget: sb.token_budget,
+      reasoningCheck: upper(sb.reasoning_check),
+      duplicates: upper(sb.duplicates),
+      unclearVerdict: upper(sb.unclear_verdict),
+      malformed: upper(sb.malformed),
+      wording: upper(sb.prompt_wording),
+      maxSentences: sb.max_sentences,
+    }),
+    sampling: defined({
+      temperature: request.temperature,
+      topP: request.top_p,
+      maxTokens: request.max_completion_tokens ?? request.max_tokens,
+    }),
+  }
+  const search = yield* decodeSearchRequest(input).pipe(
+    Effect.mapError((error) => {
+      const field =
+        error.field === "seed"
+          ? seedField
+          : error.field === "sampling.maxTokens"
+            ? maxTokensField
+            : SEARCH_FIELD[error.field]
+      return invalidField(field ?? `stagebeam.${error.field}`, error.message)
+    }),
+  )
+
+  const bothOrders = sb.both_orders ?? false
+  const judge: JudgeChoice =
+    sb.judge === undefined
+      ? { kind: "default", bothOrders }
+      : sb.judge === "self"
+        ? { kind: "self", bothOrders }
+        : { kind: "model", name: sb.judge_name ?? "", bothOrders }
+  const includeTrace = sb.include_trace ?? false
+  return {
+    command: {
+      search,
+      image,
+      includeStages: true,
+      includeTrace,
+      judge,
+      ...(sb.deadline_ms === undefined ? {} : { deadlineMs: sb.deadline_ms }),
+    },
+    stream: request.stream ?? false,
+    includeUsage: request.stream_options?.include_usage ?? false,
+    includeTrace,
+  }
+})

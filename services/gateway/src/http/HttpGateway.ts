@@ -1,0 +1,308 @@
+import { NodeHttpServer } from "@effect/platform-node"
+import type { TokenGate } from "@stagebeam/grpc"
+import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Sink, Stream } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Authentication } from "../Authentication.ts"
+import { GatewaySettings } from "../config/GatewaySettings.ts"
+import type { GatewayError } from "../ErrorStatus.ts"
+import { invalidField } from "../GatewayErrors.ts"
+import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
+import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../HttpErrorStatus.ts"
+import { responseOf } from "../Reasoner.ts"
+import { tlsOf } from "../ReasonerServer.ts"
+import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
+import { toProtoEvent } from "../ToProto.ts"
+import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
+import { completionOf, makeChunker } from "./ChatResponse.ts"
+import { makeNodeServer } from "./NodeServer.ts"
+import { pageRoutes } from "./Page.ts"
+
+/** Room in a request body beyond its image's base64 (4/3 of the bytes): the question and the options. */
+const BODY_OVERHEAD = 1024 * 1024
+
+const encoder = new TextEncoder()
+/** One server-sent event. */
+const sse = (data: unknown, event?: string) =>
+  encoder.encode(`${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
+const SSE_DONE = encoder.encode("data: [DONE]\n\n")
+const SSE_HEADERS = { "cache-control": "no-cache", "x-accel-buffering": "no" }
+
+const failureResponse = (failure: HttpFailure, headers: ReadonlyMap<string, string>) =>
+  HttpServerResponse.jsonUnsafe(failure.body, {
+    status: failure.status,
+    headers: { ...Object.fromEntries(headers), ...failure.headers },
+  })
+
+/** The event name of a ReasonEvent (its one set field), as the page's stream names it. */
+const eventNameOf = (event: object) => Object.keys(event).find((key) => key !== "atMs") ?? "event"
+
+/**
+ * The HTTP door: OpenAI's chat completions (`POST /v1/chat/completions`, streaming or not) and model list
+ * (`GET /v1/models`), the search's events as server-sent events (`POST /v1/search/events`, the same body), and the
+ * page that draws a search (`GET /`). Every call goes the Reasoning path as gRPC calls do (admission, deadlines,
+ * access line), with the same bearer tokens and call metrics; a client that goes away cancels its search.
+ */
+export class HttpGateway extends Context.Service<HttpGateway, { readonly url: string | undefined }>()(
+  "@stagebeam/gateway/HttpGateway",
+) {
+  static readonly layer = Layer.unwrap(
+    Effect.gen(function* () {
+      const settings = yield* GatewaySettings
+      if (!settings.http.enabled) return Layer.succeed(HttpGateway, HttpGateway.of({ url: undefined }))
+      const reasoning = yield* Reasoning
+      const { gate } = yield* Authentication
+      const tls = tlsOf(settings)
+      const server = yield* makeNodeServer(tls)
+      const maxBodyBytes = Math.ceil((settings.images.maxBytes * 4) / 3) + BODY_OVERHEAD
+      const models = [reasoning.model]
+
+      const serving = HttpRouter.serve(
+        routesLayer({ reasoning, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes }),
+        {
+          disableLogger: true,
+          disableListenLog: true,
+        },
+      ).pipe(
+        Layer.provideMerge(
+          NodeHttpServer.layer(() => server, {
+            host: settings.http.host,
+            port: settings.http.port,
+            gracefulShutdownTimeout: settings.drainTimeout,
+          }),
+        ),
+      )
+      const url = Layer.effect(
+        HttpGateway,
+        Effect.gen(function* () {
+          const { address } = yield* HttpServer.HttpServer
+          const port = "port" in address ? address.port : settings.http.port
+          const host = settings.http.host
+          const dial = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host
+          return HttpGateway.of({ url: `${tls === undefined ? "http" : "https"}://${dial}:${port}` })
+        }),
+      )
+      return url.pipe(Layer.provide(serving))
+    }),
+  )
+}
+
+interface RouteOptions {
+  readonly reasoning: Reasoning["Service"]
+  readonly gate: TokenGate | undefined
+  readonly models: ReadonlyArray<string>
+  readonly maxBodyBytes: number
+  readonly maxImageBytes: number
+}
+
+/** Counts and times one call under `method`, once, as the gRPC door's call metrics do. */
+const makeMeter = (method: string, started: number) => {
+  let recorded = false
+  return (outcome: string) =>
+    Effect.suspend(() => {
+      if (recorded) return Effect.void
+      recorded = true
+      return Effect.gen(function* () {
+        yield* Metric.update(Metric.withAttributes(reasonCalls, { method, outcome }), 1)
+        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+        yield* Metric.update(Metric.withAttributes(reasonDuration, { method }), seconds)
+      })
+    })
+}
+
+const routesLayer = (options: RouteOptions) => {
+  const { reasoning, gate, models } = options
+
+  /**
+   * Checks the bearer token for `method` (its slot held until the response is written): the refusal, if any, with
+   * the status name it counts under.
+   */
+  const refusalOf = (method: string, request: HttpServerRequest.HttpServerRequest) =>
+    gate === undefined
+      ? Effect.succeedNone
+      : gate.admit(method, request.headers.authorization).pipe(
+          Effect.flip,
+          Effect.map((error) => ({ failure: authFailure(error), outcome: error.statusName })),
+          Effect.option,
+        )
+
+  const callOf = (
+    method: string,
+    request: HttpServerRequest.HttpServerRequest,
+    headers: Map<string, string>,
+  ): CallInfo => ({
+    method,
+    transport: "http",
+    peer: Option.getOrElse(request.remoteAddress, () => "unknown"),
+    deadline: undefined,
+    requestId: request.headers["x-request-id"],
+    setHeader: (key, value) => {
+      headers.set(key.toLowerCase(), value)
+    },
+  })
+
+  /** The body as JSON, at most maxBodyBytes; a body that is not JSON is refused naming `body`. */
+  const readJson = (request: HttpServerRequest.HttpServerRequest) =>
+    request.json.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(options.maxBodyBytes)),
+      Effect.mapError((error) =>
+        invalidField(
+          "body",
+          error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+            ? `is larger than ${options.maxBodyBytes} bytes`
+            : "is not JSON (send Content-Type: application/json)",
+        ),
+      ),
+    )
+
+  /**
+   * One search call through the Reasoning path, as a stream of its updates, and what the request asked for once
+   * decoded. Its first update comes after admission: an error before it is answered as an HTTP status.
+   */
+  const searchCall = Effect.fnUntraced(function* (method: string) {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const started = yield* Clock.currentTimeMillis
+    const meter = makeMeter(method, started)
+    const headers = new Map<string, string>()
+    const names = new FieldNames()
+    const asked: { chat?: ChatCommand } = {}
+    const fail = (failure: HttpFailure, outcome: string) => Effect.as(meter(outcome), failureResponse(failure, headers))
+
+    const refusal = yield* refusalOf(method, request)
+    if (Option.isSome(refusal)) return { refused: yield* fail(refusal.value.failure, refusal.value.outcome) } as const
+
+    const decode = Effect.flatMap(readJson(request), (body) =>
+      decodeChatRequest(body, { maxImageBytes: options.maxImageBytes, models, names }),
+    ).pipe(
+      Effect.map((chat) => {
+        asked.chat = chat
+        return chat.command
+      }),
+    )
+    const updates = reasoning.stream(callOf(method, request, headers), decode)
+    const peeled = yield* Stream.peel(updates, Sink.head()).pipe(Effect.result)
+    if (peeled._tag === "Failure") {
+      const error: GatewayError = peeled.failure
+      return {
+        refused: yield* fail(
+          toHttpFailure(error, (field) => names.of(field)),
+          outcomeOf(error),
+        ),
+      } as const
+    }
+    const [first, rest] = peeled.success
+    const all = Option.isSome(first) ? Stream.concat(Stream.succeed(first.value), rest) : rest
+    return { updates: all, chat: asked.chat!, headers, meter, names } as const
+  })
+
+  /** Ends a response stream: counted by how it ended, and a failure after the first byte told in the stream. */
+  const settle = (
+    stream: Stream.Stream<Uint8Array, GatewayError>,
+    call: { readonly meter: (outcome: string) => Effect.Effect<void>; readonly names: FieldNames },
+    errorChunk: (failure: HttpFailure) => Uint8Array,
+  ): Stream.Stream<Uint8Array> =>
+    stream.pipe(
+      Stream.catch((error: GatewayError) =>
+        Stream.fromEffect(
+          Effect.as(call.meter(outcomeOf(error)), errorChunk(toHttpFailure(error, (field) => call.names.of(field)))),
+        ),
+      ),
+      Stream.onExit((exit) => call.meter(exit._tag === "Success" ? "OK" : "CANCELLED")),
+    )
+
+  const chatCompletions = Effect.gen(function* () {
+    const call = yield* searchCall("ChatCompletions")
+    if ("refused" in call) return call.refused
+    const identity = {
+      id: `chatcmpl-${call.headers.get("x-request-id") ?? "stagebeam"}`,
+      created: Math.floor((yield* Clock.currentTimeMillis) / 1000),
+      model: models[0]!,
+    }
+    if (!call.chat.stream) {
+      const answered = yield* call.updates.pipe(
+        Stream.runLast,
+        Effect.map((last) => (Option.isSome(last) && last.value._tag === "Answered" ? last.value.answered : undefined)),
+        Effect.result,
+      )
+      if (answered._tag === "Failure") {
+        const error = answered.failure
+        yield* call.meter(outcomeOf(error))
+        return failureResponse(
+          toHttpFailure(error, (field) => call.names.of(field)),
+          call.headers,
+        )
+      }
+      yield* call.meter("OK")
+      return HttpServerResponse.jsonUnsafe(
+        completionOf(identity, answered.success as Answered, call.chat.includeTrace),
+        {
+          headers: Object.fromEntries(call.headers),
+        },
+      )
+    }
+    const chunker = makeChunker(identity, call.chat.includeUsage)
+    const body = call.updates.pipe(
+      Stream.flatMap((update: ReasonUpdate) =>
+        Stream.fromIterable(update._tag === "Event" ? chunker.event(update.event) : chunker.answered(update.answered)),
+      ),
+      Stream.map((chunk) => sse(chunk)),
+      Stream.concat(Stream.succeed(SSE_DONE)),
+    )
+    return HttpServerResponse.stream(
+      settle(body, call, (failure) => sse(failure.body)),
+      { contentType: "text/event-stream", headers: { ...Object.fromEntries(call.headers), ...SSE_HEADERS } },
+    )
+  })
+
+  /** The search's events as the gRPC ReasonStream sends them (JSON), one server-sent event each, `done` last. */
+  const searchEvents = Effect.gen(function* () {
+    const call = yield* searchCall("SearchEvents")
+    if ("refused" in call) return call.refused
+    const body = call.updates.pipe(
+      Stream.map((update: ReasonUpdate) => {
+        if (update._tag === "Event") {
+          const event = toProtoEvent(update.event, update.command.judge)
+          return sse(event, eventNameOf(event))
+        }
+        const response = responseOf(update.answered)
+        return sse({ atMs: response.elapsedMs ?? "0", done: { ...response, trace: [] } }, "done")
+      }),
+    )
+    return HttpServerResponse.stream(
+      settle(body, call, (failure) => sse(failure.body, "error")),
+      { contentType: "text/event-stream", headers: { ...Object.fromEntries(call.headers), ...SSE_HEADERS } },
+    )
+  })
+
+  const listModels = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const refusal = yield* refusalOf("ListModels", request)
+    if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
+    return HttpServerResponse.jsonUnsafe({
+      object: "list",
+      data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "stagebeam" })),
+    })
+  })
+
+  const notFound = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    return HttpServerResponse.jsonUnsafe(
+      {
+        error: {
+          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, POST /v1/search/events, GET /)`,
+          type: "invalid_request_error",
+          param: null,
+          code: "not_found",
+        },
+      },
+      { status: 404 },
+    )
+  })
+
+  return HttpRouter.addAll([
+    HttpRouter.route("POST", "/v1/chat/completions", chatCompletions),
+    HttpRouter.route("POST", "/v1/search/events", searchEvents),
+    HttpRouter.route("GET", "/v1/models", listModels),
+    ...pageRoutes,
+    HttpRouter.route("*", "*", notFound),
+  ])
+}

@@ -1,0 +1,324 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { request as httpsRequest } from "node:https"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import OpenAI from "openai"
+import { makeCertificates } from "../../../libs/grpc/test/fixtures/certs.ts"
+import { eventually, pngImage, startGateway, startGatewayOver, startSimulators } from "./harness.ts"
+
+const QUESTION = "Which shape is shown?\nA. circle\nB. square\nC. star\nD. arrow"
+const MODEL = "Xkev/Llama-3.2V-11B-cot"
+
+const openai = (baseURL: string, apiKey = "unused") => new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0 })
+
+const dataUrl = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString("base64")}`
+
+/** A user message with the question and the image, as OpenAI's clients send it. */
+const messagesWith = (image: string, question = QUESTION) => [
+  {
+    role: "user" as const,
+    content: [
+      { type: "text" as const, text: question },
+      { type: "image_url" as const, image_url: { url: image } },
+    ],
+  },
+]
+
+/** A chat request with stagebeam's search options in its extra body field. */
+type Ask = OpenAI.ChatCompletionCreateParamsNonStreaming & { readonly stagebeam?: Record<string, unknown> }
+type AskStream = OpenAI.ChatCompletionCreateParamsStreaming & { readonly stagebeam?: Record<string, unknown> }
+
+const ask = (sdk: OpenAI, body: Ask) => sdk.chat.completions.create(body)
+const askStream = (sdk: OpenAI, body: AskStream, options?: { readonly signal: AbortSignal }) =>
+  sdk.chat.completions.create(body, options)
+
+/** The fields stagebeam adds to OpenAI's, as a client reads them. */
+interface WithReasoning {
+  readonly reasoning_content?: string
+}
+
+const httpUrlOf = (gateway: { readonly httpUrl: string | undefined }) => {
+  assert.isDefined(gateway.httpUrl)
+  return gateway.httpUrl!
+}
+
+describe("the OpenAI-compatible HTTP door", () => {
+  it.live("answers chat completions: the conclusion as content, the hidden stages as reasoning_content", () =>
+    Effect.gen(function* () {
+      const { gateway, client } = yield* startGateway()
+      const image = yield* pngImage()
+      const completion = yield* Effect.promise(() =>
+        ask(openai(httpUrlOf(gateway)), {
+          model: MODEL,
+          messages: messagesWith(dataUrl(image)),
+          stagebeam: { candidates: 2, seed: 7 },
+        }),
+      )
+      const message = completion.choices[0]!.message as (typeof completion.choices)[0]["message"] & WithReasoning
+      assert.strictEqual(completion.object, "chat.completion")
+      assert.match(message.content ?? "", /[ABCD]/)
+      assert.match(message.reasoning_content ?? "", /^<SUMMARY>[\s\S]*<\/CAPTION>[\s\S]*<\/REASONING>$/)
+      assert.notInclude(message.reasoning_content ?? "", "<CONCLUSION>")
+      assert.isAbove(completion.usage?.completion_tokens ?? 0, 0)
+      // The same search over gRPC (same seed) gives the same answer: one path behind both doors.
+      const grpc = yield* client.Reason({
+        question: QUESTION,
+        image: { data: image },
+        search: { candidatesPerStage: 2, seed: "7" },
+        includeStages: true,
+      })
+      assert.strictEqual(message.content, grpc.conclusion)
+      assert.include(message.reasoning_content ?? "", grpc.stages[2]!.text)
+    }),
+  )
+
+  it.live("streams chat completion chunks: reasoning_content as each stage is chosen, then content and usage", () =>
+    Effect.gen(function* () {
+      const { gateway } = yield* startGateway()
+      const image = dataUrl(yield* pngImage())
+      const sdk = openai(httpUrlOf(gateway))
+      const options = { candidates: 2, seed: 11 }
+      const stream = yield* Effect.promise(() =>
+        askStream(sdk, {
+          model: MODEL,
+          messages: messagesWith(image),
+          stream: true,
+          stream_options: { include_usage: true },
+          stagebeam: options,
+        }),
+      )
+      const chunks = yield* Effect.promise(async () => {
+        const all = []
+        for await (const chunk of stream) all.push(chunk)
+        return all
+      })
+      const deltas = chunks.flatMap((chunk) =>
+        chunk.choices.map((choice) => choice.delta as typeof choice.delta & WithReasoning),
+      )
+      const reasoningPieces = deltas.flatMap((delta) => (delta.reasoning_content ? [delta.reasoning_content] : []))
+      const content = deltas.map((delta) => delta.content ?? "").join("")
+      // One piece per hidden stage chosen, as it was chosen.
+      assert.isAtLeast(reasoningPieces.length, 3)
+      assert.strictEqual(deltas[0]?.role, "assistant")
+      assert.strictEqual(chunks.at(-2)?.choices[0]?.finish_reason, "stop")
+      const last = chunks.at(-1)!
+      assert.deepStrictEqual(last.choices, [])
+      assert.isAbove(last.usage?.total_tokens ?? 0, 0)
+      // The streamed answer is the non-streamed one.
+      const whole = yield* Effect.promise(() =>
+        ask(sdk, { model: MODEL, messages: messagesWith(image), stagebeam: options }),
+      )
+      const message = whole.choices[0]!.message as (typeof whole.choices)[0]["message"] & WithReasoning
+      assert.strictEqual(content, message.content)
+      assert.strictEqual(reasoningPieces.join(""), message.reasoning_content)
+    }),
+  )
+
+  it.live("refuses a bad request with OpenAI's 400 body naming the field", () =>
+    Effect.gen(function* () {
+      const { gateway } = yield* startGateway()
+      const sdk = openai(httpUrlOf(gateway))
+      const image = dataUrl(yield* pngImage())
+      const refused = (body: Record<string, unknown>) =>
+        Effect.promise(() =>
+          sdk.chat.completions.create({ model: MODEL, messages: messagesWith(image), ...body } as never).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        )
+      const cases: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+        [{ stagebeam: { candidates: 0 } }, "stagebeam.candidates"],
+        [{ stagebeam: { strategy: "beam" } }, "stagebeam.strategy"],
+        [{ temperature: 9 }, "temperature"],
+        [{ max_tokens: 0 }, "max_tokens"],
+        [{ model: "gpt-4o" }, "model"],
+        [{ n: 3 }, "n"],
+        [{ messages: messagesWith("ftp://example.com/x.png") }, "messages[0].content[1].image_url.url"],
+        [{ messages: messagesWith("data:image/png;base64,AAAA") }, "messages[0].content[1].image_url.url"],
+        [{ messages: [{ role: "system", content: "Be brief." }, ...messagesWith(image)] }, "messages[0].role"],
+        [{ messages: [{ role: "user", content: [{ type: "audio", data: "" }] }] }, "messages[0].content[0]"],
+      ]
+      for (const [body, param] of cases) {
+        const error = yield* refused(body)
+        assert.instanceOf(error, OpenAI.BadRequestError, JSON.stringify(body))
+        const bad = error as InstanceType<typeof OpenAI.BadRequestError>
+        assert.strictEqual(bad.status, 400)
+        assert.strictEqual(bad.param, param, JSON.stringify(body))
+        assert.strictEqual(bad.type, "invalid_request_error")
+        assert.include(bad.message, `invalid ${param}`)
+      }
+      // A body that is not JSON, straight over HTTP.
+      const response = yield* Effect.promise(() =>
+        fetch(`${httpUrlOf(gateway)}/v1/chat/completions`, { method: "POST", body: "{not json" }),
+      )
+      assert.strictEqual(response.status, 400)
+      const body = (yield* Effect.promise(() => response.json())) as { error: { param: string } }
+      assert.strictEqual(body.error.param, "body")
+    }),
+  )
+
+  it.live("lists the model it serves", () =>
+    Effect.gen(function* () {
+      const { gateway } = yield* startGateway()
+      const models = yield* Effect.promise(() => openai(httpUrlOf(gateway)).models.list())
+      assert.deepStrictEqual(
+        models.data.map((model) => model.id),
+        [MODEL],
+      )
+    }),
+  )
+
+  it.live("sends the search's events as server-sent events, the answer last", () =>
+    Effect.gen(function* () {
+      const { gateway } = yield* startGateway()
+      const response = yield* Effect.promise(() =>
+        fetch(`${httpUrlOf(gateway)}/v1/search/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": "page-1" },
+          body: JSON.stringify({ model: MODEL, messages: messagesWith(dataUrl(new Uint8Array())), stagebeam: {} }),
+        }),
+      )
+      // An empty image is refused before anything streams.
+      assert.strictEqual(response.status, 400)
+      const ok = yield* Effect.promise(async () =>
+        fetch(`${httpUrlOf(gateway)}/v1/search/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": "page-2" },
+          body: JSON.stringify({
+            model: MODEL,
+            messages: messagesWith(dataUrl(await Effect.runPromise(pngImage()))),
+            stagebeam: { candidates: 3, seed: 3 },
+          }),
+        }),
+      )
+      assert.strictEqual(ok.headers.get("content-type"), "text/event-stream")
+      assert.strictEqual(ok.headers.get("x-request-id"), "page-2")
+      const text = yield* Effect.promise(() => ok.text())
+      const names = [...text.matchAll(/^event: (\w+)$/gm)].map((match) => match[1])
+      assert.strictEqual(names[0], "searchStarted")
+      assert.strictEqual(names.at(-1), "done")
+      assert.includeMembers(names, ["stepStarted", "candidate", "match", "stepChosen"])
+      const done = JSON.parse(text.trim().split("\n").at(-1)!.slice("data: ".length))
+      assert.isAbove(done.done.conclusion.length, 0)
+    }),
+  )
+
+  it.live("a client that goes away cancels the search and aborts the upstream requests", () =>
+    Effect.gen(function* () {
+      // Real-time speed: a stage takes seconds, so the disconnect lands while the servers are generating.
+      const servers = yield* startSimulators(1, { speed: 1 })
+      const { gateway } = yield* startGatewayOver(servers)
+      const server = servers[0]!
+      const image = dataUrl(yield* pngImage())
+      const abort = new AbortController()
+      const sdk = openai(httpUrlOf(gateway))
+      const call = askStream(
+        sdk,
+        { model: MODEL, messages: messagesWith(image), stream: true, stagebeam: { candidates: 4 } },
+        { signal: abort.signal },
+      )
+        .then(
+          async (stream) => {
+            for await (const _ of stream) {
+              // reading until aborted
+            }
+          },
+          () => undefined,
+        )
+        .catch(() => undefined)
+      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running > 0)))
+      abort.abort()
+      yield* Effect.promise(() => call)
+      assert.isTrue(yield* eventually(Effect.sync(() => server.stats().running === 0)))
+      assert.isAtLeast(server.stats().requests.aborted, 1)
+      const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
+      assert.match(metrics, /stagebeam_reason_calls_total\{[^}]*method="ChatCompletions"[^}]*outcome="CANCELLED"/)
+    }),
+  )
+
+  it.live("shares admission with gRPC: a full gateway answers 429", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { speed: 1 })
+      const { gateway, client } = yield* startGatewayOver(servers, {
+        admission: { maxRunningSequences: 4, maxQueued: 0 },
+      })
+      const image = yield* pngImage()
+      // One gRPC search holds every sequence…
+      const holder = yield* Effect.forkChild(
+        client.Reason({ question: QUESTION, image: { data: image }, search: { candidatesPerStage: 4 } }),
+      )
+      assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
+      // …so an HTTP one is refused at once.
+      const error = yield* Effect.promise(() =>
+        openai(httpUrlOf(gateway))
+          .chat.completions.create({ model: MODEL, messages: messagesWith(dataUrl(image)) })
+          .then(
+            () => undefined,
+            (failure: unknown) => failure,
+          ),
+      )
+      assert.instanceOf(error, OpenAI.RateLimitError)
+      yield* Fiber.interrupt(holder)
+      const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
+      assert.match(
+        metrics,
+        /stagebeam_reason_calls_total\{[^}]*method="ChatCompletions"[^}]*outcome="RESOURCE_EXHAUSTED"/,
+      )
+    }),
+  )
+
+  it.live("takes the gRPC door's bearer tokens as the API key", () =>
+    Effect.gen(function* () {
+      const file = join(mkdtempSync(join(tmpdir(), "stagebeam-tokens-")), "tokens")
+      writeFileSync(file, "alice:alice-secret\n")
+      const { gateway } = yield* startGateway({ auth: { tokensFile: file } })
+      const image = dataUrl(yield* pngImage())
+      const askWith = (key: string) =>
+        Effect.promise(() =>
+          ask(openai(httpUrlOf(gateway), key), {
+            model: MODEL,
+            messages: messagesWith(image),
+            stagebeam: { strategy: "greedy" },
+          }).then(
+            (completion) => completion,
+            (failure: unknown) => failure,
+          ),
+        )
+      assert.instanceOf(yield* askWith("nope"), OpenAI.AuthenticationError)
+      const answered = (yield* askWith("alice-secret")) as OpenAI.ChatCompletion
+      assert.strictEqual(answered.object, "chat.completion")
+      const page = yield* Effect.promise(() => fetch(`${httpUrlOf(gateway)}/`))
+      assert.strictEqual(page.status, 200, "the page itself is open; its calls carry the token")
+    }),
+  )
+
+  it.live("serves HTTPS with the gRPC port's certificate, and can be turned off", () =>
+    Effect.gen(function* () {
+      const { authority, signed } = makeCertificates()
+      const ca = authority("test-ca")
+      const server = signed("gateway", ca)
+      const { gateway } = yield* startGateway({ tls: { cert: server.cert, key: server.key } })
+      const url = httpUrlOf(gateway)
+      assert.match(url, /^https:/)
+      const body = yield* Effect.promise(
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const request = httpsRequest(`${url}/v1/models`, { ca: readFileSync(ca.cert) }, (response) => {
+              let text = ""
+              response.on("data", (chunk) => {
+                text += chunk
+              })
+              response.on("end", () => resolve(text))
+            })
+            request.on("error", reject)
+            request.end()
+          }),
+      )
+      assert.include(body, MODEL)
+      const off = yield* startGateway({ http: { enabled: false } })
+      assert.isUndefined(off.gateway.httpUrl)
+    }),
+  )
+})
