@@ -30,6 +30,7 @@ export {
   type UnaryHandler,
   unary,
 } from "./Handlers.ts"
+export { checkHealth, type HealthStatus } from "./HealthClient.ts"
 export { defaultLoaderOptions, findService, loadProto, ProtoPackageError } from "./ProtoPackage.ts"
 export { decodeRequest, firstInvalidField } from "./RequestDecoding.ts"
 export type { ClientTls, ServerTls } from "./Tls.ts"

@@ -3,5 +3,6 @@ export type { ReasonEvent, ReasonEvent__Output } from "./generated/stagebeam/v1/
 export type { ReasonerDefinition } from "./generated/stagebeam/v1/Reasoner.ts"
 export type { ReasonRequest, ReasonRequest__Output } from "./generated/stagebeam/v1/ReasonRequest.ts"
 export type { ReasonResponse, ReasonResponse__Output } from "./generated/stagebeam/v1/ReasonResponse.ts"
+export type { SearchOptions } from "./generated/stagebeam/v1/SearchOptions.ts"
 export type { Selection, Selection__Output } from "./generated/stagebeam/v1/Selection.ts"
 export { makeReasonerClient, type ReasonerClient, type ReasonerClientOptions } from "./ReasonerClient.ts"

@@ -1,2 +1,3 @@
 export { cli } from "./Cli.ts"
-export { formatEvent, formatResponse } from "./Format.ts"
+export { EXIT } from "./ExitCodes.ts"
+export { formatAnswer, formatResponse } from "./Format.ts"

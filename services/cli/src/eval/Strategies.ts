@@ -1,0 +1,58 @@
+import type { SearchOptions } from "@stagebeam/proto"
+import { Effect } from "effect"
+import { CliFailure, EXIT } from "../ExitCodes.ts"
+
+const STRATEGY = {
+  greedy: "STRATEGY_GREEDY",
+  best_of_n: "STRATEGY_BEST_OF_N",
+  stage_beam: "STRATEGY_STAGE_BEAM",
+  sentence_beam: "STRATEGY_SENTENCE_BEAM",
+} as const
+
+/** One configuration an evaluation runs: its label in the results, and the search it asks for. */
+export interface EvalStrategy {
+  readonly label: string
+  readonly search: SearchOptions
+}
+
+/**
+ * Parses `greedy,best_of_n:4,stage_beam:2,stage_beam:4:sequential`: a strategy, optionally its N, optionally the
+ * tournament. The label (e.g. `stage_beam-4`) names the configuration in the JSONL, so a resumed run matches rows.
+ */
+export const parseStrategies = (spec: string, preset: "default" | "reference") =>
+  Effect.forEach(
+    spec
+      .split(",")
+      .map((part) => part.trim())
+      .filter((part) => part !== ""),
+    (part) => {
+      const [name = "", n, tournament] = part.split(":")
+      const strategy = STRATEGY[name as keyof typeof STRATEGY]
+      const candidates = n === undefined ? 4 : Number(n)
+      if (
+        strategy === undefined ||
+        !Number.isInteger(candidates) ||
+        candidates < 1 ||
+        (tournament !== undefined && tournament !== "knockout" && tournament !== "sequential")
+      ) {
+        return Effect.fail(
+          new CliFailure({
+            message: `--strategies: "${part}" is not STRATEGY[:N[:knockout|sequential]] (strategies: ${Object.keys(STRATEGY).join(", ")})`,
+            exitCode: EXIT.usage,
+          }),
+        )
+      }
+      const label = `${name}${name === "greedy" ? "" : `-${candidates}`}${tournament === undefined ? "" : `-${tournament}`}${preset === "reference" ? "-reference" : ""}`
+      return Effect.succeed<EvalStrategy>({
+        label,
+        search: {
+          strategy,
+          candidatesPerStage: name === "greedy" ? 1 : candidates,
+          preset: preset === "reference" ? "PRESET_REFERENCE" : "PRESET_DEFAULT",
+          ...(tournament === undefined
+            ? {}
+            : { tournament: tournament === "knockout" ? "TOURNAMENT_KNOCKOUT" : "TOURNAMENT_SEQUENTIAL" }),
+        },
+      })
+    },
+  )
