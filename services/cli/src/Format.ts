@@ -72,13 +72,13 @@ export const makeEventPrinter = (bothOrders: boolean) => {
       if (same === undefined) firstOf.set(text, c.index)
       const mark =
         c.mergedIntoPlusOne > 0
-          ? `(merged into #${c.mergedIntoPlusOne - 1}) `
+          ? `(merged into #${c.mergedIntoPlusOne - 1})`
           : same !== undefined
-            ? `(same text as #${same}) `
+            ? `(same text as #${same})`
             : ""
       const invalid = c.valid ? "" : `(invalid: ${c.problem}) `
       const attempt = c.attempt > 0 ? "(resampled) " : ""
-      return `${at(event)}    #${c.index} ${attempt}${invalid}${mark}${same === undefined ? shown[i] : ""} [${c.server}]`
+      return `${at(event)}    #${c.index} ${attempt}${invalid}${mark === "" ? shown[i] : mark} [${c.server}]`
     })
     held = []
     return lines

@@ -15,22 +15,36 @@ export const flatten = (text: string): string => {
 export const clip = (text: string, width: number): string =>
   text.length > width ? `${text.slice(0, width - 1)}…` : text
 
-/** Length of the longest common prefix of the texts, backed up to the start of a word. */
-const commonStart = (texts: ReadonlyArray<string>): number => {
-  if (texts.length < 2) return 0
-  const [first, ...rest] = texts as [string, ...Array<string>]
+/** Length of the common prefix of two texts. */
+const sharedStart = (a: string, b: string): number => {
   let length = 0
-  while (length < first.length && rest.every((text) => text[length] === first[length])) length++
-  while (length > 0 && first[length - 1] !== " ") length--
+  while (length < a.length && a[length] === b[length]) length++
   return length
 }
 
+/** Words kept before the point where a text departs from its nearest sibling, to read it in context. */
+const CONTEXT_WORDS = 2
+
+/** Where a preview starts: a few words before the text departs from the candidate most like it, at a word start. */
+const startOf = (text: string, others: ReadonlyArray<string>): number => {
+  const shared = Math.max(0, ...others.map((other) => sharedStart(text, other)))
+  if (shared === 0 || shared >= text.length) return 0
+  let start = shared
+  for (let words = 0; words <= CONTEXT_WORDS && start > 0; words++) {
+    start = text.lastIndexOf(" ", start - 2) + 1
+  }
+  return start
+}
+
 /**
- * One preview per text, each at most `width` characters: from where the distinct texts first differ (marked by a
- * leading "…"), so the previews of one step do not all read alike.
+ * One preview per text, each at most `width` characters, starting shortly before where it departs from the most
+ * similar other candidate (marked by a leading "…"), so that candidates that begin alike read apart.
  */
 export const previews = (texts: ReadonlyArray<string>, width = 100): ReadonlyArray<string> => {
   const flat = texts.map(flatten)
-  const start = commonStart([...new Set(flat)])
-  return flat.map((text) => clip(start === 0 ? text : `…${text.slice(start)}`, width))
+  return flat.map((text) => {
+    const others = [...new Set(flat.filter((other) => other !== text))]
+    const start = startOf(text, others)
+    return clip(start === 0 ? text : `…${text.slice(start)}`, width)
+  })
 }

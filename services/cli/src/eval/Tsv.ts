@@ -32,9 +32,17 @@ export const readTsv = (path: string) =>
     const rows = yield* Effect.tryPromise({
       try: async () => {
         const records: Array<Record<string, string>> = []
-        const parser = createReadStream(path).pipe(
-          parse({ delimiter: "\t", columns: true, relax_quotes: true, relax_column_count: true, bom: true }),
-        )
+        const parser = parse({
+          delimiter: "\t",
+          columns: true,
+          relax_quotes: true,
+          relax_column_count: true,
+          bom: true,
+        })
+        const input = createReadStream(path)
+        // A file that cannot be opened fails the parse (instead of an unhandled stream error).
+        input.on("error", (error) => parser.destroy(error))
+        input.pipe(parser)
         for await (const record of parser) records.push(record as Record<string, string>)
         return records
       },
