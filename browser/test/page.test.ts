@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { GatewaySettings, serveGateway } from "@stagebeam/gateway"
+import { Effect } from "effect"
+import sharp from "sharp"
+import { launchChromium, openPage, screenshot } from "./chromium.ts"
+
+const gateway = serveGateway.pipe(Effect.provide(GatewaySettings.layerTest({ simulator: { servers: 2 } })))
+
+const imageFile = Effect.promise(async () => {
+  const path = join(mkdtempSync(join(tmpdir(), "stagebeam-page-")), "shape.png")
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120"><rect width="160" height="120" fill="#e8eefc"/><circle cx="80" cy="60" r="36" fill="#3b6fd8"/></svg>`
+  writeFileSync(path, await sharp(Buffer.from(svg)).png().toBuffer())
+  return path
+})
+
+describe("the search page", () => {
+  it.live("runs a search and draws its tree live: stages, candidates, matches, the chosen path, time per server", () =>
+    Effect.gen(function* () {
+      const { httpUrl } = yield* gateway
+      const browser = yield* launchChromium
+      const { page, problems } = yield* openPage(browser)
+      yield* Effect.promise(() => page.goto(httpUrl!))
+      const image = yield* imageFile
+      yield* Effect.promise(async () => {
+        await page.setInputFiles("#image", image)
+        await page.fill("#candidates", "4")
+        await page.fill("#seed", "5")
+        await page.click("#run")
+        await page.waitForSelector("body[data-state=done]", { timeout: 30_000 })
+      })
+      const drawn = yield* Effect.promise(() =>
+        page.evaluate(() => ({
+          steps: [...document.querySelectorAll("#tree .step h3")].map((h) => h.textContent),
+          candidates: document.querySelectorAll("#tree .candidate").length,
+          chosen: document.querySelectorAll("#tree .candidate.chosen").length,
+          matches: document.querySelectorAll("#tree .match").length,
+          links: document.querySelectorAll("#links path").length,
+          chosenLinks: document.querySelectorAll("#links path.chosen").length,
+          servers: document.querySelectorAll("#servers tbody tr").length,
+          bars: document.querySelectorAll("#servers .bar").length,
+          conclusion: document.getElementById("conclusion")?.textContent ?? "",
+          status: document.getElementById("status")?.textContent ?? "",
+        })),
+      )
+      assert.deepStrictEqual(
+        drawn.steps.map((text) => text?.split(" · ")[1]),
+        ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"],
+        drawn.status,
+      )
+      assert.strictEqual(drawn.candidates, 16)
+      assert.strictEqual(drawn.chosen, 4, "one chosen candidate per stage")
+      assert.isAtLeast(drawn.matches, 8)
+      assert.strictEqual(drawn.links, 12, "each later stage's candidates branch from the chosen one before")
+      assert.strictEqual(drawn.chosenLinks, 3, "the chosen path")
+      assert.strictEqual(drawn.servers, 2, "time per server, both simulated servers")
+      assert.isAtLeast(drawn.bars, 4)
+      assert.isAbove(drawn.conclusion.length, 0)
+      // A candidate's full text on demand; a match's verdict and how it was decided.
+      yield* Effect.promise(() => page.click('#tree .step[data-step="2"] .candidate[data-index="1"]'))
+      const detail = yield* Effect.promise(() => page.textContent("#detail-text"))
+      assert.match(detail ?? "", /<REASONING>[\s\S]+<\/REASONING>/)
+      const verdict = yield* Effect.promise(() => page.textContent("#tree .match summary"))
+      assert.match(verdict ?? "", /round 0: #\d vs #\d → #\d · (judge|identical)/)
+      const shot = yield* screenshot(page, "search-page.png")
+      assert.isTrue(existsSync(shot))
+      assert.deepStrictEqual(problems, [])
+    }),
+  )
+
+  it.live("opens a saved trace and draws it; a refused request shows the gateway's reason", () =>
+    Effect.gen(function* () {
+      const { httpUrl } = yield* gateway
+      // A trace as the page saves it: the events of a search, fetched from the same endpoint.
+      const events = yield* Effect.promise(async () => {
+        const response = await fetch(`${httpUrl}/v1/search/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "Xkev/Llama-3.2V-11B-cot",
+            messages: [{ role: "user", content: "Which is larger?\nA. 2\nB. 3" }],
+            stagebeam: { strategy: "best_of_n", candidates: 3, seed: 2 },
+          }),
+        })
+        const text = await response.text()
+        return [...text.matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]!))
+      })
+      const file = join(mkdtempSync(join(tmpdir(), "stagebeam-trace-")), "trace.json")
+      writeFileSync(file, JSON.stringify({ events }))
+      const browser = yield* launchChromium
+      const { page, problems } = yield* openPage(browser)
+      yield* Effect.promise(async () => {
+        await page.goto(httpUrl!)
+        await page.setInputFiles("#open", file)
+        await page.waitForSelector("body[data-state=done]")
+      })
+      const candidates = yield* Effect.promise(() => page.locator("#tree .candidate").count())
+      assert.strictEqual(candidates, 3)
+      assert.include((yield* Effect.promise(() => page.textContent("#status"))) ?? "", `${events.length} events`)
+      yield* screenshot(page, "saved-trace.png")
+      // An empty question: the gateway's 400 names the field, and the page says so.
+      yield* Effect.promise(async () => {
+        await page.fill("#question", "   ")
+        await page.click("#run")
+        await page.waitForSelector("body[data-state=error]")
+      })
+      assert.include((yield* Effect.promise(() => page.textContent("#status"))) ?? "", "invalid messages[0].content")
+      assert.deepStrictEqual(
+        problems.filter((problem) => !problem.includes("400")),
+        [],
+      )
+    }),
+  )
+})
