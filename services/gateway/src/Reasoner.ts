@@ -4,8 +4,8 @@ import { Context, Effect, Layer, Stream } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { decodeReasonRequest } from "./DecodeRequest.ts"
 import { toStatus } from "./ErrorStatus.ts"
-import { type Answered, type CallInfo, Reasoning } from "./Reasoning.ts"
-import { toProtoEvent, toProtoResponse } from "./ToProto.ts"
+import { type CallInfo, Reasoning } from "./Reasoning.ts"
+import { toProtoAnswer, toProtoDone, toProtoEvent } from "./ToProto.ts"
 
 const callInfo = (method: string, ctx: CallContext): CallInfo => ({
   method,
@@ -15,15 +15,6 @@ const callInfo = (method: string, ctx: CallContext): CallInfo => ({
   requestId: ctx.metadata["x-request-id"],
   setHeader: ctx.setHeader,
 })
-
-/** The Reason answer of a finished call. */
-export const responseOf = ({ command, result, elapsedMs }: Answered): ReasonResponse =>
-  toProtoResponse(result, {
-    includeStages: command.includeStages,
-    includeTrace: command.includeTrace,
-    bothOrders: command.judge.bothOrders,
-    elapsedMs,
-  })
 
 /** The stagebeam.v1.Reasoner methods: the gRPC door to the Reasoning path. */
 export class Reasoner extends Context.Service<Reasoner, { readonly implementation: ServiceImplementation }>()(
@@ -37,7 +28,9 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       const decode = (message: unknown) => decodeReasonRequest(message, { maxImageBytes: settings.images.maxBytes })
 
       const reason = (message: unknown, ctx: CallContext) =>
-        reasoning.run(callInfo("Reason", ctx), decode(message)).pipe(Effect.map(responseOf), Effect.mapError(toStatus))
+        reasoning
+          .run(callInfo("Reason", ctx), decode(message))
+          .pipe(Effect.map(toProtoAnswer), Effect.mapError(toStatus))
 
       // The final answer goes out as the stream's last event, `done`, without its trace (the events were the trace).
       const reasonStream = (
@@ -46,9 +39,9 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       ): Stream.Stream<ReasonEvent, ReturnType<typeof toStatus>> =>
         reasoning.stream(callInfo("ReasonStream", ctx), decode(message)).pipe(
           Stream.map((update): ReasonEvent => {
-            if (update._tag === "Event") return toProtoEvent(update.event, update.command.judge)
-            const response = responseOf(update.answered)
-            return { atMs: response.elapsedMs ?? "0", done: { ...response, trace: [] } }
+            return update._tag === "Event"
+              ? toProtoEvent(update.event, update.command.judge)
+              : toProtoDone(update.answered)
           }),
           Stream.mapError(toStatus),
         )

@@ -1,19 +1,14 @@
-import { GrpcServer, type ServerTls, withCallMetrics, withTokenGate } from "@stagebeam/grpc"
+import { GrpcServer, withCallMetrics, withTokenGate } from "@stagebeam/grpc"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "@stagebeam/proto"
 import { Duration, Effect, Layer } from "effect"
 import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
-import type { Settings } from "./config/Settings.ts"
+import { tlsOf } from "./config/Resolve.ts"
 import { reasonCalls, reasonDuration } from "./GatewayMetrics.ts"
 import { Reasoner } from "./Reasoner.ts"
 
 /** Keepalive pings find clients that vanished without closing, so their searches stop holding GPU slots. */
 const KEEPALIVE = { time: Duration.seconds(30), timeout: Duration.seconds(10) }
-
-export const tlsOf = (settings: Settings): ServerTls | undefined =>
-  settings.tls?.cert === undefined || settings.tls.key === undefined
-    ? undefined
-    : { certFile: settings.tls.cert, keyFile: settings.tls.key, clientCaFile: settings.tls.clientCa }
 
 /**
  * The gRPC server: stagebeam.v1.Reasoner — every call counted and timed, then checked for a bearer token when the

@@ -1,5 +1,6 @@
 import type { Selection as ProtoSelection, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import type { SearchEvent, SearchResult, Selection, SelectionRule } from "@stagebeam/search"
+import type { Answered } from "./Reasoning.ts"
 
 const ms = (value: number): string => String(Math.max(0, Math.round(value)))
 
@@ -142,3 +143,18 @@ export const toProtoResponse = (result: SearchResult, options: ResponseOptions):
   tournament: result.tournament,
   selection: toProtoSelection(result.selection, options),
 })
+
+/** The Reason answer of a finished call, as it asked for it. */
+export const toProtoAnswer = ({ command, result, elapsedMs }: Answered): ReasonResponse =>
+  toProtoResponse(result, {
+    includeStages: command.includeStages,
+    includeTrace: command.includeTrace,
+    bothOrders: command.judge.bothOrders,
+    elapsedMs,
+  })
+
+/** A stream's last event: the answer, without its trace (the events were the trace). */
+export const toProtoDone = (answered: Answered): ReasonEvent => {
+  const response = toProtoAnswer(answered)
+  return { atMs: response.elapsedMs ?? "0", done: { ...response, trace: [] } }
+}

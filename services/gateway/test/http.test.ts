@@ -137,6 +137,8 @@ describe("the OpenAI-compatible HTTP door", () => {
         [{ n: 3 }, "n"],
         [{ messages: messagesWith("ftp://example.com/x.png") }, "messages[0].content[1].image_url.url"],
         [{ messages: messagesWith("data:image/png;base64,AAAA") }, "messages[0].content[1].image_url.url"],
+        // Refused by the URL policy (loopback) once admitted, on the Reasoning path: still named as sent.
+        [{ messages: messagesWith("http://127.0.0.1:1/photo.png") }, "messages[0].content[1].image_url.url"],
         [{ messages: [{ role: "system", content: "Be brief." }, ...messagesWith(image)] }, "messages[0].role"],
         [{ messages: [{ role: "user", content: [{ type: "audio", data: "" }] }] }, "messages[0].content[0]"],
       ]

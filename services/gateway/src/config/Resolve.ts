@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs"
 import { type Discovery, dnsDiscovery, fileDiscovery, type PoolOptions } from "@stagebeam/fleet"
+import type { ServerTls } from "@stagebeam/grpc"
 import type { JudgeDeclaration } from "@stagebeam/judge"
 import { Config, Duration, Effect, Redacted } from "effect"
 import { GatewayConfigError } from "../GatewayErrors.ts"
@@ -134,3 +135,9 @@ export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyAr
 
 export const judgeDeclarationsOf = (settings: Settings): ReadonlyArray<JudgeDeclaration> =>
   Object.entries(judgesOf(settings)).map(([name, judge]) => ({ name, ...judge }))
+
+/** The TLS both doors serve (gRPC and HTTP): a certificate and key, and a client CA for mTLS; none without them. */
+export const tlsOf = (settings: Settings): ServerTls | undefined =>
+  settings.tls?.cert === undefined || settings.tls.key === undefined
+    ? undefined
+    : { certFile: settings.tls.cert, keyFile: settings.tls.key, clientCaFile: settings.tls.clientCa }

@@ -4,14 +4,13 @@ import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Sink, Stream }
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
+import { tlsOf } from "../config/Resolve.ts"
 import type { GatewayError } from "../ErrorStatus.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
 import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../HttpErrorStatus.ts"
-import { responseOf } from "../Reasoner.ts"
-import { tlsOf } from "../ReasonerServer.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
-import { toProtoEvent } from "../ToProto.ts"
+import { toProtoDone, toProtoEvent } from "../ToProto.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
 import { completionOf, makeChunker } from "./ChatResponse.ts"
 import { makeNodeServer } from "./NodeServer.ts"
@@ -263,8 +262,7 @@ const routesLayer = (options: RouteOptions) => {
           const event = toProtoEvent(update.event, update.command.judge)
           return sse(event, eventNameOf(event))
         }
-        const response = responseOf(update.answered)
-        return sse({ atMs: response.elapsedMs ?? "0", done: { ...response, trace: [] } }, "done")
+        return sse(toProtoDone(update.answered), "done")
       }),
     )
     return HttpServerResponse.stream(
