@@ -57,6 +57,7 @@ export const startSimulatorProcess = async (port: number, speed: number, extra: 
 export const startGatewayProcess = async (env: Record<string, string>) => {
   const port = await freePort()
   const metricsPort = await freePort()
+  const httpPort = await freePort()
   const proc = await start(
     ["services/gateway/src/main.ts"],
     {
@@ -64,12 +65,19 @@ export const startGatewayProcess = async (env: Record<string, string>) => {
       STAGEBEAM_GRPC_PORT: String(port),
       STAGEBEAM_METRICS_HOST: "127.0.0.1",
       STAGEBEAM_METRICS_PORT: String(metricsPort),
+      STAGEBEAM_HTTP_HOST: "127.0.0.1",
+      STAGEBEAM_HTTP_PORT: String(httpPort),
       STAGEBEAM_LOG_FORMAT: "json",
       ...env,
     },
     "stagebeam gateway listening",
   )
-  return { ...proc, address: `127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }
+  return {
+    ...proc,
+    address: `127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+  }
 }
 
 /** What the kernel says of a process: resident memory now and at its peak (kB → bytes), descriptors open. */

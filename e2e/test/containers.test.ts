@@ -98,7 +98,7 @@ describe("the app image in containers", () => {
           [startSimulator(), startSimulator()],
           { concurrency: "unbounded" },
         )
-        const [grpcPort, metricsPort] = yield* Effect.all([freePort, freePort])
+        const [grpcPort, metricsPort, httpPort] = yield* Effect.all([freePort, freePort, freePort])
         yield* startContainer(
           (container) =>
             container.withEnvironment({
@@ -106,6 +106,8 @@ describe("the app image in containers", () => {
               STAGEBEAM_GRPC_HOST: "127.0.0.1",
               STAGEBEAM_GRPC_PORT: String(grpcPort),
               STAGEBEAM_METRICS_PORT: String(metricsPort),
+              STAGEBEAM_HTTP_HOST: "127.0.0.1",
+              STAGEBEAM_HTTP_PORT: String(httpPort),
             }),
           `stagebeam gateway listening on 127.0.0.1:${grpcPort}`,
         )
@@ -167,7 +169,7 @@ describe("the app image in containers", () => {
               .withCommand([...server.command.slice(1), ...hostArgs(server.args, simPort)]),
           `vllm-sim listening on http://127.0.0.1:${simPort}`,
         )
-        const [grpcPort, metricsPort] = yield* Effect.all([freePort, freePort])
+        const [grpcPort, metricsPort, httpPort] = yield* Effect.all([freePort, freePort, freePort])
         const [, servicePort] = config.STAGEBEAM_DISCOVERY_DNS!.split(":")
         assert.strictEqual(servicePort, server.args[server.args.indexOf("--port") + 1])
         yield* startContainer(
@@ -180,6 +182,8 @@ describe("the app image in containers", () => {
               STAGEBEAM_GRPC_PORT: String(grpcPort),
               STAGEBEAM_METRICS_HOST: "127.0.0.1",
               STAGEBEAM_METRICS_PORT: String(metricsPort),
+              STAGEBEAM_HTTP_HOST: "127.0.0.1",
+              STAGEBEAM_HTTP_PORT: String(httpPort),
             }),
           `stagebeam gateway listening on 127.0.0.1:${grpcPort}`,
         )

@@ -100,6 +100,7 @@ describe.each(Object.entries(overlays))("Kubernetes overlay %s (kustomize build)
     const config = find("ConfigMap", container.envFrom[0].configMapRef.name)
     const grpcPort = Number(config.data.STAGEBEAM_GRPC_PORT)
     const metricsPort = Number(config.data.STAGEBEAM_METRICS_PORT)
+    const httpPort = Number(config.data.STAGEBEAM_HTTP_PORT)
     const hpa = find("HorizontalPodAutoscaler", "stagebeam-gateway")
     assert.deepStrictEqual(hpa.spec.scaleTargetRef, {
       apiVersion: "apps/v1",
@@ -115,7 +116,7 @@ describe.each(Object.entries(overlays))("Kubernetes overlay %s (kustomize build)
     assert.isDefined(container.resources.limits.memory)
     assert.deepStrictEqual(
       container.ports.map((p: { containerPort: number }) => p.containerPort),
-      [grpcPort, metricsPort],
+      [grpcPort, metricsPort, httpPort],
     )
     assert.isTrue(pod.spec.securityContext.runAsNonRoot)
 
@@ -125,9 +126,9 @@ describe.each(Object.entries(overlays))("Kubernetes overlay %s (kustomize build)
     assert.isBelow(pdb.spec.minAvailable, hpa.spec.minReplicas) // a node drain can always move one
     const service = find("Service", "stagebeam-gateway")
     assert.deepStrictEqual(service.spec.selector, labels)
-    assert.include(
+    assert.includeMembers(
       service.spec.ports.map((p: { port: number }) => p.port),
-      grpcPort,
+      [grpcPort, httpPort],
     )
   })
 

@@ -17,6 +17,7 @@ describe("SIGTERM", () => {
           STAGEBEAM_GRPC_HOST: "127.0.0.1",
           STAGEBEAM_GRPC_PORT: String(port),
           STAGEBEAM_METRICS_PORT: "0",
+          STAGEBEAM_HTTP_PORT: "0",
           STAGEBEAM_DRAIN_TIMEOUT: "60s",
         })
         const address = `127.0.0.1:${port}`
@@ -53,6 +54,7 @@ describe("SIGTERM", () => {
           STAGEBEAM_GRPC_HOST: "127.0.0.1",
           STAGEBEAM_GRPC_PORT: String(port),
           STAGEBEAM_METRICS_PORT: "0",
+          STAGEBEAM_HTTP_PORT: "0",
           STAGEBEAM_DRAIN_TIMEOUT: "1s",
         })
         const client = yield* makeReasonerClient({ address: `127.0.0.1:${port}`, defaultDeadline: "90 seconds" })

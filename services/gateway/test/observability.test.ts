@@ -107,6 +107,7 @@ describe("logs", () => {
         STAGEBEAM_GRPC_HOST: "127.0.0.1",
         STAGEBEAM_GRPC_PORT: String(port),
         STAGEBEAM_METRICS_PORT: "0",
+        STAGEBEAM_HTTP_PORT: "0",
         STAGEBEAM_LOG_FORMAT: "json",
       })
       const client = yield* makeReasonerClient({ address: `127.0.0.1:${port}`, defaultDeadline: "60 seconds" })
