@@ -22,7 +22,8 @@ export const stagebeam = (
     () =>
       new Promise<Ran>((resolve) => {
         const child = spawn(process.execPath, [bin, ...args], {
-          env: { ...process.env, STAGEBEAM_TOKEN: "", ...options.env },
+          // NO_COLOR: Nx sets FORCE_COLOR for the tasks it runs, which would colour the help and version text.
+          env: { ...process.env, STAGEBEAM_TOKEN: "", NO_COLOR: "1", ...options.env },
           stdio: ["pipe", "pipe", "pipe"],
         })
         let stdout = ""

@@ -10,11 +10,15 @@ import { Effect } from "effect"
 const run = promisify(execFile)
 const PACKAGE = join(import.meta.dirname, "..")
 const WORKSPACE = join(PACKAGE, "../..")
+// Nx sets FORCE_COLOR for its tasks; the text compared here is the plain one.
+const plain = { ...process.env, NO_COLOR: "1" }
 
 describe("the stagebeam package", () => {
   it.live("npx stagebeam runs from the workspace", () =>
     Effect.gen(function* () {
-      const { stdout } = yield* Effect.promise(() => run("npx", ["stagebeam", "--version"], { cwd: WORKSPACE }))
+      const { stdout } = yield* Effect.promise(() =>
+        run("npx", ["stagebeam", "--version"], { cwd: WORKSPACE, env: plain }),
+      )
       assert.strictEqual(stdout.trim(), "stagebeam v0.1.0")
     }),
   )
@@ -47,7 +51,7 @@ describe("the stagebeam package", () => {
         // running this test; no workspace on the way.
         const system = ["/usr/local/bin/node", "/usr/bin/node"].some((node) => existsSync(node))
         const path = system ? "/usr/local/bin:/usr/bin:/bin" : `${dirname(process.execPath)}:/usr/bin:/bin`
-        const env = { ...process.env, PATH: path, STAGEBEAM_TOKEN: "" }
+        const env = { ...plain, PATH: path, STAGEBEAM_TOKEN: "" }
         const stagebeam = (...args: ReadonlyArray<string>) =>
           Effect.promise(() => run(installed, args, { cwd: temp, env }))
         assert.strictEqual((yield* stagebeam("--version")).stdout.trim(), "stagebeam v0.1.0")
