@@ -1,11 +1,17 @@
 import { CRITERIA } from "./Criteria.ts"
 import { type ChatMessage, userTurn } from "./Messages.ts"
-import type { Wording } from "./Options.ts"
+import type { VerdictMode, Wording } from "./Options.ts"
 import { referenceCorrectnessPrompt, referenceJudgePrompt } from "./ReferencePrompt.ts"
 import type { StepKind } from "./Stage.ts"
 
 /** The verdict format the judge is asked for. */
 export const JUDGE_OUTPUT_FORMAT = 'Output format: "Since [reason], I choose response [1/2]."'
+
+/** The format of a CHOICE verdict, whose answer the server constrains to one of VERDICT_LABELS. */
+export const CHOICE_OUTPUT_FORMAT = 'Output format: "1" or "2", the number of the better response, and nothing else.'
+
+/** The two answers a CHOICE verdict may give, in the order of the responses. */
+export const VERDICT_LABELS = ["1", "2"] as const
 
 const FORMAT_INSTRUCTION =
   "Please strictly follow the following format requirements when outputting, and don’t have any other unnecessary words."
@@ -34,17 +40,25 @@ export const shownResponses = (input: {
  * layout with "Response" spelled as the verdict format spells it (the reference writes "Repsonse 1/2") and no stray
  * space before "Please" when the criterion has no recall sentence.
  */
-export const judgePrompt = (kind: StepKind, input: JudgePromptInput, wording: Wording = "CORRECTED"): string => {
+export const judgePrompt = (
+  kind: StepKind,
+  input: JudgePromptInput,
+  wording: Wording = "CORRECTED",
+  verdict: VerdictMode = "FREE_TEXT",
+): string => {
   const responses = shownResponses(input)
-  if (wording === "REFERENCE")
-    return referenceJudgePrompt(kind, { question: input.question, hint: input.hint, responses })
+  if (wording === "REFERENCE") {
+    const prompt = referenceJudgePrompt(kind, { question: input.question, hint: input.hint, responses })
+    // A CHOICE verdict cannot write the reference's sentence: only its output format line changes.
+    return verdict === "CHOICE" ? prompt.replace(JUDGE_OUTPUT_FORMAT, CHOICE_OUTPUT_FORMAT) : prompt
+  }
   const criterion = CRITERIA[kind]
   const hint = input.hint !== undefined && input.hint.length > 0 ? `\n\nHint about the Question: ${input.hint}` : ""
   const recall = criterion.recall.length > 0 ? `${criterion.recall} ` : ""
   const shown = responses.map((response, i) => `\nResponse ${i + 1}: ${response}`).join("")
   return (
     `${criterion.task}\n\nQuestion: ${input.question}${hint}${shown}` +
-    `\n\n${recall}${FORMAT_INSTRUCTION}\n\n${JUDGE_OUTPUT_FORMAT}`
+    `\n\n${recall}${FORMAT_INSTRUCTION}\n\n${verdict === "CHOICE" ? CHOICE_OUTPUT_FORMAT : JUDGE_OUTPUT_FORMAT}`
   )
 }
 
@@ -53,7 +67,10 @@ export const judgeMessages = (
   kind: StepKind,
   input: JudgePromptInput & { readonly imageUrl?: string | undefined },
   wording: Wording = "CORRECTED",
-): ReadonlyArray<ChatMessage> => [userTurn({ question: judgePrompt(kind, input, wording), imageUrl: input.imageUrl })]
+  verdict: VerdictMode = "FREE_TEXT",
+): ReadonlyArray<ChatMessage> => [
+  userTurn({ question: judgePrompt(kind, input, wording, verdict), imageUrl: input.imageUrl }),
+]
 
 /** The conclusion judge's hint: the chosen caption and reasoning, kept apart by a blank line (the reference joins them). */
 export const conclusionHint = (caption: string, reasoning: string, wording: Wording = "CORRECTED"): string =>

@@ -9,6 +9,7 @@ export const DEFAULTS = {
   strategy: "STAGE_BEAM",
   preset: "DEFAULT",
   maxSentences: 64,
+  votes: 1,
 } as const
 
 /** Inclusive bounds of every numeric knob a request may set. */
@@ -22,6 +23,7 @@ export const BOUNDS = {
   tokenBudget: { minimum: 1, maximum: 10_000_000 },
   deadlineMs: { minimum: 1, maximum: 3_600_000 },
   maxSentences: { minimum: 1, maximum: 1024 },
+  votes: { minimum: 1, maximum: 15 },
 } as const
 
 const between = (bounds: { readonly minimum: number; readonly maximum: number }) => Schema.isBetween(bounds)
@@ -38,9 +40,13 @@ export const Seed = Schema.Int.check(between(BOUNDS.seed))
 export const TokenBudget = Schema.Int.check(between(BOUNDS.tokenBudget))
 export const DeadlineMs = Schema.Int.check(between(BOUNDS.deadlineMs))
 export const MaxSentences = Schema.Int.check(between(BOUNDS.maxSentences))
+export const Votes = Schema.Int.check(between(BOUNDS.votes))
 
-/** How candidates are produced: per stage (the paper's method), whole answers, per sentence, or one greedy sample. */
-export const Strategy = Schema.Literals(["STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM", "GREEDY"])
+/**
+ * How candidates are produced: per stage (the paper's method), whole answers, per sentence, one greedy sample, or
+ * SWIRES (the authors' later stage-wise retracing search over a pointwise scorer, inference/VLMEvalKit/swires.py).
+ */
+export const Strategy = Schema.Literals(["STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM", "GREEDY", "SWIRES"])
 export type Strategy = typeof Strategy.Type
 
 /** How one candidate is picked among N: a parallel bracket, or the reference's sequential random-pair pool. */
@@ -70,8 +76,12 @@ export type Duplicates = typeof Duplicates.Type
 export const ReasoningCheck = Schema.Literals(["OFF", "ONCE", "PER_MATCH"])
 export type ReasoningCheck = typeof ReasoningCheck.Type
 
-/** A verdict that names neither response: ASK_SWAPPED asks once more with the order swapped; SECOND takes the second. */
-export const UnclearVerdict = Schema.Literals(["ASK_SWAPPED", "SECOND"])
+/**
+ * A verdict that names neither response (or a tie of the two labels' logprobs): ASK_SWAPPED_THEN_COIN asks once more
+ * with the order swapped and, if that is unclear too, tosses a seeded coin; ASK_SWAPPED asks once more and otherwise
+ * takes the second; COIN tosses the coin at once; SECOND takes the second (the reference).
+ */
+export const UnclearVerdict = Schema.Literals(["ASK_SWAPPED", "SECOND", "COIN", "ASK_SWAPPED_THEN_COIN"])
 export type UnclearVerdict = typeof UnclearVerdict.Type
 
 /**
@@ -88,6 +98,21 @@ export type Malformed = typeof Malformed.Type
  */
 export const Wording = Schema.Literals(["CORRECTED", "REFERENCE"])
 export type Wording = typeof Wording.Type
+
+/**
+ * The order the judge sees a match in: AS_PAIRED (the tournament's: the first drawn is shown first, as the reference
+ * does) or SEEDED (each match's order drawn from the request seed, so a position bias cannot follow the bracket).
+ */
+export const MatchOrder = Schema.Literals(["AS_PAIRED", "SEEDED"])
+export type MatchOrder = typeof MatchOrder.Type
+
+/**
+ * How a pairwise judge answers: FREE_TEXT (the reference's sentence "Since [reason], I choose response [1/2].") or
+ * CHOICE (the answer constrained to the two labels, a few tokens, with logprobs: the margin between the two labels is
+ * the verdict's confidence). A pool without a choice field gets FREE_TEXT whatever is asked.
+ */
+export const VerdictMode = Schema.Literals(["FREE_TEXT", "CHOICE"])
+export type VerdictMode = typeof VerdictMode.Type
 
 /** Sampling of every model call (generation and judging); each knob may be omitted and takes the paper's default. */
 export const Sampling = Schema.Struct({

@@ -31,5 +31,8 @@ export const criticalPathMs = (input: CriticalPathInput): number => {
       return (input.sentences ?? 1) * step
     case "GREEDY":
       return input.generationMs
+    case "SWIRES":
+      // One pass without a retrace: summary, captions, (scores), reasonings, (scores), conclusions, (score).
+      return 4 * input.generationMs + 3 * input.judgeMs
   }
 }

@@ -1,4 +1,4 @@
-import { Stage, StepKind, Strategy, Tournament } from "@stagebeam/cot"
+import { Stage, StepKind, Strategy, Tournament, VerdictMode } from "@stagebeam/cot"
 import { Context, Effect, Schema } from "effect"
 import { EarlyFinishReason } from "./Errors.ts"
 import { Selection } from "./Selection.ts"
@@ -58,9 +58,11 @@ export const ReasoningChecked = Schema.TaggedStruct("ReasoningChecked", {
 })
 
 /**
- * One decided match. `decidedBy`: JUDGE (a judge call), CORRECTNESS (the pre-check settled it), IDENTICAL (two
- * identical texts, a seeded coin, no call) or UNREADABLE (a REASONING match the reference's pre-check would crash on,
- * see Step.ts).
+ * One decided match. `decidedBy`: JUDGE (the verdicts named the winner), MARGIN (they disagreed and the larger logprob
+ * margin decided), COIN (nothing decided it: a seeded coin after the judge's calls), CORRECTNESS (the pre-check
+ * settled it), IDENTICAL (two identical texts, a seeded coin, no call) or UNREADABLE (a REASONING match the
+ * reference's pre-check would crash on, see Step.ts). `first`/`second` are in the order the judge saw them when one
+ * verdict decided (`orderFlipped`: the tournament paired them the other way round).
  */
 export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
   step: Schema.Int,
@@ -75,9 +77,41 @@ export const MatchJudged = Schema.TaggedStruct("MatchJudged", {
   raw: Schema.String,
   explicit: Schema.Boolean,
   server: Schema.String,
-  decidedBy: Schema.Literals(["JUDGE", "CORRECTNESS", "IDENTICAL", "UNREADABLE"]),
+  decidedBy: Schema.Literals(["JUDGE", "MARGIN", "COIN", "CORRECTNESS", "IDENTICAL", "UNREADABLE"]),
+  /** Summed log-odds of the winner over the verdicts that gave logprobs (CHOICE verdicts). */
+  margin: Schema.optional(Schema.Number),
+  /** Verdicts for `first` and for `second` (a coin does not vote). */
+  votesFirst: Schema.optional(Schema.Int),
+  votesSecond: Schema.optional(Schema.Int),
+  orderFlipped: Schema.optional(Schema.Boolean),
+  /** A verdict was asked again with the responses swapped. */
+  reasked: Schema.optional(Schema.Boolean),
+  /** How the judge answered. */
+  verdictMode: Schema.optional(VerdictMode),
+  /** Judge calls the match took. */
+  calls: Schema.optional(Schema.Int),
   startedAtMs: Schema.Number,
   endedAtMs: Schema.Number,
+})
+
+/** A pointwise judge's score of one candidate (a step with a pointwise judge keeps the highest). */
+export const CandidateScored = Schema.TaggedStruct("CandidateScored", {
+  step: Schema.Int,
+  kind: StepKind,
+  index: Schema.Int,
+  score: Schema.Number,
+  server: Schema.String,
+  startedAtMs: Schema.Number,
+  endedAtMs: Schema.Number,
+})
+
+/** SWIRES went back to the caption stage: the pool's second-best reasoning score was not above the cutoff. */
+export const SearchRetraced = Schema.TaggedStruct("SearchRetraced", {
+  /** The pass that failed (0 = the first). */
+  pass: Schema.Int,
+  secondBest: Schema.Number,
+  cutoff: Schema.Number,
+  atMs: Schema.Number,
 })
 
 /** The step's pick, appended to the answer. */
@@ -87,8 +121,8 @@ export const StepChosen = Schema.TaggedStruct("StepChosen", {
   /** The chosen candidate's index; -1 when the text was not sampled (the fixed caption of a text-only question). */
   index: Schema.Int,
   text: Schema.String,
-  /** How it was chosen: full tournament, only distinct valid candidate, tournament cut short, fixed text, or the unjudged completion after a cut. */
-  by: Schema.Literals(["TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED", "UNJUDGED"]),
+  /** How it was chosen: full tournament, only distinct valid candidate, tournament cut short, fixed text, the unjudged completion after a cut, or the highest score of a pointwise judge. */
+  by: Schema.Literals(["TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED", "UNJUDGED", "SCORE"]),
   atMs: Schema.Number,
 })
 
@@ -112,6 +146,8 @@ export const SearchEvent = Schema.Union([
   CandidateGenerated,
   ReasoningChecked,
   MatchJudged,
+  CandidateScored,
+  SearchRetraced,
   StepChosen,
   SearchCutShort,
   SearchFinished,
@@ -135,6 +171,8 @@ export const Usage = Schema.Struct({
   generationCalls: Schema.Int,
   judgeCalls: Schema.Int,
   correctnessChecks: Schema.Int,
+  /** Calls to a pointwise judge (a batched call scoring several candidates counts once). */
+  scoringCalls: Schema.Int,
   /** Some of the counts are estimates: a server reported none, and they were counted with the model's tokenizer. */
   tokensEstimated: Schema.Boolean,
 })

@@ -8,6 +8,7 @@ import {
   type GenerationRequest,
   Judge,
   type MatchInput,
+  type ScoreInput,
 } from "./Services.ts"
 import { decideVerdict } from "./Verdicts.ts"
 
@@ -123,6 +124,11 @@ export interface FakeJudgeOptions {
   readonly unclearRate?: number
   /** Probability that the pre-check answers "incorrect" for a reasoning (drawn from the call's seed; overrides `incorrect`). */
   readonly incorrectProbability?: (reasoning: string) => number
+  /**
+   * Answers CHOICE verdicts (when the match asks for them) with a logprob margin: the log-odds of the picked label,
+   * from `preference` (so a margin tells how sure the judge's distribution is). Without it every verdict is free text.
+   */
+  readonly choice?: boolean
 }
 
 export interface LoggedMatch {
@@ -142,14 +148,33 @@ export const makeFakeJudge = (options: FakeJudgeOptions = {}) => {
       const rng = makeRng(deriveSeed(match.seed, "fake-judge"))
       const unclear = rng() < (options.unclearRate ?? 0)
       const picked = rng()
+      const pFirst = options.preference?.(shown)
       const winner =
-        options.preference === undefined
+        pFirst === undefined
           ? deriveSeed(match.seed, match.first ?? "", match.second ?? "") % 2 === 0
             ? (0 as const)
             : (1 as const)
-          : picked < options.preference(shown)
+          : picked < pFirst
             ? (0 as const)
             : (1 as const)
+      if (options.choice === true && match.verdict === "CHOICE") {
+        matches.push({ match, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
+        const p = Math.min(0.999, Math.max(0.001, pFirst ?? 0.5))
+        const logOdds = Math.log(p / (1 - p))
+        // The label with the higher logprob wins; equal logprobs are a tie, which names no response.
+        const tie = unclear || logOdds === 0
+        const choiceWinner = logOdds >= 0 ? (0 as const) : (1 as const)
+        return {
+          winner: choiceWinner,
+          raw: String(choiceWinner + 1),
+          explicit: !tie,
+          server: "judge-0",
+          promptTokens: 50,
+          completionTokens: 1,
+          margin: Math.abs(logOdds),
+          mode: "CHOICE" as const,
+        }
+      }
       const raw = unclear
         ? "Both responses have their merits."
         : (options.raw?.(match, winner) ?? `Since it is more precise, I choose response ${winner + 1}.`)
@@ -157,7 +182,15 @@ export const makeFakeJudge = (options: FakeJudgeOptions = {}) => {
       // The reference's reading: "I choose response 1" → the first, anything else → the second.
       const parsed = raw.includes("I choose response 1") ? (0 as const) : (1 as const)
       const explicit = raw.includes(`I choose response ${parsed + 1}`)
-      return { winner: parsed, raw, explicit, server: "judge-0", promptTokens: 50, completionTokens: 10 }
+      return {
+        winner: parsed,
+        raw,
+        explicit,
+        server: "judge-0",
+        promptTokens: 50,
+        completionTokens: 10,
+        mode: "FREE_TEXT" as const,
+      }
     })
   const compare = (match: MatchInput) => decideVerdict(match, ask)
   const checkReasoning = (input: CorrectnessInput) =>
@@ -177,4 +210,29 @@ export const makeFakeJudge = (options: FakeJudgeOptions = {}) => {
       }
     })
   return { layer: Layer.succeed(Judge, Judge.of({ compare, checkReasoning })), matches, checks }
+}
+
+export interface FakeScorerOptions {
+  readonly latencyMs?: number
+  /** The score of one text (default: a seeded hash of the text, in [0, 1)). */
+  readonly score?: (text: string, input: ScoreInput) => number
+}
+
+/** A pointwise judge (a stand-in for a reward model) that scores every text of a call at once, and logs the calls. */
+export const makeFakeScorer = (options: FakeScorerOptions = {}) => {
+  const calls: Array<ScoreInput> = []
+  const score = (input: ScoreInput) =>
+    Effect.gen(function* () {
+      if (options.latencyMs !== undefined) yield* Effect.sleep(options.latencyMs)
+      calls.push(input)
+      return {
+        scores: input.responses.map(
+          (text) => options.score?.(text, input) ?? makeRng(deriveSeed(0, "fake-score", text))(),
+        ),
+        server: "scorer-0",
+        promptTokens: 20 * input.responses.length,
+        completionTokens: 0,
+      }
+    })
+  return { layer: Layer.succeed(Judge, Judge.of({ score })), calls }
 }

@@ -4,6 +4,7 @@ import {
   DeadlineMs,
   Duplicates,
   Malformed,
+  MatchOrder,
   MaxSentences,
   Preset,
   ReasoningCheck,
@@ -13,10 +14,13 @@ import {
   TokenBudget,
   Tournament,
   UnclearVerdict,
+  VerdictMode,
+  Votes,
   Wording,
   withDefault,
 } from "@stagebeam/cot"
 import { Effect, Schema, SchemaIssue } from "effect"
+import { SwiresOptions } from "./SwiresOptions.ts"
 
 /**
  * One reasoning request. Every knob may be omitted and then takes its default (the paper's, see DEFAULTS).
@@ -25,7 +29,9 @@ import { Effect, Schema, SchemaIssue } from "effect"
  *   counted: the image dominates them and the prefill is shared across the N samples).
  * - `deadlineMs`: the time left, in ms of Effect's Clock, counted from the moment `runSearch` starts.
  * - `preset` sets the selection rules (Selection.ts); `tournament`, `duplicates`, `reasoningCheck`,
- *   `unclearVerdict`, `malformed` and `wording`, when given, override the preset's one by one.
+ *   `unclearVerdict`, `malformed`, `wording`, `matchOrder`, `verdict`, `votes` and `bothOrders`, when given,
+ *   override the preset's one by one.
+ * - `swires`: SWIRES only (Swires.ts); `candidates` is its number of captions per pass.
  */
 export const SearchRequest = Schema.Struct({
   question: Schema.String.check(Schema.isNonEmpty()),
@@ -42,6 +48,11 @@ export const SearchRequest = Schema.Struct({
   unclearVerdict: Schema.optional(UnclearVerdict),
   malformed: Schema.optional(Malformed),
   wording: Schema.optional(Wording),
+  matchOrder: Schema.optional(MatchOrder),
+  verdict: Schema.optional(VerdictMode),
+  votes: Schema.optional(Votes),
+  bothOrders: Schema.optional(Schema.Boolean),
+  swires: SwiresOptions.pipe(withDefault({})),
   tokenBudget: Schema.optional(TokenBudget),
   deadlineMs: Schema.optional(DeadlineMs),
   /** SENTENCE_BEAM only: the most sentences searched before the rest of the answer is completed unjudged. */

@@ -10,8 +10,11 @@ import {
   type CorrectnessVerdict,
   type GenerationRequest,
   type GenerationResult,
+  isPointwise,
   Judge,
   type MatchInput,
+  type ScoreInput,
+  type Scores,
   type Verdict,
 } from "./Services.ts"
 import { makeTrace, type Trace } from "./Trace.ts"
@@ -48,6 +51,9 @@ export interface Run {
     step: number,
     input: CorrectnessInput,
   ) => Effect.Effect<CorrectnessVerdict, JudgeFailed | DeadlineReached>
+  /** The judge scores candidates one by one (a step keeps the highest) instead of comparing pairs. */
+  readonly pointwise: boolean
+  readonly score: (step: number, input: ScoreInput) => Effect.Effect<Scores, JudgeFailed | DeadlineReached>
 }
 
 export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed: number) {
@@ -91,10 +97,16 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       return { result, startedAtMs, endedAtMs }
     })
 
+  const pairwise = isPointwise(judge) ? undefined : judge
+  const pointwise = isPointwise(judge) ? judge : undefined
+  // The strategies ask a judge only for what it does (Step.ts branches on `pointwise`; SWIRES is refused before).
+  const unsupported = (what: string) =>
+    Effect.die(new Error(`a ${pointwise === undefined ? "pairwise" : "pointwise"} judge cannot ${what}`))
+
   const compare: Run["compare"] = (step, match) =>
     budget
       .withinDeadline(
-        judge.compare(match).pipe(
+        (pairwise === undefined ? unsupported("compare two candidates") : pairwise.compare(match)).pipe(
           Effect.mapError(
             (cause) =>
               new JudgeFailed({
@@ -123,7 +135,7 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const checkReasoning: Run["checkReasoning"] = (step, input) =>
     budget
       .withinDeadline(
-        judge.checkReasoning(input).pipe(
+        (pairwise === undefined ? unsupported("check a reasoning") : pairwise.checkReasoning(input)).pipe(
           Effect.mapError(
             (cause) =>
               new JudgeFailed({
@@ -138,5 +150,46 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       )
       .pipe(Effect.tap((verdict) => Effect.sync(() => usage.check(verdict))))
 
-  return { request, seed, selection, trace, usage, budget, generate, compare, checkReasoning } satisfies Run
+  const score: Run["score"] = (step, input) =>
+    budget
+      .withinDeadline(
+        (pointwise === undefined ? unsupported("score candidates") : pointwise.score(input)).pipe(
+          Effect.mapError(
+            (cause) =>
+              new JudgeFailed({
+                step,
+                kind: input.kind,
+                message: `a ${input.kind} scoring call failed: ${cause.message}`,
+                cause,
+              }),
+          ),
+        ),
+        `a ${input.kind} scoring call`,
+      )
+      .pipe(
+        Effect.tap((scores) =>
+          Effect.sync(() =>
+            usage.scoring({
+              promptTokens: scores.promptTokens,
+              completionTokens: scores.completionTokens,
+              calls: scores.calls ?? 1,
+              tokensEstimated: scores.tokensEstimated,
+            }),
+          ),
+        ),
+      )
+
+  return {
+    request,
+    seed,
+    selection,
+    trace,
+    usage,
+    budget,
+    generate,
+    compare,
+    checkReasoning,
+    pointwise: pointwise !== undefined,
+    score,
+  } satisfies Run
 })

@@ -18,6 +18,7 @@ import { makeRun, type Run } from "./Run.ts"
 import { deriveSeed } from "./Seeds.ts"
 import type { CandidateGenerator, Judge } from "./Services.ts"
 import { runStep } from "./Step.ts"
+import { swires } from "./Swires.ts"
 
 const CONCLUSION_END = closeTag("CONCLUSION")
 /** SENTENCE_BEAM stops each candidate at a period (as the reference does) or at the end of the answer. */
@@ -195,6 +196,7 @@ const STRATEGIES = {
   BEST_OF_N: bestOfN,
   SENTENCE_BEAM: sentenceBeam,
   GREEDY: greedy,
+  SWIRES: swires,
 } as const
 
 /**

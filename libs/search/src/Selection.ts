@@ -1,4 +1,15 @@
-import { Duplicates, Malformed, Preset, ReasoningCheck, Tournament, UnclearVerdict, Wording } from "@stagebeam/cot"
+import {
+  Duplicates,
+  Malformed,
+  MatchOrder,
+  Preset,
+  ReasoningCheck,
+  Tournament,
+  UnclearVerdict,
+  VerdictMode,
+  Votes,
+  Wording,
+} from "@stagebeam/cot"
 import { Schema } from "effect"
 
 /** How a search picks one candidate among N: the rules a preset sets and a request may override one by one. */
@@ -9,6 +20,14 @@ export const SelectionRules = Schema.Struct({
   unclearVerdict: UnclearVerdict,
   malformed: Malformed,
   wording: Wording,
+  /** The order a judge sees each match in. */
+  matchOrder: MatchOrder,
+  /** How a pairwise judge answers. */
+  verdict: VerdictMode,
+  /** Verdicts per match (majority). */
+  votes: Votes,
+  /** Every verdict in both orders: consistent verdicts win, else the larger margin, else a seeded coin. */
+  bothOrders: Schema.Boolean,
 })
 export type SelectionRules = typeof SelectionRules.Type
 export type SelectionRule = keyof SelectionRules
@@ -22,17 +41,22 @@ export type SelectionRule = keyof SelectionRules
  *
  * DEFAULT keeps stagebeam's improvements, each switchable on its own (README, "Selection"): parallel KNOCKOUT
  * rounds, no pre-check (4–5 more calls per question at N=4 with no measured gain, bench/selection.ts), unclear
- * verdicts asked again with the order swapped, malformed candidates dropped and the stage resampled, corrected
- * prompts.
+ * verdicts asked again with the order swapped and then a seeded coin, malformed candidates dropped and the stage
+ * resampled, corrected prompts, each match's order drawn from the seed, and verdicts constrained to the two labels
+ * with their logprob margin (free text where the judge's servers cannot constrain).
  */
 export const PRESETS: Readonly<Record<Preset, SelectionRules>> = {
   DEFAULT: {
     tournament: "KNOCKOUT",
     duplicates: "WEIGHT",
     reasoningCheck: "OFF",
-    unclearVerdict: "ASK_SWAPPED",
+    unclearVerdict: "ASK_SWAPPED_THEN_COIN",
     malformed: "DROP",
     wording: "CORRECTED",
+    matchOrder: "SEEDED",
+    verdict: "CHOICE",
+    votes: 1,
+    bothOrders: false,
   },
   REFERENCE: {
     tournament: "SEQUENTIAL",
@@ -41,6 +65,10 @@ export const PRESETS: Readonly<Record<Preset, SelectionRules>> = {
     unclearVerdict: "SECOND",
     malformed: "KEEP",
     wording: "REFERENCE",
+    matchOrder: "AS_PAIRED",
+    verdict: "FREE_TEXT",
+    votes: 1,
+    bothOrders: false,
   },
 }
 
@@ -51,6 +79,10 @@ export const SELECTION_RULES: ReadonlyArray<SelectionRule> = [
   "unclearVerdict",
   "malformed",
   "wording",
+  "matchOrder",
+  "verdict",
+  "votes",
+  "bothOrders",
 ]
 
 export const Selection = Schema.Struct({
@@ -71,6 +103,10 @@ export interface SelectionRequest {
   readonly unclearVerdict?: UnclearVerdict | undefined
   readonly malformed?: Malformed | undefined
   readonly wording?: Wording | undefined
+  readonly matchOrder?: MatchOrder | undefined
+  readonly verdict?: VerdictMode | undefined
+  readonly votes?: number | undefined
+  readonly bothOrders?: boolean | undefined
 }
 
 const checkRule = (preset: SelectionRules, asked: SelectionRequest["reasoningCheck"]): ReasoningCheck => {
@@ -90,6 +126,10 @@ export const resolveSelection = (request: SelectionRequest): Selection => {
     unclearVerdict: request.unclearVerdict ?? preset.unclearVerdict,
     malformed: request.malformed ?? preset.malformed,
     wording: request.wording ?? preset.wording,
+    matchOrder: request.matchOrder ?? preset.matchOrder,
+    verdict: request.verdict ?? preset.verdict,
+    votes: request.votes ?? preset.votes,
+    bothOrders: request.bothOrders ?? preset.bothOrders,
   }
   const deviations = SELECTION_RULES.filter((rule) => rules[rule] !== PRESETS.REFERENCE[rule])
   return { preset: request.preset, rules, deviations }

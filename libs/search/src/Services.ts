@@ -1,4 +1,4 @@
-import type { Sampling, StepKind, UnclearVerdict, Wording } from "@stagebeam/cot"
+import type { Sampling, StepKind, UnclearVerdict, VerdictMode, Wording } from "@stagebeam/cot"
 import { Context, type Effect, Predicate, Schema } from "effect"
 
 /**
@@ -51,6 +51,8 @@ export interface MatchInput {
   readonly wording: Wording
   /** What to do with a verdict that names neither response (see decideVerdict). */
   readonly unclearVerdict: UnclearVerdict
+  /** How the judge is asked to answer; FREE_TEXT when absent. A judge that cannot constrain answers free text. */
+  readonly verdict?: VerdictMode | undefined
 }
 
 export interface Verdict {
@@ -66,6 +68,39 @@ export interface Verdict {
   /** Calls to the judge model this verdict took (more than 1 when the judge asked again); 1 when absent. */
   readonly calls?: number
   /** The token counts are estimates (the judge's server reported none). */
+  readonly tokensEstimated?: boolean
+  /**
+   * The verdict's confidence: the natural-log odds of the winner over the other response (≥ 0), from the logprobs of
+   * the two labels of a CHOICE verdict; absent when the judge gave none (free text).
+   */
+  readonly margin?: number | undefined
+  /** How the answer was read: it named a response (EXPLICIT), it did not (UNCLEAR: the rule's fallback), or a coin. */
+  readonly decidedBy?: "EXPLICIT" | "UNCLEAR" | "COIN" | undefined
+  /** The judge was asked once more with the responses swapped (an unclear first answer). */
+  readonly reasked?: boolean | undefined
+  /** How the judge answered (a pool without a choice field answers FREE_TEXT whatever was asked). */
+  readonly mode?: VerdictMode | undefined
+}
+
+/** The texts a pointwise judge (a reward model, a cross-encoder, a chat model asked for a score) scores. */
+export interface ScoreInput {
+  /** What the texts are: a stage's inner text, a whole answer (CONCLUSION and ALL) or a sentence. */
+  readonly kind: StepKind
+  readonly question: string
+  readonly imageUrl: string | undefined
+  /** Each scored on its own; the judge may send them in one batched call. */
+  readonly responses: ReadonlyArray<string>
+  readonly seed: number
+}
+
+export interface Scores {
+  /** One per response, in order; higher is better (a reward model's scalar, a cross-encoder's score, an expectation). */
+  readonly scores: ReadonlyArray<number>
+  readonly server: string
+  readonly promptTokens: number
+  readonly completionTokens: number
+  /** Calls to the scoring model (1 for a batched call); 1 when absent. */
+  readonly calls?: number
   readonly tokensEstimated?: boolean
 }
 
@@ -114,11 +149,26 @@ export class CandidateGenerator extends Context.Service<
   }
 >()("@stagebeam/search/CandidateGenerator") {}
 
-/** Compares two candidates (libs/judge implements it: the generator itself, another model, a reward model). */
-export class Judge extends Context.Service<
-  Judge,
-  {
-    readonly compare: (match: MatchInput) => Effect.Effect<Verdict, ServiceFailure>
-    readonly checkReasoning: (input: CorrectnessInput) => Effect.Effect<CorrectnessVerdict, ServiceFailure>
-  }
->()("@stagebeam/search/Judge") {}
+/** A judge that compares two candidates at a time (the reference's: the generator itself, or another chat model). */
+export interface PairwiseJudging {
+  /** One verdict on the match's order (its unclearVerdict rule applied, see decideVerdict). */
+  readonly compare: (match: MatchInput) => Effect.Effect<Verdict, ServiceFailure>
+  readonly checkReasoning: (input: CorrectnessInput) => Effect.Effect<CorrectnessVerdict, ServiceFailure>
+  readonly score?: undefined
+}
+
+/** A judge that scores each candidate on its own: a step keeps the highest score instead of running a tournament. */
+export interface PointwiseJudging {
+  readonly score: (input: ScoreInput) => Effect.Effect<Scores, ServiceFailure>
+  readonly compare?: undefined
+  readonly checkReasoning?: undefined
+}
+
+/**
+ * Judges candidates (libs/judge implements it: the generator itself, another model, a reward model): pairwise
+ * (`compare`) or pointwise (`score`).
+ */
+export class Judge extends Context.Service<Judge, PairwiseJudging | PointwiseJudging>()("@stagebeam/search/Judge") {}
+
+/** Whether a judge scores candidates one by one (a reward model) rather than comparing pairs. */
+export const isPointwise = (judge: Judge["Service"]): judge is PointwiseJudging => judge.score !== undefined

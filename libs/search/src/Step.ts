@@ -3,9 +3,9 @@ import { Effect } from "effect"
 import { type Candidate, classify, readableText } from "./Candidate.ts"
 import { NoValidCandidate } from "./Errors.ts"
 import type { MatchJudged } from "./Events.ts"
+import { judgeMatch, type MatchDecision } from "./Match.ts"
 import type { Run } from "./Run.ts"
 import { deriveSeed, makeRng } from "./Seeds.ts"
-import type { Verdict } from "./Services.ts"
 import { type MatchSlot, mergeDuplicates, runTournament } from "./Tournament.ts"
 
 export interface StepSpec {
@@ -21,7 +21,7 @@ export interface StepSpec {
 
 export interface StepChoice {
   readonly candidate: Candidate
-  readonly by: "TOURNAMENT" | "ONLY_CANDIDATE" | "CUT_SHORT"
+  readonly by: "TOURNAMENT" | "ONLY_CANDIDATE" | "CUT_SHORT" | "SCORE"
 }
 
 /** A candidate as it enters the tournament. */
@@ -39,7 +39,7 @@ type DecidedBy = (typeof MatchJudged.Type)["decidedBy"]
 
 interface MatchOutcome {
   readonly winner: 0 | 1
-  readonly verdict: Verdict | undefined
+  readonly decision: MatchDecision | undefined
   readonly decidedBy: DecidedBy
   /** Why a match was decided without a verdict. */
   readonly reason: string
@@ -61,13 +61,13 @@ export const entrantOf = (run: Run, spec: StepSpec, candidate: Candidate): Entra
 }
 
 // Unreadable entrants are never merged: each gets a key of its own.
-const mergeKey = (entrant: Entrant): string => entrant.key ?? `\u0000unreadable ${entrant.candidate.index}`
+export const mergeKey = (entrant: Entrant): string => entrant.key ?? `\u0000unreadable ${entrant.candidate.index}`
 
 /**
  * Samples N candidates (one call). DROP: the invalid ones are dropped and the call made once more when none is
  * valid. KEEP: every candidate enters, as in the reference, which never resamples.
  */
-const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
+export const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
   const { malformed, duplicates } = run.selection.rules
   let problems: Array<string> = []
   let allCutByLength = false
@@ -205,6 +205,10 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
       }),
       { candidate, by } satisfies StepChoice,
     )
+  if (run.pointwise) {
+    const picked = yield* pickByScore(run, spec, entrants)
+    return yield* choose(picked.candidate, picked.by)
+  }
   if (new Set(entrants.map(mergeKey)).size === 1) {
     // One text only. WEIGHT: any of the copies, each as likely (as the coins of a tournament would make them).
     const pick =
@@ -224,7 +228,7 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
       const settled = (winner: 0 | 1, decidedBy: DecidedBy, reason: string) =>
         Effect.map(
           run.trace.elapsed,
-          (endedAtMs): MatchOutcome => ({ winner, verdict: undefined, decidedBy, reason, startedAtMs, endedAtMs }),
+          (endedAtMs): MatchOutcome => ({ winner, decision: undefined, decidedBy, reason, startedAtMs, endedAtMs }),
         )
       if (rules.duplicates === "WEIGHT" && first.key !== undefined && first.key === second.key) {
         const coin = deriveSeed(run.seed, "identical", spec.step, slot.round, slot.index) % 2 === 0 ? 0 : 1
@@ -260,21 +264,26 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
           "decided by the reasoning correctness pre-check",
         )
       }
-      const verdict = yield* run.compare(spec.step, {
-        kind: spec.kind,
-        question: run.request.question,
-        imageUrl: run.request.imageUrl,
-        hint,
-        first: first.judged,
-        second: second.judged,
-        seed: deriveSeed(run.seed, "judge", spec.step, slot.round, slot.index),
-        wording: rules.wording,
-        unclearVerdict: rules.unclearVerdict,
-      })
+      const decision = yield* judgeMatch(
+        {
+          kind: spec.kind,
+          question: run.request.question,
+          imageUrl: run.request.imageUrl,
+          hint,
+          first: first.judged,
+          second: second.judged,
+          seed: deriveSeed(run.seed, "judge", spec.step, slot.round, slot.index),
+          wording: rules.wording,
+          unclearVerdict: rules.unclearVerdict,
+          verdict: rules.verdict,
+        },
+        rules,
+        (match) => run.compare(spec.step, match),
+      )
       return {
-        winner: verdict.winner,
-        verdict,
-        decidedBy: "JUDGE",
+        winner: decision.winner,
+        decision,
+        decidedBy: decision.decidedBy,
         reason: "",
         startedAtMs,
         endedAtMs: yield* run.trace.elapsed,
@@ -298,9 +307,14 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
         return room
       }),
     onMatch: (record) => {
-      const first = entrants[record.first]!
-      const second = entrants[record.second]!
-      const { verdict } = record.outcome
+      const { decision } = record.outcome
+      // One verdict shown the other way round: the trace tells the order the judge saw.
+      const flipped = decision?.orderFlipped === true
+      const first = entrants[flipped ? record.second : record.first]!
+      const second = entrants[flipped ? record.first : record.second]!
+      const votes =
+        decision === undefined ? undefined : flipped ? [decision.votes[1], decision.votes[0]] : decision.votes
+      const mode = decision?.verdicts[0]?.mode
       return run.trace.emit({
         _tag: "MatchJudged",
         step: spec.step,
@@ -312,10 +326,14 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
         firstText: first.judged ?? "",
         secondText: second.judged ?? "",
         winner: entrants[record.winner]!.candidate.index,
-        raw: verdict?.raw ?? record.outcome.reason,
-        explicit: verdict?.explicit ?? true,
-        server: verdict?.server ?? "",
+        raw: decision?.raw ?? record.outcome.reason,
+        explicit: decision?.explicit ?? true,
+        server: decision?.server ?? "",
         decidedBy: record.outcome.decidedBy,
+        ...(decision?.margin === undefined ? {} : { margin: decision.margin }),
+        ...(votes === undefined ? {} : { votesFirst: votes[0], votesSecond: votes[1] }),
+        ...(decision === undefined ? {} : { orderFlipped: flipped, reasked: decision.reasked, calls: decision.calls }),
+        ...(mode === undefined ? {} : { verdictMode: mode }),
         startedAtMs: record.outcome.startedAtMs,
         endedAtMs: record.outcome.endedAtMs,
       })
@@ -323,4 +341,124 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
   })
   if (!result.stoppedEarly) yield* closeRound
   return yield* choose(entrants[result.winner]!.candidate, result.stoppedEarly ? "CUT_SHORT" : "TOURNAMENT")
+})
+
+/**
+ * What a pointwise judge scores of an entrant: a stage's inner text, but for CONCLUSION the whole answer (the
+ * chosen stages and this conclusion, as SWIRES scores its final candidates), and the whole text for ALL.
+ */
+export const scoredText = (spec: StepSpec, entrant: Entrant): string | undefined => {
+  if (entrant.judged === undefined) return undefined
+  if (spec.kind === "CONCLUSION") return spec.prefix + entrant.candidate.text
+  return entrant.judged
+}
+
+export interface ScoredEntrant {
+  readonly entrant: Entrant
+  /** -Infinity for an entrant the judge cannot read (it is not sent). */
+  readonly score: number
+}
+
+/**
+ * Scores the texts of one step's entrants (each distinct text once, in one scoring call the judge may batch; an
+ * entrant without a text scores -Infinity unsent) and traces each candidate's score (copies share it).
+ */
+export const scoreTexts = Effect.fnUntraced(function* (
+  run: Run,
+  step: number,
+  kind: StepKind,
+  /** `step`: the entrant's own step when the texts come from several (SWIRES's conclusions). */
+  items: ReadonlyArray<{ readonly entrant: Entrant; readonly text: string | undefined; readonly step?: number }>,
+  seed: number,
+) {
+  const distinct = [...new Set(items.flatMap((item) => (item.text === undefined ? [] : [item.text])))]
+  const startedAtMs = yield* run.trace.elapsed
+  const scores =
+    distinct.length === 0
+      ? undefined
+      : yield* run.score(step, {
+          kind,
+          question: run.request.question,
+          imageUrl: run.request.imageUrl,
+          responses: distinct,
+          seed,
+        })
+  const endedAtMs = yield* run.trace.elapsed
+  const byText = new Map(distinct.map((text, i) => [text, scores?.scores[i] ?? Number.NEGATIVE_INFINITY]))
+  const scored = items.map(
+    ({ entrant, text }): ScoredEntrant => ({
+      entrant,
+      score: text === undefined ? Number.NEGATIVE_INFINITY : (byText.get(text) ?? Number.NEGATIVE_INFINITY),
+    }),
+  )
+  for (const [i, { entrant, score }] of scored.entries()) {
+    if (!Number.isFinite(score)) continue
+    yield* run.trace.emit({
+      _tag: "CandidateScored",
+      step: items[i]!.step ?? step,
+      kind,
+      index: entrant.candidate.index,
+      score,
+      server: scores?.server ?? "",
+      startedAtMs,
+      endedAtMs,
+    })
+  }
+  return scored
+})
+
+/** Scores a step's entrants on what a pointwise judge sees of them (scoredText). */
+export const scoreEntrants = (run: Run, spec: StepSpec, entrants: ReadonlyArray<Entrant>, seed: number) =>
+  scoreTexts(
+    run,
+    spec.step,
+    spec.kind,
+    entrants.map((entrant) => ({ entrant, text: scoredText(spec, entrant) })),
+    seed,
+  )
+
+/**
+ * The entrants ranked by score, best first; equal scores in a seeded order (copies of one text each count, so a text
+ * written twice keeps its weight; MERGE ranks one entrant per text).
+ */
+export const rankByScore = <S extends ScoredEntrant>(
+  scored: ReadonlyArray<S>,
+  seed: number,
+  merge: boolean,
+): ReadonlyArray<S> => {
+  const rng = makeRng(seed)
+  const seen = new Set<string>()
+  const pool = merge
+    ? scored.filter(({ entrant }) => {
+        const key = mergeKey(entrant)
+        if (seen.has(key)) return false
+        seen.add(key)
+        return true
+      })
+    : scored
+  return pool
+    .map((item) => ({ item, tieBreak: rng() }))
+    .sort((a, b) => b.item.score - a.item.score || a.tieBreak - b.tieBreak)
+    .map(({ item }) => item)
+}
+
+/** A step with a pointwise judge: every distinct candidate scored in one call, the highest kept (seeded tie-break). */
+const pickByScore = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrants: ReadonlyArray<Entrant>) {
+  if (new Set(entrants.map(mergeKey)).size === 1) {
+    const pick = Math.floor(makeRng(deriveSeed(run.seed, "identical", spec.step))() * entrants.length)
+    return { candidate: entrants[pick]!.candidate, by: "ONLY_CANDIDATE" as const }
+  }
+  if (!(yield* run.budget.cutUnlessRoomFor("round"))) {
+    return { candidate: entrants[0]!.candidate, by: "CUT_SHORT" as const }
+  }
+  const startMs = yield* run.trace.elapsed
+  const startTokens = run.usage.completionTokens()
+  const scored = yield* scoreEntrants(run, spec, entrants, deriveSeed(run.seed, "score", spec.step))
+  run.budget.recordRound((yield* run.trace.elapsed) - startMs, run.usage.completionTokens() - startTokens)
+  const ranked = rankByScore(
+    scored,
+    deriveSeed(run.seed, "score-ties", spec.step),
+    run.selection.rules.duplicates === "MERGE",
+  )
+  return { candidate: ranked[0]!.entrant.candidate, by: "SCORE" as const }
 })

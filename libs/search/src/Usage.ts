@@ -13,6 +13,8 @@ export interface UsageCounter {
   /** A verdict; `calls` is how many judge calls it took (a re-ask makes two). */
   readonly verdict: (cost: CallCost & { readonly calls: number }) => void
   readonly check: (cost: CallCost) => void
+  /** A pointwise judge's call(s). */
+  readonly scoring: (cost: CallCost & { readonly calls: number }) => void
   readonly completionTokens: () => number
   readonly snapshot: () => Usage
 }
@@ -23,6 +25,7 @@ export const makeUsage = (): UsageCounter => {
   let generationCalls = 0
   let judgeCalls = 0
   let correctnessChecks = 0
+  let scoringCalls = 0
   let tokensEstimated = false
   const tokens = (cost: CallCost) => {
     promptTokens += cost.promptTokens
@@ -42,6 +45,10 @@ export const makeUsage = (): UsageCounter => {
       correctnessChecks++
       tokens(cost)
     },
+    scoring: (cost) => {
+      scoringCalls += cost.calls
+      tokens(cost)
+    },
     completionTokens: () => completionTokens,
     snapshot: () => ({
       promptTokens,
@@ -49,6 +56,7 @@ export const makeUsage = (): UsageCounter => {
       generationCalls,
       judgeCalls,
       correctnessChecks,
+      scoringCalls,
       tokensEstimated,
     }),
   }

@@ -1,12 +1,43 @@
 import { Effect } from "effect"
+import { deriveSeed } from "./Seeds.ts"
 import type { MatchInput, Verdict } from "./Services.ts"
+
+/** A seeded coin for a match: the same seed gives the same side, whatever ran before. */
+export const matchCoin = (seed: number, ...path: ReadonlyArray<string | number>): 0 | 1 =>
+  deriveSeed(seed, "coin", ...path) % 2 === 0 ? 0 : 1
+
+const swappedOf = (match: MatchInput): MatchInput => ({
+  ...match,
+  first: match.second,
+  second: match.first,
+  seed: (match.seed + 1) >>> 0,
+})
+
+const costOf = (a: Verdict, b: Verdict) => ({
+  promptTokens: a.promptTokens + b.promptTokens,
+  completionTokens: a.completionTokens + b.completionTokens,
+  calls: (a.calls ?? 1) + (b.calls ?? 1),
+  ...((a.tokensEstimated === true || b.tokensEstimated === true) && { tokensEstimated: true }),
+})
+
+const coinVerdict = (match: MatchInput, verdict: Verdict, raw: string): Verdict => ({
+  ...verdict,
+  winner: matchCoin(match.seed),
+  explicit: false,
+  decidedBy: "COIN",
+  margin: undefined,
+  raw: `${raw}\n--- named neither response: a seeded coin ---`,
+})
 
 /**
  * A verdict under the match's `unclearVerdict` rule, from `ask` (one judge call with the texts in the given order).
- * SECOND: the first answer stands as parsed (no "I choose response 1" → the second, as the reference does).
- * ASK_SWAPPED: an answer that names neither response is asked once more with the two swapped (a position-biased
- * judge then has to name the other position to change the outcome), read back in the match's order; if that names
- * neither too, the first answer stands, reported as not explicit. Every judge implementation shares this rule.
+ * A verdict is unclear when it names neither response (or, for a CHOICE verdict, the two labels tie).
+ * - SECOND: the first answer stands as parsed (no "I choose response 1" → the second, as the reference does).
+ * - COIN: an unclear answer is settled by a seeded coin, without another call.
+ * - ASK_SWAPPED: asked once more with the two swapped (a position-biased judge then has to name the other position
+ *   to change the outcome), read back in the match's order; if that is unclear too, the first answer stands.
+ * - ASK_SWAPPED_THEN_COIN (DEFAULT): the same, and a second unclear answer is a seeded coin, never silently "second".
+ * Every judge implementation shares this rule; `decidedBy` and `reasked` record what happened.
  */
 export const decideVerdict = <E, R>(
   match: MatchInput,
@@ -14,19 +45,29 @@ export const decideVerdict = <E, R>(
 ): Effect.Effect<Verdict, E, R> =>
   Effect.gen(function* () {
     const verdict = yield* ask(match)
-    if (verdict.explicit || match.unclearVerdict === "SECOND") return verdict
-    const swapped = yield* ask({ ...match, first: match.second, second: match.first, seed: (match.seed + 1) >>> 0 })
-    const cost = {
-      promptTokens: verdict.promptTokens + swapped.promptTokens,
-      completionTokens: verdict.completionTokens + swapped.completionTokens,
-      calls: (verdict.calls ?? 1) + (swapped.calls ?? 1),
-      ...((verdict.tokensEstimated === true || swapped.tokensEstimated === true) && { tokensEstimated: true }),
+    if (verdict.explicit) return { ...verdict, decidedBy: "EXPLICIT" as const }
+    switch (match.unclearVerdict) {
+      case "SECOND":
+        return { ...verdict, decidedBy: "UNCLEAR" as const }
+      case "COIN":
+        return coinVerdict(match, verdict, verdict.raw)
+      default:
+        break
     }
-    if (!swapped.explicit) return { ...verdict, ...cost, raw: `${verdict.raw}\n---\n${swapped.raw}` }
+    const swapped = yield* ask(swappedOf(match))
+    const cost = costOf(verdict, swapped)
+    if (!swapped.explicit) {
+      const raw = `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`
+      return match.unclearVerdict === "ASK_SWAPPED_THEN_COIN"
+        ? { ...coinVerdict(match, verdict, raw), ...cost, reasked: true }
+        : { ...verdict, ...cost, raw, decidedBy: "UNCLEAR" as const, reasked: true }
+    }
     return {
       ...swapped,
       ...cost,
       winner: swapped.winner === 0 ? (1 as const) : (0 as const),
       raw: `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`,
+      decidedBy: "EXPLICIT" as const,
+      reasked: true,
     }
   })

@@ -302,7 +302,9 @@ describe("the REFERENCE preset reproduces the reference's selection distribution
 describe("the same comparison fails where a configuration differs from the reference", () => {
   const differing: ReadonlyArray<readonly [Case, string, Partial<SearchRequestInput>]> = [
     [cases.duplicates, "duplicates MERGE", { preset: "REFERENCE", duplicates: "MERGE" }],
-    [cases.positionBias, "the default preset", {}],
+    // With each match's order drawn from the seed (the default), a knockout under this bias comes within noise of
+    // the reference's pool; in the bracket's own order it does not.
+    [cases.positionBias, "the default preset in the bracket's order", { matchOrder: "AS_PAIRED" }],
     [cases.positionBias, "KNOCKOUT", { preset: "REFERENCE", tournament: "KNOCKOUT" }],
     [cases.unclear, "the default preset", {}],
     [

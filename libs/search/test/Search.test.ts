@@ -82,6 +82,7 @@ describe("STAGE_BEAM", () => {
         generationCalls: 4,
         judgeCalls: 12,
         correctnessChecks: 0,
+        scoringCalls: 0,
         tokensEstimated: false,
       })
       // The two first-round matches of each stage start together and overlap; the final starts when they end.
@@ -402,13 +403,17 @@ describe("selection presets", () => {
       "unclearVerdict",
       "malformed",
       "wording",
+      "matchOrder",
+      "verdict",
     ])
-    assert.deepStrictEqual(resolveSelection({ preset: "DEFAULT", unclearVerdict: "SECOND" }).deviations, [
-      "tournament",
-      "reasoningCheck",
-      "malformed",
-      "wording",
-    ])
+    assert.deepStrictEqual(
+      resolveSelection({ preset: "DEFAULT", unclearVerdict: "SECOND", matchOrder: "AS_PAIRED" }).deviations,
+      ["tournament", "reasoningCheck", "malformed", "wording", "verdict"],
+    )
+    assert.deepStrictEqual(
+      resolveSelection({ preset: "REFERENCE", votes: 3, bothOrders: true, verdict: "CHOICE" }).deviations,
+      ["verdict", "votes", "bothOrders"],
+    )
     assert.include(resolveSelection({ preset: "DEFAULT", duplicates: "MERGE" }).deviations, "duplicates")
   })
 
@@ -478,6 +483,7 @@ describe("request validation", () => {
         candidates: 4,
         sampling: { temperature: 0.6, topP: 0.9, maxTokens: 2048 },
         maxSentences: 64,
+        swires: { keep: 2, reasoningsPerCaption: 2, conclusions: 3, maxRetraces: 3, cutoff: -0.77 + 0.2533 * 2.08 },
       })
     }),
   )
