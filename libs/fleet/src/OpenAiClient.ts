@@ -41,6 +41,29 @@ export interface ChatCallOptions {
   readonly raw?: boolean
 }
 
+export interface PostCallOptions {
+  readonly requestId: string
+  readonly timeout: Duration.Duration
+}
+
+/**
+ * An error that came back with a success status (some servers answer an unsupported route's error as a 200): its
+ * status and words, or undefined for a real answer.
+ */
+const errorInBody = (json: unknown): { readonly status: number; readonly message: string } | undefined => {
+  if (!Predicate.isObject(json)) return undefined
+  const inner =
+    "error" in json && Predicate.isObject(json.error)
+      ? json.error
+      : "object" in json && json.object === "error"
+        ? json
+        : undefined
+  if (inner === undefined) return undefined
+  const message = "message" in inner && Predicate.isString(inner.message) ? inner.message : "an error"
+  const code = "code" in inner && Predicate.isNumber(inner.code) ? inner.code : 400
+  return { status: code, message }
+}
+
 /** A GET's answer: its status and its body when that was JSON. */
 export interface HttpAnswer {
   readonly status: number
@@ -179,6 +202,16 @@ export class OpenAiClient extends Context.Service<
     readonly health: (target: ServerTarget, timeout: Duration.Duration) => Effect.Effect<boolean>
     /** GET /metrics, read as a vLLM or SGLang load report; undefined without one. */
     readonly serverLoad: (server: string, timeout: Duration.Duration) => Effect.Effect<ServerLoad | undefined>
+    /**
+     * POST a JSON body to `path` on the server (vLLM's /pooling, /score: the routes beside the OpenAI API), with the
+     * pool's key and the request id; the answer's JSON. Errors as `chat`'s; interruption aborts the request.
+     */
+    readonly post: (
+      target: ServerTarget,
+      path: string,
+      body: unknown,
+      options: PostCallOptions,
+    ) => Effect.Effect<unknown, UpstreamError>
     /** GET `path` with the pool's key; undefined when the server cannot be reached in time. */
     readonly get: (
       target: ServerTarget,
@@ -273,6 +306,50 @@ export class OpenAiClient extends Context.Service<
       return yield* normalize(decoded, request, cut, options.raw === true)
     })
 
+    const post = Effect.fn("OpenAiClient.post")(function* (
+      target: ServerTarget,
+      path: string,
+      body: unknown,
+      options: PostCallOptions,
+    ) {
+      yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
+      const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
+      const json = yield* Effect.tryPromise({
+        try: (signal) =>
+          clientFor(target.server).post<unknown>(`${target.server}${path}`, {
+            body,
+            signal,
+            timeout: Duration.toMillis(options.timeout),
+            headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
+          }),
+        catch: (error) => toUpstreamError(failure, error),
+      }).pipe(
+        Effect.timeoutOrElse({
+          duration: options.timeout,
+          orElse: () =>
+            Effect.fail(
+              new UpstreamError({
+                pool: target.pool,
+                server: target.server,
+                kind: "timeout",
+                message: "no answer in time",
+              }),
+            ),
+        }),
+      )
+      const error = errorInBody(json)
+      if (error !== undefined) {
+        return yield* new UpstreamError({
+          pool: target.pool,
+          server: target.server,
+          kind: "status",
+          status: error.status,
+          message: error.message,
+        })
+      }
+      return json
+    })
+
     const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
       Effect.tryPromise({
         try: async (signal) => {
@@ -317,6 +394,6 @@ export class OpenAiClient extends Context.Service<
         Effect.map(parseServerLoad),
       )
 
-    return OpenAiClient.of({ chat, health, serverLoad, get })
+    return OpenAiClient.of({ chat, post, health, serverLoad, get })
   })
 }

@@ -8,7 +8,8 @@ import { hedges, retriesRefused, upstreamDuration, upstreamRequests } from "./Fl
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
-import { OpenAiClient } from "./OpenAiClient.ts"
+import { type CallTarget, OpenAiClient } from "./OpenAiClient.ts"
+import type { ServerProfile } from "./Probe.ts"
 import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
 import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
@@ -75,6 +76,16 @@ export interface Pool {
     request: ChatRequest,
     options: CallOptions,
   ) => Effect.Effect<ChatResult, UpstreamError | NoCapacity>
+  /**
+   * POSTs a JSON body to a non-chat route (vLLM's /pooling, /score) of a server picked as for a chat call, with the
+   * same failover and retry budget; `sequences` is what the call occupies there (its inputs), for routing. The pool's
+   * model is added to the body.
+   */
+  readonly post: (
+    path: string,
+    body: object,
+    options: CallOptions & { readonly sequences: number },
+  ) => Effect.Effect<{ readonly json: unknown; readonly server: string }, UpstreamError | NoCapacity>
   /** What routing sees of each server now. */
   readonly snapshot: Effect.Effect<ReadonlyArray<EndpointState>>
   /** How many servers are up now (for readiness). */
@@ -194,9 +205,24 @@ export const makePool = Effect.fnUntraced(function* (
       yield* membership.failed(server)
     })
 
-  const attempt = (request: ChatRequest, requestId: string, callOptions: CallOptions, tried: Set<string>) =>
+  /**
+   * One try of one call on the server routing picks (not one already tried): counted in flight, timed, failed over
+   * from. `sequences` is what it occupies there, `maxTokens` what it may generate (for its timeout), and
+   * `completionTokens` what it did generate per sequence (for the pool's speed).
+   */
+  const routed = <A>(
+    callOptions: CallOptions,
+    tried: Set<string>,
+    load: { readonly sequences: number; readonly maxTokens: number },
+    call: (
+      target: CallTarget,
+      profile: ServerProfile | undefined,
+      timeout: Duration.Duration,
+    ) => Effect.Effect<A, UpstreamError>,
+    completionTokens: (answer: A) => number,
+  ) =>
     Effect.gen(function* () {
-      const { label, cutAt = [] } = callOptions
+      const { label } = callOptions
       const started = yield* Clock.currentTimeMillis
       const draws = [yield* Random.next, yield* Random.next]
       const picked = pickEndpoint(
@@ -216,43 +242,51 @@ export const makePool = Effect.fnUntraced(function* (
       const status = (yield* profiles.statuses).get(server)
       const profile = status?._tag === "Profiled" ? status.profile : undefined
       const target = { pool: options.name, server, model: options.model, apiKey: yield* apiKey, kind: profile?.kind }
-      const timeout = yield* times.tryTimeout(server, label, request.max_tokens ?? DEFAULT_MAX_TOKENS)
-      const completion = yield* inFlight
-        .track(
-          server,
-          request.n ?? 1,
-          client.chat(target, request, {
-            requestId,
-            timeout,
-            ...(cutAt.length > 0 && { cutAt, streamUsage: profile?.capabilities.usage ?? false }),
-          }),
-        )
-        .pipe(
-          Effect.tapError((error) =>
-            Effect.all([
-              countAgainst(server, error),
-              count(server, error.kind),
-              Effect.logWarning(error.retryable ? "upstream call failed; failing over" : "upstream call refused").pipe(
-                Effect.annotateLogs({
-                  pool: options.name,
-                  server,
-                  kind: error.kind,
-                  ...(error.status === undefined ? {} : { status: error.status }),
-                  error: error.message,
-                }),
-              ),
-            ]),
-          ),
-        )
+      const timeout = yield* times.tryTimeout(server, label, load.maxTokens)
+      const answer = yield* inFlight.track(server, load.sequences, call(target, profile, timeout)).pipe(
+        Effect.tapError((error) =>
+          Effect.all([
+            countAgainst(server, error),
+            count(server, error.kind),
+            Effect.logWarning(error.retryable ? "upstream call failed; failing over" : "upstream call refused").pipe(
+              Effect.annotateLogs({
+                pool: options.name,
+                server,
+                kind: error.kind,
+                ...(error.status === undefined ? {} : { status: error.status }),
+                error: error.message,
+              }),
+            ),
+          ]),
+        ),
+      )
       const ms = (yield* Clock.currentTimeMillis) - started
       yield* count(server, "ok")
       yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), ms / 1000)
       yield* membership.succeeded(server)
       yield* inFlight.recordLatency(server, ms)
-      const sequences = Math.max(1, completion.choices.length)
-      yield* times.record(server, label, ms, completion.usage.completion_tokens / sequences)
-      return { completion, server } satisfies ChatResult
+      yield* times.record(server, label, ms, completionTokens(answer))
+      return { answer, server }
     })
+
+  const attempt = (request: ChatRequest, requestId: string, callOptions: CallOptions, tried: Set<string>) =>
+    Effect.map(
+      routed(
+        callOptions,
+        tried,
+        { sequences: request.n ?? 1, maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS },
+        (target, profile, timeout) => {
+          const cutAt = callOptions.cutAt ?? []
+          return client.chat(target, request, {
+            requestId,
+            timeout,
+            ...(cutAt.length > 0 && { cutAt, streamUsage: profile?.capabilities.usage ?? false }),
+          })
+        },
+        (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),
+      ),
+      ({ answer, server }): ChatResult => ({ completion: answer, server }),
+    )
 
   const retryable = (error: UpstreamError | NoCapacity) => error._tag === "UpstreamError" && error.retryable
 
@@ -318,10 +352,34 @@ export const makePool = Effect.fnUntraced(function* (
     return yield* withRetries(first, once)
   })
 
+  const post = Effect.fn("Pool.post")(function* (
+    path: string,
+    body: object,
+    callOptions: CallOptions & { readonly sequences: number },
+  ) {
+    const suffix = (yield* Random.nextInt).toString(36)
+    const requestId = `${yield* RequestId}.${callOptions.label}.${suffix}`
+    yield* Effect.annotateCurrentSpan({ pool: options.name, requestId, path })
+    const tried = new Set<string>()
+    // Pooling generates nothing: the whole call counts as one unit of work, so its timeout follows its own latency.
+    const once = routed(
+      callOptions,
+      tried,
+      { sequences: callOptions.sequences, maxTokens: 1 },
+      (target, _profile, timeout) =>
+        client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
+      () => 1,
+    )
+    yield* budget.called
+    const { answer, server } = yield* withRetries(once, once)
+    return { json: answer, server }
+  })
+
   return {
     name: options.name,
     model: options.model,
     complete,
+    post,
     snapshot,
     upCount: membership.upCount,
     capabilities,

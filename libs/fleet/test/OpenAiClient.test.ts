@@ -22,6 +22,34 @@ const callOn = (
   )
 
 describe("OpenAiClient", () => {
+  it.live("POSTs to a route beside /v1 with the key and request id; an error answer is an UpstreamError", () =>
+    Effect.gen(function* () {
+      const server = yield* fakeServer((request, response) => {
+        if (request.path === "/pooling")
+          return json(response, 200, { object: "list", data: [{ index: 0, data: [0.5] }] })
+        // Some servers answer an unsupported route's error with a 200.
+        if (request.path === "/score")
+          return json(response, 200, { object: "error", message: "no Score API", code: 400 })
+        return json(response, 400, { error: { message: "bad input", type: "BadRequestError", code: 400 } })
+      })
+      const client = yield* OpenAiClient
+      const target = { pool: "reward", server: server.url, apiKey: Redacted.make("k") }
+      const options = { requestId: "r9", timeout: Duration.seconds(5) }
+      const answer = yield* client.post(target, "/pooling", { model: "m", input: ["x"] }, options)
+      assert.deepStrictEqual(answer, { object: "list", data: [{ index: 0, data: [0.5] }] })
+      assert.strictEqual(server.seen[0]?.headers.authorization, "Bearer k")
+      assert.strictEqual(server.seen[0]?.headers["x-request-id"], "r9")
+      assert.deepStrictEqual(server.seen[0]?.body, { model: "m", input: ["x"] })
+      const inBody = yield* Effect.flip(client.post(target, "/score", {}, options))
+      assert.strictEqual(inBody.status, 400)
+      assert.include(inBody.message, "no Score API")
+      assert.isFalse(inBody.retryable)
+      const refused = yield* Effect.flip(client.post(target, "/other", {}, options))
+      assert.strictEqual(refused.status, 400)
+      assert.include(refused.message, "bad input")
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
   it.live("sends the pool's API key as a bearer token, and no Authorization header without one", () =>
     Effect.gen(function* () {
       const server = yield* fakeServer((_, response) => json(response, 200, completion(["hi"])))

@@ -31,6 +31,12 @@ const fakeClient = (
           Effect.tap(() => Effect.sync(() => keys.push(apiKey === undefined ? undefined : Redacted.value(apiKey)))),
           Effect.andThen(behaviour(server, request)),
         ),
+      // Non-chat routes answer as the chat behaviour does, with the path and body echoed.
+      post: ({ server }, path, body) =>
+        Ref.update(calls, (all) => [...all, server]).pipe(
+          Effect.andThen(behaviour(server, { messages: [] })),
+          Effect.as({ path, body }),
+        ),
       health: ({ server }) => Effect.succeed(healthy(server)),
       serverLoad: (url) => Effect.succeed(reporting(url) ? { running: 30, waiting: 40, kvUsage: 0.5 } : undefined),
       get: ({ server }, path) => Effect.succeed(answer(server, path)),
@@ -78,6 +84,28 @@ describe("Pool", () => {
       assert.strictEqual(tried.filter((url) => url === "http://a").length, 2)
       const [a] = yield* pool.snapshot
       assert.isAbove(a?.downUntil ?? 0, 0)
+    }),
+  )
+
+  it.live("POSTs to a non-chat route with the pool's model, failing over like a chat call", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      const behaviour: Behaviour = (url) =>
+        url === "http://a" ? Effect.fail(failing(url, 503)) : Effect.succeed(completion(url))
+      const pool = yield* makePool(options(["http://a", "http://b"])).pipe(Effect.provide(fakeClient(behaviour, calls)))
+      const results = yield* Effect.forEach(
+        Array.from({ length: 12 }, (_, i) => i),
+        (i) => pool.post("/pooling", { input: ["x"] }, { label: `${i}`, sequences: 1 }),
+      )
+      for (const result of results) {
+        assert.strictEqual(result.server, "http://b")
+        assert.deepStrictEqual(result.json, { path: "/pooling", body: { input: ["x"], model: "m" } })
+      }
+      const refused = yield* makePool(options(["http://a"])).pipe(
+        Effect.provide(fakeClient((url) => Effect.fail(failing(url, 400)), calls)),
+      )
+      const error = yield* Effect.flip(refused.post("/score", {}, { label: "x", sequences: 1 }))
+      assert.strictEqual(error._tag, "UpstreamError")
     }),
   )
 
