@@ -105,11 +105,17 @@ const logprobsContent = (out: SampleOutput, from: number, to: number, top: numbe
   for (let i = from; i < to; i++) {
     const token = out.pieces[i]!
     const logprob = out.logprobs[i]!
-    const alternatives = Array.from({ length: Math.max(0, top - 1) }, (_, k) => ({
-      token: decode([1000 + ((i * 7919 + k * 104729) % 120000)]),
-      logprob: logprob - 1.5 - k,
-      bytes: null,
-    }))
+    // A decision's first token lists the other answers it could have been; other tokens arbitrary ones.
+    const known = i === 0 ? out.alternatives : []
+    const alternatives = Array.from({ length: Math.max(0, top - 1) }, (_, k) =>
+      k < known.length
+        ? { token: known[k]!.token, logprob: known[k]!.logprob, bytes: [...Buffer.from(known[k]!.token)] }
+        : {
+            token: decode([1000 + ((i * 7919 + k * 104729) % 120000)]),
+            logprob: Math.min(logprob, known[known.length - 1]?.logprob ?? logprob) - 1.5 - k,
+            bytes: null,
+          },
+    )
     entries.push({
       token,
       logprob,

@@ -5,6 +5,7 @@ import type { Engine } from "./engine.ts"
 import type { ErrorFormat } from "./errors.ts"
 import type { FaultConfig } from "./faults.ts"
 import type { RequestOutcomes } from "./metrics.ts"
+import type { Task } from "./pooling.ts"
 import type { Profile } from "./profiles.ts"
 import type { Rng } from "./random.ts"
 
@@ -18,6 +19,12 @@ export interface SimContext {
   readonly speed: number
   readonly maxNumSeqs: number
   readonly judge: JudgeSettings
+  /** What the model does: generate (chat), or pool as a reward model (/pooling) or a cross-encoder (/score). */
+  readonly task: Task
+  /** The reward model's per-text error, relative to its signal (see content/reward.ts). */
+  readonly rewardNoise: number
+  /** The reward model's pooler: ALL (a reward per token, vLLM's default for reward models) or LAST (one per input). */
+  readonly poolingType: "ALL" | "LAST"
   readonly errorFormat: ErrorFormat
   readonly schedulingPolicy: "fcfs" | "priority"
   /** Optional cap on waiting requests (vLLM <= 0.10 has none); past it requests get 429. */

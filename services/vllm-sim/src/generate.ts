@@ -7,8 +7,11 @@ import {
   pairwiseJudgeOpening,
   parsePairwisePrompt,
   parsePrecheck,
+  parseRatingPrompt,
   precheck,
   precheckOpening,
+  rateResponse,
+  ratingOpening,
 } from "./content/judge.ts"
 import { parseQuestion } from "./content/question.ts"
 import type { RenderedPrompt } from "./prompt.ts"
@@ -26,6 +29,8 @@ export interface SampleOutput {
   readonly stopReason: string | null
   /** Chosen-token logprob per generated token, and the probability of a decision if the output is one. */
   readonly logprobs: ReadonlyArray<number>
+  /** For a decision (a verdict, a rating): the other answers' first tokens and logprobs, most likely first. */
+  readonly alternatives: ReadonlyArray<{ readonly token: string; readonly logprob: number }>
 }
 
 export interface GenerationParams {
@@ -45,7 +50,17 @@ interface Natural {
   /** Probability of the decision the text expresses (judge verdicts), for the first token's logprob. */
   readonly probability: number | undefined
   readonly filler: ((rng: Rng) => string) | undefined
+  /** The other answers the decision could have been, with their probabilities (constrained answers only). */
+  readonly alternatives?: ReadonlyArray<{ readonly text: string; readonly probability: number }>
 }
+
+/** The choices other than the one given, with the decision's remaining probability shared as the judge holds it. */
+const otherChoices = (
+  choices: ReadonlyArray<string>,
+  given: string,
+  probabilityOf: (choice: string) => number,
+): ReadonlyArray<{ readonly text: string; readonly probability: number }> =>
+  choices.filter((choice) => choice !== given).map((choice) => ({ text: choice, probability: probabilityOf(choice) }))
 
 const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rng): Natural => {
   const user = prompt.userText.trimStart()
@@ -56,9 +71,35 @@ const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rn
       const verdict = judgePair(parsed, params.judge, rng)
       if (choices !== undefined && choices.length > 0) {
         const match = choices.find((c) => c.includes(String(verdict.choice))) ?? rng.pick(choices)
-        return { text: match, probability: verdict.probability, filler: undefined }
+        // The other label holds the rest of the verdict's probability.
+        const alternatives = otherChoices(choices, match, () => (1 - verdict.probability) / (choices.length - 1))
+        return { text: match, probability: verdict.probability, filler: undefined, alternatives }
       }
       return { text: verdict.text, probability: verdict.probability, filler: undefined }
+    }
+  }
+  if (user.startsWith(ratingOpening)) {
+    const parsed = parseRatingPrompt(user)
+    if (parsed !== undefined) {
+      const { rating, probabilities } = rateResponse(parsed, params.judge, rng)
+      const digit = String(rating)
+      const probabilityOf = (text: string) => probabilities[Number(text.trim()) - 1] ?? 1e-6
+      if (choices !== undefined && choices.length > 0) {
+        const match = choices.find((c) => c.trim() === digit) ?? rng.pick(choices)
+        return {
+          text: match,
+          probability: probabilityOf(match),
+          filler: undefined,
+          alternatives: otherChoices(choices, match, probabilityOf),
+        }
+      }
+      const digits = Array.from({ length: 9 }, (_, k) => String(k + 1))
+      return {
+        text: digit,
+        probability: probabilityOf(digit),
+        filler: undefined,
+        alternatives: otherChoices(digits, digit, probabilityOf),
+      }
     }
   }
   if (user.startsWith(precheckOpening)) {
@@ -142,7 +183,13 @@ export const sampleOutput = (prompt: RenderedPrompt, params: GenerationParams, r
   const logprobs = pieces.map((_, i) =>
     i === 0 && natural.probability !== undefined ? Math.log(natural.probability) : -0.6 * rng.next() ** 3,
   )
-  return { text, pieces, visibleAfter, finishReason, stopReason, logprobs }
+  const alternatives = (natural.alternatives ?? [])
+    .map((alternative) => ({
+      token: tokenPieces(encode(alternative.text))[0] ?? alternative.text,
+      logprob: Math.log(Math.max(1e-9, alternative.probability)),
+    }))
+    .sort((a, b) => b.logprob - a.logprob)
+  return { text, pieces, visibleAfter, finishReason, stopReason, logprobs, alternatives }
 }
 
 /** Independent, reproducible samples: a fixed seed gives the same n outputs for the same prompt. */

@@ -8,11 +8,15 @@ export {
   defaultBehaviourName,
   resolveBehaviour,
 } from "./behaviour.ts"
+export { BELIEF_SHARPNESS } from "./content/judge.ts"
+export { candidateQuality } from "./content/quality.ts"
 export { isConclusionCorrect, parseQuestion } from "./content/question.ts"
+export { crossEncoderScore, latentQuality, REWARD_MEAN, REWARD_STD, rewardScore } from "./content/reward.ts"
 export { type SyntheticQuestion, syntheticQuestions } from "./content/synthetic.ts"
 export type { RequestRecord } from "./engine.ts"
 export type { ErrorFormat } from "./errors.ts"
 export type { FaultConfig } from "./faults.ts"
+export type { Task } from "./pooling.ts"
 export {
   defaultProfileName,
   type Profile,

@@ -18,6 +18,10 @@ const { values } = parseArgs({
     "max-num-seqs": { type: "string" },
     "judge-accuracy": { type: "string" },
     "position-bias": { type: "string" },
+    "judge-noise": { type: "string" },
+    task: { type: "string" },
+    "reward-noise": { type: "string" },
+    "pooling-type": { type: "string" },
     "error-format": { type: "string" },
     "scheduling-policy": { type: "string" },
     "max-waiting-requests": { type: "string" },
@@ -33,7 +37,8 @@ if (values.help === true || values["list-profiles"] === true) {
     console.log(
       "usage: vllm-sim [--port 8000] [--host 127.0.0.1] [--profile NAME] [--behaviour NAME] [--speed 1] [--model NAME]\n" +
         "                [--api-key KEY] [--max-num-seqs N]\n" +
-        "                [--judge-accuracy 0.8] [--position-bias 0] [--error-format nested|flat]\n" +
+        "                [--judge-accuracy 0.8] [--position-bias 0] [--judge-noise S] [--error-format nested|flat]\n" +
+        "                [--task generate|reward|score] [--reward-noise 0.5] [--pooling-type ALL|LAST]\n" +
         "                [--scheduling-policy fcfs|priority] [--max-waiting-requests N] [--faults JSON] [--seed N]",
     )
   console.log("performance profiles (--profile):")
@@ -82,6 +87,8 @@ const oneOf = (flag: string, value: string | undefined, allowed: ReadonlyArray<s
 oneOf("error-format", errorFormat, ["nested", "flat"])
 oneOf("scheduling-policy", policy, ["fcfs", "priority"])
 oneOf("behaviour", values.behaviour, [...behaviours.keys()])
+oneOf("task", values.task, ["generate", "reward", "score"])
+oneOf("pooling-type", values["pooling-type"], ["ALL", "LAST"])
 // vLLM also reads its key from VLLM_API_KEY.
 const apiKey = values["api-key"] ?? process.env.VLLM_API_KEY
 const options: SimulatorOptions = {
@@ -97,6 +104,10 @@ const options: SimulatorOptions = {
   ...(num("max-num-seqs", 1, Infinity, true) !== undefined && { maxNumSeqs: num("max-num-seqs", 1, Infinity, true)! }),
   ...(num("judge-accuracy", 0, 1) !== undefined && { judgeAccuracy: num("judge-accuracy", 0, 1)! }),
   ...(num("position-bias", -1, 1) !== undefined && { positionBias: num("position-bias", -1, 1)! }),
+  ...(num("judge-noise", 0) !== undefined && { judgeNoise: num("judge-noise", 0)! }),
+  ...(values.task !== undefined && { task: values.task as "generate" | "reward" | "score" }),
+  ...(num("reward-noise", 0) !== undefined && { rewardNoise: num("reward-noise", 0)! }),
+  ...(values["pooling-type"] !== undefined && { poolingType: values["pooling-type"] as "ALL" | "LAST" }),
   ...((errorFormat === "flat" || errorFormat === "nested") && { errorFormat }),
   ...((policy === "fcfs" || policy === "priority") && { schedulingPolicy: policy }),
   ...(num("max-waiting-requests", 0, Infinity, true) !== undefined && {

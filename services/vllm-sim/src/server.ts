@@ -8,6 +8,7 @@ import type { SimContext } from "./context.ts"
 import { badRequest, errorForStatus } from "./errors.ts"
 import { decodeFaultConfig, type FaultConfig } from "./faults.ts"
 import { renderMetrics } from "./metrics.ts"
+import { handlePooling, handleScore } from "./pooling.ts"
 import { encode } from "./tokens.ts"
 
 const readBody = (req: IncomingMessage): Promise<string> =>
@@ -30,6 +31,7 @@ export const simStats = (ctx: SimContext) => {
   return {
     profile: ctx.profile.name,
     behaviour: ctx.behaviour.name,
+    task: ctx.task,
     model: ctx.model,
     speed: ctx.speed,
     maxNumSeqs: ctx.maxNumSeqs,
@@ -82,7 +84,15 @@ export const makeHttpServer = (ctx: SimContext, hooks: ServerHooks): { server: S
     const notFound = () => sendJson(res, 404, { detail: "Not Found" })
     if (!path.startsWith("/sim/") && !authorized(ctx, path, req.headers.authorization))
       return sendJson(res, 401, behaviour.unauthorized)
-    if (path === "/v1/chat/completions" && method === "POST") return handleChat(ctx, req, res, body)
+    if (path === "/v1/chat/completions" && method === "POST") {
+      if (ctx.task !== "generate")
+        return sendError(ctx, res, badRequest("The model does not support Chat Completions API"))
+      return handleChat(ctx, req, res, body)
+    }
+    if (behaviour.name.startsWith("vllm") && method === "POST") {
+      if (path === "/pooling") return handlePooling(ctx, res, body)
+      if (path === "/score" || path === "/v1/score") return handleScore(ctx, res, body)
+    }
     if (path === "/health" || path === "/ping" || (path === "/health_generate" && behaviour.nativeInfo)) {
       if (!behaviour.health) return notFound()
       if (ctx.faults.dead === true || !ready) return sendJson(res, 503, {})

@@ -7,6 +7,7 @@ import { makeEngine, type RequestRecord } from "./engine.ts"
 import type { ErrorFormat } from "./errors.ts"
 import type { FaultConfig } from "./faults.ts"
 import { renderMetrics } from "./metrics.ts"
+import type { Task } from "./pooling.ts"
 import { defaultProfileName, type Profile, profiles } from "./profiles.ts"
 import { makeRng } from "./random.ts"
 import { makeHttpServer, type SimStats, simStats } from "./server.ts"
@@ -35,6 +36,17 @@ export interface SimulatorOptions {
   readonly judgeAccuracy?: number
   /** In [-1, 1]; positive favours response 1, negative response 2 (default 0). */
   readonly positionBias?: number
+  /**
+   * A graded judge (content/judge.ts): its belief follows the perceived quality difference, each text's quality
+   * misjudged by a fixed Gaussian error of this size; judgeAccuracy is then unused. Default: the fixed-accuracy judge.
+   */
+  readonly judgeNoise?: number
+  /** vLLM's --task: "generate" (default), "reward" (/pooling) or "score" (a cross-encoder, /score). */
+  readonly task?: Task
+  /** The reward model's or cross-encoder's per-text error relative to its signal (default 0.5). */
+  readonly rewardNoise?: number
+  /** The reward model's pooler (default ALL, vLLM's for reward models: a reward per token, the last one the sequence's). */
+  readonly poolingType?: "ALL" | "LAST"
   /** Error body form: "nested" (vLLM >= 0.10.1) or "flat" (older vLLM, SGLang); default: the behaviour's. */
   readonly errorFormat?: ErrorFormat
   readonly faults?: FaultConfig
@@ -106,7 +118,14 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     model: options.model ?? "Xkev/Llama-3.2V-11B-cot",
     speed,
     maxNumSeqs,
-    judge: { accuracy: options.judgeAccuracy ?? 0.8, positionBias: options.positionBias ?? 0 },
+    judge: {
+      accuracy: options.judgeAccuracy ?? 0.8,
+      positionBias: options.positionBias ?? 0,
+      ...(options.judgeNoise === undefined ? {} : { noise: options.judgeNoise }),
+    },
+    task: options.task ?? "generate",
+    rewardNoise: options.rewardNoise ?? 0.5,
+    poolingType: options.poolingType ?? "ALL",
     errorFormat: options.errorFormat ?? behaviour.errorFormat,
     schedulingPolicy: options.schedulingPolicy ?? "fcfs",
     maxWaitingRequests: options.maxWaitingRequests,

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process"
 import { assert, describe, it } from "@effect/vitest"
 import { continueAnswer } from "../src/content/cot.ts"
-import { judgePair } from "../src/content/judge.ts"
+import { judgePair, parsePairwisePrompt } from "../src/content/judge.ts"
 import { candidateQuality, stageNames } from "../src/content/quality.ts"
 import { parseQuestion } from "../src/content/question.ts"
 import { isConclusionCorrect, syntheticQuestions } from "../src/index.ts"
@@ -118,5 +118,22 @@ describe("CLI", () => {
     } finally {
       child.kill("SIGTERM")
     }
+  })
+})
+
+describe("reading a judge prompt", () => {
+  it("the recall paragraph after the responses (REASONING's begins 'Begin by thoroughly reviewing') is not part of response 2", () => {
+    const prompt = [
+      "Now you act as a judge, helping me determine which of the two texts I provide better explains the reasoning process to solve the question, and has fewer errors.",
+      "",
+      "Question: How many? A. one B. two",
+      "Response 1: It is one.",
+      "Response 2: It is two.",
+      "",
+      "Begin by thoroughly reviewing the question, followed by an in-depth examination of each answer individually, noting any differences. Please strictly follow the following format requirements when outputting.",
+      "",
+      'Output format: "Since [reason], I choose response [1/2]."',
+    ].join("\n")
+    assert.strictEqual(parsePairwisePrompt(prompt)?.response2, "It is two.")
   })
 })
