@@ -1,23 +1,96 @@
-import { Fleet } from "@stagebeam/fleet"
-import type { Judge } from "@stagebeam/search"
-import { Context, Effect, Layer } from "effect"
-import { makePairwiseJudge } from "./PairwiseJudge.ts"
+import { type Capabilities, Fleet, type Pool } from "@stagebeam/fleet"
+import type { Judge, MatchDecidedBy } from "@stagebeam/search"
+import { Clock, Context, Effect, Layer, Metric } from "effect"
+import type { JudgeDeclaration, JudgeKind } from "./JudgeKind.ts"
+import { UnknownJudgeKind } from "./JudgeKind.ts"
+import {
+  judgeCallDuration,
+  judgeCalls,
+  judgeCoins,
+  judgeDecisions,
+  judgeOrderFlips,
+  judgeReasks,
+} from "./JudgeMetrics.ts"
+import { JudgeKinds } from "./Kinds.ts"
 
-/** A judge as the configuration declares it. */
-export interface JudgeDeclaration {
-  readonly name: string
-  /** The implementation: "pairwise" = a chat model asked which of two responses is better (the reference's). */
-  readonly kind: "pairwise"
-  /** The pool whose servers answer its calls (the generator's pool for the paper's self-judge). */
-  readonly pool: string
-}
+export type { JudgeDeclaration } from "./JudgeKind.ts"
 
 /** A declared judge, ready to be given to a search. */
 export interface DeclaredJudge extends JudgeDeclaration {
   /** The model its pool serves. */
   readonly model: string
+  /** Whether it compares pairs or scores candidates one by one (its kind's). */
+  readonly judging: JudgeKind["judging"]
+  /** What its pool's servers can do now (declared, else probed). */
+  readonly capabilities: Effect.Effect<Capabilities>
   readonly judge: Judge["Service"]
 }
+
+/** What one search's trace says of how its judge decided, to count per judge. */
+export interface MatchFacts {
+  readonly decidedBy: MatchDecidedBy | "CORRECTNESS" | "IDENTICAL" | "UNREADABLE"
+  readonly reasked: boolean
+  readonly orderFlipped: boolean
+}
+
+const timed = <A, E, R>(name: string, call: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    const attributes = { judge: name, call }
+    return yield* effect.pipe(
+      Effect.onExit((exit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.all([
+            Metric.update(
+              Metric.withAttributes(judgeCalls, { ...attributes, outcome: exit._tag === "Success" ? "ok" : "error" }),
+              1,
+            ),
+            Metric.update(Metric.withAttributes(judgeCallDuration, attributes), (now - started) / 1000),
+          ]),
+        ),
+      ),
+    )
+  })
+
+/** The judge with its calls counted and timed under its name. */
+const measured = (name: string, judge: Judge["Service"]): Judge["Service"] =>
+  judge.score === undefined
+    ? {
+        compare: (match) => timed(name, "verdict", judge.compare(match)),
+        checkReasoning: (input) => timed(name, "check", judge.checkReasoning(input)),
+      }
+    : { score: (input) => timed(name, "score", judge.score(input)) }
+
+/** Counts one decided match for its judge: how it was decided, a re-ask, a swapped order. */
+export const countMatch = (name: string, facts: MatchFacts) =>
+  Effect.all([
+    Metric.update(Metric.withAttributes(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1),
+    facts.reasked ? Metric.update(Metric.withAttributes(judgeReasks, { judge: name }), 1) : Effect.void,
+    facts.decidedBy === "COIN" ? Metric.update(Metric.withAttributes(judgeCoins, { judge: name }), 1) : Effect.void,
+    facts.orderFlipped ? Metric.update(Metric.withAttributes(judgeOrderFlips, { judge: name }), 1) : Effect.void,
+  ])
+
+const build = (declaration: JudgeDeclaration, pool: Pool, kinds: ReadonlyMap<string, JudgeKind>) =>
+  Effect.gen(function* () {
+    const kind = kinds.get(declaration.kind)
+    if (kind === undefined) {
+      const known = [...kinds.keys()]
+      return yield* new UnknownJudgeKind({
+        judge: declaration.name,
+        kind: declaration.kind,
+        known,
+        message: `judges.${declaration.name}.kind: "${declaration.kind}" is no judge kind (known: ${known.join(", ")})`,
+      })
+    }
+    const judge = yield* kind.make(pool, declaration)
+    return {
+      ...declaration,
+      model: pool.model,
+      judging: kind.judging,
+      capabilities: pool.capabilities,
+      judge: measured(declaration.name, judge),
+    } satisfies DeclaredJudge
+  })
 
 /** The judges a request may pick by name, and the one it gets when it names none. */
 export class Judges extends Context.Service<
@@ -28,20 +101,21 @@ export class Judges extends Context.Service<
     readonly defaultName: string
   }
 >()("@stagebeam/judge/Judges") {
-  /** Builds every declared judge over its pool of the Fleet. The configuration has checked names and pools. */
+  /**
+   * Builds every declared judge over its pool of the Fleet, by its kind (JudgeKinds: the built-in ones unless the
+   * program provides more). The configuration has checked names and pools; an unknown kind fails here.
+   */
   static readonly layer = (options: {
     readonly judges: ReadonlyArray<JudgeDeclaration>
     readonly defaultName: string
-  }): Layer.Layer<Judges, never, Fleet> =>
+  }): Layer.Layer<Judges, UnknownJudgeKind, Fleet> =>
     Layer.effect(
       Judges,
       Effect.gen(function* () {
         const fleet = yield* Fleet
+        const kinds = yield* JudgeKinds
         const all = yield* Effect.forEach(options.judges, (declaration) =>
-          Effect.map(
-            fleet.pool(declaration.pool),
-            (pool): DeclaredJudge => ({ ...declaration, model: pool.model, judge: makePairwiseJudge(pool) }),
-          ),
+          Effect.flatMap(fleet.pool(declaration.pool), (pool) => build(declaration, pool, kinds)),
         )
         const byName = new Map(all.map((declared) => [declared.name, declared]))
         return Judges.of({ all, get: (name) => byName.get(name), defaultName: options.defaultName })

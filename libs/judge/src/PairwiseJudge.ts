@@ -5,10 +5,25 @@ import {
   parseCorrectness,
   parseVerdict,
   type Sampling,
+  VERDICT_LABELS,
 } from "@stagebeam/cot"
-import type { ChatRequest, ChatResult, Pool } from "@stagebeam/fleet"
-import { type CorrectnessInput, decideVerdict, type Judge, type MatchInput } from "@stagebeam/search"
+import {
+  type Capabilities,
+  type ChatRequest,
+  type ChatResult,
+  choiceConstraint,
+  type Pool,
+  type TokenLogprob,
+} from "@stagebeam/fleet"
+import {
+  type CorrectnessInput,
+  decideVerdict,
+  type MatchInput,
+  type PairwiseJudging,
+  type Verdict,
+} from "@stagebeam/search"
 import { Effect } from "effect"
+import { type JudgeDeclaration, type JudgeKind, type JudgeOptions, seesImage } from "./JudgeKind.ts"
 
 /** The reference samples verdicts like answers (0.6 / 0.9 / 2048 tokens). */
 const REFERENCE_SAMPLING: Sampling = {
@@ -17,65 +32,126 @@ const REFERENCE_SAMPLING: Sampling = {
   maxTokens: DEFAULTS.maxTokens,
 }
 
+/** A CHOICE verdict is one label: a few tokens are plenty (the label, then the end of the turn). */
+const CHOICE_MAX_TOKENS = 4
+/** Alternatives asked for with each CHOICE verdict's logprobs: enough to hold the other label. */
+const CHOICE_TOP_LOGPROBS = 5
+
 const firstText = (result: ChatResult): string => result.completion.choices[0]?.message.content ?? ""
 
 /** Marks counts the server did not report (the pool estimated them). */
 const estimated = (result: ChatResult) => (result.completion.usage.estimated === true ? { tokensEstimated: true } : {})
 
+/** The logprob of each label as the first token of the answer, where the server gave it. */
+const labelLogprobs = (first: TokenLogprob | undefined): ReadonlyArray<number | undefined> =>
+  VERDICT_LABELS.map((label) => {
+    if (first === undefined) return undefined
+    const alternatives = [{ token: first.token, logprob: first.logprob }, ...(first.top_logprobs ?? [])]
+    return alternatives.find((entry) => entry.token.trim() === label)?.logprob
+  })
+
+/**
+ * A CHOICE verdict read from the label and its logprobs: the label with the higher logprob wins, by that margin (a
+ * tie names neither); without both labels' logprobs, the label given, its margin from its own probability when known
+ * (the two labels share the mass). An answer that is no label (a server that ignored the constraint) is read as
+ * free text.
+ */
+export const readChoice = (
+  raw: string,
+  first: TokenLogprob | undefined,
+): { readonly winner: 0 | 1; readonly explicit: boolean; readonly margin?: number } => {
+  const [one, two] = labelLogprobs(first)
+  if (one !== undefined && two !== undefined) {
+    return { winner: one >= two ? 0 : 1, explicit: one !== two, margin: Math.abs(one - two) }
+  }
+  const label = raw.trim()
+  const index = VERDICT_LABELS.indexOf(label as (typeof VERDICT_LABELS)[number])
+  if (index === -1) return parseVerdict(raw)
+  const own = index === 0 ? one : two
+  const p = own === undefined ? undefined : Math.min(1 - 1e-9, Math.exp(own))
+  return {
+    winner: index as 0 | 1,
+    explicit: true,
+    ...(p === undefined ? {} : { margin: Math.abs(Math.log(p / (1 - p))) }),
+  }
+}
+
 /**
  * A judge that asks a chat model on a pool, with the reference's prompts, which of two responses is better.
- * Over the generator's pool it is the paper's self-judge; over another pool it is a separate judge model.
- * A failed call fails with the pool's own error (server, kind, status), kept whole.
+ * Over the generator's pool it is the paper's self-judge; over another pool it is a separate judge model, another
+ * vLLM or SGLang server, or a hosted OpenAI-compatible API. A match that asks for CHOICE gets the answer constrained
+ * to the two labels (the field the pool's servers take: guided_choice or structured_outputs) in a few tokens, with
+ * logprobs for the margin; a pool without a choice field, or a judge declared `verdicts: free_text`, answers in the
+ * reference's sentence. A failed call fails with the pool's own error (server, kind, status), kept whole.
  */
-export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAMPLING): Judge["Service"] => {
-  const ask = (request: Omit<ChatRequest, "temperature" | "top_p" | "max_tokens">, kind: string) =>
+export const makePairwiseJudge = (
+  pool: Pool,
+  options: JudgeOptions & { readonly sampling?: Sampling } = {},
+  declaration: JudgeDeclaration = { name: pool.name, kind: "pairwise", pool: pool.name, options },
+): PairwiseJudging => {
+  const sampling = options.sampling ?? REFERENCE_SAMPLING
+  const ask = (request: Omit<ChatRequest, "temperature" | "top_p" | "max_tokens">, kind: string, maxTokens?: number) =>
     pool.complete(
-      { ...request, temperature: sampling.temperature, top_p: sampling.topP, max_tokens: sampling.maxTokens },
+      {
+        ...request,
+        temperature: sampling.temperature,
+        top_p: sampling.topP,
+        max_tokens: maxTokens ?? sampling.maxTokens,
+      },
       { label: `judge-${kind.toLowerCase()}` },
     )
 
+  const modeFor = (match: MatchInput, capabilities: Capabilities) =>
+    match.verdict === "CHOICE" && options.verdicts !== "free_text" && capabilities.constrainedChoice !== "none"
+      ? ("CHOICE" as const)
+      : ("FREE_TEXT" as const)
+
   /**
-   * One verdict with the responses in the match's order; a verdict cut off by length names no response. A judge
-   * pool that takes no images is shown the question and the responses only.
+   * One verdict with the responses in the match's order; a free-text verdict cut off by length names no response. A
+   * judge pool that takes no images (or a declaration that hides them for this kind) is shown the texts only.
    */
   const askVerdict = (match: MatchInput) =>
-    Effect.map(
-      Effect.flatMap(pool.capabilities, (capabilities) =>
-        ask(
-          {
-            messages: judgeMessages(
-              match.kind,
+    Effect.gen(function* () {
+      const capabilities = yield* pool.capabilities
+      const mode = modeFor(match, capabilities)
+      const shown = {
+        question: match.question,
+        hint: match.hint,
+        first: match.first,
+        second: match.second,
+        imageUrl: capabilities.images && seesImage(declaration, match.kind) ? match.imageUrl : undefined,
+      }
+      const messages = judgeMessages(match.kind, shown, match.wording, mode)
+      const result =
+        mode === "CHOICE"
+          ? yield* ask(
               {
-                question: match.question,
-                hint: match.hint,
-                first: match.first,
-                second: match.second,
-                imageUrl: capabilities.images ? match.imageUrl : undefined,
+                messages,
+                seed: match.seed,
+                ...choiceConstraint(capabilities, VERDICT_LABELS),
+                ...(capabilities.logprobs && { logprobs: true, top_logprobs: CHOICE_TOP_LOGPROBS }),
               },
-              match.wording,
-            ),
-            seed: match.seed,
-          },
-          match.kind,
-        ),
-      ),
-      (result) => {
-        const raw = firstText(result)
-        const parsed = parseVerdict(raw)
-        const complete = result.completion.choices[0]?.finish_reason !== "length"
-        return {
-          ...parsed,
-          explicit: parsed.explicit && complete,
-          raw,
-          server: result.server,
-          promptTokens: result.completion.usage.prompt_tokens,
-          completionTokens: result.completion.usage.completion_tokens,
-          ...estimated(result),
-        }
-      },
-    )
+              match.kind,
+              CHOICE_MAX_TOKENS,
+            )
+          : yield* ask({ messages, seed: match.seed }, match.kind)
+      const raw = firstText(result)
+      const choice = result.completion.choices[0]
+      const read = mode === "CHOICE" ? readChoice(raw, choice?.logprobs?.[0]) : parseVerdict(raw)
+      const complete = choice?.finish_reason !== "length" || mode === "CHOICE"
+      return {
+        ...read,
+        explicit: read.explicit && complete,
+        raw,
+        mode,
+        server: result.server,
+        promptTokens: result.completion.usage.prompt_tokens,
+        completionTokens: result.completion.usage.completion_tokens,
+        ...estimated(result),
+      } satisfies Verdict
+    })
 
-  /** The reference's verdict, and what to do when it names neither response as the match asks (decideVerdict). */
+  /** The verdict, and what to do when it names neither response as the match asks (decideVerdict). */
   const compare = Effect.fn("PairwiseJudge.compare")(function* (match: MatchInput) {
     return yield* decideVerdict(match, askVerdict)
   })
@@ -100,4 +176,11 @@ export const makePairwiseJudge = (pool: Pool, sampling: Sampling = REFERENCE_SAM
   })
 
   return { compare, checkReasoning }
+}
+
+/** `kind: pairwise`: a chat model asked which of two responses is better (options: verdicts, images). */
+export const pairwiseKind: JudgeKind = {
+  name: "pairwise",
+  judging: "pairwise",
+  make: (pool, declaration) => Effect.succeed(makePairwiseJudge(pool, declaration.options ?? {}, declaration)),
 }

@@ -42,6 +42,7 @@ const echoPool = (
         },
       }
     }),
+  post: () => Effect.die(new Error("this pool serves chat only")),
   snapshot: Effect.succeed([]),
   upCount: Effect.succeed(1),
   capabilities: Effect.succeed({ ...ASSUMED, ...options.capabilities }),

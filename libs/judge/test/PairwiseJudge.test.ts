@@ -1,13 +1,23 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ASSUMED, type Capabilities, type ChatRequest, NoCapacity, type Pool, UpstreamError } from "@stagebeam/fleet"
+import { CHOICE_OUTPUT_FORMAT } from "@stagebeam/cot"
+import {
+  ASSUMED,
+  type Capabilities,
+  type ChatRequest,
+  NoCapacity,
+  type Pool,
+  type TokenLogprob,
+  UpstreamError,
+} from "@stagebeam/fleet"
 import { Effect, Ref } from "effect"
-import { makePairwiseJudge } from "../src/PairwiseJudge.ts"
+import { makePairwiseJudge, readChoice } from "../src/PairwiseJudge.ts"
 
 /** A pool that records every request and answers with `reply`. */
 const recordingPool = (
   requests: Ref.Ref<ReadonlyArray<ChatRequest>>,
   reply: string,
   capabilities: Partial<Capabilities> = {},
+  logprobs?: ReadonlyArray<TokenLogprob>,
 ): Pool => ({
   name: "test",
   model: "m",
@@ -18,11 +28,12 @@ const recordingPool = (
         completion: {
           id: "c",
           model: "m",
-          choices: [{ index: 0, message: { content: reply }, finish_reason: "stop" }],
+          choices: [{ index: 0, message: { content: reply }, finish_reason: "stop", logprobs }],
           usage: { prompt_tokens: 7, completion_tokens: 3 },
         },
       }),
     ),
+  post: () => Effect.die(new Error("this pool serves chat only")),
   snapshot: Effect.succeed([]),
   upCount: Effect.succeed(1),
   capabilities: Effect.succeed({ ...ASSUMED, ...capabilities }),
@@ -115,6 +126,7 @@ describe("PairwiseJudge", () => {
         name: "test",
         model: "m",
         complete: () => Effect.fail(error),
+        post: () => Effect.die(new Error("this pool serves chat only")),
         snapshot: Effect.succeed([]),
         upCount: Effect.succeed(0),
         capabilities: Effect.succeed(ASSUMED),
@@ -162,6 +174,7 @@ describe("PairwiseJudge when the verdict names no response", () => {
           },
         }
       }),
+    post: () => Effect.die(new Error("this pool serves chat only")),
     snapshot: Effect.succeed([]),
     upCount: Effect.succeed(1),
     capabilities: Effect.succeed(ASSUMED),
@@ -236,4 +249,91 @@ describe("PairwiseJudge with the REFERENCE wording", () => {
       assert.include(textOf(check), "invovles")
     }),
   )
+})
+
+describe("PairwiseJudge with CHOICE verdicts", () => {
+  const choice = { ...match, verdict: "CHOICE" as const }
+  const labels = (one: number, two: number): ReadonlyArray<TokenLogprob> => [
+    {
+      token: "2",
+      logprob: two,
+      top_logprobs: [
+        { token: "2", logprob: two },
+        { token: "1", logprob: one },
+      ],
+    },
+  ]
+  const textOf = (request: ChatRequest | undefined) =>
+    ((request?.messages[0]?.content ?? []) as ReadonlyArray<{ type: string; text?: string }>).find(
+      (part) => part.type === "text",
+    )?.text ?? ""
+
+  it.effect(
+    "constrains the answer to the two labels with the pool's field, in a few tokens, and keeps the margin",
+    () =>
+      Effect.gen(function* () {
+        const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+        // The sampled token is "2", but "1" holds more of the judge's probability: the higher logprob wins.
+        const judge = makePairwiseJudge(recordingPool(requests, "2", {}, labels(Math.log(0.7), Math.log(0.3))))
+        const verdict = yield* judge.compare(choice)
+        assert.strictEqual(verdict.winner, 0)
+        assert.strictEqual(verdict.mode, "CHOICE")
+        assert.closeTo(verdict.margin ?? 0, Math.log(0.7 / 0.3), 1e-9)
+        const [request] = yield* Ref.get(requests)
+        assert.deepStrictEqual(request?.structured_outputs, { choice: ["1", "2"] })
+        assert.isUndefined(request?.guided_choice)
+        assert.strictEqual(request?.max_tokens, 4)
+        assert.isTrue(request?.logprobs)
+        assert.isAtLeast(request?.top_logprobs ?? 0, 2)
+        assert.include(textOf(request), CHOICE_OUTPUT_FORMAT)
+
+        const guided = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+        yield* makePairwiseJudge(recordingPool(guided, "1", { constrainedChoice: "guided_choice" })).compare(choice)
+        assert.deepStrictEqual((yield* Ref.get(guided))[0]?.guided_choice, ["1", "2"])
+      }),
+  )
+
+  it.effect("falls back to free text where the pool cannot constrain, or the judge is declared free_text", () =>
+    Effect.gen(function* () {
+      for (const [capabilities, options] of [
+        [{ constrainedChoice: "none" as const }, {}],
+        [{}, { verdicts: "free_text" as const }],
+      ] as const) {
+        const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+        const verdict = yield* makePairwiseJudge(
+          recordingPool(requests, "Since it is clearer, I choose response 2.", capabilities),
+          options,
+        ).compare(choice)
+        assert.strictEqual(verdict.mode, "FREE_TEXT")
+        assert.strictEqual(verdict.winner, 1)
+        assert.isUndefined(verdict.margin)
+        const [request] = yield* Ref.get(requests)
+        assert.isUndefined(request?.structured_outputs)
+        assert.strictEqual(request?.max_tokens, 2048)
+      }
+    }),
+  )
+
+  it.effect("whether the judge sees the image is declared per stage", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const judge = makePairwiseJudge(recordingPool(requests, "1"), { images: { REASONING: false } })
+      yield* judge.compare(choice)
+      yield* judge.compare({ ...choice, kind: "CAPTION" })
+      const [reasoning, caption] = yield* Ref.get(requests)
+      const types = (request: ChatRequest | undefined) =>
+        ((request?.messages[0]?.content ?? []) as ReadonlyArray<{ type: string }>).map((part) => part.type)
+      assert.deepStrictEqual(types(reasoning), ["text"])
+      assert.deepStrictEqual(types(caption), ["image_url", "text"])
+    }),
+  )
+
+  it("reads a label: equal logprobs are a tie (no response named); a bare label keeps its own odds", () => {
+    assert.deepStrictEqual(readChoice("1", labels(-0.69, -0.69)[0]), { winner: 0, explicit: false, margin: 0 })
+    const bare = readChoice("2", { token: "2", logprob: Math.log(0.8) })
+    assert.strictEqual(bare.winner, 1)
+    assert.closeTo(bare.margin ?? 0, Math.log(4), 1e-9)
+    // A server that ignored the constraint wrote a sentence: read as the reference reads it.
+    assert.deepStrictEqual(readChoice("Since …, I choose response 1.", undefined), { winner: 0, explicit: true })
+  })
 })

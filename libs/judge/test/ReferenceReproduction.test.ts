@@ -94,6 +94,7 @@ const scriptedPool = (fixture: Fixture, sent: Array<{ readonly label: string; re
           },
         }
       }),
+    post: () => Effect.die(new Error("this pool serves chat only")),
     snapshot: Effect.succeed([]),
     upCount: Effect.succeed(1),
     capabilities: Effect.succeed(ASSUMED),

@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { afterAll, beforeAll } from "vitest"
 import {
   candidateQuality,
-  parseQuestion,
   REWARD_MEAN,
   REWARD_STD,
   type RunningSimulator,
@@ -26,6 +25,38 @@ afterAll(async () => {
   await Promise.all([reward.close(), lastPooling.close(), crossEncoder.close(), generator.close()])
 })
 
+type PoolerOutput = number | ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>>
+
+/** The answers' fields these tests read (pooling, score, error and chat bodies). */
+interface Answer {
+  readonly id: string
+  readonly object: string
+  readonly data: ReadonlyArray<{
+    readonly index: number
+    readonly object: string
+    readonly data: PoolerOutput
+    readonly score: number
+  }>
+  readonly usage: { readonly prompt_tokens: number; readonly completion_tokens: number }
+  readonly error: { readonly message: string }
+  readonly choices: ReadonlyArray<{
+    readonly logprobs: {
+      readonly content: ReadonlyArray<{
+        readonly token: string
+        readonly logprob: number
+        readonly top_logprobs: ReadonlyArray<{ readonly token: string; readonly logprob: number }>
+      }>
+    }
+  }>
+}
+
+/** The last number of a pooler output (the sequence's reward). */
+const lastNumber = (output: PoolerOutput): number => {
+  if (typeof output === "number") return output
+  const last = output[output.length - 1]
+  return typeof last === "number" ? last : (last?.[last.length - 1] ?? Number.NaN)
+}
+
 const post = async (url: string, path: string, body: unknown) => {
   const res = await fetch(`${url}${path}`, {
     method: "POST",
@@ -33,7 +64,7 @@ const post = async (url: string, path: string, body: unknown) => {
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   })
-  return { status: res.status, body: (await res.json()) as Record<string, any> }
+  return { status: res.status, body: (await res.json()) as Answer }
 }
 
 const captions = Array.from({ length: 12 }, (_, i) => `The image shows umbrella number ${i}, standing on the left.`)
@@ -52,12 +83,12 @@ describe("POST /pooling on a reward model (vLLM's PoolingResponse)", () => {
     assert.strictEqual(body.object, "list")
     assert.match(body.id, /^pool-/)
     assert.strictEqual(body.data.length, 1)
-    const [item] = body.data
+    const item = body.data[0]!
     assert.strictEqual(item.index, 0)
     assert.strictEqual(item.object, "pooling")
-    assert.isTrue(Array.isArray(item.data[0]))
-    const last = item.data[item.data.length - 1][0]
-    assert.isTrue(Number.isFinite(last))
+    // ALL pooling: a row per token.
+    assert.isTrue(Array.isArray(item.data) && Array.isArray(item.data[0]))
+    assert.isTrue(Number.isFinite(lastNumber(item.data)))
     // The image counts in the usage; the work is a prefill on the modelled GPU.
     assert.isAbove(body.usage.prompt_tokens, 6404)
     assert.strictEqual(body.usage.completion_tokens, 0)
@@ -70,7 +101,8 @@ describe("POST /pooling on a reward model (vLLM's PoolingResponse)", () => {
     const { status, body } = await post(lastPooling.url, "/pooling", { input: captions })
     assert.strictEqual(status, 200)
     assert.strictEqual(body.data.length, captions.length)
-    const scores: Array<number> = body.data.map((item: { data: Array<number> }) => item.data[0])
+    const scores = body.data.map((item) => lastNumber(item.data))
+    assert.isTrue(body.data.every((item) => Array.isArray(item.data) && typeof item.data[0] === "number"))
     // Without noise the scores rank the texts exactly by their latent quality.
     const qualities = captions.map((text) => candidateQuality(text))
     const byScore = [...captions.keys()].sort((a, b) => scores[b]! - scores[a]!)
@@ -88,7 +120,7 @@ describe("POST /pooling on a reward model (vLLM's PoolingResponse)", () => {
     const { body } = await post(reward.url, "/pooling", {
       input: texts.map(({ text }) => text),
     })
-    const scores: Array<number> = body.data.map((item: { data: Array<Array<number>> }) => item.data.at(-1)![0])
+    const scores = body.data.map((item) => lastNumber(item.data))
     const mean = scores.reduce((a, b) => a + b, 0) / scores.length
     assert.closeTo(mean, REWARD_MEAN, REWARD_STD / 2)
     // Per question with options, correct conclusions score higher on average than wrong ones.
@@ -107,11 +139,10 @@ describe("POST /pooling on a reward model (vLLM's PoolingResponse)", () => {
             { role: "assistant", content: `<CONCLUSION>The answer is ${wrong}.</CONCLUSION>` },
           ],
         })
-        return answer.data[0].data.at(-1)[0] > other.data[0].data.at(-1)[0]
+        return lastNumber(answer.data[0]!.data) > lastNumber(other.data[0]!.data)
       }),
     )
     assert.isAbove(scored.filter(Boolean).length, 20)
-    assert.isDefined(parseQuestion)
   })
 
   it("answers vLLM's errors: a generation model has no Pooling API, a reward model no chat, bad bodies are 400s", async () => {
@@ -120,7 +151,7 @@ describe("POST /pooling on a reward model (vLLM's PoolingResponse)", () => {
     assert.strictEqual(notPooling.body.error.message, "The model does not support Pooling API")
     const chat = await postChat(reward.url, { messages: [userTurn("hi")] })
     assert.strictEqual(chat.status, 400)
-    assert.strictEqual(((await chat.json()) as any).error.message, "The model does not support Chat Completions API")
+    assert.strictEqual(((await chat.json()) as Answer).error.message, "The model does not support Chat Completions API")
     const neither = await post(reward.url, "/pooling", { model: reward.model })
     assert.strictEqual(neither.status, 400)
     const wrongModel = await post(reward.url, "/pooling", { model: "other", input: "x" })
@@ -152,7 +183,7 @@ describe("POST /score on a cross-encoder (vLLM's ScoreResponse)", () => {
       text_2: captions.slice(0, 2),
     })
     assert.strictEqual(pairs.body.data.length, 2)
-    assert.strictEqual(pairs.body.data[0].score, body.data[0].score)
+    assert.strictEqual(pairs.body.data[0]?.score, body.data[0]?.score)
   })
 
   it("answers vLLM's errors for mismatched and empty inputs, and on a model without a Score API", async () => {
@@ -187,9 +218,9 @@ describe("verdict and rating logprobs", () => {
       max_tokens: 2,
       seed: 4,
     })
-    const body = (await res.json()) as any
-    const first = body.choices[0].logprobs.content[0]
-    const other = first.top_logprobs.find((entry: { token: string }) => entry.token !== first.token)
+    const body = (await res.json()) as Answer
+    const first = body.choices[0]!.logprobs.content[0]!
+    const other = first.top_logprobs.find((entry) => entry.token !== first.token)!
     assert.include(["1", "2"], other.token)
     assert.closeTo(Math.exp(first.logprob) + Math.exp(other.logprob), 1, 1e-9)
   })
@@ -211,8 +242,8 @@ describe("verdict and rating logprobs", () => {
           max_tokens: 2,
           seed: 1,
         })
-        const entry = ((await res.json()) as any).choices[0].logprobs.content[0]
-        const one = entry.top_logprobs.find((t: { token: string }) => t.token === "1")
+        const entry = ((await res.json()) as Answer).choices[0]!.logprobs.content[0]!
+        const one = entry.top_logprobs.find((t) => t.token === "1")!
         return Math.exp(one.logprob)
       }
       const far = await p1(best, worst)
@@ -246,15 +277,12 @@ describe("verdict and rating logprobs", () => {
         max_tokens: 2,
         seed: 3,
       })
-      const entry = ((await res.json()) as any).choices[0].logprobs.content[0]
+      const entry = ((await res.json()) as Answer).choices[0]!.logprobs.content[0]!
       assert.strictEqual(entry.top_logprobs.length, 9)
-      const weights = entry.top_logprobs.map((t: { token: string; logprob: number }) => [
-        Number(t.token),
-        Math.exp(t.logprob),
-      ])
-      const total = weights.reduce((sum: number, [, p]: [number, number]) => sum + p, 0)
+      const weights = entry.top_logprobs.map((t) => ({ digit: Number(t.token), p: Math.exp(t.logprob) }))
+      const total = weights.reduce((sum, { p }) => sum + p, 0)
       assert.closeTo(total, 1, 1e-6)
-      return weights.reduce((sum: number, [k, p]: [number, number]) => sum + k * p, 0)
+      return weights.reduce((sum, { digit, p }) => sum + digit * p, 0)
     }
     const qualities = captions.map((text) => candidateQuality(text))
     const hi = captions[qualities.indexOf(Math.max(...qualities))]!

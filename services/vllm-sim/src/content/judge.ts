@@ -4,6 +4,7 @@
 import { type Rng, unitHash } from "../random.ts"
 import { candidateKey, candidateQuality, contentModel } from "./quality.ts"
 import { type ParsedQuestion, parseQuestion } from "./question.ts"
+import { latentQuality } from "./reward.ts"
 
 export const pairwiseJudgeOpening = "Now you act as a judge, helping me determine which of the two texts I provide"
 export const precheckOpening =
@@ -175,7 +176,8 @@ const RATING_SPREAD = 1.2
  * the whole distribution given, so the logprobs of the nine digits carry the judge's uncertainty.
  */
 export const rateResponse = (prompt: RatingPrompt, settings: JudgeSettings, rng: Rng) => {
-  const quality = candidateQuality(prompt.response, prompt.question)
+  // A whole answer is as good as its conclusion, as the reward model sees it.
+  const quality = latentQuality(prompt.response, prompt.question)
   const seen = settings.noise === undefined ? quality : perceived(prompt.response, quality, settings.noise)
   const centre = 1 + 8 * Math.min(1, Math.max(0, seen))
   const weights = Array.from({ length: 9 }, (_, k) => Math.exp(-((k + 1 - centre) ** 2) / (2 * RATING_SPREAD ** 2)))

@@ -1,0 +1,32 @@
+import { Metric } from "effect"
+
+/** Calls to a judge's model by judge name, call ("verdict", "check", "score") and outcome ("ok", "error"). */
+export const judgeCalls = Metric.counter("stagebeam_judge_calls_total", {
+  description: "Judge calls by judge name, call and outcome",
+})
+
+/** Latency of a judge's calls (a verdict asked again counts once, with both calls), by judge name and call. */
+export const judgeCallDuration = Metric.histogram("stagebeam_judge_call_duration_seconds", {
+  description: "Judge call latency by judge name and call",
+  boundaries: Metric.exponentialBoundaries({ start: 0.01, factor: 2, count: 14 }),
+})
+
+/** Verdicts asked again with the responses swapped (an unclear first answer), by judge name. */
+export const judgeReasks = Metric.counter("stagebeam_judge_reasks_total", {
+  description: "Verdicts asked again with the responses swapped, by judge name",
+})
+
+/** Matches a seeded coin decided after the judge's calls (unclear or evenly split verdicts), by judge name. */
+export const judgeCoins = Metric.counter("stagebeam_judge_coin_decisions_total", {
+  description: "Matches decided by a seeded coin after judge calls, by judge name",
+})
+
+/** Matches shown to the judge in the other order than the tournament paired them (seeded order), by judge name. */
+export const judgeOrderFlips = Metric.counter("stagebeam_judge_order_flips_total", {
+  description: "Matches shown to the judge in the swapped order, by judge name",
+})
+
+/** Matches decided by how the verdicts were decided: JUDGE, MARGIN, COIN; by judge name. */
+export const judgeDecisions = Metric.counter("stagebeam_judge_match_decisions_total", {
+  description: "Judged matches by judge name and how they were decided",
+})
