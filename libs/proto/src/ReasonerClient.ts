@@ -3,9 +3,9 @@ import { Effect } from "effect"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "./Contract.ts"
 import type { ReasonerDefinition } from "./generated/stagebeam/v1/Reasoner.ts"
 
-const KINDS = { Reason: "unary", ReasonStream: "serverStream" } as const
+const KINDS = { Reason: "unary", ReasonStream: "serverStream", ListJudges: "unary" } as const
 
-/** A client of stagebeam.v1.Reasoner typed by the proto: `client.Reason(request)`, `client.ReasonStream(request)`. */
+/** A client of stagebeam.v1.Reasoner typed by the proto: `client.Reason(request)`, `client.ReasonStream(request)`, `client.ListJudges({})`. */
 export type ReasonerClient = TypedClient<ReasonerDefinition, typeof KINDS>
 
 export type ReasonerClientOptions = Omit<GrpcClientOptions, "packageDefinition" | "service">

@@ -1,4 +1,8 @@
 export * from "./Contract.ts"
+export type { JudgeCapabilities, JudgeCapabilities__Output } from "./generated/stagebeam/v1/JudgeCapabilities.ts"
+export type { JudgeInfo, JudgeInfo__Output } from "./generated/stagebeam/v1/JudgeInfo.ts"
+export type { ListJudgesRequest } from "./generated/stagebeam/v1/ListJudgesRequest.ts"
+export type { ListJudgesResponse, ListJudgesResponse__Output } from "./generated/stagebeam/v1/ListJudgesResponse.ts"
 export type { ReasonEvent, ReasonEvent__Output } from "./generated/stagebeam/v1/ReasonEvent.ts"
 export type { ReasonerDefinition } from "./generated/stagebeam/v1/Reasoner.ts"
 export type { ReasonRequest, ReasonRequest__Output } from "./generated/stagebeam/v1/ReasonRequest.ts"

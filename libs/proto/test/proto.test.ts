@@ -15,7 +15,7 @@ const listFiles = (dir: string): Array<string> =>
   })
 
 describe("the public contract", () => {
-  it("defines the Reasoner service with a unary and a server-streaming method", () => {
+  it("defines the Reasoner service: Reason, ReasonStream (server-streaming) and ListJudges", () => {
     const definition = loadReasonerPackageDefinition()
     const service = definition[reasonerServiceName] as Record<
       string,
@@ -23,6 +23,7 @@ describe("the public contract", () => {
     >
     expect(service.Reason).toMatchObject({ requestStream: false, responseStream: false })
     expect(service.ReasonStream).toMatchObject({ requestStream: false, responseStream: true })
+    expect(service.ListJudges).toMatchObject({ requestStream: false, responseStream: false })
   })
 
   it("keeps the generated types in step with the proto", () => {

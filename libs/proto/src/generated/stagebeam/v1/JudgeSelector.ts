@@ -3,29 +3,35 @@
 import type { JudgeKind as _stagebeam_v1_JudgeKind, JudgeKind__Output as _stagebeam_v1_JudgeKind__Output } from '../../stagebeam/v1/JudgeKind.ts';
 
 export interface JudgeSelector {
+  /**
+   * Kept for older clients: JUDGE_SELF picks the judge named "self", JUDGE_MODEL the one named "model".
+   */
   'kind'?: (_stagebeam_v1_JudgeKind);
   /**
-   * For JUDGE_MODEL: the judge pool's name as configured on the server (empty = the only one).
+   * A judge declared on the server, by name (ListJudges lists them); empty = the default (or the one kind names).
+   * With JUDGE_MODEL it may also be the judge model's name, as before.
    */
   'name'?: (string);
   /**
-   * Judge every match in both orders (two calls, in parallel): a check of the judge's position bias. A match whose
-   * verdict flips with the order keeps the first order's pick and is reported as not explicit in the trace. (With
-   * random pairing a position bias acts as noise, so this measures the judge rather than raising accuracy.)
+   * Judge every match in both orders (two calls, in parallel): consistent verdicts win; a verdict that flips with the
+   * order goes to the larger logprob margin (CHOICE verdicts), else to a seeded coin. MatchJudged says which.
    */
   'bothOrders'?: (boolean);
 }
 
 export interface JudgeSelector__Output {
+  /**
+   * Kept for older clients: JUDGE_SELF picks the judge named "self", JUDGE_MODEL the one named "model".
+   */
   'kind': (_stagebeam_v1_JudgeKind__Output);
   /**
-   * For JUDGE_MODEL: the judge pool's name as configured on the server (empty = the only one).
+   * A judge declared on the server, by name (ListJudges lists them); empty = the default (or the one kind names).
+   * With JUDGE_MODEL it may also be the judge model's name, as before.
    */
   'name': (string);
   /**
-   * Judge every match in both orders (two calls, in parallel): a check of the judge's position bias. A match whose
-   * verdict flips with the order keeps the first order's pick and is reported as not explicit in the trace. (With
-   * random pairing a position bias acts as noise, so this measures the judge rather than raising accuracy.)
+   * Judge every match in both orders (two calls, in parallel): consistent verdicts win; a verdict that flips with the
+   * order goes to the larger logprob margin (CHOICE verdicts), else to a seeded coin. MatchJudged says which.
    */
   'bothOrders': (boolean);
 }

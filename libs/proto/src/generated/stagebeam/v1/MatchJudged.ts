@@ -22,13 +22,42 @@ export interface MatchJudged {
   'explicit'?: (boolean);
   'server'?: (string);
   /**
-   * "JUDGE"; "CORRECTNESS" when the reasoning pre-check settled it; "IDENTICAL" for two identical texts (a seeded
+   * "JUDGE" (the verdicts named the winner: one verdict, both orders agreeing, a majority of votes); "MARGIN" (they
+   * disagreed and the larger logprob margin decided); "COIN" (nothing decided it: a seeded coin after the judge's
+   * calls); "CORRECTNESS" when the reasoning pre-check settled it; "IDENTICAL" for two identical texts (a seeded
    * coin, no call); "UNREADABLE" for a REASONING match the reference's pre-check would crash on (a response it cannot
-   * read: the readable one wins after its check, else the second).
+   * read: the readable one wins after its check, else the second). first/second are in the order the judge saw them
+   * when one verdict decided.
    */
   'decidedBy'?: (string);
   'startedAtMs'?: (number | string | Long);
   'endedAtMs'?: (number | string | Long);
+  /**
+   * Summed natural-log odds of the winner over the verdicts that had logprobs (CHOICE verdicts); unset without.
+   */
+  'margin'?: (number | string);
+  /**
+   * Verdicts for first and for second (a coin does not vote).
+   */
+  'votesFirst'?: (number);
+  'votesSecond'?: (number);
+  /**
+   * One verdict, shown in the other order than the tournament paired them (match_order SEEDED).
+   */
+  'orderFlipped'?: (boolean);
+  /**
+   * A verdict was asked again with the responses swapped.
+   */
+  'reasked'?: (boolean);
+  /**
+   * "FREE_TEXT" or "CHOICE": how the judge answered.
+   */
+  'verdictMode'?: (string);
+  /**
+   * Judge calls the match took.
+   */
+  'calls'?: (number);
+  '_margin'?: "margin";
 }
 
 export interface MatchJudged__Output {
@@ -51,11 +80,40 @@ export interface MatchJudged__Output {
   'explicit': (boolean);
   'server': (string);
   /**
-   * "JUDGE"; "CORRECTNESS" when the reasoning pre-check settled it; "IDENTICAL" for two identical texts (a seeded
+   * "JUDGE" (the verdicts named the winner: one verdict, both orders agreeing, a majority of votes); "MARGIN" (they
+   * disagreed and the larger logprob margin decided); "COIN" (nothing decided it: a seeded coin after the judge's
+   * calls); "CORRECTNESS" when the reasoning pre-check settled it; "IDENTICAL" for two identical texts (a seeded
    * coin, no call); "UNREADABLE" for a REASONING match the reference's pre-check would crash on (a response it cannot
-   * read: the readable one wins after its check, else the second).
+   * read: the readable one wins after its check, else the second). first/second are in the order the judge saw them
+   * when one verdict decided.
    */
   'decidedBy': (string);
   'startedAtMs': (string);
   'endedAtMs': (string);
+  /**
+   * Summed natural-log odds of the winner over the verdicts that had logprobs (CHOICE verdicts); unset without.
+   */
+  'margin'?: (number);
+  /**
+   * Verdicts for first and for second (a coin does not vote).
+   */
+  'votesFirst': (number);
+  'votesSecond': (number);
+  /**
+   * One verdict, shown in the other order than the tournament paired them (match_order SEEDED).
+   */
+  'orderFlipped': (boolean);
+  /**
+   * A verdict was asked again with the responses swapped.
+   */
+  'reasked': (boolean);
+  /**
+   * "FREE_TEXT" or "CHOICE": how the judge answered.
+   */
+  'verdictMode': (string);
+  /**
+   * Judge calls the match took.
+   */
+  'calls': (number);
+  '_margin'?: "margin";
 }

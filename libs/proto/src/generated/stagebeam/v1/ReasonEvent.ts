@@ -8,6 +8,8 @@ import type { StepChosen as _stagebeam_v1_StepChosen, StepChosen__Output as _sta
 import type { CutShort as _stagebeam_v1_CutShort, CutShort__Output as _stagebeam_v1_CutShort__Output } from '../../stagebeam/v1/CutShort.ts';
 import type { ReasonResponse as _stagebeam_v1_ReasonResponse, ReasonResponse__Output as _stagebeam_v1_ReasonResponse__Output } from '../../stagebeam/v1/ReasonResponse.ts';
 import type { SearchStarted as _stagebeam_v1_SearchStarted, SearchStarted__Output as _stagebeam_v1_SearchStarted__Output } from '../../stagebeam/v1/SearchStarted.ts';
+import type { CandidateScored as _stagebeam_v1_CandidateScored, CandidateScored__Output as _stagebeam_v1_CandidateScored__Output } from '../../stagebeam/v1/CandidateScored.ts';
+import type { Retraced as _stagebeam_v1_Retraced, Retraced__Output as _stagebeam_v1_Retraced__Output } from '../../stagebeam/v1/Retraced.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReasonEvent {
@@ -26,7 +28,9 @@ export interface ReasonEvent {
    * Always the first event.
    */
   'searchStarted'?: (_stagebeam_v1_SearchStarted | null);
-  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done"|"searchStarted";
+  'scored'?: (_stagebeam_v1_CandidateScored | null);
+  'retraced'?: (_stagebeam_v1_Retraced | null);
+  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done"|"searchStarted"|"scored"|"retraced";
 }
 
 export interface ReasonEvent__Output {
@@ -45,5 +49,7 @@ export interface ReasonEvent__Output {
    * Always the first event.
    */
   'searchStarted'?: (_stagebeam_v1_SearchStarted__Output | null);
-  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done"|"searchStarted";
+  'scored'?: (_stagebeam_v1_CandidateScored__Output | null);
+  'retraced'?: (_stagebeam_v1_Retraced__Output | null);
+  'event'?: "stepStarted"|"candidate"|"reasoningChecked"|"match"|"stepChosen"|"cutShort"|"done"|"searchStarted"|"scored"|"retraced";
 }

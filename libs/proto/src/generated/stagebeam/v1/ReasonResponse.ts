@@ -34,7 +34,7 @@ export interface ReasonResponse {
   'elapsedMs'?: (number | string | Long);
   'truncatedDetail'?: (string);
   /**
-   * "STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM" or "GREEDY", and "KNOCKOUT" or "SEQUENTIAL": what actually ran.
+   * "STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM", "GREEDY" or "SWIRES", and "KNOCKOUT" or "SEQUENTIAL": what ran.
    */
   'strategy'?: (string);
   'tournament'?: (string);
@@ -72,7 +72,7 @@ export interface ReasonResponse__Output {
   'elapsedMs': (string);
   'truncatedDetail': (string);
   /**
-   * "STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM" or "GREEDY", and "KNOCKOUT" or "SEQUENTIAL": what actually ran.
+   * "STAGE_BEAM", "BEST_OF_N", "SENTENCE_BEAM", "GREEDY" or "SWIRES", and "KNOCKOUT" or "SEQUENTIAL": what ran.
    */
   'strategy': (string);
   'tournament': (string);

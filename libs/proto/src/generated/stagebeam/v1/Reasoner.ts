@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ListJudgesRequest as _stagebeam_v1_ListJudgesRequest, ListJudgesRequest__Output as _stagebeam_v1_ListJudgesRequest__Output } from '../../stagebeam/v1/ListJudgesRequest.ts';
+import type { ListJudgesResponse as _stagebeam_v1_ListJudgesResponse, ListJudgesResponse__Output as _stagebeam_v1_ListJudgesResponse__Output } from '../../stagebeam/v1/ListJudgesResponse.ts';
 import type { ReasonEvent as _stagebeam_v1_ReasonEvent, ReasonEvent__Output as _stagebeam_v1_ReasonEvent__Output } from '../../stagebeam/v1/ReasonEvent.ts';
 import type { ReasonRequest as _stagebeam_v1_ReasonRequest, ReasonRequest__Output as _stagebeam_v1_ReasonRequest__Output } from '../../stagebeam/v1/ReasonRequest.ts';
 import type { ReasonResponse as _stagebeam_v1_ReasonResponse, ReasonResponse__Output as _stagebeam_v1_ReasonResponse__Output } from '../../stagebeam/v1/ReasonResponse.ts';
@@ -11,6 +13,21 @@ import type { ReasonResponse as _stagebeam_v1_ReasonResponse, ReasonResponse__Ou
  * unless the caller asks for the hidden stages or the search trace.
  */
 export interface ReasonerClient extends grpc.Client {
+  /**
+   * The judges this gateway declares (a request picks one with judge.name), with the default.
+   */
+  ListJudges(argument: _stagebeam_v1_ListJudgesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  ListJudges(argument: _stagebeam_v1_ListJudgesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  ListJudges(argument: _stagebeam_v1_ListJudgesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  ListJudges(argument: _stagebeam_v1_ListJudgesRequest, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The judges this gateway declares (a request picks one with judge.name), with the default.
+   */
+  listJudges(argument: _stagebeam_v1_ListJudgesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  listJudges(argument: _stagebeam_v1_ListJudgesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  listJudges(argument: _stagebeam_v1_ListJudgesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  listJudges(argument: _stagebeam_v1_ListJudgesRequest, callback: grpc.requestCallback<_stagebeam_v1_ListJudgesResponse__Output>): grpc.ClientUnaryCall;
+  
   /**
    * Runs the whole search and answers once.
    */
@@ -45,6 +62,11 @@ export interface ReasonerClient extends grpc.Client {
  */
 export interface ReasonerHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * The judges this gateway declares (a request picks one with judge.name), with the default.
+   */
+  ListJudges: grpc.handleUnaryCall<_stagebeam_v1_ListJudgesRequest__Output, _stagebeam_v1_ListJudgesResponse>;
+  
+  /**
    * Runs the whole search and answers once.
    */
   Reason: grpc.handleUnaryCall<_stagebeam_v1_ReasonRequest__Output, _stagebeam_v1_ReasonResponse>;
@@ -57,6 +79,7 @@ export interface ReasonerHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ReasonerDefinition extends grpc.ServiceDefinition {
+  ListJudges: MethodDefinition<_stagebeam_v1_ListJudgesRequest, _stagebeam_v1_ListJudgesResponse, _stagebeam_v1_ListJudgesRequest__Output, _stagebeam_v1_ListJudgesResponse__Output>
   Reason: MethodDefinition<_stagebeam_v1_ReasonRequest, _stagebeam_v1_ReasonResponse, _stagebeam_v1_ReasonRequest__Output, _stagebeam_v1_ReasonResponse__Output>
   ReasonStream: MethodDefinition<_stagebeam_v1_ReasonRequest, _stagebeam_v1_ReasonEvent, _stagebeam_v1_ReasonRequest__Output, _stagebeam_v1_ReasonEvent__Output>
 }

@@ -9,6 +9,9 @@ import type { ReasoningCheck as _stagebeam_v1_ReasoningCheck, ReasoningCheck__Ou
 import type { UnclearVerdict as _stagebeam_v1_UnclearVerdict, UnclearVerdict__Output as _stagebeam_v1_UnclearVerdict__Output } from '../../stagebeam/v1/UnclearVerdict.ts';
 import type { Malformed as _stagebeam_v1_Malformed, Malformed__Output as _stagebeam_v1_Malformed__Output } from '../../stagebeam/v1/Malformed.ts';
 import type { PromptWording as _stagebeam_v1_PromptWording, PromptWording__Output as _stagebeam_v1_PromptWording__Output } from '../../stagebeam/v1/PromptWording.ts';
+import type { MatchOrder as _stagebeam_v1_MatchOrder, MatchOrder__Output as _stagebeam_v1_MatchOrder__Output } from '../../stagebeam/v1/MatchOrder.ts';
+import type { VerdictMode as _stagebeam_v1_VerdictMode, VerdictMode__Output as _stagebeam_v1_VerdictMode__Output } from '../../stagebeam/v1/VerdictMode.ts';
+import type { SwiresOptions as _stagebeam_v1_SwiresOptions, SwiresOptions__Output as _stagebeam_v1_SwiresOptions__Output } from '../../stagebeam/v1/SwiresOptions.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SearchOptions {
@@ -50,6 +53,16 @@ export interface SearchOptions {
   'unclearVerdict'?: (_stagebeam_v1_UnclearVerdict);
   'malformed'?: (_stagebeam_v1_Malformed);
   'promptWording'?: (_stagebeam_v1_PromptWording);
+  'matchOrder'?: (_stagebeam_v1_MatchOrder);
+  'verdict'?: (_stagebeam_v1_VerdictMode);
+  /**
+   * Verdicts per match, the majority wins (ties: the summed margins, then a seeded coin); 0 = the preset's (1).
+   */
+  'votes'?: (number);
+  /**
+   * STRATEGY_SWIRES only.
+   */
+  'swires'?: (_stagebeam_v1_SwiresOptions | null);
 }
 
 export interface SearchOptions__Output {
@@ -91,4 +104,14 @@ export interface SearchOptions__Output {
   'unclearVerdict': (_stagebeam_v1_UnclearVerdict__Output);
   'malformed': (_stagebeam_v1_Malformed__Output);
   'promptWording': (_stagebeam_v1_PromptWording__Output);
+  'matchOrder': (_stagebeam_v1_MatchOrder__Output);
+  'verdict': (_stagebeam_v1_VerdictMode__Output);
+  /**
+   * Verdicts per match, the majority wins (ties: the summed margins, then a seeded coin); 0 = the preset's (1).
+   */
+  'votes': (number);
+  /**
+   * STRATEGY_SWIRES only.
+   */
+  'swires': (_stagebeam_v1_SwiresOptions__Output | null);
 }

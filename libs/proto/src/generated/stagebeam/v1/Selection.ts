@@ -22,7 +22,7 @@ export interface Selection {
    */
   'reasoningCheck'?: (string);
   /**
-   * "ASK_SWAPPED" or "SECOND".
+   * "ASK_SWAPPED_THEN_COIN", "ASK_SWAPPED", "COIN" or "SECOND".
    */
   'unclearVerdict'?: (string);
   /**
@@ -35,10 +35,25 @@ export interface Selection {
   'promptWording'?: (string);
   /**
    * The rules above whose value is not the reference's, by their SearchOptions field names ("tournament",
-   * "duplicates", "reasoning_check_mode", "unclear_verdict", "malformed", "prompt_wording"), and "judge.both_orders"
-   * when the judge judged both orders. Empty: the reference's selection, exactly.
+   * "duplicates", "reasoning_check_mode", "unclear_verdict", "malformed", "prompt_wording", "match_order", "verdict",
+   * "votes"), and "judge.both_orders" when the judge judged both orders. Empty: the reference's selection, exactly.
    */
   'deviations'?: (string)[];
+  /**
+   * "AS_PAIRED" or "SEEDED".
+   */
+  'matchOrder'?: (string);
+  /**
+   * "FREE_TEXT" or "CHOICE": CHOICE only where the judge's pool can constrain its answers.
+   */
+  'verdict'?: (string);
+  'votes'?: (number);
+  'bothOrders'?: (boolean);
+  /**
+   * The judge that judged (its declared name), and whether it compares pairs or scores ("PAIRWISE", "POINTWISE").
+   */
+  'judge'?: (string);
+  'judging'?: (string);
 }
 
 /**
@@ -62,7 +77,7 @@ export interface Selection__Output {
    */
   'reasoningCheck': (string);
   /**
-   * "ASK_SWAPPED" or "SECOND".
+   * "ASK_SWAPPED_THEN_COIN", "ASK_SWAPPED", "COIN" or "SECOND".
    */
   'unclearVerdict': (string);
   /**
@@ -75,8 +90,23 @@ export interface Selection__Output {
   'promptWording': (string);
   /**
    * The rules above whose value is not the reference's, by their SearchOptions field names ("tournament",
-   * "duplicates", "reasoning_check_mode", "unclear_verdict", "malformed", "prompt_wording"), and "judge.both_orders"
-   * when the judge judged both orders. Empty: the reference's selection, exactly.
+   * "duplicates", "reasoning_check_mode", "unclear_verdict", "malformed", "prompt_wording", "match_order", "verdict",
+   * "votes"), and "judge.both_orders" when the judge judged both orders. Empty: the reference's selection, exactly.
    */
   'deviations': (string)[];
+  /**
+   * "AS_PAIRED" or "SEEDED".
+   */
+  'matchOrder': (string);
+  /**
+   * "FREE_TEXT" or "CHOICE": CHOICE only where the judge's pool can constrain its answers.
+   */
+  'verdict': (string);
+  'votes': (number);
+  'bothOrders': (boolean);
+  /**
+   * The judge that judged (its declared name), and whether it compares pairs or scores ("PAIRWISE", "POINTWISE").
+   */
+  'judge': (string);
+  'judging': (string);
 }

@@ -10,8 +10,9 @@ export interface StepChosen {
   'index'?: (number);
   'text'?: (string);
   /**
-   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED" (the caption of a text-only question) or "UNJUDGED"
-   * (the one sample that completed an answer cut short by the deadline or the budget).
+   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED" (the caption of a text-only question), "UNJUDGED"
+   * (the one sample that completed an answer cut short by the deadline or the budget) or "SCORE" (the highest score of
+   * a pointwise judge; SWIRES marks every caption it keeps).
    */
   'by'?: (string);
 }
@@ -25,8 +26,9 @@ export interface StepChosen__Output {
   'index': (number);
   'text': (string);
   /**
-   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED" (the caption of a text-only question) or "UNJUDGED"
-   * (the one sample that completed an answer cut short by the deadline or the budget).
+   * "TOURNAMENT", "ONLY_CANDIDATE", "CUT_SHORT", "FIXED" (the caption of a text-only question), "UNJUDGED"
+   * (the one sample that completed an answer cut short by the deadline or the budget) or "SCORE" (the highest score of
+   * a pointwise judge; SWIRES marks every caption it keeps).
    */
   'by': (string);
 }

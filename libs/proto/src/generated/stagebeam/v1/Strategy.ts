@@ -18,6 +18,13 @@ export const Strategy = {
    * One sample, no judge.
    */
   STRATEGY_GREEDY: 'STRATEGY_GREEDY',
+  /**
+   * The authors' later stage-wise retracing search (inference/VLMEvalKit/swires.py): one summary; captions scored
+   * pointwise, the best kept; reasonings continuing them scored into one pool; back to the captions while the pool's
+   * second-best score is low (at most search.swires.max_retraces times); one conclusion per best reasoning, the
+   * best-scored whole answer wins. Needs a pointwise judge (a reward model). candidates_per_stage = captions per pass.
+   */
+  STRATEGY_SWIRES: 'STRATEGY_SWIRES',
 } as const;
 
 export type Strategy =
@@ -43,5 +50,13 @@ export type Strategy =
    */
   | 'STRATEGY_GREEDY'
   | 4
+  /**
+   * The authors' later stage-wise retracing search (inference/VLMEvalKit/swires.py): one summary; captions scored
+   * pointwise, the best kept; reasonings continuing them scored into one pool; back to the captions while the pool's
+   * second-best score is low (at most search.swires.max_retraces times); one conclusion per best reasoning, the
+   * best-scored whole answer wins. Needs a pointwise judge (a reward model). candidates_per_stage = captions per pass.
+   */
+  | 'STRATEGY_SWIRES'
+  | 5
 
 export type Strategy__Output = typeof Strategy[keyof typeof Strategy]

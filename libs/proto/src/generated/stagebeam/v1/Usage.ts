@@ -13,6 +13,10 @@ export interface Usage {
    * were counted with the Llama 3 tokenizer (images not counted).
    */
   'tokensEstimated'?: (boolean);
+  /**
+   * Calls to a pointwise judge (a batched call scoring several candidates counts once).
+   */
+  'scoringCalls'?: (number);
 }
 
 export interface Usage__Output {
@@ -26,4 +30,8 @@ export interface Usage__Output {
    * were counted with the Llama 3 tokenizer (images not counted).
    */
   'tokensEstimated': (boolean);
+  /**
+   * Calls to a pointwise judge (a batched call scoring several candidates counts once).
+   */
+  'scoringCalls': (number);
 }

@@ -1,0 +1,36 @@
+// Original file: proto/stagebeam/v1/reasoner.proto
+
+
+/**
+ * What a judge's pool can do, as far as judging goes.
+ */
+export interface JudgeCapabilities {
+  /**
+   * "structured_outputs", "guided_choice" or "none" (then verdicts are free text).
+   */
+  'constrainedChoice'?: (string);
+  'logprobs'?: (boolean);
+  'images'?: (boolean);
+  /**
+   * vLLM's /pooling and /score.
+   */
+  'pooling'?: (boolean);
+  'score'?: (boolean);
+}
+
+/**
+ * What a judge's pool can do, as far as judging goes.
+ */
+export interface JudgeCapabilities__Output {
+  /**
+   * "structured_outputs", "guided_choice" or "none" (then verdicts are free text).
+   */
+  'constrainedChoice': (string);
+  'logprobs': (boolean);
+  'images': (boolean);
+  /**
+   * vLLM's /pooling and /score.
+   */
+  'pooling': (boolean);
+  'score': (boolean);
+}
