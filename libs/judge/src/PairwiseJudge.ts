@@ -39,6 +39,10 @@ const CHOICE_TOP_LOGPROBS = 5
 
 const firstText = (result: ChatResult): string => result.completion.choices[0]?.message.content ?? ""
 
+const isLabel = (raw: string) => (VERDICT_LABELS as ReadonlyArray<string>).includes(raw.trim())
+
+type ServiceFailureOf<P extends Pool> = Effect.Error<ReturnType<P["complete"]>>
+
 /** Marks counts the server did not report (the pool estimated them). */
 const estimated = (result: ChatResult) => (result.completion.usage.estimated === true ? { tokensEstimated: true } : {})
 
@@ -101,8 +105,14 @@ export const makePairwiseJudge = (
       { label: `judge-${kind.toLowerCase()}` },
     )
 
+  // Set once a server answered a constrained verdict with something else than a label (it ignored the field, e.g. a
+  // server that was not probed yet): from then on this judge asks in free text.
+  let constraintIgnored = false
   const modeFor = (match: MatchInput, capabilities: Capabilities) =>
-    match.verdict === "CHOICE" && options.verdicts !== "free_text" && capabilities.constrainedChoice !== "none"
+    match.verdict === "CHOICE" &&
+    options.verdicts !== "free_text" &&
+    capabilities.constrainedChoice !== "none" &&
+    !constraintIgnored
       ? ("CHOICE" as const)
       : ("FREE_TEXT" as const)
 
@@ -110,7 +120,7 @@ export const makePairwiseJudge = (
    * One verdict with the responses in the match's order; a free-text verdict cut off by length names no response. A
    * judge pool that takes no images (or a declaration that hides them for this kind) is shown the texts only.
    */
-  const askVerdict = (match: MatchInput) =>
+  const askVerdict = (match: MatchInput): Effect.Effect<Verdict, ServiceFailureOf<typeof pool>> =>
     Effect.gen(function* () {
       const capabilities = yield* pool.capabilities
       const mode = modeFor(match, capabilities)
@@ -137,18 +147,29 @@ export const makePairwiseJudge = (
           : yield* ask({ messages, seed: match.seed }, match.kind)
       const raw = firstText(result)
       const choice = result.completion.choices[0]
-      const read = mode === "CHOICE" ? readChoice(raw, choice?.logprobs?.[0]) : parseVerdict(raw)
-      const complete = choice?.finish_reason !== "length" || mode === "CHOICE"
-      return {
-        ...read,
-        explicit: read.explicit && complete,
-        raw,
-        mode,
+      const cost = {
         server: result.server,
         promptTokens: result.completion.usage.prompt_tokens,
         completionTokens: result.completion.usage.completion_tokens,
         ...estimated(result),
-      } satisfies Verdict
+      }
+      if (mode === "CHOICE" && !isLabel(raw)) {
+        // The server ignored the constraint (its first tokens of a sentence are no verdict): ask again in free text.
+        constraintIgnored = true
+        yield* Effect.logWarning(
+          `judge pool ${pool.name}: ${result.server} answered a constrained verdict with free text; asking in free text from now on`,
+        )
+        const again = yield* askVerdict(match)
+        return {
+          ...again,
+          promptTokens: again.promptTokens + cost.promptTokens,
+          completionTokens: again.completionTokens + cost.completionTokens,
+          calls: (again.calls ?? 1) + 1,
+        }
+      }
+      const read = mode === "CHOICE" ? readChoice(raw, choice?.logprobs?.[0]) : parseVerdict(raw)
+      const complete = choice?.finish_reason !== "length" || mode === "CHOICE"
+      return { ...read, explicit: read.explicit && complete, raw, mode, ...cost } satisfies Verdict
     })
 
   /** The verdict, and what to do when it names neither response as the match asks (decideVerdict). */

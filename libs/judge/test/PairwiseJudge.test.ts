@@ -314,6 +314,26 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
     }),
   )
 
+  it.effect(
+    "a server that ignores the constraint (answers a sentence) is asked again in free text, and from then on",
+    () =>
+      Effect.gen(function* () {
+        const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+        const judge = makePairwiseJudge(recordingPool(requests, "Since it is clearer, I choose response 2."))
+        const first = yield* judge.compare(choice)
+        assert.strictEqual(first.winner, 1)
+        assert.strictEqual(first.mode, "FREE_TEXT")
+        assert.strictEqual(first.calls, 2)
+        const second = yield* judge.compare(choice)
+        assert.strictEqual(second.mode, "FREE_TEXT")
+        const sent = yield* Ref.get(requests)
+        assert.strictEqual(sent.length, 3)
+        assert.isDefined(sent[0]?.structured_outputs)
+        assert.isUndefined(sent[1]?.structured_outputs)
+        assert.isUndefined(sent[2]?.structured_outputs)
+      }),
+  )
+
   it.effect("whether the judge sees the image is declared per stage", () =>
     Effect.gen(function* () {
       const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
