@@ -6,11 +6,15 @@ import { toImageSource } from "./images/ImageSource.ts"
 import type { ImageSource } from "./images/Images.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
-export type JudgeChoice = (
-  | { readonly kind: "default" }
-  | { readonly kind: "self" }
-  | { readonly kind: "model"; readonly name: string }
-) & { readonly bothOrders: boolean }
+/**
+ * The judge a request asks for: by `name` (a declared judge; with JUDGE_MODEL also the judge model's name, as
+ * before), else by the old selector (SELF = "self", MODEL = "model"), else the default.
+ */
+export interface JudgeChoice {
+  readonly kind: "default" | "self" | "model"
+  /** judge.name, "" when unset. */
+  readonly name: string
+}
 
 /** A validated Reason call: the search to run (its image still to be prepared) and what to send back. */
 export interface ReasonCommand {
@@ -43,12 +47,30 @@ const PROTO_FIELD: Readonly<Record<string, string>> = {
   unclearVerdict: "search.unclear_verdict",
   malformed: "search.malformed",
   wording: "search.prompt_wording",
+  matchOrder: "search.match_order",
+  verdict: "search.verdict",
+  votes: "search.votes",
+  "swires.keep": "search.swires.keep",
+  "swires.reasoningsPerCaption": "search.swires.reasonings_per_caption",
+  "swires.conclusions": "search.swires.conclusions",
+  "swires.maxRetraces": "search.swires.max_retraces",
+  "swires.cutoff": "search.swires.cutoff",
+  bothOrders: "judge.both_orders",
   tokenBudget: "search.token_budget",
   deadlineMs: "deadline",
   maxSentences: "search.max_sentences",
 }
 
 const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
+
+/** SWIRES's knobs as the search spells them; 0 (proto3's unset) takes the default. */
+const swiresInput = (swires: NonNullable<NonNullable<ReasonRequestMessage["search"]>["swires"]>) => ({
+  ...(swires.keep === 0 ? {} : { keep: swires.keep }),
+  ...(swires.reasoningsPerCaption === 0 ? {} : { reasoningsPerCaption: swires.reasoningsPerCaption }),
+  ...(swires.conclusions === 0 ? {} : { conclusions: swires.conclusions }),
+  ...(swires.maxRetraces === undefined ? {} : { maxRetraces: swires.maxRetraces }),
+  ...(swires.cutoff === undefined ? {} : { cutoff: swires.cutoff }),
+})
 
 const withoutPrefix = (value: string, prefix: string) => value.slice(prefix.length)
 
@@ -108,6 +130,11 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     ...enumOption("unclearVerdict", search?.unclearVerdict, "UNCLEAR_VERDICT_"),
     ...enumOption("malformed", search?.malformed, "MALFORMED_"),
     ...enumOption("wording", search?.promptWording, "PROMPT_WORDING_"),
+    ...enumOption("matchOrder", search?.matchOrder, "MATCH_ORDER_"),
+    ...enumOption("verdict", search?.verdict, "VERDICT_MODE_"),
+    ...(search === null || search.votes === 0 ? {} : { votes: search.votes }),
+    ...(search?.swires == null ? {} : { swires: swiresInput(search.swires) }),
+    ...(request.judge?.bothOrders === true ? { bothOrders: true } : {}),
     ...(search === null || search.maxSentences === 0 ? {} : { maxSentences: search.maxSentences }),
     sampling: {
       // float32 on the wire: 0.3 arrives as 0.30000001192…
@@ -120,13 +147,15 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     Effect.mapError((error) => invalid(PROTO_FIELD[error.field] ?? error.field, error.message)),
   )
 
-  const bothOrders = request.judge?.bothOrders ?? false
-  const judge: JudgeChoice =
-    request.judge === null || request.judge.kind === "JUDGE_UNSPECIFIED"
-      ? { kind: "default", bothOrders }
-      : request.judge.kind === "JUDGE_SELF"
-        ? { kind: "self", bothOrders }
-        : { kind: "model", name: request.judge.name, bothOrders }
+  const judge: JudgeChoice = {
+    kind:
+      request.judge === null || request.judge.kind === "JUDGE_UNSPECIFIED"
+        ? "default"
+        : request.judge.kind === "JUDGE_SELF"
+          ? "self"
+          : "model",
+    name: request.judge?.name ?? "",
+  }
 
   return {
     search: decoded,

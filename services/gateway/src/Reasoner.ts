@@ -1,5 +1,6 @@
 import { type CallContext, type ServiceImplementation, serverStream, unary } from "@stagebeam/grpc"
-import type { ReasonEvent, ReasonResponse } from "@stagebeam/proto"
+import { Judges } from "@stagebeam/judge"
+import type { ListJudgesResponse, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import { Context, Effect, Layer, Stream } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { decodeReasonRequest } from "./DecodeRequest.ts"
@@ -16,7 +17,7 @@ const callInfo = (method: string, ctx: CallContext): CallInfo => ({
   setHeader: ctx.setHeader,
 })
 
-/** The stagebeam.v1.Reasoner methods: the gRPC door to the Reasoning path. */
+/** The stagebeam.v1.Reasoner methods: the gRPC door to the Reasoning path, and the judges' listing. */
 export class Reasoner extends Context.Service<Reasoner, { readonly implementation: ServiceImplementation }>()(
   "@stagebeam/gateway/Reasoner",
 ) {
@@ -25,6 +26,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
     Effect.gen(function* () {
       const settings = yield* GatewaySettings
       const reasoning = yield* Reasoning
+      const judges = yield* Judges
       const decode = (message: unknown) => decodeReasonRequest(message, { maxImageBytes: settings.images.maxBytes })
 
       const reason = (message: unknown, ctx: CallContext) =>
@@ -39,17 +41,36 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       ): Stream.Stream<ReasonEvent, ReturnType<typeof toStatus>> =>
         reasoning.stream(callInfo("ReasonStream", ctx), decode(message)).pipe(
           Stream.map((update): ReasonEvent => {
-            return update._tag === "Event"
-              ? toProtoEvent(update.event, update.command.judge)
-              : toProtoDone(update.answered)
+            return update._tag === "Event" ? toProtoEvent(update.event, update.judgedBy) : toProtoDone(update.answered)
           }),
           Stream.mapError(toStatus),
         )
+
+      const listJudges = (): Effect.Effect<ListJudgesResponse> =>
+        Effect.forEach(judges.all, (declared) =>
+          Effect.map(declared.capabilities, (capabilities) => ({
+            name: declared.name,
+            kind: declared.kind,
+            pool: declared.pool,
+            model: declared.model,
+            judging: declared.judging.toUpperCase(),
+            verdicts: declared.judging === "pairwise" ? (declared.options?.verdicts ?? "choice") : "",
+            isDefault: declared.name === judges.defaultName,
+            capabilities: {
+              constrainedChoice: capabilities.constrainedChoice,
+              logprobs: capabilities.logprobs,
+              images: capabilities.images,
+              pooling: capabilities.pooling,
+              score: capabilities.score,
+            },
+          })),
+        ).pipe(Effect.map((listed) => ({ judges: listed, defaultJudge: judges.defaultName })))
 
       return Reasoner.of({
         implementation: {
           Reason: unary<unknown, ReasonResponse>(reason),
           ReasonStream: serverStream<unknown, ReasonEvent>(reasonStream),
+          ListJudges: unary<unknown, ListJudgesResponse>(listJudges),
         },
       })
     }),

@@ -1,11 +1,12 @@
 import { Fleet, RequestId } from "@stagebeam/fleet"
-import { Judges, judgeBothOrders } from "@stagebeam/judge"
+import { countMatch, type DeclaredJudge, Judges } from "@stagebeam/judge"
 import {
   CandidateGenerator,
   Judge,
   runSearch,
   type SearchEvent,
   SearchEvents,
+  type SearchRequest,
   type SearchResult,
 } from "@stagebeam/search"
 import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Random, Stream } from "effect"
@@ -40,16 +41,24 @@ export interface CallInfo {
   readonly setHeader: (key: string, value: string) => void
 }
 
-/** A call that found its answer: what was asked, what the search returned, how long it took. */
+/** The judge a call ran with, as its answer and events name it. */
+export interface JudgedBy {
+  /** Its declared name. */
+  readonly judge: string
+  readonly judging: "pairwise" | "pointwise"
+}
+
+/** A call that found its answer: what was asked, what the search returned, how long it took, who judged. */
 export interface Answered {
   readonly command: ReasonCommand
   readonly result: SearchResult
   readonly elapsedMs: number
+  readonly judgedBy: JudgedBy
 }
 
 /** What a streaming call sees: each search event as it happens, then the answer. */
 export type ReasonUpdate =
-  | { readonly _tag: "Event"; readonly event: SearchEvent; readonly command: ReasonCommand }
+  | { readonly _tag: "Event"; readonly event: SearchEvent; readonly judgedBy: JudgedBy }
   | { readonly _tag: "Answered"; readonly answered: Answered }
 
 /** What the access line tells of a call, filled in as the call gets that far. */
@@ -86,7 +95,18 @@ const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, fac
   )
 }
 
-type Publish = (event: SearchEvent, command: ReasonCommand) => Effect.Effect<void>
+/** Counts a judged match for its judge (Prometheus): how it was decided, a re-ask, a swapped order. */
+const countJudged = (judge: string, event: SearchEvent) =>
+  event._tag === "MatchJudged" &&
+  (event.decidedBy === "JUDGE" || event.decidedBy === "MARGIN" || event.decidedBy === "COIN")
+    ? countMatch(judge, {
+        decidedBy: event.decidedBy,
+        reasked: event.reasked === true,
+        orderFlipped: event.orderFlipped === true,
+      })
+    : Effect.void
+
+type Publish = (event: SearchEvent, judgedBy: JudgedBy) => Effect.Effect<void>
 
 /**
  * One Reason call from request to answer, whatever door it came in by: decode, check, admit, prepare the image,
@@ -121,28 +141,53 @@ export class Reasoning extends Context.Service<
       const images = yield* Images
       const generatorPool = yield* (yield* Fleet).pool(GENERATOR_POOL)
 
-      /** The judge a request asked for, judging each match in both orders when it asked for that too. */
-      const judgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> =>
-        Effect.map(baseJudgeFor(choice), (judge) => (choice.bothOrders ? judgeBothOrders(judge) : judge))
+      const declaredNames = () => judges.all.map((declared) => declared.name).join(", ")
 
-      const baseJudgeFor = (choice: JudgeChoice): Effect.Effect<Judge["Service"], InvalidField> => {
+      /**
+       * The judge a request asked for: by name (with JUDGE_MODEL also the judge model's name, as before), else by
+       * the old selector (SELF → "self", MODEL → "model"), else the default.
+       */
+      const judgeFor = (choice: JudgeChoice): Effect.Effect<DeclaredJudge, InvalidField> => {
+        if (choice.name !== "") {
+          const byModel = choice.kind === "model" ? judges.get("model") : undefined
+          const declared = judges.get(choice.name) ?? (byModel?.model === choice.name ? byModel : undefined)
+          return declared === undefined
+            ? Effect.fail(
+                invalidField("judge.name", `unknown judge "${choice.name}"; this gateway declares: ${declaredNames()}`),
+              )
+            : Effect.succeed(declared)
+        }
         const name = choice.kind === "default" ? judges.defaultName : choice.kind
         const declared = judges.get(name)
-        if (declared === undefined) {
-          return Effect.fail(
-            invalidField(
-              "judge.kind",
-              "JUDGE_MODEL asked for, but this gateway has no judge model (set STAGEBEAM_JUDGE_ENDPOINTS)",
-            ),
-          )
-        }
-        if (choice.kind === "model" && choice.name !== "" && choice.name !== declared.model) {
-          return Effect.fail(
-            invalidField("judge.name", `unknown judge "${choice.name}"; this gateway has "${declared.model}"`),
-          )
-        }
-        return Effect.succeed(declared.judge)
+        return declared === undefined
+          ? Effect.fail(
+              invalidField(
+                "judge.kind",
+                `${choice.kind === "self" ? "JUDGE_SELF" : "JUDGE_MODEL"} asks for the judge "${name}", which this gateway does not declare (declared: ${declaredNames()}; pick one with judge.name)`,
+              ),
+            )
+          : Effect.succeed(declared)
       }
+
+      /**
+       * The search request for this judge: SWIRES needs a pointwise one; a pairwise judge answers CHOICE verdicts
+       * only where its pool can constrain them (else free text, automatically), and the selection says what ran.
+       */
+      const searchFor = (search: SearchRequest, declared: DeclaredJudge) =>
+        Effect.gen(function* () {
+          if (search.strategy === "SWIRES" && declared.judging !== "pointwise") {
+            const pointwise = judges.all.filter((judge) => judge.judging === "pointwise").map((judge) => judge.name)
+            return yield* invalidField(
+              "judge.name",
+              `STRATEGY_SWIRES scores candidates one by one: the judge "${declared.name}" is pairwise; pick a ` +
+                `pointwise judge (${pointwise.length === 0 ? "this gateway declares none" : `declared: ${pointwise.join(", ")}`})`,
+            )
+          }
+          if (declared.judging !== "pairwise" || search.verdict === "FREE_TEXT") return search
+          const capabilities = yield* declared.capabilities
+          const freeText = declared.options?.verdicts === "free_text" || capabilities.constrainedChoice === "none"
+          return freeText ? { ...search, verdict: "FREE_TEXT" as const } : search
+        })
 
       /**
        * When the answer must be sent (Clock millis): before the client's deadline and the one the request asked
@@ -167,7 +212,8 @@ export class Reasoning extends Context.Service<
             maxTokens: command.search.sampling.maxTokens,
           })
           const judge = yield* judgeFor(command.judge)
-          return { command, judge, deadlineAt: answerBy(call, command, now) }
+          const search = yield* searchFor(command.search, judge)
+          return { command: { ...command, search }, judge, deadlineAt: answerBy(call, command, now) }
         })
 
       /**
@@ -195,6 +241,7 @@ export class Reasoning extends Context.Service<
       ) =>
         Effect.gen(function* () {
           const imageUrl = yield* prepareImage(command.image, lease)
+          const judgedBy: JudgedBy = { judge: judge.name, judging: judge.judging }
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
           const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
@@ -206,16 +253,19 @@ export class Reasoning extends Context.Service<
               orElse: () => Effect.fail(new DeadlinePassed({ message: "the search did not finish in time" })),
             }),
             Effect.provideService(CandidateGenerator, generator),
-            Effect.provideService(Judge, judge),
+            Effect.provideService(Judge, judge.judge),
             // The final answer is the call's result, not an event.
             Effect.provideService(SearchEvents, {
-              publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(event, command)),
+              publish: (event) =>
+                event._tag === "SearchFinished"
+                  ? Effect.void
+                  : Effect.andThen(countJudged(judge.name, event), publish(event, judgedBy)),
             }),
             Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
           )
           facts.result = result
           const elapsedMs = (yield* Clock.currentTimeMillis) - started
-          return { command, result, elapsedMs } satisfies Answered
+          return { command, result, elapsedMs, judgedBy } satisfies Answered
         })
 
       /** What a call's image holds in memory while it waits: its bytes (a URL is fetched only once admitted). */
@@ -269,8 +319,8 @@ export class Reasoning extends Context.Service<
         decode: Effect.Effect<ReasonCommand, InvalidField>,
       ): Stream.Stream<ReasonUpdate, GatewayError> =>
         Stream.callback<ReasonUpdate, GatewayError>((queue) =>
-          run(call, decode, (event, command) =>
-            Effect.asVoid(Queue.offer(queue, { _tag: "Event", event, command })),
+          run(call, decode, (event, judgedBy) =>
+            Effect.asVoid(Queue.offer(queue, { _tag: "Event", event, judgedBy })),
           ).pipe(
             Effect.matchEffect({
               onFailure: (error) => Queue.fail(queue, error),

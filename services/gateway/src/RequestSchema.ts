@@ -28,6 +28,15 @@ const SamplingMessage = Schema.Struct({
   maxTokens: Schema.optional(Schema.Int),
 })
 
+// 0 / unset = SWIRES's defaults; the bounds are the search's own.
+const SwiresMessage = Schema.Struct({
+  keep: Schema.Int,
+  reasoningsPerCaption: Schema.Int,
+  conclusions: Schema.Int,
+  maxRetraces: Schema.optional(Schema.Int),
+  cutoff: Schema.optional(Schema.Finite),
+})
+
 const SearchMessage = Schema.Struct({
   strategy: Schema.Literals([
     "STRATEGY_UNSPECIFIED",
@@ -35,6 +44,7 @@ const SearchMessage = Schema.Struct({
     "STRATEGY_BEST_OF_N",
     "STRATEGY_SENTENCE_BEAM",
     "STRATEGY_GREEDY",
+    "STRATEGY_SWIRES",
   ]),
   // 0 = the default.
   candidatesPerStage: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: BOUNDS.candidates.maximum })),
@@ -59,6 +69,8 @@ const SearchMessage = Schema.Struct({
     "UNCLEAR_VERDICT_UNSPECIFIED",
     "UNCLEAR_VERDICT_ASK_SWAPPED",
     "UNCLEAR_VERDICT_SECOND",
+    "UNCLEAR_VERDICT_COIN",
+    "UNCLEAR_VERDICT_ASK_SWAPPED_THEN_COIN",
   ]),
   malformed: Schema.Literals(["MALFORMED_UNSPECIFIED", "MALFORMED_DROP", "MALFORMED_KEEP"]),
   promptWording: Schema.Literals([
@@ -66,6 +78,11 @@ const SearchMessage = Schema.Struct({
     "PROMPT_WORDING_CORRECTED",
     "PROMPT_WORDING_REFERENCE",
   ]),
+  matchOrder: Schema.Literals(["MATCH_ORDER_UNSPECIFIED", "MATCH_ORDER_AS_PAIRED", "MATCH_ORDER_SEEDED"]),
+  verdict: Schema.Literals(["VERDICT_MODE_UNSPECIFIED", "VERDICT_MODE_FREE_TEXT", "VERDICT_MODE_CHOICE"]),
+  // 0 = the preset's; the bound is the search's own.
+  votes: Schema.Int,
+  swires: Schema.NullOr(SwiresMessage),
   tokenBudget: Uint64Text.check(
     Schema.makeFilter(
       (text: string) => Number(text) <= BOUNDS.tokenBudget.maximum || `must be at most ${BOUNDS.tokenBudget.maximum}`,

@@ -17,7 +17,7 @@ export const fleetLayer = Layer.unwrap(
     const embedded = yield* EmbeddedFleet
     const generatorEndpoints =
       embedded.urls.length > 0 ? embedded.urls : (settings.pools[GENERATOR_POOL]?.endpoints ?? [])
-    const pools = yield* poolOptionsOf(settings, generatorEndpoints)
+    const pools = yield* poolOptionsOf(settings, generatorEndpoints, embedded.rewardUrls)
     return Layer.effect(
       Fleet,
       Fleet.make({ pools }).pipe(
@@ -41,10 +41,17 @@ export const generatorLayer = Layer.unwrap(
   }),
 )
 
-/** The judges the settings declare, each over its pool. */
+/**
+ * The judges the settings declare, each over its pool, by its kind (the built-in ones, and any a program provides
+ * with JudgeKinds); an unknown kind stops the start like a bad setting.
+ */
 export const judgesLayer = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* GatewaySettings
-    return Judges.layer({ judges: judgeDeclarationsOf(settings), defaultName: settings.defaultJudge })
+    return Judges.layer({ judges: judgeDeclarationsOf(settings), defaultName: settings.defaultJudge }).pipe(
+      Layer.catchTag("UnknownJudgeKind", (error) =>
+        Layer.effect(Judges, Effect.fail(new GatewayConfigError({ message: `invalid settings: ${error.message}` }))),
+      ),
+    )
   }),
 )

@@ -7,7 +7,7 @@ import { invalidField, Unsupported } from "./GatewayErrors.ts"
 const TEMPLATE_TOKENS = 16
 
 /** The strategies whose calls continue a partial answer (every call after the first stage or sentence). */
-const CONTINUING: ReadonlySet<Strategy> = new Set(["STAGE_BEAM", "SENTENCE_BEAM"])
+const CONTINUING: ReadonlySet<Strategy> = new Set(["STAGE_BEAM", "SENTENCE_BEAM", "SWIRES"])
 
 /**
  * Refuses, before admission, a request the generator pool's servers cannot serve as asked, naming the pool and

@@ -1,6 +1,6 @@
 import type { Selection as ProtoSelection, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import type { SearchEvent, SearchResult, Selection, SelectionRule } from "@stagebeam/search"
-import type { Answered } from "./Reasoning.ts"
+import type { Answered, JudgedBy } from "./Reasoning.ts"
 
 const ms = (value: number): string => String(Math.max(0, Math.round(value)))
 
@@ -12,16 +12,14 @@ const RULE_FIELD: Readonly<Record<SelectionRule, string>> = {
   unclearVerdict: "unclear_verdict",
   malformed: "malformed",
   wording: "prompt_wording",
-}
-
-/** What the gateway adds to the search's own deviations (the judge wrapper is the gateway's). */
-export interface SelectionContext {
-  /** The judge judged every match in both orders (judge.both_orders). */
-  readonly bothOrders: boolean
+  matchOrder: "match_order",
+  verdict: "verdict",
+  votes: "votes",
+  bothOrders: "judge.both_orders",
 }
 
 /** The selection in force, with the deviations named by their request fields. */
-export const toProtoSelection = (selection: Selection, context: SelectionContext): ProtoSelection => ({
+export const toProtoSelection = (selection: Selection, context: JudgedBy): ProtoSelection => ({
   preset: selection.preset,
   tournament: selection.rules.tournament,
   duplicates: selection.rules.duplicates,
@@ -29,14 +27,17 @@ export const toProtoSelection = (selection: Selection, context: SelectionContext
   unclearVerdict: selection.rules.unclearVerdict,
   malformed: selection.rules.malformed,
   promptWording: selection.rules.wording,
-  deviations: [
-    ...selection.deviations.map((rule) => RULE_FIELD[rule]),
-    ...(context.bothOrders ? ["judge.both_orders"] : []),
-  ],
+  deviations: selection.deviations.map((rule) => RULE_FIELD[rule]),
+  matchOrder: selection.rules.matchOrder,
+  verdict: selection.rules.verdict,
+  votes: selection.rules.votes,
+  bothOrders: selection.rules.bothOrders,
+  judge: context.judge,
+  judging: context.judging.toUpperCase(),
 })
 
 /** One search event as the proto's ReasonEvent (SearchFinished carries only its time: the answer goes out as `done`). */
-export const toProtoEvent = (event: SearchEvent, context: SelectionContext): ReasonEvent => {
+export const toProtoEvent = (event: SearchEvent, context: JudgedBy): ReasonEvent => {
   switch (event._tag) {
     case "SearchStarted":
       return {
@@ -100,7 +101,32 @@ export const toProtoEvent = (event: SearchEvent, context: SelectionContext): Rea
           decidedBy: event.decidedBy,
           startedAtMs: ms(event.startedAtMs),
           endedAtMs: ms(event.endedAtMs),
+          ...(event.margin === undefined ? {} : { margin: event.margin }),
+          votesFirst: event.votesFirst ?? 0,
+          votesSecond: event.votesSecond ?? 0,
+          orderFlipped: event.orderFlipped ?? false,
+          reasked: event.reasked ?? false,
+          verdictMode: event.verdictMode ?? "",
+          calls: event.calls ?? 0,
         },
+      }
+    case "CandidateScored":
+      return {
+        atMs: ms(event.endedAtMs),
+        scored: {
+          step: event.step,
+          kind: event.kind,
+          index: event.index,
+          score: event.score,
+          server: event.server,
+          startedAtMs: ms(event.startedAtMs),
+          endedAtMs: ms(event.endedAtMs),
+        },
+      }
+    case "SearchRetraced":
+      return {
+        atMs: ms(event.atMs),
+        retraced: { pass: event.pass, secondBest: event.secondBest, cutoff: event.cutoff },
       }
     case "StepChosen":
       return {
@@ -114,7 +140,7 @@ export const toProtoEvent = (event: SearchEvent, context: SelectionContext): Rea
   }
 }
 
-export interface ResponseOptions extends SelectionContext {
+export interface ResponseOptions extends JudgedBy {
   readonly includeStages: boolean
   readonly includeTrace: boolean
   readonly elapsedMs: number
@@ -131,6 +157,7 @@ export const toProtoResponse = (result: SearchResult, options: ResponseOptions):
     judgeCalls: result.usage.judgeCalls,
     correctnessChecks: result.usage.correctnessChecks,
     tokensEstimated: result.usage.tokensEstimated,
+    scoringCalls: result.usage.scoringCalls,
   },
   seed: String(result.seed),
   truncatedReason: result.finishedEarly?.reason ?? "",
@@ -145,11 +172,11 @@ export const toProtoResponse = (result: SearchResult, options: ResponseOptions):
 })
 
 /** The Reason answer of a finished call, as it asked for it. */
-export const toProtoAnswer = ({ command, result, elapsedMs }: Answered): ReasonResponse =>
+export const toProtoAnswer = ({ command, result, elapsedMs, judgedBy }: Answered): ReasonResponse =>
   toProtoResponse(result, {
+    ...judgedBy,
     includeStages: command.includeStages,
     includeTrace: command.includeTrace,
-    bothOrders: command.judge.bothOrders,
     elapsedMs,
   })
 

@@ -97,7 +97,10 @@ describe("settings from a file and the environment", () => {
       assert.include(fromVariable.message, "upstream.timeout (from STAGEBEAM_UPSTREAM_TIMEOUT): expected a duration")
       assert.include(fromVariable.message, '"30s"')
       const judgeless = yield* Effect.flip(fromEnvironment({ STAGEBEAM_JUDGE: "model" }))
-      assert.include(judgeless.message, "defaultJudge (from STAGEBEAM_JUDGE): names no declared judge (declared: self)")
+      assert.include(
+        judgeless.message,
+        "defaultJudge (from STAGEBEAM_JUDGE): names no declared judge (declared: self, self-free-text, reward)",
+      )
       const missing = yield* Effect.flip(fromEnvironment({ STAGEBEAM_CONFIG: "/nonexistent/stagebeam.yaml" }))
       assert.include(missing.message, "cannot read STAGEBEAM_CONFIG=/nonexistent/stagebeam.yaml")
       const broken = yield* Effect.flip(fromEnvironment({ STAGEBEAM_CONFIG: writeFile("broken.yaml", "pools: [") }))

@@ -29,7 +29,12 @@ describe("Bad requests", () => {
           { question: "What is it?", image: { data }, search: { reasoningCheckMode: 9 } },
           "search.reasoning_check_mode",
         ],
-        [{ question: "What is it?", image: { data }, search: { unclearVerdict: 4 } }, "search.unclear_verdict"],
+        [{ question: "What is it?", image: { data }, search: { unclearVerdict: 9 } }, "search.unclear_verdict"],
+        [{ question: "What is it?", image: { data }, search: { matchOrder: 7 } }, "search.match_order"],
+        [{ question: "What is it?", image: { data }, search: { verdict: 5 } }, "search.verdict"],
+        [{ question: "What is it?", image: { data }, search: { votes: 99 } }, "search.votes"],
+        [{ question: "What is it?", image: { data }, search: { swires: { keep: 40 } } }, "search.swires.keep"],
+        [{ question: "What is it?", image: { data }, judge: { name: "nobody" } }, "judge.name"],
         [{ question: "What is it?", image: { data }, search: { malformed: 3 } }, "search.malformed"],
         [{ question: "What is it?", image: { data }, search: { promptWording: 8 } }, "search.prompt_wording"],
         [
@@ -75,7 +80,10 @@ describe("Settings that cannot work", () => {
     Effect.gen(function* () {
       const judgeless = yield* Effect.flip(startGateway({ defaultJudge: "model" }))
       assert.strictEqual(judgeless._tag, "GatewayConfigError")
-      assert.include(judgeless.message, "defaultJudge: names no declared judge (declared: self)")
+      assert.include(
+        judgeless.message,
+        "defaultJudge: names no declared judge (declared: self, self-free-text, reward)",
+      )
       const endless = yield* Effect.flip(startGateway({ defaultDeadline: "2h" }))
       assert.include(endless.message, "defaultDeadline: must be at most 3600 seconds")
     }),

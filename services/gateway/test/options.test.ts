@@ -158,6 +158,12 @@ describe("the selection preset", () => {
         malformed: "KEEP",
         promptWording: "REFERENCE",
         deviations: [],
+        matchOrder: "AS_PAIRED",
+        verdict: "FREE_TEXT",
+        votes: 1,
+        bothOrders: false,
+        judge: "self",
+        judging: "PAIRWISE",
       })
       assert.strictEqual(reference.tournament, "SEQUENTIAL")
       assert.deepStrictEqual(reference.trace[0]?.searchStarted?.selection, reference.selection)
@@ -179,6 +185,8 @@ describe("the selection preset", () => {
         "unclear_verdict",
         "malformed",
         "prompt_wording",
+        "match_order",
+        "verdict",
         "judge.both_orders",
       ])
 
@@ -199,30 +207,38 @@ describe("the selection preset", () => {
 })
 
 describe("judging both orders", () => {
-  it.live("exposes a judge that always favours the first position, at two calls per match", () =>
-    Effect.gen(function* () {
-      const biased = yield* startSimulators(1, { positionBias: 1 })
-      const { client } = yield* startGatewayOver(biased)
-      const request = {
-        question: QUESTION,
-        image: { data: yield* pngImage() },
-        search: { candidatesPerStage: 3, seed: "6" },
-        includeTrace: true,
-      }
-      const plain = yield* client.Reason(request)
-      const judged = (response: typeof plain) =>
-        response.trace.flatMap((event) => (event.match?.decidedBy === "JUDGE" ? [event.match] : []))
-      const plainMatches = judged(plain)
-      assert.isTrue(plainMatches.every((match) => match.explicit && match.winner === match.first))
+  it.live(
+    "a judge that always favours the first position: each order names its first, so a coin decides, at two calls per match",
+    () =>
+      Effect.gen(function* () {
+        const biased = yield* startSimulators(1, { positionBias: 1 })
+        const { client } = yield* startGatewayOver(biased)
+        const request = {
+          question: QUESTION,
+          image: { data: yield* pngImage() },
+          search: { candidatesPerStage: 3, seed: "6" },
+          includeTrace: true,
+        }
+        const plain = yield* client.Reason(request)
+        const judged = (response: typeof plain) =>
+          response.trace.flatMap((event) =>
+            event.match !== null && ["JUDGE", "MARGIN", "COIN"].includes(event.match?.decidedBy ?? "")
+              ? [event.match!]
+              : [],
+          )
+        const plainMatches = judged(plain)
+        assert.isTrue(plainMatches.every((match) => match.explicit && match.winner === match.first))
 
-      const both = yield* client.Reason({
-        ...request,
-        judge: { bothOrders: true },
-      })
-      const matches = judged(both)
-      assert.isAbove(matches.length, 0)
-      assert.isTrue(matches.every((match) => !match.explicit))
-      assert.strictEqual(both.usage?.judgeCalls, 2 * matches.length)
-    }),
+        const both = yield* client.Reason({
+          ...request,
+          judge: { bothOrders: true },
+        })
+        const matches = judged(both)
+        assert.isAbove(matches.length, 0)
+        // Equally sure of opposite answers: the margins cancel.
+        assert.isTrue(matches.every((match) => !match.explicit && match.decidedBy === "COIN"))
+        assert.isTrue(matches.every((match) => match.votesFirst === 1 && match.votesSecond === 1 && match.calls === 2))
+        assert.strictEqual(both.usage?.judgeCalls, 2 * matches.length)
+      }),
   )
 })

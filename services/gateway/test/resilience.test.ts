@@ -32,8 +32,9 @@ describe("the gateway under faults and load", () => {
 
   it.live("answers with the best so far before the client's deadline, and says so", () =>
     Effect.gen(function* () {
-      // At speed 4 the full search takes about 3.2 s; the client allows 3, so the cut comes late in the search and
-      // the unjudged completion has room even when this machine is busy.
+      // At speed 4 the full search takes about 3.2 s with free-text verdicts (CHOICE verdicts are a few tokens, and
+      // faster); the client allows 3, so the cut comes late in the search and the unjudged completion has room even
+      // when this machine is busy.
       const servers = yield* startSimulators(1, { speed: 4 })
       const { client } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
@@ -41,7 +42,7 @@ describe("the gateway under faults and load", () => {
         {
           question: QUESTION,
           image: { data },
-          search: { candidatesPerStage: 8, tournament: "TOURNAMENT_SEQUENTIAL" },
+          search: { candidatesPerStage: 8, tournament: "TOURNAMENT_SEQUENTIAL", verdict: "VERDICT_MODE_FREE_TEXT" },
           includeStages: true,
         },
         { deadline: "3 seconds" },

@@ -10,6 +10,7 @@ import {
   judgesOf,
   type Pool as PoolSettings,
   poolsOf,
+  REWARD_POOL,
   type Settings,
 } from "./Settings.ts"
 import type { SecretSource } from "./Values.ts"
@@ -19,10 +20,11 @@ import type { SecretSource } from "./Values.ts"
  * model, else the generator's), its API key read from where the settings point, and the judges in force.
  */
 
-export { GENERATOR_POOL }
+export { GENERATOR_POOL, REWARD_POOL }
 
+/** A pool's model: its own, else the generator pool's (the embedded reward pool's is its own). */
 export const modelOf = (settings: Settings, pool: string): string =>
-  settings.pools[pool]?.model ?? settings.pools[GENERATOR_POOL]?.model ?? DEFAULT_MODEL
+  poolsOf(settings).find(([name]) => name === pool)?.[1].model ?? settings.pools[GENERATOR_POOL]?.model ?? DEFAULT_MODEL
 
 export const maxSamplesPerRequestOf = (settings: Settings, pool: string): number =>
   settings.pools[pool]?.maxSamplesPerRequest ?? settings.upstream.maxSamplesPerRequest
@@ -99,15 +101,27 @@ const discoveryOf = (pool: PoolSettings): Discovery | undefined => {
   return dnsDiscovery({ name: name ?? "", port: Number(port), scheme: source.scheme, interval: source.interval })
 }
 
-/** The options of every declared pool; the generator's servers are `generatorEndpoints` (the embedded fleet's). */
-export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyArray<string>) =>
+/**
+ * The options of every declared pool; the generator's servers are `generatorEndpoints` (the embedded fleet's), and
+ * an embedded reward pool's `embeddedRewardEndpoints`.
+ */
+export const poolOptionsOf = (
+  settings: Settings,
+  generatorEndpoints: ReadonlyArray<string>,
+  embeddedRewardEndpoints: ReadonlyArray<string> = [],
+) =>
   Effect.forEach(poolsOf(settings), ([name, pool]) =>
     Effect.gen(function* () {
       const apiKey = pool.apiKey === undefined ? undefined : yield* apiKeyOf(name, pool.apiKey)
       const upstream = settings.upstream
       return {
         name,
-        endpoints: name === GENERATOR_POOL ? generatorEndpoints : pool.endpoints,
+        endpoints:
+          name === GENERATOR_POOL
+            ? generatorEndpoints
+            : pool.endpoints.length === 0 && name === REWARD_POOL
+              ? embeddedRewardEndpoints
+              : pool.endpoints,
         model: modelOf(settings, name),
         apiKey,
         capabilities: pool.capabilities,
@@ -134,7 +148,15 @@ export const poolOptionsOf = (settings: Settings, generatorEndpoints: ReadonlyAr
   )
 
 export const judgeDeclarationsOf = (settings: Settings): ReadonlyArray<JudgeDeclaration> =>
-  Object.entries(judgesOf(settings)).map(([name, judge]) => ({ name, ...judge }))
+  Object.entries(judgesOf(settings)).map(([name, judge]) => ({
+    name,
+    kind: judge.kind,
+    pool: judge.pool,
+    options: {
+      ...(judge.verdicts === undefined ? {} : { verdicts: judge.verdicts }),
+      ...(judge.images === undefined ? {} : { images: judge.images }),
+    },
+  }))
 
 /** The TLS both doors serve (gRPC and HTTP): a certificate and key, and a client CA for mTLS; none without them. */
 export const tlsOf = (settings: Settings): ServerTls | undefined =>

@@ -1,4 +1,4 @@
-import { BOUNDS, withDefault } from "@stagebeam/cot"
+import { BOUNDS, StepKind, withDefault } from "@stagebeam/cot"
 import { Duration, Schema } from "effect"
 import {
   Count,
@@ -112,9 +112,17 @@ const Pool = Schema.Struct({
 })
 export type Pool = typeof Pool.Type
 
+/**
+ * A judge: its kind (a built-in one — pairwise, reward, cross-encoder, rating — or one the program registered; the
+ * Judges layer checks the name), the pool that answers its calls, and the options its kind reads.
+ */
 const Judge = Schema.Struct({
-  kind: Schema.Literals(["pairwise"]),
+  kind: Name,
   pool: Name,
+  /** Pairwise: CHOICE verdicts where a request asks for them and the pool can constrain (default), or never. */
+  verdicts: Schema.optional(Schema.Literals(["choice", "free_text"])),
+  /** Whether the judge sees the image, per step kind (each optional; default: as the reference, every judge prompt). */
+  images: Schema.optional(Schema.Record(StepKind, Schema.Boolean)),
 })
 export type Judge = typeof Judge.Type
 
@@ -159,7 +167,10 @@ const SettingsFields = Schema.Struct({
   /** Pools by name; `generator` runs the policy model. With no endpoints it is the embedded simulated fleet. */
   pools: Schema.Record(Name, Pool).pipe(withDefault({})),
   upstream: Upstream.pipe(withDefault({})),
-  /** Judges by name. Without any, `self` judges on the generator pool, and `model` on the `judge` pool if declared. */
+  /**
+   * Judges by name. Without any: `self` (pairwise on the generator pool), `self-free-text` (the same, free-text
+   * verdicts), `model` on the `judge` pool and `reward` on the `reward` pool when those exist.
+   */
   judges: Schema.optional(Schema.Record(Name, Judge)),
   /** The judge of a request that names none. */
   defaultJudge: Name.pipe(withDefault("self")),
@@ -190,36 +201,71 @@ const SettingsFields = Schema.Struct({
   simulator: Schema.Struct({
     servers: Count(0).pipe(withDefault(2)),
     speed: Positive.pipe(withDefault(10)),
+    /** Embedded simulated reward-model servers (the `reward` pool), when the fleet is embedded and declares none. */
+    rewardServers: Count(0).pipe(withDefault(1)),
   }).pipe(withDefault({})),
 })
 
 /** The pool of the policy model: always there (with no endpoints, the embedded simulated fleet). */
 export const GENERATOR_POOL = "generator"
 
+/** The pool of the default reward judge: declared, or the embedded simulated reward server. */
+export const REWARD_POOL = "reward"
+
+/** The model the embedded reward server serves (SWIRES's reward model; a stand-in, as the whole embedded fleet is). */
+export const EMBEDDED_REWARD_MODEL = "internlm/internlm-xcomposer2d5-7b-reward"
+
 interface PoolsAndJudges {
   readonly judges?: Readonly<Record<string, Judge>> | undefined
   readonly pools: Readonly<Record<string, Pool>>
+  readonly simulator: { readonly servers: number; readonly rewardServers: number }
 }
 
-/** Every pool, the generator's first (declared or not). */
+/** The generator pool is the embedded simulated fleet (no endpoints, and the simulator not turned off). */
+export const embeddedFleet = (settings: PoolsAndJudges): boolean => {
+  const generator = settings.pools[GENERATOR_POOL]
+  return (
+    (generator?.endpoints.length ?? 0) === 0 && generator?.discovery === undefined && settings.simulator.servers > 0
+  )
+}
+
+/** The embedded fleet brings a simulated reward server as the `reward` pool (none declared). */
+export const embeddedRewardPool = (settings: PoolsAndJudges): boolean =>
+  embeddedFleet(settings) && settings.simulator.rewardServers > 0 && !(REWARD_POOL in settings.pools)
+
+/** Every pool, the generator's first (declared or not), and the embedded reward pool where there is one. */
 export const poolsOf = (settings: PoolsAndJudges): ReadonlyArray<readonly [string, Pool]> => [
   [GENERATOR_POOL, settings.pools[GENERATOR_POOL] ?? { endpoints: [] }],
   ...Object.entries(settings.pools).filter(([name]) => name !== GENERATOR_POOL),
+  ...(embeddedRewardPool(settings)
+    ? [
+        [
+          REWARD_POOL,
+          { endpoints: [], model: EMBEDDED_REWARD_MODEL, capabilities: { pooling: true, constrainedChoice: "none" } },
+        ] as const,
+      ]
+    : []),
 ]
 
 /** The judges in force: the declared ones, or the defaults described on `judges`. */
-export const judgesOf = (settings: PoolsAndJudges): Readonly<Record<string, Judge>> =>
-  settings.judges ?? {
+export const judgesOf = (settings: PoolsAndJudges): Readonly<Record<string, Judge>> => {
+  if (settings.judges !== undefined) return settings.judges
+  const pools = new Set(poolsOf(settings).map(([name]) => name))
+  return {
     self: { kind: "pairwise", pool: GENERATOR_POOL },
-    ...("judge" in settings.pools ? { model: { kind: "pairwise", pool: "judge" } as const } : {}),
+    "self-free-text": { kind: "pairwise", pool: GENERATOR_POOL, verdicts: "free_text" },
+    ...(pools.has("judge") ? { model: { kind: "pairwise", pool: "judge" } as const } : {}),
+    ...(pools.has(REWARD_POOL) ? { reward: { kind: "reward", pool: REWARD_POOL } as const } : {}),
   }
+}
 
 /** Settings that cannot work together, each reported at the path to fix. */
 const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
   const problems: Array<{ readonly path: ReadonlyArray<PropertyKey>; readonly issue: string }> = []
   const pools = poolsOf(settings).map(([name]) => name)
   for (const [name, pool] of poolsOf(settings)) {
-    if (name !== GENERATOR_POOL && pool.endpoints.length === 0 && pool.discovery === undefined) {
+    const embedded = name === REWARD_POOL && embeddedRewardPool(settings)
+    if (name !== GENERATOR_POOL && !embedded && pool.endpoints.length === 0 && pool.discovery === undefined) {
       problems.push({ path: ["pools", name, "endpoints"], issue: "must list at least one server (or a discovery)" })
     }
     const discovery = pool.discovery

@@ -29,11 +29,12 @@ const lower = <const L extends ReadonlyArray<string>>(names: L) => Schema.Litera
 
 /** The search's options, with the proto's enum names in lower case (as the CLI spells them). */
 export const StagebeamOptions = Schema.Struct({
-  strategy: Schema.optional(lower(["stage_beam", "best_of_n", "sentence_beam", "greedy"])),
+  strategy: Schema.optional(lower(["stage_beam", "best_of_n", "sentence_beam", "greedy", "swires"])),
   candidates: Schema.optional(Schema.Int),
   tournament: Schema.optional(lower(["knockout", "sequential"])),
   preset: Schema.optional(lower(["default", "reference"])),
   judge: Schema.optional(lower(["self", "model"])),
+  /** A declared judge by name (ListJudges, or the gateway's settings); wins over `judge`. */
   judge_name: Schema.optional(Schema.String),
   both_orders: Schema.optional(Schema.Boolean),
   seed: Schema.optional(Schema.Int),
@@ -43,7 +44,10 @@ export const StagebeamOptions = Schema.Struct({
   ),
   duplicates: Schema.optional(lower(["weight", "merge"])),
   reasoning_check: Schema.optional(lower(["off", "once", "per_match"])),
-  unclear_verdict: Schema.optional(lower(["ask_swapped", "second"])),
+  unclear_verdict: Schema.optional(lower(["ask_swapped", "second", "coin", "ask_swapped_then_coin"])),
+  match_order: Schema.optional(lower(["as_paired", "seeded"])),
+  verdict: Schema.optional(lower(["free_text", "choice"])),
+  votes: Schema.optional(Schema.Int),
   malformed: Schema.optional(lower(["drop", "keep"])),
   prompt_wording: Schema.optional(lower(["corrected", "reference"])),
   max_sentences: Schema.optional(Schema.Int),
@@ -122,6 +126,10 @@ const SEARCH_FIELD: Readonly<Record<string, string>> = {
   wording: "stagebeam.prompt_wording",
   tokenBudget: "stagebeam.token_budget",
   maxSentences: "stagebeam.max_sentences",
+  matchOrder: "stagebeam.match_order",
+  verdict: "stagebeam.verdict",
+  votes: "stagebeam.votes",
+  bothOrders: "stagebeam.both_orders",
   deadlineMs: "stagebeam.deadline_ms",
   "sampling.temperature": "temperature",
   "sampling.topP": "top_p",
@@ -214,6 +222,10 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       unclearVerdict: upper(sb.unclear_verdict),
       malformed: upper(sb.malformed),
       wording: upper(sb.prompt_wording),
+      matchOrder: upper(sb.match_order),
+      verdict: upper(sb.verdict),
+      votes: sb.votes,
+      bothOrders: sb.both_orders,
       maxSentences: sb.max_sentences,
     }),
     sampling: defined({
@@ -234,13 +246,7 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
     }),
   )
 
-  const bothOrders = sb.both_orders ?? false
-  const judge: JudgeChoice =
-    sb.judge === undefined
-      ? { kind: "default", bothOrders }
-      : sb.judge === "self"
-        ? { kind: "self", bothOrders }
-        : { kind: "model", name: sb.judge_name ?? "", bothOrders }
+  const judge: JudgeChoice = { kind: sb.judge ?? "default", name: sb.judge_name ?? "" }
   const includeTrace = sb.include_trace ?? false
   return {
     command: {

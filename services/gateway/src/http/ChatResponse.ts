@@ -30,8 +30,7 @@ const usageOf = ({ result }: Answered) => ({
 
 /** What the search did, for clients that look (OpenAI's clients ignore unknown fields). */
 const stagebeamOf = (answered: Answered, includeTrace: boolean) => {
-  const { result, command, elapsedMs } = answered
-  const context = { bothOrders: command.judge.bothOrders }
+  const { result, command, elapsedMs, judgedBy: context } = answered
   return {
     strategy: result.strategy,
     tournament: result.tournament,

@@ -259,7 +259,7 @@ const routesLayer = (options: RouteOptions) => {
     const body = call.updates.pipe(
       Stream.map((update: ReasonUpdate) => {
         if (update._tag === "Event") {
-          const event = toProtoEvent(update.event, update.command.judge)
+          const event = toProtoEvent(update.event, update.judgedBy)
           return sse(event, eventNameOf(event))
         }
         return sse(toProtoDone(update.answered), "done")
