@@ -7,7 +7,16 @@ import { spawnSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const benchmarks = ["knockout-vs-sequential", "accuracy", "selection", "cost", "reliability", "scaling"] as const
+const benchmarks = [
+  "knockout-vs-sequential",
+  "accuracy",
+  "selection",
+  "judges",
+  "swires",
+  "cost",
+  "reliability",
+  "scaling",
+] as const
 
 const here = dirname(fileURLToPath(import.meta.url))
 const asked = process.argv.slice(2)

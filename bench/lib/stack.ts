@@ -10,6 +10,8 @@ export interface StackOptions {
   readonly generators: ReadonlyArray<SimulatorOptions>
   /** One entry per server of a separate judge pool; none means the generator judges itself (the paper's setup). */
   readonly judges?: ReadonlyArray<SimulatorOptions>
+  /** One entry per server of a `reward` pool (simulated reward models: give them `task: "reward"`). */
+  readonly rewards?: ReadonlyArray<SimulatorOptions>
   readonly settings?: SettingsInput
   /** Deadline of each Reason call. */
   readonly deadline?: Duration.Input
@@ -18,7 +20,8 @@ export interface StackOptions {
 export interface Stack {
   readonly generators: ReadonlyArray<RunningSimulator>
   readonly judges: ReadonlyArray<RunningSimulator>
-  /** Every simulated server (generators, then judges). */
+  readonly rewards: ReadonlyArray<RunningSimulator>
+  /** Every simulated server (generators, then judges, then reward models). */
   readonly servers: ReadonlyArray<RunningSimulator>
   readonly reason: (request: ReasonRequest) => Effect.Effect<ReasonResponse__Output, Error>
 }
@@ -29,12 +32,25 @@ const startServers = (options: ReadonlyArray<SimulatorOptions>) =>
 export const startStack = Effect.fnUntraced(function* (options: StackOptions) {
   const generators = yield* startServers(options.generators)
   const judges = yield* startServers(options.judges ?? [])
+  const rewards = yield* startServers(options.rewards ?? [])
+  // A pool serves what its servers serve.
+  const modelOf = (servers: ReadonlyArray<RunningSimulator>) =>
+    servers[0] === undefined || servers[0].model === generators[0]?.model ? {} : { model: servers[0].model }
   const settings = GatewaySettings.layer({
     grpc: { host: "127.0.0.1", port: 0 },
     metrics: { port: 0 },
     pools: {
       generator: { endpoints: generators.map((s) => s.url) },
-      ...(judges.length > 0 ? { judge: { endpoints: judges.map((s) => s.url) } } : {}),
+      ...(judges.length > 0 ? { judge: { endpoints: judges.map((s) => s.url), ...modelOf(judges) } } : {}),
+      ...(rewards.length > 0
+        ? {
+            reward: {
+              endpoints: rewards.map((s) => s.url),
+              ...modelOf(rewards),
+              capabilities: { pooling: true, constrainedChoice: "none" },
+            },
+          }
+        : {}),
     },
     defaultJudge: judges.length > 0 ? "model" : "self",
     ...options.settings,
@@ -45,5 +61,5 @@ export const startStack = Effect.fnUntraced(function* (options: StackOptions) {
     defaultDeadline: options.deadline ?? Duration.minutes(5),
   }).pipe(Effect.orDie)
   const reason = (request: ReasonRequest): Effect.Effect<ReasonResponse__Output, Error> => client.Reason(request)
-  return { generators, judges, servers: [...generators, ...judges], reason } satisfies Stack
+  return { generators, judges, rewards, servers: [...generators, ...judges, ...rewards], reason } satisfies Stack
 })

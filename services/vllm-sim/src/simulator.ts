@@ -2,6 +2,7 @@
 import type { AddressInfo } from "node:net"
 import { Effect, Schema, type Scope } from "effect"
 import { type Behaviour, type BehaviourName, resolveBehaviour } from "./behaviour.ts"
+import { DEFAULT_JUDGE_NOISE } from "./content/judge.ts"
 import type { SimContext } from "./context.ts"
 import { makeEngine, type RequestRecord } from "./engine.ts"
 import type { ErrorFormat } from "./errors.ts"
@@ -32,13 +33,18 @@ export interface SimulatorOptions {
   readonly model?: string
   /** Overrides the profile's max_num_seqs. */
   readonly maxNumSeqs?: number
-  /** Probability that the judge prefers the better response (default 0.8). */
+  /**
+   * The fixed-accuracy judge: it prefers the better response with this probability, whatever the two (its logprobs
+   * then say the same for every pair, so a constrained verdict's most likely answer is always right). Given, it
+   * replaces the default graded judge (judgeNoise).
+   */
   readonly judgeAccuracy?: number
   /** In [-1, 1]; positive favours response 1, negative response 2 (default 0). */
   readonly positionBias?: number
   /**
-   * A graded judge (content/judge.ts): its belief follows the perceived quality difference, each text's quality
-   * misjudged by a fixed Gaussian error of this size; judgeAccuracy is then unused. Default: the fixed-accuracy judge.
+   * The graded judge (content/judge.ts, the default): its belief follows the perceived quality difference, each
+   * text's quality misjudged by a fixed Gaussian error of this size (default 0.15: sampled verdicts right about 80% of
+   * the time on the synthetic set, the most likely answer 86%).
    */
   readonly judgeNoise?: number
   /** vLLM's --task: "generate" (default), "reward" (/pooling) or "score" (a cross-encoder, /score). */
@@ -121,7 +127,10 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     judge: {
       accuracy: options.judgeAccuracy ?? 0.8,
       positionBias: options.positionBias ?? 0,
-      ...(options.judgeNoise === undefined ? {} : { noise: options.judgeNoise }),
+      // A judge accuracy given (and no noise) asks for the fixed-accuracy judge.
+      ...(options.judgeNoise === undefined && options.judgeAccuracy !== undefined
+        ? {}
+        : { noise: options.judgeNoise ?? DEFAULT_JUDGE_NOISE }),
     },
     task: options.task ?? "generate",
     rewardNoise: options.rewardNoise ?? 0.5,

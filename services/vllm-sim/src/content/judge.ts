@@ -11,21 +11,28 @@ export const precheckOpening =
   "Now you act as a judge, helping me determine whether the reasoning process in the given text is correct"
 
 export interface JudgeSettings {
-  /** Probability of preferring the higher-quality response when no position bias applies. */
+  /** The fixed-accuracy judge (used when `noise` is unset): probability of preferring the higher-quality response. */
   readonly accuracy: number
   /** In [-1, 1]: with probability |bias| the verdict is the favoured position (positive: response 1). */
   readonly positionBias: number
   /**
-   * When set, the judge's belief follows how far apart the two responses are, as it perceives them: each text's
-   * quality plus a Gaussian error of this size that is fixed per text (the judge misjudges a text the same way every
-   * time), and P(response 1 is better) = sigmoid(BELIEF_SHARPNESS × (q̃1 − q̃2)). `accuracy` is then unused: a clear
-   * difference is judged right almost always, a close one near chance, and a verdict's logprob margin says which.
+   * The graded judge (the default, see DEFAULT_JUDGE_NOISE): its belief follows how far apart the two responses are,
+   * as it perceives them: each text's quality plus a Gaussian error of this size that is fixed per text (the judge
+   * misjudges a text the same way every time), and P(response 1 is better) = sigmoid(BELIEF_SHARPNESS × (q̃1 − q̃2)).
+   * `accuracy` is then unused: a clear difference is judged right almost always, a close one near chance, and a
+   * verdict's logprob margin says which. Unset: the fixed-accuracy judge.
    */
   readonly noise?: number | undefined
 }
 
 /** How sharply the graded judge's belief follows the perceived quality difference. */
-export const BELIEF_SHARPNESS = 10
+export const BELIEF_SHARPNESS = 8
+
+/**
+ * The graded judge's default error: on pairs of the synthetic set's stage candidates its sampled verdicts are right
+ * 80% of the time (as the fixed-accuracy judge's default), its most likely answer 86%.
+ */
+export const DEFAULT_JUDGE_NOISE = 0.15
 
 /** A standard normal number fixed by a key (Box–Muller over two keyed hashes). */
 const keyedNormal = (key: string): number => {
