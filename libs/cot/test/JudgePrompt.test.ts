@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
+  CHOICE_OUTPUT_FORMAT,
   correctnessMessages,
   correctnessPrompt,
   JUDGE_OUTPUT_FORMAT,
@@ -71,5 +72,18 @@ describe("correctness pre-check", () => {
     assert.isFalse(parseCorrectness("incorrect").correct)
     assert.isFalse(parseCorrectness("The reasoning is incorrect.").correct)
     assert.isTrue(parseCorrectness("correct").correct)
+  })
+})
+
+describe("CHOICE verdict prompts", () => {
+  const input = { question: "Q?", hint: "cap", first: "one", second: "two" }
+  it("ask for the label only, in both wordings, and change nothing else", () => {
+    for (const wording of ["CORRECTED", "REFERENCE"] as const) {
+      const free = judgePrompt("REASONING", input, wording)
+      const choice = judgePrompt("REASONING", input, wording, "CHOICE")
+      assert.include(choice, CHOICE_OUTPUT_FORMAT)
+      assert.notInclude(choice, JUDGE_OUTPUT_FORMAT)
+      assert.strictEqual(choice.replace(CHOICE_OUTPUT_FORMAT, JUDGE_OUTPUT_FORMAT), free)
+    }
   })
 })
