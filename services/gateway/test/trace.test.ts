@@ -37,7 +37,10 @@ describe("STAGE_BEAM at N=4 against the simulator", () => {
         assert.strictEqual(new Set(mine.map((c) => `${c.server}|${c.startedAtMs}|${c.endedAtMs}`)).size, 1)
       }
 
-      const matches = response.trace.filter((event) => event.match).map((event) => event.match!)
+      // Every match a judge call decided (a match between two identical candidates is a coin, with no call).
+      const matches = response.trace
+        .filter((event) => event.match && event.match.decidedBy !== "IDENTICAL")
+        .map((event) => event.match!)
       assert.strictEqual(matches.length, usage.judgeCalls)
       // The simulator understood every judge prompt and named a response (no silent default to response 2).
       for (const match of matches) assert.isTrue(match.explicit, match.verdict)
