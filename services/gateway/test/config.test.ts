@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 import { GatewaySettings } from "../src/config/GatewaySettings.ts"
-import { poolOptionsOf } from "../src/config/Resolve.ts"
+import { judgeDeclarationsOf, poolOptionsOf } from "../src/config/Resolve.ts"
 
 const settingsFrom = <E>(layer: Layer.Layer<GatewaySettings, E>) =>
   Effect.gen(function* () {
@@ -186,6 +186,36 @@ describe("settings from a file and the environment", () => {
         )
         assert.include(wrong.message, "pools.judge.capabilities.constrainedChoice")
       }),
+  )
+
+  it.effect("a judge declares its kind's options: verdicts, and the image per step kind, each key optional", () =>
+    Effect.gen(function* () {
+      const settings = yield* settingsFrom(
+        GatewaySettings.layer({
+          judges: {
+            big: { kind: "pairwise", pool: "generator", verdicts: "free_text", images: { REASONING: false } },
+          },
+          defaultJudge: "big",
+        }),
+      )
+      assert.deepStrictEqual(judgeDeclarationsOf(settings), [
+        {
+          name: "big",
+          kind: "pairwise",
+          pool: "generator",
+          options: { verdicts: "free_text", images: { REASONING: false } },
+        },
+      ])
+      const typo = yield* Effect.flip(
+        settingsFrom(
+          GatewaySettings.layer({
+            judges: { big: { kind: "pairwise", pool: "generator", images: { REASONIN: false } } },
+            defaultJudge: "big",
+          }),
+        ),
+      )
+      assert.include(typo.message, "judges.big.images: unknown step kind REASONIN (known: SUMMARY, CAPTION")
+    }),
   )
 
   it.effect("the test settings read no environment, however hostile", () =>

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs"
+import type { StepKind } from "@stagebeam/cot"
 import { type Discovery, dnsDiscovery, fileDiscovery, type PoolOptions } from "@stagebeam/fleet"
 import type { ServerTls } from "@stagebeam/grpc"
 import type { JudgeDeclaration } from "@stagebeam/judge"
@@ -154,7 +155,8 @@ export const judgeDeclarationsOf = (settings: Settings): ReadonlyArray<JudgeDecl
     pool: judge.pool,
     options: {
       ...(judge.verdicts === undefined ? {} : { verdicts: judge.verdicts }),
-      ...(judge.images === undefined ? {} : { images: judge.images }),
+      // Keys were checked against the step kinds.
+      ...(judge.images === undefined ? {} : { images: judge.images as Partial<Record<StepKind, boolean>> }),
     },
   }))
 

@@ -1,10 +1,11 @@
-import { BOUNDS, StepKind, withDefault } from "@stagebeam/cot"
+import { BOUNDS, withDefault } from "@stagebeam/cot"
 import { Duration, Schema } from "effect"
 import {
   Count,
   DeclaredCapabilities,
   DurationText,
   Networks,
+  PerStepKind,
   Port,
   Positive,
   SecretSource,
@@ -122,7 +123,7 @@ const Judge = Schema.Struct({
   /** Pairwise: CHOICE verdicts where a request asks for them and the pool can constrain (default), or never. */
   verdicts: Schema.optional(Schema.Literals(["choice", "free_text"])),
   /** Whether the judge sees the image, per step kind (each optional; default: as the reference, every judge prompt). */
-  images: Schema.optional(Schema.Record(StepKind, Schema.Boolean)),
+  images: Schema.optional(PerStepKind),
 })
 export type Judge = typeof Judge.Type
 

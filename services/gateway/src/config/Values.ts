@@ -1,3 +1,4 @@
+import { StepKind } from "@stagebeam/cot"
 import { ConstrainedChoice } from "@stagebeam/fleet"
 import { Duration, Effect, Option, Predicate, Schema, SchemaIssue, SchemaTransformation } from "effect"
 import { isAddressOrNetwork } from "../images/AddressPolicy.ts"
@@ -179,3 +180,13 @@ export const DeclaredCapabilities = Schema.Record(Schema.String, Schema.Unknown)
       }),
     ),
   )
+
+const STEP_KINDS: ReadonlyArray<string> = StepKind.literals
+
+/** Per step kind, a flag (`{ REASONING: false }`): each key optional, an unknown one refused naming the known ones. */
+export const PerStepKind = Schema.Record(Schema.String, Schema.Boolean).check(
+  Schema.makeFilter((input: Readonly<Record<string, boolean>>) => {
+    const unknown = Object.keys(input).filter((key) => !STEP_KINDS.includes(key))
+    return unknown.length === 0 || `unknown step kind ${unknown.join(", ")} (known: ${STEP_KINDS.join(", ")})`
+  }),
+)
