@@ -186,7 +186,10 @@ const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrant
  *   second, "incorrect" → the first wins; else the judge decides. Where the reference would crash (a response it
  *   cannot read, malformed KEEP), the match goes to the readable one after its check, or to the second when neither
  *   is readable (decidedBy UNREADABLE).
- * - the judge is shown the readable texts in the match's order; its verdict 0 is the first entrant, 1 the second.
+ * - each match is put to the judge under the match rules (judgeMatch: order, votes, both orders); its verdict 0 is the
+ *   first entrant, 1 the second.
+ * With a pointwise judge there is no tournament (nor pre-check): every distinct candidate is scored in one scoring
+ * round and the highest kept (pickByScore).
  */
 export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepSpec) {
   yield* Effect.annotateCurrentSpan({ step: spec.step, kind: spec.kind, candidates: spec.n })
