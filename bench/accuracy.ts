@@ -38,7 +38,7 @@ const program = Effect.gen(function* () {
   const sim = stack.generators[0]!
   report.line(
     `${QUESTIONS} synthetic 4-option questions (syntheticQuestions(${QUESTIONS}, ${QUESTION_SET_SEED})), through the gateway over ` +
-      `${SERVERS} simulated servers (profile "${sim.profile.name}", speed ${SPEED}, self-judge, default judge accuracy 0.8, no position bias)`,
+      `${SERVERS} simulated servers (profile "${sim.profile.name}", speed ${SPEED}, self-judge: the default graded judge, no position bias)`,
   )
   report.line(
     "each question's seed is its index + 1 for every strategy; sampling defaults (temperature 0.6, top_p 0.9, 2048 tokens)",

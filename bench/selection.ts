@@ -42,9 +42,11 @@ const part1: ReadonlyArray<Config> = [
   alone("tournament KNOCKOUT", { tournament: "TOURNAMENT_KNOCKOUT" }),
   alone("reasoning check OFF", { reasoningCheckMode: "REASONING_CHECK_OFF" }),
   alone("reasoning check ONCE", { reasoningCheckMode: "REASONING_CHECK_ONCE" }),
-  alone("unclear ASK_SWAPPED", { unclearVerdict: "UNCLEAR_VERDICT_ASK_SWAPPED" }),
+  alone("unclear ASK_SWAPPED_THEN_COIN", { unclearVerdict: "UNCLEAR_VERDICT_ASK_SWAPPED_THEN_COIN" }),
   alone("malformed DROP", { malformed: "MALFORMED_DROP" }),
   alone("wording CORRECTED", { promptWording: "PROMPT_WORDING_CORRECTED" }),
+  alone("match order SEEDED", { matchOrder: "MATCH_ORDER_SEEDED" }),
+  alone("verdict CHOICE", { verdict: "VERDICT_MODE_CHOICE" }),
   alone("duplicates MERGE", { duplicates: "DUPLICATES_MERGE" }),
   { label: "DEFAULT + duplicates MERGE", search: { preset: "PRESET_DEFAULT", duplicates: "DUPLICATES_MERGE" } },
 ]
@@ -116,7 +118,7 @@ const program = Effect.gen(function* () {
   report.line(
     `${QUESTIONS} synthetic 4-option questions (syntheticQuestions(${QUESTIONS}, ${QUESTION_SET_SEED})), STAGE_BEAM N=${CANDIDATES}, ` +
       `through the gateway over ${SERVERS} simulated servers (profile "${sim.profile.name}", speed ${SPEED}, self-judge, ` +
-      "judge accuracy 0.8, no position bias); question i uses seed i + 1 in every configuration",
+      "the default graded judge, no position bias); question i uses seed i + 1 in every configuration",
   )
   report.line(
     "judge calls = pairwise verdicts (a re-ask counts); checks = pre-check calls; coins = matches of identical texts " +
