@@ -1,11 +1,11 @@
 import type { ReasonEvent__Output, ReasonResponse__Output } from "@stagebeam/proto"
 import { clip, flatten, previews } from "./Previews.ts"
 
-/** Which preset ran, and where its rules deviate from the reference's. */
+/** Which judge and preset ran, and where its rules deviate from the reference's. */
 export const selectionLine = (selection: ReasonResponse__Output["selection"]): string =>
   selection === null
     ? ""
-    : `(preset ${selection.preset}; ${
+    : `(${selection.judge === "" ? "" : `judge ${selection.judge}, `}preset ${selection.preset}; ${
         selection.deviations.length === 0
           ? "the reference's selection exactly"
           : `deviates from the reference in: ${selection.deviations.join(", ")}`

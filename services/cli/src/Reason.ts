@@ -14,7 +14,7 @@ import { formatAnswer, formatEvents, makeEventPrinter, selectionLine, summaryLin
 import { checkStdinOnce, imageFrom, questionFrom } from "./Input.ts"
 import { makeProgress } from "./Progress.ts"
 
-const STRATEGIES = ["stage_beam", "best_of_n", "sentence_beam", "greedy"] as const
+const STRATEGIES = ["stage_beam", "best_of_n", "sentence_beam", "greedy", "swires"] as const
 const TOURNAMENTS = ["knockout", "sequential"] as const
 const PRESETS = ["default", "reference"] as const
 const PROGRESS = ["auto", "always", "never"] as const
@@ -36,6 +36,10 @@ export const searchFlags = {
     Flag.withAlias("n"),
     described("Candidates per step (0: the gateway's default)", "0, which the gateway takes as 4"),
     Flag.withDefault(0),
+  ),
+  judge: Flag.String("judge").pipe(
+    described("A judge the gateway declares, by name (`stagebeam judges` lists them)", "the gateway's default"),
+    Flag.optional,
   ),
   bothOrders: Flag.Boolean("both-orders").pipe(
     described("Judge every match in both orders and mark the verdicts that flip (a position-bias check)", "off"),
@@ -131,7 +135,10 @@ export const reason = Command.make("reason", flags, (input) =>
       },
       includeStages: input.stages,
       includeTrace: false,
-      judge: { bothOrders: input.bothOrders },
+      judge: {
+        bothOrders: input.bothOrders,
+        ...Option.match(input.judge, { onNone: () => ({}), onSome: (name) => ({ name }) }),
+      },
     }
     const showProgress =
       !input.quiet &&

@@ -30,7 +30,7 @@ describe("stagebeam reason", () => {
       assert.include(rest, "[CONCLUSION]")
       assert.notInclude(ran.stdout, "STAGE_BEAM")
       assert.include(ran.stderr, "STAGE_BEAM/KNOCKOUT")
-      assert.include(ran.stderr, "(preset DEFAULT; deviates from the reference in: tournament,")
+      assert.include(ran.stderr, "(judge self, preset DEFAULT; deviates from the reference in: tournament,")
       assert.notInclude(ran.stderr, "\x1b[2K", "no status line when stderr is not a terminal")
     }),
   )
@@ -182,7 +182,7 @@ describe("stagebeam reason", () => {
       ])
       assert.strictEqual(ran.code, 0, ran.stderr)
       assert.include(ran.stderr, "STAGE_BEAM/SEQUENTIAL")
-      assert.include(ran.stderr, "(preset REFERENCE; the reference's selection exactly)")
+      assert.match(ran.stderr, /\(judge self(-free-text)?, preset REFERENCE; the reference's selection exactly\)/)
     }),
   )
 })
@@ -190,14 +190,59 @@ describe("stagebeam reason", () => {
 describe("stagebeam --help", () => {
   it.live("describes every flag of every command with its default", () =>
     Effect.gen(function* () {
-      for (const command of ["reason", "health", "eval"]) {
+      for (const command of ["reason", "health", "judges", "eval"]) {
         const help = yield* stagebeam([command, "--help"])
         assert.strictEqual(help.code, 0)
         const section = help.stdout.split("FLAGS\n")[1]!.split("\n\n")[0]!
         const flags = section.split("\n").filter((line) => line.trim().startsWith("--"))
-        assert.isAtLeast(flags.length, 5, command)
+        assert.isAtLeast(flags.length, command === "judges" ? 4 : 5, command)
         for (const line of flags) assert.match(line, /\s{2,}\S.*\(default: [^)]+\)/, `${command}: ${line.trim()}`)
       }
+    }),
+  )
+})
+
+describe("stagebeam judges", () => {
+  it.live("lists the gateway's judges with the default marked; --judge picks one by name, an unknown one exits 3", () =>
+    Effect.gen(function* () {
+      const { address } = yield* gateway
+      const listed = yield* stagebeam(["judges", "-a", address])
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      const rows = listed.stdout.trimEnd().split("\n")
+      assert.match(rows[0]!, /^name\s+kind\s+judging\s+verdicts\s+pool\s+model\s+can$/)
+      assert.match(listed.stdout, /^self \*\s+pairwise\s+pairwise\s+choice\s+generator\s+\S+\s+choice:/m)
+      assert.match(listed.stdout, /^reward\s+reward\s+pointwise\s+-\s+reward\s+/m)
+      const json = JSON.parse((yield* stagebeam(["judges", "-a", address, "--json"])).stdout)
+      assert.strictEqual(json.defaultJudge, "self")
+      assert.includeMembers(
+        json.judges.map((judge: { name: string }) => judge.name),
+        ["self", "self-free-text", "reward"],
+      )
+
+      const byReward = yield* stagebeam(["reason", "-a", address, "-q", QUESTION, "-n", "2", "--judge", "reward"])
+      assert.strictEqual(byReward.code, 0, byReward.stderr)
+      assert.include(byReward.stderr, "(judge reward, preset DEFAULT;")
+      const swires = yield* stagebeam([
+        "reason",
+        "-a",
+        address,
+        "-q",
+        QUESTION,
+        "--strategy",
+        "swires",
+        "--judge",
+        "reward",
+      ])
+      assert.strictEqual(swires.code, 0, swires.stderr)
+      assert.include(swires.stderr, "SWIRES")
+
+      const unknown = yield* stagebeam(["reason", "-a", address, "-q", QUESTION, "--judge", "nope"])
+      assert.strictEqual(unknown.code, EXIT.invalidInput)
+      assert.include(unknown.stderr, 'unknown judge "nope"')
+      assert.include(unknown.stderr, "self, self-free-text, reward")
+      assert.notMatch(unknown.stderr, STACK_FRAME)
+      const down = yield* stagebeam(["judges", "-a", CLOSED, "--deadline", "2"])
+      assert.strictEqual(down.code, EXIT.unavailable)
     }),
   )
 })

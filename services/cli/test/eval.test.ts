@@ -29,44 +29,46 @@ const keysOf = (file: string) =>
   })
 
 describe("stagebeam eval", () => {
-  it.live("runs the shipped TSV through two strategies: accuracy per strategy, the JSONL and the HTML report", () =>
-    Effect.gen(function* () {
-      const { address } = yield* serveGateway.pipe(Effect.provide(GatewaySettings.layerTest()))
-      const out = mkdtempSync(join(tmpdir(), "stagebeam-eval-"))
-      const ran = yield* stagebeam([
-        "eval",
-        TSV,
-        "--out",
-        out,
-        "-a",
-        address,
-        "--strategies",
-        "greedy,stage_beam:4",
-        "-c",
-        "4",
-        "--progress",
-        "always",
-      ])
-      assert.strictEqual(ran.code, 0, ran.stderr)
-      assert.match(ran.stdout, /^strategy\s+n\s+accuracy\s+95% CI/m)
-      assert.match(ran.stdout, /^greedy\s+24\s+\d+\.\d%\s+\[\d+\.\d, \d+\.\d\]/m)
-      assert.match(ran.stdout, /^stage_beam-4\s+24\s+\d+\.\d%/m)
-      assert.match(ran.stdout, /^fine-grained perception\s+\d/m)
-      assert.match(ran.stderr, /eval \|.*\| \d+\/48 · \d+% · ETA /, "a progress bar with its ETA on stderr")
-      const rows = linesOf(join(out, "results.jsonl")).map((line) => JSON.parse(line))
-      assert.strictEqual(rows.length, 2 * ROWS)
-      assert.isTrue(rows.every((row) => row.error === null && /^[A-D]$/.test(row.answer)))
-      assert.isTrue(rows.some((row) => row.correct))
-      assert.isAbove(rows.find((row) => row.strategy === "stage_beam-4").slot_ms, 0)
-      const report = readFileSync(join(out, "report.html"), "utf8")
-      assert.include(report, "Chart.js v4", "Chart.js is inlined")
-      assert.notMatch(report, /<script[^>]+src=/, "nothing is fetched when the report is viewed")
-      const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))
-      assert.deepStrictEqual(
-        summary.map((s: { strategy: string }) => s.strategy),
-        ["greedy", "stage_beam-4"],
-      )
-    }),
+  it.live(
+    "runs the shipped TSV through two strategies (one with a judge by name): accuracy per strategy, the JSONL and the HTML report",
+    () =>
+      Effect.gen(function* () {
+        const { address } = yield* serveGateway.pipe(Effect.provide(GatewaySettings.layerTest()))
+        const out = mkdtempSync(join(tmpdir(), "stagebeam-eval-"))
+        const ran = yield* stagebeam([
+          "eval",
+          TSV,
+          "--out",
+          out,
+          "-a",
+          address,
+          "--strategies",
+          "greedy,stage_beam:4@reward",
+          "-c",
+          "4",
+          "--progress",
+          "always",
+        ])
+        assert.strictEqual(ran.code, 0, ran.stderr)
+        assert.match(ran.stdout, /^strategy\s+n\s+accuracy\s+95% CI/m)
+        assert.match(ran.stdout, /^greedy\s+24\s+\d+\.\d%\s+\[\d+\.\d, \d+\.\d\]/m)
+        assert.match(ran.stdout, /^stage_beam-4@reward\s+24\s+\d+\.\d%/m)
+        assert.match(ran.stdout, /^fine-grained perception\s+\d/m)
+        assert.match(ran.stderr, /eval \|.*\| \d+\/48 · \d+% · ETA /, "a progress bar with its ETA on stderr")
+        const rows = linesOf(join(out, "results.jsonl")).map((line) => JSON.parse(line))
+        assert.strictEqual(rows.length, 2 * ROWS)
+        assert.isTrue(rows.every((row) => row.error === null && /^[A-D]$/.test(row.answer)))
+        assert.isTrue(rows.some((row) => row.correct))
+        assert.isAbove(rows.find((row) => row.strategy === "stage_beam-4@reward").slot_ms, 0)
+        const report = readFileSync(join(out, "report.html"), "utf8")
+        assert.include(report, "Chart.js v4", "Chart.js is inlined")
+        assert.notMatch(report, /<script[^>]+src=/, "nothing is fetched when the report is viewed")
+        const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))
+        assert.deepStrictEqual(
+          summary.map((s: { strategy: string }) => s.strategy),
+          ["greedy", "stage_beam-4@reward"],
+        )
+      }),
   )
 
   it.live("a killed run resumes without redoing the rows it finished", () =>
@@ -107,6 +109,9 @@ describe("stagebeam eval", () => {
       const strategy = yield* stagebeam(["eval", TSV, "--out", out, "--strategies", "beam:4"])
       assert.strictEqual(strategy.code, 2)
       assert.include(strategy.stderr, '"beam:4" is not STRATEGY')
+      const judge = yield* stagebeam(["eval", TSV, "--out", out, "--strategies", "stage_beam:4@"])
+      assert.strictEqual(judge.code, 2)
+      assert.include(judge.stderr, '"stage_beam:4@" is not STRATEGY[:N[:knockout|sequential]][@JUDGE]')
     }),
   )
 })

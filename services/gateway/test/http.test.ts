@@ -116,6 +116,35 @@ describe("the OpenAI-compatible HTTP door", () => {
     }),
   )
 
+  it.live("picks a judge by name (stagebeam.judge_name), SWIRES with a reward judge; the answer names the judge", () =>
+    Effect.gen(function* () {
+      const { gateway } = yield* startGateway()
+      const sdk = openai(httpUrlOf(gateway))
+      const image = dataUrl(yield* pngImage())
+      const judged = (options: Record<string, unknown>) =>
+        Effect.promise(() => ask(sdk, { model: MODEL, messages: messagesWith(image), stagebeam: options }))
+      const byReward = (yield* judged({ candidates: 2, judge_name: "reward", verdict: "choice" })) as unknown as {
+        stagebeam: { strategy: string; judge_calls: number; selection: { judge: string; judging: string } }
+      }
+      assert.strictEqual(byReward.stagebeam.selection.judge, "reward")
+      assert.strictEqual(byReward.stagebeam.selection.judging, "POINTWISE")
+      const swires = (yield* judged({ strategy: "swires", judge_name: "reward" })) as unknown as {
+        choices: ReadonlyArray<{ message: { content: string } }>
+        stagebeam: { strategy: string }
+      }
+      assert.strictEqual(swires.stagebeam.strategy, "SWIRES")
+      assert.match(swires.choices[0]!.message.content, /[ABCD]/)
+      const freeText = (yield* judged({ candidates: 2, judge_name: "self-free-text" })) as unknown as {
+        stagebeam: { selection: { judge: string; verdict: string } }
+      }
+      assert.deepStrictEqual(freeText.stagebeam.selection, {
+        ...freeText.stagebeam.selection,
+        judge: "self-free-text",
+        verdict: "FREE_TEXT",
+      })
+    }),
+  )
+
   it.live("refuses a bad request with OpenAI's 400 body naming the field", () =>
     Effect.gen(function* () {
       const { gateway } = yield* startGateway()
@@ -131,6 +160,9 @@ describe("the OpenAI-compatible HTTP door", () => {
       const cases: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
         [{ stagebeam: { candidates: 0 } }, "stagebeam.candidates"],
         [{ stagebeam: { strategy: "beam" } }, "stagebeam.strategy"],
+        [{ stagebeam: { judge_name: "nope" } }, "stagebeam.judge_name"],
+        [{ stagebeam: { strategy: "swires", judge_name: "self" } }, "stagebeam.judge_name"],
+        [{ stagebeam: { votes: 0 } }, "stagebeam.votes"],
         [{ temperature: 9 }, "temperature"],
         [{ max_tokens: 0 }, "max_tokens"],
         [{ model: "gpt-4o" }, "model"],

@@ -26,7 +26,7 @@ const flags = {
   strategies: Flag.String("strategies").pipe(
     Flag.withAlias("s"),
     described(
-      "Configurations side by side: STRATEGY[:N[:knockout|sequential]], comma-separated",
+      "Configurations side by side: STRATEGY[:N[:knockout|sequential]][@JUDGE], comma-separated (e.g. swires:4@reward)",
       "greedy,stage_beam:4",
     ),
     Flag.withDefault("greedy,stage_beam:4"),

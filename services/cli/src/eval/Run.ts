@@ -45,6 +45,7 @@ export const runRow = (
           question: promptOf(item),
           ...(item.image === undefined ? {} : { image: { data: Buffer.from(item.image, "base64") } }),
           search: { ...strategy.search, seed: String(seed) },
+          ...(strategy.judge === undefined ? {} : { judge: { name: strategy.judge } }),
           includeTrace: true,
         },
         { metadata },

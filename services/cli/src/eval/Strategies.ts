@@ -7,17 +7,21 @@ const STRATEGY = {
   best_of_n: "STRATEGY_BEST_OF_N",
   stage_beam: "STRATEGY_STAGE_BEAM",
   sentence_beam: "STRATEGY_SENTENCE_BEAM",
+  swires: "STRATEGY_SWIRES",
 } as const
 
 /** One configuration an evaluation runs: its label in the results, and the search it asks for. */
 export interface EvalStrategy {
   readonly label: string
   readonly search: SearchOptions
+  /** A declared judge by name (`@NAME`); the gateway's default when absent. */
+  readonly judge?: string
 }
 
 /**
- * Parses `greedy,best_of_n:4,stage_beam:2,stage_beam:4:sequential`: a strategy, optionally its N, optionally the
- * tournament. The label (e.g. `stage_beam-4`) names the configuration in the JSONL, so a resumed run matches rows.
+ * Parses `greedy,best_of_n:4,stage_beam:2,stage_beam:4:sequential,swires:4@reward`: a strategy, optionally its N,
+ * optionally the tournament, optionally `@` a judge by name. The label (e.g. `stage_beam-4`, `swires-4@reward`) names
+ * the configuration in the JSONL, so a resumed run matches rows.
  */
 export const parseStrategies = (spec: string, preset: "default" | "reference") =>
   Effect.forEach(
@@ -26,25 +30,29 @@ export const parseStrategies = (spec: string, preset: "default" | "reference") =
       .map((part) => part.trim())
       .filter((part) => part !== ""),
     (part) => {
-      const [name = "", n, tournament] = part.split(":")
+      const [spec = "", judge, ...extra] = part.split("@")
+      const [name = "", n, tournament] = spec.split(":")
       const strategy = STRATEGY[name as keyof typeof STRATEGY]
       const candidates = n === undefined ? 4 : Number(n)
       if (
         strategy === undefined ||
         !Number.isInteger(candidates) ||
         candidates < 1 ||
-        (tournament !== undefined && tournament !== "knockout" && tournament !== "sequential")
+        (tournament !== undefined && tournament !== "knockout" && tournament !== "sequential") ||
+        judge === "" ||
+        extra.length > 0
       ) {
         return Effect.fail(
           new CliFailure({
-            message: `--strategies: "${part}" is not STRATEGY[:N[:knockout|sequential]] (strategies: ${Object.keys(STRATEGY).join(", ")})`,
+            message: `--strategies: "${part}" is not STRATEGY[:N[:knockout|sequential]][@JUDGE] (strategies: ${Object.keys(STRATEGY).join(", ")})`,
             exitCode: EXIT.usage,
           }),
         )
       }
-      const label = `${name}${name === "greedy" ? "" : `-${candidates}`}${tournament === undefined ? "" : `-${tournament}`}${preset === "reference" ? "-reference" : ""}`
+      const label = `${name}${name === "greedy" ? "" : `-${candidates}`}${tournament === undefined ? "" : `-${tournament}`}${preset === "reference" ? "-reference" : ""}${judge === undefined ? "" : `@${judge}`}`
       return Effect.succeed<EvalStrategy>({
         label,
+        ...(judge === undefined ? {} : { judge }),
         search: {
           strategy,
           candidatesPerStage: name === "greedy" ? 1 : candidates,
