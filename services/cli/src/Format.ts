@@ -32,24 +32,30 @@ export const formatAnswer = (response: ReasonResponse__Output): string => {
 /** The whole response for a reader: the answer, the trace when asked for, what it cost, the selection. */
 export const formatResponse = (response: ReasonResponse__Output): string => {
   const lines = [formatAnswer(response)]
-  if (response.trace.length > 0) lines.push("", ...formatEvents(response.trace, false))
+  if (response.trace.length > 0)
+    lines.push("", ...formatEvents(response.trace, response.selection?.bothOrders === true))
   lines.push("", summaryLine(response), selectionLine(response.selection))
   return lines.join("\n")
 }
 
 const at = (event: ReasonEvent__Output) => `${String(event.atMs).padStart(6)} ms`
 
-/** How a match was decided, and whether the verdict flipped when the order was swapped (judge.both_orders). */
+/**
+ * How a match was decided: by the judge (unmarked, or an unclear verdict), by the margin or a coin when its verdicts
+ * split (with judge.both_orders, a split is an order flip: the verdict changed with the order), a verdict re-asked
+ * with the order swapped, or without a judge.
+ */
 const matchLine = (event: ReasonEvent__Output, bothOrders: boolean): string => {
   const m = event.match!
-  const how =
-    m.decidedBy === "JUDGE"
-      ? bothOrders && !m.explicit
-        ? " [order flip: the verdict changed with the order; the first order's pick kept]"
-        : !m.explicit
-          ? " [unclear verdict]"
-          : ""
-      : ` [${m.decidedBy.toLowerCase()}]`
+  const split = m.votesFirst > 0 && m.votesSecond > 0
+  const tags = [
+    ...(split
+      ? [bothOrders && m.votesFirst + m.votesSecond === 2 ? "order flip" : `votes ${m.votesFirst}:${m.votesSecond}`]
+      : []),
+    ...(m.reasked ? ["re-asked swapped"] : []),
+    ...(m.decidedBy !== "JUDGE" ? [m.decidedBy.toLowerCase()] : !m.explicit && !split ? ["unclear verdict"] : []),
+  ]
+  const how = tags.length === 0 ? "" : ` [${tags.join(", ")}]`
   const verdict = m.decidedBy === "JUDGE" ? ` "${clip(flatten(m.verdict.split("\n")[0] ?? ""), 60)}"` : ""
   return `${at(event)}    round ${m.round}: #${m.first} vs #${m.second} → #${m.winner}${how}${verdict}`
 }

@@ -13,6 +13,15 @@ export interface Ran {
   readonly stderr: string
 }
 
+/**
+ * The environment without FORCE_COLOR: Nx sets it for the tasks it runs, which would colour the help and version
+ * text (and NO_COLOR beside it makes Node warn on stderr).
+ */
+export const plainEnvironment = (): NodeJS.ProcessEnv => {
+  const { FORCE_COLOR: _, ...rest } = process.env
+  return rest
+}
+
 /** Runs the real `stagebeam` binary (Node 24 from the project) with the arguments and standard input given. */
 export const stagebeam = (
   args: ReadonlyArray<string>,
@@ -22,8 +31,7 @@ export const stagebeam = (
     () =>
       new Promise<Ran>((resolve) => {
         const child = spawn(process.execPath, [bin, ...args], {
-          // NO_COLOR: Nx sets FORCE_COLOR for the tasks it runs, which would colour the help and version text.
-          env: { ...process.env, STAGEBEAM_TOKEN: "", NO_COLOR: "1", ...options.env },
+          env: { ...plainEnvironment(), STAGEBEAM_TOKEN: "", ...options.env },
           stdio: ["pipe", "pipe", "pipe"],
         })
         let stdout = ""

@@ -6,12 +6,12 @@ import { promisify } from "node:util"
 import { assert, describe, it } from "@effect/vitest"
 import { GatewaySettings, serveGateway } from "@stagebeam/gateway"
 import { Effect } from "effect"
+import { plainEnvironment } from "./binary.ts"
 
 const run = promisify(execFile)
 const PACKAGE = join(import.meta.dirname, "..")
 const WORKSPACE = join(PACKAGE, "../..")
-// Nx sets FORCE_COLOR for its tasks; the text compared here is the plain one.
-const plain = { ...process.env, NO_COLOR: "1" }
+const plain = plainEnvironment()
 
 describe("the stagebeam package", () => {
   it.live("npx stagebeam runs from the workspace", () =>
