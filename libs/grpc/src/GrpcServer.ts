@@ -69,6 +69,11 @@ export interface RunningGrpcServer {
   readonly services: ReadonlyArray<string>
   /** Sets the health status of a service ("" is the whole server) for grpc.health.v1.Health Check and Watch. */
   readonly setServingStatus: (service: string, status: ServingStatus) => Effect.Effect<void>
+  /**
+   * Starts the drain now rather than when the scope closes (an application with several doors drains them all at
+   * once); it runs once, and closing the scope afterwards only waits for it.
+   */
+  readonly drain: Effect.Effect<void>
   /** The underlying grpc-js server, for what this adapter does not cover. */
   readonly server: grpc.Server
 }
@@ -277,13 +282,15 @@ const make = Effect.fnUntraced(function* <R = never>(
     yield* shutdown(server, Duration.seconds(1))
     yield* Effect.logInfo("gRPC server stopped")
   })
-  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port, options.tls), () => drain)
+  const drainOnce = yield* Effect.cached(drain)
+  const port = yield* Effect.acquireRelease(bindPort(server, options.host, options.port, options.tls), () => drainOnce)
   return {
     host: options.host,
     port,
     address: options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`,
     services: names,
     setServingStatus: (service, status) => Effect.sync(() => setStatus(service, status)),
+    drain: drainOnce,
     server,
   }
 })

@@ -1,9 +1,9 @@
 import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
 import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
 import type { GenerationFailed, JudgeFailed, SearchError } from "@stagebeam/search"
-import type { DeadlinePassed, InvalidField, Overloaded, Unsupported } from "./GatewayErrors.ts"
+import type { DeadlinePassed, InvalidField, Overloaded, ShuttingDown, Unsupported } from "./GatewayErrors.ts"
 
-export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed | Unsupported
+export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed | Unsupported | ShuttingDown
 
 /** Which pool and server failed and how, as trailers a client (or an operator reading its logs) can act on. */
 const upstreamTrailers = (cause: unknown): Record<string, string> => {
@@ -47,6 +47,8 @@ export const toStatus = (error: GatewayError): GrpcStatusError => {
       return GrpcStatus.resourceExhausted(error.message)
     case "DeadlinePassed":
       return GrpcStatus.deadlineExceeded(error.message)
+    case "ShuttingDown":
+      return GrpcStatus.unavailable(error.message)
     case "Unsupported":
       return GrpcStatus.failedPrecondition(error.message, {
         "x-upstream-pool": error.pool,

@@ -5,6 +5,7 @@ import { Admission } from "./Admission.ts"
 import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL } from "./config/Resolve.ts"
+import { Drain, shutdownLayer } from "./Drain.ts"
 import { EmbeddedFleet } from "./EmbeddedFleet.ts"
 import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
@@ -44,13 +45,16 @@ const startupLog = Layer.effectDiscard(
 /**
  * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the embedded fleet (only
  * without endpoints); the Fleet of pools; the search's services over it (generator, judges) and admission; the
- * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics and the start-up log.
+ * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics, the
+ * start-up log and the shutdown that drains every door at once.
  */
-export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer).pipe(
+export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer, shutdownLayer).pipe(
   Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, HttpGateway.layer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Reasoning.layer),
-  Layer.provideMerge(Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer)),
+  Layer.provideMerge(
+    Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer, Drain.layer),
+  ),
   Layer.provideMerge(fleetLayer),
   Layer.provideMerge(EmbeddedFleet.layer),
   Layer.provide(OpenAiClient.layer),

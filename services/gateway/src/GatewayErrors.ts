@@ -13,6 +13,11 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
   message: Schema.String,
 }) {}
 
+/** The gateway is shutting down: a new call is refused, or a call ran past the drain time. Worth a retry elsewhere. */
+export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()("ShuttingDown", {
+  message: Schema.String,
+}) {}
+
 /** The call's deadline passed before an answer existed (while queued, or a search that could not be cut in time). */
 export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {
   message: Schema.String,

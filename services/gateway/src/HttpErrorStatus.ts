@@ -69,6 +69,11 @@ export const toHttpFailure = (
       })
     case "DeadlinePassed":
       return failure(504, "timeout_error", error.message, { code: "deadline_exceeded" })
+    case "ShuttingDown":
+      return failure(503, "server_error", error.message, {
+        code: "shutting_down",
+        headers: { "retry-after": RETRY_AFTER },
+      })
     case "BudgetExhausted":
       return error.reason === "DEADLINE"
         ? failure(504, "timeout_error", error.message, { code: "deadline_exceeded" })

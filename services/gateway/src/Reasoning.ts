@@ -14,6 +14,7 @@ import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL } from "./config/Resolve.ts"
 import type { JudgeChoice, ReasonCommand } from "./DecodeRequest.ts"
+import { Drain } from "./Drain.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
 import { type ImageSource, Images } from "./images/Images.ts"
@@ -136,6 +137,7 @@ export class Reasoning extends Context.Service<
     Effect.gen(function* () {
       const settings = yield* GatewaySettings
       const admission = yield* Admission
+      const drain = yield* Drain
       const judges = yield* Judges
       const generator = yield* CandidateGenerator
       const images = yield* Images
@@ -304,7 +306,7 @@ export class Reasoning extends Context.Service<
           call.setHeader("x-request-id", requestId)
           const facts: CallFacts = {}
           const started = yield* Clock.currentTimeMillis
-          return yield* admitted(call, decode, publish, facts).pipe(
+          return yield* drain.track(admitted(call, decode, publish, facts)).pipe(
             Effect.onExit((exit) =>
               Effect.flatMap(Clock.currentTimeMillis, (now) => accessLine(call, exit, facts, now - started)),
             ),

@@ -7,24 +7,39 @@ const QUESTION = "Which shape is shown?\nA. circle\nB. square"
 
 describe("SIGTERM", () => {
   it.live(
-    "drains: NOT_SERVING and new calls refused at once, calls in flight all answered, exit code 0",
+    "drains both doors at once: NOT_SERVING and new calls refused (gRPC and HTTP), calls in flight all answered, exit code 0",
     () =>
       Effect.gen(function* () {
         const servers = yield* startSimulators(1, { speed: 4 })
         const port = yield* freePort
+        const httpPort = yield* freePort
         const gateway = yield* startGatewayProcess({
           STAGEBEAM_ENDPOINTS: servers[0]!.url,
           STAGEBEAM_GRPC_HOST: "127.0.0.1",
           STAGEBEAM_GRPC_PORT: String(port),
           STAGEBEAM_METRICS_PORT: "0",
-          STAGEBEAM_HTTP_PORT: "0",
+          STAGEBEAM_HTTP_HOST: "127.0.0.1",
+          STAGEBEAM_HTTP_PORT: String(httpPort),
           STAGEBEAM_DRAIN_TIMEOUT: "60s",
         })
         const address = `127.0.0.1:${port}`
         const client = yield* makeReasonerClient({ address, defaultDeadline: "90 seconds" })
         const data = yield* pngImage()
         const request = { question: QUESTION, image: { data }, search: { candidatesPerStage: 2 } }
-        const calls = yield* Effect.forEach([1, 2, 3, 4], () => Effect.forkChild(client.Reason(request)))
+        const chat = () =>
+          Effect.promise(() =>
+            fetch(`http://127.0.0.1:${httpPort}/v1/chat/completions`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({
+                model: "Xkev/Llama-3.2V-11B-cot",
+                messages: [{ role: "user", content: QUESTION }],
+                stagebeam: { candidates: 2 },
+              }),
+            }).then(async (response) => ({ status: response.status, body: await response.text() })),
+          )
+        const calls = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(client.Reason(request)))
+        const httpCall = yield* Effect.forkChild(chat())
         assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running >= 4)))
 
         gateway.child.kill("SIGTERM")
@@ -34,11 +49,18 @@ describe("SIGTERM", () => {
         const refused = yield* Effect.flip(client.Reason(request))
         assert.strictEqual(refused.code, 14)
         assert.include(refused.message, "shutting down")
+        // The HTTP door refuses new calls at once too, while the gRPC calls still drain.
+        const refusedHttp = yield* chat()
+        assert.strictEqual(refusedHttp.status, 503, refusedHttp.body)
+        assert.include(refusedHttp.body, "shutting down")
 
         const answers = yield* Effect.forEach(calls, Fiber.join)
         for (const answer of answers) assert.isAbove(answer.conclusion.length, 0)
+        const answeredHttp = yield* Fiber.join(httpCall)
+        assert.strictEqual(answeredHttp.status, 200, answeredHttp.body)
         assert.strictEqual(yield* Effect.promise(() => gateway.exited), 0)
         assert.include(gateway.output(), "gRPC server draining")
+        assert.include(gateway.output(), "gateway draining")
       }),
     120_000,
   )
