@@ -185,6 +185,23 @@ const readStream = async (
  * The `openai` SDK wrapped as an Effect service. Retries are the pool's business (maxRetries 0); interruption
  * aborts the HTTP request, which makes vLLM abort the generation and free its slots.
  */
+/** The try's own deadline: past it the request is aborted (interruption aborts the fetch) and counts as a timeout. */
+const withTryTimeout =
+  (target: ServerTarget, timeout: Duration.Duration) =>
+  <A, R>(call: Effect.Effect<A, UpstreamError, R>): Effect.Effect<A, UpstreamError, R> =>
+    Effect.timeoutOrElse(call, {
+      duration: timeout,
+      orElse: () =>
+        Effect.fail(
+          new UpstreamError({
+            pool: target.pool,
+            server: target.server,
+            kind: "timeout",
+            message: "no answer in time",
+          }),
+        ),
+    })
+
 export class OpenAiClient extends Context.Service<
   OpenAiClient,
   {
@@ -276,20 +293,7 @@ export class OpenAiClient extends Context.Service<
           return await readStream(stream as never, request.n ?? 1, cutAt)
         },
         catch: (error) => toUpstreamError(failure, error),
-      }).pipe(
-        Effect.timeoutOrElse({
-          duration: options.timeout,
-          orElse: () =>
-            Effect.fail(
-              new UpstreamError({
-                pool: target.pool,
-                server: target.server,
-                kind: "timeout",
-                message: "no answer in time",
-              }),
-            ),
-        }),
-      )
+      }).pipe(withTryTimeout(target, options.timeout))
       const { wire, cut } = yield* answered
       const decoded = yield* decodeCompletion(wire).pipe(
         Effect.mapError(
@@ -323,20 +327,7 @@ export class OpenAiClient extends Context.Service<
             headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
           }),
         catch: (error) => toUpstreamError(failure, error),
-      }).pipe(
-        Effect.timeoutOrElse({
-          duration: options.timeout,
-          orElse: () =>
-            Effect.fail(
-              new UpstreamError({
-                pool: target.pool,
-                server: target.server,
-                kind: "timeout",
-                message: "no answer in time",
-              }),
-            ),
-        }),
-      )
+      }).pipe(withTryTimeout(target, options.timeout))
       const error = errorInBody(json)
       if (error !== undefined) {
         return yield* new UpstreamError({

@@ -116,20 +116,38 @@ const unavailable = (ctx: SimContext): ApiError | undefined =>
       ? errorForStatus(503, "The server is still loading the model.")
       : undefined
 
-export const handlePooling = async (ctx: SimContext, res: ServerResponse, rawBody: string) => {
+const API_NAME = { reward: "Pooling API", score: "Score API" } as const
+
+/**
+ * The checks both routes make before any work, in vLLM's order: a dead or loading server, a model without the
+ * task, a body that is not JSON or not the request, another model's name. Undefined once the error is sent.
+ */
+const readBody = <B extends { readonly model?: string | null | undefined }>(
+  ctx: SimContext,
+  res: ServerResponse,
+  rawBody: string,
+  task: keyof typeof API_NAME,
+  decode: (input: unknown) => Result.Result<B, { readonly message: string }>,
+): B | undefined => {
   const down = unavailable(ctx)
-  if (down !== undefined) return sendError(ctx, res, down)
-  if (ctx.task !== "reward") {
+  if (down !== undefined) return void sendError(ctx, res, down)
+  if (ctx.task !== task) {
     ctx.outcomes.error++
-    return sendError(ctx, res, badRequest("The model does not support Pooling API"))
+    return void sendError(ctx, res, badRequest(`The model does not support ${API_NAME[task]}`))
   }
   const parsed = parseJson(rawBody)
-  if (parsed instanceof Error) return sendError(ctx, res, badRequest(`JSON decode error: ${parsed.message}`))
-  const decoded = decodePooling(parsed)
-  if (Result.isFailure(decoded)) return sendError(ctx, res, badRequest(`Invalid request: ${decoded.failure.message}`))
-  const body = decoded.success
-  const wrongModel = checkModel(ctx, body.model)
-  if (wrongModel !== undefined) return sendError(ctx, res, wrongModel)
+  if (parsed instanceof Error) return void sendError(ctx, res, badRequest(`JSON decode error: ${parsed.message}`))
+  const decoded = decode(parsed)
+  if (Result.isFailure(decoded))
+    return void sendError(ctx, res, badRequest(`Invalid request: ${decoded.failure.message}`))
+  const wrongModel = checkModel(ctx, decoded.success.model)
+  if (wrongModel !== undefined) return void sendError(ctx, res, wrongModel)
+  return decoded.success
+}
+
+export const handlePooling = async (ctx: SimContext, res: ServerResponse, rawBody: string) => {
+  const body = readBody(ctx, res, rawBody, "reward", decodePooling)
+  if (body === undefined) return
   let inputs: Array<Pooled>
   if (body.messages !== undefined) {
     // A chat-format input: the user turn (image and question), then the assistant turn being scored.
@@ -176,19 +194,8 @@ export const handlePooling = async (ctx: SimContext, res: ServerResponse, rawBod
 }
 
 export const handleScore = async (ctx: SimContext, res: ServerResponse, rawBody: string) => {
-  const down = unavailable(ctx)
-  if (down !== undefined) return sendError(ctx, res, down)
-  if (ctx.task !== "score") {
-    ctx.outcomes.error++
-    return sendError(ctx, res, badRequest("The model does not support Score API"))
-  }
-  const parsed = parseJson(rawBody)
-  if (parsed instanceof Error) return sendError(ctx, res, badRequest(`JSON decode error: ${parsed.message}`))
-  const decoded = decodeScore(parsed)
-  if (Result.isFailure(decoded)) return sendError(ctx, res, badRequest(`Invalid request: ${decoded.failure.message}`))
-  const body = decoded.success
-  const wrongModel = checkModel(ctx, body.model)
-  if (wrongModel !== undefined) return sendError(ctx, res, wrongModel)
+  const body = readBody(ctx, res, rawBody, "score", decodeScore)
+  if (body === undefined) return
   const first = listOf(body.text_1)
   const second = listOf(body.text_2)
   // vLLM's own checks (entrypoints/score_utils.py), in its words.
