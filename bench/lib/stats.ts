@@ -1,3 +1,4 @@
+import { wilson } from "@stagebeam/cli"
 // Small statistics for printed figures.
 
 export const median = (xs: ReadonlyArray<number>): number => {
@@ -19,15 +20,8 @@ export const meanInterval = (xs: ReadonlyArray<number>, z = 1.96): { low: number
   return { low: m - half, high: m + half }
 }
 
-/** Wilson score interval of a proportion (z = 1.96 for 95%). */
-export const wilson = (successes: number, trials: number, z = 1.96): { low: number; high: number } => {
-  if (trials === 0) return { low: 0, high: 1 }
-  const p = successes / trials
-  const z2 = z * z
-  const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
-  const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials)
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) }
-}
+/** The 95% Wilson score interval of a proportion: the eval command's, so benchmarks and `stagebeam eval` agree. */
+export { wilson }
 
 /** Newcombe's interval for a difference of two independent proportions, from their Wilson intervals. */
 export const differenceInterval = (
