@@ -70,6 +70,49 @@ describe("the search page", () => {
     }),
   )
 
+  it.live(
+    "offers the gateway's judges; SWIRES with the reward judge draws each candidate's score",
+    () =>
+      Effect.gen(function* () {
+        const { httpUrl } = yield* gateway
+        const browser = yield* launchChromium
+        const { page, problems } = yield* openPage(browser)
+        yield* Effect.promise(() => page.goto(httpUrl!))
+        yield* Effect.promise(() => page.waitForSelector('#judge option[value="reward"]', { state: "attached" }))
+        const menu = yield* Effect.promise(() =>
+          page.evaluate(() => ({
+            names: [...document.querySelectorAll("#judge option")].map((option) => (option as HTMLOptionElement).value),
+            selected: (document.getElementById("judge") as HTMLSelectElement).value,
+          })),
+        )
+        assert.includeMembers(menu.names, ["self", "self-free-text", "reward"])
+        assert.strictEqual(menu.selected, "self", "the default judge is selected")
+        yield* Effect.promise(async () => {
+          await page.selectOption("#strategy", "swires")
+          await page.selectOption("#judge", "reward")
+          await page.fill("#seed", "3")
+          await page.click("#run")
+          await page.waitForSelector("body[data-state=done]", { timeout: 90_000 })
+        })
+        const drawn = yield* Effect.promise(() =>
+          page.evaluate(() => ({
+            scores: [...document.querySelectorAll("#tree .candidate .marks")].filter((mark) =>
+              /score -?\d+\.\d{3}/.test(mark.textContent ?? ""),
+            ).length,
+            summary: document.getElementById("summary")?.textContent ?? "",
+            status: document.getElementById("status")?.textContent ?? "",
+          })),
+        )
+        assert.isAtLeast(drawn.scores, 4, drawn.status)
+        assert.include(drawn.summary, "SWIRES")
+        assert.include(drawn.summary, "judge reward")
+        assert.match(drawn.summary, /\d+ scoring calls/)
+        yield* screenshot(page, "swires-page.png")
+        assert.deepStrictEqual(problems, [])
+      }),
+    120_000,
+  )
+
   it.live("opens a saved trace and draws it; a refused request shows the gateway's reason", () =>
     Effect.gen(function* () {
       const { httpUrl } = yield* gateway

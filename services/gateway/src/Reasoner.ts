@@ -5,6 +5,7 @@ import { Context, Effect, Layer, Stream } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { decodeReasonRequest } from "./DecodeRequest.ts"
 import { toStatus } from "./ErrorStatus.ts"
+import { listJudges } from "./JudgeListing.ts"
 import { type CallInfo, Reasoning } from "./Reasoning.ts"
 import { toProtoAnswer, toProtoDone, toProtoEvent } from "./ToProto.ts"
 
@@ -46,31 +47,11 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           Stream.mapError(toStatus),
         )
 
-      const listJudges = (): Effect.Effect<ListJudgesResponse> =>
-        Effect.forEach(judges.all, (declared) =>
-          Effect.map(declared.capabilities, (capabilities) => ({
-            name: declared.name,
-            kind: declared.kind,
-            pool: declared.pool,
-            model: declared.model,
-            judging: declared.judging.toUpperCase(),
-            verdicts: declared.judging === "pairwise" ? (declared.options?.verdicts ?? "choice") : "",
-            isDefault: declared.name === judges.defaultName,
-            capabilities: {
-              constrainedChoice: capabilities.constrainedChoice,
-              logprobs: capabilities.logprobs,
-              images: capabilities.images,
-              pooling: capabilities.pooling,
-              score: capabilities.score,
-            },
-          })),
-        ).pipe(Effect.map((listed) => ({ judges: listed, defaultJudge: judges.defaultName })))
-
       return Reasoner.of({
         implementation: {
           Reason: unary<unknown, ReasonResponse>(reason),
           ReasonStream: serverStream<unknown, ReasonEvent>(reasonStream),
-          ListJudges: unary<unknown, ListJudgesResponse>(listJudges),
+          ListJudges: unary<unknown, ListJudgesResponse>(() => listJudges(judges)),
         },
       })
     }),

@@ -204,6 +204,27 @@ describe("the OpenAI-compatible HTTP door", () => {
     }),
   )
 
+  it.live("lists the declared judges on GET /v1/judges, as ListJudges does over gRPC", () =>
+    Effect.gen(function* () {
+      const { gateway, client } = yield* startGateway()
+      const response = yield* Effect.promise(() => fetch(`${httpUrlOf(gateway)}/v1/judges`))
+      assert.strictEqual(response.status, 200)
+      const listed = (yield* Effect.promise(() => response.json())) as {
+        defaultJudge: string
+        judges: ReadonlyArray<{ name: string; kind: string; judging: string; isDefault: boolean }>
+      }
+      const grpc = yield* client.ListJudges({})
+      assert.strictEqual(listed.defaultJudge, grpc.defaultJudge)
+      assert.deepStrictEqual(
+        listed.judges.map((judge) => [judge.name, judge.kind, judge.judging, judge.isDefault]),
+        grpc.judges.map((judge) => [judge.name, judge.kind, judge.judging, judge.isDefault]),
+      )
+      assert.includeMembers(
+        listed.judges.map((judge) => judge.name),
+        ["self", "reward"],
+      )
+    }),
+  )
   it.live("sends the search's events as server-sent events, the answer last", () =>
     Effect.gen(function* () {
       const { gateway } = yield* startGateway()

@@ -1,5 +1,6 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import type { TokenGate } from "@stagebeam/grpc"
+import { Judges } from "@stagebeam/judge"
 import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Sink, Stream } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
@@ -9,6 +10,7 @@ import type { GatewayError } from "../ErrorStatus.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
 import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../HttpErrorStatus.ts"
+import { listJudges } from "../JudgeListing.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
 import { toProtoDone, toProtoEvent } from "../ToProto.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
@@ -49,6 +51,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const settings = yield* GatewaySettings
       if (!settings.http.enabled) return Layer.succeed(HttpGateway, HttpGateway.of({ url: undefined }))
       const reasoning = yield* Reasoning
+      const judges = yield* Judges
       const { gate } = yield* Authentication
       const tls = tlsOf(settings)
       const server = yield* makeNodeServer(tls)
@@ -56,7 +59,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const models = [reasoning.model]
 
       const serving = HttpRouter.serve(
-        routesLayer({ reasoning, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes }),
+        routesLayer({ reasoning, judges, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes }),
         {
           disableLogger: true,
           disableListenLog: true,
@@ -87,6 +90,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
 
 interface RouteOptions {
   readonly reasoning: Reasoning["Service"]
+  readonly judges: Judges["Service"]
   readonly gate: TokenGate | undefined
   readonly models: ReadonlyArray<string>
   readonly maxBodyBytes: number
@@ -109,7 +113,7 @@ const makeMeter = (method: string, started: number) => {
 }
 
 const routesLayer = (options: RouteOptions) => {
-  const { reasoning, gate, models } = options
+  const { reasoning, judges, gate, models } = options
 
   /**
    * Checks the bearer token for `method` (its slot held until the response is written): the refusal, if any, with
@@ -281,12 +285,20 @@ const routesLayer = (options: RouteOptions) => {
     })
   })
 
+  /** The declared judges, as ListJudges lists them over gRPC (the page's judge menu). */
+  const judgeList = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const refusal = yield* refusalOf("ListJudges", request)
+    if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
+    return HttpServerResponse.jsonUnsafe(yield* listJudges(judges))
+  })
+
   const notFound = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     return HttpServerResponse.jsonUnsafe(
       {
         error: {
-          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, POST /v1/search/events, GET /)`,
+          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, GET /v1/judges, POST /v1/search/events, GET /)`,
           type: "invalid_request_error",
           param: null,
           code: "not_found",
@@ -300,6 +312,7 @@ const routesLayer = (options: RouteOptions) => {
     HttpRouter.route("POST", "/v1/chat/completions", chatCompletions),
     HttpRouter.route("POST", "/v1/search/events", searchEvents),
     HttpRouter.route("GET", "/v1/models", listModels),
+    HttpRouter.route("GET", "/v1/judges", judgeList),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),
   ])

@@ -11,6 +11,8 @@ const KINDS = [
   "reasoningChecked",
   "match",
   "stepChosen",
+  "scored",
+  "retraced",
   "cutShort",
   "done",
 ]
@@ -25,12 +27,28 @@ const clip = (text, width) => (text.length > width ? `${text.slice(0, width - 1)
 const ms = (value) => Number(value ?? 0)
 
 /** What the page knows of one search, rebuilt from its events. */
-const emptyState = () => ({ events: [], started: undefined, steps: new Map(), cutShort: undefined, done: undefined })
+const emptyState = () => ({
+  events: [],
+  started: undefined,
+  steps: new Map(),
+  retraces: [],
+  cutShort: undefined,
+  done: undefined,
+})
 let state = emptyState()
 
 const stepOf = (index, kind) => {
   if (!state.steps.has(index)) {
-    state.steps.set(index, { index, kind, planned: 0, candidates: [], checks: [], matches: [], chosen: undefined })
+    state.steps.set(index, {
+      index,
+      kind,
+      planned: 0,
+      candidates: [],
+      checks: [],
+      matches: [],
+      scores: new Map(),
+      chosen: undefined,
+    })
   }
   const step = state.steps.get(index)
   if (kind !== undefined && step.kind === undefined) step.kind = kind
@@ -56,6 +74,12 @@ const apply = (event) => {
       break
     case "match":
       stepOf(body.step, body.kind).matches.push(body)
+      break
+    case "scored":
+      stepOf(body.step, body.kind).scores.set(body.index, body)
+      break
+    case "retraced":
+      state.retraces.push(body)
       break
     case "stepChosen":
       stepOf(body.step, body.kind).chosen = body
@@ -100,6 +124,8 @@ const candidateCard = (step, candidate, firstOfText) => {
   if (candidate.mergedIntoPlusOne > 0) marks.push(`merged into #${candidate.mergedIntoPlusOne - 1}`)
   else if (same !== undefined) marks.push(`same text as #${same}`)
   if (candidate.attempt > 0) marks.push("resampled")
+  const scored = step.scores.get(candidate.index)
+  if (scored !== undefined) marks.push(`score ${Number(scored.score).toFixed(3)}`)
   const classes = [
     "candidate",
     chosen ? "chosen" : "",
@@ -132,14 +158,22 @@ const candidateCard = (step, candidate, firstOfText) => {
 }
 
 const matchRow = (match, bothOrders) => {
-  const how =
-    match.decidedBy !== "JUDGE"
-      ? match.decidedBy.toLowerCase()
-      : bothOrders && !match.explicit
-        ? "judge: order flip (the verdict changed with the order)"
-        : match.explicit
-          ? "judge"
-          : "judge: unclear verdict"
+  // Verdicts that split (both orders disagreeing, or split votes) were settled by the margin or a coin.
+  const split = (match.votesFirst ?? 0) > 0 && (match.votesSecond ?? 0) > 0
+  const flip = split && bothOrders && match.votesFirst + match.votesSecond === 2
+  const how = [
+    match.decidedBy === "JUDGE"
+      ? match.explicit || split
+        ? "judge"
+        : "judge: unclear verdict"
+      : match.decidedBy.toLowerCase(),
+    ...(flip
+      ? ["order flip (the verdict changed with the order)"]
+      : split
+        ? [`votes ${match.votesFirst}:${match.votesSecond}`]
+        : []),
+    ...(match.reasked ? ["re-asked swapped"] : []),
+  ].join(" · ")
   const row = el("details", { class: `match ${match.decidedBy.toLowerCase()}${how.includes("flip") ? " flip" : ""}` }, [
     el("summary", {
       text: `round ${match.round}: #${match.first} vs #${match.second} → #${match.winner} · ${how} · ${ms(match.endedAtMs) - ms(match.startedAtMs)} ms`,
@@ -152,7 +186,7 @@ const matchRow = (match, bothOrders) => {
 const drawTree = () => {
   const tree = $("tree")
   tree.replaceChildren()
-  const bothOrders = (state.started?.selection?.deviations ?? []).includes("judge.both_orders")
+  const bothOrders = state.started?.selection?.bothOrders === true
   for (const step of [...state.steps.values()].sort((a, b) => a.index - b.index)) {
     const firstOfText = new Map()
     const column = el("div", { class: "step", "data-step": String(step.index) }, [
@@ -299,6 +333,9 @@ const drawAnswer = () => {
   $("summary").textContent =
     `${done.strategy}/${done.tournament}, seed ${done.seed}, ${done.elapsedMs} ms, ` +
     `${usage.generationCalls ?? 0} generation + ${usage.judgeCalls ?? 0} judge calls` +
+    (usage.scoringCalls > 0 ? `, ${usage.scoringCalls} scoring calls` : "") +
+    (state.retraces.length > 0 ? `, ${state.retraces.length} retraces` : "") +
+    (done.selection?.judge ? `, judge ${done.selection.judge}` : "") +
     (done.truncatedReason ? `, cut short: ${done.truncatedReason}` : "")
 }
 
@@ -386,6 +423,7 @@ const run = async () => {
           strategy: $("strategy").value,
           candidates: Number($("candidates").value),
           preset: $("preset").value,
+          ...($("judge").value === "" ? {} : { judge_name: $("judge").value }),
           both_orders: $("both-orders").checked,
           ...(seed > 0 ? { seed } : {}),
         },
@@ -448,6 +486,28 @@ const save = () => {
   link.remove()
 }
 
+/** The judge menu, from the gateway's declared judges (GET /v1/judges): the default first selected. */
+const loadJudges = async () => {
+  try {
+    const response = await fetch("/v1/judges", { headers: authHeaders() })
+    if (!response.ok) return
+    const listed = await response.json()
+    const menu = $("judge")
+    menu.replaceChildren(
+      ...listed.judges.map((judge) => {
+        const option = el("option", {
+          value: judge.name,
+          text: `${judge.name} (${judge.kind}${judge.isDefault ? ", default" : ""})`,
+        })
+        option.selected = judge.isDefault
+        return option
+      }),
+    )
+  } catch {
+    // The menu keeps "the gateway's default"; a search still runs.
+  }
+}
+
 $("ask").addEventListener("submit", (event) => {
   event.preventDefault()
   run()
@@ -457,4 +517,6 @@ $("open").addEventListener("change", () => {
   if (file !== undefined) open(file)
 })
 $("save").addEventListener("click", save)
+$("token").addEventListener("change", loadJudges)
+loadJudges()
 window.addEventListener("resize", () => requestAnimationFrame(drawLinks))
