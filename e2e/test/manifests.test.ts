@@ -43,6 +43,7 @@ const BASE = [
   "Deployment/stagebeam-gateway",
   "PodDisruptionBudget/stagebeam-gateway",
   "Service/stagebeam-gateway",
+  "Service/stagebeam-gateway-peers",
   "HorizontalPodAutoscaler/stagebeam-gateway",
 ]
 
@@ -80,6 +81,11 @@ describe.each(Object.entries(overlays))("Kubernetes overlay %s (kustomize build)
     )
     assert.strictEqual(serverPort.containerPort, service.spec.ports[0].port)
     assert.strictEqual(config.data.STAGEBEAM_MAX_SAMPLES_PER_REQUEST, "16") // vLLM's --max-num-seqs
+    // Each replica admits its share of the fleet: the peers are the gateway pods, one address each.
+    const peers = find("Service", config.data.STAGEBEAM_ADMISSION_PEERS_DNS.split(":")[0])
+    assert.strictEqual(peers.spec.clusterIP, "None")
+    assert.deepStrictEqual(peers.spec.selector, gateway.spec.selector.matchLabels)
+    assert.strictEqual(config.data.STAGEBEAM_ADMISSION_PEERS_DNS, `${peers.metadata.name}:${peers.spec.ports[0].port}`)
   })
 
   it("the gateway's drain fits the pod's grace period, after its preStop", () => {

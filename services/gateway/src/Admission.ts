@@ -1,7 +1,7 @@
-import { Fleet } from "@stagebeam/fleet"
+import { type Discovery, Fleet } from "@stagebeam/fleet"
 import { Clock, Context, Deferred, Duration, Effect, Layer, Metric, Ref, Schedule } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
-import { GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
+import { discoveryOf, GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
 import { DeadlinePassed, Overloaded } from "./GatewayErrors.ts"
 import {
   admissionCapacity,
@@ -269,7 +269,8 @@ export class Admission extends Context.Service<
 
   /**
    * Admission by the settings: a fixed capacity when they give one, else the generator pool's up servers × their
-   * slots (upstream.maxSamplesPerRequest, which matches vLLM's --max-num-seqs).
+   * slots (upstream.maxSamplesPerRequest, which matches vLLM's --max-num-seqs), divided among the gateway replicas
+   * that `admission.peers` finds (each admits its share, so together they admit what the fleet runs).
    */
   static readonly layer = Layer.unwrap(
     Effect.gen(function* () {
@@ -278,8 +279,14 @@ export class Admission extends Context.Service<
       const slots = maxSamplesPerRequestOf(settings, GENERATOR_POOL)
       const fleet = yield* Fleet
       const generator = yield* fleet.pool(GENERATOR_POOL)
+      const peers = yield* peerCount(discoveryOf(settings.admission.peers))
       const capacity =
-        fixed === "auto" ? Effect.map(generator.upCount, (up) => Math.max(1, up) * slots) : Effect.succeed(fixed)
+        fixed === "auto"
+          ? Effect.gen(function* () {
+              const fleetCapacity = Math.max(1, yield* generator.upCount) * slots
+              return Math.max(1, Math.ceil(fleetCapacity / (yield* peers)))
+            })
+          : Effect.succeed(fixed)
       return Admission.layerWith({
         capacity,
         maxQueued: settings.admission.maxQueued,
@@ -288,3 +295,34 @@ export class Admission extends Context.Service<
     }),
   )
 }
+
+/**
+ * How many gateway replicas share the fleet, looked up again on the discovery's interval (1 without a discovery; a
+ * failed look keeps the last count). Lives as long as the layer's scope.
+ */
+const peerCount = (discovery: Discovery | undefined) =>
+  Effect.gen(function* () {
+    const count = yield* Ref.make(1)
+    if (discovery === undefined) return Ref.get(count)
+    const look = discovery.find.pipe(
+      Effect.flatMap((found) =>
+        Effect.gen(function* () {
+          const next = Math.max(1, found.length)
+          const before = yield* Ref.getAndSet(count, next)
+          if (before !== next) {
+            yield* Effect.logInfo("admission peers changed").pipe(
+              Effect.annotateLogs({ source: discovery.describe, peers: next, share: `1/${next}` }),
+            )
+          }
+        }),
+      ),
+      Effect.catchTag("DiscoveryFailed", (error) =>
+        Effect.logWarning("admission peers not found; keeping the last count").pipe(
+          Effect.annotateLogs({ source: discovery.describe, error: error.message }),
+        ),
+      ),
+    )
+    yield* look
+    yield* look.pipe(Effect.repeat(Schedule.spaced(discovery.interval)), Effect.forkScoped)
+    return Ref.get(count)
+  })

@@ -189,4 +189,25 @@ describe("several gateway replicas on the same servers", () => {
       }),
     60_000,
   )
+
+  it.live("divide the fleet's capacity among the peers admission.peers finds, and follow them as they change", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { speed: 20 })
+      const peersFile = join(mkdtempSync(join(tmpdir(), "stagebeam-peers-")), "peers")
+      writeFileSync(peersFile, "http://10.0.0.1:50051\nhttp://10.0.0.2:50051\n")
+      const { gateway } = yield* startGatewayOver(servers, {
+        upstream: { maxSamplesPerRequest: 8 },
+        admission: { peers: { file: peersFile, interval: "100ms" } },
+      })
+      const capacity = Effect.promise(() =>
+        fetch(gateway.metricsUrl)
+          .then((response) => response.text())
+          .then((text) => Number(/^stagebeam_admission_capacity(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1)),
+      )
+      // One server of 8 slots, two replicas: 4 each.
+      assert.isTrue(yield* eventually(Effect.map(capacity, (value) => value === 4)))
+      writeFileSync(peersFile, "http://10.0.0.1:50051\n")
+      assert.isTrue(yield* eventually(Effect.map(capacity, (value) => value === 8)))
+    }),
+  )
 })

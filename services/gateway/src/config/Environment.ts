@@ -41,6 +41,7 @@ export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly pa
   { variable: "STAGEBEAM_ROUTING", path: ["upstream", "routing"] },
   { variable: "STAGEBEAM_MAX_RUNNING_SEQUENCES", path: ["admission", "maxRunningSequences"] },
   { variable: "STAGEBEAM_MAX_QUEUED", path: ["admission", "maxQueued"] },
+  { variable: "STAGEBEAM_ADMISSION_PEERS_DNS", path: ["admission", "peers", "dns"] },
   { variable: "STAGEBEAM_DEFAULT_DEADLINE", path: ["defaultDeadline"] },
   { variable: "STAGEBEAM_DRAIN_TIMEOUT", path: ["drainTimeout"] },
   { variable: "STAGEBEAM_MAX_IMAGE_BYTES", path: ["images", "maxBytes"] },

@@ -7,9 +7,9 @@ import { Config, Duration, Effect, Redacted } from "effect"
 import { GatewayConfigError } from "../GatewayErrors.ts"
 import {
   DEFAULT_MODEL,
+  type Discovery as DiscoverySettings,
   GENERATOR_POOL,
   judgesOf,
-  type Pool as PoolSettings,
   poolsOf,
   REWARD_POOL,
   type Settings,
@@ -93,9 +93,8 @@ const apiKeyOf = (pool: string, source: SecretSource) =>
       )
     : keyFile(pool, source.file)
 
-/** The discovery source a pool's settings name, if any. */
-const discoveryOf = (pool: PoolSettings): Discovery | undefined => {
-  const source = pool.discovery
+/** The discovery a pool's settings (or the admission's peers) name, if any. */
+export const discoveryOf = (source: DiscoverySettings | undefined): Discovery | undefined => {
   if (source === undefined) return undefined
   if (source.file !== undefined) return fileDiscovery({ path: source.file, interval: source.interval })
   const [name, port] = (source.dns ?? "").split(":")
@@ -132,7 +131,7 @@ export const poolOptionsOf = (
         cooldown: pool.cooldown ?? upstream.cooldown,
         healthInterval: pool.healthInterval ?? upstream.healthInterval,
         metricsInterval: pool.metricsInterval ?? upstream.metricsInterval,
-        discovery: discoveryOf(pool),
+        discovery: discoveryOf(pool.discovery),
         routing: {
           policy: pool.routing ?? upstream.routing,
           slowStartMs: Duration.toMillis(pool.slowStart ?? upstream.slowStart),

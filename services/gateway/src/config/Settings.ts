@@ -182,6 +182,11 @@ const SettingsFields = Schema.Struct({
     maxQueued: Count(0).pipe(withDefault(128)),
     /** Image bytes that calls, waiting or running, may hold together (a fetched image counts from its arrival). */
     maxHeldBytes: Count(1).pipe(withDefault(256 * 1024 * 1024)),
+    /**
+     * The gateway replicas that share the generator pool (a headless Service of the gateways, or a file): the
+     * `auto` capacity is divided among them, so replicas together admit what the fleet can run.
+     */
+    peers: Schema.optional(Discovery),
   }).pipe(withDefault({})),
   /** On SIGTERM: how long calls in flight may take to finish (health says NOT_SERVING and new calls are refused at once). */
   drainTimeout: DurationText.pipe(withDefault("50s")),
@@ -273,6 +278,10 @@ const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
     if (discovery !== undefined && (discovery.dns === undefined) === (discovery.file === undefined)) {
       problems.push({ path: ["pools", name, "discovery"], issue: "needs one of dns (name:port) or file" })
     }
+  }
+  const peers = settings.admission.peers
+  if (peers !== undefined && (peers.dns === undefined) === (peers.file === undefined)) {
+    problems.push({ path: ["admission", "peers"], issue: "needs one of dns (name:port) or file" })
   }
   const judges = judgesOf(settings)
   for (const [name, judge] of Object.entries(judges)) {
