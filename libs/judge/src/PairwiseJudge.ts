@@ -36,6 +36,16 @@ const REFERENCE_SAMPLING: Sampling = {
 const CHOICE_MAX_TOKENS = 4
 /** Alternatives asked for with each CHOICE verdict's logprobs: enough to hold the other label. */
 const CHOICE_TOP_LOGPROBS = 5
+/**
+ * A CHOICE verdict is read from its logprobs, not from the label sampled, so it is asked at temperature 1 and top_p 1:
+ * vLLM's V0 engine (0.10, the one that serves mllama) returns logprobs after temperature and top-p, which would scale
+ * the margin by 1/temperature and cut the losing label to −inf (reported as −9999).
+ */
+const CHOICE_SAMPLING = { temperature: 1, topP: 1 } as const
+/** vLLM reports a token outside the kept set as −9999: no evidence of its own, read as absent. */
+const CUT_LOGPROB = -9000
+/** A margin is the log-odds between the labels; beyond this it says nothing more (and one verdict must not drown K). */
+const MAX_MARGIN = 20
 
 const firstText = (result: ChatResult): string => result.completion.choices[0]?.message.content ?? ""
 
@@ -51,7 +61,8 @@ const labelLogprobs = (first: TokenLogprob | undefined): ReadonlyArray<number | 
   VERDICT_LABELS.map((label) => {
     if (first === undefined) return undefined
     const alternatives = [{ token: first.token, logprob: first.logprob }, ...(first.top_logprobs ?? [])]
-    return alternatives.find((entry) => entry.token.trim() === label)?.logprob
+    const logprob = alternatives.find((entry) => entry.token.trim() === label)?.logprob
+    return logprob === undefined || logprob <= CUT_LOGPROB ? undefined : logprob
   })
 
 /**
@@ -66,7 +77,7 @@ export const readChoice = (
 ): { readonly winner: 0 | 1; readonly explicit: boolean; readonly margin?: number } => {
   const [one, two] = labelLogprobs(first)
   if (one !== undefined && two !== undefined) {
-    return { winner: one >= two ? 0 : 1, explicit: one !== two, margin: Math.abs(one - two) }
+    return { winner: one >= two ? 0 : 1, explicit: one !== two, margin: Math.min(MAX_MARGIN, Math.abs(one - two)) }
   }
   const label = raw.trim()
   const index = VERDICT_LABELS.indexOf(label as (typeof VERDICT_LABELS)[number])
@@ -76,7 +87,7 @@ export const readChoice = (
   return {
     winner: index as 0 | 1,
     explicit: true,
-    ...(p === undefined ? {} : { margin: Math.abs(Math.log(p / (1 - p))) }),
+    ...(p === undefined ? {} : { margin: Math.min(MAX_MARGIN, Math.abs(Math.log(p / (1 - p)))) }),
   }
 }
 
@@ -94,13 +105,17 @@ export const makePairwiseJudge = (
   declaration: JudgeDeclaration = { name: pool.name, kind: "pairwise", pool: pool.name, options },
 ): PairwiseJudging => {
   const sampling = options.sampling ?? REFERENCE_SAMPLING
-  const ask = (request: Omit<ChatRequest, "temperature" | "top_p" | "max_tokens">, kind: string, maxTokens?: number) =>
+  const ask = (
+    request: Omit<ChatRequest, "temperature" | "top_p" | "max_tokens">,
+    kind: string,
+    choice?: { readonly maxTokens: number },
+  ) =>
     pool.complete(
       {
         ...request,
-        temperature: sampling.temperature,
-        top_p: sampling.topP,
-        max_tokens: maxTokens ?? sampling.maxTokens,
+        temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
+        top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
+        max_tokens: choice?.maxTokens ?? sampling.maxTokens,
       },
       { label: `judge-${kind.toLowerCase()}` },
     )
@@ -142,7 +157,7 @@ export const makePairwiseJudge = (
                 ...(capabilities.logprobs && { logprobs: true, top_logprobs: CHOICE_TOP_LOGPROBS }),
               },
               match.kind,
-              CHOICE_MAX_TOKENS,
+              { maxTokens: CHOICE_MAX_TOKENS },
             )
           : yield* ask({ messages, seed: match.seed }, match.kind)
       const raw = firstText(result)

@@ -1,4 +1,4 @@
-import { DEFAULTS, RATING_LABELS, ratingMessages } from "@stagebeam/cot"
+import { RATING_LABELS, ratingMessages } from "@stagebeam/cot"
 import { choiceConstraint, type Pool, type TokenLogprob } from "@stagebeam/fleet"
 import type { PointwiseJudging, ScoreInput, Scores } from "@stagebeam/search"
 import { Effect } from "effect"
@@ -40,8 +40,10 @@ export const makeRatingJudge = (pool: Pool, declaration: JudgeDeclaration): Poin
         {
           messages: ratingMessages(input.kind, { question: input.question, response, imageUrl }),
           seed: (input.seed + index) >>> 0,
-          temperature: DEFAULTS.temperature,
-          top_p: DEFAULTS.topP,
+          // The score is the expectation over the digits' logprobs: raw ones (vLLM's V0 engine returns them after
+          // temperature and top-p), so temperature 1 and no nucleus.
+          temperature: 1,
+          top_p: 1,
           max_tokens: RATING_MAX_TOKENS,
           ...choiceConstraint(capabilities, RATING_LABELS),
           ...(capabilities.logprobs && { logprobs: true, top_logprobs: RATING_LABELS.length }),

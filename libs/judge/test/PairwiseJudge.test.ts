@@ -283,6 +283,9 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         assert.deepStrictEqual(request?.structured_outputs, { choice: ["1", "2"] })
         assert.isUndefined(request?.guided_choice)
         assert.strictEqual(request?.max_tokens, 4)
+        // Raw logprobs: vLLM's V0 engine returns them after temperature and top-p.
+        assert.strictEqual(request?.temperature, 1)
+        assert.strictEqual(request?.top_p, 1)
         assert.isTrue(request?.logprobs)
         assert.isAtLeast(request?.top_logprobs ?? 0, 2)
         assert.include(textOf(request), CHOICE_OUTPUT_FORMAT)
@@ -291,6 +294,21 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         yield* makePairwiseJudge(recordingPool(guided, "1", { constrainedChoice: "guided_choice" })).compare(choice)
         assert.deepStrictEqual((yield* Ref.get(guided))[0]?.guided_choice, ["1", "2"])
       }),
+  )
+
+  it.effect("a label cut to −9999 (outside the kept set) is no evidence, and no margin is larger than 20", () =>
+    Effect.gen(function* () {
+      const requests = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+      const cut = yield* makePairwiseJudge(recordingPool(requests, "2", {}, labels(-9999, Math.log(0.8)))).compare(
+        choice,
+      )
+      assert.strictEqual(cut.winner, 1)
+      // From the label's own probability: log(0.8 / 0.2), not 9999.
+      assert.closeTo(cut.margin ?? 0, Math.log(4), 1e-9)
+      const sure = yield* makePairwiseJudge(recordingPool(requests, "1", {}, labels(-1e-12, -60))).compare(choice)
+      assert.strictEqual(sure.winner, 0)
+      assert.strictEqual(sure.margin, 20)
+    }),
   )
 
   it.effect("falls back to free text where the pool cannot constrain, or the judge is declared free_text", () =>
