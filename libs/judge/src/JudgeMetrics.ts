@@ -22,8 +22,16 @@ export const judgeCoins = Metric.counter("stagebeam_judge_coin_decisions_total",
 })
 
 /** Matches shown to the judge in the other order than the tournament paired them (seeded order), by judge name. */
-export const judgeOrderFlips = Metric.counter("stagebeam_judge_order_flips_total", {
+export const judgeSwappedOrders = Metric.counter("stagebeam_judge_swapped_order_total", {
   description: "Matches shown to the judge in the swapped order, by judge name",
+})
+
+/**
+ * Matches whose verdicts disagreed, by judge name: with both orders, the verdict changed with the order (the
+ * position bias an operator watches); with votes, a split.
+ */
+export const judgeOrderFlips = Metric.counter("stagebeam_judge_order_flips_total", {
+  description: "Matches whose verdicts disagreed (both orders: the verdict changed with the order), by judge name",
 })
 
 /** Matches decided by how the verdicts were decided: JUDGE, MARGIN, COIN; by judge name. */

@@ -10,6 +10,7 @@ import {
   judgeDecisions,
   judgeOrderFlips,
   judgeReasks,
+  judgeSwappedOrders,
 } from "./JudgeMetrics.ts"
 import { JudgeKinds } from "./Kinds.ts"
 
@@ -30,7 +31,10 @@ export interface DeclaredJudge extends JudgeDeclaration {
 export interface MatchFacts {
   readonly decidedBy: MatchDecidedBy | "CORRECTNESS" | "IDENTICAL" | "UNREADABLE"
   readonly reasked: boolean
+  /** Shown to the judge in the swapped order (seeded order). */
   readonly orderFlipped: boolean
+  /** Its verdicts disagreed (both orders, or votes). */
+  readonly split: boolean
 }
 
 const timed = <A, E, R>(name: string, call: string, effect: Effect.Effect<A, E, R>) =>
@@ -61,13 +65,14 @@ const measured = (name: string, judge: Judge["Service"]): Judge["Service"] =>
       }
     : { score: (input) => timed(name, "score", judge.score(input)) }
 
-/** Counts one decided match for its judge: how it was decided, a re-ask, a swapped order. */
+/** Counts one decided match for its judge: how it was decided, a re-ask, a swapped order, verdicts that split. */
 export const countMatch = (name: string, facts: MatchFacts) =>
   Effect.all([
     Metric.update(Metric.withAttributes(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1),
     facts.reasked ? Metric.update(Metric.withAttributes(judgeReasks, { judge: name }), 1) : Effect.void,
     facts.decidedBy === "COIN" ? Metric.update(Metric.withAttributes(judgeCoins, { judge: name }), 1) : Effect.void,
-    facts.orderFlipped ? Metric.update(Metric.withAttributes(judgeOrderFlips, { judge: name }), 1) : Effect.void,
+    facts.orderFlipped ? Metric.update(Metric.withAttributes(judgeSwappedOrders, { judge: name }), 1) : Effect.void,
+    facts.split ? Metric.update(Metric.withAttributes(judgeOrderFlips, { judge: name }), 1) : Effect.void,
   ])
 
 const build = (declaration: JudgeDeclaration, pool: Pool, kinds: ReadonlyMap<string, JudgeKind>) =>

@@ -104,6 +104,7 @@ const countJudged = (judge: string, event: SearchEvent) =>
         decidedBy: event.decidedBy,
         reasked: event.reasked === true,
         orderFlipped: event.orderFlipped === true,
+        split: (event.votesFirst ?? 0) > 0 && (event.votesSecond ?? 0) > 0,
       })
     : Effect.void
 

@@ -81,6 +81,8 @@ describe("judges by name", () => {
     Effect.gen(function* () {
       const generators = yield* startSimulators(1)
       const judgePool = yield* startSimulators(1, { model: "judge-model" })
+      // A judge that always favours the first response: judged in both orders, every verdict changes with the order.
+      const biasedPool = yield* startSimulators(1, { model: "judge-model", positionBias: 1 })
       const sglangJudge = yield* startSimulators(1, { model: "judge-model", behaviour: "sglang" })
       const rewardServer = yield* startSimulators(1, { model: "rm", task: "reward" })
       const crossEncoder = yield* startSimulators(1, { model: "ce", task: "score" })
@@ -88,6 +90,7 @@ describe("judges by name", () => {
         pools: {
           judge: { endpoints: urlsOf(judgePool), model: "judge-model" },
           plain: { endpoints: urlsOf(sglangJudge), model: "judge-model" },
+          biased: { endpoints: urlsOf(biasedPool), model: "judge-model" },
           reward: { endpoints: urlsOf(rewardServer), model: "rm", capabilities: { pooling: true } },
           scorer: { endpoints: urlsOf(crossEncoder), model: "ce", capabilities: { score: true, images: false } },
         },
@@ -95,6 +98,7 @@ describe("judges by name", () => {
           self: { kind: "pairwise", pool: "generator" },
           model: { kind: "pairwise", pool: "judge" },
           plain: { kind: "pairwise", pool: "plain" },
+          biased: { kind: "pairwise", pool: "biased" },
           rm: { kind: "reward", pool: "reward" },
           ce: { kind: "cross-encoder", pool: "scorer" },
           rater: { kind: "rating", pool: "judge" },
@@ -151,12 +155,20 @@ describe("judges by name", () => {
       const rm = yield* ask("rm")
       assert.isBelow(ce.usage?.scoringCalls ?? 0, rm.usage?.scoringCalls ?? 0)
 
+      yield* client.Reason({
+        question: QUESTION,
+        image,
+        search: { seed: "9", candidatesPerStage: 3 },
+        judge: { name: "biased", bothOrders: true },
+      })
       // Calls, latency, re-asks, coins and order flips per judge name.
       const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
       assert.match(metrics, /stagebeam_judge_calls_total\{[^}]*judge="model"[^}]*\} [1-9]/)
       assert.match(metrics, /stagebeam_judge_calls_total\{[^}]*call="score"[^}]*judge="rm"|judge="rm"[^}]*call="score"/)
       assert.match(metrics, /stagebeam_judge_call_duration_seconds_count\{[^}]*judge="model"/)
-      assert.match(metrics, /stagebeam_judge_order_flips_total\{[^}]*judge="model"[^}]*\} [1-9]/)
+      assert.match(metrics, /stagebeam_judge_swapped_order_total\{[^}]*judge="model"[^}]*\} [1-9]/)
+      assert.match(metrics, /stagebeam_judge_order_flips_total\{[^}]*judge="biased"[^}]*\} [1-9]/)
+      assert.notMatch(metrics, /stagebeam_judge_order_flips_total\{[^}]*judge="model"[^}]*\} [1-9]/)
       assert.match(metrics, /stagebeam_judge_match_decisions_total\{[^}]*judge="model"/)
     }),
   )
