@@ -9,6 +9,8 @@ export interface JudgeOptions {
   readonly verdicts?: "choice" | "free_text" | undefined
   /** Whether the judge is shown the image, per step kind (default: as the reference, every judge prompt). */
   readonly images?: Partial<Record<StepKind, boolean>> | undefined
+  /** What a custom kind reads of its own (`judges.<name>.options` in the settings), as the file gives it. */
+  readonly custom?: Readonly<Record<string, unknown>> | undefined
 }
 
 /** A judge as the configuration declares it. */

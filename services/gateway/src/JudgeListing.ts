@@ -11,7 +11,13 @@ export const listJudges = (judges: Judges["Service"]): Effect.Effect<ListJudgesR
       pool: declared.pool,
       model: declared.model,
       judging: declared.judging.toUpperCase(),
-      verdicts: declared.judging === "pairwise" ? (declared.options?.verdicts ?? "choice") : "",
+      // What it answers with: free text where declared so or where its pool cannot constrain a choice.
+      verdicts:
+        declared.judging !== "pairwise"
+          ? ""
+          : declared.options?.verdicts === "free_text" || capabilities.constrainedChoice === "none"
+            ? "free_text"
+            : "choice",
       isDefault: declared.name === judges.defaultName,
       capabilities: {
         constrainedChoice: capabilities.constrainedChoice,

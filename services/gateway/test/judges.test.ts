@@ -125,6 +125,9 @@ describe("judges by name", () => {
       assert.isTrue(matchesOf(plain).every((match) => match.server === sglangJudge[0]!.url))
       assert.isTrue(matchesOf(plain).every((match) => match.verdictMode === "FREE_TEXT"))
       assert.strictEqual(plain.selection?.verdict, "FREE_TEXT")
+      const listed = yield* client.ListJudges({})
+      assert.strictEqual(listed.judges.find((judge) => judge.name === "plain")?.verdicts, "free_text")
+      assert.strictEqual(listed.judges.find((judge) => judge.name === "model")?.verdicts, "choice")
 
       for (const [name, server] of [
         ["rm", rewardServer[0]!],
@@ -207,21 +210,26 @@ describe("judges by name", () => {
   )
 })
 
-/** A custom kind: prefers the shorter of the two texts, asking no model. */
-const shorter: JudgeKind = {
-  name: "shorter",
+/** A custom kind: prefers the shorter of the two texts (or the longer, as its options say), asking no model. */
+const byLength: JudgeKind = {
+  name: "length",
   judging: "pairwise",
-  make: () =>
+  make: (_pool, declaration) =>
     Effect.succeed({
-      compare: (match) =>
-        Effect.succeed({
-          winner: (match.first ?? "").length <= (match.second ?? "").length ? (0 as const) : (1 as const),
-          raw: "the shorter reasoning",
+      compare: (match) => {
+        const longer = declaration.options?.custom?.prefer === "longer"
+        const firstWins = longer
+          ? (match.first ?? "").length >= (match.second ?? "").length
+          : (match.first ?? "").length <= (match.second ?? "").length
+        return Effect.succeed({
+          winner: firstWins ? (0 as const) : (1 as const),
+          raw: `the ${longer ? "longer" : "shorter"} reasoning`,
           explicit: true,
           server: "",
           promptTokens: 0,
           completionTokens: 0,
-        }),
+        })
+      },
       checkReasoning: () =>
         Effect.succeed({ correct: true, raw: "", server: "", promptTokens: 0, completionTokens: 0 }),
     }),
@@ -232,14 +240,19 @@ describe("a custom judge kind", () => {
     Effect.gen(function* () {
       const generators = yield* startSimulators(1)
       const { client } = yield* startGatewayOver(generators, {
-        judges: { self: { kind: "pairwise", pool: "generator" }, brief: { kind: "shorter", pool: "generator" } },
-      }).pipe(Effect.provideService(JudgeKinds, withJudgeKinds(shorter)))
+        judges: {
+          self: { kind: "pairwise", pool: "generator" },
+          brief: { kind: "length", pool: "generator" },
+          thorough: { kind: "length", pool: "generator", options: { prefer: "longer" } },
+        },
+      }).pipe(Effect.provideService(JudgeKinds, withJudgeKinds(byLength)))
       const listed = yield* client.ListJudges({})
       assert.deepStrictEqual(
         listed.judges.map((judge) => [judge.name, judge.kind]),
         [
           ["self", "pairwise"],
-          ["brief", "shorter"],
+          ["brief", "length"],
+          ["thorough", "length"],
         ],
       )
       const response = yield* client.Reason({
@@ -258,6 +271,20 @@ describe("a custom judge kind", () => {
       }
       assert.isTrue(matchesOf(response).every((match) => match.verdict === "the shorter reasoning"))
       assert.strictEqual(response.selection?.judge, "brief")
+      // The same kind with its own options (judges.<name>.options): the longest text wins.
+      const longest = yield* client.Reason({
+        question: QUESTION,
+        search: { seed: "4", candidatesPerStage: 4 },
+        judge: { name: "thorough" },
+        includeTrace: true,
+      })
+      for (const chosen of longest.trace.flatMap((event) => (event.stepChosen ? [event.stepChosen] : []))) {
+        if (chosen.by !== "TOURNAMENT") continue
+        const lengths = longest.trace
+          .flatMap((event) => (event.candidate?.step === chosen.step && event.candidate.valid ? [event.candidate] : []))
+          .map((candidate) => candidate.text.length)
+        assert.strictEqual(chosen.text.length, Math.max(...lengths))
+      }
     }),
   )
 })

@@ -156,6 +156,7 @@ export const judgeDeclarationsOf = (settings: Settings): ReadonlyArray<JudgeDecl
       ...(judge.verdicts === undefined ? {} : { verdicts: judge.verdicts }),
       // Keys were checked against the step kinds.
       ...(judge.images === undefined ? {} : { images: judge.images as Partial<Record<StepKind, boolean>> }),
+      ...(judge.options === undefined ? {} : { custom: judge.options }),
     },
   }))
 

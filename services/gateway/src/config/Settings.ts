@@ -124,6 +124,8 @@ const Judge = Schema.Struct({
   verdicts: Schema.optional(Schema.Literals(["choice", "free_text"])),
   /** Whether the judge sees the image, per step kind (each optional; default: as the reference, every judge prompt). */
   images: Schema.optional(PerStepKind),
+  /** Anything a custom kind reads of its own (the built-in kinds read none). */
+  options: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)),
 })
 export type Judge = typeof Judge.Type
 
