@@ -37,7 +37,7 @@ if (values.help === true || values["list-profiles"] === true) {
     console.log(
       "usage: vllm-sim [--port 8000] [--host 127.0.0.1] [--profile NAME] [--behaviour NAME] [--speed 1] [--model NAME]\n" +
         "                [--api-key KEY] [--max-num-seqs N]\n" +
-        "                [--judge-accuracy 0.8] [--position-bias 0] [--judge-noise S] [--error-format nested|flat]\n" +
+        "                [--judge-accuracy P] [--position-bias 0] [--judge-noise 0.15] [--error-format nested|flat]\n" +
         "                [--task generate|reward|score] [--reward-noise 0.5] [--pooling-type ALL|LAST]\n" +
         "                [--scheduling-policy fcfs|priority] [--max-waiting-requests N] [--faults JSON] [--seed N]",
     )
