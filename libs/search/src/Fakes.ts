@@ -78,10 +78,16 @@ const sampleText = (request: GenerationRequest, variant: number, sentences: numb
 }
 
 export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
+  /** Calls that returned. */
   const log: Array<LoggedGeneration> = []
+  /** Calls made (a speculative one may be interrupted before it returns). */
+  const started: Array<GenerationRequest> = []
+  /** Calls interrupted before they returned (an aborted upstream request). */
+  const interrupted: Array<GenerationRequest> = []
   const variants = options.variants ?? 1000
   const generate = (request: GenerationRequest) =>
     Effect.gen(function* () {
+      started.push(request)
       const startedAtMs = yield* Clock.currentTimeMillis
       const byStop = request.stop.map((stop) => options.latencyByStop?.[stop]).find((ms) => ms !== undefined)
       const latencyMs = byStop ?? options.latencyMs
@@ -104,8 +110,8 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
         server: options.server ?? "fake-0",
         ...(options.tokensEstimated === true && { tokensEstimated: true }),
       }
-    })
-  return { layer: Layer.succeed(CandidateGenerator, CandidateGenerator.of({ generate })), log }
+    }).pipe(Effect.onInterrupt(() => Effect.sync(() => interrupted.push(request))))
+  return { layer: Layer.succeed(CandidateGenerator, CandidateGenerator.of({ generate })), log, started, interrupted }
 }
 
 export interface FakeJudgeOptions {

@@ -20,6 +20,7 @@ import {
   withDefault,
 } from "@stagebeam/cot"
 import { Effect, Schema, SchemaIssue } from "effect"
+import { Speculation } from "./Speculation.ts"
 import { SwiresOptions } from "./SwiresOptions.ts"
 
 /**
@@ -31,6 +32,7 @@ import { SwiresOptions } from "./SwiresOptions.ts"
  * - `preset` sets the selection rules (Selection.ts); `tournament`, `duplicates`, `reasoningCheck`,
  *   `unclearVerdict`, `malformed`, `wording`, `matchOrder`, `verdict`, `votes` and `bothOrders`, when given,
  *   override the preset's one by one.
+ * - `speculation`: STAGE_BEAM's speculative next stage (Speculation.ts; ADAPTIVE when omitted); the answer is the same.
  * - `swires`: SWIRES only (Swires.ts); `candidates` is its number of captions per pass.
  */
 export const SearchRequest = Schema.Struct({
@@ -52,6 +54,7 @@ export const SearchRequest = Schema.Struct({
   verdict: Schema.optional(VerdictMode),
   votes: Schema.optional(Votes),
   bothOrders: Schema.optional(Schema.Boolean),
+  speculation: Schema.optional(Speculation),
   swires: SwiresOptions.pipe(withDefault({})),
   tokenBudget: Schema.optional(TokenBudget),
   deadlineMs: Schema.optional(DeadlineMs),

@@ -1,5 +1,5 @@
 import type { StepKind } from "@stagebeam/cot"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { type Budget, makeBudget } from "./Budget.ts"
 import { type DeadlineReached, GenerationFailed, JudgeFailed } from "./Errors.ts"
 import type { SearchRequest } from "./Request.ts"
@@ -27,6 +27,14 @@ export interface TimedGeneration {
   readonly endedAtMs: number
 }
 
+/** A generation call started ahead of its step (speculation), not yet counted in the usage or the estimates. */
+export interface Prefetched {
+  readonly step: number
+  readonly kind: StepKind
+  readonly generation: GenerationRequest
+  readonly fiber: Fiber.Fiber<TimedGeneration, GenerationFailed>
+}
+
 /**
  * One search run: the request and its seed, the trace, the usage, the budget, and the three model calls
  * (generate, compare, check), each bound by the deadline and counted in the usage and the estimates.
@@ -46,6 +54,13 @@ export interface Run {
     generation: GenerationRequest,
     final?: boolean,
   ) => Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached>
+  /**
+   * Starts a generation call ahead of its step, in a fiber of the calling one (interrupting it aborts the call). It
+   * counts for nothing until `adopt` takes it: a discarded one leaves the usage and the budget as if never made.
+   */
+  readonly prefetch: (step: number, kind: StepKind, generation: GenerationRequest) => Effect.Effect<Prefetched>
+  /** Waits for a prefetched call under the deadline (as if it had been made now) and counts it like `generate`. */
+  readonly adopt: (prefetched: Prefetched) => Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached>
   readonly compare: (step: number, match: MatchInput) => Effect.Effect<Verdict, JudgeFailed | DeadlineReached>
   readonly checkReasoning: (
     step: number,
@@ -64,38 +79,60 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const budget = makeBudget(request, trace, usage)
   const selection = resolveSelection(request)
 
+  const call = (step: number, kind: StepKind, generation: GenerationRequest) =>
+    generator
+      .generate(generation)
+      .pipe(
+        Effect.mapError(
+          (cause) =>
+            new GenerationFailed({
+              step,
+              kind,
+              message: `the ${kind} generation call failed: ${cause.message}`,
+              cause,
+            }),
+        ),
+      )
+
+  const account = (timed: TimedGeneration) => {
+    const { result, startedAtMs, endedAtMs } = timed
+    const tokens = result.samples.reduce((sum, sample) => sum + sample.completionTokens, 0)
+    usage.generation({
+      promptTokens: result.promptTokens,
+      completionTokens: tokens,
+      tokensEstimated: result.tokensEstimated,
+    })
+    budget.recordGeneration(
+      endedAtMs - startedAtMs,
+      tokens,
+      Math.max(0, ...result.samples.map((sample) => sample.completionTokens)),
+    )
+    return timed
+  }
+
   const generate: Run["generate"] = (step, kind, generation, final = false) =>
     Effect.gen(function* () {
       const startedAtMs = yield* trace.elapsed
-      const result = yield* budget.withinDeadline(
-        generator.generate(generation).pipe(
-          Effect.mapError(
-            (cause) =>
-              new GenerationFailed({
-                step,
-                kind,
-                message: `the ${kind} generation call failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        `the ${kind} generation call`,
-        !final,
-      )
-      const endedAtMs = yield* trace.elapsed
-      const tokens = result.samples.reduce((sum, sample) => sum + sample.completionTokens, 0)
-      usage.generation({
-        promptTokens: result.promptTokens,
-        completionTokens: tokens,
-        tokensEstimated: result.tokensEstimated,
-      })
-      budget.recordGeneration(
-        endedAtMs - startedAtMs,
-        tokens,
-        Math.max(0, ...result.samples.map((sample) => sample.completionTokens)),
-      )
-      return { result, startedAtMs, endedAtMs }
+      const result = yield* budget.withinDeadline(call(step, kind, generation), `the ${kind} generation call`, !final)
+      return account({ result, startedAtMs, endedAtMs: yield* trace.elapsed })
     })
+
+  const prefetch: Run["prefetch"] = (step, kind, generation) =>
+    Effect.gen(function* () {
+      const startedAtMs = yield* trace.elapsed
+      const fiber = yield* Effect.forkChild(
+        Effect.gen(function* () {
+          const result = yield* call(step, kind, generation)
+          return { result, startedAtMs, endedAtMs: yield* trace.elapsed } satisfies TimedGeneration
+        }),
+      )
+      return { step, kind, generation, fiber } satisfies Prefetched
+    })
+
+  const adopt: Run["adopt"] = (prefetched) =>
+    budget
+      .withinDeadline(Fiber.join(prefetched.fiber), `the ${prefetched.kind} generation call`)
+      .pipe(Effect.ensuring(Fiber.interrupt(prefetched.fiber)), Effect.map(account))
 
   const pairwise = isPointwise(judge) ? undefined : judge
   const pointwise = isPointwise(judge) ? judge : undefined
@@ -187,6 +224,8 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     usage,
     budget,
     generate,
+    prefetch,
+    adopt,
     compare,
     checkReasoning,
     pointwise: pointwise !== undefined,

@@ -10,14 +10,15 @@ import {
   type Stage,
 } from "@stagebeam/cot"
 import { Effect, Random } from "effect"
-import { classify } from "./Candidate.ts"
+import { type Candidate, classify } from "./Candidate.ts"
 import { BudgetExhausted, type DeadlineReached, type SearchError } from "./Errors.ts"
 import type { SearchResult } from "./Events.ts"
 import type { SearchRequest } from "./Request.ts"
-import { makeRun, type Run } from "./Run.ts"
+import { makeRun, type Prefetched, type Run } from "./Run.ts"
 import { deriveSeed } from "./Seeds.ts"
 import type { CandidateGenerator, Judge } from "./Services.ts"
-import { runStep } from "./Step.ts"
+import { discard } from "./Speculation.ts"
+import { runStep, type StepSpec } from "./Step.ts"
 import { swires } from "./Swires.ts"
 
 const CONCLUSION_END = closeTag("CONCLUSION")
@@ -46,9 +47,27 @@ const hintFor = (stage: Stage, answer: string): string | undefined => {
 const untilDeadline = <A, E, R>(step: Effect.Effect<A, E | DeadlineReached, R>) =>
   step.pipe(Effect.catchTag("DeadlineReached", () => Effect.succeed(undefined)))
 
-/** STAGE_BEAM: N candidates per stage in one call (shared prefill), stop at the stage's closing tag, pick one. */
+/** STAGE_BEAM's step for stage `step` continuing `answer` (undefined past the last stage). */
+const stageSpec = (run: Run, step: number, answer: string): StepSpec | undefined => {
+  const stage = STAGES[step]
+  if (stage === undefined) return undefined
+  return {
+    step,
+    kind: stage,
+    prefix: answer,
+    n: run.request.candidates,
+    stop: [closeTag(stage)],
+    hint: hintFor(stage, answer),
+  }
+}
+
+/**
+ * STAGE_BEAM: N candidates per stage in one call (shared prefill), stop at the stage's closing tag, pick one. With
+ * speculation, the next stage's call starts for both finalists of a stage's deciding match (see Speculation.ts).
+ */
 const stageBeam = Effect.fnUntraced(function* (run: Run) {
   let answer = ""
+  let prefetched: Prefetched | undefined
   for (const [step, stage] of STAGES.entries()) {
     if (stage === "CAPTION" && run.request.imageUrl === undefined) {
       const text = `${answer.length > 0 ? "\n\n" : ""}${openTag("CAPTION")}${NO_IMAGE_CAPTION}${closeTag("CAPTION")}`
@@ -58,20 +77,22 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
     }
     run.budget.planStepsAfter(STAGES.length - step - 1)
     if (!(yield* run.budget.cutUnlessRoomFor("generation"))) break
-    const choice = yield* untilDeadline(
-      runStep(run, {
-        step,
-        kind: stage,
-        prefix: answer,
-        n: run.request.candidates,
-        stop: [closeTag(stage)],
-        hint: hintFor(stage, answer),
-      }),
-    )
+    const spec = stageSpec(run, step, answer)!
+    const before = answer
+    // The next stage is started ahead only where it is generated (a text-only question's caption is fixed).
+    const next = (candidate: Candidate) =>
+      STAGES[step + 1] === "CAPTION" && run.request.imageUrl === undefined
+        ? undefined
+        : stageSpec(run, step + 1, before + candidate.text)
+    const taken = prefetched
+    prefetched = undefined
+    const choice = yield* untilDeadline(runStep(run, spec, { prefetched: taken, next }))
     if (choice === undefined) break
     answer += choice.candidate.text
+    prefetched = choice.prefetched
     if (choice.by === "CUT_SHORT") break
   }
+  yield* discard(prefetched)
   return answer
 })
 

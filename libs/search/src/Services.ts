@@ -15,6 +15,8 @@ export interface GenerationRequest {
   readonly sampling: Sampling
   /** Per-call seed derived from the request seed, so equal seeds give equal candidates. */
   readonly seed: number
+  /** Started ahead of its step for a finalist that may lose (speculation): the fleet may run it after other work. */
+  readonly speculative?: boolean
 }
 
 export interface GeneratedText {

@@ -4,8 +4,10 @@ import { type Candidate, classify, readableText } from "./Candidate.ts"
 import { NoValidCandidate } from "./Errors.ts"
 import type { MatchJudged } from "./Events.ts"
 import { judgeMatch, type MatchDecision } from "./Match.ts"
-import type { Run } from "./Run.ts"
+import type { Prefetched, Run } from "./Run.ts"
 import { deriveSeed, makeRng } from "./Seeds.ts"
+import type { GenerationRequest } from "./Services.ts"
+import { discard, makeSpeculator, type NextStep } from "./Speculation.ts"
 import { type MatchSlot, mergeDuplicates, runTournament } from "./Tournament.ts"
 
 export interface StepSpec {
@@ -22,6 +24,15 @@ export interface StepSpec {
 export interface StepChoice {
   readonly candidate: Candidate
   readonly by: "TOURNAMENT" | "ONLY_CANDIDATE" | "CUT_SHORT" | "SCORE"
+  /** The next step's generation call, started for this candidate while its final ran (speculation). */
+  readonly prefetched?: Prefetched | undefined
+}
+
+/** How a step may speculate: the call started for it by the step before, and how to start the next one's. */
+export interface StepSpeculation {
+  readonly prefetched?: Prefetched | undefined
+  /** The step that follows a candidate if it wins (undefined: none to start ahead). */
+  readonly next?: NextStep<StepSpec> | undefined
 }
 
 /** A candidate as it enters the tournament. */
@@ -67,22 +78,39 @@ export const mergeKey = (entrant: Entrant): string => entrant.key ?? `\u0000unre
  * Samples N candidates (one call). DROP: the invalid ones are dropped and the call made once more when none is
  * valid. KEEP: every candidate enters, as in the reference, which never resamples.
  */
-export const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec) {
+/** The generation call of a step's attempt: a speculative one is the same call, only marked (for its priority). */
+export const generationOf = (run: Run, spec: StepSpec, attempt: number, speculative = false): GenerationRequest => ({
+  question: run.request.question,
+  imageUrl: run.request.imageUrl,
+  prefix: spec.prefix,
+  n: spec.n,
+  stop: spec.stop,
+  // Not capped by the token budget: a stage cut off by length is invalid, so a starved step would fail instead
+  // of cutting the search short. The budget is checked before each step, from the costliest call so far.
+  sampling: run.request.sampling,
+  seed: deriveSeed(run.seed, "generate", spec.step, attempt),
+  ...(speculative && { speculative: true }),
+})
+
+const sameCall = (a: GenerationRequest, b: GenerationRequest) =>
+  a.prefix === b.prefix && a.n === b.n && a.seed === b.seed && a.stop.join("\u0000") === b.stop.join("\u0000")
+
+/**
+ * Samples N candidates (one call). DROP: the invalid ones are dropped and the call made once more when none is
+ * valid. KEEP: every candidate enters, as in the reference, which never resamples. A call `prefetched` for the first
+ * attempt (speculation) is taken instead of making it again.
+ */
+export const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec, prefetched?: Prefetched) {
   const { malformed, duplicates } = run.selection.rules
   let problems: Array<string> = []
   let allCutByLength = false
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const { result, startedAtMs, endedAtMs } = yield* run.generate(spec.step, spec.kind, {
-      question: run.request.question,
-      imageUrl: run.request.imageUrl,
-      prefix: spec.prefix,
-      n: spec.n,
-      stop: spec.stop,
-      // Not capped by the token budget: a stage cut off by length is invalid, so a starved step would fail instead
-      // of cutting the search short. The budget is checked before each step, from the costliest call so far.
-      sampling: run.request.sampling,
-      seed: deriveSeed(run.seed, "generate", spec.step, attempt),
-    })
+    const generation = generationOf(run, spec, attempt)
+    const ahead = attempt === 0 && prefetched !== undefined && sameCall(prefetched.generation, generation)
+    if (attempt === 0 && prefetched !== undefined && !ahead) yield* discard(prefetched)
+    const { result, startedAtMs, endedAtMs } = ahead
+      ? yield* run.adopt(prefetched)
+      : yield* run.generate(spec.step, spec.kind, generation)
     const candidates = result.samples.map((generated, index) => classify(spec.kind, index, generated))
     const entrants = candidates
       .filter((candidate) => malformed === "KEEP" || candidate.valid)
@@ -191,11 +219,15 @@ const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrant
  * With a pointwise judge there is no tournament (nor pre-check): every distinct candidate is scored in one scoring
  * round and the highest kept (pickByScore).
  */
-export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepSpec) {
+export const runStep = Effect.fn("search.step")(function* (
+  run: Run,
+  spec: StepSpec,
+  speculation: StepSpeculation = {},
+) {
   yield* Effect.annotateCurrentSpan({ step: spec.step, kind: spec.kind, candidates: spec.n })
   yield* run.trace.emitNow({ _tag: "StepStarted", step: spec.step, kind: spec.kind, candidates: spec.n })
   const rules = run.selection.rules
-  const entrants = yield* sample(run, spec)
+  const entrants = yield* sample(run, spec, speculation.prefetched)
   const choose = (candidate: Candidate, by: StepChoice["by"]) =>
     Effect.as(
       run.trace.emitNow({
@@ -206,7 +238,7 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
         text: candidate.text,
         by,
       }),
-      { candidate, by } satisfies StepChoice,
+      { candidate, by } as StepChoice,
     )
   if (run.pointwise) {
     const picked = yield* pickByScore(run, spec, entrants)
@@ -293,6 +325,21 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
       } satisfies MatchOutcome
     })
 
+  const next = speculation.next
+  const speculator =
+    next === undefined
+      ? undefined
+      : makeSpeculator(
+          run,
+          (candidate) => next(candidate)?.n,
+          (candidate) => {
+            const nextSpec = next(candidate)
+            return nextSpec === undefined
+              ? Effect.succeed(undefined)
+              : run.prefetch(nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true))
+          },
+        )
+
   let roundStartMs = 0
   let roundStartTokens = 0
   const closeRound = Effect.map(run.trace.elapsed, (now) =>
@@ -301,6 +348,10 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
   const result = yield* runTournament(rules.tournament, entrants, compare, {
     seed: deriveSeed(run.seed, "pairing", spec.step),
     key: rules.duplicates === "MERGE" ? mergeKey : undefined,
+    ...(speculator !== undefined && {
+      onFinal: (first: number, second: number) =>
+        speculator.start([entrants[first]!.candidate, entrants[second]!.candidate]),
+    }),
     continueRound: (round) =>
       Effect.gen(function* () {
         if (round > 0) yield* closeRound
@@ -341,9 +392,14 @@ export const runStep = Effect.fn("search.step")(function* (run: Run, spec: StepS
         endedAtMs: record.outcome.endedAtMs,
       })
     },
-  })
+  }).pipe(Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))))
   if (!result.stoppedEarly) yield* closeRound
-  return yield* choose(entrants[result.winner]!.candidate, result.stoppedEarly ? "CUT_SHORT" : "TOURNAMENT")
+  const chosen = entrants[result.winner]!.candidate
+  // A step cut short ends the search: nothing started ahead is kept.
+  const prefetched =
+    speculator === undefined ? undefined : yield* speculator.settle(result.stoppedEarly ? undefined : chosen)
+  const choice = yield* choose(chosen, result.stoppedEarly ? "CUT_SHORT" : "TOURNAMENT")
+  return { ...choice, prefetched } satisfies StepChoice
 })
 
 /**

@@ -42,6 +42,11 @@ export interface TournamentOptions<A, O extends Outcome, E, R> {
   readonly key?: ((entrant: A) => string) | undefined
   /** Asked before each round; false ends the tournament with the best entrant so far. */
   readonly continueRound?: ((round: number) => Effect.Effect<boolean, E, R>) | undefined
+  /**
+   * Called once the deciding match (the final) is about to be played, with its two entrants: what follows the
+   * tournament may start on both (speculation). Not called when no match is played or the tournament is cut short.
+   */
+  readonly onFinal?: ((first: number, second: number) => Effect.Effect<void, E, R>) | undefined
   /** Called as soon as each match is decided (matches of a KNOCKOUT round complete in any order). */
   readonly onMatch?: ((record: MatchRecord<O>) => Effect.Effect<void, E, R>) | undefined
 }
@@ -115,6 +120,7 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
     }
     const pairs = Array.from({ length: Math.floor(order.length / 2) }, (_, i) => [order[2 * i]!, order[2 * i + 1]!])
     const bye = order.length % 2 === 1 ? order[order.length - 1] : undefined
+    if (order.length === 2 && options.onFinal) yield* options.onFinal(order[0]!, order[1]!)
     const played = yield* Effect.all(
       pairs.map(([first, second], index) =>
         playMatch(entrants, compare, options, { round, index }, first as number, second as number),
@@ -153,6 +159,7 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
     }
     const first = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
     const second = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
+    if (pool.length === 0 && options.onFinal) yield* options.onFinal(first, second)
     const record = yield* playMatch(entrants, compare, options, { round, index: 0 }, first, second)
     matches.push(record)
     wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)

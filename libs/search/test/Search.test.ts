@@ -54,7 +54,11 @@ describe("STAGE_BEAM", () => {
   it.effect("N=4, KNOCKOUT: one generate call per stage, 3 judge calls per stage in 2 parallel rounds", () =>
     Effect.gen(function* () {
       const services = setup({ latencyMs: 300 }, { latencyMs: 100 })
-      const result = yield* search({ question: "How many apples?", imageUrl: IMAGE, candidates: 4, seed: 7 }, services)
+      const result = yield* search(
+        // The plain schedule (speculation overlaps the stages: see Speculation.test.ts).
+        { question: "How many apples?", imageUrl: IMAGE, candidates: 4, seed: 7, speculation: "OFF" },
+        services,
+      )
       const { log } = services.gen
       assert.strictEqual(log.length, 4)
       assert.deepStrictEqual(
@@ -113,7 +117,10 @@ describe("STAGE_BEAM", () => {
   it.effect("SEQUENTIAL plays the N−1 matches one after the other", () =>
     Effect.gen(function* () {
       const services = setup({ latencyMs: 300 }, { latencyMs: 100 })
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, tournament: "SEQUENTIAL", seed: 1 }, services)
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, tournament: "SEQUENTIAL", seed: 1, speculation: "OFF" },
+        services,
+      )
       const matches = ofTag(result.trace, "MatchJudged")
       assert.strictEqual(matches.length, 12)
       assert.deepStrictEqual(
@@ -316,7 +323,10 @@ describe("budgets and deadlines", () => {
       const services = setup({ latencyMs: 300 }, { latencyMs: 100 })
       // Each stage takes 300 + 2 × 100 ms. At 1400 ms the third stage's second round (100 ms) plus the completion
       // kept in reserve (300 ms) no longer fit before 1750 ms; the completion then ends at 1700 ms.
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_750 }, services)
+      const result = yield* search(
+        { question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_750, speculation: "OFF" },
+        services,
+      )
       assert.strictEqual(result.finishedEarly?.reason, "DEADLINE")
       const chosen = ofTag(result.trace, "StepChosen")
       assert.deepStrictEqual(

@@ -1,0 +1,136 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer } from "effect"
+import { TestClock } from "effect/testing"
+import {
+  decodeSearchRequest,
+  FleetCapacity,
+  makeFakeGenerator,
+  makeFakeJudge,
+  runSearch,
+  type SearchEvent,
+  type SearchRequestInput,
+  type SearchResult,
+} from "../src/index.ts"
+
+const IMAGE = "data:image/png;base64,iVBORw0KGgo="
+
+const setup = (spare = Number.POSITIVE_INFINITY) => {
+  const gen = makeFakeGenerator({ latencyMs: 300, variants: 5 })
+  const jud = makeFakeJudge({ latencyMs: 100 })
+  const capacity = Layer.succeed(FleetCapacity, { spareSequences: Effect.succeed(spare) })
+  return { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer, capacity) }
+}
+
+const search = (input: SearchRequestInput, services: ReturnType<typeof setup>) =>
+  Effect.gen(function* () {
+    const request = yield* decodeSearchRequest(input)
+    const fiber = yield* Effect.forkChild(runSearch(request).pipe(Effect.provide(services.layer)))
+    yield* TestClock.adjust(10_000_000)
+    return yield* Fiber.join(fiber)
+  })
+
+/** The trace's decisions and candidates without their times (speculation changes when things happen, not what). */
+const decisions = (result: SearchResult) =>
+  result.trace
+    .filter((event) => event._tag !== "SearchCutShort")
+    .map((event: SearchEvent) => {
+      const { atMs: _a, startedAtMs: _s, endedAtMs: _e, ...rest } = event as SearchEvent & Record<string, unknown>
+      return rest
+    })
+
+const finishedAt = (result: SearchResult) => result.trace.find((event) => event._tag === "SearchFinished")!.atMs
+
+const base = { question: "How many apples?", imageUrl: IMAGE, candidates: 4 } as const
+
+describe("speculative next stage", () => {
+  for (const [label, extra] of [
+    ["KNOCKOUT, DEFAULT", {}],
+    ["SEQUENTIAL", { tournament: "SEQUENTIAL" }],
+    ["REFERENCE preset", { preset: "REFERENCE" }],
+    ["N=8 with duplicates merged", { candidates: 8, duplicates: "MERGE" }],
+    ["N=3 (a bye)", { candidates: 3 }],
+  ] as const) {
+    it.effect(`${label}: the same stages, decisions and usage as the plain search for every seed`, () =>
+      Effect.gen(function* () {
+        for (const seed of [1, 2, 3, 4, 5, 6]) {
+          const plain = yield* search({ ...base, ...extra, seed, speculation: "OFF" }, setup())
+          const ahead = yield* search({ ...base, ...extra, seed, speculation: "ALWAYS" }, setup())
+          assert.deepStrictEqual(ahead.stages, plain.stages)
+          assert.deepStrictEqual(decisions(ahead), decisions(plain))
+          assert.deepStrictEqual(ahead.usage, plain.usage)
+        }
+      }),
+    )
+  }
+
+  it.effect(
+    "starts the next stage for both finalists as the final starts, keeps the winner's, interrupts the other",
+    () =>
+      Effect.gen(function* () {
+        const plainServices = setup()
+        const plain = yield* search({ ...base, seed: 7, speculation: "OFF" }, plainServices)
+        const services = setup()
+        const ahead = yield* search({ ...base, seed: 7, speculation: "ALWAYS" }, services)
+        // 4 stages of 300 ms generation + 2 rounds of 100 ms; stages 2–4 start during the final before them.
+        assert.strictEqual(finishedAt(plain), 4 * (300 + 2 * 100))
+        assert.strictEqual(finishedAt(ahead), 4 * (300 + 2 * 100) - 3 * 100)
+        // Stages 1–3 each had a final with two distinct finalists: two speculative calls each, one interrupted.
+        const speculative = services.gen.started.filter((request) => request.speculative === true)
+        assert.strictEqual(speculative.length, 6)
+        assert.strictEqual(services.gen.interrupted.length, 3)
+        assert.isTrue(services.gen.interrupted.every((request) => request.speculative === true))
+        // The kept calls are exactly the plain search's (same prefix and seed).
+        const key = (request: { prefix: string; seed: number }) => `${request.seed}:${request.prefix}`
+        assert.deepStrictEqual(
+          services.gen.log.map((entry) => key(entry.request)),
+          plainServices.gen.log.map((entry) => key(entry.request)),
+        )
+        assert.strictEqual(plainServices.gen.started.length, 4)
+      }),
+  )
+
+  it.effect("ADAPTIVE speculates only where the fleet has spare sequences for the call", () =>
+    Effect.gen(function* () {
+      const full = setup(0)
+      const busy = yield* search({ ...base, seed: 7, speculation: "ADAPTIVE" }, full)
+      assert.strictEqual(full.gen.started.length, 4)
+      assert.isFalse(full.gen.started.some((request) => request.speculative === true))
+      assert.strictEqual(finishedAt(busy), 4 * (300 + 2 * 100))
+
+      // Room for one finalist's n=4 call: one speculative call per stage boundary, the first finalist's.
+      const one = setup(4)
+      const some = yield* search({ ...base, seed: 7, speculation: "ADAPTIVE" }, one)
+      assert.strictEqual(one.gen.started.filter((request) => request.speculative === true).length, 3)
+      const plain = yield* search({ ...base, seed: 7, speculation: "OFF" }, setup())
+      assert.deepStrictEqual(decisions(some), decisions(plain))
+
+      const idle = setup()
+      yield* search({ ...base, seed: 7 }, idle)
+      assert.strictEqual(idle.gen.started.filter((request) => request.speculative === true).length, 6)
+    }),
+  )
+
+  it.effect("OFF never starts a call ahead; strategies other than STAGE_BEAM do not speculate", () =>
+    Effect.gen(function* () {
+      const off = setup()
+      yield* search({ ...base, seed: 3, speculation: "OFF" }, off)
+      assert.strictEqual(off.gen.started.length, 4)
+      const best = setup()
+      yield* search({ ...base, seed: 3, strategy: "BEST_OF_N", speculation: "ALWAYS" }, best)
+      assert.strictEqual(best.gen.started.length, 1)
+    }),
+  )
+
+  it.effect("a search cut short by its token budget interrupts what it started ahead", () =>
+    Effect.gen(function* () {
+      const plain = yield* search({ ...base, seed: 5, tokenBudget: 120, speculation: "OFF" }, setup())
+      const services = setup()
+      const ahead = yield* search({ ...base, seed: 5, tokenBudget: 120, speculation: "ALWAYS" }, services)
+      assert.deepStrictEqual(ahead.stages, plain.stages)
+      assert.deepStrictEqual(ahead.finishedEarly, plain.finishedEarly)
+      const speculative = services.gen.started.filter((request) => request.speculative === true).length
+      const kept = services.gen.log.filter((entry) => entry.request.speculative === true).length
+      assert.strictEqual(services.gen.interrupted.length, speculative - kept)
+    }),
+  )
+})
