@@ -80,19 +80,17 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const selection = resolveSelection(request)
 
   const call = (step: number, kind: StepKind, generation: GenerationRequest) =>
-    generator
-      .generate(generation)
-      .pipe(
-        Effect.mapError(
-          (cause) =>
-            new GenerationFailed({
-              step,
-              kind,
-              message: `the ${kind} generation call failed: ${cause.message}`,
-              cause,
-            }),
-        ),
-      )
+    generator.generate(generation).pipe(
+      Effect.mapError(
+        (cause) =>
+          new GenerationFailed({
+            step,
+            kind,
+            message: `the ${kind} generation call failed: ${cause.message}`,
+            cause,
+          }),
+      ),
+    )
 
   const account = (timed: TimedGeneration) => {
     const { result, startedAtMs, endedAtMs } = timed
