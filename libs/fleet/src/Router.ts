@@ -115,6 +115,22 @@ export const isSaturated = (state: EndpointState, now: number): boolean => {
 export const capacityShare = (state: EndpointState, now: number, slowStartMs: number): number =>
   state.joinedAtMs === 0 || slowStartMs <= 0 ? 1 : Math.min(1, Math.max(0.1, (now - state.joinedAtMs) / slowStartMs))
 
+/**
+ * Sequences the servers a call may go to could start now without queueing: on each, its max_num_seqs less the load a
+ * new call would join (loadScore) and less `reserve`, summed. Zero on a busy fleet: what must not cost it throughput
+ * (speculation) asks this first.
+ */
+export const spareSequences = (
+  states: ReadonlyArray<EndpointState>,
+  now: number,
+  maxSequences: number,
+  reserve = 0,
+): number =>
+  eligible(states, now).reduce(
+    (sum, state) => sum + Math.max(0, maxSequences - reserve - Math.ceil(loadScore(state, now))),
+    0,
+  )
+
 /** Servers a call may go to now: up, not leaving, and not a server on probation that already has a call. */
 export const eligible = (states: ReadonlyArray<EndpointState>, now: number): ReadonlyArray<EndpointState> =>
   states.filter((state) => isUp(state, now) && !state.leaving && !(state.probation && state.inFlightRequests > 0))

@@ -50,6 +50,10 @@ const labelOf = (request: GenerationRequest): string => {
   return stop === undefined ? "gen" : `gen-${stop.slice(2, -1).toLowerCase()}`
 }
 
+/** vLLM's priority (lower runs first): a running search's calls 0, a search's first call 1, a speculative call 2. */
+export const priorityOf = (request: GenerationRequest): number =>
+  request.speculative === true ? 2 : request.prefix.length === 0 ? 1 : 0
+
 /** Splits n samples into requests of at most `max` (a request's n samples must fit the server's max_num_seqs). */
 export const splitSamples = (n: number, max: number): ReadonlyArray<number> =>
   Array.from({ length: Math.ceil(n / max) }, (_, i) => Math.min(max, n - i * max))
@@ -93,8 +97,9 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       max_tokens: request.sampling.maxTokens,
       ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
       // A running search's calls go before a new search's first one, where the servers schedule by priority: the
-      // work already started finishes sooner, and a burst of new searches waits behind it.
-      ...(capabilities.priority ? { priority: request.prefix.length === 0 ? 1 : 0 } : {}),
+      // work already started finishes sooner, and a burst of new searches waits behind it. A speculative call (a
+      // finalist's next stage that may be thrown away) goes after both.
+      ...(capabilities.priority ? { priority: priorityOf(request) } : {}),
     }
     const cutAt = capabilities.stop ? [] : request.stop
     return pool

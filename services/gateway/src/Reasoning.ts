@@ -2,22 +2,25 @@ import { Fleet, RequestId } from "@stagebeam/fleet"
 import { countMatch, type DeclaredJudge, Judges } from "@stagebeam/judge"
 import {
   CandidateGenerator,
+  FleetCapacity,
   Judge,
   runSearch,
   type SearchEvent,
   SearchEvents,
   type SearchRequest,
   type SearchResult,
+  type Speculation,
 } from "@stagebeam/search"
 import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Random, Stream } from "effect"
 import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
-import { GENERATOR_POOL } from "./config/Resolve.ts"
+import { GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
 import type { JudgeChoice, ReasonCommand } from "./DecodeRequest.ts"
 import { Drain } from "./Drain.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
 import { type ImageSource, Images } from "./images/Images.ts"
+import { fleetCapacityOf } from "./SearchCapacity.ts"
 import { checkSupported } from "./StrategySupport.ts"
 
 /** The answer must leave the gateway this long before the client's deadline, to reach it in time. */
@@ -143,6 +146,12 @@ export class Reasoning extends Context.Service<
       const generator = yield* CandidateGenerator
       const images = yield* Images
       const generatorPool = yield* (yield* Fleet).pool(GENERATOR_POOL)
+      const capacity = fleetCapacityOf(
+        generatorPool,
+        maxSamplesPerRequestOf(settings, GENERATOR_POOL),
+        settings.search.speculationReserve,
+      )
+      const defaultSpeculation = settings.search.speculation.toUpperCase() as Speculation
 
       const declaredNames = () => judges.all.map((declared) => declared.name).join(", ")
 
@@ -248,7 +257,12 @@ export class Reasoning extends Context.Service<
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
           const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
-          const request = { ...command.search, ...(imageUrl === undefined ? {} : { imageUrl }), deadlineMs }
+          const request = {
+            ...command.search,
+            ...(imageUrl === undefined ? {} : { imageUrl }),
+            deadlineMs,
+            speculation: command.search.speculation ?? defaultSpeculation,
+          }
           const result = yield* runSearch(request).pipe(
             // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
             Effect.timeoutOrElse({
@@ -257,6 +271,7 @@ export class Reasoning extends Context.Service<
             }),
             Effect.provideService(CandidateGenerator, generator),
             Effect.provideService(Judge, judge.judge),
+            Effect.provideService(FleetCapacity, capacity),
             // The final answer is the call's result, not an event.
             Effect.provideService(SearchEvents, {
               publish: (event) =>

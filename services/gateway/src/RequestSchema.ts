@@ -80,6 +80,12 @@ const SearchMessage = Schema.Struct({
   ]),
   matchOrder: Schema.Literals(["MATCH_ORDER_UNSPECIFIED", "MATCH_ORDER_AS_PAIRED", "MATCH_ORDER_SEEDED"]),
   verdict: Schema.Literals(["VERDICT_MODE_UNSPECIFIED", "VERDICT_MODE_FREE_TEXT", "VERDICT_MODE_CHOICE"]),
+  speculation: Schema.Literals([
+    "SPECULATION_UNSPECIFIED",
+    "SPECULATION_OFF",
+    "SPECULATION_ADAPTIVE",
+    "SPECULATION_ALWAYS",
+  ]),
   // 0 = the preset's; the bound is the search's own.
   votes: Schema.Int,
   swires: Schema.NullOr(SwiresMessage),

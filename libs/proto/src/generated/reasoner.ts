@@ -65,6 +65,7 @@ export interface ProtoGrpcType {
       SearchOptions: MessageTypeDefinition<_stagebeam_v1_SearchOptions, _stagebeam_v1_SearchOptions__Output>
       SearchStarted: MessageTypeDefinition<_stagebeam_v1_SearchStarted, _stagebeam_v1_SearchStarted__Output>
       Selection: MessageTypeDefinition<_stagebeam_v1_Selection, _stagebeam_v1_Selection__Output>
+      Speculation: EnumTypeDefinition
       Stage: MessageTypeDefinition<_stagebeam_v1_Stage, _stagebeam_v1_Stage__Output>
       StepChosen: MessageTypeDefinition<_stagebeam_v1_StepChosen, _stagebeam_v1_StepChosen__Output>
       StepStarted: MessageTypeDefinition<_stagebeam_v1_StepStarted, _stagebeam_v1_StepStarted__Output>

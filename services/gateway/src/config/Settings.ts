@@ -190,6 +190,16 @@ const SettingsFields = Schema.Struct({
      */
     peers: Schema.optional(Discovery),
   }).pipe(withDefault({})),
+  /** How STAGE_BEAM schedules its calls (the answer is the same whatever these say). */
+  search: Schema.Struct({
+    /**
+     * The next stage started for both finalists while a stage's final runs (the loser's aborted): "adaptive" only
+     * while the generator's servers have spare sequences, "always", or "off". A request's speculation overrides it.
+     */
+    speculation: Schema.Literals(["off", "adaptive", "always"]).pipe(withDefault("adaptive")),
+    /** Sequences per generator server that adaptive speculation leaves free (a cap on the GPU time it may take). */
+    speculationReserve: Count(0).pipe(withDefault(0)),
+  }).pipe(withDefault({})),
   /** On SIGTERM: how long calls in flight may take to finish (health says NOT_SERVING and new calls are refused at once). */
   drainTimeout: DurationText.pipe(withDefault("50s")),
   /** Time a search may take when the client sets no deadline (and the cap when it does). */

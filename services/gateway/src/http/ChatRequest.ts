@@ -51,6 +51,8 @@ export const StagebeamOptions = Schema.Struct({
   malformed: Schema.optional(lower(["drop", "keep"])),
   prompt_wording: Schema.optional(lower(["corrected", "reference"])),
   max_sentences: Schema.optional(Schema.Int),
+  /** STAGE_BEAM's speculative next stage; absent: the server's `search.speculation`. */
+  speculation: Schema.optional(lower(["off", "adaptive", "always"])),
   /** Non-streaming answers only: the search's events under `stagebeam.trace`. */
   include_trace: Schema.optional(Schema.Boolean),
 })
@@ -130,6 +132,7 @@ const SEARCH_FIELD: Readonly<Record<string, string>> = {
   verdict: "stagebeam.verdict",
   votes: "stagebeam.votes",
   bothOrders: "stagebeam.both_orders",
+  speculation: "stagebeam.speculation",
   deadlineMs: "stagebeam.deadline_ms",
   "sampling.temperature": "temperature",
   "sampling.topP": "top_p",
@@ -227,6 +230,7 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       votes: sb.votes,
       bothOrders: sb.both_orders,
       maxSentences: sb.max_sentences,
+      speculation: upper(sb.speculation),
     }),
     sampling: defined({
       temperature: request.temperature,

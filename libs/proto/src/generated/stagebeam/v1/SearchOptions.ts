@@ -12,6 +12,7 @@ import type { PromptWording as _stagebeam_v1_PromptWording, PromptWording__Outpu
 import type { MatchOrder as _stagebeam_v1_MatchOrder, MatchOrder__Output as _stagebeam_v1_MatchOrder__Output } from '../../stagebeam/v1/MatchOrder.ts';
 import type { VerdictMode as _stagebeam_v1_VerdictMode, VerdictMode__Output as _stagebeam_v1_VerdictMode__Output } from '../../stagebeam/v1/VerdictMode.ts';
 import type { SwiresOptions as _stagebeam_v1_SwiresOptions, SwiresOptions__Output as _stagebeam_v1_SwiresOptions__Output } from '../../stagebeam/v1/SwiresOptions.ts';
+import type { Speculation as _stagebeam_v1_Speculation, Speculation__Output as _stagebeam_v1_Speculation__Output } from '../../stagebeam/v1/Speculation.ts';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SearchOptions {
@@ -63,6 +64,11 @@ export interface SearchOptions {
    * STRATEGY_SWIRES only.
    */
   'swires'?: (_stagebeam_v1_SwiresOptions | null);
+  /**
+   * STAGE_BEAM's speculative next stage (unspecified: the server's setting, ADAPTIVE by default). The answer and the
+   * trace's decisions are the same either way; only the latency and the GPU time spent differ.
+   */
+  'speculation'?: (_stagebeam_v1_Speculation);
 }
 
 export interface SearchOptions__Output {
@@ -114,4 +120,9 @@ export interface SearchOptions__Output {
    * STRATEGY_SWIRES only.
    */
   'swires': (_stagebeam_v1_SwiresOptions__Output | null);
+  /**
+   * STAGE_BEAM's speculative next stage (unspecified: the server's setting, ADAPTIVE by default). The answer and the
+   * trace's decisions are the same either way; only the latency and the GPU time spent differ.
+   */
+  'speculation': (_stagebeam_v1_Speculation__Output);
 }
