@@ -38,9 +38,13 @@ export interface Speculator {
 export const discard = (prefetched: Prefetched | undefined): Effect.Effect<void> =>
   prefetched === undefined ? Effect.void : Fiber.interrupt(prefetched.fiber)
 
-/** One step's speculation; `prefetchFor` starts the next step's call for a candidate (undefined: nothing to start). */
+/**
+ * One step's speculation; `prefetchFor` starts the next step's call for a candidate (undefined: nothing to start).
+ * ADAPTIVE keeps `finalSequences` of the spare ones for the final's own judge calls, which start just after.
+ */
 export const makeSpeculator = (
   run: Run,
+  finalSequences: number,
   sequencesOf: (candidate: Candidate) => number | undefined,
   prefetchFor: (candidate: Candidate) => Effect.Effect<Prefetched | undefined>,
 ): Speculator => {
@@ -50,7 +54,8 @@ export const makeSpeculator = (
     start: (finalists) =>
       Effect.gen(function* () {
         if (mode === "OFF") return
-        let spare = mode === "ALWAYS" ? Number.POSITIVE_INFINITY : yield* (yield* FleetCapacity).spareSequences
+        let spare =
+          mode === "ALWAYS" ? Number.POSITIVE_INFINITY : (yield* (yield* FleetCapacity).spareSequences) - finalSequences
         for (const candidate of finalists) {
           // Equal texts continue alike: one call serves both.
           if (started.has(candidate.text)) continue

@@ -331,6 +331,7 @@ export const runStep = Effect.fn("search.step")(function* (
       ? undefined
       : makeSpeculator(
           run,
+          rules.votes * (rules.bothOrders ? 2 : 1),
           (candidate) => next(candidate)?.n,
           (candidate) => {
             const nextSpec = next(candidate)

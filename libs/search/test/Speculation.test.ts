@@ -91,14 +91,15 @@ describe("speculative next stage", () => {
 
   it.effect("ADAPTIVE speculates only where the fleet has spare sequences for the call", () =>
     Effect.gen(function* () {
-      const full = setup(0)
+      // Room for the next stage's call but not for it and the final's judge call too.
+      const full = setup(4)
       const busy = yield* search({ ...base, seed: 7, speculation: "ADAPTIVE" }, full)
       assert.strictEqual(full.gen.started.length, 4)
       assert.isFalse(full.gen.started.some((request) => request.speculative === true))
       assert.strictEqual(finishedAt(busy), 4 * (300 + 2 * 100))
 
-      // Room for one finalist's n=4 call: one speculative call per stage boundary, the first finalist's.
-      const one = setup(4)
+      // Room for one finalist's n=4 call besides the final's judge call: one speculative call per stage boundary.
+      const one = setup(5)
       const some = yield* search({ ...base, seed: 7, speculation: "ADAPTIVE" }, one)
       assert.strictEqual(one.gen.started.filter((request) => request.speculative === true).length, 3)
       const plain = yield* search({ ...base, seed: 7, speculation: "OFF" }, setup())

@@ -1,0 +1,160 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ReasonResponse__Output } from "@stagebeam/proto"
+import type { RunningSimulator } from "@stagebeam/vllm-sim"
+import { Effect } from "effect"
+import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
+
+const QUESTION = "What is the main object?\nA. cup\nB. ball\nC. book\nD. lamp"
+
+/**
+ * What the search chose and how it decided, without the times (speculation changes when, not what), sorted: the
+ * matches of a round are traced as they finish, in an order no schedule fixes.
+ */
+const decisions = (response: ReasonResponse__Output) =>
+  response.trace
+    .flatMap((event): ReadonlyArray<string> => {
+      if (event.stepChosen) return [`chosen ${event.stepChosen.step} ${event.stepChosen.index} ${event.stepChosen.by}`]
+      if (event.match) {
+        const m = event.match
+        return [`match ${m.step} ${m.round} ${m.first}-${m.second} → ${m.winner} ${m.decidedBy}`]
+      }
+      if (event.candidate) return [`candidate ${event.candidate.step} ${event.candidate.index} ${event.candidate.text}`]
+      return []
+    })
+    .toSorted()
+
+const aborted = (servers: ReadonlyArray<RunningSimulator>) =>
+  servers.reduce((sum, server) => sum + server.stats().requests.aborted, 0)
+
+/** Chat requests the servers have seen arrive, whatever became of them (finished, aborted, still queued). */
+const arrived = (servers: ReadonlyArray<RunningSimulator>) =>
+  servers.reduce((sum, server) => {
+    const stats = server.stats()
+    const r = stats.requests
+    return sum + r.finished + r.aborted + r.faults + r.errors + r.rejected + stats.running + stats.waiting
+  }, 0)
+
+/** The calls a search counted (its chosen branch's): what the servers saw beyond them was speculated and lost. */
+const counted = (response: ReasonResponse__Output) => {
+  const usage = response.usage!
+  return usage.generationCalls + usage.judgeCalls + usage.correctnessChecks
+}
+
+type Speculation = "SPECULATION_OFF" | "SPECULATION_ADAPTIVE" | "SPECULATION_ALWAYS"
+
+describe("speculative next stage, through the gateway over simulated servers", () => {
+  it.live("chooses the same stages as the plain search for the same seed, and throws the losers' calls away", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(2)
+      const { client } = yield* startGatewayOver(servers)
+      const data = yield* pngImage()
+      const ask = (seed: number, speculation: Speculation) =>
+        Effect.gen(function* () {
+          const before = arrived(servers)
+          const response = yield* client.Reason({
+            question: QUESTION,
+            image: { data },
+            search: { candidatesPerStage: 4, seed: String(seed), speculation },
+            includeTrace: true,
+            includeStages: true,
+          })
+          return { response, lost: arrived(servers) - before - counted(response) }
+        })
+      let lostAhead = 0
+      for (const seed of [11, 12, 13]) {
+        const plain = yield* ask(seed, "SPECULATION_OFF")
+        const ahead = yield* ask(seed, "SPECULATION_ALWAYS")
+        const adaptive = yield* ask(seed, "SPECULATION_ADAPTIVE")
+        assert.strictEqual(plain.lost, 0)
+        for (const other of [ahead, adaptive]) {
+          assert.deepStrictEqual(other.response.stages, plain.response.stages)
+          assert.strictEqual(other.response.conclusion, plain.response.conclusion)
+          assert.deepStrictEqual(decisions(other.response), decisions(plain.response))
+          // The chosen branch's calls are the plain search's: the usage counts nothing speculated and lost.
+          assert.deepStrictEqual(other.response.usage, plain.response.usage)
+        }
+        lostAhead += ahead.lost
+      }
+      // Each stage boundary with two distinct finalists speculates for both and throws the loser's call away.
+      assert.isAtLeast(lostAhead, 3)
+    }),
+  )
+
+  it.live("the loser's request is aborted on its server when the verdict lands", () =>
+    Effect.gen(function* () {
+      // Slow enough that a stage's generation clearly outlasts the final's verdict: the loser is cut mid-decode.
+      const servers = yield* startSimulators(1, { speed: 5 })
+      const { client } = yield* startGatewayOver(servers)
+      const data = yield* pngImage()
+      const [server] = servers
+      const ask = (speculation: Speculation) =>
+        client.Reason({
+          question: QUESTION,
+          image: { data },
+          search: { candidatesPerStage: 4, seed: "21", speculation },
+          includeTrace: true,
+        })
+      yield* ask("SPECULATION_OFF")
+      assert.strictEqual(server!.stats().requests.aborted, 0)
+      const response = yield* ask("SPECULATION_ALWAYS")
+      const stats = server!.stats()
+      assert.isAtLeast(stats.requests.aborted, 1)
+      // Nothing left running after the answer: every speculative request was kept, finished or aborted.
+      assert.strictEqual(stats.running, 0)
+      assert.strictEqual(stats.waiting, 0)
+      assert.isAtLeast(arrived(servers), 2 * counted(response) + stats.requests.aborted)
+    }),
+  )
+
+  it.live("never speculates while the fleet has no spare sequences for the next stage's call", () =>
+    Effect.gen(function* () {
+      // One server running at most 4 sequences, N = 4: during a final its judge call holds one, so the next
+      // stage's n=4 call would queue — ADAPTIVE leaves it; ALWAYS (the control) speculates anyway.
+      const servers = yield* startSimulators(1, { maxNumSeqs: 4 })
+      const { client } = yield* startGatewayOver(servers, { upstream: { maxSamplesPerRequest: 4 } })
+      const data = yield* pngImage()
+      const ask = (seed: string, speculation: Speculation) =>
+        Effect.gen(function* () {
+          const before = arrived(servers)
+          const response = yield* client.Reason({
+            question: QUESTION,
+            image: { data },
+            search: { candidatesPerStage: 4, seed, speculation },
+            includeTrace: true,
+          })
+          return { response, lost: arrived(servers) - before - counted(response) }
+        })
+      const plain = yield* ask("31", "SPECULATION_OFF")
+      const full = yield* ask("31", "SPECULATION_ADAPTIVE")
+      assert.strictEqual(full.lost, 0)
+      assert.deepStrictEqual(decisions(full.response), decisions(plain.response))
+      const forced = yield* ask("31", "SPECULATION_ALWAYS")
+      assert.isAtLeast(forced.lost, 1)
+      assert.deepStrictEqual(decisions(forced.response), decisions(plain.response))
+    }),
+  )
+
+  it.live("the HTTP door takes stagebeam.speculation and refuses a misspelt one naming the field", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1)
+      const { gateway } = yield* startGatewayOver(servers)
+      const post = (speculation: string) =>
+        Effect.promise(() =>
+          fetch(`${gateway.httpUrl!}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              model: "Xkev/Llama-3.2V-11B-cot",
+              messages: [{ role: "user", content: QUESTION }],
+              stagebeam: { seed: 5, speculation },
+            }),
+          }).then(async (response) => ({ status: response.status, body: (await response.json()) as never })),
+        )
+      const good = yield* post("always")
+      assert.strictEqual(good.status, 200, JSON.stringify(good.body))
+      const bad = yield* post("sometimes")
+      assert.strictEqual(bad.status, 400)
+      assert.include(JSON.stringify(bad.body), "stagebeam.speculation")
+    }),
+  )
+})
