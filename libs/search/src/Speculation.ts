@@ -34,9 +34,12 @@ export interface Speculator {
   readonly settle: (chosen: Candidate | undefined) => Effect.Effect<Prefetched | undefined>
 }
 
-/** Interrupts a prefetched call that will not be used (the HTTP request is aborted with it). */
+/**
+ * Interrupts a prefetched call that will not be used (the HTTP request is aborted with it), without waiting for it to
+ * wind down: the search goes on at once (the call is the search's child, so it cannot outlive it).
+ */
 export const discard = (prefetched: Prefetched | undefined): Effect.Effect<void> =>
-  prefetched === undefined ? Effect.void : Fiber.interrupt(prefetched.fiber)
+  prefetched === undefined ? Effect.void : Effect.asVoid(Effect.forkChild(Fiber.interrupt(prefetched.fiber)))
 
 /**
  * One step's speculation; `prefetchFor` starts the next step's call for a candidate (undefined: nothing to start).

@@ -23,9 +23,6 @@ const decisions = (response: ReasonResponse__Output) =>
     })
     .toSorted()
 
-const aborted = (servers: ReadonlyArray<RunningSimulator>) =>
-  servers.reduce((sum, server) => sum + server.stats().requests.aborted, 0)
-
 /** Chat requests the servers have seen arrive, whatever became of them (finished, aborted, still queued). */
 const arrived = (servers: ReadonlyArray<RunningSimulator>) =>
   servers.reduce((sum, server) => {
