@@ -20,10 +20,10 @@ import { median } from "./lib/stats.ts"
 const PROFILE = "llama-3.2-11b-vision-h100"
 const SERVERS = 2
 /** Virtual seconds per wall second. The check at the end reruns N=4 at SPEED_CHECK to show the ratios hold. */
-const SPEED = 10
+const SPEED = 4
 const SPEED_CHECK = 2
 const SEEDS = 8
-const LOAD_WINDOW_S = 25
+const LOAD_WINDOW_S = 20
 const SATURATION_CONCURRENCY = 12
 
 type Speculation = "SPECULATION_OFF" | "SPECULATION_ADAPTIVE" | "SPECULATION_ALWAYS"
@@ -151,6 +151,7 @@ const withStack = <A, E>(speed: number, body: (stack: Stack) => Effect.Effect<A,
     Effect.gen(function* () {
       const stack = yield* startStack({
         generators: Array.from({ length: SERVERS }, (_, i) => ({ profile: PROFILE, speed, seed: i + 1 })),
+        settings: { log: { level: "none" }, http: { enabled: false } },
       })
       return yield* body(stack)
     }),
@@ -243,8 +244,8 @@ const program = Effect.gen(function* () {
       const rate = plainSat.throughput / 2
       const half = []
       for (const n of ns) {
-        const plain = yield* openLoop(stack, beam(n, "SPECULATION_OFF"), rate * (4 / n), LOAD_WINDOW_S / 2, SPEED)
-        const spec = yield* openLoop(stack, beam(n, "SPECULATION_ADAPTIVE"), rate * (4 / n), LOAD_WINDOW_S / 2, SPEED)
+        const plain = yield* openLoop(stack, beam(n, "SPECULATION_OFF"), rate * (4 / n), LOAD_WINDOW_S, SPEED)
+        const spec = yield* openLoop(stack, beam(n, "SPECULATION_ADAPTIVE"), rate * (4 / n), LOAD_WINDOW_S, SPEED)
         half.push({ n, plain, spec })
       }
       return { plainSat, specSat, rate, half }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url"
 
 const benchmarks = [
   "knockout-vs-sequential",
+  "latency",
   "accuracy",
   "selection",
   "judges",

@@ -148,6 +148,7 @@ export class Reasoning extends Context.Service<
       const generatorPool = yield* (yield* Fleet).pool(GENERATOR_POOL)
       const capacity = fleetCapacityOf(
         generatorPool,
+        Effect.map(admission.load, (load) => load.waiting),
         maxSamplesPerRequestOf(settings, GENERATOR_POOL),
         settings.search.speculationReserve,
       )
