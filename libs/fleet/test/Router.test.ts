@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { recordFailure, recordSuccess } from "../src/Membership.ts"
-import { type EndpointState, initialState, pickEndpoint, type RoutingOptions } from "../src/Router.ts"
+import { type EndpointState, initialState, pickEndpoint, type RoutingOptions, spareSequences } from "../src/Router.ts"
 
 const state = (url: string, inFlight: number, extra: Partial<EndpointState> = {}): EndpointState => ({
   ...initialState(url),
@@ -131,5 +131,25 @@ describe("affinity", () => {
     expect(
       pick(loads, "question", { policy: "least-loaded", slowStartMs: 0, affinityMaxImbalance: undefined }),
     ).not.toBe(owner)
+  })
+})
+
+describe("spareSequences", () => {
+  it("sums what each server could start before its max_num_seqs fill, less the reserve", () => {
+    expect(spareSequences([state("a", 0), state("b", 0)], 0, 16)).toBe(32)
+    expect(spareSequences([state("a", 10), state("b", 20)], 0, 16)).toBe(6)
+    expect(spareSequences([state("a", 10), state("b", 0)], 0, 16, 4)).toBe(2 + 12)
+  })
+
+  it("counts a fresh report's foreign running requests and its queue (double), and skips servers that are down", () => {
+    const reported = state("a", 2, {
+      reported: { running: 6, waiting: 1, kvUsage: 0.1 },
+      reportedAtMs: 1000,
+      ownAtReport: 2,
+    })
+    // 2 own + 4 foreign + 2 × 1 waiting = 8 of 16.
+    expect(spareSequences([reported], 1000, 16)).toBe(8)
+    const down = state("b", 0, { healthy: false })
+    expect(spareSequences([reported, down], 1000, 16)).toBe(8)
   })
 })

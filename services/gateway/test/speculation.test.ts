@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { initialState, type Pool } from "@stagebeam/fleet"
 import type { ReasonResponse__Output } from "@stagebeam/proto"
 import type { RunningSimulator } from "@stagebeam/vllm-sim"
 import { Effect } from "effect"
+import { fleetCapacityOf } from "../src/SearchCapacity.ts"
 import { pngImage, startGatewayOver, startSimulators } from "./harness.ts"
 
 const QUESTION = "What is the main object?\nA. cup\nB. ball\nC. book\nD. lamp"
@@ -152,6 +154,17 @@ describe("speculative next stage, through the gateway over simulated servers", (
       const bad = yield* post("sometimes")
       assert.strictEqual(bad.status, 400)
       assert.include(JSON.stringify(bad.body), "stagebeam.speculation")
+    }),
+  )
+})
+
+describe("the gateway's FleetCapacity", () => {
+  it.effect("has no spare sequences while calls wait for admission, else the pool's", () =>
+    Effect.gen(function* () {
+      const pool = { snapshot: Effect.succeed([{ ...initialState("a"), inFlight: 3 }]) } as unknown as Pool
+      assert.strictEqual(yield* fleetCapacityOf(pool, Effect.succeed(0), 16, 0).spareSequences, 13)
+      assert.strictEqual(yield* fleetCapacityOf(pool, Effect.succeed(0), 16, 5).spareSequences, 8)
+      assert.strictEqual(yield* fleetCapacityOf(pool, Effect.succeed(1), 16, 0).spareSequences, 0)
     }),
   )
 })
