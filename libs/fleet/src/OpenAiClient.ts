@@ -39,7 +39,14 @@ export interface ChatCallOptions {
   readonly streamUsage?: boolean
   /** Hand the samples on as the server sent them, stop strings unapplied (for probes of what the server does). */
   readonly raw?: boolean
+  /**
+   * Stream the answer and hand on each sample as the server finishes it (index, text, finish reason), before the
+   * others: the caller may start on the first while the rest still decode. Called synchronously; it must not block.
+   */
+  readonly onChoice?: ChoiceListener
 }
+
+export type ChoiceListener = (index: number, text: string, finishReason: string) => void
 
 export interface PostCallOptions {
   readonly requestId: string
@@ -138,6 +145,7 @@ const readStream = async (
   stream: AsyncIterable<StreamChunk> & { readonly controller: AbortController },
   expected: number,
   cutAt: ReadonlyArray<string>,
+  onChoice?: ChoiceListener,
 ): Promise<{ readonly wire: WireCompletion; readonly cut: boolean }> => {
   const texts: Array<string> = []
   const finish: Array<string | null> = []
@@ -160,6 +168,7 @@ const readStream = async (
         const reported = choice.stop_reason ?? choice.matched_stop
         stopReasons[i] = Predicate.isString(reported) ? reported : null
         done[i] = true
+        onChoice?.(i, texts[i]!, choice.finish_reason)
       }
       if (done[i] !== true && firstStop(texts[i]!, cutAt) !== undefined) {
         done[i] = true
@@ -275,7 +284,7 @@ export class OpenAiClient extends Context.Service<
       const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
       const answered = Effect.tryPromise({
         try: async (signal) => {
-          if (cutAt.length === 0) {
+          if (cutAt.length === 0 && options.onChoice === undefined) {
             const wire = await clientFor(target.server).chat.completions.create(
               { ...body, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
               requestOptions(signal),
@@ -290,7 +299,7 @@ export class OpenAiClient extends Context.Service<
             } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
             requestOptions(signal),
           )
-          return await readStream(stream as never, request.n ?? 1, cutAt)
+          return await readStream(stream as never, request.n ?? 1, cutAt, options.onChoice)
         },
         catch: (error) => toUpstreamError(failure, error),
       }).pipe(withTryTimeout(target, options.timeout))

@@ -8,7 +8,7 @@ import { hedges, retriesRefused, upstreamDuration, upstreamRequests } from "./Fl
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
-import { type CallTarget, OpenAiClient } from "./OpenAiClient.ts"
+import { type CallTarget, type ChoiceListener, OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerProfile } from "./Probe.ts"
 import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
 import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions } from "./Router.ts"
@@ -63,6 +63,8 @@ export interface CallOptions {
   readonly cutAt?: ReadonlyArray<string>
   /** Calls sharing a prompt prefix (one search's) share this key; routing with affinity keeps them on one server. */
   readonly affinity?: string
+  /** Hand on each sample as it finishes (the call is streamed); after a failover the next server's come again. */
+  readonly onChoice?: ChoiceListener
 }
 
 /** The gateway's id of the Reason call being served; upstream request ids start with it. */
@@ -277,10 +279,13 @@ export const makePool = Effect.fnUntraced(function* (
         { sequences: request.n ?? 1, maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS },
         (target, profile, timeout) => {
           const cutAt = callOptions.cutAt ?? []
+          const streamed = cutAt.length > 0 || callOptions.onChoice !== undefined
           return client.chat(target, request, {
             requestId,
             timeout,
-            ...(cutAt.length > 0 && { cutAt, streamUsage: profile?.capabilities.usage ?? false }),
+            ...(cutAt.length > 0 && { cutAt }),
+            ...(callOptions.onChoice !== undefined && { onChoice: callOptions.onChoice }),
+            ...(streamed && { streamUsage: profile?.capabilities.usage ?? false }),
           })
         },
         (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),

@@ -8,6 +8,7 @@ import {
   type GenerationRequest,
   Judge,
   type MatchInput,
+  type SampleListener,
   type ScoreInput,
 } from "./Services.ts"
 import { decideVerdict } from "./Verdicts.ts"
@@ -32,6 +33,11 @@ export interface FakeGeneratorOptions {
   readonly sentences?: number
   /** Report the token counts as estimates (a server without usage blocks). */
   readonly tokensEstimated?: boolean
+  /**
+   * When sample `index` of a call finishes, in ms after the call starts (a listener hears it then); the call returns
+   * when its last sample is done. Overrides the latency options.
+   */
+  readonly sampleLatencyMs?: (request: GenerationRequest, index: number) => number
   /** The samples of a call, chosen by the test (n of them); undefined falls back to the generated wording. */
   readonly samples?: (request: GenerationRequest) => ReadonlyArray<GeneratedText> | undefined
 }
@@ -85,13 +91,14 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
   /** Calls interrupted before they returned (an aborted upstream request). */
   const interrupted: Array<GenerationRequest> = []
   const variants = options.variants ?? 1000
-  const generate = (request: GenerationRequest) =>
+  const generate = (request: GenerationRequest, onSample?: SampleListener) =>
     Effect.gen(function* () {
       started.push(request)
       const startedAtMs = yield* Clock.currentTimeMillis
       const byStop = request.stop.map((stop) => options.latencyByStop?.[stop]).find((ms) => ms !== undefined)
       const latencyMs = byStop ?? options.latencyMs
-      if (latencyMs !== undefined) yield* Effect.sleep(latencyMs)
+      const perSample = options.sampleLatencyMs
+      if (perSample === undefined && latencyMs !== undefined) yield* Effect.sleep(latencyMs)
       const chosen = options.samples?.(request)
       const samples =
         chosen ??
@@ -103,6 +110,17 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
           }
           return { text, finishReason: "stop", completionTokens: words(text) }
         })
+      if (perSample !== undefined) {
+        // Each sample is heard when it is done, the call returns with the last.
+        const order = samples.map((_, index) => index).sort((a, b) => perSample(request, a) - perSample(request, b))
+        let elapsed = 0
+        for (const index of order) {
+          const at = perSample(request, index)
+          if (at > elapsed) yield* Effect.sleep(at - elapsed)
+          elapsed = Math.max(elapsed, at)
+          onSample?.(index, samples[index]!)
+        }
+      } else samples.forEach((sample, index) => onSample?.(index, sample))
       log.push({ request, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
       return {
         samples,

@@ -55,6 +55,8 @@ export const SearchRequest = Schema.Struct({
   votes: Schema.optional(Votes),
   bothOrders: Schema.optional(Schema.Boolean),
   speculation: Schema.optional(Speculation),
+  /** Stragglers (Stragglers.ts): matches start on the first samples while the rest decode; pairing then follows finishing order. */
+  stragglers: Schema.optional(Schema.Boolean),
   swires: SwiresOptions.pipe(withDefault({})),
   tokenBudget: Schema.optional(TokenBudget),
   deadlineMs: Schema.optional(DeadlineMs),

@@ -8,11 +8,13 @@ import {
   CandidateGenerator,
   type CorrectnessInput,
   type CorrectnessVerdict,
+  type GeneratedText,
   type GenerationRequest,
   type GenerationResult,
   isPointwise,
   Judge,
   type MatchInput,
+  type SampleListener,
   type ScoreInput,
   type Scores,
   type Verdict,
@@ -33,6 +35,8 @@ export interface Prefetched {
   readonly kind: StepKind
   readonly generation: GenerationRequest
   readonly fiber: Fiber.Fiber<TimedGeneration, GenerationFailed>
+  /** From now on, `onSample` hears the call's samples (those finished already at once). */
+  readonly listen: (onSample: SampleListener) => void
 }
 
 /**
@@ -53,6 +57,7 @@ export interface Run {
     kind: StepKind,
     generation: GenerationRequest,
     final?: boolean,
+    onSample?: SampleListener,
   ) => Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached>
   /**
    * Starts a generation call ahead of its step, in a fiber of the calling one (interrupting it aborts the call). It
@@ -79,8 +84,8 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const budget = makeBudget(request, trace, usage)
   const selection = resolveSelection(request)
 
-  const call = (step: number, kind: StepKind, generation: GenerationRequest) =>
-    generator.generate(generation).pipe(
+  const call = (step: number, kind: StepKind, generation: GenerationRequest, onSample?: SampleListener) =>
+    generator.generate(generation, onSample).pipe(
       Effect.mapError(
         (cause) =>
           new GenerationFailed({
@@ -108,23 +113,36 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     return timed
   }
 
-  const generate: Run["generate"] = (step, kind, generation, final = false) =>
+  const generate: Run["generate"] = (step, kind, generation, final = false, onSample) =>
     Effect.gen(function* () {
       const startedAtMs = yield* trace.elapsed
-      const result = yield* budget.withinDeadline(call(step, kind, generation), `the ${kind} generation call`, !final)
+      const result = yield* budget.withinDeadline(
+        call(step, kind, generation, onSample),
+        `the ${kind} generation call`,
+        !final,
+      )
       return account({ result, startedAtMs, endedAtMs: yield* trace.elapsed })
     })
 
   const prefetch: Run["prefetch"] = (step, kind, generation) =>
     Effect.gen(function* () {
       const startedAtMs = yield* trace.elapsed
+      // Samples heard before anyone listens are kept for the listener.
+      const heard: Array<readonly [number, GeneratedText]> = []
+      let listener: SampleListener | undefined
+      const onSample: SampleListener = (index, sample) =>
+        listener === undefined ? heard.push([index, sample]) : listener(index, sample)
       const fiber = yield* Effect.forkChild(
         Effect.gen(function* () {
-          const result = yield* call(step, kind, generation)
+          const result = yield* call(step, kind, generation, onSample)
           return { result, startedAtMs, endedAtMs: yield* trace.elapsed } satisfies TimedGeneration
         }),
       )
-      return { step, kind, generation, fiber } satisfies Prefetched
+      const listen = (next: SampleListener) => {
+        for (const [index, sample] of heard.splice(0)) next(index, sample)
+        listener = next
+      }
+      return { step, kind, generation, fiber, listen } satisfies Prefetched
     })
 
   const adopt: Run["adopt"] = (prefetched) =>

@@ -143,11 +143,22 @@ export const ServiceFailure = Schema.declare<ServiceFailure>(
     Predicate.hasProperty(input, "retryable"),
 )
 
+/**
+ * Hears of each sample of a call as soon as it is finished (its index in the result, and its text and finish reason;
+ * the token counts come with the result). Called synchronously by the generator; it must not block. A sample may be
+ * heard twice (a failed-over call sends it again): the first counts.
+ */
+export type SampleListener = (index: number, sample: GeneratedText) => void
+
 /** Samples continuations from the policy model (the fleet implements it over vLLM servers). */
 export class CandidateGenerator extends Context.Service<
   CandidateGenerator,
   {
-    readonly generate: (request: GenerationRequest) => Effect.Effect<GenerationResult, ServiceFailure>
+    /** `onSample`, when given, hears each sample as it finishes; a generator that cannot tell just returns them all. */
+    readonly generate: (
+      request: GenerationRequest,
+      onSample?: SampleListener,
+    ) => Effect.Effect<GenerationResult, ServiceFailure>
   }
 >()("@stagebeam/search/CandidateGenerator") {}
 

@@ -1,14 +1,15 @@
 import { referenceView, type StepKind } from "@stagebeam/cot"
 import { Effect } from "effect"
 import { type Candidate, classify, readableText } from "./Candidate.ts"
-import { NoValidCandidate } from "./Errors.ts"
+import { type DeadlineReached, NoValidCandidate, type SearchError } from "./Errors.ts"
 import type { MatchJudged } from "./Events.ts"
 import { judgeMatch, type MatchDecision } from "./Match.ts"
 import type { Prefetched, Run } from "./Run.ts"
 import { deriveSeed, makeRng } from "./Seeds.ts"
-import type { GenerationRequest } from "./Services.ts"
+import type { GenerationRequest, SampleListener } from "./Services.ts"
 import { discard, makeSpeculator, type NextStep } from "./Speculation.ts"
-import { type MatchSlot, mergeDuplicates, runTournament } from "./Tournament.ts"
+import { knockoutAsTheyCome, stragglersOf } from "./Stragglers.ts"
+import { type MatchRecord, type MatchSlot, mergeDuplicates, runTournament } from "./Tournament.ts"
 
 export interface StepSpec {
   readonly step: number
@@ -100,7 +101,13 @@ const sameCall = (a: GenerationRequest, b: GenerationRequest) =>
  * valid. KEEP: every candidate enters, as in the reference, which never resamples. A call `prefetched` for the first
  * attempt (speculation) is taken instead of making it again.
  */
-export const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec, prefetched?: Prefetched) {
+export const sample = Effect.fnUntraced(function* (
+  run: Run,
+  spec: StepSpec,
+  prefetched?: Prefetched,
+  /** Hears each sample of the call as it finishes (stragglers), before the call returns. */
+  onSample?: SampleListener,
+) {
   const { malformed, duplicates } = run.selection.rules
   let problems: Array<string> = []
   let allCutByLength = false
@@ -108,9 +115,10 @@ export const sample = Effect.fnUntraced(function* (run: Run, spec: StepSpec, pre
     const generation = generationOf(run, spec, attempt)
     const ahead = attempt === 0 && prefetched !== undefined && sameCall(prefetched.generation, generation)
     if (attempt === 0 && prefetched !== undefined && !ahead) yield* discard(prefetched)
+    if (ahead && onSample !== undefined) prefetched.listen(onSample)
     const { result, startedAtMs, endedAtMs } = ahead
       ? yield* run.adopt(prefetched)
-      : yield* run.generate(spec.step, spec.kind, generation)
+      : yield* run.generate(spec.step, spec.kind, generation, false, onSample)
     const candidates = result.samples.map((generated, index) => classify(spec.kind, index, generated))
     const entrants = candidates
       .filter((candidate) => malformed === "KEEP" || candidate.valid)
@@ -227,7 +235,11 @@ export const runStep = Effect.fn("search.step")(function* (
   yield* Effect.annotateCurrentSpan({ step: spec.step, kind: spec.kind, candidates: spec.n })
   yield* run.trace.emitNow({ _tag: "StepStarted", step: spec.step, kind: spec.kind, candidates: spec.n })
   const rules = run.selection.rules
-  const entrants = yield* sample(run, spec, speculation.prefetched)
+  // Stragglers: the tournament starts on the first samples while the others still decode (not with a pointwise
+  // judge, nor with a pre-check that needs every reasoning first).
+  const asTheyCome =
+    stragglersOf(run.request) && !run.pointwise && !(spec.kind === "REASONING" && rules.reasoningCheck === "ONCE")
+  const entrants = asTheyCome ? [] : yield* sample(run, spec, speculation.prefetched)
   const choose = (candidate: Candidate, by: StepChoice["by"]) =>
     Effect.as(
       run.trace.emitNow({
@@ -240,11 +252,11 @@ export const runStep = Effect.fn("search.step")(function* (
       }),
       { candidate, by } as StepChoice,
     )
-  if (run.pointwise) {
+  if (!asTheyCome && run.pointwise) {
     const picked = yield* pickByScore(run, spec, entrants)
     return yield* choose(picked.candidate, picked.by)
   }
-  if (new Set(entrants.map(mergeKey)).size === 1) {
+  if (!asTheyCome && new Set(entrants.map(mergeKey)).size === 1) {
     // One text only. WEIGHT: any of the copies, each as likely (as the coins of a tournament would make them).
     const pick =
       rules.duplicates === "MERGE"
@@ -341,6 +353,72 @@ export const runStep = Effect.fn("search.step")(function* (
           },
         )
 
+  /** The MatchJudged event of a decided match (`among`: the entrants the record's indices point into). */
+  const traceMatch = (among: ReadonlyArray<Entrant>, record: MatchRecord<MatchOutcome>) => {
+    const { decision } = record.outcome
+    // One verdict shown the other way round: the trace tells the order the judge saw.
+    const flipped = decision?.orderFlipped === true
+    const first = among[flipped ? record.second : record.first]!
+    const second = among[flipped ? record.first : record.second]!
+    const votes = decision === undefined ? undefined : flipped ? [decision.votes[1], decision.votes[0]] : decision.votes
+    const mode = decision?.verdicts[0]?.mode
+    return run.trace.emit({
+      _tag: "MatchJudged",
+      step: spec.step,
+      kind: spec.kind,
+      round: record.round,
+      match: record.index,
+      first: first.candidate.index,
+      second: second.candidate.index,
+      firstText: first.judged ?? "",
+      secondText: second.judged ?? "",
+      winner: among[record.winner]!.candidate.index,
+      raw: decision?.raw ?? record.outcome.reason,
+      explicit: decision?.explicit ?? true,
+      server: decision?.server ?? "",
+      decidedBy: record.outcome.decidedBy,
+      ...(decision?.margin === undefined ? {} : { margin: decision.margin }),
+      ...(votes === undefined ? {} : { votesFirst: votes[0], votesSecond: votes[1] }),
+      ...(decision === undefined ? {} : { orderFlipped: flipped, reasked: decision.reasked, calls: decision.calls }),
+      ...(mode === undefined ? {} : { verdictMode: mode }),
+      startedAtMs: record.outcome.startedAtMs,
+      endedAtMs: record.outcome.endedAtMs,
+    })
+  }
+
+  if (asTheyCome) {
+    const streamed = yield* knockoutAsTheyCome<Entrant, MatchOutcome, SearchError | DeadlineReached, never>({
+      sample: (arrive) =>
+        sample(run, spec, speculation.prefetched, (index, generated) => {
+          const candidate = classify(spec.kind, index, generated)
+          const enters = rules.malformed === "KEEP" || candidate.valid
+          arrive(String(index), enters ? entrantOf(run, spec, candidate) : undefined)
+        }),
+      expected: spec.n,
+      id: (entrant) => String(entrant.candidate.index),
+      key: rules.duplicates === "MERGE" ? mergeKey : undefined,
+      compare,
+      roomForMatch: run.budget.cutUnlessRoomFor("round"),
+      onFinal:
+        speculator === undefined
+          ? undefined
+          : (first: Entrant, second: Entrant) => speculator.start([first.candidate, second.candidate]),
+      onMatch: (record, among) => {
+        // Each match is its own round for the estimates (matches no longer start together).
+        const { outcome } = record
+        run.budget.recordRound(outcome.endedAtMs - outcome.startedAtMs, outcome.decision?.completionTokens ?? 0)
+        return traceMatch(among, record)
+      },
+    }).pipe(
+      Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))),
+    )
+    const chosen = streamed.entrants[streamed.winner]!.candidate
+    const by = streamed.stoppedEarly ? "CUT_SHORT" : streamed.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
+    const prefetched =
+      speculator === undefined ? undefined : yield* speculator.settle(streamed.stoppedEarly ? undefined : chosen)
+    return { ...(yield* choose(chosen, by)), prefetched } satisfies StepChoice
+  }
+
   let roundStartMs = 0
   let roundStartTokens = 0
   const closeRound = Effect.map(run.trace.elapsed, (now) =>
@@ -361,38 +439,7 @@ export const runStep = Effect.fn("search.step")(function* (
         roundStartTokens = run.usage.completionTokens()
         return room
       }),
-    onMatch: (record) => {
-      const { decision } = record.outcome
-      // One verdict shown the other way round: the trace tells the order the judge saw.
-      const flipped = decision?.orderFlipped === true
-      const first = entrants[flipped ? record.second : record.first]!
-      const second = entrants[flipped ? record.first : record.second]!
-      const votes =
-        decision === undefined ? undefined : flipped ? [decision.votes[1], decision.votes[0]] : decision.votes
-      const mode = decision?.verdicts[0]?.mode
-      return run.trace.emit({
-        _tag: "MatchJudged",
-        step: spec.step,
-        kind: spec.kind,
-        round: record.round,
-        match: record.index,
-        first: first.candidate.index,
-        second: second.candidate.index,
-        firstText: first.judged ?? "",
-        secondText: second.judged ?? "",
-        winner: entrants[record.winner]!.candidate.index,
-        raw: decision?.raw ?? record.outcome.reason,
-        explicit: decision?.explicit ?? true,
-        server: decision?.server ?? "",
-        decidedBy: record.outcome.decidedBy,
-        ...(decision?.margin === undefined ? {} : { margin: decision.margin }),
-        ...(votes === undefined ? {} : { votesFirst: votes[0], votesSecond: votes[1] }),
-        ...(decision === undefined ? {} : { orderFlipped: flipped, reasked: decision.reasked, calls: decision.calls }),
-        ...(mode === undefined ? {} : { verdictMode: mode }),
-        startedAtMs: record.outcome.startedAtMs,
-        endedAtMs: record.outcome.endedAtMs,
-      })
-    },
+    onMatch: (record) => traceMatch(entrants, record),
   }).pipe(Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))))
   if (!result.stoppedEarly) yield* closeRound
   const chosen = entrants[result.winner]!.candidate

@@ -191,7 +191,8 @@ describe("STAGE_BEAM", () => {
   it.effect("resamples once when every candidate is invalid", () =>
     Effect.gen(function* () {
       const services = setup({ broken: (request) => request.stop[0] === "</CAPTION>" && services.gen.log.length < 2 })
-      const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 5 }, services)
+      // The plain schedule: the calls are counted (speculation would add the finalists' next stages).
+      const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 5, speculation: "OFF" }, services)
       assert.strictEqual(services.gen.log.length, 5)
       assert.deepStrictEqual(
         ofTag(result.trace, "CandidateGenerated")
@@ -307,7 +308,7 @@ describe("text-only questions", () => {
   it.effect("STAGE_BEAM writes a fixed caption instead of sampling one", () =>
     Effect.gen(function* () {
       const services = setup()
-      const result = yield* search({ question: "What is 2+2?", seed: 9 }, services)
+      const result = yield* search({ question: "What is 2+2?", seed: 9, speculation: "OFF" }, services)
       assert.strictEqual(services.gen.log.length, 3)
       assert.isTrue(services.gen.log.every((call) => call.request.imageUrl === undefined))
       assert.include(result.stages[1]!.text, "There is no image")

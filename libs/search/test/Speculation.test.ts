@@ -135,3 +135,85 @@ describe("speculative next stage", () => {
     }),
   )
 })
+
+describe("stragglers: matches start on the first samples while the others decode", () => {
+  // Sample i of every call finishes at these ms (the call returns at the last); the judge takes 100 ms.
+  const finishing = [100, 400, 150, 380]
+  const staggered = (spare = Number.POSITIVE_INFINITY) => {
+    const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]! })
+    const jud = makeFakeJudge({ latencyMs: 100 })
+    const capacity = Layer.succeed(FleetCapacity, { spareSequences: Effect.succeed(spare) })
+    return { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer, capacity) }
+  }
+  const plain = { ...base, speculation: "OFF" } as const
+
+  it.effect("off (the default, and always for REFERENCE): the seeded knockout, the same as before", () =>
+    Effect.gen(function* () {
+      for (const seed of [1, 2, 3]) {
+        const seeded = yield* search({ ...plain, seed, stragglers: false }, staggered())
+        const byDefault = yield* search({ ...plain, seed }, staggered())
+        assert.deepStrictEqual(decisions(byDefault), decisions(seeded))
+        const reference = yield* search({ ...plain, seed, preset: "REFERENCE" }, staggered())
+        const referenceOff = yield* search({ ...plain, seed, preset: "REFERENCE", stragglers: false }, staggered())
+        assert.deepStrictEqual(decisions(reference), decisions(referenceOff))
+      }
+    }),
+  )
+
+  it.effect("pairs the samples in finishing order and plays the first match before the slowest sample is done", () =>
+    Effect.gen(function* () {
+      const services = staggered()
+      const result = yield* search({ ...plain, seed: 4, stragglers: true }, services)
+      const matches = result.trace.filter((event) => event._tag === "MatchJudged")
+      const step0 = matches.filter((match) => match.step === 0)
+      // Samples 0 and 2 finish first (100, 150 ms): they meet in the first match, at 150–250 ms, before sample 1
+      // (400 ms); its winner meets sample 3 when it arrives (380–480), and that winner sample 1 in the final.
+      const first = step0.find((match) => match.round === 0)!
+      assert.deepStrictEqual([first.first, first.second].sort(), [0, 2])
+      assert.strictEqual(first.startedAtMs, 150)
+      const [second, final] = step0.filter((match) => match.round > 0)
+      assert.include([second!.first, second!.second], 3)
+      assert.strictEqual(second!.startedAtMs, 380)
+      assert.include([final!.first, final!.second], 1)
+      assert.strictEqual(final!.startedAtMs, 480)
+      // Per stage 580 ms against 400 + 2 × 100 for the seeded knockout.
+      const plainResult = yield* search({ ...plain, seed: 4, stragglers: false }, staggered())
+      assert.strictEqual(finishedAt(plainResult), 4 * (400 + 200))
+      assert.strictEqual(finishedAt(result), 4 * 580)
+      assert.strictEqual(result.usage.judgeCalls, plainResult.usage.judgeCalls)
+      assert.deepStrictEqual(
+        result.stages.map((stage) => stage.stage),
+        ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"],
+      )
+    }),
+  )
+
+  it.effect("with a straggler far behind, the bracket's first round is over before it arrives", () =>
+    Effect.gen(function* () {
+      const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => [100, 120, 140, 600][index]! })
+      const jud = makeFakeJudge({ latencyMs: 100 })
+      const services = { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer) }
+      const plainResult = yield* search({ ...plain, seed: 5, stragglers: false }, services)
+      const streamed = yield* search({ ...plain, seed: 5, stragglers: true }, services)
+      assert.strictEqual(finishedAt(plainResult), 4 * (600 + 200))
+      // 0–1 play at 120–220, their winner 2 at 220–320; 3 arrives at 600 for the final: 700 per stage.
+      assert.strictEqual(finishedAt(streamed), 4 * 700)
+      // With speculation as well, the next stage starts during each final.
+      const both = yield* search({ ...base, seed: 5, stragglers: true, speculation: "ALWAYS" }, services)
+      assert.isBelow(finishedAt(both), finishedAt(streamed))
+    }),
+  )
+
+  it.effect("with speculation: the final is known as it starts, and the loser's next stage is interrupted", () =>
+    Effect.gen(function* () {
+      const services = staggered()
+      const result = yield* search({ ...base, seed: 6, stragglers: true, speculation: "ALWAYS" }, services)
+      const speculative = services.gen.started.filter((request) => request.speculative === true).length
+      assert.isAtLeast(speculative, 3)
+      assert.isAtLeast(services.gen.interrupted.length, 1)
+      const streamedOnly = yield* search({ ...base, seed: 6, stragglers: true, speculation: "OFF" }, staggered())
+      assert.deepStrictEqual(decisions(result), decisions(streamedOnly))
+      assert.isBelow(finishedAt(result), finishedAt(streamedOnly))
+    }),
+  )
+})
