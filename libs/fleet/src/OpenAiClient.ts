@@ -46,7 +46,7 @@ export interface ChatCallOptions {
   readonly onChoice?: ChoiceListener
 }
 
-export type ChoiceListener = (index: number, text: string, finishReason: string) => void
+export type ChoiceListener = (index: number, text: string, finishReason: string, stopReason: string | null) => void
 
 export interface PostCallOptions {
   readonly requestId: string
@@ -168,7 +168,7 @@ const readStream = async (
         const reported = choice.stop_reason ?? choice.matched_stop
         stopReasons[i] = Predicate.isString(reported) ? reported : null
         done[i] = true
-        onChoice?.(i, texts[i]!, choice.finish_reason)
+        onChoice?.(i, texts[i]!, choice.finish_reason, stopReasons[i] ?? null)
       }
       if (done[i] !== true && firstStop(texts[i]!, cutAt) !== undefined) {
         done[i] = true
@@ -299,7 +299,20 @@ export class OpenAiClient extends Context.Service<
             } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
             requestOptions(signal),
           )
-          return await readStream(stream as never, request.n ?? 1, cutAt, options.onChoice)
+          const onChoice = options.onChoice
+          // Each sample handed on as the answer will read (stop strings applied as `normalize` applies them).
+          const heard: ChoiceListener | undefined =
+            onChoice === undefined
+              ? undefined
+              : (index, text, finishReason, stopReason) => {
+                  const stopped = applyStops(
+                    { text, finishReason, stopReason },
+                    request.stop ?? [],
+                    request.include_stop_str_in_output === true,
+                  )
+                  onChoice(index, stopped.text, stopped.finishReason ?? finishReason, stopped.stopReason)
+                }
+          return await readStream(stream as never, request.n ?? 1, cutAt, heard)
         },
         catch: (error) => toUpstreamError(failure, error),
       }).pipe(withTryTimeout(target, options.timeout))

@@ -5,6 +5,7 @@ import {
   type GeneratedText,
   type GenerationRequest,
   type GenerationResult,
+  type SampleListener,
 } from "@stagebeam/search"
 import { Effect, Layer } from "effect"
 
@@ -85,7 +86,15 @@ export interface FleetGeneratorOptions {
  * the gateway refuses the strategies that need it on a pool without it.
  */
 export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): CandidateGenerator["Service"] => {
-  const call = (request: GenerationRequest, capabilities: Capabilities, n: number, part: number) => {
+  /** One request of `n` samples; `first` is its first sample's index in the call's result (for `onSample`). */
+  const call = (
+    request: GenerationRequest,
+    capabilities: Capabilities,
+    n: number,
+    part: number,
+    first: number,
+    onSample: SampleListener | undefined,
+  ) => {
     const chat: ChatRequest = {
       messages: continuationMessages(request.question, request.imageUrl, request.prefix),
       // The chat-template flags only when continuing: they are vLLM's, and their defaults start a new answer.
@@ -103,16 +112,31 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
     }
     const cutAt = capabilities.stop ? [] : request.stop
     return pool
-      .complete(chat, { label: labelOf(request), affinity: affinityOf(request), ...(cutAt.length > 0 && { cutAt }) })
+      .complete(chat, {
+        label: labelOf(request),
+        affinity: affinityOf(request),
+        ...(cutAt.length > 0 && { cutAt }),
+        // Token counts come with the whole answer; a sample heard early carries its text.
+        ...(onSample !== undefined && {
+          onChoice: (index: number, text: string, reason: string) =>
+            onSample(first + index, { text, finishReason: finishReason(reason), completionTokens: 0 }),
+        }),
+      })
       .pipe(Effect.map(toResult))
   }
 
-  const generate = Effect.fn("FleetGenerator.generate")(function* (request: GenerationRequest) {
+  const generate = Effect.fn("FleetGenerator.generate")(function* (
+    request: GenerationRequest,
+    onSample?: SampleListener,
+  ) {
     const capabilities = yield* pool.capabilities
     const parts = splitSamples(request.n, capabilities.n ? options.maxSamplesPerRequest : 1)
-    const results = yield* Effect.forEach(parts, (n, part) => call(request, capabilities, n, part), {
-      concurrency: "unbounded",
-    })
+    const firsts = parts.map((_, part) => parts.slice(0, part).reduce((sum, n) => sum + n, 0))
+    const results = yield* Effect.forEach(
+      parts,
+      (n, part) => call(request, capabilities, n, part, firsts[part]!, onSample),
+      { concurrency: "unbounded" },
+    )
     return yield* fillUp(request, capabilities, results, parts.length)
   })
 
@@ -129,7 +153,8 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       if (missing <= 0) return merged
       const extra = yield* Effect.forEach(
         Array.from({ length: missing }, (_, i) => nextPart + i),
-        (part) => call(request, capabilities, 1, part),
+        // Heard at the end with the rest: their indices are known only once every part has answered.
+        (part) => call(request, capabilities, 1, part, 0, undefined),
         { concurrency: "unbounded" },
       )
       return mergeResults([merged, ...extra])

@@ -153,6 +153,7 @@ export class Reasoning extends Context.Service<
         settings.search.speculationReserve,
       )
       const defaultSpeculation = settings.search.speculation.toUpperCase() as Speculation
+      const defaultStragglers = settings.search.stragglers
 
       const declaredNames = () => judges.all.map((declared) => declared.name).join(", ")
 
@@ -263,6 +264,9 @@ export class Reasoning extends Context.Service<
             ...(imageUrl === undefined ? {} : { imageUrl }),
             deadlineMs,
             speculation: command.search.speculation ?? defaultSpeculation,
+            ...(command.search.stragglers === undefined && command.search.preset !== "REFERENCE"
+              ? { stragglers: defaultStragglers }
+              : {}),
           }
           const result = yield* runSearch(request).pipe(
             // The search bounds its own calls; this is the last resort that keeps the answer-by promise.

@@ -80,6 +80,7 @@ const SearchMessage = Schema.Struct({
   ]),
   matchOrder: Schema.Literals(["MATCH_ORDER_UNSPECIFIED", "MATCH_ORDER_AS_PAIRED", "MATCH_ORDER_SEEDED"]),
   verdict: Schema.Literals(["VERDICT_MODE_UNSPECIFIED", "VERDICT_MODE_FREE_TEXT", "VERDICT_MODE_CHOICE"]),
+  stragglers: Schema.optional(Schema.Boolean),
   speculation: Schema.Literals([
     "SPECULATION_UNSPECIFIED",
     "SPECULATION_OFF",

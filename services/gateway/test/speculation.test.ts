@@ -168,3 +168,52 @@ describe("the gateway's FleetCapacity", () => {
     }),
   )
 })
+
+describe("stragglers, through the gateway over simulated servers", () => {
+  it.live(
+    "matches start on a stage's first finished samples while the call still decodes; off is the plain search",
+    () =>
+      Effect.gen(function* () {
+        const servers = yield* startSimulators(1, { speed: 20 })
+        const { client } = yield* startGatewayOver(servers)
+        const data = yield* pngImage()
+        const ask = (stragglers: boolean | undefined) =>
+          client.Reason({
+            question: QUESTION,
+            image: { data },
+            search: {
+              candidatesPerStage: 4,
+              seed: "41",
+              speculation: "SPECULATION_OFF",
+              ...(stragglers === undefined ? {} : { stragglers }),
+            },
+            includeTrace: true,
+            includeStages: true,
+          })
+        const plain = yield* ask(undefined)
+        const off = yield* ask(false)
+        assert.deepStrictEqual(decisions(off), decisions(plain))
+        const streamed = yield* ask(true)
+        assert.isAbove(streamed.conclusion.length, 0)
+        assert.strictEqual(streamed.usage!.generationCalls, 4)
+        // N − 1 matches per stage at most, as in the knockout (fewer where identical texts meet: a coin, no call).
+        assert.isAtMost(streamed.usage!.judgeCalls, 4 * 3)
+        // In some stage a match started before that stage's generation call had returned.
+        const early = streamed.trace.filter((event) => {
+          const match = event.match
+          if (!match) return false
+          const generated = streamed.trace.find((e) => e.candidate && e.candidate.step === match.step)?.candidate
+          return generated != null && Number(match.startedAtMs) < Number(generated.endedAtMs)
+        })
+        assert.isAtLeast(early.length, 1)
+        // Never with the plain schedule: its matches start when the call is done.
+        const plainEarly = plain.trace.filter((event) => {
+          const match = event.match
+          if (!match) return false
+          const generated = plain.trace.find((e) => e.candidate && e.candidate.step === match.step)?.candidate
+          return generated != null && Number(match.startedAtMs) < Number(generated.endedAtMs)
+        })
+        assert.strictEqual(plainEarly.length, 0)
+      }),
+  )
+})

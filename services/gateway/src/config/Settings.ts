@@ -199,6 +199,8 @@ const SettingsFields = Schema.Struct({
     speculation: Schema.Literals(["off", "adaptive", "always"]).pipe(withDefault("adaptive")),
     /** Sequences per generator server that adaptive speculation leaves free (a cap on the GPU time it may take). */
     speculationReserve: Count(0).pipe(withDefault(0)),
+    /** Stragglers for requests that do not say (never for the REFERENCE preset unless a request asks). */
+    stragglers: Switch.pipe(withDefault(false)),
   }).pipe(withDefault({})),
   /** On SIGTERM: how long calls in flight may take to finish (health says NOT_SERVING and new calls are refused at once). */
   drainTimeout: DurationText.pipe(withDefault("50s")),

@@ -53,6 +53,8 @@ export const StagebeamOptions = Schema.Struct({
   max_sentences: Schema.optional(Schema.Int),
   /** STAGE_BEAM's speculative next stage; absent: the server's `search.speculation`. */
   speculation: Schema.optional(lower(["off", "adaptive", "always"])),
+  /** Matches start on a stage's first finished samples (the pairing then follows finishing order). */
+  stragglers: Schema.optional(Schema.Boolean),
   /** Non-streaming answers only: the search's events under `stagebeam.trace`. */
   include_trace: Schema.optional(Schema.Boolean),
 })
@@ -133,6 +135,7 @@ const SEARCH_FIELD: Readonly<Record<string, string>> = {
   votes: "stagebeam.votes",
   bothOrders: "stagebeam.both_orders",
   speculation: "stagebeam.speculation",
+  stragglers: "stagebeam.stragglers",
   deadlineMs: "stagebeam.deadline_ms",
   "sampling.temperature": "temperature",
   "sampling.topP": "top_p",
@@ -231,6 +234,7 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       bothOrders: sb.both_orders,
       maxSentences: sb.max_sentences,
       speculation: upper(sb.speculation),
+      stragglers: sb.stragglers,
     }),
     sampling: defined({
       temperature: request.temperature,

@@ -69,6 +69,13 @@ export interface SearchOptions {
    * trace's decisions are the same either way; only the latency and the GPU time spent differ.
    */
   'speculation'?: (_stagebeam_v1_Speculation);
+  /**
+   * Stragglers: a stage's matches start on its first finished samples while the others still decode (the winner
+   * meets the next to arrive), so the pairing follows the finishing order and the same seed may answer differently.
+   * Unset: the server's setting (off by default); the REFERENCE preset keeps it off unless set here.
+   */
+  'stragglers'?: (boolean);
+  '_stragglers'?: "stragglers";
 }
 
 export interface SearchOptions__Output {
@@ -125,4 +132,11 @@ export interface SearchOptions__Output {
    * trace's decisions are the same either way; only the latency and the GPU time spent differ.
    */
   'speculation': (_stagebeam_v1_Speculation__Output);
+  /**
+   * Stragglers: a stage's matches start on its first finished samples while the others still decode (the winner
+   * meets the next to arrive), so the pairing follows the finishing order and the same seed may answer differently.
+   * Unset: the server's setting (off by default); the REFERENCE preset keeps it off unless set here.
+   */
+  'stragglers'?: (boolean);
+  '_stragglers'?: "stragglers";
 }
