@@ -24,6 +24,7 @@ const SPEED = 4
 const SPEED_CHECK = 2
 const SEEDS = 8
 const LOAD_WINDOW_S = 20
+const HALF_LOAD_WINDOW_S = 15
 const SATURATION_CONCURRENCY = 12
 
 type Speculation = "SPECULATION_OFF" | "SPECULATION_ADAPTIVE" | "SPECULATION_ALWAYS"
@@ -35,12 +36,18 @@ interface Config {
 }
 
 const greedy: Config = { label: "GREEDY", search: { strategy: "STRATEGY_GREEDY" } }
-const beam = (n: number, speculation: Speculation, verdict?: Verdict): Config => ({
-  label: `N=${n} ${speculation.slice("SPECULATION_".length).toLowerCase()}${verdict === undefined ? "" : ` ${verdict.slice("VERDICT_MODE_".length).toLowerCase()}`}`,
+const beam = (n: number, speculation: Speculation, verdict?: Verdict, stragglers = false): Config => ({
+  label: [
+    `N=${n}`,
+    `spec ${speculation.slice("SPECULATION_".length).toLowerCase()}`,
+    ...(verdict === undefined ? [] : [verdict.slice("VERDICT_MODE_".length).toLowerCase()]),
+    ...(stragglers ? ["stragglers"] : []),
+  ].join(" "),
   search: {
     strategy: "STRATEGY_STAGE_BEAM",
     candidatesPerStage: n,
     speculation,
+    stragglers,
     ...(verdict === undefined ? {} : { verdict }),
   },
 })
@@ -174,13 +181,22 @@ const program = Effect.gen(function* () {
   // 1 + 2: one call at a time.
   const ns = [2, 4, 8] as const
   const singleConfigs: Array<Config> = [greedy]
-  for (const n of ns) singleConfigs.push(beam(n, "SPECULATION_OFF"), beam(n, "SPECULATION_ADAPTIVE"))
+  for (const n of ns) {
+    singleConfigs.push(
+      beam(n, "SPECULATION_OFF"),
+      beam(n, "SPECULATION_ADAPTIVE"),
+      beam(n, "SPECULATION_ADAPTIVE", undefined, true),
+    )
+  }
   const ablation: Array<Config> = [
     beam(4, "SPECULATION_OFF", "VERDICT_MODE_FREE_TEXT"),
-    beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_FREE_TEXT"),
     beam(4, "SPECULATION_OFF", "VERDICT_MODE_CHOICE"),
+    beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_FREE_TEXT"),
+    beam(4, "SPECULATION_OFF", "VERDICT_MODE_FREE_TEXT", true),
     beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_CHOICE"),
-    beam(4, "SPECULATION_ALWAYS", "VERDICT_MODE_CHOICE"),
+    beam(4, "SPECULATION_OFF", "VERDICT_MODE_CHOICE", true),
+    beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_CHOICE", true),
+    beam(4, "SPECULATION_ALWAYS", "VERDICT_MODE_CHOICE", true),
   ]
   const [single, abl] = yield* withStack(SPEED, (stack) =>
     Effect.all([oneAtATime(stack, singleConfigs, SPEED), oneAtATime(stack, ablation, SPEED)]),
@@ -190,7 +206,8 @@ const program = Effect.gen(function* () {
   report.table(
     ["config", "median_s", "p90_s", "x GREEDY", "GPU-s", "GPU x plain", "extra GPU"],
     singleConfigs.map((config, c) => {
-      const plainGpu = c === 0 ? single[0]!.gpu : single[c % 2 === 1 ? c : c - 1]!.gpu
+      // Rows per N: off (the plain search), adaptive, adaptive + stragglers.
+      const plainGpu = c === 0 ? single[0]!.gpu : single[c - ((c - 1) % 3)]!.gpu
       const m = single[c]!
       return [
         config.label,
@@ -223,7 +240,7 @@ const program = Effect.gen(function* () {
 
   // 3: saturation, then 50% load.
   report.line(
-    `3. Under load (N=4): saturation = ${SATURATION_CONCURRENCY} closed-loop clients for ${LOAD_WINDOW_S} s wall; 50% load = Poisson arrivals at half the plain search's saturated throughput, ${LOAD_WINDOW_S} s wall.`,
+    `3. Under load: saturation = N=4 from ${SATURATION_CONCURRENCY} closed-loop clients for ${LOAD_WINDOW_S} s wall; 50% load = Poisson arrivals at half the plain N=4 search's saturated throughput.`,
   )
   const load = yield* withStack(SPEED, (stack) =>
     Effect.gen(function* () {
@@ -241,73 +258,95 @@ const program = Effect.gen(function* () {
         LOAD_WINDOW_S,
         SPEED,
       )
+      const allSat = yield* closedLoop(
+        stack,
+        beam(4, "SPECULATION_ADAPTIVE", undefined, true),
+        SATURATION_CONCURRENCY,
+        LOAD_WINDOW_S,
+        SPEED,
+      )
       const rate = plainSat.throughput / 2
       const half = []
       for (const n of ns) {
-        const plain = yield* openLoop(stack, beam(n, "SPECULATION_OFF"), rate * (4 / n), LOAD_WINDOW_S, SPEED)
-        const spec = yield* openLoop(stack, beam(n, "SPECULATION_ADAPTIVE"), rate * (4 / n), LOAD_WINDOW_S, SPEED)
-        half.push({ n, plain, spec })
+        const at = (config: Config) => openLoop(stack, config, rate * (4 / n), HALF_LOAD_WINDOW_S, SPEED)
+        const plain = yield* at(beam(n, "SPECULATION_OFF"))
+        const spec = yield* at(beam(n, "SPECULATION_ADAPTIVE"))
+        const all = yield* at(beam(n, "SPECULATION_ADAPTIVE", undefined, true))
+        half.push({ n, plain, spec, all })
       }
-      return { plainSat, specSat, rate, half }
+      return { plainSat, specSat, allSat, rate, half }
     }),
   )
+  const sat = (label: string, m: typeof load.plainSat) => [
+    label,
+    fixed(m.throughput, 3),
+    fixed(m.throughput / load.plainSat.throughput, 3),
+    fixed(m.latency),
+    fixed(m.gpu),
+    percent(m.gpu / load.plainSat.gpu - 1),
+  ]
   report.table(
-    ["N=4 at saturation", "answers/s", "median_s", "GPU-s/answer"],
+    ["N=4 at saturation", "answers/s", "x off", "median_s", "GPU-s/answer", "extra GPU"],
     [
-      ["off", fixed(load.plainSat.throughput, 3), fixed(load.plainSat.latency), fixed(load.plainSat.gpu)],
-      ["adaptive", fixed(load.specSat.throughput, 3), fixed(load.specSat.latency), fixed(load.specSat.gpu)],
+      sat("spec off", load.plainSat),
+      sat("spec adaptive", load.specSat),
+      sat("spec adaptive + stragglers", load.allSat),
     ],
-  )
-  report.line(
-    `   throughput adaptive/off ${fixed(load.specSat.throughput / load.plainSat.throughput, 3)}, extra GPU-s per answer ${percent(load.specSat.gpu / load.plainSat.gpu - 1)}`,
   )
   report.line()
   report.line(
-    `   50% load: ${fixed(load.rate, 3)} answers/s at N=4 (the same GPU demand at N=2 and 8: the rate scaled by 4/N); x GREEDY = over GREEDY's one-at-a-time median`,
+    `   50% load: ${fixed(load.rate, 3)} answers/s at N=4 (the same GPU demand at N=2 and 8: the rate scaled by 4/N), ${HALF_LOAD_WINDOW_S} s wall each; x GREEDY = over GREEDY's one-at-a-time median`,
   )
+  const halfRow = (label: string, m: (typeof load.half)[number]["plain"], plain: typeof m) => [
+    label,
+    fixed(m.latency),
+    fixed(m.p90),
+    fixed(m.latency / greedyLatency),
+    fixed(m.gpu),
+    fixed(m.gpu / plain.gpu, 3),
+  ]
   report.table(
     ["config", "median_s", "p90_s", "x GREEDY", "GPU-s/answer", "GPU x plain"],
-    load.half.flatMap(({ n, plain, spec }) => [
-      [
-        `N=${n} off`,
-        fixed(plain.latency),
-        fixed(plain.p90),
-        fixed(plain.latency / greedyLatency),
-        fixed(plain.gpu),
-        "1.000",
-      ],
-      [
-        `N=${n} adaptive`,
-        fixed(spec.latency),
-        fixed(spec.p90),
-        fixed(spec.latency / greedyLatency),
-        fixed(spec.gpu),
-        fixed(spec.gpu / plain.gpu, 3),
-      ],
+    load.half.flatMap(({ n, plain, spec, all }) => [
+      halfRow(`N=${n} spec off`, plain, plain),
+      halfRow(`N=${n} spec adaptive`, spec, plain),
+      halfRow(`N=${n} spec adaptive + stragglers`, all, plain),
     ]),
   )
   report.line()
 
   // 4: the time scale does not change the ratios.
   const check = yield* withStack(SPEED_CHECK, (stack) =>
-    oneAtATime(stack, [greedy, beam(4, "SPECULATION_OFF"), beam(4, "SPECULATION_ADAPTIVE")], SPEED_CHECK),
+    oneAtATime(
+      stack,
+      [
+        greedy,
+        beam(4, "SPECULATION_OFF"),
+        beam(4, "SPECULATION_ADAPTIVE"),
+        beam(4, "SPECULATION_ADAPTIVE", undefined, true),
+      ],
+      SPEED_CHECK,
+    ),
   )
   report.line(`4. Time-scale check: N=4 one at a time at speed ${SPEED_CHECK} vs ${SPEED}`)
+  // Rows of section 1 at N=4: off 4, adaptive 5, adaptive + stragglers 6.
   report.table(
-    ["speed", "GREEDY_s", "N=4 off x GREEDY", "N=4 adaptive x GREEDY", "adaptive GPU x off"],
+    ["speed", "GREEDY_s", "N=4 off x GREEDY", "adaptive x GREEDY", "+ stragglers x GREEDY", "adaptive GPU x off"],
     [
       [
         String(SPEED),
         fixed(greedyLatency),
-        fixed(single[3]!.latency / greedyLatency),
         fixed(single[4]!.latency / greedyLatency),
-        fixed(single[4]!.gpu / single[3]!.gpu, 3),
+        fixed(single[5]!.latency / greedyLatency),
+        fixed(single[6]!.latency / greedyLatency),
+        fixed(single[5]!.gpu / single[4]!.gpu, 3),
       ],
       [
         String(SPEED_CHECK),
         fixed(check[0]!.latency),
         fixed(check[1]!.latency / check[0]!.latency),
         fixed(check[2]!.latency / check[0]!.latency),
+        fixed(check[3]!.latency / check[0]!.latency),
         fixed(check[2]!.gpu / check[1]!.gpu, 3),
       ],
     ],
