@@ -32,10 +32,11 @@ describe("membership from discovery", () => {
         upstream: { slowStart: "0s" },
       })
       const pool = yield* gateway.fleet.pool("generator")
-      // Without speculation: a call started ahead and sent as the server leaves would arrive after it left.
+      // The plain schedule: a call started ahead (speculation), or a match started while the stage's samples still
+      // stream in (stragglers), sent as the server leaves, would arrive after it left.
       const ask = yield* Effect.map(
         request,
-        (r): ReasonRequest => ({ ...r, search: { ...r.search, speculation: "SPECULATION_OFF" } }),
+        (r): ReasonRequest => ({ ...r, search: { ...r.search, speculation: "SPECULATION_OFF", stragglers: false } }),
       )
       assert.isAbove((yield* client.Reason(ask)).conclusion.length, 0)
       assert.strictEqual(arrivals(second!), 0)

@@ -53,7 +53,8 @@ describe("speculative next stage, through the gateway over simulated servers", (
           const response = yield* client.Reason({
             question: QUESTION,
             image: { data },
-            search: { candidatesPerStage: 4, seed: String(seed), speculation },
+            // The seeded knockout: speculation must give the plain search's answer (stragglers pair by arrival).
+            search: { candidatesPerStage: 4, seed: String(seed), speculation, stragglers: false },
             includeTrace: true,
             includeStages: true,
           })
@@ -90,7 +91,7 @@ describe("speculative next stage, through the gateway over simulated servers", (
         client.Reason({
           question: QUESTION,
           image: { data },
-          search: { candidatesPerStage: 4, seed: "21", speculation },
+          search: { candidatesPerStage: 4, seed: "21", speculation, stragglers: false },
           includeTrace: true,
         })
       yield* ask("SPECULATION_OFF")
@@ -118,7 +119,7 @@ describe("speculative next stage, through the gateway over simulated servers", (
           const response = yield* client.Reason({
             question: QUESTION,
             image: { data },
-            search: { candidatesPerStage: 4, seed, speculation },
+            search: { candidatesPerStage: 4, seed, speculation, stragglers: false },
             includeTrace: true,
           })
           return { response, lost: arrived(servers) - before - counted(response) }
