@@ -120,7 +120,7 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
           elapsed = Math.max(elapsed, at)
           onSample?.(index, samples[index]!)
         }
-      } else samples.forEach((sample, index) => onSample?.(index, sample))
+      } else for (const [index, sample] of samples.entries()) onSample?.(index, sample)
       log.push({ request, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
       return {
         samples,
