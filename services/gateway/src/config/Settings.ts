@@ -195,8 +195,10 @@ const SettingsFields = Schema.Struct({
     /**
      * The next stage started for both finalists while a stage's final runs (the loser's aborted): "adaptive" only
      * while the generator's servers have spare sequences, "always", or "off". A request's speculation overrides it.
+     * Off by default: bench/latency.ts measured 3% less latency alone at N=4 but 14% more at 50% load (spare
+     * sequences are not spare prefill compute), so it is for fleets that run mostly idle.
      */
-    speculation: Schema.Literals(["off", "adaptive", "always"]).pipe(withDefault("adaptive")),
+    speculation: Schema.Literals(["off", "adaptive", "always"]).pipe(withDefault("off")),
     /** Sequences per generator server that adaptive speculation leaves free (a cap on the GPU time it may take). */
     speculationReserve: Count(0).pipe(withDefault(0)),
     /** Stragglers for requests that do not say (never for the REFERENCE preset unless a request asks). */
