@@ -1,5 +1,5 @@
 import type { StepKind } from "@stagebeam/cot"
-import type { Pool } from "@stagebeam/fleet"
+import type { Capabilities, Pool } from "@stagebeam/fleet"
 import type { Judge } from "@stagebeam/search"
 import { type Effect, Schema } from "effect"
 
@@ -37,6 +37,14 @@ export interface JudgeKind {
 /** Whether a declaration lets the judge see the image of a step of this kind (the reference shows it to every judge prompt). */
 export const seesImage = (declaration: JudgeDeclaration, kind: StepKind): boolean =>
   declaration.options?.images?.[kind] ?? true
+
+/**
+ * vLLM's `priority` for a call on a running search's critical path (lower runs first): a judge's verdicts decide when
+ * the search's next stage can start, so they go with the running search's continuations (0), before a new search's
+ * first call (1, see FleetGenerator). Sent only where the pool's servers declare `priority`.
+ */
+export const criticalPathPriority = (capabilities: Capabilities): { readonly priority?: number } =>
+  capabilities.priority ? { priority: 0 } : {}
 
 /** A declaration names a kind nobody registered. */
 export class UnknownJudgeKind extends Schema.TaggedError<UnknownJudgeKind>()("UnknownJudgeKind", {

@@ -23,7 +23,13 @@ import {
   type Verdict,
 } from "@stagebeam/search"
 import { Effect } from "effect"
-import { type JudgeDeclaration, type JudgeKind, type JudgeOptions, seesImage } from "./JudgeKind.ts"
+import {
+  criticalPathPriority,
+  type JudgeDeclaration,
+  type JudgeKind,
+  type JudgeOptions,
+  seesImage,
+} from "./JudgeKind.ts"
 
 /** The reference samples verdicts like answers (0.6 / 0.9 / 2048 tokens). */
 const REFERENCE_SAMPLING: Sampling = {
@@ -110,14 +116,17 @@ export const makePairwiseJudge = (
     kind: string,
     choice?: { readonly maxTokens: number },
   ) =>
-    pool.complete(
-      {
-        ...request,
-        temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
-        top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
-        max_tokens: choice?.maxTokens ?? sampling.maxTokens,
-      },
-      { label: `judge-${kind.toLowerCase()}` },
+    Effect.flatMap(pool.capabilities, (capabilities) =>
+      pool.complete(
+        {
+          ...request,
+          temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
+          top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
+          max_tokens: choice?.maxTokens ?? sampling.maxTokens,
+          ...criticalPathPriority(capabilities),
+        },
+        { label: `judge-${kind.toLowerCase()}` },
+      ),
     )
 
   // Set once a server answered a constrained verdict with something else than a label (it ignored the field, e.g. a

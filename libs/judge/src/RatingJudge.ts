@@ -2,7 +2,7 @@ import { RATING_LABELS, ratingMessages } from "@stagebeam/cot"
 import { choiceConstraint, type Pool, type TokenLogprob } from "@stagebeam/fleet"
 import type { PointwiseJudging, ScoreInput, Scores } from "@stagebeam/search"
 import { Effect } from "effect"
-import { type JudgeDeclaration, type JudgeKind, seesImage } from "./JudgeKind.ts"
+import { criticalPathPriority, type JudgeDeclaration, type JudgeKind, seesImage } from "./JudgeKind.ts"
 
 /** A rating is one digit: a few tokens are plenty. */
 const RATING_MAX_TOKENS = 4
@@ -47,6 +47,7 @@ export const makeRatingJudge = (pool: Pool, declaration: JudgeDeclaration): Poin
           max_tokens: RATING_MAX_TOKENS,
           ...choiceConstraint(capabilities, RATING_LABELS),
           ...(capabilities.logprobs && { logprobs: true, top_logprobs: RATING_LABELS.length }),
+          ...criticalPathPriority(capabilities),
         },
         { label: `rate-${input.kind.toLowerCase()}` },
       )

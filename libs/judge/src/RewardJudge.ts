@@ -2,7 +2,7 @@ import { scoreMessages, scoreQuery } from "@stagebeam/cot"
 import { type Pool, UpstreamError } from "@stagebeam/fleet"
 import type { PointwiseJudging, ScoreInput, Scores } from "@stagebeam/search"
 import { Effect, Predicate, Schema } from "effect"
-import { type JudgeDeclaration, type JudgeKind, seesImage } from "./JudgeKind.ts"
+import { criticalPathPriority, type JudgeDeclaration, type JudgeKind, seesImage } from "./JudgeKind.ts"
 
 const Usage = Schema.Struct({ prompt_tokens: Schema.Number })
 
@@ -61,7 +61,10 @@ export const makeRewardJudge = (pool: Pool, declaration: JudgeDeclaration): Poin
       const imageUrl = capabilities.images && seesImage(declaration, input.kind) ? input.imageUrl : undefined
       const { json, server } = yield* pool.post(
         "/pooling",
-        { messages: scoreMessages(input.kind, { question: input.question, response, imageUrl }) },
+        {
+          messages: scoreMessages(input.kind, { question: input.question, response, imageUrl }),
+          ...criticalPathPriority(capabilities),
+        },
         { label: `score-${input.kind.toLowerCase()}`, sequences: 1 },
       )
       const decoded = yield* decodePooling(json).pipe(Effect.mapError(malformed(pool, server, "a pooling response")))

@@ -366,7 +366,8 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
   function submit(onUpdate: (view: RequestView) => void) {
     ctx.engine.submit({
       id: engineId,
-      priority: request.priority ?? 0,
+      // Servers that do not take vLLM's `priority` accept and ignore it.
+      priority: ctx.behaviour.priority ? (request.priority ?? 0) : 0,
       textTokens: promptTokens,
       images: prompt.images,
       blockHashes: blockHashes(prompt, ctx.profile.blockSize),

@@ -1,6 +1,8 @@
 // The virtual-time engine: continuous batching as vLLM's V0 scheduler does it (prefill steps first, then decode
-// steps over every running sequence), a KV cache counted in blocks with recompute preemption, and optional prefix
-// caching. Steps chain back to back in virtual time; wall-clock timers only decide when results become visible,
+// steps over every running sequence), a KV cache counted in blocks with recompute preemption, optional prefix
+// caching, and `--scheduling-policy priority` as V0 schedules it (vllm/core/scheduler.py
+// `_schedule_priority_preemption`: queues ordered by (priority, arrival); a waiting request that cannot be scheduled
+// preempts running requests of lower priority, lowest first). Steps chain back to back in virtual time; wall-clock timers only decide when results become visible,
 // so durations stay exact however late a timer fires. This is the hot loop: plain local mutable data by design.
 import { type Profile, predictDecodeStepMs, predictPrefillMs } from "./profiles.ts"
 
@@ -30,6 +32,8 @@ export type Outcome = "finished" | "aborted"
 export interface RequestRecord {
   readonly id: string
   readonly outcome: Outcome
+  /** The request's `priority` as the engine scheduled it (0 unless the server takes priorities). */
+  readonly priority: number
   readonly samples: number
   readonly outputTokens: number
   readonly promptTokens: number
@@ -114,6 +118,8 @@ export interface EngineOptions {
   readonly profile: Profile
   readonly maxNumSeqs: number
   readonly speed: number
+  /** vLLM's --scheduling-policy: "fcfs" (default) or "priority" (lower `priority` first, with preemption). */
+  readonly schedulingPolicy?: "fcfs" | "priority"
   /** Smallest wall-clock gap between two wake-ups; many steps are processed per wake-up at high speed. */
   readonly minWakeMs?: number
   readonly recentLimit?: number
@@ -138,6 +144,7 @@ const secondsBuckets = [
 
 export const makeEngine = (options: EngineOptions): Engine => {
   const { profile, maxNumSeqs, speed } = options
+  const byPriority = options.schedulingPolicy === "priority"
   const minWakeMs = options.minWakeMs ?? 1
   const recentLimit = options.recentLimit ?? 2000
   const totalBlocks = Math.floor(profile.kvCapacityTokens / profile.blockSize)
@@ -235,6 +242,7 @@ export const makeEngine = (options: EngineOptions): Engine => {
     remember({
       id: r.sub.id,
       outcome,
+      priority: r.sub.priority,
       samples: r.generated.length,
       outputTokens,
       promptTokens: r.sub.textTokens,
@@ -251,15 +259,44 @@ export const makeEngine = (options: EngineOptions): Engine => {
     r.sub.onUpdate({ id: r.sub.id, generated: r.generated, done: r.state === "done", firstTokenAtMs: r.firstTokenAtMs })
   }
 
-  const insertWaiting = (r: Req, front: boolean) => {
-    if (front) {
-      waiting.unshift(r)
+  /** vLLM's `_get_priority`: (priority, arrival time); the submission order breaks ties of equal arrival. */
+  const before = (a: Req, b: Req) =>
+    a.sub.priority !== b.sub.priority
+      ? a.sub.priority < b.sub.priority
+      : a.arrivalMs !== b.arrivalMs
+        ? a.arrivalMs < b.arrivalMs
+        : a.seq < b.seq
+
+  /**
+   * A new request joins the queue's tail; a preempted one goes back to its head (FCFS), or, under the priority
+   * policy, to its place by (priority, arrival), as V0 re-sorts the waiting queue after preempting.
+   */
+  const insertWaiting = (r: Req, preempted: boolean) => {
+    if (!byPriority) {
+      if (preempted) waiting.unshift(r)
+      else waiting.push(r)
       return
     }
-    // Priority policy: lower value first, then arrival order (FCFS when every priority is 0).
     let i = waiting.length
-    while (i > 0 && waiting[i - 1]!.sub.priority > r.sub.priority) i--
+    while (i > 0 && before(r, waiting[i - 1]!)) i--
     waiting.splice(i, 0, r)
+  }
+
+  const preempt = (victim: Req) => {
+    usedBlocks -= victim.blocks
+    victim.blocks = 0
+    running.splice(running.indexOf(victim), 1)
+    victim.state = "waiting"
+    victim.preemptions += 1
+    stats.preemptions += 1
+    insertWaiting(victim, true)
+  }
+
+  /** The running request preempted first: the newest under FCFS, the lowest (priority, arrival) under priority. */
+  const nextVictim = (): Req => {
+    let victim = running[running.length - 1]!
+    if (byPriority) for (const r of running) if (before(victim, r)) victim = r
+    return victim
   }
 
   const prefixHitTokens = (r: Req): number => {
@@ -333,14 +370,28 @@ export const makeEngine = (options: EngineOptions): Engine => {
         usedBlocks += needed
         return
       }
-      const victim = running[running.length - 1]!
-      usedBlocks -= victim.blocks
-      victim.blocks = 0
-      running.pop()
-      victim.state = "waiting"
-      victim.preemptions += 1
-      stats.preemptions += 1
-      insertWaiting(victim, true)
+      preempt(nextVictim())
+    }
+  }
+
+  /**
+   * The priority policy's preemption (V0 `_schedule_priority_preemption`, run when no prefill could be scheduled):
+   * while the head of the queue cannot be scheduled (slots or KV blocks) and a running request has a lower
+   * priority, preempt the lowest one. Returns whether anything was preempted.
+   */
+  const preemptForWaiting = (): boolean => {
+    const head = waiting[0]
+    if (!byPriority || head === undefined) return false
+    let preempted = false
+    for (;;) {
+      const victim = running.length === 0 ? undefined : nextVictim()
+      if (victim === undefined || !before(head, victim)) return preempted
+      const fits =
+        runningSeqs() + unfinished(head) <= maxNumSeqs &&
+        usedBlocks + blocksNeeded(head) <= totalBlocks - watermarkBlocks
+      if (fits) return preempted
+      preempt(victim)
+      preempted = true
     }
   }
 
@@ -361,7 +412,10 @@ export const makeEngine = (options: EngineOptions): Engine => {
   }
 
   const plan = (atMs: number): Step | undefined => {
-    const step = planPrefill(atMs) ?? planDecode(atMs)
+    let step = planPrefill(atMs)
+    // Requests preempted here leave this step's decode batch; the head is prefilled next (at once if none is left).
+    if (step === undefined && preemptForWaiting()) step = planDecode(atMs) ?? planPrefill(atMs)
+    step ??= planDecode(atMs)
     const seqs = runningSeqs()
     if (seqs > stats.maxRunningSeqs) stats.maxRunningSeqs = seqs
     if (waiting.length > stats.maxWaitingRequests) stats.maxWaitingRequests = waiting.length

@@ -91,6 +91,8 @@ export interface RunningSimulator {
   readonly stats: () => SimStats
   /** The engine's record of a finished or aborted request, by its X-Request-Id. */
   readonly requestRecord: (requestId: string) => RequestRecord | undefined
+  /** The engine's records of the most recent finished or aborted requests, oldest first. */
+  readonly requestRecords: () => ReadonlyArray<RequestRecord>
   /** The Prometheus text of /metrics. */
   readonly metricsText: () => string
 }
@@ -138,7 +140,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     errorFormat: options.errorFormat ?? behaviour.errorFormat,
     schedulingPolicy: options.schedulingPolicy ?? "fcfs",
     maxWaitingRequests: options.maxWaitingRequests,
-    engine: makeEngine({ profile, maxNumSeqs, speed }),
+    engine: makeEngine({ profile, maxNumSeqs, speed, schedulingPolicy: options.schedulingPolicy ?? "fcfs" }),
     outcomes: { stop: 0, length: 0, abort: 0, error: 0, fault: 0, rejected: 0 },
     faultRng: makeRng(options.seed ?? Math.floor(Math.random() * 2 ** 32)),
     faults,
@@ -203,6 +205,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     crash,
     stats: () => simStats(ctx),
     requestRecord: (requestId) => ctx.engine.stats.recent.findLast((r) => r.id.startsWith(`chatcmpl-${requestId}#`)),
+    requestRecords: () => ctx.engine.stats.recent.slice(),
     metricsText: () => renderMetrics(ctx.engine, ctx.model, ctx.outcomes, behaviour.metrics),
   }
 }

@@ -125,6 +125,84 @@ describe("performance model", () => {
     }
   })
 
+  describe("--scheduling-policy priority (V0's _schedule_priority_preemption)", () => {
+    const admittedAt = (rec: { arrivalMs: number; queueMs: number }) => rec.arrivalMs + rec.queueMs
+
+    it("the waiting queue runs by priority, then arrival", async () => {
+      const sim = await startSimulator({ profile: "tiny-test", speed: 20, schedulingPolicy: "priority" })
+      try {
+        // The first holds every slot at the top priority, so nothing is preempted and the two queue behind it.
+        const first = postChat(sim.url, fixedLength(100, 4), { "X-Request-Id": "first" })
+        await eventually(() => sim.stats().runningSeqs === 4)
+        const low = postChat(sim.url, fixedLength(10, 4, { priority: 3 }), { "X-Request-Id": "low" })
+        await eventually(() => sim.stats().waiting === 1)
+        const high = postChat(sim.url, fixedLength(10, 4, { priority: 1 }), { "X-Request-Id": "high" })
+        for (const res of await Promise.all([first, low, high])) assert.strictEqual(res.status, 200)
+        const [lowRec, highRec] = [sim.requestRecord("low")!, sim.requestRecord("high")!]
+        assert.isAbove(highRec.arrivalMs, lowRec.arrivalMs)
+        assert.isBelow(admittedAt(highRec), admittedAt(lowRec))
+        assert.strictEqual(sim.stats().preemptions, 0)
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it("a waiting request that cannot be scheduled preempts a running one of lower priority", async () => {
+      const sim = await startSimulator({ profile: "tiny-test", speed: 20, schedulingPolicy: "priority" })
+      try {
+        const background = postChat(sim.url, fixedLength(300, 4, { priority: 5 }), { "X-Request-Id": "background" })
+        await eventually(() => sim.stats().runningSeqs === 4)
+        const urgent = await postChat(sim.url, fixedLength(10, 1, { priority: 0 }), { "X-Request-Id": "urgent" })
+        assert.strictEqual(urgent.status, 200)
+        await urgent.json()
+        // The urgent one ran while the background request was out: it finished long before the background one.
+        const bodyOfBackground = (await (await background).json()) as { choices: Array<{ finish_reason: string }> }
+        assert.deepStrictEqual(
+          bodyOfBackground.choices.map((c) => c.finish_reason),
+          ["length", "length", "length", "length"],
+        )
+        const [urgentRec, backgroundRec] = [sim.requestRecord("urgent")!, sim.requestRecord("background")!]
+        assert.strictEqual(backgroundRec.preemptions, 1)
+        assert.strictEqual(urgentRec.preemptions, 0)
+        assert.isBelow(urgentRec.arrivalMs + urgentRec.e2eMs, backgroundRec.arrivalMs + backgroundRec.e2eMs)
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it("under FCFS the same load queues behind the running request instead", async () => {
+      const sim = await startSimulator({ profile: "tiny-test", speed: 20 })
+      try {
+        const background = postChat(sim.url, fixedLength(300, 4), { "X-Request-Id": "background" })
+        await eventually(() => sim.stats().runningSeqs === 4)
+        const urgent = await postChat(sim.url, fixedLength(10, 1), { "X-Request-Id": "urgent" })
+        await urgent.json()
+        await (await background).json()
+        const [urgentRec, backgroundRec] = [sim.requestRecord("urgent")!, sim.requestRecord("background")!]
+        assert.strictEqual(backgroundRec.preemptions, 0)
+        assert.isAtLeast(admittedAt(urgentRec), backgroundRec.arrivalMs + backgroundRec.e2eMs)
+      } finally {
+        await sim.close()
+      }
+    })
+
+    it("a full KV cache preempts the lowest-priority running request, not the newest", async () => {
+      const sim = await startSimulator({ profile: "tiny-test", speed: 20, schedulingPolicy: "priority" })
+      try {
+        // Two requests of two samples: 4 x 1000 tokens need more blocks than the cache has; both get slots.
+        const older = postChat(sim.url, fixedLength(1000, 2, { priority: 5 }), { "X-Request-Id": "older" })
+        await eventually(() => sim.stats().runningSeqs === 2)
+        const newer = postChat(sim.url, fixedLength(1000, 2, { priority: 0 }), { "X-Request-Id": "newer" })
+        for (const res of await Promise.all([older, newer])) await res.json()
+        const [olderRec, newerRec] = [sim.requestRecord("older")!, sim.requestRecord("newer")!]
+        assert.isAbove(olderRec.preemptions, 0)
+        assert.strictEqual(newerRec.preemptions, 0)
+      } finally {
+        await sim.close()
+      }
+    })
+  })
+
   it("prefix caching saves prefill when the profile enables it (and mllama's does not)", async () => {
     for (const [profile, expectHits] of [
       ["tiny-test", true],
