@@ -46,3 +46,42 @@ export const noisePng = (width: number, height: number): Buffer => {
     chunk("IEND", Buffer.alloc(0)),
   ])
 }
+
+/**
+ * A photo-like RGB PNG (smooth shapes, soft edges and sensor-like grain, from a seeded generator): it compresses as
+ * a photograph's PNG does, unlike a solid colour (to almost nothing) or noise (not at all).
+ */
+export const photoLikePng = async (width: number, height: number, seed = 1): Promise<Buffer> => {
+  const { default: sharp } = await import("sharp")
+  let state = seed >>> 0 || 1
+  const random = () => {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    return (state >>> 0) / 2 ** 32
+  }
+  const blobs = Array.from({ length: 24 }, () => ({
+    x: random() * width,
+    y: random() * height,
+    r: (0.05 + random() * 0.25) * Math.min(width, height),
+    rgb: [random() * 255, random() * 255, random() * 255],
+  }))
+  const pixels = Buffer.alloc(width * height * 3)
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      let [r, g, b] = [(x / width) * 120 + 60, (y / height) * 120 + 60, 110]
+      for (const blob of blobs) {
+        const d = Math.hypot(x - blob.x, y - blob.y) / blob.r
+        const w = d < 1 ? 1 - d * d : 0
+        r += (blob.rgb[0]! - r) * w
+        g += (blob.rgb[1]! - g) * w
+        b += (blob.rgb[2]! - b) * w
+      }
+      const grain = (random() - 0.5) * 6
+      const at = (y * width + x) * 3
+      pixels[at] = Math.max(0, Math.min(255, r + grain))
+      pixels[at + 1] = Math.max(0, Math.min(255, g + grain))
+      pixels[at + 2] = Math.max(0, Math.min(255, b + grain))
+    }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer()
+}

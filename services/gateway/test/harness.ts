@@ -130,6 +130,8 @@ export interface ProxiedRequest {
   readonly path: string
   readonly requestId: string | undefined
   readonly traceparent: string | undefined
+  /** The request's body as sent. */
+  readonly body: Buffer
 }
 
 /**
@@ -153,6 +155,7 @@ export const recordingProxy = (target: string) =>
               path: request.url ?? "",
               requestId: header("x-request-id"),
               traceparent: header("traceparent"),
+              body: Buffer.concat(chunks),
             })
             const headers = Object.fromEntries(
               Object.entries(request.headers).filter(

@@ -218,6 +218,11 @@ const SettingsFields = Schema.Struct({
     allowedNetworks: Networks.pipe(withDefault([])),
     /** Image fetches and decodes at once. */
     maxConcurrent: Count(1).pipe(withDefault(4)),
+    /**
+     * "mllama": scale an image the model's processor would scale down to that size once, here, and send it as PNG;
+     * "off": send every image as it came.
+     */
+    prescale: Schema.Literals(["mllama", "off"]).pipe(withDefault("mllama")),
   }).pipe(withDefault({})),
   /** The embedded simulated fleet, used when the generator pool lists no endpoints; 0 servers turns it off. */
   simulator: Schema.Struct({

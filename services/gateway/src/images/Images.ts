@@ -3,8 +3,9 @@ import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { type InvalidField, invalidField } from "../GatewayErrors.ts"
 import { imagesRefused } from "../GatewayMetrics.ts"
 import { makeAddressPolicy } from "./AddressPolicy.ts"
-import { checkImage } from "./ImageCheck.ts"
+import { type CheckedImage, checkImage } from "./ImageCheck.ts"
 import { fetchImage } from "./ImageFetch.ts"
+import { type EncodedImage, prescaleForProcessor } from "./Prescale.ts"
 
 /** A request's image as it arrives: bytes in the message, or a URL the gateway fetches. */
 export type ImageSource =
@@ -17,15 +18,21 @@ export type ImageSource =
     }
   | { readonly kind: "url"; readonly url: URL }
 
-/** A checked image: the data: URL the GPU servers get, and the size of the image it carries. */
+/**
+ * A checked image: the data: URL the GPU servers get (built once per call, then the same string in every upstream
+ * request of the search), and the size of the image it carries.
+ */
 export interface PreparedImage {
   readonly dataUrl: string
   readonly bytes: number
+  /** The size the gateway scaled it to (images.prescale), if it did. */
+  readonly scaledTo?: { readonly width: number; readonly height: number }
 }
 
-const prepared = (mime: string, bytes: Uint8Array): PreparedImage => ({
-  dataUrl: `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`,
-  bytes: bytes.length,
+const prepared = (image: EncodedImage): PreparedImage => ({
+  dataUrl: `data:${image.mime};base64,${Buffer.from(image.bytes).toString("base64")}`,
+  bytes: image.bytes.length,
+  ...(image.scaledTo && { scaledTo: image.scaledTo }),
 })
 
 /**
@@ -56,6 +63,11 @@ export class Images extends Context.Service<
           `JPEG, GIF or WebP, within ${Duration.format(images.fetchTimeout)})`,
       )
       const refused = (reason: string) => Metric.update(Metric.withAttributes(imagesRefused, { reason }), 1)
+      /** What the servers get: scaled to the model's processor size once here (images.prescale), or as it came. */
+      const encode = (bytes: Uint8Array, checked: CheckedImage) =>
+        images.prescale === "mllama"
+          ? prescaleForProcessor(bytes, checked, images.maxPixels)
+          : Effect.succeed<EncodedImage>({ mime: checked.mime, bytes })
 
       const fromBytes = (field: string, bytes: Uint8Array, declaredMime: string) =>
         Effect.gen(function* () {
@@ -67,7 +79,7 @@ export class Images extends Context.Service<
               invalidField("image.mime_type", `says ${declaredMime} but the data is ${checked.mime}`),
             )
           }
-          return prepared(checked.mime, bytes)
+          return prepared(yield* encode(bytes, checked).pipe(Effect.mapError((problem) => invalidField(field, problem))))
         }).pipe(Effect.tapError(() => refused("data")))
 
       const fromUrl = (url: URL) =>
@@ -84,7 +96,7 @@ export class Images extends Context.Service<
               Effect.logWarning("image.url refused").pipe(Effect.annotateLogs({ host: url.host, reason: problem })),
             ),
           )
-          return prepared(checked.mime, bytes)
+          return prepared(yield* encode(bytes, checked))
         }).pipe(
           Effect.mapError(() => unfetchable),
           Effect.tapError(() => refused("url")),
