@@ -13,10 +13,12 @@ const benchmarks = [
   "accuracy",
   "selection",
   "judges",
+  "judge-images",
   "swires",
   "cost",
   "reliability",
   "scaling",
+  "image",
 ] as const
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -83,5 +83,7 @@ export const photoLikePng = async (width: number, height: number, seed = 1): Pro
       pixels[at + 1] = Math.max(0, Math.min(255, g + grain))
       pixels[at + 2] = Math.max(0, Math.min(255, b + grain))
     }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer()
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer()
 }

@@ -9,7 +9,7 @@ import {
   type SyntheticQuestion,
 } from "@stagebeam/vllm-sim"
 import { Effect } from "effect"
-import { difference, readCounters } from "./counters.ts"
+import { type Counters, difference, readCounters } from "./counters.ts"
 import { benchImage } from "./image.ts"
 import type { Stack } from "./stack.ts"
 
@@ -95,6 +95,8 @@ export interface ConfigResult {
   readonly outcomes: ReadonlyArray<Outcome>
   /** Busy GPU-seconds per question of the servers `costServers` names. */
   readonly gpuSeconds: number
+  /** Everything those servers counted over the configuration's questions. */
+  readonly counters: Counters
 }
 
 /** Each configuration over every question (question i with seed i + 1), its GPU cost read from the simulators. */
@@ -129,6 +131,11 @@ export const runConfigs = (
       )
       const cost = difference(readCounters(servers), before)
       console.log(`  ${config.label}: ${((performance.now() - started) / 1000).toFixed(1)} s wall`)
-      return { config, outcomes, gpuSeconds: cost.busyGpuSeconds / questions.length } satisfies ConfigResult
+      return {
+        config,
+        outcomes,
+        gpuSeconds: cost.busyGpuSeconds / questions.length,
+        counters: cost,
+      } satisfies ConfigResult
     }),
   )

@@ -9,6 +9,7 @@ import {
 } from "./ChatCompletion.ts"
 import { toUpstreamError } from "./ErrorBody.ts"
 import { UpstreamError } from "./FleetError.ts"
+import { makeImageSplicer } from "./ImageSplice.ts"
 import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
 import { applyStops, firstStop } from "./StopStrings.ts"
 import { estimateTokens } from "./TokenEstimate.ts"
@@ -248,11 +249,13 @@ export class OpenAiClient extends Context.Service<
 >()("@stagebeam/fleet/OpenAiClient") {
   static readonly layer = Layer.sync(OpenAiClient, () => {
     const clients = new Map<string, OpenAI>()
+    // A search's image is encoded into JSON once, not once per request (see ImageSplice).
+    const images = makeImageSplicer()
     const clientFor = (server: string): OpenAI => {
       let client = clients.get(server)
       if (client === undefined) {
         // The SDK wants a key; the Authorization header is set (or removed) per call instead.
-        client = new OpenAI({ baseURL: `${server}/v1`, apiKey: "per-call", maxRetries: 0 })
+        client = new OpenAI({ baseURL: `${server}/v1`, apiKey: "per-call", maxRetries: 0, fetch: images.fetch })
         clients.set(server, client)
       }
       return client
@@ -279,7 +282,7 @@ export class OpenAiClient extends Context.Service<
         headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
       })
       // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
-      const body = { ...forServer(request, target.kind), model: target.model }
+      const { body, release } = images.substitute({ ...forServer(request, target.kind), model: target.model })
       const cutAt = options.cutAt ?? []
       const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
       const answered = Effect.tryPromise({
@@ -315,7 +318,7 @@ export class OpenAiClient extends Context.Service<
           return await readStream(stream as never, request.n ?? 1, cutAt, heard)
         },
         catch: (error) => toUpstreamError(failure, error),
-      }).pipe(withTryTimeout(target, options.timeout))
+      }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(release)))
       const { wire, cut } = yield* answered
       const decoded = yield* decodeCompletion(wire).pipe(
         Effect.mapError(
@@ -340,16 +343,17 @@ export class OpenAiClient extends Context.Service<
     ) {
       yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
       const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
+      const sent = images.substitute(body)
       const json = yield* Effect.tryPromise({
         try: (signal) =>
           clientFor(target.server).post<unknown>(`${target.server}${path}`, {
-            body,
+            body: sent.body,
             signal,
             timeout: Duration.toMillis(options.timeout),
             headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
           }),
         catch: (error) => toUpstreamError(failure, error),
-      }).pipe(withTryTimeout(target, options.timeout))
+      }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(sent.release)))
       const error = errorInBody(json)
       if (error !== undefined) {
         return yield* new UpstreamError({

@@ -198,4 +198,37 @@ describe("OpenAiClient", () => {
       assert.isFalse(yield* health("http://127.0.0.1:1"))
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
+
+  it.live("a long image URL is encoded once and spliced into each request's body, byte for byte as sent", () =>
+    Effect.gen(function* () {
+      const server = yield* fakeServer((request, response) =>
+        request.path === "/pooling"
+          ? json(response, 200, { object: "list", data: [{ index: 0, data: [0.5] }] })
+          : json(response, 200, completion(["ok"])),
+      )
+      const client = yield* OpenAiClient
+      // Over the splicing threshold, with characters JSON must escape.
+      const url = `data:image/png;base64,${"QUJD".repeat(40_000)}"\\\u2028`
+      const longImage: ChatRequest = {
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image_url", image_url: { url } },
+              { type: "text", text: "stagebeam-image- is only text here" },
+            ],
+          },
+        ],
+      }
+      for (let i = 0; i < 3; i++) yield* callOn(server.url, longImage)
+      yield* client.post(
+        { pool: "reward", server: server.url, apiKey: undefined },
+        "/pooling",
+        { model: "m", messages: longImage.messages },
+        { requestId: "r2", timeout: Duration.seconds(5) },
+      )
+      assert.strictEqual(server.seen.length, 4)
+      for (const seen of server.seen) assert.deepStrictEqual(seen.body.messages, longImage.messages)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
 })

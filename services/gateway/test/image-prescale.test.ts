@@ -17,7 +17,11 @@ const detailedPng = (width: number, height: number) => {
       pixels[at + 1] = (y * 240) / height + grain
       pixels[at + 2] = 120 + grain
     }
-  return Effect.promise(() => sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer())
+  return Effect.promise(() =>
+    sharp(pixels, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer(),
+  )
 }
 
 /** The image URLs of the chat requests the servers were sent. */
@@ -55,31 +59,38 @@ describe("images.prescale", () => {
     }
   })
 
-  it.live("a large image reaches every upstream call at the processor's size, encoded once; off sends it unchanged", () =>
-    Effect.gen(function* () {
-      const original = yield* detailedPng(1800, 1200)
-      const servers = yield* startSimulators(1)
-      const sent = (prescale: "mllama" | "off") =>
-        Effect.gen(function* () {
-          const proxy = yield* recordingProxy(servers[0]!.url)
-          const { client } = yield* startGateway({ pools: { generator: { endpoints: [proxy.url] } }, images: { prescale } })
-          yield* client.Reason({ question: QUESTION, image: { data: original }, search: { candidatesPerStage: 2 } })
-          return imagesSent(proxy.seen.filter((request) => request.path === "/v1/chat/completions").map((r) => r.body))
-        }).pipe(Effect.scoped)
+  it.live(
+    "a large image reaches every upstream call at the processor's size, encoded once; off sends it unchanged",
+    () =>
+      Effect.gen(function* () {
+        const original = yield* detailedPng(1800, 1200)
+        const servers = yield* startSimulators(1)
+        const sent = (prescale: "mllama" | "off") =>
+          Effect.gen(function* () {
+            const proxy = yield* recordingProxy(servers[0]!.url)
+            const { client } = yield* startGateway({
+              pools: { generator: { endpoints: [proxy.url] } },
+              images: { prescale },
+            })
+            yield* client.Reason({ question: QUESTION, image: { data: original }, search: { candidatesPerStage: 2 } })
+            return imagesSent(
+              proxy.seen.filter((request) => request.path === "/v1/chat/completions").map((r) => r.body),
+            )
+          }).pipe(Effect.scoped)
 
-      const scaled = yield* sent("mllama")
-      assert.isAbove(scaled.length, 4)
-      assert.strictEqual(new Set(scaled).size, 1, "one encoding, the same data URL in every call")
-      assert.match(scaled[0]!, /^data:image\/png;base64,/)
-      const bytes = Buffer.from(scaled[0]!.split(",")[1]!, "base64")
-      const metadata = yield* Effect.promise(() => sharp(bytes).metadata())
-      assert.deepStrictEqual({ width: metadata.width, height: metadata.height }, { width: 1120, height: 746 })
-      assert.isBelow(bytes.length, original.length)
+        const scaled = yield* sent("mllama")
+        assert.isAbove(scaled.length, 4)
+        assert.strictEqual(new Set(scaled).size, 1, "one encoding, the same data URL in every call")
+        assert.match(scaled[0]!, /^data:image\/png;base64,/)
+        const bytes = Buffer.from(scaled[0]!.split(",")[1]!, "base64")
+        const metadata = yield* Effect.promise(() => sharp(bytes).metadata())
+        assert.deepStrictEqual({ width: metadata.width, height: metadata.height }, { width: 1120, height: 746 })
+        assert.isBelow(bytes.length, original.length)
 
-      const unchanged = yield* sent("off")
-      assert.strictEqual(new Set(unchanged).size, 1)
-      assert.isTrue(Buffer.from(unchanged[0]!.split(",")[1]!, "base64").equals(original))
-    }),
+        const unchanged = yield* sent("off")
+        assert.strictEqual(new Set(unchanged).size, 1)
+        assert.isTrue(Buffer.from(unchanged[0]!.split(",")[1]!, "base64").equals(original))
+      }),
   )
 
   it.live("an image the processor keeps is sent unchanged", () =>
@@ -89,7 +100,9 @@ describe("images.prescale", () => {
       const proxy = yield* recordingProxy(servers[0]!.url)
       const { client } = yield* startGateway({ pools: { generator: { endpoints: [proxy.url] } } })
       yield* client.Reason({ question: QUESTION, image: { data: original }, search: { candidatesPerStage: 2 } })
-      const sent = imagesSent(proxy.seen.filter((request) => request.path === "/v1/chat/completions").map((r) => r.body))
+      const sent = imagesSent(
+        proxy.seen.filter((request) => request.path === "/v1/chat/completions").map((r) => r.body),
+      )
       assert.isTrue(Buffer.from(sent[0]!.split(",")[1]!, "base64").equals(original))
     }),
   )

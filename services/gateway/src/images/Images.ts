@@ -79,7 +79,9 @@ export class Images extends Context.Service<
               invalidField("image.mime_type", `says ${declaredMime} but the data is ${checked.mime}`),
             )
           }
-          return prepared(yield* encode(bytes, checked).pipe(Effect.mapError((problem) => invalidField(field, problem))))
+          return prepared(
+            yield* encode(bytes, checked).pipe(Effect.mapError((problem) => invalidField(field, problem))),
+          )
         }).pipe(Effect.tapError(() => refused("data")))
 
       const fromUrl = (url: URL) =>

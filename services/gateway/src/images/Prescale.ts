@@ -38,6 +38,9 @@ export const prescaleForProcessor = (
         .toBuffer(),
     catch: () => "could not be scaled to the model's input size",
   }).pipe(
-    Effect.map((png): EncodedImage => (png.length < bytes.length ? { mime: "image/png", bytes: png, scaledTo: target } : unchanged)),
+    Effect.map(
+      (png): EncodedImage =>
+        png.length < bytes.length ? { mime: "image/png", bytes: png, scaledTo: target } : unchanged,
+    ),
   )
 }

@@ -17,7 +17,8 @@ export const MLLAMA_MAX_TILES = 4
 const arrangements = (maxTiles: number): ReadonlyArray<Size> => {
   const grids: Array<Size> = []
   for (let columns = 1; columns <= maxTiles; columns++)
-    for (let rows = 1; rows <= maxTiles; rows++) if (columns * rows <= maxTiles) grids.push({ width: columns, height: rows })
+    for (let rows = 1; rows <= maxTiles; rows++)
+      if (columns * rows <= maxTiles) grids.push({ width: columns, height: rows })
   return grids
 }
 
@@ -26,7 +27,10 @@ const arrangements = (maxTiles: number): ReadonlyArray<Size> => {
  * with that scale, the smallest area.
  */
 export const optimalCanvas = (image: Size, tileSize = MLLAMA_TILE_SIZE, maxTiles = MLLAMA_MAX_TILES): Size => {
-  const canvases = arrangements(maxTiles).map((grid) => ({ width: grid.width * tileSize, height: grid.height * tileSize }))
+  const canvases = arrangements(maxTiles).map((grid) => ({
+    width: grid.width * tileSize,
+    height: grid.height * tileSize,
+  }))
   const scales = canvases.map((canvas) => Math.min(canvas.width / image.width, canvas.height / image.height))
   const upscales = scales.filter((scale) => scale >= 1)
   const chosen = upscales.length > 0 ? Math.min(...upscales) : Math.max(...scales)

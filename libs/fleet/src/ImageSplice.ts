@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto"
+
+/**
+ * A search sends the same image (a data: URL of hundreds of kB to MB) in every one of its ~15 requests; JSON-encoding
+ * the body and copying it to UTF-8 again per request was most of the gateway's work per call (bench/image.ts). This
+ * encodes each long image URL once as a JSON string and splices those bytes into each request body in place of a
+ * short placeholder: the SDK stringifies a small body, and the fetch it is given (`fetch` here) sends the spliced
+ * one. Placeholders carry a per-process random marker, so no text a caller sends can name an image.
+ */
+export interface ImageSplicer {
+  /** The request body with each long image URL replaced by a placeholder, and `release` once it was sent. */
+  readonly substitute: <B>(body: B) => { readonly body: B; readonly release: () => void }
+  /** fetch, with the placeholders of a body swapped for their images' encoded bytes. */
+  readonly fetch: typeof globalThis.fetch
+}
+
+/** Shorter image URLs are stringified with the body as usual: splicing them would save nothing worth having. */
+const MIN_SPLICED_CHARS = 64 * 1024
+
+interface ContentPart {
+  readonly type?: unknown
+  readonly image_url?: { readonly url?: unknown }
+}
+
+export const makeImageSplicer = (options: { readonly maxCachedBytes?: number } = {}): ImageSplicer => {
+  const maxCachedBytes = options.maxCachedBytes ?? 32 * 1024 * 1024
+  const marker = `stagebeam-image-${randomUUID()}-`
+  // Each URL's JSON encoding, oldest first: a call's requests find the one its first request made (the same string,
+  // whose hash V8 keeps), and the cache stays within maxCachedBytes.
+  const encoded = new Map<string, Buffer>()
+  let cachedBytes = 0
+  // The placeholders of requests not yet sent, each with its image's bytes.
+  const pending = new Map<string, Buffer>()
+  let counter = 0
+
+  const encodeOnce = (url: string): Buffer => {
+    const known = encoded.get(url)
+    if (known !== undefined) return known
+    const json = Buffer.from(JSON.stringify(url))
+    encoded.set(url, json)
+    cachedBytes += json.length
+    for (const [oldest, bytes] of encoded) {
+      if (cachedBytes <= maxCachedBytes || oldest === url) break
+      encoded.delete(oldest)
+      cachedBytes -= bytes.length
+    }
+    return json
+  }
+
+  const substitute = <B>(body: B) => {
+    const messages = (body as { readonly messages?: unknown }).messages
+    if (!Array.isArray(messages)) return { body, release: () => {} }
+    const placed: Array<string> = []
+    const withPlaceholders = messages.map((message: { readonly content?: unknown }) => {
+      if (!Array.isArray(message.content)) return message
+      return {
+        ...message,
+        content: message.content.map((part: ContentPart) => {
+          const url = part.image_url?.url
+          if (part.type !== "image_url" || typeof url !== "string" || url.length < MIN_SPLICED_CHARS) return part
+          const placeholder = `${marker}${counter++}`
+          pending.set(placeholder, encodeOnce(url))
+          placed.push(placeholder)
+          return { ...part, image_url: { ...part.image_url, url: placeholder } }
+        }),
+      }
+    })
+    if (placed.length === 0) return { body, release: () => {} }
+    return {
+      body: { ...body, messages: withPlaceholders } as B,
+      release: () => {
+        for (const placeholder of placed) pending.delete(placeholder)
+      },
+    }
+  }
+
+  /** The body as bytes, each `"<placeholder>"` replaced by the image's JSON string. */
+  const splice = (text: string): Buffer => {
+    const pieces: Array<Buffer> = []
+    let from = 0
+    for (let at = text.indexOf(`"${marker}`); at !== -1; at = text.indexOf(`"${marker}`, from)) {
+      const end = text.indexOf('"', at + 1)
+      const image = pending.get(text.slice(at + 1, end))
+      // Released already (the call was abandoned): an image that is gone cannot be sent.
+      if (image === undefined) throw new Error("an image placeholder outlived its request")
+      pieces.push(Buffer.from(text.slice(from, at)), image)
+      from = end + 1
+    }
+    pieces.push(Buffer.from(text.slice(from)))
+    return Buffer.concat(pieces)
+  }
+
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    const body = init?.body
+    if (typeof body !== "string" || !body.includes(marker)) return globalThis.fetch(input, init)
+    return globalThis.fetch(input, { ...init, body: splice(body) })
+  }
+
+  return { substitute, fetch }
+}
