@@ -24,7 +24,7 @@ import { fixed, makeReport } from "./lib/report.ts"
 import { median } from "./lib/stats.ts"
 
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
-const CALLS = 6
+const CALLS = 8
 const report = makeReport("image")
 
 const decode = async (bytes: Uint8Array): Promise<Pixels> => {
@@ -120,26 +120,33 @@ const gatewayWith = async (prescale: "mllama" | "off") => {
   return startGatewayProcess({ STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","), STAGEBEAM_CONFIG: config })
 }
 
-const measure = (address: string, pid: number, bytes: Uint8Array) =>
+/**
+ * The same image through both gateways, call by call in turn (off, mllama, off, …), so that the machine's load
+ * (shared with other work) falls on both alike; per-call medians.
+ */
+const measurePair = (gateways: ReadonlyArray<{ readonly address: string; readonly pid: number }>, bytes: Uint8Array) =>
   Effect.gen(function* () {
-    const client = yield* makeReasonerClient({ address, defaultDeadline: "120 seconds" })
-    const ask = client.Reason({ question: QUESTION, image: { data: bytes }, search: { seed: "5" } })
-    yield* ask // warm-up: JIT, connections, the pool's probe
-    const cpu: Array<number> = []
-    const written: Array<number> = []
-    for (let i = 0; i < CALLS; i++) {
-      const [c0, w0] = [cpuSeconds(pid), bytesWritten(pid)]
-      yield* ask
-      cpu.push(cpuSeconds(pid) - c0)
-      written.push(bytesWritten(pid) - w0)
-    }
-    // CPU ticks are 10 ms: the mean over the calls, not the median of coarse samples.
-    return { cpuMs: (cpu.reduce((a, b) => a + b, 0) * 1000) / CALLS, bytes: median(written) }
+    const clients = yield* Effect.forEach(gateways, (gateway) =>
+      makeReasonerClient({ address: gateway.address, defaultDeadline: "120 seconds" }),
+    )
+    const ask = (i: number) => clients[i]!.Reason({ question: QUESTION, image: { data: bytes }, search: { seed: "5" } })
+    for (let i = 0; i < clients.length; i++) yield* ask(i) // warm-up: JIT, connections, the pool's probe
+    const cpu = gateways.map(() => [] as Array<number>)
+    const written = gateways.map(() => [] as Array<number>)
+    for (let call = 0; call < CALLS; call++)
+      for (let i = 0; i < gateways.length; i++) {
+        const pid = gateways[i]!.pid
+        const [c0, w0] = [cpuSeconds(pid), bytesWritten(pid)]
+        yield* ask(i)
+        cpu[i]!.push((cpuSeconds(pid) - c0) * 1000)
+        written[i]!.push(bytesWritten(pid) - w0)
+      }
+    return gateways.map((_, i) => ({ cpuMs: median(cpu[i]!), bytes: median(written[i]!) }))
   }).pipe(Effect.scoped)
 
 const gateways = { off: await gatewayWith("off"), mllama: await gatewayWith("mllama") }
 report.line(
-  `2. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls after a warm-up), a gateway ` +
+  `2. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls per setting after a warm-up, taking turns; medians), a gateway ` +
     "process per setting over the same 2 simulator processes (speed 100). CPU: gateway user+system; bytes: gateway " +
     "wchar (upstream bodies + answers). Ratios: mllama / off, same run.",
 )
@@ -151,8 +158,13 @@ const measured = [
   ...images.filter((image) => !image.name.includes("3000")),
 ]
 for (const image of measured) {
-  const off = await Effect.runPromise(measure(gateways.off.address, gateways.off.child.pid!, image.bytes))
-  const on = await Effect.runPromise(measure(gateways.mllama.address, gateways.mllama.child.pid!, image.bytes))
+  const [off, on] = await Effect.runPromise(
+    measurePair(
+      [gateways.off, gateways.mllama].map((g) => ({ address: g.address, pid: g.child.pid! })),
+      image.bytes,
+    ),
+  )
+  if (off === undefined || on === undefined) throw new Error("unreachable")
   rows.push([
     image.name,
     String(image.bytes.length),

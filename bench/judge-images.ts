@@ -53,7 +53,7 @@ const program = Effect.gen(function* () {
   const stack = yield* startStack({
     generators: Array.from({ length: 4 }, (_, i) => ({ speed: SPEED, seed: i + 1 })),
     judges: Array.from({ length: 2 }, (_, i) => ({ speed: SPEED, seed: 20 + i, model: "judge-model" })),
-    settings: { judges: judges as never, defaultJudge: "everywhere" },
+    settings: { judges: judges as never, defaultJudge: "everywhere", http: { enabled: false } },
   })
   const questions = syntheticQuestions(QUESTIONS, QUESTION_SET_SEED)
   report.line(
@@ -108,9 +108,9 @@ const program = Effect.gen(function* () {
   report.line()
   report.line(
     "The simulator's judge decides from the texts alone (vllm-sim content/judge.ts: perceived latent quality; the image " +
-      "only costs prefill and the vision encoder), so on it leaving the image out can only change cost, not selection: " +
-      "a difference in latent best here is the sampling of different seeds' verdicts, not the image. What the image " +
-      "is worth to a judge's choice needs the real model (stagebeam eval on a VLMEvalKit set per configuration).",
+      "only costs prefill and the vision encoder), so on it leaving the image out can only change cost, not selection " +
+      "(with the same seeds the verdicts come out the same). What the image is worth to a judge's choice needs the real " +
+      "model (stagebeam eval on a VLMEvalKit set per configuration).",
   )
   report.line(`saved to ${report.save()}`)
 }).pipe(Effect.scoped)
