@@ -114,17 +114,23 @@ const bytesWritten = (pid: number): number =>
   Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1])
 
 const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), 100)))
-const gatewayWith = async (prescale: "mllama" | "off") => {
-  const config = join(tmpdir(), `stagebeam-bench-image-${process.pid}-${prescale}.json`)
-  writeFileSync(config, JSON.stringify({ images: { prescale } }))
-  return startGatewayProcess({ STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","), STAGEBEAM_CONFIG: config })
+const gatewayWith = async (prescale: "mllama" | "off" | undefined, checkout?: string) => {
+  const config = join(tmpdir(), `stagebeam-bench-image-${process.pid}-${prescale ?? "baseline"}.json`)
+  writeFileSync(config, JSON.stringify(prescale === undefined ? {} : { images: { prescale } }))
+  const endpoints = sims.map((s) => s.url).join(",")
+  return startGatewayProcess({ STAGEBEAM_ENDPOINTS: endpoints, STAGEBEAM_CONFIG: config }, checkout)
 }
+/**
+ * IMAGE_BENCH_BASELINE=<dir>: also a gateway from another checkout (e.g. main before this change, unpacked with
+ * `git archive`), its settings' defaults, as a third column in the same run.
+ */
+const baselineCheckout = process.env.IMAGE_BENCH_BASELINE
 
 /**
  * The same image through both gateways, call by call in turn (off, mllama, off, …), so that the machine's load
  * (shared with other work) falls on both alike; per-call medians.
  */
-const measurePair = (gateways: ReadonlyArray<{ readonly address: string; readonly pid: number }>, bytes: Uint8Array) =>
+const measureInTurns = (gateways: ReadonlyArray<{ readonly address: string; readonly pid: number }>, bytes: Uint8Array) =>
   Effect.gen(function* () {
     const clients = yield* Effect.forEach(gateways, (gateway) =>
       makeReasonerClient({ address: gateway.address, defaultDeadline: "120 seconds" }),
@@ -144,7 +150,12 @@ const measurePair = (gateways: ReadonlyArray<{ readonly address: string; readonl
     return gateways.map((_, i) => ({ cpuMs: median(cpu[i]!), bytes: median(written[i]!) }))
   }).pipe(Effect.scoped)
 
-const gateways = { off: await gatewayWith("off"), mllama: await gatewayWith("mllama") }
+const gateways = {
+  off: await gatewayWith("off"),
+  mllama: await gatewayWith("mllama"),
+  baseline: baselineCheckout === undefined ? undefined : await gatewayWith(undefined, baselineCheckout),
+}
+const compared = [gateways.off, gateways.mllama, ...(gateways.baseline === undefined ? [] : [gateways.baseline])]
 report.line(
   `2. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls per setting after a warm-up, taking turns; medians), a gateway ` +
     "process per setting over the same 2 simulator processes (speed 100). CPU: gateway user+system; bytes: gateway " +
@@ -158,9 +169,9 @@ const measured = [
   ...images.filter((image) => !image.name.includes("3000")),
 ]
 for (const image of measured) {
-  const [off, on] = await Effect.runPromise(
-    measurePair(
-      [gateways.off, gateways.mllama].map((g) => ({ address: g.address, pid: g.child.pid! })),
+  const [off, on, before] = await Effect.runPromise(
+    measureInTurns(
+      compared.map((g) => ({ address: g.address, pid: g.child.pid! })),
       image.bytes,
     ),
   )
@@ -174,13 +185,27 @@ for (const image of measured) {
     fixed(off.cpuMs, 0),
     fixed(on.cpuMs, 0),
     fixed(on.cpuMs / off.cpuMs, 2),
+    ...(before === undefined
+      ? []
+      : [fixed(before.bytes / 1e6, 2), fixed(before.cpuMs, 0), fixed(on.cpuMs / before.cpuMs, 2)]),
   ])
 }
 report.table(
-  ["image", "image B", "MB sent off", "MB sent mllama", "ratio", "CPU ms off", "CPU ms mllama", "ratio"],
+  [
+    "image",
+    "image B",
+    "MB sent off",
+    "MB sent mllama",
+    "ratio",
+    "CPU ms off",
+    "CPU ms mllama",
+    "ratio",
+    ...(gateways.baseline === undefined ? [] : ["MB sent baseline", "CPU ms baseline", "mllama/baseline"]),
+  ],
   rows,
 )
-for (const proc of [...sims, gateways.off, gateways.mllama]) proc.child.kill("SIGKILL")
+if (baselineCheckout !== undefined) report.line(`baseline: the gateway of ${baselineCheckout}, default settings`)
+for (const proc of [...sims, ...compared]) proc.child.kill("SIGKILL")
 report.line()
 
 // Part 3: building one request body. The data URL is base64-encoded once per call (Images.prepare); what every

@@ -24,11 +24,16 @@ export interface Proc {
   readonly output: () => string
 }
 
-const start = (args: ReadonlyArray<string>, env: Record<string, string>, ready: string): Promise<Proc> =>
+const start = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  ready: string,
+  cwd: string = repo,
+): Promise<Proc> =>
   new Promise((resolve, reject) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("STAGEBEAM_")))
     const child = spawn(process.execPath, ["--conditions=@stagebeam/source", ...args], {
-      cwd: repo,
+      cwd,
       env: { ...clean, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     })
@@ -54,7 +59,8 @@ export const startSimulatorProcess = async (port: number, speed: number, extra: 
   )),
 })
 
-export const startGatewayProcess = async (env: Record<string, string>) => {
+/** A gateway process; `checkout` runs another checkout's gateway (a baseline build), this one's by default. */
+export const startGatewayProcess = async (env: Record<string, string>, checkout: string = repo) => {
   const port = await freePort()
   const metricsPort = await freePort()
   const httpPort = await freePort()
@@ -71,6 +77,7 @@ export const startGatewayProcess = async (env: Record<string, string>) => {
       ...env,
     },
     "stagebeam gateway listening",
+    checkout,
   )
   return {
     ...proc,

@@ -25,14 +25,11 @@ export type ImageSource =
 export interface PreparedImage {
   readonly dataUrl: string
   readonly bytes: number
-  /** The size the gateway scaled it to (images.prescale), if it did. */
-  readonly scaledTo?: { readonly width: number; readonly height: number }
 }
 
 const prepared = (image: EncodedImage): PreparedImage => ({
   dataUrl: `data:${image.mime};base64,${Buffer.from(image.bytes).toString("base64")}`,
   bytes: image.bytes.length,
-  ...(image.scaledTo && { scaledTo: image.scaledTo }),
 })
 
 /**

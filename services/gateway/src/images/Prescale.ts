@@ -7,8 +7,6 @@ import { processorSize } from "./ProcessorSize.ts"
 export interface EncodedImage {
   readonly mime: string
   readonly bytes: Uint8Array
-  /** Set when the gateway scaled it: the size it was scaled to (the size the model's processor would resize it to). */
-  readonly scaledTo?: { readonly width: number; readonly height: number }
 }
 
 /**
@@ -16,7 +14,8 @@ export interface EncodedImage {
  * ProcessorSize), and encodes it losslessly as PNG; the servers' processor then finds it at its target size and
  * leaves it as it is (PIL's resize to the same size is a copy), so each of a search's ~15 calls carries and decodes
  * the small image instead of the original. Resampling is bilinear, as the processor's (PIL BILINEAR); an alpha channel
- * is composited on white and embedded ICC profiles are ignored, as vLLM's loader does (PIL, RGB). The model's input
+ * is composited on white and embedded ICC profiles are ignored, as vLLM's loader does (ImageMediaIO: PIL, RGBA on white,
+ * else `convert("RGB")`; a palette or grey image with transparency is composited here but not there). The model's input
  * then differs from the original pipeline's only by the two bilinear implementations (bench/image.ts measures it).
  * An image the processor keeps or scales up is sent unchanged, and so is one whose PNG would be larger than the
  * original (a photo's JPEG): fewer bytes is the point.
@@ -38,9 +37,7 @@ export const prescaleForProcessor = (
         .toBuffer(),
     catch: () => "could not be scaled to the model's input size",
   }).pipe(
-    Effect.map(
-      (png): EncodedImage =>
-        png.length < bytes.length ? { mime: "image/png", bytes: png, scaledTo: target } : unchanged,
-    ),
+    Effect.map((png): EncodedImage => (png.length < bytes.length ? { mime: "image/png", bytes: png } : unchanged)),
+    Effect.withSpan("Images.prescale", { attributes: { width: target.width, height: target.height } }),
   )
 }
