@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto"
  * the body and copying it to UTF-8 again per request was most of the gateway's work per call (bench/image.ts). This
  * encodes each long image URL once as a JSON string and splices those bytes into each request body in place of a
  * short placeholder: the SDK stringifies a small body, and the fetch it is given (`fetch` here) sends the spliced
- * one. Placeholders carry a per-process random marker, so no text a caller sends can name an image.
+ * one, without copying the image per request. Placeholders carry a per-process random marker, so no text a caller sends can name an image.
  */
 export interface ImageSplicer {
   /** The request body with each long image URL replaced by a placeholder, and `release` once it was sent. */
@@ -27,22 +27,22 @@ export const makeImageSplicer = (options: { readonly maxCachedBytes?: number } =
   const marker = `stagebeam-image-${randomUUID()}-`
   // Each URL's JSON encoding, oldest first: a call's requests find the one its first request made (the same string,
   // whose hash V8 keeps), and the cache stays within maxCachedBytes.
-  const encoded = new Map<string, Buffer>()
+  const encoded = new Map<string, Blob>()
   let cachedBytes = 0
   // The placeholders of requests not yet sent, each with its image's bytes.
-  const pending = new Map<string, Buffer>()
+  const pending = new Map<string, Blob>()
   let counter = 0
 
-  const encodeOnce = (url: string): Buffer => {
+  const encodeOnce = (url: string): Blob => {
     const known = encoded.get(url)
     if (known !== undefined) return known
-    const json = Buffer.from(JSON.stringify(url))
+    const json = new Blob([JSON.stringify(url)])
     encoded.set(url, json)
-    cachedBytes += json.length
-    for (const [oldest, bytes] of encoded) {
+    cachedBytes += json.size
+    for (const [oldest, blob] of encoded) {
       if (cachedBytes <= maxCachedBytes || oldest === url) break
       encoded.delete(oldest)
-      cachedBytes -= bytes.length
+      cachedBytes -= blob.size
     }
     return json
   }
@@ -74,20 +74,24 @@ export const makeImageSplicer = (options: { readonly maxCachedBytes?: number } =
     }
   }
 
-  /** The body as bytes, each `"<placeholder>"` replaced by the image's JSON string. */
-  const splice = (text: string): Buffer => {
-    const pieces: Array<Buffer> = []
+  /**
+   * The body, each `"<placeholder>"` replaced by the image's JSON string: a Blob of the text around them and the
+   * images' own Blobs, which it references instead of copying (fetch streams it, with its length), so a request
+   * allocates its small text only.
+   */
+  const splice = (text: string): Blob => {
+    const pieces: Array<string | Blob> = []
     let from = 0
     for (let at = text.indexOf(`"${marker}`); at !== -1; at = text.indexOf(`"${marker}`, from)) {
       const end = text.indexOf('"', at + 1)
       const image = pending.get(text.slice(at + 1, end))
       // Released already (the call was abandoned): an image that is gone cannot be sent.
       if (image === undefined) throw new Error("an image placeholder outlived its request")
-      pieces.push(Buffer.from(text.slice(from, at)), image)
+      pieces.push(text.slice(from, at), image)
       from = end + 1
     }
-    pieces.push(Buffer.from(text.slice(from)))
-    return Buffer.concat(pieces)
+    pieces.push(text.slice(from))
+    return new Blob(pieces, { type: "application/json" })
   }
 
   const fetch: typeof globalThis.fetch = (input, init) => {
