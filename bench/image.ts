@@ -130,7 +130,10 @@ const baselineCheckout = process.env.IMAGE_BENCH_BASELINE
  * The same image through both gateways, call by call in turn (off, mllama, off, …), so that the machine's load
  * (shared with other work) falls on both alike; per-call medians.
  */
-const measureInTurns = (gateways: ReadonlyArray<{ readonly address: string; readonly pid: number }>, bytes: Uint8Array) =>
+const measureInTurns = (
+  gateways: ReadonlyArray<{ readonly address: string; readonly pid: number }>,
+  bytes: Uint8Array,
+) =>
   Effect.gen(function* () {
     const clients = yield* Effect.forEach(gateways, (gateway) =>
       makeReasonerClient({ address: gateway.address, defaultDeadline: "120 seconds" }),
