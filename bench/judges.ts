@@ -9,7 +9,7 @@ import { syntheticQuestions } from "@stagebeam/vllm-sim"
 import { Effect } from "effect"
 import { type JudgingConfig, runConfigs, type Search } from "./lib/judging.ts"
 import { fixed, makeReport, percent } from "./lib/report.ts"
-import { startStack } from "./lib/stack.ts"
+import { rewardModels, startStack } from "./lib/stack.ts"
 import { differenceInterval, mean, meanInterval, wilson } from "./lib/stats.ts"
 
 const QUESTIONS = Number(process.env.JUDGES_QUESTIONS ?? 150)
@@ -64,13 +64,7 @@ const program = Effect.gen(function* () {
       model: "judge-model",
       positionBias: POSITION_BIAS,
     })),
-    rewards: Array.from({ length: 2 }, (_, i) => ({
-      speed: SPEED,
-      seed: 30 + i,
-      model: "reward-model",
-      task: "reward" as const,
-      rewardNoise: REWARD_NOISE,
-    })),
+    rewards: rewardModels(2, SPEED, REWARD_NOISE),
     settings: {
       judges: { model: { kind: "pairwise", pool: "judge" }, reward: { kind: "reward", pool: "reward" } },
       defaultJudge: "model",

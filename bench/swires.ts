@@ -8,7 +8,7 @@ import { syntheticQuestions } from "@stagebeam/vllm-sim"
 import { Effect } from "effect"
 import { type JudgingConfig, runConfigs, type Search } from "./lib/judging.ts"
 import { fixed, makeReport, percent } from "./lib/report.ts"
-import { startStack } from "./lib/stack.ts"
+import { rewardModels, startStack } from "./lib/stack.ts"
 import { differenceInterval, mean, wilson } from "./lib/stats.ts"
 
 const QUESTIONS = Number(process.env.SWIRES_QUESTIONS ?? 200)
@@ -38,13 +38,7 @@ const interval = (low: number, high: number) => `[${percent(low)}, ${percent(hig
 const program = Effect.gen(function* () {
   const stack = yield* startStack({
     generators: Array.from({ length: 4 }, (_, i) => ({ speed: SPEED, seed: i + 1 })),
-    rewards: Array.from({ length: 2 }, (_, i) => ({
-      speed: SPEED,
-      seed: 30 + i,
-      model: "reward-model",
-      task: "reward" as const,
-      rewardNoise: REWARD_NOISE,
-    })),
+    rewards: rewardModels(2, SPEED, REWARD_NOISE),
     settings: {
       judges: { self: { kind: "pairwise", pool: "generator" }, reward: { kind: "reward", pool: "reward" } },
       defaultJudge: "self",

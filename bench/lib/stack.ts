@@ -5,6 +5,16 @@ import { makeReasonerClient, type ReasonRequest, type ReasonResponse__Output } f
 import { type RunningSimulator, type SimulatorOptions, serveSimulator } from "@stagebeam/vllm-sim"
 import { Duration, Effect, Layer } from "effect"
 
+/** The benchmarks' simulated reward model: `count` servers serving "reward-model", scores noisy by `rewardNoise`. */
+export const rewardModels = (count: number, speed: number, rewardNoise: number): ReadonlyArray<SimulatorOptions> =>
+  Array.from({ length: count }, (_, i) => ({
+    speed,
+    seed: 30 + i,
+    model: "reward-model",
+    task: "reward" as const,
+    rewardNoise,
+  }))
+
 export interface StackOptions {
   /** One entry per generator server. */
   readonly generators: ReadonlyArray<SimulatorOptions>
