@@ -24,6 +24,8 @@ export const BOUNDS = {
   deadlineMs: { minimum: 1, maximum: 3_600_000 },
   maxSentences: { minimum: 1, maximum: 1024 },
   votes: { minimum: 1, maximum: 15 },
+  // 2 = the finalists; at most the most candidates a stage may have.
+  speculationWidth: { minimum: 2, maximum: 64 },
 } as const
 
 const between = (bounds: { readonly minimum: number; readonly maximum: number }) => Schema.isBetween(bounds)
@@ -41,6 +43,7 @@ export const TokenBudget = Schema.Int.check(between(BOUNDS.tokenBudget))
 export const DeadlineMs = Schema.Int.check(between(BOUNDS.deadlineMs))
 export const MaxSentences = Schema.Int.check(between(BOUNDS.maxSentences))
 export const Votes = Schema.Int.check(between(BOUNDS.votes))
+export const SpeculationWidth = Schema.Int.check(between(BOUNDS.speculationWidth))
 
 /**
  * How candidates are produced: per stage (the paper's method), whole answers, per sentence, one greedy sample, or

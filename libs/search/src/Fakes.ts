@@ -88,13 +88,16 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
   const log: Array<LoggedGeneration> = []
   /** Calls made (a speculative one may be interrupted before it returns). */
   const started: Array<GenerationRequest> = []
+  /** When each of `started` started (Clock millis). */
+  const startedAtMs: Array<number> = []
   /** Calls interrupted before they returned (an aborted upstream request). */
   const interrupted: Array<GenerationRequest> = []
   const variants = options.variants ?? 1000
   const generate = (request: GenerationRequest, onSample?: SampleListener) =>
     Effect.gen(function* () {
       started.push(request)
-      const startedAtMs = yield* Clock.currentTimeMillis
+      const startedAt = yield* Clock.currentTimeMillis
+      startedAtMs.push(startedAt)
       const byStop = request.stop.map((stop) => options.latencyByStop?.[stop]).find((ms) => ms !== undefined)
       const latencyMs = byStop ?? options.latencyMs
       const perSample = options.sampleLatencyMs
@@ -121,7 +124,7 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
           onSample?.(index, samples[index]!)
         }
       } else for (const [index, sample] of samples.entries()) onSample?.(index, sample)
-      log.push({ request, startedAtMs, endedAtMs: yield* Clock.currentTimeMillis })
+      log.push({ request, startedAtMs: startedAt, endedAtMs: yield* Clock.currentTimeMillis })
       return {
         samples,
         promptTokens: 100 + words(request.prefix),
@@ -129,7 +132,13 @@ export const makeFakeGenerator = (options: FakeGeneratorOptions = {}) => {
         ...(options.tokensEstimated === true && { tokensEstimated: true }),
       }
     }).pipe(Effect.onInterrupt(() => Effect.sync(() => interrupted.push(request))))
-  return { layer: Layer.succeed(CandidateGenerator, CandidateGenerator.of({ generate })), log, started, interrupted }
+  return {
+    layer: Layer.succeed(CandidateGenerator, CandidateGenerator.of({ generate })),
+    log,
+    started,
+    startedAtMs,
+    interrupted,
+  }
 }
 
 export interface FakeJudgeOptions {

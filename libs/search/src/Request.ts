@@ -10,6 +10,7 @@ import {
   ReasoningCheck,
   Sampling,
   Seed,
+  SpeculationWidth,
   Strategy,
   TokenBudget,
   Tournament,
@@ -57,6 +58,8 @@ export const SearchRequest = Schema.Struct({
   speculation: Schema.optional(Speculation),
   /** Stragglers (Stragglers.ts): matches start on the first samples while the rest decode; pairing then follows finishing order. */
   stragglers: Schema.optional(Schema.Boolean),
+  /** Candidates speculated on from the round with at most this many left (≥ N: each as its sample finishes). */
+  speculationWidth: Schema.optional(SpeculationWidth),
   swires: SwiresOptions.pipe(withDefault({})),
   tokenBudget: Schema.optional(TokenBudget),
   deadlineMs: Schema.optional(DeadlineMs),

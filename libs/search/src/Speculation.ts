@@ -1,18 +1,24 @@
-import { Context, Effect, Fiber, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 import type { Candidate } from "./Candidate.ts"
 import type { Prefetched, Run } from "./Run.ts"
 
 /**
- * Speculative next stage: while a step's deciding match runs, the next step's generation starts for both finalists,
- * each seeded exactly as if it had won; the verdict keeps the winner's call and interrupts the loser's (its HTTP
- * request aborted, its slots freed). The answer and the trace of decisions are those of the plain search.
+ * Speculative next stage: while a step's tournament runs, the next step's generation starts for candidates still in
+ * it, each seeded exactly as if it had won; a candidate that loses has its call interrupted (its HTTP request
+ * aborted, its slots freed) and the winner's is kept. The answer and the trace of decisions are those of the plain
+ * search. How early it starts is the width (SPECULATION_WIDTH_DEFAULT): the tournament's candidates are speculated on
+ * from the round that has at most that many left, and a width of N or more starts each one's call as soon as its
+ * sample is finished (before any match).
  * - OFF: never.
- * - ADAPTIVE: only for the finalists whose call fits in the fleet's spare sequences (FleetCapacity), so a busy fleet
+ * - ADAPTIVE: only for the candidates whose call fits in the fleet's spare sequences (FleetCapacity), so a busy fleet
  *   spends nothing on it.
  * - ALWAYS: whatever the fleet's load.
  */
 export const Speculation = Schema.Literals(["OFF", "ADAPTIVE", "ALWAYS"])
 export type Speculation = typeof Speculation.Type
+
+/** Candidates a step speculates on when the request does not say: 2, the finalists of the deciding match. */
+export const SPECULATION_WIDTH_DEFAULT = 2
 
 export interface FleetCapacityProbe {
   /** Sequences the generator's servers could start now without queueing (Infinity: no limit known). */
@@ -28,38 +34,54 @@ export const FleetCapacity = Context.Reference<FleetCapacityProbe>("@stagebeam/s
 export type NextStep<S> = (candidate: Candidate) => S | undefined
 
 export interface Speculator {
-  /** The deciding match is about to run between these: start the next step's call for each (as room allows). */
-  readonly start: (finalists: ReadonlyArray<Candidate>) => Effect.Effect<void>
+  /**
+   * These candidates may still win and `judgeSequences` judge sequences are about to start: start the next step's
+   * call for each that has none (as room allows; equal texts share one).
+   */
+  readonly start: (candidates: ReadonlyArray<Candidate>, judgeSequences: number) => Effect.Effect<void>
+  /** Only these may still win: every call started for another text is interrupted at once (its slots freed). */
+  readonly prune: (alive: ReadonlyArray<Candidate>) => Effect.Effect<void>
   /** The step chose `chosen`: its call if one was started; every other is interrupted. */
   readonly settle: (chosen: Candidate | undefined) => Effect.Effect<Prefetched | undefined>
 }
 
 /**
  * Interrupts a prefetched call that will not be used (the HTTP request is aborted with it), without waiting for it to
- * wind down: the search goes on at once (the call is the search's child, so it cannot outlive it).
+ * wind down: the search goes on at once. Signalled on the call's own fiber, so it holds whichever fiber asks (a
+ * match's, which ends at once) and the call cannot outlive the search (it is the search's child).
  */
 export const discard = (prefetched: Prefetched | undefined): Effect.Effect<void> =>
-  prefetched === undefined ? Effect.void : Effect.asVoid(Effect.forkChild(Fiber.interrupt(prefetched.fiber)))
+  prefetched === undefined ? Effect.void : Effect.sync(() => prefetched.fiber.interruptUnsafe())
 
 /**
  * One step's speculation; `prefetchFor` starts the next step's call for a candidate (undefined: nothing to start).
- * ADAPTIVE keeps `finalSequences` of the spare ones for the final's own judge calls, which start just after.
+ * ADAPTIVE leaves the judge sequences a start is told of free for the matches that start with it.
  */
 export const makeSpeculator = (
   run: Run,
-  finalSequences: number,
   sequencesOf: (candidate: Candidate) => number | undefined,
   prefetchFor: (candidate: Candidate) => Effect.Effect<Prefetched | undefined>,
 ): Speculator => {
   const started = new Map<string, Prefetched>()
   const mode = run.request.speculation ?? "ADAPTIVE"
+  const dropAllBut = (keep: (text: string) => boolean) =>
+    Effect.forEach(
+      [...started].filter(([text]) => !keep(text)),
+      ([text, prefetched]) => {
+        started.delete(text)
+        return discard(prefetched)
+      },
+      { discard: true },
+    )
   return {
-    start: (finalists) =>
+    start: (candidates, judgeSequences) =>
       Effect.gen(function* () {
         if (mode === "OFF") return
+        const wanted = candidates.filter((candidate) => !started.has(candidate.text))
+        if (wanted.length === 0) return
         let spare =
-          mode === "ALWAYS" ? Number.POSITIVE_INFINITY : (yield* (yield* FleetCapacity).spareSequences) - finalSequences
-        for (const candidate of finalists) {
+          mode === "ALWAYS" ? Number.POSITIVE_INFINITY : (yield* (yield* FleetCapacity).spareSequences) - judgeSequences
+        for (const candidate of wanted) {
           // Equal texts continue alike: one call serves both.
           if (started.has(candidate.text)) continue
           const sequences = sequencesOf(candidate)
@@ -70,12 +92,15 @@ export const makeSpeculator = (
           started.set(candidate.text, prefetched)
         }
       }),
+    prune: (alive) => {
+      const texts = new Set(alive.map((candidate) => candidate.text))
+      return dropAllBut((text) => texts.has(text))
+    },
     settle: (chosen) =>
       Effect.gen(function* () {
         const kept = chosen === undefined ? undefined : started.get(chosen.text)
-        const losers = [...started.values()].filter((prefetched) => prefetched !== kept)
-        started.clear()
-        yield* Effect.forEach(losers, discard, { discard: true })
+        if (kept !== undefined) started.delete(chosen!.text)
+        yield* dropAllBut(() => false)
         return kept
       }),
   }

@@ -1,5 +1,5 @@
 import { referenceView, type StepKind } from "@stagebeam/cot"
-import { Effect } from "effect"
+import { Effect, type Exit, Queue } from "effect"
 import { type Candidate, classify, readableText } from "./Candidate.ts"
 import { type DeadlineReached, NoValidCandidate, type SearchError } from "./Errors.ts"
 import type { MatchJudged } from "./Events.ts"
@@ -7,7 +7,7 @@ import { judgeMatch, type MatchDecision } from "./Match.ts"
 import type { Prefetched, Run } from "./Run.ts"
 import { deriveSeed, makeRng } from "./Seeds.ts"
 import type { GenerationRequest, SampleListener } from "./Services.ts"
-import { discard, makeSpeculator, type NextStep } from "./Speculation.ts"
+import { discard, makeSpeculator, type NextStep, SPECULATION_WIDTH_DEFAULT, type Speculator } from "./Speculation.ts"
 import { knockoutAsTheyCome, stragglersOf } from "./Stragglers.ts"
 import { type MatchRecord, type MatchSlot, mergeDuplicates, runTournament } from "./Tournament.ts"
 
@@ -161,6 +161,39 @@ export const sample = Effect.fnUntraced(function* (
   })
 })
 
+/**
+ * `sample`, with `onArrival` run in this fiber for each candidate that enters as soon as its sample is finished
+ * (speculation starts its next step then, before any match).
+ */
+const sampleHearing = Effect.fnUntraced(function* (
+  run: Run,
+  spec: StepSpec,
+  prefetched: Prefetched | undefined,
+  onArrival: (candidate: Candidate) => Effect.Effect<void>,
+) {
+  type Heard =
+    | { readonly _tag: "arrived"; readonly candidate: Candidate }
+    | { readonly _tag: "sampled"; readonly exit: Exit.Exit<ReadonlyArray<Entrant>, SearchError | DeadlineReached> }
+  const heard = yield* Queue.unbounded<Heard>()
+  const enters = (candidate: Candidate) => run.selection.rules.malformed === "KEEP" || candidate.valid
+  let samples = 0
+  yield* Effect.forkChild(
+    sample(run, spec, prefetched, (index, generated) => {
+      const candidate = classify(spec.kind, index, generated)
+      // The call's last sample is left to the tournament, which speculates once its first judge calls are asked.
+      if (++samples !== spec.n && enters(candidate)) Queue.offerUnsafe(heard, { _tag: "arrived", candidate })
+    }).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) => Queue.offer(heard, { _tag: "sampled", exit })),
+    ),
+  )
+  while (true) {
+    const event = yield* Queue.take(heard)
+    if (event._tag === "sampled") return yield* event.exit
+    yield* onArrival(event.candidate)
+  }
+})
+
 /** One pre-check call on an entrant's text, traced. */
 const check = Effect.fnUntraced(function* (
   run: Run,
@@ -212,6 +245,21 @@ const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrant
   return (entrant: Entrant): boolean => (entrant.key === undefined ? false : (correct.get(entrant.key) ?? false))
 })
 
+/** The step's speculator where the strategy has a next step to start ahead. */
+const speculatorFor = (run: Run, next: NextStep<StepSpec> | undefined): Speculator | undefined =>
+  next === undefined
+    ? undefined
+    : makeSpeculator(
+        run,
+        (candidate) => next(candidate)?.n,
+        (candidate) => {
+          const nextSpec = next(candidate)
+          return nextSpec === undefined
+            ? Effect.succeed(undefined)
+            : run.prefetch(nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true))
+        },
+      )
+
 /**
  * One search step: sample N candidates, and pick one by tournament under the run's selection rules:
  * - duplicates WEIGHT: identical texts stay separate entrants, and a match between two of them is a seeded coin
@@ -239,7 +287,17 @@ export const runStep = Effect.fn("search.step")(function* (
   // judge, nor with a pre-check that needs every reasoning first).
   const asTheyCome =
     stragglersOf(run.request) && !run.pointwise && !(spec.kind === "REASONING" && rules.reasoningCheck === "ONCE")
-  const entrants = asTheyCome ? [] : yield* sample(run, spec, speculation.prefetched)
+  const speculator = speculatorFor(run, speculation.next)
+  const width = run.request.speculationWidth ?? SPECULATION_WIDTH_DEFAULT
+  // A judge call's sequences: what a match about to start needs free.
+  const callsPerMatch = rules.votes * (rules.bothOrders ? 2 : 1)
+  const entrants = asTheyCome
+    ? []
+    : speculator !== undefined && width >= spec.n && !run.pointwise
+      ? yield* sampleHearing(run, spec, speculation.prefetched, (candidate) => speculator.start([candidate], 0)).pipe(
+          Effect.onError(() => Effect.asVoid(speculator.settle(undefined))),
+        )
+      : yield* sample(run, spec, speculation.prefetched)
   const choose = (candidate: Candidate, by: StepChoice["by"]) =>
     Effect.as(
       run.trace.emitNow({
@@ -257,6 +315,8 @@ export const runStep = Effect.fn("search.step")(function* (
     return yield* choose(picked.candidate, picked.by)
   }
   if (!asTheyCome && new Set(entrants.map(mergeKey)).size === 1) {
+    // Speculation heard them arrive: what was started for the copies is not kept (the plain search starts nothing).
+    if (speculator !== undefined) yield* speculator.settle(undefined)
     // One text only. WEIGHT: any of the copies, each as likely (as the coins of a tournament would make them).
     const pick =
       rules.duplicates === "MERGE"
@@ -337,22 +397,6 @@ export const runStep = Effect.fn("search.step")(function* (
       } satisfies MatchOutcome
     })
 
-  const next = speculation.next
-  const speculator =
-    next === undefined
-      ? undefined
-      : makeSpeculator(
-          run,
-          rules.votes * (rules.bothOrders ? 2 : 1),
-          (candidate) => next(candidate)?.n,
-          (candidate) => {
-            const nextSpec = next(candidate)
-            return nextSpec === undefined
-              ? Effect.succeed(undefined)
-              : run.prefetch(nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true))
-          },
-        )
-
   /** The MatchJudged event of a decided match (`among`: the entrants the record's indices point into). */
   const traceMatch = (among: ReadonlyArray<Entrant>, record: MatchRecord<MatchOutcome>) => {
     const { decision } = record.outcome
@@ -399,10 +443,19 @@ export const runStep = Effect.fn("search.step")(function* (
       key: rules.duplicates === "MERGE" ? mergeKey : undefined,
       compare,
       roomForMatch: run.budget.cutUnlessRoomFor("round"),
-      onFinal:
+      onField:
         speculator === undefined
           ? undefined
-          : (first: Entrant, second: Entrant) => speculator.start([first.candidate, second.candidate]),
+          : (alive: ReadonlyArray<Entrant>, unheard: number) =>
+              Effect.andThen(
+                speculator.prune(alive.map((entrant) => entrant.candidate)),
+                alive.length + unheard <= width
+                  ? speculator.start(
+                      alive.map((entrant) => entrant.candidate),
+                      callsPerMatch,
+                    )
+                  : Effect.void,
+              ),
       onMatch: (record, among) => {
         // Each match is its own round for the estimates (matches no longer start together).
         const { outcome } = record
@@ -428,8 +481,13 @@ export const runStep = Effect.fn("search.step")(function* (
     seed: deriveSeed(run.seed, "pairing", spec.step),
     key: rules.duplicates === "MERGE" ? mergeKey : undefined,
     ...(speculator !== undefined && {
-      onFinal: (first: number, second: number) =>
-        speculator.start([entrants[first]!.candidate, entrants[second]!.candidate]),
+      onRound: (alive: ReadonlyArray<number>, matches: number) => {
+        const candidates = alive.map((i) => entrants[i]!.candidate)
+        return Effect.andThen(
+          speculator.prune(candidates),
+          alive.length <= width ? speculator.start(candidates, matches * callsPerMatch) : Effect.void,
+        )
+      },
     }),
     continueRound: (round) =>
       Effect.gen(function* () {

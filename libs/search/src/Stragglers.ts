@@ -32,8 +32,11 @@ export interface ArrivalKnockoutOptions<A, O extends Outcome, E, R> {
   readonly compare: Compare<A, O, E, R>
   /** Asked before each match; false ends the tournament with the best entrant so far. */
   readonly roomForMatch: Effect.Effect<boolean, E, R>
-  /** Called just before the deciding match (the final), with its two entrants. */
-  readonly onFinal?: ((first: A, second: A) => Effect.Effect<void, E, R>) | undefined
+  /**
+   * Called whenever the field changes (an arrival, a decided match), once the matches it allows are asked: the
+   * entrants that may still win, and how many samples are still to come (speculation starts on them).
+   */
+  readonly onField?: ((alive: ReadonlyArray<A>, unheard: number) => Effect.Effect<void, E, R>) | undefined
   /** Called as each match is decided, with the entrants so far (the record's indices point into them). */
   readonly onMatch?: ((record: MatchRecord<O>, entrants: ReadonlyArray<A>) => Effect.Effect<void, E, R>) | undefined
 }
@@ -97,6 +100,17 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
     return [lowest[0]!, lowest[1]!]
   }
 
+  // Entrants in a match now: with those waiting, the ones that may still win.
+  const playing = new Set<number>()
+  const field = Effect.suspend(() =>
+    options.onField === undefined
+      ? Effect.void
+      : options.onField(
+          [...waiting.map((w) => w.entrant), ...playing].sort((a, b) => a - b).map((i) => entrants[i]!),
+          sampled ? 0 : Math.max(0, options.expected - heard.size),
+        ),
+  )
+
   const play = (first: Waiting, second: Waiting, level: number, index: number) =>
     options.compare(entrants[first.entrant]!, entrants[second.entrant]!, { round: level, index }).pipe(
       Effect.withSpan("tournament.match", { attributes: { round: level, match: index } }),
@@ -123,15 +137,13 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
         stoppedEarly = true
         return
       }
-      const isFinal = (sampled || heard.size >= options.expected) && running === 0 && waiting.length === 2
       for (const w of pair) waiting.splice(waiting.indexOf(w), 1)
       const level = Math.max(pair[0].level, pair[1].level)
       const index = playedAtLevel.get(level) ?? 0
       playedAtLevel.set(level, index + 1)
-      if (isFinal && options.onFinal !== undefined) {
-        yield* options.onFinal(entrants[pair[0].entrant]!, entrants[pair[1].entrant]!)
-      }
       running++
+      playing.add(pair[0].entrant)
+      playing.add(pair[1].entrant)
       fibers.push(yield* Effect.forkChild(play(pair[0], pair[1], level, index)))
     }
   })
@@ -166,6 +178,8 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
         running--
         if (Exit.isFailure(event.exit)) return yield* failWith(event.exit)
         const record = event.exit.value
+        playing.delete(record.first)
+        playing.delete(record.second)
         matches.push(record)
         wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
         waiting.push({ entrant: record.winner, level: event.level + 1 })
@@ -173,7 +187,9 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
         break
       }
     }
+    // Matches first: what the field starts (speculation) queues behind their judge calls.
     yield* schedule
+    yield* field
   }
   const winner = waiting.reduce((best, w) => ((wins.get(w.entrant) ?? 0) > (wins.get(best.entrant) ?? 0) ? w : best))
   return { entrants, winner: winner.entrant, matches, stoppedEarly } satisfies ArrivalKnockoutResult<A, O>

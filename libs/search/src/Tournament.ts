@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { makeRng, shuffle } from "./Seeds.ts"
 
 /** Where a match sits: its round (0-based; for SEQUENTIAL the depth) and its position within the round. */
@@ -43,10 +43,10 @@ export interface TournamentOptions<A, O extends Outcome, E, R> {
   /** Asked before each round; false ends the tournament with the best entrant so far. */
   readonly continueRound?: ((round: number) => Effect.Effect<boolean, E, R>) | undefined
   /**
-   * Called once the deciding match (the final) is about to be played, with its two entrants: what follows the
-   * tournament may start on both (speculation). Not called when no match is played or the tournament is cut short.
+   * Called as each round starts (its matches already asked), with the entrants that may still win and the round's
+   * match count: what follows the tournament may start on them (speculation). Not called for a round cut short.
    */
-  readonly onFinal?: ((first: number, second: number) => Effect.Effect<void, E, R>) | undefined
+  readonly onRound?: ((alive: ReadonlyArray<number>, matches: number) => Effect.Effect<void, E, R>) | undefined
   /** Called as soon as each match is decided (matches of a KNOCKOUT round complete in any order). */
   readonly onMatch?: ((record: MatchRecord<O>) => Effect.Effect<void, E, R>) | undefined
 }
@@ -120,13 +120,17 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
     }
     const pairs = Array.from({ length: Math.floor(order.length / 2) }, (_, i) => [order[2 * i]!, order[2 * i + 1]!])
     const bye = order.length % 2 === 1 ? order[order.length - 1] : undefined
-    if (order.length === 2 && options.onFinal) yield* options.onFinal(order[0]!, order[1]!)
-    const played = yield* Effect.all(
-      pairs.map(([first, second], index) =>
-        playMatch(entrants, compare, options, { round, index }, first as number, second as number),
-      ),
-      { concurrency: "unbounded" },
-    ).pipe(Effect.withSpan("tournament.round", { attributes: { round, matches: pairs.length } }))
+    const playing = yield* Effect.forkChild(
+      Effect.all(
+        pairs.map(([first, second], index) =>
+          playMatch(entrants, compare, options, { round, index }, first as number, second as number),
+        ),
+        { concurrency: "unbounded" },
+      ).pipe(Effect.withSpan("tournament.round", { attributes: { round, matches: pairs.length } })),
+    )
+    // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
+    if (options.onRound) yield* options.onRound(order, pairs.length)
+    const played = yield* Fiber.join(playing)
     matches.push(...played)
     for (const record of played) wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     order = [...(bye === undefined ? [] : [bye]), ...played.map((record) => record.winner)]
@@ -159,8 +163,9 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
     }
     const first = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
     const second = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
-    if (pool.length === 0 && options.onFinal) yield* options.onFinal(first, second)
-    const record = yield* playMatch(entrants, compare, options, { round, index: 0 }, first, second)
+    const playing = yield* Effect.forkChild(playMatch(entrants, compare, options, { round, index: 0 }, first, second))
+    if (options.onRound) yield* options.onRound([first, second, ...pool], 1)
+    const record = yield* Fiber.join(playing)
     matches.push(record)
     wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     pool.push(record.winner)

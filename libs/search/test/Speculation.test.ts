@@ -54,10 +54,13 @@ describe("speculative next stage", () => {
       Effect.gen(function* () {
         for (const seed of [1, 2, 3, 4, 5, 6]) {
           const plain = yield* search({ ...base, ...extra, seed, speculation: "OFF" }, setup())
-          const ahead = yield* search({ ...base, ...extra, seed, speculation: "ALWAYS" }, setup())
-          assert.deepStrictEqual(ahead.stages, plain.stages)
-          assert.deepStrictEqual(decisions(ahead), decisions(plain))
-          assert.deepStrictEqual(ahead.usage, plain.usage)
+          // From the final (width 2), from the round of four, and from each finished sample (wide).
+          for (const speculationWidth of [2, 4, 64]) {
+            const ahead = yield* search({ ...base, ...extra, seed, speculation: "ALWAYS", speculationWidth }, setup())
+            assert.deepStrictEqual(ahead.stages, plain.stages)
+            assert.deepStrictEqual(decisions(ahead), decisions(plain))
+            assert.deepStrictEqual(ahead.usage, plain.usage)
+          }
         }
       }),
     )
@@ -132,6 +135,78 @@ describe("speculative next stage", () => {
       const speculative = services.gen.started.filter((request) => request.speculative === true).length
       const kept = services.gen.log.filter((entry) => entry.request.speculative === true).length
       assert.strictEqual(services.gen.interrupted.length, speculative - kept)
+    }),
+  )
+})
+
+describe("wide speculation: the next stage starts for each candidate as its sample finishes", () => {
+  // Sample i of every call finishes at these ms (the call returns at the last); the judge takes 100 ms.
+  const finishing = [100, 400, 150, 380]
+  const staggered = (spare = Number.POSITIVE_INFINITY) => {
+    const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]! })
+    const jud = makeFakeJudge({ latencyMs: 100 })
+    const capacity = Layer.succeed(FleetCapacity, { spareSequences: Effect.succeed(spare) })
+    return { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer, capacity) }
+  }
+
+  it.effect("the plain search's decisions, sooner than from the final; every loser's call interrupted", () =>
+    Effect.gen(function* () {
+      for (const seed of [1, 2, 3, 4]) {
+        const plain = yield* search({ ...base, seed, speculation: "OFF" }, staggered())
+        const final = yield* search({ ...base, seed, speculation: "ALWAYS", speculationWidth: 2 }, staggered())
+        const services = staggered()
+        const wide = yield* search({ ...base, seed, speculation: "ALWAYS", speculationWidth: 64 }, services)
+        assert.deepStrictEqual(decisions(wide), decisions(plain))
+        assert.deepStrictEqual(wide.usage, plain.usage)
+        assert.isBelow(finishedAt(final), finishedAt(plain))
+        assert.isBelow(finishedAt(wide), finishedAt(final))
+        // Each of the 3 stage boundaries started a call for every distinct candidate; one per boundary was kept.
+        const speculative = services.gen.started.filter((request) => request.speculative === true)
+        const distinct = (step: number) =>
+          new Set(
+            wide.trace.flatMap((event) =>
+              event._tag === "CandidateGenerated" && event.step === step ? [event.text] : [],
+            ),
+          ).size
+        assert.strictEqual(speculative.length, distinct(0) + distinct(1) + distinct(2))
+        // The rest were interrupted, but for a loser's call that had finished before its candidate lost.
+        const returned = services.gen.log.filter((entry) => entry.request.speculative === true).length
+        assert.isAtLeast(returned, 3)
+        assert.strictEqual(services.gen.interrupted.length, speculative.length - returned)
+        assert.isAtLeast(services.gen.interrupted.length, 3)
+        assert.isTrue(services.gen.interrupted.every((request) => request.speculative === true))
+      }
+    }),
+  )
+
+  it.effect("starts as each sample finishes, leaving the last to the tournament (its judge calls go first)", () =>
+    Effect.gen(function* () {
+      const services = staggered()
+      yield* search({ ...base, seed: 5, speculation: "ALWAYS", speculationWidth: 64 }, services)
+      // Stage 0's samples finish at 100, 150, 380 and 400 ms: the first three start stage 1 on arrival, the last
+      // once the first round's matches are asked (at 400).
+      const firstBoundary = services.gen.log.filter((entry) => entry.request.speculative === true)
+      assert.isAtLeast(firstBoundary.length, 3)
+      const startedAt = services.gen.startedAtMs
+        .filter((_, i) => services.gen.started[i]!.speculative === true)
+        .slice(0, 4)
+      assert.deepStrictEqual(startedAt, [100, 150, 380, 400])
+    }),
+  )
+
+  it.effect("ADAPTIVE: a candidate's call starts only where the fleet has room for all of its sequences", () =>
+    Effect.gen(function* () {
+      const none = staggered(3)
+      yield* search({ ...base, seed: 6, speculation: "ADAPTIVE", speculationWidth: 64 }, none)
+      assert.isFalse(none.gen.started.some((request) => request.speculative === true))
+      // Room for one n=4 call beside nothing else: the arrivals get theirs, the rounds' (judge calls first) do not.
+      const some = staggered(4)
+      const result = yield* search({ ...base, seed: 6, speculation: "ADAPTIVE", speculationWidth: 64 }, some)
+      const plain = yield* search({ ...base, seed: 6, speculation: "OFF" }, staggered())
+      assert.deepStrictEqual(decisions(result), decisions(plain))
+      const speculative = some.gen.started.filter((request) => request.speculative === true).length
+      assert.isAtLeast(speculative, 3)
+      assert.isAtMost(speculative, 9)
     }),
   )
 })
