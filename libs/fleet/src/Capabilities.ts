@@ -70,8 +70,8 @@ const atLeast = (version: string, minimum: ReadonlyArray<number>): boolean => {
  * What a server of a known kind does, from its documentation, so no probe request is needed:
  * - vLLM: every field the orchestrator uses; the choice field is `structured_outputs` from 0.10.2 (`guided_*` was
  *   deprecated there and removed in 0.12, where it is silently ignored), `guided_choice` before. `priority` needs
- *   `--scheduling-policy priority` and /pooling and /score a pooling model: neither shows from outside, so they
- *   stay off unless declared.
+ *   `--scheduling-policy priority` (the probe asks, see Probe.ts) and /pooling and /score a pooling model (that does
+ *   not show from outside, so they stay off unless declared).
  * - SGLang: n, stop strings (it trims them, reporting `matched_stop`), continue_final_message, usage, logprobs; it
  *   constrains with regex/EBNF/JSON schema but has no list-of-choices field.
  */

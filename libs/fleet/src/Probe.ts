@@ -109,9 +109,26 @@ const probeByRequests = (target: ServerTarget & { readonly model: string }) =>
   })
 
 /**
+ * vLLM refuses a non-zero `priority` (400) unless it runs `--scheduling-policy priority`: one request of one token
+ * tells which (a refused one never reaches the GPU).
+ */
+const probePriority = (target: ServerTarget & { readonly model: string }) =>
+  Effect.gen(function* () {
+    const client = yield* OpenAiClient
+    const answer = yield* client
+      .chat(
+        { ...target, kind: "vllm" },
+        { messages: user("Say hello."), max_tokens: 1, priority: 1 },
+        { requestId: "stagebeam-probe-priority", timeout: CHAT_TIMEOUT, raw: true },
+      )
+      .pipe(Effect.option)
+    return Option.isSome(answer)
+  })
+
+/**
  * Finds out what a server is and can do: /version (vLLM), /v1/models (is the pool's model there, its context
  * length, and `owned_by`, which names vLLM and SGLang), and only for a server of unknown kind a few tiny requests.
- * Known kinds get their documented capabilities without spending GPU time.
+ * Known kinds get their documented capabilities; a vLLM server is asked once whether it schedules by priority.
  */
 export const probeServer = Effect.fnUntraced(function* (
   target: ServerTarget & { readonly model: string },
@@ -136,7 +153,11 @@ export const probeServer = Effect.fnUntraced(function* (
   }
   const kind = kindOf(version, card?.owned_by)
   const capabilities =
-    kind === "openai-compatible" ? yield* probeByRequests(target) : documentedCapabilities(kind, version)
+    kind === "openai-compatible"
+      ? yield* probeByRequests(target)
+      : kind === "vllm"
+        ? { ...documentedCapabilities(kind, version), priority: yield* probePriority(target) }
+        : documentedCapabilities(kind, version)
   const maxContext = typeof card?.max_model_len === "number" ? { maxContext: card.max_model_len } : {}
   return { _tag: "Profiled", profile: { kind, version, capabilities: { ...capabilities, ...maxContext } } }
 })

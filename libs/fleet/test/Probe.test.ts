@@ -27,33 +27,58 @@ const unknownServer = (capable: boolean) => (request: Seen, response: ServerResp
 const probe = (url: string) => probeServer({ pool: "judge", server: url, model: "m", apiKey: undefined })
 
 describe("probing a server when it joins", () => {
-  it.live("knows vLLM by /version and SGLang by owned_by, from their documentation, without a request", () =>
-    Effect.gen(function* () {
-      const vllm = yield* fakeServer((request, response) =>
-        request.path === "/version"
-          ? json(response, 200, { version: "0.12.0" })
-          : json(response, 200, models("vllm", { max_model_len: 8192 })),
-      )
-      const sglang = yield* fakeServer((request, response) =>
-        request.path === "/v1/models"
-          ? json(response, 200, models("sglang", { max_model_len: 4096 }))
-          : json(response, 404, {}),
-      )
-      const v = yield* probe(vllm.url)
-      const s = yield* probe(sglang.url)
-      assert.deepStrictEqual(v, {
-        _tag: "Profiled",
-        profile: { kind: "vllm", version: "0.12.0", capabilities: { ...ASSUMED, maxContext: 8192 } },
-      })
-      assert.strictEqual(s._tag === "Profiled" && s.profile.kind, "sglang")
-      assert.strictEqual(s._tag === "Profiled" && s.profile.capabilities.constrainedChoice, "none")
-      for (const server of [vllm, sglang]) assert.isFalse(server.seen.some((seen) => seen.method === "POST"))
-      const old = yield* fakeServer((request, response) =>
-        request.path === "/version" ? json(response, 200, { version: "0.9.2" }) : json(response, 200, models("vllm")),
-      )
-      const o = yield* probe(old.url)
-      assert.strictEqual(o._tag === "Profiled" && o.profile.capabilities.constrainedChoice, "guided_choice")
-    }).pipe(Effect.provide(OpenAiClient.layer)),
+  it.live(
+    "knows vLLM by /version and SGLang by owned_by, from their documentation; asks vLLM only about priority",
+    () =>
+      Effect.gen(function* () {
+        // vLLM without --scheduling-policy priority: a non-zero priority is a 400.
+        const vllmServer = (policy: "fcfs" | "priority") =>
+          fakeServer((request, response) =>
+            request.path === "/version"
+              ? json(response, 200, { version: "0.12.0" })
+              : request.path === "/v1/chat/completions"
+                ? policy === "priority" || (request.body as { priority?: number }).priority === 0
+                  ? json(response, 200, completion(["Hello"], { usage: true }))
+                  : json(response, 400, {
+                      error: {
+                        message: "Got priority 1 but Priority scheduling is not enabled.",
+                        type: "BadRequestError",
+                      },
+                    })
+                : json(response, 200, models("vllm", { max_model_len: 8192 })),
+          )
+        const vllm = yield* vllmServer("fcfs")
+        const byPriority = yield* vllmServer("priority")
+        const sglang = yield* fakeServer((request, response) =>
+          request.path === "/v1/models"
+            ? json(response, 200, models("sglang", { max_model_len: 4096 }))
+            : json(response, 404, {}),
+        )
+        const v = yield* probe(vllm.url)
+        const s = yield* probe(sglang.url)
+        assert.deepStrictEqual(v, {
+          _tag: "Profiled",
+          profile: { kind: "vllm", version: "0.12.0", capabilities: { ...ASSUMED, maxContext: 8192 } },
+        })
+        assert.strictEqual(s._tag === "Profiled" && s.profile.kind, "sglang")
+        assert.strictEqual(s._tag === "Profiled" && s.profile.capabilities.constrainedChoice, "none")
+        const p = yield* probe(byPriority.url)
+        assert.isTrue(p._tag === "Profiled" && p.profile.capabilities.priority)
+        // One POST for vLLM (the priority question, one token), none for SGLang.
+        for (const server of [vllm, byPriority]) {
+          const posts = server.seen.filter((seen) => seen.method === "POST")
+          assert.deepStrictEqual(
+            posts.map((seen) => [seen.path, (seen.body as { priority?: number; max_tokens?: number }).priority]),
+            [["/v1/chat/completions", 1]],
+          )
+        }
+        assert.isFalse(sglang.seen.some((seen) => seen.method === "POST"))
+        const old = yield* fakeServer((request, response) =>
+          request.path === "/version" ? json(response, 200, { version: "0.9.2" }) : json(response, 200, models("vllm")),
+        )
+        const o = yield* probe(old.url)
+        assert.strictEqual(o._tag === "Profiled" && o.profile.capabilities.constrainedChoice, "guided_choice")
+      }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
   it.live("finds out what a server of unknown kind does with n, usage, logprobs, stop and choice fields", () =>

@@ -45,6 +45,8 @@ export class EmbeddedFleet extends Context.Service<
             speed: settings.simulator.speed,
             model: modelOf(settings, GENERATOR_POOL),
             seed: i + 1,
+            // As deploy/ runs vLLM: a running search's calls go first (the gateway probes it and sends priorities).
+            schedulingPolicy: "priority",
           }).pipe(Effect.orDie),
         { concurrency: "unbounded" },
       )
