@@ -38,8 +38,12 @@ const REFERENCE_SAMPLING: Sampling = {
   maxTokens: DEFAULTS.maxTokens,
 }
 
-/** A CHOICE verdict is one label: a few tokens are plenty (the label, then the end of the turn). */
-const CHOICE_MAX_TOKENS = 4
+/**
+ * A CHOICE verdict is one label, and a label ("1", "2") is one token: with one token allowed the call ends with the
+ * prefill step that writes it, instead of waiting a decode step (and behind any other request's prefill) for the
+ * end of the turn. Its logprobs are the verdict's margin.
+ */
+const CHOICE_MAX_TOKENS = 1
 /** Alternatives asked for with each CHOICE verdict's logprobs: enough to hold the other label. */
 const CHOICE_TOP_LOGPROBS = 5
 /**

@@ -282,7 +282,7 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         const [request] = yield* Ref.get(requests)
         assert.deepStrictEqual(request?.structured_outputs, { choice: ["1", "2"] })
         assert.isUndefined(request?.guided_choice)
-        assert.strictEqual(request?.max_tokens, 4)
+        assert.strictEqual(request?.max_tokens, 1)
         // Raw logprobs: vLLM's V0 engine returns them after temperature and top-p.
         assert.strictEqual(request?.temperature, 1)
         assert.strictEqual(request?.top_p, 1)
