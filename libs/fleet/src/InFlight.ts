@@ -6,11 +6,13 @@ export interface ServerTraffic {
   readonly sequences: number
   /** Requests in flight. */
   readonly requests: number
+  /** Short requests in flight (a verdict, a score: done when their prefill is): what a new short call waits behind. */
+  readonly shortRequests: number
   /** Exponentially weighted latency of its successful calls, in ms (0 = none yet). */
   readonly latencyMs: number
 }
 
-const idle: ServerTraffic = { sequences: 0, requests: 0, latencyMs: 0 }
+const idle: ServerTraffic = { sequences: 0, requests: 0, shortRequests: 0, latencyMs: 0 }
 
 const LATENCY_WEIGHT = 0.2
 
@@ -18,8 +20,13 @@ export interface InFlight {
   readonly traffic: Effect.Effect<ReadonlyMap<string, ServerTraffic>>
   /** Requests this pool has in flight on the server. */
   readonly requestsOn: (server: string) => Effect.Effect<number>
-  /** Runs `call` counted as in flight on `server` (released however it ends). */
-  readonly track: <A, E, R>(server: string, sequences: number, call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Runs `call` counted as in flight on `server` (released however it ends); `short`: it is a short call. */
+  readonly track: <A, E, R>(
+    server: string,
+    sequences: number,
+    call: Effect.Effect<A, E, R>,
+    short?: boolean,
+  ) => Effect.Effect<A, E, R>
   readonly recordLatency: (server: string, ms: number) => Effect.Effect<void>
 }
 
@@ -28,20 +35,21 @@ export const makeInFlight = Effect.fnUntraced(function* () {
   const state = yield* Ref.make<ReadonlyMap<string, ServerTraffic>>(new Map())
   const update = (server: string, f: (traffic: ServerTraffic) => ServerTraffic) =>
     Ref.update(state, (all) => new Map(all).set(server, f(all.get(server) ?? idle)))
-  const add = (server: string, sequences: number, requests: number) =>
+  const add = (server: string, sequences: number, requests: number, short: number) =>
     update(server, (traffic) => ({
       ...traffic,
       sequences: traffic.sequences + sequences,
       requests: traffic.requests + requests,
+      shortRequests: traffic.shortRequests + short,
     }))
   return {
     traffic: Ref.get(state),
     requestsOn: (server) => Effect.map(Ref.get(state), (all) => all.get(server)?.requests ?? 0),
-    track: (server, sequences, call) =>
+    track: (server, sequences, call, short = false) =>
       Effect.acquireUseRelease(
-        add(server, sequences, 1),
+        add(server, sequences, 1, short ? 1 : 0),
         () => call,
-        () => add(server, -sequences, -1),
+        () => add(server, -sequences, -1, short ? -1 : 0),
       ),
     recordLatency: (server, ms) =>
       update(server, (traffic) => ({

@@ -11,7 +11,7 @@ import { makeMembership } from "./Membership.ts"
 import { type CallTarget, type ChoiceListener, OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerProfile } from "./Probe.ts"
 import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
-import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions } from "./Router.ts"
+import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions, SHORT_CALL_TOKENS } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
 
 export interface PoolOptions {
@@ -178,6 +178,7 @@ export const makePool = Effect.fnUntraced(function* (
         // A server that serves another model would fail every call: it is out of rotation until it rejoins.
         inFlight: own?.sequences ?? 0,
         inFlightRequests: own?.requests ?? 0,
+        inFlightShort: own?.shortRequests ?? 0,
         latencyMs: own?.latencyMs ?? 0,
         reported: report?.load,
         reportedAtMs: report?.atMs ?? 0,
@@ -235,6 +236,7 @@ export const makePool = Effect.fnUntraced(function* (
         routing,
         turn++,
         callOptions.affinity,
+        load.maxTokens <= SHORT_CALL_TOKENS,
       )
       if (picked === undefined) {
         return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
@@ -245,7 +247,8 @@ export const makePool = Effect.fnUntraced(function* (
       const profile = status?._tag === "Profiled" ? status.profile : undefined
       const target = { pool: options.name, server, model: options.model, apiKey: yield* apiKey, kind: profile?.kind }
       const timeout = yield* times.tryTimeout(server, label, load.maxTokens)
-      const answer = yield* inFlight.track(server, load.sequences, call(target, profile, timeout)).pipe(
+      const short = load.maxTokens <= SHORT_CALL_TOKENS
+      const answer = yield* inFlight.track(server, load.sequences, call(target, profile, timeout), short).pipe(
         Effect.tapError((error) =>
           Effect.all([
             countAgainst(server, error),

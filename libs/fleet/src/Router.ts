@@ -9,6 +9,8 @@ export interface EndpointState extends ServerHealth {
   readonly inFlight: number
   /** Requests this pool has in flight on the server. */
   readonly inFlightRequests: number
+  /** Short ones among them (see SHORT_CALL_TOKENS). */
+  readonly inFlightShort: number
   /** Exponentially weighted latency of its successful calls, in ms (0 = none yet). */
   readonly latencyMs: number
   /** The server's own last report of its load (/metrics), and when it was read (Clock millis). */
@@ -29,6 +31,7 @@ export const initialState = (url: string): EndpointState => ({
   ...initialHealth,
   inFlight: 0,
   inFlightRequests: 0,
+  inFlightShort: 0,
   latencyMs: 0,
   reported: undefined,
   reportedAtMs: 0,
@@ -135,7 +138,16 @@ export const spareSequences = (
 export const eligible = (states: ReadonlyArray<EndpointState>, now: number): ReadonlyArray<EndpointState> =>
   states.filter((state) => isUp(state, now) && !state.leaving && !(state.probation && state.inFlightRequests > 0))
 
-const keyOf = (state: EndpointState, now: number, routing: RoutingOptions): ReadonlyArray<number> => [
+/**
+ * A call of at most this many tokens (a CHOICE verdict, a score) is short: it is done when its prefill is, so it
+ * waits on the prefills queued before it (vLLM's V0 engine runs them one step at a time, not beside decoding) rather
+ * than on the batch size. Short calls go first to the server with the fewest short calls in flight, which spreads a
+ * round's verdicts over the servers instead of queueing them on the least-loaded one.
+ */
+export const SHORT_CALL_TOKENS = 16
+
+const keyOf = (state: EndpointState, now: number, routing: RoutingOptions, short: boolean): ReadonlyArray<number> => [
+  ...(short ? [state.inFlightShort] : []),
   (loadScore(state, now) + 1) / capacityShare(state, now, routing.slowStartMs),
   freshLoad(state, now)?.kvUsage ?? 0,
   state.latencyMs,
@@ -167,6 +179,8 @@ export const pickEndpoint = (
   routing: RoutingOptions = defaultRouting,
   turn = 0,
   affinityKey?: string,
+  /** A short call (SHORT_CALL_TOKENS): the fewest short calls in flight first. */
+  short = false,
 ): EndpointState | undefined => {
   const up = eligible(states, now)
   const preferred = [
@@ -185,10 +199,10 @@ export const pickEndpoint = (
     case "p2c": {
       const a = preferred[Math.floor(random() * preferred.length) % preferred.length]!
       const b = preferred[Math.floor(random() * preferred.length) % preferred.length]!
-      return compareKeys(keyOf(b, now, routing), keyOf(a, now, routing)) < 0 ? b : a
+      return compareKeys(keyOf(b, now, routing, short), keyOf(a, now, routing, short)) < 0 ? b : a
     }
     case "least-loaded": {
-      const keyed = preferred.map((state) => ({ state, key: keyOf(state, now, routing) }))
+      const keyed = preferred.map((state) => ({ state, key: keyOf(state, now, routing, short) }))
       const best = keyed.reduce((min, entry) => (compareKeys(entry.key, min.key) < 0 ? entry : min)).key
       const tied = keyed.filter((entry) => compareKeys(entry.key, best) === 0)
       return tied[Math.floor(random() * tied.length) % tied.length]?.state

@@ -15,6 +15,17 @@ describe("pickEndpoint", () => {
     expect(picked?.url).toBe("b")
   })
 
+  it.each([
+    // [a's sequences, a's short calls, b's sequences, b's short calls, short call?, picked]
+    [5, 1, 8, 0, true, "b"], // a verdict waits behind a's verdict's prefill, not behind b's batch
+    [5, 1, 8, 0, false, "a"], // a long call weighs the batch
+    [5, 0, 8, 0, true, "a"], // no short calls anywhere: the least-loaded
+    [5, 2, 8, 1, true, "b"],
+  ] as const)("sequences %i/%i short on a, %i/%i on b, short %s: %s", (aSeq, aShort, bSeq, bShort, short, picked) => {
+    const states = [state("a", aSeq, { inFlightShort: aShort }), state("b", bSeq, { inFlightShort: bShort })]
+    expect(pickEndpoint(states, 0, new Set(), () => 0, undefined, 0, undefined, short)?.url).toBe(picked)
+  })
+
   it("never picks a server that is down while another is up", () => {
     fc.assert(
       fc.property(
