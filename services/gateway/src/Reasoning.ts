@@ -154,6 +154,7 @@ export class Reasoning extends Context.Service<
       )
       const defaultSpeculation = settings.search.speculation.toUpperCase() as Speculation
       const defaultStragglers = settings.search.stragglers
+      const defaultSpeculationWidth = settings.search.speculationWidth
 
       const declaredNames = () => judges.all.map((declared) => declared.name).join(", ")
 
@@ -264,6 +265,7 @@ export class Reasoning extends Context.Service<
             ...(imageUrl === undefined ? {} : { imageUrl }),
             deadlineMs,
             speculation: command.search.speculation ?? defaultSpeculation,
+            speculationWidth: command.search.speculationWidth ?? defaultSpeculationWidth,
             ...(command.search.stragglers === undefined && command.search.preset !== "REFERENCE"
               ? { stragglers: defaultStragglers }
               : {}),

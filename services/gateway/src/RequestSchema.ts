@@ -89,6 +89,8 @@ const SearchMessage = Schema.Struct({
   ]),
   // 0 = the preset's; the bound is the search's own.
   votes: Schema.Int,
+  // 0 = the server's setting; the bound is the search's own.
+  speculationWidth: Schema.Int,
   swires: Schema.NullOr(SwiresMessage),
   tokenBudget: Uint64Text.check(
     Schema.makeFilter(

@@ -47,14 +47,14 @@ describe("speculative next stage, through the gateway over simulated servers", (
       const servers = yield* startSimulators(2)
       const { client } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
-      const ask = (seed: number, speculation: Speculation) =>
+      const ask = (seed: number, speculation: Speculation, speculationWidth = 0) =>
         Effect.gen(function* () {
           const before = arrived(servers)
           const response = yield* client.Reason({
             question: QUESTION,
             image: { data },
             // The seeded knockout: speculation must give the plain search's answer (stragglers pair by arrival).
-            search: { candidatesPerStage: 4, seed: String(seed), speculation, stragglers: false },
+            search: { candidatesPerStage: 4, seed: String(seed), speculation, speculationWidth, stragglers: false },
             includeTrace: true,
             includeStages: true,
           })
@@ -65,8 +65,11 @@ describe("speculative next stage, through the gateway over simulated servers", (
         const plain = yield* ask(seed, "SPECULATION_OFF")
         const ahead = yield* ask(seed, "SPECULATION_ALWAYS")
         const adaptive = yield* ask(seed, "SPECULATION_ADAPTIVE")
+        // Wide: every candidate's next stage starts as its sample finishes.
+        const wide = yield* ask(seed, "SPECULATION_ALWAYS", 4)
         assert.strictEqual(plain.lost, 0)
-        for (const other of [ahead, adaptive]) {
+        assert.isAtLeast(wide.lost, ahead.lost)
+        for (const other of [ahead, adaptive, wide]) {
           assert.deepStrictEqual(other.response.stages, plain.response.stages)
           assert.strictEqual(other.response.conclusion, plain.response.conclusion)
           assert.deepStrictEqual(decisions(other.response), decisions(plain.response))
@@ -131,6 +134,29 @@ describe("speculative next stage, through the gateway over simulated servers", (
       const forced = yield* ask("31", "SPECULATION_ALWAYS")
       assert.isAtLeast(forced.lost, 1)
       assert.deepStrictEqual(decisions(forced.response), decisions(plain.response))
+    }),
+  )
+
+  it.live("speculation_width outside 2..64 is refused naming the field, on both doors", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1)
+      const { client, gateway } = yield* startGatewayOver(servers)
+      const refused = yield* Effect.flip(client.Reason({ question: QUESTION, search: { speculationWidth: 1 } }))
+      assert.strictEqual(refused.code, 3)
+      assert.include(refused.message, "search.speculation_width")
+      const response = yield* Effect.promise(() =>
+        fetch(`${gateway.httpUrl!}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "Xkev/Llama-3.2V-11B-cot",
+            messages: [{ role: "user", content: QUESTION }],
+            stagebeam: { speculation_width: 65 },
+          }),
+        }).then(async (r) => ({ status: r.status, body: await r.text() })),
+      )
+      assert.strictEqual(response.status, 400)
+      assert.include(response.body, "stagebeam.speculation_width")
     }),
   )
 

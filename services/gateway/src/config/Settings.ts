@@ -193,14 +193,18 @@ const SettingsFields = Schema.Struct({
   /** How STAGE_BEAM schedules its calls (the answer is the same whatever these say). */
   search: Schema.Struct({
     /**
-     * The next stage started for both finalists while a stage's final runs (the loser's aborted): "adaptive" only
-     * while the generator's servers have spare sequences, "always", or "off". A request's speculation overrides it.
-     * Off by default: bench/latency.ts measured 3% less latency alone at N=4 but 14% more at 50% load (spare
-     * sequences are not spare prefill compute), so it is for fleets that run mostly idle.
+     * The next stage started for a stage's finalists (or, with a wider `speculationWidth`, more of its candidates)
+     * while its tournament runs, the losers' calls aborted: "adaptive" only while the generator's servers have spare
+     * sequences for the call, "always", or "off". A request's speculation overrides it.
      */
-    speculation: Schema.Literals(["off", "adaptive", "always"]).pipe(withDefault("off")),
+    speculation: Schema.Literals(["off", "adaptive", "always"]).pipe(withDefault("adaptive")),
     /** Sequences per generator server that adaptive speculation leaves free (a cap on the GPU time it may take). */
     speculationReserve: Count(0).pipe(withDefault(0)),
+    /**
+     * How early speculation starts for requests that do not say: on the candidates of the round with at most this
+     * many left (2: the finalists; N or more: each candidate as its sample finishes).
+     */
+    speculationWidth: Schema.Int.check(Schema.isBetween(BOUNDS.speculationWidth)).pipe(withDefault(2)),
     /** Stragglers for requests that do not say (never for the REFERENCE preset unless a request asks). */
     stragglers: Switch.pipe(withDefault(false)),
   }).pipe(withDefault({})),

@@ -55,6 +55,8 @@ export const StagebeamOptions = Schema.Struct({
   speculation: Schema.optional(lower(["off", "adaptive", "always"])),
   /** Matches start on a stage's first finished samples (the pairing then follows finishing order). */
   stragglers: Schema.optional(Schema.Boolean),
+  /** How early speculation starts (see SearchOptions.speculation_width); absent: `search.speculationWidth`. */
+  speculation_width: Schema.optional(Schema.Int),
   /** Non-streaming answers only: the search's events under `stagebeam.trace`. */
   include_trace: Schema.optional(Schema.Boolean),
 })
@@ -136,6 +138,7 @@ const SEARCH_FIELD: Readonly<Record<string, string>> = {
   bothOrders: "stagebeam.both_orders",
   speculation: "stagebeam.speculation",
   stragglers: "stagebeam.stragglers",
+  speculationWidth: "stagebeam.speculation_width",
   deadlineMs: "stagebeam.deadline_ms",
   "sampling.temperature": "temperature",
   "sampling.topP": "top_p",
@@ -235,6 +238,7 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       maxSentences: sb.max_sentences,
       speculation: upper(sb.speculation),
       stragglers: sb.stragglers,
+      speculationWidth: sb.speculation_width,
     }),
     sampling: defined({
       temperature: request.temperature,

@@ -65,7 +65,7 @@ export interface SearchOptions {
    */
   'swires'?: (_stagebeam_v1_SwiresOptions | null);
   /**
-   * STAGE_BEAM's speculative next stage (unspecified: the server's setting, ADAPTIVE by default). The answer and the
+   * STAGE_BEAM's speculative next stage (unspecified: the server's setting). The answer and the
    * trace's decisions are the same either way; only the latency and the GPU time spent differ.
    */
   'speculation'?: (_stagebeam_v1_Speculation);
@@ -75,6 +75,11 @@ export interface SearchOptions {
    * Unset: the server's setting (off by default); the REFERENCE preset keeps it off unless set here.
    */
   'stragglers'?: (boolean);
+  /**
+   * How early speculation starts: on the candidates of the round that has at most this many left (2, the default:
+   * the finalists; N or more: each candidate as soon as its sample is finished). 0: the server's setting.
+   */
+  'speculationWidth'?: (number);
   '_stragglers'?: "stragglers";
 }
 
@@ -128,7 +133,7 @@ export interface SearchOptions__Output {
    */
   'swires': (_stagebeam_v1_SwiresOptions__Output | null);
   /**
-   * STAGE_BEAM's speculative next stage (unspecified: the server's setting, ADAPTIVE by default). The answer and the
+   * STAGE_BEAM's speculative next stage (unspecified: the server's setting). The answer and the
    * trace's decisions are the same either way; only the latency and the GPU time spent differ.
    */
   'speculation': (_stagebeam_v1_Speculation__Output);
@@ -138,5 +143,10 @@ export interface SearchOptions__Output {
    * Unset: the server's setting (off by default); the REFERENCE preset keeps it off unless set here.
    */
   'stragglers'?: (boolean);
+  /**
+   * How early speculation starts: on the candidates of the round that has at most this many left (2, the default:
+   * the finalists; N or more: each candidate as soon as its sample is finished). 0: the server's setting.
+   */
+  'speculationWidth': (number);
   '_stragglers'?: "stragglers";
 }
