@@ -1,11 +1,13 @@
 /**
  * Latency of STAGE_BEAM against GREEDY (one plain answer) on the simulator's H100 profile, and what the latency
- * techniques of issue 13 buy and cost: speculative next stage (OFF / ADAPTIVE / ALWAYS) and the constrained
- * single-choice verdict (CHOICE vs FREE_TEXT), each alone and together. Stragglers are not built (see README).
+ * techniques of issue 13 buy and cost: speculative next stage (OFF / ADAPTIVE / ALWAYS, from the final or from each
+ * finished sample: the width), stragglers, and the constrained single-choice verdict (CHOICE vs FREE_TEXT), each
+ * alone and together. The servers schedule by priority (`--scheduling-policy priority`, as deploy/ runs vLLM).
  * 1. one call at a time, N = 2, 4, 8: median latency / GREEDY's, GPU-seconds / the plain search's;
  * 2. the ablation at N = 4;
- * 3. at 50% load (open-loop arrivals at half the plain search's saturated throughput) and at saturation (closed loop):
- *    latency, GPU-seconds per answer and throughput with and without speculation.
+ * 3. at saturation (closed loop) and at 50% load (open-loop arrivals at half the plain search's saturated
+ *    throughput): throughput, latency and GPU-seconds per answer with and without speculation;
+ * 4. N = 4 one at a time again in real time (speed 1), where the gateway's own CPU time is not magnified.
  * Run: node --conditions=@stagebeam/source bench/latency.ts
  */
 import type { ReasonRequest } from "@stagebeam/proto"
@@ -21,11 +23,13 @@ const PROFILE = "llama-3.2-11b-vision-h100"
 const SERVERS = 2
 /** Virtual seconds per wall second. The check at the end reruns N=4 at SPEED_CHECK to show the ratios hold. */
 const SPEED = 4
-const SPEED_CHECK = 2
+const SPEED_CHECK = 1
+/** vLLM's --scheduling-policy on every server; the gateway finds it with its probe and sends priorities. */
+const POLICY = "priority"
 const SEEDS = 8
-const LOAD_WINDOW_S = 12
+const LOAD_WINDOW_S = 15
 const WARM_UP_S = 4
-const SATURATION_ROUNDS = 2
+const SATURATION_ROUNDS = 3
 const HALF_LOAD_WINDOW_S = 15
 const SATURATION_CONCURRENCY = 12
 
@@ -38,21 +42,35 @@ interface Config {
 }
 
 const greedy: Config = { label: "GREEDY", search: { strategy: "STRATEGY_GREEDY" } }
-const beam = (n: number, speculation: Speculation, verdict?: Verdict, stragglers = false): Config => ({
-  label: [
-    `N=${n}`,
-    `spec ${speculation.slice("SPECULATION_".length).toLowerCase()}`,
-    ...(verdict === undefined ? [] : [verdict.slice("VERDICT_MODE_".length).toLowerCase()]),
-    ...(stragglers ? ["stragglers"] : []),
-  ].join(" "),
-  search: {
-    strategy: "STRATEGY_STAGE_BEAM",
-    candidatesPerStage: n,
-    speculation,
-    stragglers,
-    ...(verdict === undefined ? {} : { verdict }),
-  },
-})
+/** Speculation from the final only (2) or on every candidate as its sample finishes (WIDE). */
+const WIDE = 64
+interface Schedule {
+  readonly verdict?: Verdict
+  readonly stragglers?: boolean
+  readonly width?: number
+}
+const beam = (n: number, speculation: Speculation, schedule: Schedule = {}): Config => {
+  const { verdict, stragglers = false, width = 2 } = schedule
+  const mode = speculation.slice("SPECULATION_".length).toLowerCase()
+  return {
+    label: [
+      `N=${n}`,
+      `spec ${mode}${speculation === "SPECULATION_OFF" ? "" : width > 2 ? " wide" : " final"}`,
+      ...(verdict === undefined ? [] : [verdict.slice("VERDICT_MODE_".length).toLowerCase()]),
+      ...(stragglers ? ["stragglers"] : []),
+    ].join(" "),
+    search: {
+      strategy: "STRATEGY_STAGE_BEAM",
+      candidatesPerStage: n,
+      speculation,
+      speculationWidth: width,
+      stragglers,
+      ...(verdict === undefined ? {} : { verdict }),
+    },
+  }
+}
+const WIDE_SPEC: Schedule = { width: WIDE }
+const WIDE_STRAGGLERS: Schedule = { width: WIDE, stragglers: true }
 
 const report = makeReport("latency")
 const questions = syntheticQuestions(SEEDS, 13)
@@ -176,7 +194,12 @@ const withStack = <A, E>(speed: number, body: (stack: Stack) => Effect.Effect<A,
   Effect.scoped(
     Effect.gen(function* () {
       const stack = yield* startStack({
-        generators: Array.from({ length: SERVERS }, (_, i) => ({ profile: PROFILE, speed, seed: i + 1 })),
+        generators: Array.from({ length: SERVERS }, (_, i) => ({
+          profile: PROFILE,
+          speed,
+          seed: i + 1,
+          schedulingPolicy: POLICY,
+        })),
         settings: { log: { level: "none" }, http: { enabled: false } },
       })
       return yield* body(stack)
@@ -186,7 +209,7 @@ const withStack = <A, E>(speed: number, body: (stack: Stack) => Effect.Effect<A,
 const program = Effect.gen(function* () {
   const wallStarted = performance.now()
   report.line(
-    `Latency of STAGE_BEAM (self-judge, KNOCKOUT, DEFAULT preset) vs GREEDY on ${SERVERS} simulated servers, profile "${PROFILE}", speed ${SPEED}.`,
+    `Latency of STAGE_BEAM (self-judge, KNOCKOUT, DEFAULT preset) vs GREEDY on ${SERVERS} simulated servers, profile "${PROFILE}", --scheduling-policy ${POLICY}, speed ${SPEED}.`,
   )
   report.line(
     "Latency: median over seeds 1..8 (synthetic questions), in virtual seconds; x GREEDY = over GREEDY's median; x GREEDY per seed = median over seeds of the ratio to GREEDY's call for the same seed, run just before (robust to the machine's other load).",
@@ -194,7 +217,9 @@ const program = Effect.gen(function* () {
   report.line(
     "GPU: the servers' busy GPU-seconds per answer (virtual), as a ratio to the plain search (speculation off) of the same N.",
   )
-  report.line("speculation: off = plain schedule; adaptive = the default (only on spare sequences); always = forced.")
+  report.line(
+    "speculation: off = plain schedule; adaptive = only on spare sequences; always = forced; final = from the deciding match (width 2); wide = each candidate as its sample finishes (width >= N). Defaults: adaptive final, no stragglers.",
+  )
   report.line()
 
   // 1 + 2: one call at a time.
@@ -204,19 +229,25 @@ const program = Effect.gen(function* () {
     singleConfigs.push(
       beam(n, "SPECULATION_OFF"),
       beam(n, "SPECULATION_ADAPTIVE"),
-      beam(n, "SPECULATION_ADAPTIVE", undefined, true),
+      beam(n, "SPECULATION_ADAPTIVE", WIDE_SPEC),
+      beam(n, "SPECULATION_ADAPTIVE", WIDE_STRAGGLERS),
     )
   }
+  const FREE: Verdict = "VERDICT_MODE_FREE_TEXT"
+  const CHOICE: Verdict = "VERDICT_MODE_CHOICE"
   const ablation: Array<Config> = [
     greedy,
-    beam(4, "SPECULATION_OFF", "VERDICT_MODE_FREE_TEXT"),
-    beam(4, "SPECULATION_OFF", "VERDICT_MODE_CHOICE"),
-    beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_FREE_TEXT"),
-    beam(4, "SPECULATION_OFF", "VERDICT_MODE_FREE_TEXT", true),
-    beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_CHOICE"),
-    beam(4, "SPECULATION_OFF", "VERDICT_MODE_CHOICE", true),
-    beam(4, "SPECULATION_ADAPTIVE", "VERDICT_MODE_CHOICE", true),
-    beam(4, "SPECULATION_ALWAYS", "VERDICT_MODE_CHOICE", true),
+    beam(4, "SPECULATION_OFF", { verdict: FREE }),
+    beam(4, "SPECULATION_OFF", { verdict: CHOICE }),
+    beam(4, "SPECULATION_ADAPTIVE", { verdict: FREE }),
+    beam(4, "SPECULATION_ADAPTIVE", { verdict: FREE, width: WIDE }),
+    beam(4, "SPECULATION_OFF", { verdict: FREE, stragglers: true }),
+    beam(4, "SPECULATION_ADAPTIVE", { verdict: CHOICE }),
+    beam(4, "SPECULATION_ADAPTIVE", { verdict: CHOICE, width: WIDE }),
+    beam(4, "SPECULATION_OFF", { verdict: CHOICE, stragglers: true }),
+    beam(4, "SPECULATION_ADAPTIVE", { verdict: CHOICE, stragglers: true }),
+    beam(4, "SPECULATION_ADAPTIVE", { verdict: CHOICE, width: WIDE, stragglers: true }),
+    beam(4, "SPECULATION_ALWAYS", { verdict: CHOICE }),
   ]
   const [single, abl] = yield* withStack(SPEED, (stack) =>
     Effect.all([oneAtATime(stack, singleConfigs, SPEED), oneAtATime(stack, ablation, SPEED)]),
@@ -226,8 +257,8 @@ const program = Effect.gen(function* () {
   report.table(
     ["config", "median_s", "p90_s", "x GREEDY", "x GREEDY per seed", "GPU-s", "GPU x plain", "extra GPU"],
     singleConfigs.map((config, c) => {
-      // Rows per N: off (the plain search), adaptive, adaptive + stragglers.
-      const plainGpu = c === 0 ? single[0]!.gpu : single[c - ((c - 1) % 3)]!.gpu
+      // Rows per N: off (the plain search), adaptive final (the default), adaptive wide, wide + stragglers.
+      const plainGpu = c === 0 ? single[0]!.gpu : single[c - ((c - 1) % 4)]!.gpu
       const m = single[c]!
       return [
         config.label,
@@ -243,7 +274,7 @@ const program = Effect.gen(function* () {
   )
   report.line()
   report.line(
-    "2. Ablation at N=4, one call at a time: the constrained CHOICE verdict (the preset's default), speculation (adaptive), stragglers, each alone and together",
+    "2. Ablation at N=4, one call at a time: the constrained CHOICE verdict (the preset's default), speculation (adaptive, from the final or wide), stragglers, each alone and together",
   )
   // Row 0 is GREEDY, run next to each seed's configs; row 1 the plain search with free-text verdicts.
   const ablationBase = abl[1]!
@@ -270,7 +301,7 @@ const program = Effect.gen(function* () {
       const satConfigs = [
         beam(4, "SPECULATION_OFF"),
         beam(4, "SPECULATION_ADAPTIVE"),
-        beam(4, "SPECULATION_ADAPTIVE", undefined, true),
+        beam(4, "SPECULATION_ADAPTIVE", WIDE_SPEC),
       ]
       const windows = satConfigs.map((): Array<{ throughput: number; latency: number; gpu: number }> => [])
       for (let round = 0; round < SATURATION_ROUNDS; round++) {
@@ -283,6 +314,7 @@ const program = Effect.gen(function* () {
         const answers = all.reduce((sum, w) => sum + w.throughput, 0) / all.length
         return {
           throughput: answers,
+          windows: all.map((w) => w.throughput),
           latency: median(all.map((w) => w.latency)),
           gpu: all.reduce((sum, w) => sum + w.gpu * w.throughput, 0) / Math.max(1e-9, answers * all.length),
         }
@@ -294,7 +326,7 @@ const program = Effect.gen(function* () {
         const at = (config: Config) => openLoop(stack, config, rate * (4 / n), HALF_LOAD_WINDOW_S, SPEED)
         const plain = yield* at(beam(n, "SPECULATION_OFF"))
         const spec = yield* at(beam(n, "SPECULATION_ADAPTIVE"))
-        const all = yield* at(beam(n, "SPECULATION_ADAPTIVE", undefined, true))
+        const all = yield* at(beam(n, "SPECULATION_ADAPTIVE", WIDE_SPEC))
         half.push({ n, plain, spec, all })
       }
       return { plainSat, specSat, allSat, rate, half }
@@ -307,13 +339,14 @@ const program = Effect.gen(function* () {
     fixed(m.latency),
     fixed(m.gpu),
     percent(m.gpu / load.plainSat.gpu - 1),
+    m.windows.map((w) => fixed(w, 3)).join(" "),
   ]
   report.table(
-    ["N=4 at saturation", "answers/s", "x off", "median_s", "GPU-s/answer", "extra GPU"],
+    ["N=4 at saturation", "answers/s", "x off", "median_s", "GPU-s/answer", "extra GPU", "answers/s per window"],
     [
       sat("spec off", load.plainSat),
-      sat("spec adaptive", load.specSat),
-      sat("spec adaptive + stragglers", load.allSat),
+      sat("spec adaptive final (default)", load.specSat),
+      sat("spec adaptive wide", load.allSat),
     ],
   )
   report.line()
@@ -332,8 +365,8 @@ const program = Effect.gen(function* () {
     ["config", "median_s", "p90_s", "x GREEDY", "GPU-s/answer", "GPU x plain"],
     load.half.flatMap(({ n, plain, spec, all }) => [
       halfRow(`N=${n} spec off`, plain, plain),
-      halfRow(`N=${n} spec adaptive`, spec, plain),
-      halfRow(`N=${n} spec adaptive + stragglers`, all, plain),
+      halfRow(`N=${n} spec adaptive final (default)`, spec, plain),
+      halfRow(`N=${n} spec adaptive wide`, all, plain),
     ]),
   )
   report.line()
@@ -346,33 +379,26 @@ const program = Effect.gen(function* () {
         greedy,
         beam(4, "SPECULATION_OFF"),
         beam(4, "SPECULATION_ADAPTIVE"),
-        beam(4, "SPECULATION_ADAPTIVE", undefined, true),
+        beam(4, "SPECULATION_ADAPTIVE", WIDE_SPEC),
+        beam(4, "SPECULATION_ADAPTIVE", WIDE_STRAGGLERS),
       ],
       SPEED_CHECK,
     ),
   )
-  report.line(`4. Time-scale check: N=4 one at a time at speed ${SPEED_CHECK} vs ${SPEED}`)
-  // Rows of section 1 at N=4: off 4, adaptive 5, adaptive + stragglers 6.
+  report.line(
+    `4. Time-scale check: N=4 one at a time at speed ${SPEED_CHECK} (real time: the gateway's CPU time counts once, not ${SPEED}x) vs ${SPEED}; x GREEDY per seed`,
+  )
+  // Rows of section 1 at N=4: off 5, adaptive final 6, adaptive wide 7, wide + stragglers 8.
+  // The last column: the default's (adaptive final) GPU-seconds over the plain search's.
+  const row = (speed: number, greedyS: number, m: ReadonlyArray<Measured>) => [
+    String(speed),
+    fixed(greedyS),
+    ...m.slice(0, 4).map((x) => fixed(x.ratio)),
+    fixed(m[1]!.gpu / m[0]!.gpu, 3),
+  ]
   report.table(
-    ["speed", "GREEDY_s", "N=4 off x GREEDY per seed", "adaptive", "adaptive + stragglers", "adaptive GPU x off"],
-    [
-      [
-        String(SPEED),
-        fixed(greedyLatency),
-        fixed(single[4]!.ratio),
-        fixed(single[5]!.ratio),
-        fixed(single[6]!.ratio),
-        fixed(single[5]!.gpu / single[4]!.gpu, 3),
-      ],
-      [
-        String(SPEED_CHECK),
-        fixed(check[0]!.latency),
-        fixed(check[1]!.ratio),
-        fixed(check[2]!.ratio),
-        fixed(check[3]!.ratio),
-        fixed(check[2]!.gpu / check[1]!.gpu, 3),
-      ],
-    ],
+    ["speed", "GREEDY_s", "N=4 off", "adaptive final", "adaptive wide", "wide + stragglers", "final GPU x off"],
+    [row(SPEED, greedyLatency, single.slice(5, 9)), row(SPEED_CHECK, check[0]!.latency, check.slice(1))],
   )
   report.line()
   report.line(`wall time ${fixed((performance.now() - wallStarted) / 1000, 0)} s`)

@@ -63,7 +63,8 @@ const stageSpec = (run: Run, step: number, answer: string): StepSpec | undefined
 
 /**
  * STAGE_BEAM: N candidates per stage in one call (shared prefill), stop at the stage's closing tag, pick one. With
- * speculation, the next stage's call starts for both finalists of a stage's deciding match (see Speculation.ts).
+ * speculation, the next stage's call starts for both finalists of a stage's deciding match, or with a wider
+ * `speculationWidth` for more of its candidates sooner (see Speculation.ts).
  */
 const stageBeam = Effect.fnUntraced(function* (run: Run) {
   let answer = ""
