@@ -139,16 +139,16 @@ describe("speculative next stage", () => {
   )
 })
 
-describe("wide speculation: the next stage starts for each candidate as its sample finishes", () => {
-  // Sample i of every call finishes at these ms (the call returns at the last); the judge takes 100 ms.
-  const finishing = [100, 400, 150, 380]
-  const staggered = (spare = Number.POSITIVE_INFINITY) => {
-    const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]! })
-    const jud = makeFakeJudge({ latencyMs: 100 })
-    const capacity = Layer.succeed(FleetCapacity, { spareSequences: Effect.succeed(spare) })
-    return { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer, capacity) }
-  }
+// Sample i of every call finishes at these ms (the call returns at the last); the judge takes 100 ms.
+const finishing = [100, 400, 150, 380]
+const staggered = (spare = Number.POSITIVE_INFINITY) => {
+  const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]! })
+  const jud = makeFakeJudge({ latencyMs: 100 })
+  const capacity = Layer.succeed(FleetCapacity, { spareSequences: Effect.succeed(spare) })
+  return { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer, capacity) }
+}
 
+describe("wide speculation: the next stage starts for each candidate as its sample finishes", () => {
   it.effect("the plain search's decisions, sooner than from the final; every loser's call interrupted", () =>
     Effect.gen(function* () {
       for (const seed of [1, 2, 3, 4]) {
@@ -212,14 +212,6 @@ describe("wide speculation: the next stage starts for each candidate as its samp
 })
 
 describe("stragglers: matches start on the first samples while the others decode", () => {
-  // Sample i of every call finishes at these ms (the call returns at the last); the judge takes 100 ms.
-  const finishing = [100, 400, 150, 380]
-  const staggered = (spare = Number.POSITIVE_INFINITY) => {
-    const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]! })
-    const jud = makeFakeJudge({ latencyMs: 100 })
-    const capacity = Layer.succeed(FleetCapacity, { spareSequences: Effect.succeed(spare) })
-    return { gen, jud, layer: Layer.mergeAll(gen.layer, jud.layer, capacity) }
-  }
   const plain = { ...base, speculation: "OFF" } as const
 
   it.effect("off (the default, and always for REFERENCE): the seeded knockout, the same as before", () =>

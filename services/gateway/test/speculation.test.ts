@@ -41,6 +41,20 @@ const counted = (response: ReasonResponse__Output) => {
 
 type Speculation = "SPECULATION_OFF" | "SPECULATION_ADAPTIVE" | "SPECULATION_ALWAYS"
 
+/** A chat completion on the HTTP door with these `stagebeam` options: its status and JSON body. */
+const postChat = (httpUrl: string, stagebeam: Record<string, unknown>) =>
+  Effect.promise(() =>
+    fetch(`${httpUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "Xkev/Llama-3.2V-11B-cot",
+        messages: [{ role: "user", content: QUESTION }],
+        stagebeam,
+      }),
+    }).then(async (response) => ({ status: response.status, body: (await response.json()) as unknown })),
+  )
+
 describe("speculative next stage, through the gateway over simulated servers", () => {
   it.live("chooses the same stages as the plain search for the same seed, and throws the losers' calls away", () =>
     Effect.gen(function* () {
@@ -144,19 +158,9 @@ describe("speculative next stage, through the gateway over simulated servers", (
       const refused = yield* Effect.flip(client.Reason({ question: QUESTION, search: { speculationWidth: 1 } }))
       assert.strictEqual(refused.code, 3)
       assert.include(refused.message, "search.speculation_width")
-      const response = yield* Effect.promise(() =>
-        fetch(`${gateway.httpUrl!}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            model: "Xkev/Llama-3.2V-11B-cot",
-            messages: [{ role: "user", content: QUESTION }],
-            stagebeam: { speculation_width: 65 },
-          }),
-        }).then(async (r) => ({ status: r.status, body: await r.text() })),
-      )
+      const response = yield* postChat(gateway.httpUrl!, { speculation_width: 65 })
       assert.strictEqual(response.status, 400)
-      assert.include(response.body, "stagebeam.speculation_width")
+      assert.include(JSON.stringify(response.body), "stagebeam.speculation_width")
     }),
   )
 
@@ -164,18 +168,7 @@ describe("speculative next stage, through the gateway over simulated servers", (
     Effect.gen(function* () {
       const servers = yield* startSimulators(1)
       const { gateway } = yield* startGatewayOver(servers)
-      const post = (speculation: string) =>
-        Effect.promise(() =>
-          fetch(`${gateway.httpUrl!}/v1/chat/completions`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({
-              model: "Xkev/Llama-3.2V-11B-cot",
-              messages: [{ role: "user", content: QUESTION }],
-              stagebeam: { seed: 5, speculation },
-            }),
-          }).then(async (response) => ({ status: response.status, body: (await response.json()) as never })),
-        )
+      const post = (speculation: string) => postChat(gateway.httpUrl!, { seed: 5, speculation })
       const good = yield* post("always")
       assert.strictEqual(good.status, 200, JSON.stringify(good.body))
       const bad = yield* post("sometimes")
