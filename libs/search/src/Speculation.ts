@@ -1,4 +1,4 @@
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, Metric, Schema } from "effect"
 import type { Candidate } from "./Candidate.ts"
 import type { Prefetched, Run } from "./Run.ts"
 
@@ -16,6 +16,17 @@ import type { Prefetched, Run } from "./Run.ts"
  */
 export const Speculation = Schema.Literals(["OFF", "ADAPTIVE", "ALWAYS"])
 export type Speculation = typeof Speculation.Type
+
+/**
+ * Speculative next-stage calls by outcome: "started", "kept" (its candidate won: the search adopted it), "discarded"
+ * (its candidate lost: interrupted, its request aborted) and "no_room" (ADAPTIVE found no spare sequences for it).
+ */
+export const speculativeCalls = Metric.counter("stagebeam_speculative_calls_total", {
+  description: "Speculative next-stage calls by outcome: started, kept, discarded, no_room",
+})
+
+const count = (outcome: "started" | "kept" | "discarded" | "no_room", n = 1) =>
+  n === 0 ? Effect.void : Metric.update(Metric.withAttributes(speculativeCalls, { outcome }), n)
 
 /** Candidates a step speculates on when the request does not say: 2, the finalists of the deciding match. */
 export const SPECULATION_WIDTH_DEFAULT = 2
@@ -69,7 +80,7 @@ export const makeSpeculator = (
       [...started].filter(([text]) => !keep(text)),
       ([text, prefetched]) => {
         started.delete(text)
-        return discard(prefetched)
+        return Effect.andThen(discard(prefetched), count("discarded"))
       },
       { discard: true },
     )
@@ -85,11 +96,16 @@ export const makeSpeculator = (
           // Equal texts continue alike: one call serves both.
           if (started.has(candidate.text)) continue
           const sequences = sequencesOf(candidate)
-          if (sequences === undefined || sequences > spare) continue
+          if (sequences === undefined) continue
+          if (sequences > spare) {
+            yield* count("no_room")
+            continue
+          }
           const prefetched = yield* prefetchFor(candidate)
           if (prefetched === undefined) continue
           spare -= sequences
           started.set(candidate.text, prefetched)
+          yield* count("started")
         }
       }),
     prune: (alive) => {
@@ -99,7 +115,10 @@ export const makeSpeculator = (
     settle: (chosen) =>
       Effect.gen(function* () {
         const kept = chosen === undefined ? undefined : started.get(chosen.text)
-        if (kept !== undefined) started.delete(chosen!.text)
+        if (kept !== undefined) {
+          started.delete(chosen!.text)
+          yield* count("kept")
+        }
         yield* dropAllBut(() => false)
         return kept
       }),

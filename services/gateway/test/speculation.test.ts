@@ -59,7 +59,7 @@ describe("speculative next stage, through the gateway over simulated servers", (
   it.live("chooses the same stages as the plain search for the same seed, and throws the losers' calls away", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(2)
-      const { client } = yield* startGatewayOver(servers)
+      const { client, gateway } = yield* startGatewayOver(servers)
       const data = yield* pngImage()
       const ask = (seed: number, speculation: Speculation, speculationWidth = 0) =>
         Effect.gen(function* () {
@@ -94,6 +94,11 @@ describe("speculative next stage, through the gateway over simulated servers", (
       }
       // Each stage boundary with two distinct finalists speculates for both and throws the loser's call away.
       assert.isAtLeast(lostAhead, 3)
+      // Operators see it: started, kept and discarded speculative calls.
+      const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
+      for (const outcome of ["started", "kept", "discarded"]) {
+        assert.match(metrics, new RegExp(`stagebeam_speculative_calls_total\\{[^}]*outcome="${outcome}"[^}]*\\} [1-9]`))
+      }
     }),
   )
 
