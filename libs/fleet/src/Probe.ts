@@ -118,7 +118,8 @@ const probePriority = (target: ServerTarget & { readonly model: string }) =>
     const answer = yield* client
       .chat(
         { ...target, kind: "vllm" },
-        { messages: user("Say hello."), max_tokens: 1, priority: 1 },
+        // Negative: ahead of whatever the server runs, so the answer is quick where priority is on.
+        { messages: user("Say hello."), max_tokens: 1, priority: -1 },
         { requestId: "stagebeam-probe-priority", timeout: CHAT_TIMEOUT, raw: true },
       )
       .pipe(Effect.option)

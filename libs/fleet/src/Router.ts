@@ -146,12 +146,16 @@ export const eligible = (states: ReadonlyArray<EndpointState>, now: number): Rea
  */
 export const SHORT_CALL_TOKENS = 16
 
-const keyOf = (state: EndpointState, now: number, routing: RoutingOptions, short: boolean): ReadonlyArray<number> => [
-  ...(short ? [state.inFlightShort] : []),
-  (loadScore(state, now) + 1) / capacityShare(state, now, routing.slowStartMs),
-  freshLoad(state, now)?.kvUsage ?? 0,
-  state.latencyMs,
-]
+const keyOf = (state: EndpointState, now: number, routing: RoutingOptions, short: boolean): ReadonlyArray<number> => {
+  // Slow start scales both: a server that just joined does not take every verdict.
+  const share = capacityShare(state, now, routing.slowStartMs)
+  return [
+    ...(short ? [(state.inFlightShort + 1) / share] : []),
+    (loadScore(state, now) + 1) / share,
+    freshLoad(state, now)?.kvUsage ?? 0,
+    state.latencyMs,
+  ]
+}
 
 const compareKeys = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
   for (let i = 0; i < a.length; i++) {

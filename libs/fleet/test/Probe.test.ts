@@ -41,7 +41,7 @@ describe("probing a server when it joins", () => {
                   ? json(response, 200, completion(["Hello"], { usage: true }))
                   : json(response, 400, {
                       error: {
-                        message: "Got priority 1 but Priority scheduling is not enabled.",
+                        message: "Got priority -1 but Priority scheduling is not enabled.",
                         type: "BadRequestError",
                       },
                     })
@@ -69,7 +69,7 @@ describe("probing a server when it joins", () => {
           const posts = server.seen.filter((seen) => seen.method === "POST")
           assert.deepStrictEqual(
             posts.map((seen) => [seen.path, (seen.body as { priority?: number; max_tokens?: number }).priority]),
-            [["/v1/chat/completions", 1]],
+            [["/v1/chat/completions", -1]],
           )
         }
         assert.isFalse(sglang.seen.some((seen) => seen.method === "POST"))

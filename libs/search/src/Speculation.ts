@@ -74,6 +74,7 @@ export const makeSpeculator = (
   prefetchFor: (candidate: Candidate) => Effect.Effect<Prefetched | undefined>,
 ): Speculator => {
   const started = new Map<string, Prefetched>()
+  const refused = new Set<string>()
   const mode = run.request.speculation ?? "ADAPTIVE"
   const dropAllBut = (keep: (text: string) => boolean) =>
     Effect.forEach(
@@ -98,7 +99,9 @@ export const makeSpeculator = (
           const sequences = sequencesOf(candidate)
           if (sequences === undefined) continue
           if (sequences > spare) {
-            yield* count("no_room")
+            // Counted once per text: a stragglers step asks again at every arrival.
+            if (!refused.has(candidate.text)) yield* count("no_room")
+            refused.add(candidate.text)
             continue
           }
           const prefetched = yield* prefetchFor(candidate)

@@ -176,12 +176,14 @@ const sampleHearing = Effect.fnUntraced(function* (
     | { readonly _tag: "sampled"; readonly exit: Exit.Exit<ReadonlyArray<Entrant>, SearchError | DeadlineReached> }
   const heard = yield* Queue.unbounded<Heard>()
   const enters = (candidate: Candidate) => run.selection.rules.malformed === "KEEP" || candidate.valid
-  let samples = 0
+  // Sample indices heard (a failed-over request may deliver one again).
+  const indices = new Set<number>()
   yield* Effect.forkChild(
     sample(run, spec, prefetched, (index, generated) => {
       const candidate = classify(spec.kind, index, generated)
+      const last = !indices.has(index) && indices.add(index).size === spec.n
       // The call's last sample is left to the tournament, which speculates once its first judge calls are asked.
-      if (++samples !== spec.n && enters(candidate)) Queue.offerUnsafe(heard, { _tag: "arrived", candidate })
+      if (!last && enters(candidate)) Queue.offerUnsafe(heard, { _tag: "arrived", candidate })
     }).pipe(
       Effect.exit,
       Effect.flatMap((exit) => Queue.offer(heard, { _tag: "sampled", exit })),
@@ -293,7 +295,7 @@ export const runStep = Effect.fn("search.step")(function* (
   const callsPerMatch = rules.votes * (rules.bothOrders ? 2 : 1)
   const entrants = asTheyCome
     ? []
-    : speculator !== undefined && width >= spec.n && !run.pointwise
+    : speculator !== undefined && run.request.speculation !== "OFF" && width >= spec.n && !run.pointwise
       ? yield* sampleHearing(run, spec, speculation.prefetched, (candidate) => speculator.start([candidate], 0)).pipe(
           Effect.onError(() => Effect.asVoid(speculator.settle(undefined))),
         )
@@ -315,18 +317,23 @@ export const runStep = Effect.fn("search.step")(function* (
     return yield* choose(picked.candidate, picked.by)
   }
   if (!asTheyCome && new Set(entrants.map(mergeKey)).size === 1) {
-    // Speculation heard them arrive: what was started for the copies is not kept (the plain search starts nothing).
-    if (speculator !== undefined) yield* speculator.settle(undefined)
     // One text only. WEIGHT: any of the copies, each as likely (as the coins of a tournament would make them).
     const pick =
       rules.duplicates === "MERGE"
         ? 0
         : Math.floor(makeRng(deriveSeed(run.seed, "identical", spec.step))() * entrants.length)
-    return yield* choose(entrants[pick]!.candidate, "ONLY_CANDIDATE")
+    const chosen = entrants[pick]!.candidate
+    // Speculation heard it arrive: the call started for its text is the next step's, as the plain search makes it.
+    const prefetched = speculator === undefined ? undefined : yield* speculator.settle(chosen)
+    return { ...(yield* choose(chosen, "ONLY_CANDIDATE")), prefetched } satisfies StepChoice
   }
 
   const correctOnce =
-    spec.kind === "REASONING" && rules.reasoningCheck === "ONCE" ? yield* checkOnce(run, spec, entrants) : undefined
+    spec.kind === "REASONING" && rules.reasoningCheck === "ONCE"
+      ? yield* checkOnce(run, spec, entrants).pipe(
+          Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))),
+        )
+      : undefined
   const perMatch = spec.kind === "REASONING" && rules.reasoningCheck === "PER_MATCH"
 
   const compare = (first: Entrant, second: Entrant, slot: MatchSlot) =>
@@ -477,6 +484,10 @@ export const runStep = Effect.fn("search.step")(function* (
   const closeRound = Effect.map(run.trace.elapsed, (now) =>
     run.budget.recordRound(now - roundStartMs, run.usage.completionTokens() - roundStartTokens),
   )
+  // The entrants that play (merged copies do not) and those that lost a match so far.
+  const contenders =
+    rules.duplicates === "MERGE" ? mergeDuplicates(entrants, mergeKey).distinct : entrants.map((_, i) => i)
+  const lost = new Set<number>()
   const result = yield* runTournament(rules.tournament, entrants, compare, {
     seed: deriveSeed(run.seed, "pairing", spec.step),
     key: rules.duplicates === "MERGE" ? mergeKey : undefined,
@@ -497,7 +508,13 @@ export const runStep = Effect.fn("search.step")(function* (
         roundStartTokens = run.usage.completionTokens()
         return room
       }),
-    onMatch: (record) => traceMatch(entrants, record),
+    onMatch: (record) =>
+      Effect.andThen(traceMatch(entrants, record), () => {
+        if (speculator === undefined) return Effect.void
+        // A loser's call is interrupted as it loses, not when the round's slowest match is over.
+        lost.add(record.winner === record.first ? record.second : record.first)
+        return speculator.prune(contenders.filter((i) => !lost.has(i)).map((i) => entrants[i]!.candidate))
+      }),
   }).pipe(Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))))
   if (!result.stoppedEarly) yield* closeRound
   const chosen = entrants[result.winner]!.candidate

@@ -194,6 +194,30 @@ describe("wide speculation: the next stage starts for each candidate as its samp
     }),
   )
 
+  it.effect(
+    "a stage whose samples are all one text keeps the call started for it: the next stage is not asked twice",
+    () =>
+      Effect.gen(function* () {
+        const gen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]!, variants: 1 })
+        const jud = makeFakeJudge({ latencyMs: 100 })
+        const layer = Layer.mergeAll(gen.layer, jud.layer)
+        const wide = yield* search(
+          { ...base, seed: 8, speculation: "ALWAYS", speculationWidth: 64 },
+          { gen, jud, layer },
+        )
+        const plainGen = makeFakeGenerator({ sampleLatencyMs: (_, index) => finishing[index % 4]!, variants: 1 })
+        const plain = yield* search(
+          { ...base, seed: 8, speculation: "OFF" },
+          { gen: plainGen, jud, layer: Layer.mergeAll(plainGen.layer, jud.layer) },
+        )
+        assert.deepStrictEqual(decisions(wide), decisions(plain))
+        // One call per stage, as the plain search: the first, then each started ahead on the only text and kept.
+        assert.strictEqual(gen.started.length, 4)
+        assert.strictEqual(gen.started.filter((request) => request.speculative === true).length, 3)
+        assert.strictEqual(gen.interrupted.length, 0)
+      }),
+  )
+
   it.effect("ADAPTIVE: a candidate's call starts only where the fleet has room for all of its sequences", () =>
     Effect.gen(function* () {
       const none = staggered(3)

@@ -238,7 +238,8 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       maxSentences: sb.max_sentences,
       speculation: upper(sb.speculation),
       stragglers: sb.stragglers,
-      speculationWidth: sb.speculation_width,
+      // 0, as in the gRPC SearchOptions: the server's setting.
+      speculationWidth: sb.speculation_width === 0 ? undefined : sb.speculation_width,
     }),
     sampling: defined({
       temperature: request.temperature,
