@@ -492,13 +492,14 @@ export const runStep = Effect.fn("search.step")(function* (
     seed: deriveSeed(run.seed, "pairing", spec.step),
     key: rules.duplicates === "MERGE" ? mergeKey : undefined,
     ...(speculator !== undefined && {
-      onRound: (alive: ReadonlyArray<number>, matches: number) => {
-        const candidates = alive.map((i) => entrants[i]!.candidate)
-        return Effect.andThen(
-          speculator.prune(candidates),
-          alive.length <= width ? speculator.start(candidates, matches * callsPerMatch) : Effect.void,
-        )
-      },
+      // Losers are pruned as each match is decided (onMatch below); a round only starts what it may.
+      onRound: (alive: ReadonlyArray<number>, matches: number) =>
+        alive.length <= width
+          ? speculator.start(
+              alive.map((i) => entrants[i]!.candidate),
+              matches * callsPerMatch,
+            )
+          : Effect.void,
     }),
     continueRound: (round) =>
       Effect.gen(function* () {
