@@ -13,11 +13,13 @@ describe("SIGTERM", () => {
         const servers = yield* startSimulators(1, { speed: 4 })
         const port = yield* freePort
         const httpPort = yield* freePort
+        const metricsPort = yield* freePort
         const gateway = yield* startGatewayProcess({
           STAGEBEAM_ENDPOINTS: servers[0]!.url,
           STAGEBEAM_GRPC_HOST: "127.0.0.1",
           STAGEBEAM_GRPC_PORT: String(port),
-          STAGEBEAM_METRICS_PORT: "0",
+          STAGEBEAM_METRICS_HOST: "127.0.0.1",
+          STAGEBEAM_METRICS_PORT: String(metricsPort),
           STAGEBEAM_HTTP_HOST: "127.0.0.1",
           STAGEBEAM_HTTP_PORT: String(httpPort),
           STAGEBEAM_DRAIN_TIMEOUT: "60s",
@@ -40,7 +42,15 @@ describe("SIGTERM", () => {
           )
         const calls = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(client.Reason(request)))
         const httpCall = yield* Effect.forkChild(chat())
-        assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running >= 4)))
+        // All four calls admitted (2 sequences each) before the signal: a call still on its way when it lands would
+        // be refused, not drained. (The servers' running count cannot tell: a search also speculates.)
+        const held = Effect.promise(() =>
+          fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+            .then((response) => response.text())
+            .then((text) => Number(/^stagebeam_admission_sequences(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1))
+            .catch(() => -1),
+        )
+        assert.isTrue(yield* eventually(Effect.map(held, (sequences) => sequences === 8)))
 
         gateway.child.kill("SIGTERM")
         assert.isTrue(
