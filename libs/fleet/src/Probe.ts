@@ -1,5 +1,5 @@
 import type { ChatMessage } from "@stagebeam/cot"
-import { Duration, Effect, Option, Predicate } from "effect"
+import { Duration, Effect, Option, Predicate, Schedule } from "effect"
 import {
   ASSUMED,
   type Capabilities,
@@ -108,9 +108,14 @@ const probeByRequests = (target: ServerTarget & { readonly model: string }) =>
     } satisfies Capabilities
   })
 
+/** A priority probe that failed without an answer (refused connection, timeout, 429, 5xx) is asked again. */
+const PRIORITY_PROBE_RETRIES = Schedule.exponential(Duration.millis(250)).pipe(Schedule.upTo({ times: 3 }))
+
 /**
  * vLLM refuses a non-zero `priority` (400) unless it runs `--scheduling-policy priority`: one request of one token
- * tells which (a refused one never reaches the GPU).
+ * tells which (a refused one never reaches the GPU). Only that refusal means "no priority": a transient failure
+ * is retried, so a busy or restarting server is not left without priorities (which would turn them off for its
+ * whole pool) until it rejoins.
  */
 const probePriority = (target: ServerTarget & { readonly model: string }) =>
   Effect.gen(function* () {
@@ -122,7 +127,7 @@ const probePriority = (target: ServerTarget & { readonly model: string }) =>
         { messages: user("Say hello."), max_tokens: 1, priority: -1 },
         { requestId: "stagebeam-probe-priority", timeout: CHAT_TIMEOUT, raw: true },
       )
-      .pipe(Effect.option)
+      .pipe(Effect.retry({ schedule: PRIORITY_PROBE_RETRIES, while: (error) => error.retryable }), Effect.option)
     return Option.isSome(answer)
   })
 

@@ -81,6 +81,33 @@ describe("probing a server when it joins", () => {
       }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
+  it.live("asks vLLM about priority again after a transient failure; a 400 is the only no", () =>
+    Effect.gen(function* () {
+      // A priority server whose first answers are 503 (busy, or its engine restarting), then 200.
+      let failures = 2
+      const flaky = yield* fakeServer((request, response) => {
+        if (request.path === "/version") return json(response, 200, { version: "0.12.0" })
+        if (request.path !== "/v1/chat/completions") return json(response, 200, models("vllm"))
+        if (failures-- > 0) return json(response, 503, { error: { message: "Service Unavailable" } })
+        return json(response, 200, completion(["Hello"], { usage: true }))
+      })
+      const p = yield* probe(flaky.url)
+      assert.isTrue(p._tag === "Profiled" && p.profile.capabilities.priority)
+      assert.strictEqual(flaky.seen.filter((seen) => seen.method === "POST").length, 3)
+      // One that never answers anything but 503 is left without priority after a few tries, not probed forever.
+      const down = yield* fakeServer((request, response) =>
+        request.path === "/version"
+          ? json(response, 200, { version: "0.12.0" })
+          : request.path === "/v1/chat/completions"
+            ? json(response, 503, { error: { message: "Service Unavailable" } })
+            : json(response, 200, models("vllm")),
+      )
+      const d = yield* probe(down.url)
+      assert.isTrue(d._tag === "Profiled" && !d.profile.capabilities.priority)
+      assert.strictEqual(down.seen.filter((seen) => seen.method === "POST").length, 4)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
   it.live("finds out what a server of unknown kind does with n, usage, logprobs, stop and choice fields", () =>
     Effect.gen(function* () {
       const capable = yield* probe((yield* fakeServer(unknownServer(true))).url)
