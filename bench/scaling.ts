@@ -3,8 +3,10 @@
  * Prints Reason throughput with 1, 2, 4 and 8 servers and the scaling efficiency; p50/p99 at 50% and 90% of peak
  * load; goodput at 2× overload (admitted latency, refusals and how fast they come); 2 gateway replicas against 1;
  * the routing policies side by side (and per-search affinity on prefix-caching servers); the gateway's CPU per
- * Reason call and per upstream call. Every figure is a ratio against a baseline measured in this same run. Asserts
- * nothing. Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 17 minutes)
+ * Reason call and per upstream call; speculation off against the default at 90% load. Every figure is a ratio
+ * against a baseline measured in this same run. Asserts nothing.
+ * Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 32 minutes)
+ *      … bench/scaling.ts --only speculation  (section 5 alone, about 15 minutes)
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
@@ -29,7 +31,9 @@ const DEADLINE_MS = 60_000
 /** Searches each server can run at once: 16 sequences (--max-num-seqs) over N = 4 candidates. */
 const SEARCHES_PER_SERVER = 4
 
-const report = makeReport("scaling")
+/** `--only speculation`: the peak of 2 servers and section 5 alone, saved to results/scaling-speculation.txt. */
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
+const report = makeReport(ONLY === "speculation" ? "scaling-speculation" : "scaling")
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 let calls = 0
 /** Each call its own question, so prompt prefixes are shared within a search only (as with real traffic). */
@@ -151,7 +155,6 @@ const closedLoop = (
     return { ...window, outcomes, callers: concurrency } satisfies Window
   })
 
-/** Open loop: Poisson arrivals at `rate` calls per second for `seconds`, each call on its own; waits for all. */
 /**
  * Open loop: Poisson arrivals at `rate` calls per second for `seconds`, each call on its own with `deadlineMs`.
  * The last two thirds of the arrivals are the steady state: the answers that came in it (goodput) and the calls that
@@ -290,6 +293,37 @@ const CLOSED_HEADER = [
   "not answered",
 ]
 
+type OpenRun = Effect.Success<ReturnType<typeof openLoop>>
+
+/** One row of figures of an open-loop run's steady state, against the closed loop's peak. */
+const openRow = (run: OpenRun, peak: number) => {
+  const window = { ...run.window, outcomes: run.started }
+  const ok = latencies(answered(window))
+  const refused = latencies(window.outcomes.filter((o) => o.result === "RESOURCE_EXHAUSTED"))
+  return [
+    String(run.window.outcomes.length),
+    fixed(run.goodput / peak),
+    seconds(quantile(ok, 0.5)),
+    seconds(quantile(ok, 0.99)),
+    fixed(quantile(ok, 0.99) / quantile(ok, 0.5)),
+    `${fixed((refused.length / Math.max(1, window.outcomes.length)) * 100, 0)}%`,
+    refused.length === 0 ? "-" : fixed(quantile(refused, 0.5), 1),
+    refused.length === 0 ? "-" : fixed(quantile(refused, 0.99), 1),
+    failures(window),
+  ]
+}
+const OPEN_HEADER = [
+  "calls",
+  "goodput ÷ peak",
+  "p50 s",
+  "p99 s",
+  "p99 ÷ p50",
+  "refused",
+  "refusal p50 ms",
+  "refusal p99 ms",
+  "not answered",
+]
+
 /** Callers of a closed loop: each server's searches of N=4 (16 sequences), and 2 more waiting. */
 const callersFor = (servers: number) => servers * (SEARCHES_PER_SERVER + 2)
 
@@ -297,6 +331,68 @@ const closedRun = (options: Parameters<typeof withFleet>[0]) =>
   withFleet(options, (fleet) =>
     closedLoop(fleet.clients, callersFor(options.servers), fleet.sims, fleet.gateways, options.pace),
   )
+
+const OPEN_SECONDS = OTHERS.seconds * 2
+
+/** The closed-loop peak of 2 servers, which the open-loop runs offer a share of. */
+const peakOfTwo = Effect.gen(function* () {
+  const peakWindow = yield* closedRun({ servers: 2, pace: OTHERS })
+  // A deadline a few times a search's own time, as a service's callers would set: overload shows as refusals and
+  // calls cut short within seconds, not as a queue that takes minutes to fill.
+  const deadlineMs = Math.round(4 * quantile(latencies(answered(peakWindow)), 0.5))
+  return { peakWindow, peak: rate(peakWindow), deadlineMs }
+})
+
+/**
+ * 5. Speculation at 90% of the peak: the default (adaptive) against off, on servers that schedule first come first
+ * served and on ones that schedule by priority (where speculative calls step aside). Each run gets the same requests
+ * and the same arrival times (seeded); two rounds, to show how far a run moves on its own.
+ */
+const speculationAtLoad = (peak: number, deadlineMs: number) =>
+  Effect.gen(function* () {
+    const off = { STAGEBEAM_CONFIG: settingsFile("speculation-off", 'search:\n  speculation: "off"\n') }
+    const arms = [
+      ["FCFS", "adaptive (default)", {}, []],
+      ["FCFS", "off", off, []],
+      ["priority", "adaptive (default)", {}, ["--scheduling-policy", "priority"]],
+      ["priority", "off", off, ["--scheduling-policy", "priority"]],
+    ] as const
+    const rows: Array<ReadonlyArray<string>> = []
+    const p50: Record<string, Array<number>> = {}
+    for (const round of [1, 2]) {
+      for (const [servers, speculation, env, simArgs] of arms) {
+        calls = 0
+        const run = yield* withFleet({ servers: 2, env, simArgs, pace: OTHERS }, ({ sims, gateways, clients }) =>
+          openLoop(clients[0]!, 0.9 * peak, OPEN_SECONDS, deadlineMs, sims, gateways).pipe(Random.withSeed(round)),
+        )
+        rows.push([servers, speculation, String(round), ...openRow(run, peak)])
+        const key = `${servers} ${speculation}`
+        const median = quantile(latencies(answered({ ...run.window, outcomes: run.started })), 0.5)
+        p50[key] = [...(p50[key] ?? []), median]
+        console.log(`  ${key}, round ${round}: p50 ${seconds(median)} s`)
+      }
+    }
+    report.line()
+    report.line(
+      `Speculation at 90% of the peak of 2 servers (${fixed(0.9 * peak)} calls/s offered for ${OPEN_SECONDS} s, speed ` +
+        `${OTHERS.speed}, deadline ${seconds(deadlineMs)} s; the same requests and arrival times in every run):`,
+    )
+    report.table(["servers", "speculation", "round", ...OPEN_HEADER], rows)
+    const ratio = (servers: string, round: number) =>
+      fixed(p50[`${servers} adaptive (default)`]![round]! / p50[`${servers} off`]![round]!)
+    report.line(
+      `p50 of the default ÷ off, rounds 1 and 2: FCFS ${ratio("FCFS", 0)}, ${ratio("FCFS", 1)}; priority ` +
+        `${ratio("priority", 0)}, ${ratio("priority", 1)}.`,
+    )
+  })
+
+const onlySpeculation = Effect.gen(function* () {
+  const { peak, deadlineMs } = yield* peakOfTwo
+  report.line(`2 servers, closed-loop peak ${fixed(peak)} answers/s (STAGE_BEAM N=4 with a PNG, H100 profile).`)
+  yield* speculationAtLoad(peak, deadlineMs)
+  report.line()
+  report.line(`Saved to ${report.save()}`)
+})
 
 const program = Effect.scoped(
   Effect.gen(function* () {
@@ -328,56 +424,23 @@ const program = Effect.scoped(
     )
 
     // 2. Latency at 50% and 90% of the peak of 2 servers, and goodput at 2× it.
-    const peakWindow = yield* closedRun({ servers: 2, pace: OTHERS })
-    const peak = rate(peakWindow)
-    const openSeconds = OTHERS.seconds * 2
-    // A deadline a few times a search's own time, as a service's callers would set: overload shows as refusals and
-    // calls cut short within seconds, not as a queue that takes minutes to fill.
-    const deadlineMs = Math.round(4 * quantile(latencies(answered(peakWindow)), 0.5))
+    const { peakWindow, peak, deadlineMs } = yield* peakOfTwo
     report.line()
     report.line(
       `Load on 2 servers, speed ${OTHERS.speed}: peak = ${fixed(peak)} answers/s (closed loop, p50 ` +
         `${seconds(quantile(latencies(answered(peakWindow)), 0.5))} s); then Poisson arrivals at a share of it for ` +
-        `${openSeconds} s each, client deadline ${seconds(deadlineMs)} s (4× that p50). Steady state = the last two ` +
+        `${OPEN_SECONDS} s each, client deadline ${seconds(deadlineMs)} s (4× that p50). Steady state = the last two ` +
         `thirds: goodput = answers not cut short that came in it ÷ its length ÷ peak; latencies and refusals ` +
         `(RESOURCE_EXHAUSTED) of the calls that started in it:`,
     )
     const loads: Array<ReadonlyArray<string>> = []
     for (const share of [0.5, 0.9, 2]) {
       const run = yield* withFleet({ servers: 2, pace: OTHERS }, ({ sims, gateways, clients }) =>
-        openLoop(clients[0]!, share * peak, openSeconds, deadlineMs, sims, gateways),
+        openLoop(clients[0]!, share * peak, OPEN_SECONDS, deadlineMs, sims, gateways),
       )
-      const window = { ...run.window, outcomes: run.started }
-      const ok = latencies(answered(window))
-      const refused = latencies(window.outcomes.filter((o) => o.result === "RESOURCE_EXHAUSTED"))
-      loads.push([
-        `${share * 100}%`,
-        String(run.window.outcomes.length),
-        fixed(run.goodput / peak),
-        seconds(quantile(ok, 0.5)),
-        seconds(quantile(ok, 0.99)),
-        fixed(quantile(ok, 0.99) / quantile(ok, 0.5)),
-        `${fixed((refused.length / Math.max(1, window.outcomes.length)) * 100, 0)}%`,
-        refused.length === 0 ? "-" : fixed(quantile(refused, 0.5), 1),
-        refused.length === 0 ? "-" : fixed(quantile(refused, 0.99), 1),
-        failures(window),
-      ])
+      loads.push([`${share * 100}%`, ...openRow(run, peak)])
     }
-    report.table(
-      [
-        "offered",
-        "calls",
-        "goodput ÷ peak",
-        "p50 s",
-        "p99 s",
-        "p99 ÷ p50",
-        "refused",
-        "refusal p50 ms",
-        "refusal p99 ms",
-        "not answered",
-      ],
-      loads,
-    )
+    report.table(["offered", ...OPEN_HEADER], loads)
 
     // 3. Two gateway replicas against one, on 4 servers.
     const single = yield* closedRun({ servers: 4, pace: OTHERS })
@@ -400,7 +463,11 @@ const program = Effect.scoped(
       ["p2c", { STAGEBEAM_ROUTING: "p2c" }, []],
       ["round-robin", { STAGEBEAM_ROUTING: "round-robin" }, []],
       ["least-loaded, prefix caching", {}, ["--behaviour", "vllm-0.12"]],
-      ["+ affinity, prefix caching", { STAGEBEAM_CONFIG: affinityConfig() }, ["--behaviour", "vllm-0.12"]],
+      [
+        "+ affinity, prefix caching",
+        { STAGEBEAM_CONFIG: settingsFile("affinity", "upstream:\n  affinity: true\n") },
+        ["--behaviour", "vllm-0.12"],
+      ],
     ]
     const rows: Array<ReadonlyArray<string>> = [
       ["least-loaded (default)", ...closedRow(single, rate(single)), `${fixed(single.cacheHit * 100, 0)}%`],
@@ -418,19 +485,21 @@ const program = Effect.scoped(
         `once; + affinity ÷ least-loaded on the same servers: ${fixed((caching[1] ?? 0) / (caching[0] ?? 1))}.`,
     )
     report.table(["routing", ...CLOSED_HEADER, "prefill cached"], rows)
+
+    yield* speculationAtLoad(peak, deadlineMs)
     report.line()
     report.line(`Saved to ${report.save()}`)
   }),
 )
 
-/** A settings file turning affinity on (it has no environment variable). */
-const affinityConfig = (): string => {
-  const path = `/tmp/stagebeam-scaling-affinity-${process.pid}.yaml`
-  writeFileSync(path, "upstream:\n  affinity: true\n")
+/** A settings file, for the settings that have no environment variable. */
+const settingsFile = (name: string, yaml: string): string => {
+  const path = `/tmp/stagebeam-scaling-${name}-${process.pid}.yaml`
+  writeFileSync(path, yaml)
   return path
 }
 
-Effect.runPromise(program).catch((error) => {
+Effect.runPromise(ONLY === "speculation" ? Effect.scoped(onlySpeculation) : program).catch((error) => {
   console.error(error)
   process.exit(1)
 })
