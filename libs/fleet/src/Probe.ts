@@ -108,13 +108,17 @@ const probeByRequests = (target: ServerTarget & { readonly model: string }) =>
     } satisfies Capabilities
   })
 
-/** A priority probe that failed without an answer (refused connection, timeout, 429, 5xx) is asked again. */
+/**
+ * A priority probe that failed without an answer (refused connection, 429, 5xx, an unreadable body) is asked again.
+ * Not one that timed out: the gateway's ports open only once every server is probed, and a server that hangs has
+ * already cost its 10 s.
+ */
 const PRIORITY_PROBE_RETRIES = Schedule.exponential(Duration.millis(250)).pipe(Schedule.upTo({ times: 3 }))
 
 /**
  * vLLM refuses a non-zero `priority` (400) unless it runs `--scheduling-policy priority`: one request of one token
- * tells which (a refused one never reaches the GPU). Only that refusal means "no priority": a transient failure
- * is retried, so a busy or restarting server is not left without priorities (which would turn them off for its
+ * tells which (a refused one never reaches the GPU). A refusal (any 4xx but 429) means "no priority"; a transient
+ * failure is retried, so a busy or restarting server is not left without priorities (which would turn them off for its
  * whole pool) until it rejoins.
  */
 const probePriority = (target: ServerTarget & { readonly model: string }) =>
@@ -127,7 +131,13 @@ const probePriority = (target: ServerTarget & { readonly model: string }) =>
         { messages: user("Say hello."), max_tokens: 1, priority: -1 },
         { requestId: "stagebeam-probe-priority", timeout: CHAT_TIMEOUT, raw: true },
       )
-      .pipe(Effect.retry({ schedule: PRIORITY_PROBE_RETRIES, while: (error) => error.retryable }), Effect.option)
+      .pipe(
+        Effect.retry({
+          schedule: PRIORITY_PROBE_RETRIES,
+          while: (error) => error.retryable && error.kind !== "timeout",
+        }),
+        Effect.option,
+      )
     return Option.isSome(answer)
   })
 

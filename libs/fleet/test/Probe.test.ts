@@ -81,7 +81,7 @@ describe("probing a server when it joins", () => {
       }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
-  it.live("asks vLLM about priority again after a transient failure; a 400 is the only no", () =>
+  it.live("asks vLLM about priority again after a transient failure, not after a refusal", () =>
     Effect.gen(function* () {
       // A priority server whose first answers are 503 (busy, or its engine restarting), then 200.
       let failures = 2
@@ -105,6 +105,17 @@ describe("probing a server when it joins", () => {
       const d = yield* probe(down.url)
       assert.isTrue(d._tag === "Profiled" && !d.profile.capabilities.priority)
       assert.strictEqual(down.seen.filter((seen) => seen.method === "POST").length, 4)
+      // A refusal other than vLLM's 400 (here a proxy's 422) is an answer too: asked once.
+      const refusing = yield* fakeServer((request, response) =>
+        request.path === "/version"
+          ? json(response, 200, { version: "0.12.0" })
+          : request.path === "/v1/chat/completions"
+            ? json(response, 422, { detail: "priority: extra fields not permitted" })
+            : json(response, 200, models("vllm")),
+      )
+      const r = yield* probe(refusing.url)
+      assert.isTrue(r._tag === "Profiled" && !r.profile.capabilities.priority)
+      assert.strictEqual(refusing.seen.filter((seen) => seen.method === "POST").length, 1)
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 

@@ -186,13 +186,19 @@ describe("images given as bytes", () => {
           .png()
           .toBuffer(),
       )
-      const { client } = yield* startGatewayOver(servers, {
+      const { client, gateway } = yield* startGatewayOver(servers, {
         admission: { maxHeldBytes: png.length * 2 },
         images: { maxBytes: png.length * 2 },
       })
       const request = { question: QUESTION, image: { data: png }, search: { candidatesPerStage: 2 } }
       const held = yield* Effect.forEach([1, 2], () => Effect.forkChild(client.Reason(request)))
-      assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
+      // Both held: the servers' running count would show only that the first has arrived.
+      const heldBytes = Effect.promise(() =>
+        fetch(gateway.metricsUrl)
+          .then((response) => response.text())
+          .then((text) => Number(/^stagebeam_admission_held_bytes(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1)),
+      )
+      assert.isTrue(yield* eventually(Effect.map(heldBytes, (bytes) => bytes === 2 * png.length)))
       const refused = yield* Effect.flip(client.Reason(request))
       assert.strictEqual(refused.code, 8)
       assert.include(refused.message, "image bytes")
