@@ -5,7 +5,7 @@
  * the routing policies side by side (and per-search affinity on prefix-caching servers); the gateway's CPU per
  * Reason call and per upstream call; speculation off against the default at 90% load. Every figure is a ratio
  * against a baseline measured in this same run. Asserts nothing.
- * Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 36 minutes)
+ * Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 40 minutes)
  *      … bench/scaling.ts --only speculation  (section 5 alone, about 19 minutes)
  */
 import { readFileSync, writeFileSync } from "node:fs"
@@ -33,14 +33,21 @@ const SEARCHES_PER_SERVER = 4
 
 /** `--only speculation`: the peak of 2 servers and section 5 alone, saved to results/scaling-speculation.txt. */
 const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
+if (ONLY !== undefined && ONLY !== "speculation") {
+  console.error(`--only: "${ONLY}" is not a section this benchmark runs alone (it knows: speculation)`)
+  process.exit(2)
+}
 const report = makeReport(ONLY === "speculation" ? "scaling-speculation" : "scaling")
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 let calls = 0
-/** Each call its own question, so prompt prefixes are shared within a search only (as with real traffic). */
+/**
+ * Each call its own question, so prompt prefixes are shared within a search only (as with real traffic), and its own
+ * seed, so runs that send the same calls run the same searches (speculation does not change what a seed chooses).
+ */
 const nextRequest = (): ReasonRequest => ({
   question: `Question ${++calls}. ${QUESTION}`,
   image: { data: benchImage },
-  search: { candidatesPerStage: 4 },
+  search: { candidatesPerStage: 4, seed: String(calls) },
 })
 
 type Sim = Proc & { readonly port: number; readonly url: string }
@@ -156,7 +163,8 @@ const closedLoop = (
   })
 
 /**
- * Open loop: Poisson arrivals at `rate` calls per second for `seconds`, each call on its own with `deadlineMs`.
+ * Open loop: Poisson arrivals at `rate` calls per second for `seconds` (exactly rate × seconds of them), each call on
+ * its own with `deadlineMs`.
  * The last two thirds of the arrivals are the steady state: the answers that came in it (goodput) and the calls that
  * started in it (latencies, refusals).
  */
@@ -174,13 +182,18 @@ const openLoop = (
     const start = performance.now()
     const end = start + seconds * 1000
     const steadyFrom = start + (seconds * 1000) / 3
+    // A Poisson process given its count: rate × seconds arrivals at uniform random times, each call sent at its own
+    // time from the start (no drift from sleeps adding up), so the load offered is the rate asked for.
+    const count = Math.round(rate * seconds)
+    const times = (yield* Effect.forEach(Array.from({ length: count }), () => Random.next)).map(
+      (u) => u * seconds * 1000,
+    )
     const fibers = []
-    while (performance.now() < end) {
+    for (const at of times.toSorted((a, b) => a - b)) {
+      yield* Effect.sleep(Duration.millis(Math.max(0, start + at - performance.now())))
       fibers.push(
         yield* Effect.forkChild(Effect.tap(call(client, deadlineMs), (o) => Effect.sync(() => outcomes.push(o)))),
       )
-      const u = yield* Random.next
-      yield* Effect.sleep(Duration.millis((-Math.log(1 - u) / rate) * 1000))
     }
     yield* Effect.forEach(fibers, Fiber.await, { discard: true })
     const endedIn = (o: Outcome) => o.startedMs + o.ms >= steadyFrom && o.startedMs + o.ms <= end
@@ -377,8 +390,9 @@ const speculationAtLoad = (peak: number, deadlineMs: number) =>
     }
     report.line()
     report.line(
-      `Speculation at 90% of the peak of 2 servers (${fixed(0.9 * peak)} calls/s offered for ${OPEN_SECONDS} s, speed ` +
-        `${OTHERS.speed}, deadline ${seconds(deadlineMs)} s; the same requests and arrival times in every run):`,
+      `Speculation at 90% of the peak of 2 servers: ${Math.round(0.9 * peak * OPEN_SECONDS)} calls in ${OPEN_SECONDS} ` +
+        `s (${fixed(0.9 * peak)} calls/s), speed ${OTHERS.speed}, deadline ${seconds(deadlineMs)} s; the same calls ` +
+        `(questions and seeds) at the same times in every run of a round, other times in the other round:`,
     )
     report.table(["servers", "speculation", "round", ...OPEN_HEADER], rows)
     const ratio = (servers: string, speculation: string) =>
