@@ -228,6 +228,7 @@ export const makePool = Effect.fnUntraced(function* (
       const { label } = callOptions
       const started = yield* Clock.currentTimeMillis
       const draws = [yield* Random.next, yield* Random.next]
+      const short = load.maxTokens <= SHORT_CALL_TOKENS
       const picked = pickEndpoint(
         yield* snapshot,
         started,
@@ -236,7 +237,7 @@ export const makePool = Effect.fnUntraced(function* (
         routing,
         turn++,
         callOptions.affinity,
-        load.maxTokens <= SHORT_CALL_TOKENS,
+        short,
       )
       if (picked === undefined) {
         return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
@@ -247,7 +248,6 @@ export const makePool = Effect.fnUntraced(function* (
       const profile = status?._tag === "Profiled" ? status.profile : undefined
       const target = { pool: options.name, server, model: options.model, apiKey: yield* apiKey, kind: profile?.kind }
       const timeout = yield* times.tryTimeout(server, label, load.maxTokens)
-      const short = load.maxTokens <= SHORT_CALL_TOKENS
       const answer = yield* inFlight.track(server, load.sequences, call(target, profile, timeout), short).pipe(
         Effect.tapError((error) =>
           Effect.all([

@@ -247,6 +247,12 @@ const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrant
   return (entrant: Entrant): boolean => (entrant.key === undefined ? false : (correct.get(entrant.key) ?? false))
 })
 
+/** Where `effect` fails, the step's speculated calls are all interrupted: none will be adopted. */
+const settledOnError =
+  (speculator: Speculator | undefined) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    speculator === undefined ? effect : Effect.onError(effect, () => Effect.asVoid(speculator.settle(undefined)))
+
 /** The step's speculator where the strategy has a next step to start ahead. */
 const speculatorFor = (run: Run, next: NextStep<StepSpec> | undefined): Speculator | undefined =>
   next === undefined
@@ -297,7 +303,7 @@ export const runStep = Effect.fn("search.step")(function* (
     ? []
     : speculator !== undefined && run.request.speculation !== "OFF" && width >= spec.n && !run.pointwise
       ? yield* sampleHearing(run, spec, speculation.prefetched, (candidate) => speculator.start([candidate], 0)).pipe(
-          Effect.onError(() => Effect.asVoid(speculator.settle(undefined))),
+          settledOnError(speculator),
         )
       : yield* sample(run, spec, speculation.prefetched)
   const choose = (candidate: Candidate, by: StepChoice["by"]) =>
@@ -330,9 +336,7 @@ export const runStep = Effect.fn("search.step")(function* (
 
   const correctOnce =
     spec.kind === "REASONING" && rules.reasoningCheck === "ONCE"
-      ? yield* checkOnce(run, spec, entrants).pipe(
-          Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))),
-        )
+      ? yield* checkOnce(run, spec, entrants).pipe(settledOnError(speculator))
       : undefined
   const perMatch = spec.kind === "REASONING" && rules.reasoningCheck === "PER_MATCH"
 
@@ -469,9 +473,7 @@ export const runStep = Effect.fn("search.step")(function* (
         run.budget.recordRound(outcome.endedAtMs - outcome.startedAtMs, outcome.decision?.completionTokens ?? 0)
         return traceMatch(among, record)
       },
-    }).pipe(
-      Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))),
-    )
+    }).pipe(settledOnError(speculator))
     const chosen = streamed.entrants[streamed.winner]!.candidate
     const by = streamed.stoppedEarly ? "CUT_SHORT" : streamed.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
     const prefetched =
@@ -516,7 +518,7 @@ export const runStep = Effect.fn("search.step")(function* (
         lost.add(record.winner === record.first ? record.second : record.first)
         return speculator.prune(contenders.filter((i) => !lost.has(i)).map((i) => entrants[i]!.candidate))
       }),
-  }).pipe(Effect.onError(() => (speculator === undefined ? Effect.void : Effect.asVoid(speculator.settle(undefined)))))
+  }).pipe(settledOnError(speculator))
   if (!result.stoppedEarly) yield* closeRound
   const chosen = entrants[result.winner]!.candidate
   // A step cut short ends the search: nothing started ahead is kept.

@@ -1,4 +1,5 @@
-import { BOUNDS, withDefault } from "@stagebeam/cot"
+import { BOUNDS, SpeculationWidth, withDefault } from "@stagebeam/cot"
+import { SPECULATION_WIDTH_DEFAULT } from "@stagebeam/search"
 import { Duration, Schema } from "effect"
 import {
   Count,
@@ -204,7 +205,7 @@ const SettingsFields = Schema.Struct({
      * How early speculation starts for requests that do not say: on the candidates of the round with at most this
      * many left (2: the finalists; N or more: each candidate as its sample finishes).
      */
-    speculationWidth: Schema.Int.check(Schema.isBetween(BOUNDS.speculationWidth)).pipe(withDefault(2)),
+    speculationWidth: SpeculationWidth.pipe(withDefault(SPECULATION_WIDTH_DEFAULT)),
     /** Stragglers for requests that do not say (never for the REFERENCE preset unless a request asks). */
     stragglers: Switch.pipe(withDefault(false)),
   }).pipe(withDefault({})),
