@@ -158,7 +158,27 @@ export const reason = Command.make("reason", flags, (input) =>
         if (showProgress) progress.update(event)
       })
 
-    const run = client.ReasonStream(request, { metadata: callMetadata(input) }).pipe(Stream.runForEach(onEvent))
+    // Events only when something shows them: a token limited to `methods=Reason` can use the CLI, and the call
+    // is the plain one. A stream refused for the method alone, wanted only for the status line, falls back to it.
+    const unary = client.Reason({ ...request, includeTrace: input.trace }, { metadata: callMetadata(input) }).pipe(
+      Effect.tap((response) =>
+        Effect.sync(() => {
+          done = response
+          events.push(...response.trace)
+        }),
+      ),
+    )
+    const streamed = client.ReasonStream(request, { metadata: callMetadata(input) }).pipe(Stream.runForEach(onEvent))
+    const run = input.stream
+      ? streamed
+      : showProgress
+        ? streamed.pipe(
+            Effect.catchIf(
+              (error) => error.statusName === "PERMISSION_DENIED" && done === undefined && events.length === 0,
+              () => unary,
+            ),
+          )
+        : unary
     yield* (showProgress ? progress.ticking(run) : run).pipe(Effect.ensuring(Effect.sync(() => progress.clear())))
     if (done === undefined) return yield* Effect.fail(invalidInput("the gateway ended the call without an answer"))
     const response: ReasonResponse__Output = { ...done, trace: input.trace ? events : [] }

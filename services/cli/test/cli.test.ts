@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -8,7 +8,7 @@ import { GatewaySettings, serveGateway } from "@stagebeam/gateway"
 import { makeReasonerClient } from "@stagebeam/proto"
 import { serveSimulator } from "@stagebeam/vllm-sim"
 import { Effect, Fiber } from "effect"
-import { bin, pngFile, STACK_FRAME, stagebeam } from "./binary.ts"
+import { bin, plainEnvironment, pngFile, STACK_FRAME, stagebeam } from "./binary.ts"
 
 const gateway = serveGateway.pipe(Effect.provide(GatewaySettings.layerTest({ simulator: { servers: 1 } })))
 const QUESTION = "Which shape is shown?\nA. circle\nB. square"
@@ -170,6 +170,28 @@ describe("stagebeam reason", () => {
     }),
   )
 
+  it.live("works with a token limited to Reason: the unary call unless events are shown", () =>
+    Effect.gen(function* () {
+      const tokens = join(mkdtempSync(join(tmpdir(), "stagebeam-cli-tokens-")), "tokens")
+      writeFileSync(tokens, "unary:unary-secret:methods=Reason\n")
+      const { address } = yield* serveGateway.pipe(
+        Effect.provide(GatewaySettings.layerTest({ simulator: { servers: 1 }, auth: { tokensFile: tokens } })),
+      )
+      const ask = ["reason", "-a", address, "-q", "2+2?", "-n", "2", "--token", "unary-secret"]
+      const plain = yield* stagebeam([...ask, "--trace"])
+      assert.strictEqual(plain.code, 0, plain.stderr)
+      assert.match(plain.stderr, /match/, "the trace comes with the unary answer")
+      // The status line wants events; the stream is refused for this token, so the unary call answers.
+      const progress = yield* stagebeam([...ask, "--progress", "always"])
+      assert.strictEqual(progress.code, 0, progress.stderr)
+      assert.isAbove(progress.stdout.trim().length, 0)
+      // --stream needs the stream: refused, exit 6.
+      const streamed = yield* stagebeam([...ask, "--stream"])
+      assert.strictEqual(streamed.code, EXIT.unauthorized, streamed.stderr)
+      assert.include(streamed.stderr, "PERMISSION_DENIED")
+    }),
+  )
+
   it.live("--preset reference runs the reference's selection, and says so", () =>
     Effect.gen(function* () {
       const { address } = yield* gateway
@@ -261,6 +283,34 @@ describe("stagebeam health", () => {
       const down = yield* stagebeam(["health", "-a", CLOSED, "--deadline", "2"])
       assert.strictEqual(down.code, EXIT.unavailable)
       assert.notMatch(down.stderr, STACK_FRAME)
+    }),
+  )
+})
+
+describe("the workspace's bin", () => {
+  it.live("runs the bundle, rebuilt when a source it was built from changes", () =>
+    Effect.gen(function* () {
+      const inputs = join(import.meta.dirname, "../dist/cli/inputs.json")
+      const first = yield* stagebeam(["--version"])
+      assert.strictEqual(first.code, 0, first.stderr)
+      const source = join(import.meta.dirname, "../src/Format.ts")
+      assert.property(JSON.parse(readFileSync(inputs, "utf8")), source)
+      const later = new Date(Date.now() + 1000)
+      utimesSync(source, later, later)
+      const again = yield* stagebeam(["--version"])
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.strictEqual(JSON.parse(readFileSync(inputs, "utf8"))[source], statSync(source).mtimeMs)
+    }),
+  )
+
+  it.live("hands itself to the project's Node 24 on a Node that strips no types (Node 20)", () =>
+    Effect.gen(function* () {
+      const ran = yield* Effect.promise(() =>
+        promisify(execFile)(process.execPath, ["--no-experimental-strip-types", bin, "--version"], {
+          env: plainEnvironment(),
+        }),
+      )
+      assert.include(ran.stdout, "stagebeam v0.1.0")
     }),
   )
 })
