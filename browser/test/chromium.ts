@@ -29,10 +29,10 @@ export const launchChromium = Effect.acquireRelease(
   (browser: Browser) => Effect.promise(() => browser.close()),
 )
 
-/** A page whose script errors, failed requests and console errors are collected, so a test can fail on them. */
+/** A page 1280 px wide (a laptop), whose script errors, failed requests and console errors are collected, so a test can fail on them. */
 export const openPage = (browser: Browser) =>
   Effect.gen(function* () {
-    const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1500, height: 1100 } }))
+    const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1280, height: 1000 } }))
     const problems: Array<string> = []
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
     page.on("console", (message) => {
