@@ -171,7 +171,17 @@ describe("the OpenAI-compatible HTTP door", () => {
         [{ messages: messagesWith("data:image/png;base64,AAAA") }, "messages[0].content[1].image_url.url"],
         // Refused by the URL policy (loopback) once admitted, on the Reasoning path: still named as sent.
         [{ messages: messagesWith("http://127.0.0.1:1/photo.png") }, "messages[0].content[1].image_url.url"],
-        [{ messages: [{ role: "system", content: "Be brief." }, ...messagesWith(image)] }, "messages[0].role"],
+        [{ model: "stage_beam-4/gpt-4o" }, "model"],
+        [{ messages: [{ role: "assistant", content: "Hello." }, ...messagesWith(image)] }, "messages[0].role"],
+        [
+          {
+            messages: [
+              { role: "system", content: [{ type: "image_url", image_url: { url: image } }] },
+              ...messagesWith(image),
+            ],
+          },
+          "messages[0].content[0]",
+        ],
         [{ messages: [{ role: "user", content: [{ type: "audio", data: "" }] }] }, "messages[0].content[0]"],
       ]
       for (const [body, param] of cases) {
@@ -191,6 +201,77 @@ describe("the OpenAI-compatible HTTP door", () => {
       const body = (yield* Effect.promise(() => response.json())) as { error: { param: string } }
       assert.strictEqual(body.error.param, "body")
     }),
+  )
+
+  it.live("folds system messages into the question; STRATEGY-N/MODEL picks the search (optillm's convention)", () =>
+    Effect.gen(function* () {
+      const { gateway, client } = yield* startGateway()
+      const image = yield* pngImage()
+      const system = "You are a careful assistant. Answer with the letter."
+      const completion = yield* Effect.promise(() =>
+        ask(openai(httpUrlOf(gateway)), {
+          model: `stage_beam-4/${MODEL}`,
+          messages: [{ role: "system", content: system }, ...messagesWith(dataUrl(image))],
+          stagebeam: { seed: 11 },
+        }),
+      )
+      const stagebeam = (completion as unknown as { stagebeam: { strategy: string; candidates: number } }).stagebeam
+      assert.strictEqual(stagebeam.strategy, "STAGE_BEAM")
+      assert.strictEqual(stagebeam.candidates, 4)
+      // The documented rule: the system text, a blank line, the question. gRPC with that question answers the same.
+      const grpc = yield* client.Reason({
+        question: `${system}\n\n${QUESTION}`,
+        image: { data: image },
+        search: { candidatesPerStage: 4, seed: "11" },
+      })
+      assert.strictEqual(completion.choices[0]!.message.content, grpc.conclusion)
+      // The model name alone, streamed: greedy.
+      const greedy = yield* Effect.promise(async () => {
+        const chunks = await askStream(openai(httpUrlOf(gateway)), {
+          model: `greedy/${MODEL}`,
+          messages: [{ role: "developer", content: "Be brief." }, ...messagesWith(dataUrl(image))],
+          stream: true,
+          stream_options: { include_usage: true },
+        })
+        let last: unknown
+        for await (const chunk of chunks) last = chunk
+        return last as { stagebeam?: { strategy: string } }
+      })
+      assert.strictEqual(greedy.stagebeam?.strategy, "GREEDY")
+    }),
+  )
+
+  it.live(
+    "keeps a long stream alive: an SSE comment at least every 15 s while a stage is searched",
+    () =>
+      Effect.gen(function* () {
+        // A slow fleet: the search takes over 30 s, with stages longer than a proxy's idle timeout.
+        const { gateway } = yield* startGateway({ simulator: { servers: 1, speed: 0.07 } })
+        const image = dataUrl(yield* pngImage())
+        const arrivals = yield* Effect.promise(async () => {
+          const response = await fetch(`${httpUrlOf(gateway)}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              model: MODEL,
+              messages: messagesWith(image),
+              stream: true,
+              stagebeam: { strategy: "greedy", seed: 3, deadline_ms: 120_000 },
+            }),
+          })
+          const seen: Array<{ readonly at: number; readonly text: string }> = [{ at: Date.now(), text: "" }]
+          const decoder = new TextDecoder()
+          for await (const chunk of response.body!) seen.push({ at: Date.now(), text: decoder.decode(chunk) })
+          return seen
+        })
+        const text = arrivals.map((arrival) => arrival.text).join("")
+        const gaps = arrivals.slice(1).map((arrival, i) => arrival.at - arrivals[i]!.at)
+        assert.isAtLeast(arrivals.at(-1)!.at - arrivals[0]!.at, 30_000, "the search ran for at least 30 s")
+        assert.include(text, ": keep-alive\n\n")
+        assert.isAtMost(Math.max(...gaps), 15_000, `gaps between writes: ${gaps.join(", ")} ms`)
+        assert.include(text, "data: [DONE]")
+      }),
+    120_000,
   )
 
   it.live("lists the model it serves", () =>

@@ -27,9 +27,11 @@ const optionalNullable = <S extends Schema.Top>(schema: S) => Schema.optional(Sc
 
 const lower = <const L extends ReadonlyArray<string>>(names: L) => Schema.Literals(names)
 
+const STRATEGY_NAMES = ["stage_beam", "best_of_n", "sentence_beam", "greedy", "swires"] as const
+
 /** The search's options, with the proto's enum names in lower case (as the CLI spells them). */
 export const StagebeamOptions = Schema.Struct({
-  strategy: Schema.optional(lower(["stage_beam", "best_of_n", "sentence_beam", "greedy", "swires"])),
+  strategy: Schema.optional(lower(STRATEGY_NAMES)),
   candidates: Schema.optional(Schema.Int),
   tournament: Schema.optional(lower(["knockout", "sequential"])),
   preset: Schema.optional(lower(["default", "reference"])),
@@ -153,6 +155,75 @@ const defined = <A extends object>(fields: A): { [K in keyof A]?: Exclude<A[K], 
     [K in keyof A]?: Exclude<A[K], null | undefined>
   }
 
+type ChatMessage = ChatRequest["messages"][number]
+
+/** Roles whose text is folded into the question (OpenAI's newer clients send `developer` for `system`). */
+const FOLDED_ROLES = new Set(["system", "developer"])
+
+const contentParts = (content: ChatMessage["content"]) =>
+  typeof content === "string" ? [{ type: "text" as const, text: content }] : content
+
+const textOf = (content: ChatMessage["content"]) =>
+  contentParts(content)
+    .flatMap((part) => (part.type === "text" ? [part.text] : []))
+    .join("\n")
+    .trim()
+
+/**
+ * The question: the one user message's text, after the text of any system (or developer) messages. Llama 3.2
+ * Vision's chat template refuses a system turn beside an image, and most chat front-ends send one, so its text is
+ * folded in: each system message's text in order, a blank line, then the user's question. Earlier turns (assistant,
+ * tool) are refused: the search answers one question.
+ */
+const questionOf = Effect.fnUntraced(function* (
+  messages: ReadonlyArray<ChatMessage>,
+): Effect.fn.Return<{ readonly user: number; readonly question: string }, InvalidField> {
+  const users = messages.flatMap((message, index) => (message.role === "user" ? [index] : []))
+  const other = messages.findIndex((message) => message.role !== "user" && !FOLDED_ROLES.has(message.role))
+  if (other !== -1 || users.length !== 1) {
+    const at = other !== -1 ? other : (users[1] ?? messages.length - 1)
+    return yield* invalidField(
+      `messages[${at}]${other !== -1 ? ".role" : ""}`,
+      "the search answers one question about one image: send one user message, optionally after system messages (no assistant or earlier turns)",
+    )
+  }
+  const user = users[0]!
+  const question = textOf(messages[user]!.content)
+  if (question === "") return yield* invalidField(`messages[${user}].content`, "has no text: ask a question")
+  const folded: Array<string> = []
+  for (const [index, message] of messages.entries()) {
+    if (!FOLDED_ROLES.has(message.role)) continue
+    const image = contentParts(message.content).findIndex((part) => part.type === "image_url")
+    if (image !== -1) {
+      return yield* invalidField(
+        `messages[${index}].content[${image}]`,
+        `is an image in a ${message.role} message; put the image in the user message`,
+      )
+    }
+    const text = textOf(message.content)
+    if (text !== "") folded.push(text)
+  }
+  return { user, question: [...folded, question].join("\n\n") }
+})
+
+/** optillm's convention: `STRATEGY-N/MODEL` (or `STRATEGY/MODEL`) picks a search by the model's name alone. */
+const MODEL_SEARCH = new RegExp(`^(${STRATEGY_NAMES.join("|")})(?:-(\\d+))?/(.+)$`)
+
+/**
+ * The search a model name asks for: none for a served model's own name, the strategy and N for
+ * `stage_beam-4/Xkev/Llama-3.2V-11B-cot`; undefined for a model this gateway does not serve.
+ */
+export const searchOfModel = (
+  model: string,
+  served: ReadonlyArray<string>,
+): Pick<StagebeamOptions, "strategy" | "candidates"> | undefined => {
+  if (served.includes(model)) return {}
+  const match = MODEL_SEARCH.exec(model)
+  if (match === null || !served.includes(match[3]!)) return undefined
+  const strategy = match[1] as (typeof STRATEGY_NAMES)[number]
+  return match[2] === undefined ? { strategy } : { strategy, candidates: Number(match[2]) }
+}
+
 export interface ChatCommand {
   readonly command: ReasonCommand
   readonly stream: boolean
@@ -171,8 +242,12 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
 ): Effect.fn.Return<ChatCommand, InvalidField> {
   const request = yield* decodeChatBody(body)
   const { names } = options
-  if (!options.models.includes(request.model)) {
-    return yield* invalidField("model", `is "${request.model}"; this gateway serves ${options.models.join(", ")}`)
+  const named = searchOfModel(request.model, options.models)
+  if (named === undefined) {
+    return yield* invalidField(
+      "model",
+      `is "${request.model}"; this gateway serves ${options.models.join(", ")} (or STRATEGY-N/MODEL, e.g. stage_beam-4/${options.models[0]})`,
+    )
   }
   if (request.n !== undefined && request.n !== null && request.n !== 1) {
     return yield* invalidField(
@@ -180,31 +255,18 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       `is ${request.n}; the search returns one answer (its own candidates are stagebeam.candidates)`,
     )
   }
-  const users = request.messages.flatMap((message, index) => (message.role === "user" ? [index] : []))
-  const other = request.messages.findIndex((message) => message.role !== "user")
-  if (other !== -1 || users.length !== 1) {
-    const at = other !== -1 ? other : (users[1] ?? 0)
-    return yield* invalidField(
-      `messages[${at}]${other !== -1 ? ".role" : ""}`,
-      "the search answers one question about one image: send one user message (no system, assistant or earlier turns)",
-    )
-  }
-  const content = request.messages[0]!.content
-  const parts = typeof content === "string" ? [{ type: "text" as const, text: content }] : content
-  const question = parts
-    .flatMap((part) => (part.type === "text" ? [part.text] : []))
-    .join("\n")
-    .trim()
-  names.set("question", "messages[0].content")
-  if (question === "") return yield* invalidField("messages[0].content", "has no text: ask a question")
+  const { user, question } = yield* questionOf(request.messages)
+  const at = `messages[${user}].content`
+  const parts = contentParts(request.messages[user]!.content)
+  names.set("question", at)
   const images = parts.flatMap((part, index) => (part.type === "image_url" ? [{ part, index }] : []))
   if (images.length > 1) {
-    return yield* invalidField(`messages[0].content[${images[1]!.index}]`, "is a second image; the model takes one")
+    return yield* invalidField(`${at}[${images[1]!.index}]`, "is a second image; the model takes one")
   }
   const imagePart = images[0]
   let image: ReasonCommand["image"]
   if (imagePart !== undefined) {
-    const field = `messages[0].content[${imagePart.index}].image_url.url`
+    const field = `${at}[${imagePart.index}].image_url.url`
     for (const protoField of ["image", "image.url", "image.data", "image.mime_type"]) names.set(protoField, field)
     image = yield* toImageSource(
       { url: imagePart.part.image_url.url, mimeType: "" },
@@ -213,7 +275,8 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
     ).pipe(Effect.mapError((error) => invalidField(names.of(error.field), error.message)))
   }
 
-  const sb = request.stagebeam ?? {}
+  // The search the model name picks; the `stagebeam` field's own options win over it.
+  const sb = { ...named, ...request.stagebeam }
   const maxTokensField = request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens"
   const seedField = sb.seed !== undefined ? "stagebeam.seed" : "seed"
   names.set("search.sampling.max_tokens", maxTokensField)

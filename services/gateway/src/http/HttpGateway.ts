@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
-import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Sink, Stream } from "effect"
+import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Schedule, Sink, Stream } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
@@ -26,6 +26,16 @@ const encoder = new TextEncoder()
 const sse = (data: unknown, event?: string) =>
   encoder.encode(`${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
 const SSE_DONE = encoder.encode("data: [DONE]\n\n")
+/**
+ * A comment line every 10 s while a stream is open: a stage can be searched for minutes without an event, and proxies
+ * and load balancers close connections idle for 30–60 s. Clients skip comments (the SSE format; OpenAI's SDKs too).
+ */
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n")
+const KEEP_ALIVE_EVERY = "10 seconds"
+const withKeepAlive = <E>(stream: Stream.Stream<Uint8Array, E>) =>
+  Stream.merge(stream, Stream.fromSchedule(Schedule.spaced(KEEP_ALIVE_EVERY)).pipe(Stream.as(KEEP_ALIVE)), {
+    haltStrategy: "left",
+  })
 const SSE_HEADERS = { "cache-control": "no-cache", "x-accel-buffering": "no" }
 
 const failureResponse = (failure: HttpFailure, headers: ReadonlyMap<string, string>) =>
@@ -251,7 +261,7 @@ const routesLayer = (options: RouteOptions) => {
       Stream.concat(Stream.succeed(SSE_DONE)),
     )
     return HttpServerResponse.stream(
-      settle(body, call, (failure) => sse(failure.body)),
+      settle(withKeepAlive(body), call, (failure) => sse(failure.body)),
       { contentType: "text/event-stream", headers: { ...Object.fromEntries(call.headers), ...SSE_HEADERS } },
     )
   })
@@ -270,7 +280,7 @@ const routesLayer = (options: RouteOptions) => {
       }),
     )
     return HttpServerResponse.stream(
-      settle(body, call, (failure) => sse(failure.body, "error")),
+      settle(withKeepAlive(body), call, (failure) => sse(failure.body, "error")),
       { contentType: "text/event-stream", headers: { ...Object.fromEntries(call.headers), ...SSE_HEADERS } },
     )
   })
