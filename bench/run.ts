@@ -19,6 +19,7 @@ const benchmarks = [
   "reliability",
   "scaling",
   "image",
+  "cli-start",
 ] as const
 
 const here = dirname(fileURLToPath(import.meta.url))
