@@ -46,6 +46,9 @@ export const simStats = (ctx: SimContext) => {
     decodeTokens: s.decodeTokens,
     generationTokens: s.generationTokensTotal,
     imagesEncoded: s.imagesEncoded,
+    imageTilesEncoded: s.imageTilesEncoded,
+    /** Requests that carried each field this server ignores (vLLM logs them, "present in the request but ignored"). */
+    ignoredFields: Object.fromEntries(ctx.ignoredFields),
     preemptions: s.preemptions,
     running: ctx.engine.runningRequests(),
     runningSeqs: ctx.engine.runningSeqs(),
