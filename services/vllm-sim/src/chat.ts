@@ -270,11 +270,14 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     }
   }
   let finished = false
+  let submitted = false
   res.on("close", () => {
     if (finished) return
     let aborted = false
     for (const id of engineIds) aborted = ctx.engine.abort(id) || aborted
     if (aborted) ctx.outcomes.abort++
+    // Every call that reached the engine ends once: answered, or left by its client.
+    if (submitted) ctx.calls.aborted++
   })
   const stallAfter = fault.kind === "stall" ? fault.afterTokens : Number.POSITIVE_INFINITY
   const malformed = fault.kind === "malformed"
@@ -338,6 +341,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
       })
       if (view.done && !malformed && stallAfter === Number.POSITIVE_INFINITY) {
         finished = true
+        ctx.calls.finished++
         record(outputs)
         if (includeUsage && withUsage) write(chunk([], { usage: usage(view) }))
         res.end("data: [DONE]\n\n")
@@ -355,6 +359,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
       return // headers and a fragment, then silence
     }
     finished = true
+    ctx.calls.finished++
     record(outputs)
     if (malformed) {
       res.writeHead(200, { "content-type": "application/json", ...idHeaders })
@@ -412,6 +417,8 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
   }
 
   function submit(onUpdate: (view: RequestView) => void) {
+    ctx.calls.submitted++
+    submitted = true
     const base = {
       // Servers that do not take vLLM's `priority` accept and ignore it.
       priority: ctx.behaviour.priority ? (request.priority ?? 0) : 0,
