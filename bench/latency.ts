@@ -8,7 +8,7 @@
  * 3. at saturation (closed loop) and at 50% load (open-loop arrivals at half the plain search's saturated
  *    throughput): throughput, latency and GPU-seconds per answer with and without speculation;
  * 4. N = 4 one at a time again in real time (speed 1), where the gateway's own CPU time is not magnified.
- * Run: node --conditions=@stagebeam/source bench/latency.ts [--profile llama-3.2-11b-vision-h100-pessimistic]
+ * Run: node --conditions=@stagebeam/source bench/latency.ts [--profile llama-3.2-11b-vision-h100-pessimistic] [--quick]
  */
 import type { ReasonRequest } from "@stagebeam/proto"
 import { syntheticQuestions } from "@stagebeam/vllm-sim"
@@ -33,6 +33,8 @@ const WARM_UP_S = 4
 const SATURATION_ROUNDS = 3
 const HALF_LOAD_WINDOW_S = 15
 const SATURATION_CONCURRENCY = 12
+/** `--quick`: section 1 at N=4 only (GREEDY and the four N=4 schedules), for a second profile in little time. */
+const QUICK = process.argv.includes("--quick")
 
 type Speculation = "SPECULATION_OFF" | "SPECULATION_ADAPTIVE" | "SPECULATION_ALWAYS"
 type Verdict = "VERDICT_MODE_CHOICE" | "VERDICT_MODE_FREE_TEXT"
@@ -224,7 +226,7 @@ const program = Effect.gen(function* () {
   report.line()
 
   // 1 + 2: one call at a time.
-  const ns = [2, 4, 8] as const
+  const ns = QUICK ? ([4] as const) : ([2, 4, 8] as const)
   const singleConfigs: Array<Config> = [greedy]
   for (const n of ns) {
     singleConfigs.push(
@@ -251,7 +253,10 @@ const program = Effect.gen(function* () {
     beam(4, "SPECULATION_ALWAYS", { verdict: CHOICE }),
   ]
   const [single, abl] = yield* withStack(SPEED, (stack) =>
-    Effect.all([oneAtATime(stack, singleConfigs, SPEED), oneAtATime(stack, ablation, SPEED)]),
+    Effect.all([
+      oneAtATime(stack, singleConfigs, SPEED),
+      QUICK ? Effect.succeed([]) : oneAtATime(stack, ablation, SPEED),
+    ]),
   )
   const greedyLatency = single[0]!.latency
   report.line("1. One call at a time")
@@ -274,6 +279,16 @@ const program = Effect.gen(function* () {
     }),
   )
   report.line()
+  if (QUICK) {
+    report.line("--quick: section 1 at N=4 only (the ablation, load and time-scale sections are not run).")
+    report.line(
+      "Measured on a machine shared with other engineers' parallel work (2 cores): wall-clock figures are noisy.",
+    )
+    for (const line of profileAssumptions()) report.line(line)
+    report.line(`wall time ${fixed((performance.now() - wallStarted) / 1000, 0)} s`)
+    console.log(`saved ${report.save()}`)
+    return
+  }
   report.line(
     "2. Ablation at N=4, one call at a time: the constrained CHOICE verdict (the preset's default), speculation (adaptive, from the final or wide), stragglers, each alone and together",
   )
