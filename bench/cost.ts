@@ -42,9 +42,18 @@ const requestFor = (config: StrategyConfig, question: string, seed: number): Rea
   search: { ...config.search, seed: String(seed) },
 })
 
+/**
+ * No faults here: a health check or try that times out on a shared, overloaded machine must not eject a healthy
+ * simulated server (it did, failing a run with "no server of the generator pool is up").
+ */
+const STEADY_UPSTREAM = { healthInterval: "1h", failureThreshold: 1000 } as const
+
 /** Part 1: each configuration's calls one after the other on one server, so a call's parallel requests batch. */
 const costPerCall = Effect.gen(function* () {
-  const stack = yield* startStack({ generators: [{ profile: PROFILE, speed: COST_SPEED, seed: 1 }] })
+  const stack = yield* startStack({
+    generators: [{ profile: PROFILE, speed: COST_SPEED, seed: 1 }],
+    settings: { upstream: STEADY_UPSTREAM },
+  })
   const questions = syntheticQuestions(COST_CALLS, 5)
   report.line(`1. GPU cost of one Reason call: profile "${PROFILE}" (${stack.generators[0]!.profile.description})`)
   report.line(
@@ -113,7 +122,10 @@ const throughputAt = (concurrency: number) =>
         speed: THROUGHPUT_SPEED,
         seed: i + 1,
       })),
-      settings: { admission: { maxRunningSequences: 4 * Math.max(32, concurrency), maxQueued: 4 * concurrency } },
+      settings: {
+        admission: { maxRunningSequences: 4 * Math.max(32, concurrency), maxQueued: 4 * concurrency },
+        upstream: STEADY_UPSTREAM,
+      },
     })
     const questions = syntheticQuestions(512, 9)
     const start = performance.now()
