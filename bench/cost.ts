@@ -1,19 +1,20 @@
 /**
  * GPU cost of one Reason call per strategy and N (the simulator's cost accounting), and the throughput of the whole
  * stack (gateway + 2 simulated H100 servers) at a fixed concurrency.
- * Run: node --conditions=@stagebeam/source bench/cost.ts
+ * Run: node --conditions=@stagebeam/source bench/cost.ts [--profile llama-3.2-11b-vision-h100-pessimistic]
  */
 import type { ReasonRequest } from "@stagebeam/proto"
 import { syntheticQuestions } from "@stagebeam/vllm-sim"
 import { Effect } from "effect"
 import { type Counters, difference, readCounters } from "./lib/counters.ts"
 import { benchImage } from "./lib/image.ts"
+import { BENCH_PROFILE, profileAssumptions, resultsName } from "./lib/profile.ts"
 import { fixed, makeReport, percent } from "./lib/report.ts"
 import { startStack } from "./lib/stack.ts"
 import { median } from "./lib/stats.ts"
 import { bestOfN, greedy, type StrategyConfig, stageBeam } from "./lib/strategies.ts"
 
-const PROFILE = "llama-3.2-11b-vision-h100"
+const PROFILE = BENCH_PROFILE
 const COST_CALLS = 8
 const COST_SPEED = 20
 const THROUGHPUT_SERVERS = 2
@@ -33,7 +34,7 @@ const costConfigs: ReadonlyArray<StrategyConfig> = [
   stageBeam(4, "SEQUENTIAL"),
 ]
 
-const report = makeReport("cost")
+const report = makeReport(resultsName("cost"))
 
 const requestFor = (config: StrategyConfig, question: string, seed: number): ReasonRequest => ({
   question,
@@ -41,9 +42,18 @@ const requestFor = (config: StrategyConfig, question: string, seed: number): Rea
   search: { ...config.search, seed: String(seed) },
 })
 
+/**
+ * No faults here: a health check or try that times out on a shared, overloaded machine must not eject a healthy
+ * simulated server (it did, failing a run with "no server of the generator pool is up").
+ */
+const STEADY_UPSTREAM = { healthInterval: "1h", failureThreshold: 1000 } as const
+
 /** Part 1: each configuration's calls one after the other on one server, so a call's parallel requests batch. */
 const costPerCall = Effect.gen(function* () {
-  const stack = yield* startStack({ generators: [{ profile: PROFILE, speed: COST_SPEED, seed: 1 }] })
+  const stack = yield* startStack({
+    generators: [{ profile: PROFILE, speed: COST_SPEED, seed: 1 }],
+    settings: { upstream: STEADY_UPSTREAM },
+  })
   const questions = syntheticQuestions(COST_CALLS, 5)
   report.line(`1. GPU cost of one Reason call: profile "${PROFILE}" (${stack.generators[0]!.profile.description})`)
   report.line(
@@ -98,7 +108,7 @@ const costPerCall = Effect.gen(function* () {
   )
   report.line()
   report.line(
-    "   prefill tok = decoder prompt tokens computed (image counted as one placeholder; its encoder cost is per image);",
+    "   prefill tok = decoder prompt tokens computed (image counted as one placeholder; its encoder cost is per tile, per child request: n > 1 is n children on V0);",
   )
   report.line("   output tok = generated tokens over all samples; latency = wall time × speed, i.e. simulated seconds.")
 }).pipe(Effect.scoped)
@@ -112,7 +122,10 @@ const throughputAt = (concurrency: number) =>
         speed: THROUGHPUT_SPEED,
         seed: i + 1,
       })),
-      settings: { admission: { maxRunningSequences: 4 * Math.max(32, concurrency), maxQueued: 4 * concurrency } },
+      settings: {
+        admission: { maxRunningSequences: 4 * Math.max(32, concurrency), maxQueued: 4 * concurrency },
+        upstream: STEADY_UPSTREAM,
+      },
     })
     const questions = syntheticQuestions(512, 9)
     const start = performance.now()
@@ -205,6 +218,10 @@ const throughput = Effect.gen(function* () {
   report.line(
     "weighs S times more in simulated time than in reality, so these figures are a lower bound on the stack's rate.",
   )
+  report.line(
+    "Measured on a machine shared with other engineers' parallel work (2 cores): CPU-bound figures are noisy.",
+  )
+  for (const line of profileAssumptions()) report.line(line)
 })
 
 const program = Effect.gen(function* () {

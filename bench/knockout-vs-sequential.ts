@@ -26,7 +26,7 @@ const fixedLatency = (ms: number) => ({
   profileOverrides: {
     prefillBaseMs: ms,
     prefillPerTokenMs: 0,
-    imageEncoderMs: 0,
+    encoderMsPerTile: 0,
     decodeBaseMs: 0,
     decodePerSeqMs: 0,
     decodePerKContextMs: 0,

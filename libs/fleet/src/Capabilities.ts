@@ -26,11 +26,18 @@ export const Capabilities = Schema.Struct({
   score: Schema.Boolean,
   /** The served context length in tokens (`max_model_len`), when the server says. */
   maxContext: Schema.optional(Schema.Int),
+  /**
+   * Fields the gateway relies on that a server was seen to accept and ignore (HTTP 200, output unaffected: vLLM's
+   * `extra="allow"`), e.g. `structured_outputs` on vLLM 0.10.2. Probed, never declared.
+   */
+  ignoredFields: Schema.optional(Schema.Array(Schema.String)),
 })
 export type Capabilities = typeof Capabilities.Type
 
 /** Capabilities as the settings declare them: each one known to the operator, the rest probed. */
-export type DeclaredCapabilities = { readonly [K in keyof Capabilities]?: Capabilities[K] | undefined }
+export type DeclaredCapabilities = {
+  readonly [K in Exclude<keyof Capabilities, "ignoredFields">]?: Capabilities[K] | undefined
+}
 
 /** What a server is, as far as its answers tell. */
 export type ServerKind = "vllm" | "sglang" | "openai-compatible"
@@ -46,7 +53,7 @@ export const ASSUMED: Capabilities = {
   continuation: true,
   usage: true,
   logprobs: true,
-  constrainedChoice: "structured_outputs",
+  constrainedChoice: "guided_choice",
   priority: false,
   images: true,
   pooling: false,
@@ -67,11 +74,12 @@ const atLeast = (version: string, minimum: ReadonlyArray<number>): boolean => {
 }
 
 /**
- * What a server of a known kind does, from its documentation, so no probe request is needed:
- * - vLLM: every field the orchestrator uses; the choice field is `structured_outputs` from 0.10.2 (`guided_*` was
- *   deprecated there and removed in 0.12, where it is silently ignored), `guided_choice` before. `priority` needs
- *   `--scheduling-policy priority` (the probe asks, see Probe.ts) and /pooling and /score a pooling model (that does
- *   not show from outside, so they stay off unless declared).
+ * What a server of a known kind does, from its documentation (its version a first guess only):
+ * - vLLM: every field the orchestrator uses. The choice field by version is a guess the probe then checks
+ *   (Probe.ts `probeChoiceField`): `guided_choice` before 0.11 (0.10.2's protocol.py has no `structured_outputs`;
+ *   the rename, PR #22772, shipped in 0.11.0), `structured_outputs` from 0.11 (`guided_*` removed in 0.12, and
+ *   ignored there like any unknown field). `priority` needs `--scheduling-policy priority` (the probe asks) and
+ *   /pooling and /score a pooling model (that does not show from outside, so they stay off unless declared).
  * - SGLang: n, stop strings (it trims them, reporting `matched_stop`), continue_final_message, usage, logprobs; it
  *   constrains with regex/EBNF/JSON schema but has no list-of-choices field.
  */
@@ -80,7 +88,7 @@ export const documentedCapabilities = (kind: "vllm" | "sglang", version: string 
     ? {
         ...ASSUMED,
         constrainedChoice:
-          version === undefined || atLeast(version, [0, 10, 2]) ? "structured_outputs" : "guided_choice",
+          version !== undefined && atLeast(version, [0, 11, 0]) ? "structured_outputs" : "guided_choice",
       }
     : { ...ASSUMED, constrainedChoice: "none" }
 
@@ -109,6 +117,7 @@ export const poolCapabilities = (
             pooling: all.pooling && one.pooling,
             score: all.score && one.score,
             ...minContext(all.maxContext, one.maxContext),
+            ...unionIgnored(all.ignoredFields, one.ignoredFields),
           }),
         )
   return { ...combined, ...definedOnly(declared) }
@@ -117,6 +126,11 @@ export const poolCapabilities = (
 const minContext = (a: number | undefined, b: number | undefined) => {
   const known = [a, b].filter((value): value is number => value !== undefined)
   return known.length === 0 ? {} : { maxContext: Math.min(...known) }
+}
+
+const unionIgnored = (a: ReadonlyArray<string> | undefined, b: ReadonlyArray<string> | undefined) => {
+  const all = [...new Set([...(a ?? []), ...(b ?? [])])]
+  return all.length === 0 ? {} : { ignoredFields: all }
 }
 
 const definedOnly = (declared: DeclaredCapabilities): Partial<Capabilities> =>
@@ -132,6 +146,7 @@ export const describeCapabilities = (capabilities: Capabilities): string => {
     `can: ${has.join(", ") || "nothing optional"}`,
     ...(lacks.length > 0 ? [`cannot: ${lacks.join(", ")}`] : []),
     `choice field: ${capabilities.constrainedChoice}`,
+    ...((capabilities.ignoredFields ?? []).length > 0 ? [`ignores: ${capabilities.ignoredFields!.join(", ")}`] : []),
     ...(capabilities.maxContext === undefined ? [] : [`context ${capabilities.maxContext}`]),
   ].join("; ")
 }

@@ -20,6 +20,8 @@ export interface InFlight {
   readonly traffic: Effect.Effect<ReadonlyMap<string, ServerTraffic>>
   /** Requests this pool has in flight on the server. */
   readonly requestsOn: (server: string) => Effect.Effect<number>
+  /** Sequences (the n of each request) this pool has in flight on the server. */
+  readonly sequencesOn: (server: string) => Effect.Effect<number>
   /** Runs `call` counted as in flight on `server` (released however it ends); `short`: it is a short call. */
   readonly track: <A, E, R>(
     server: string,
@@ -45,6 +47,7 @@ export const makeInFlight = Effect.fnUntraced(function* () {
   return {
     traffic: Ref.get(state),
     requestsOn: (server) => Effect.map(Ref.get(state), (all) => all.get(server)?.requests ?? 0),
+    sequencesOn: (server) => Effect.map(Ref.get(state), (all) => all.get(server)?.sequences ?? 0),
     track: (server, sequences, call, short = false) =>
       Effect.acquireUseRelease(
         add(server, sequences, 1, short ? 1 : 0),

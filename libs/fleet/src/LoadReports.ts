@@ -2,11 +2,15 @@ import { Clock, Duration, Effect, Ref, type Scope } from "effect"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
-/** A server's own report of its load, when it was read (Clock millis), and this pool's requests on it then. */
+/**
+ * A server's own report of its load, when it was read (Clock millis), and this pool's sequences on it then. Sequences,
+ * not requests: vLLM splits a request with n > 1 into n child requests (V0 sequence.py ParallelSampleSequenceGroup,
+ * V1 parallel_sampling.py), and its num_requests_running / _waiting count each child, as SGLang counts each sample.
+ */
 export interface LoadReport {
   readonly load: ServerLoad
   readonly atMs: number
-  readonly ownRequests: number
+  readonly ownSequences: number
 }
 
 /** Load reports older than this are ignored: stale data herds bursts onto one server (llm-d uses 2 s too). */
@@ -29,8 +33,8 @@ const METRICS_TIMEOUT = Duration.seconds(1)
 export const makeLoadReports = Effect.fnUntraced(function* (options: {
   /** The pool's current servers (they may change). */
   readonly servers: Effect.Effect<ReadonlyArray<string>>
-  /** This pool's requests in flight on a server, read with each report. */
-  readonly ownRequestsOn: (server: string) => Effect.Effect<number>
+  /** This pool's sequences in flight on a server (the n of each request), read with each report. */
+  readonly ownSequencesOn: (server: string) => Effect.Effect<number>
   /** The pause before the next round of reads (it may change as calls get shorter or longer). */
   readonly interval: Effect.Effect<Duration.Duration>
 }): Effect.fn.Return<LoadReports, never, OpenAiClient | Scope.Scope> {
@@ -41,8 +45,8 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
       const load = yield* client.serverLoad(server, METRICS_TIMEOUT)
       if (load === undefined) return
       const atMs = yield* Clock.currentTimeMillis
-      const ownRequests = yield* options.ownRequestsOn(server)
-      yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs, ownRequests }))
+      const ownSequences = yield* options.ownSequencesOn(server)
+      yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs, ownSequences }))
     })
   yield* Effect.flatMap(options.servers, (servers) =>
     Effect.forEach(servers, scrape, { concurrency: "unbounded", discard: true }),

@@ -94,6 +94,8 @@ export interface Pool {
   readonly upCount: Effect.Effect<number>
   /** What the pool's servers can do: as declared, else as probed (every profiled server must have it). */
   readonly capabilities: Effect.Effect<Capabilities>
+  /** What the settings declare of its servers (`pools.<name>.capabilities`), nothing probed. */
+  readonly declaredCapabilities?: DeclaredCapabilities | undefined
   /** What each server's last probe showed. */
   readonly statuses: Effect.Effect<ReadonlyMap<string, ServerStatus>>
   /** Probes every server once (the Fleet does it at start); fails when one serves another model. */
@@ -143,7 +145,7 @@ export const makePool = Effect.fnUntraced(function* (
   )
   const reports = yield* makeLoadReports({
     servers: membership.servers,
-    ownRequestsOn: inFlight.requestsOn,
+    ownSequencesOn: inFlight.sequencesOn,
     interval: reportInterval,
   })
   const profiles = yield* makeServerProfiles({
@@ -182,7 +184,7 @@ export const makePool = Effect.fnUntraced(function* (
         latencyMs: own?.latencyMs ?? 0,
         reported: report?.load,
         reportedAtMs: report?.atMs ?? 0,
-        ownAtReport: report?.ownRequests ?? 0,
+        ownAtReport: report?.ownSequences ?? 0,
         joinedAtMs: known.joinedAtMs,
         leaving: known.leaving,
         probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
@@ -391,6 +393,7 @@ export const makePool = Effect.fnUntraced(function* (
     snapshot,
     upCount: membership.upCount,
     capabilities,
+    declaredCapabilities: options.capabilities,
     statuses: profiles.statuses,
     probeAll: profiles.probeAll,
   } satisfies Pool

@@ -108,6 +108,44 @@ const probeByRequests = (target: ServerTarget & { readonly model: string }) =>
     } satisfies Capabilities
   })
 
+type ChoiceField = Exclude<ConstrainedChoice, "none">
+
+const constraintOf = (field: ChoiceField): Partial<ChatRequest> =>
+  field === "guided_choice" ? { guided_choice: PROBE_CHOICES } : { structured_outputs: { choice: PROBE_CHOICES } }
+
+/**
+ * Which choice field a vLLM server honours, by asking: a tiny request (four tokens) with the field its version
+ * suggests, then, if the answer came back unconstrained, the other one. Its status says nothing (vLLM accepts and
+ * ignores unknown fields with 200, protocol.py `extra="allow"`); only an answer that is exactly one of the choices
+ * does. A probe that got no answer leaves the guess standing (the judge still notices a free-text answer).
+ */
+const probeChoiceField = (target: ServerTarget & { readonly model: string }, guess: ChoiceField) =>
+  Effect.gen(function* () {
+    const client = yield* OpenAiClient
+    const tryField = (field: ChoiceField) =>
+      client
+        .chat(
+          { ...target, kind: "vllm" },
+          { messages: user("Pick one."), max_tokens: 4, ...constraintOf(field) },
+          { requestId: `stagebeam-probe-${field}`, timeout: CHAT_TIMEOUT, raw: true },
+        )
+        .pipe(
+          Effect.map((completion) =>
+            PROBE_CHOICES.includes((completion.choices[0]?.message.content ?? "").trim())
+              ? ("constrained" as const)
+              : ("ignored" as const),
+          ),
+          Effect.orElseSucceed(() => "unanswered" as const),
+        )
+    const first = yield* tryField(guess)
+    if (first !== "ignored") return { constrainedChoice: guess, ignoredFields: [] as ReadonlyArray<string> }
+    const other: ChoiceField = guess === "guided_choice" ? "structured_outputs" : "guided_choice"
+    const second = yield* tryField(other)
+    return second === "constrained"
+      ? { constrainedChoice: other, ignoredFields: [guess] }
+      : { constrainedChoice: "none" as const, ignoredFields: second === "ignored" ? [guess, other] : [guess] }
+  })
+
 /**
  * A priority probe that failed without an answer (refused connection, 429, 5xx, an unreadable body) is asked again.
  * Not one that timed out: the gateway's ports open only once every server is probed, and a server that hangs has
@@ -168,11 +206,21 @@ export const probeServer = Effect.fnUntraced(function* (
     return { _tag: "ModelMissing", offered: cards.map((candidate) => candidate.id) }
   }
   const kind = kindOf(version, card?.owned_by)
-  const capabilities =
+  const capabilities: Capabilities =
     kind === "openai-compatible"
       ? yield* probeByRequests(target)
       : kind === "vllm"
-        ? { ...documentedCapabilities(kind, version), priority: yield* probePriority(target) }
+        ? yield* Effect.gen(function* () {
+            const documented = documentedCapabilities(kind, version)
+            const priority = yield* probePriority(target)
+            const choice = yield* probeChoiceField(target, documented.constrainedChoice as ChoiceField)
+            return {
+              ...documented,
+              priority,
+              constrainedChoice: choice.constrainedChoice,
+              ...(choice.ignoredFields.length > 0 && { ignoredFields: choice.ignoredFields }),
+            }
+          })
         : documentedCapabilities(kind, version)
   const maxContext = typeof card?.max_model_len === "number" ? { maxContext: card.max_model_len } : {}
   return { _tag: "Profiled", profile: { kind, version, capabilities: { ...capabilities, ...maxContext } } }

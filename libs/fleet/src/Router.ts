@@ -16,7 +16,7 @@ export interface EndpointState extends ServerHealth {
   /** The server's own last report of its load (/metrics), and when it was read (Clock millis). */
   readonly reported: ServerLoad | undefined
   readonly reportedAtMs: number
-  /** This pool's requests in flight on the server when that report was read: the report's share that was ours. */
+  /** This pool's sequences in flight on the server when that report was read: the report's share that was ours. */
   readonly ownAtReport: number
   /** Clock millis when it joined a running pool (its slow start counts from there); 0 for a starting member. */
   readonly joinedAtMs: number
@@ -88,7 +88,7 @@ export const affinityPick = (
 const reportOf = (state: EndpointState): LoadReport | undefined =>
   state.reported === undefined
     ? undefined
-    : { load: state.reported, atMs: state.reportedAtMs, ownRequests: state.ownAtReport }
+    : { load: state.reported, atMs: state.reportedAtMs, ownSequences: state.ownAtReport }
 
 const freshLoad = (state: EndpointState, now: number): ServerLoad | undefined => {
   const report = reportOf(state)

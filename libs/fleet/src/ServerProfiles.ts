@@ -47,10 +47,21 @@ export const makeServerProfiles = Effect.fnUntraced(function* (
   const report = (server: string, outcome: ProbeOutcome) => {
     const at = `pool ${options.pool}: ${server}`
     switch (outcome._tag) {
-      case "Profiled":
+      case "Profiled": {
+        const ignored = outcome.profile.capabilities.ignoredFields ?? []
         return Effect.log(
           `${at} is ${describeServer(outcome.profile)} serving ${options.model} (${describeCapabilities(outcome.profile.capabilities)})`,
+        ).pipe(
+          // Said once per change, naming the field: a server that answers 200 and ignores it fails silently.
+          Effect.andThen(
+            ignored.length === 0
+              ? Effect.void
+              : Effect.logWarning(
+                  `${at} accepts and ignores ${ignored.join(" and ")} (HTTP 200, output unconstrained); the pool uses choice field ${outcome.profile.capabilities.constrainedChoice}`,
+                ),
+          ),
         )
+      }
       case "Unreachable":
         return Effect.log(`${at} did not answer; it is probed again when it joins`)
       case "KeyRefused":

@@ -24,21 +24,41 @@ const unknownServer = (capable: boolean) => (request: Seen, response: ServerResp
   return json(response, 200, completion(Array(n).fill(stopped), { usage: capable, choice: { logprobs } }))
 }
 
+/** The first of the choices the request constrains to with `field`, else `text` (the field ignored). */
+const constrainedOr = (request: Seen, field: "guided_choice" | "structured_outputs" | "none", text: string) => {
+  const body = request.body as { guided_choice?: Array<string>; structured_outputs?: { choice: Array<string> } }
+  const choices =
+    field === "guided_choice"
+      ? body.guided_choice
+      : field === "structured_outputs"
+        ? body.structured_outputs?.choice
+        : undefined
+  return choices?.[0] ?? text
+}
+
+/** The priority probe's requests (the choice-field probe's carry no priority). */
+const priorityPosts = (seen: ReadonlyArray<Seen>) =>
+  seen.filter((s) => s.method === "POST" && (s.body as { priority?: number }).priority !== undefined).length
+
 const probe = (url: string) => probeServer({ pool: "judge", server: url, model: "m", apiKey: undefined })
 
 describe("probing a server when it joins", () => {
   it.live(
-    "knows vLLM by /version and SGLang by owned_by, from their documentation; asks vLLM only about priority",
+    "knows vLLM by /version and SGLang by owned_by, from their documentation; asks vLLM about priority and its choice field",
     () =>
       Effect.gen(function* () {
-        // vLLM without --scheduling-policy priority: a non-zero priority is a 400.
+        // vLLM 0.12 honours structured_outputs; without --scheduling-policy priority a non-zero priority is a 400.
         const vllmServer = (policy: "fcfs" | "priority") =>
           fakeServer((request, response) =>
             request.path === "/version"
               ? json(response, 200, { version: "0.12.0" })
               : request.path === "/v1/chat/completions"
-                ? policy === "priority" || (request.body as { priority?: number }).priority === 0
-                  ? json(response, 200, completion(["Hello"], { usage: true }))
+                ? policy === "priority" || (request.body as { priority?: number }).priority === undefined
+                  ? json(
+                      response,
+                      200,
+                      completion([constrainedOr(request, "structured_outputs", "Hello")], { usage: true }),
+                    )
                   : json(response, 400, {
                       error: {
                         message: "Got priority -1 but Priority scheduling is not enabled.",
@@ -58,18 +78,29 @@ describe("probing a server when it joins", () => {
         const s = yield* probe(sglang.url)
         assert.deepStrictEqual(v, {
           _tag: "Profiled",
-          profile: { kind: "vllm", version: "0.12.0", capabilities: { ...ASSUMED, maxContext: 8192 } },
+          profile: {
+            kind: "vllm",
+            version: "0.12.0",
+            capabilities: { ...ASSUMED, constrainedChoice: "structured_outputs", maxContext: 8192 },
+          },
         })
         assert.strictEqual(s._tag === "Profiled" && s.profile.kind, "sglang")
         assert.strictEqual(s._tag === "Profiled" && s.profile.capabilities.constrainedChoice, "none")
         const p = yield* probe(byPriority.url)
         assert.isTrue(p._tag === "Profiled" && p.profile.capabilities.priority)
-        // One POST for vLLM (the priority question, one token), none for SGLang.
+        // Two POSTs for vLLM (the priority question, one token; the choice field its version suggests, four), none
+        // for SGLang.
         for (const server of [vllm, byPriority]) {
           const posts = server.seen.filter((seen) => seen.method === "POST")
           assert.deepStrictEqual(
-            posts.map((seen) => [seen.path, (seen.body as { priority?: number; max_tokens?: number }).priority]),
-            [["/v1/chat/completions", -1]],
+            posts.map((seen) => {
+              const body = seen.body as { priority?: number; structured_outputs?: unknown; guided_choice?: unknown }
+              return [seen.path, body.priority ?? (body.structured_outputs ? "structured_outputs" : "guided_choice")]
+            }),
+            [
+              ["/v1/chat/completions", -1],
+              ["/v1/chat/completions", "structured_outputs"],
+            ],
           )
         }
         assert.isFalse(sglang.seen.some((seen) => seen.method === "POST"))
@@ -79,6 +110,37 @@ describe("probing a server when it joins", () => {
         const o = yield* probe(old.url)
         assert.strictEqual(o._tag === "Profiled" && o.profile.capabilities.constrainedChoice, "guided_choice")
       }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("decides a vLLM server's choice field by its answers, the version only guessing first", () =>
+    Effect.gen(function* () {
+      // Like vLLM 0.10.2 (protocol.py has guided_choice, ignores structured_outputs with 200), whatever its version says.
+      const server = (version: string, honours: "guided_choice" | "structured_outputs" | "none") =>
+        fakeServer((request, response) =>
+          request.path === "/version"
+            ? json(response, 200, { version })
+            : request.path === "/v1/chat/completions"
+              ? json(response, 200, completion([constrainedOr(request, honours, "Since the")], { usage: true }))
+              : json(response, 200, models("vllm")),
+        )
+      const choiceOf = (outcome: Effect.Success<ReturnType<typeof probe>>) =>
+        outcome._tag === "Profiled"
+          ? [outcome.profile.capabilities.constrainedChoice, outcome.profile.capabilities.ignoredFields ?? []]
+          : undefined
+      assert.deepStrictEqual(choiceOf(yield* probe((yield* server("0.10.2", "guided_choice")).url)), [
+        "guided_choice",
+        [],
+      ])
+      // A version that claims 0.12 but a server that takes only guided_choice: the answer wins, the ignored field is named.
+      assert.deepStrictEqual(choiceOf(yield* probe((yield* server("0.12.0", "guided_choice")).url)), [
+        "guided_choice",
+        ["structured_outputs"],
+      ])
+      assert.deepStrictEqual(choiceOf(yield* probe((yield* server("0.11.0", "none")).url)), [
+        "none",
+        ["structured_outputs", "guided_choice"],
+      ])
+    }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
   it.live("asks vLLM about priority again after a transient failure, not after a refusal", () =>
@@ -93,7 +155,7 @@ describe("probing a server when it joins", () => {
       })
       const p = yield* probe(flaky.url)
       assert.isTrue(p._tag === "Profiled" && p.profile.capabilities.priority)
-      assert.strictEqual(flaky.seen.filter((seen) => seen.method === "POST").length, 3)
+      assert.strictEqual(priorityPosts(flaky.seen), 3)
       // One that never answers anything but 503 is left without priority after a few tries, not probed forever.
       const down = yield* fakeServer((request, response) =>
         request.path === "/version"
@@ -104,7 +166,7 @@ describe("probing a server when it joins", () => {
       )
       const d = yield* probe(down.url)
       assert.isTrue(d._tag === "Profiled" && !d.profile.capabilities.priority)
-      assert.strictEqual(down.seen.filter((seen) => seen.method === "POST").length, 4)
+      assert.strictEqual(priorityPosts(down.seen), 4)
       // A refusal other than vLLM's 400 (here a proxy's 422) is an answer too: asked once.
       const refusing = yield* fakeServer((request, response) =>
         request.path === "/version"
@@ -115,7 +177,7 @@ describe("probing a server when it joins", () => {
       )
       const r = yield* probe(refusing.url)
       assert.isTrue(r._tag === "Profiled" && !r.profile.capabilities.priority)
-      assert.strictEqual(refusing.seen.filter((seen) => seen.method === "POST").length, 1)
+      assert.strictEqual(priorityPosts(refusing.seen), 1)
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 

@@ -50,8 +50,10 @@ describe("load-aware routing", () => {
     expect(pickEndpoint([busyElsewhere, idle], 1000, new Set(), () => 0)?.url).toBe("b")
   })
 
-  it("does not count this pool's own requests twice", () => {
-    const own = { ...reported("a", 2, 0), inFlight: 8, inFlightRequests: 2, ownAtReport: 2 }
+  it("does not count this pool's own sequences twice", () => {
+    // Two n=4 requests of ours: vLLM runs them as 8 child requests (V0 sequence.py ParallelSampleSequenceGroup) and
+    // reports 8 running, which are all ours.
+    const own = { ...reported("a", 8, 0), inFlight: 8, inFlightRequests: 2, ownAtReport: 8 }
     expect(loadScore(own, 1000)).toBe(8)
   })
 

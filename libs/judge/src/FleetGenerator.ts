@@ -69,6 +69,9 @@ const mergeResults = (parts: ReadonlyArray<GenerationResult>): GenerationResult 
 /** Seeds of a split request's parts lie far apart, so their samples do not repeat each other. */
 const SEED_STRIDE = 1_000_003
 
+/** vLLM's _SAMPLING_EPS: a temperature below it is greedy sampling. */
+const GREEDY_BELOW = 1e-5
+
 export interface FleetGeneratorOptions {
   /** Most samples in one request (the servers' max_num_seqs). */
   readonly maxSamplesPerRequest: number
@@ -130,7 +133,10 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
     onSample?: SampleListener,
   ) {
     const capabilities = yield* pool.capabilities
-    const parts = splitSamples(request.n, capabilities.n ? options.maxSamplesPerRequest : 1)
+    // Never n > 1 at temperature 0: vLLM refuses it (sampling_params.py _verify_greedy_sampling, a 400). N single
+    // calls instead, which on V0 cost what its N child requests would have cost anyway.
+    const greedy = request.sampling.temperature < GREEDY_BELOW
+    const parts = splitSamples(request.n, capabilities.n && !greedy ? options.maxSamplesPerRequest : 1)
     const firsts = parts.map((_, part) => parts.slice(0, part).reduce((sum, n) => sum + n, 0))
     const results = yield* Effect.forEach(
       parts,

@@ -44,6 +44,13 @@ const REFERENCE_SAMPLING: Sampling = {
  * end of the turn. Its logprobs are the verdict's margin.
  */
 const CHOICE_MAX_TOKENS = 1
+/**
+ * The most tokens a free-text verdict may take. The reference asks for one sentence, "Since [reason], I choose response
+ * [1/2]." (its fixed words are ~10 tokens, a reason clause rarely 40); 128 leaves three times that for the reason and
+ * stops a model that rambles after ~128 decode steps (~2.5 s at ~20 ms a token) instead of the reference's 2048
+ * (~40 s). A sentence cut there names no response (finish_reason "length"), which decideVerdict already handles.
+ */
+export const FREE_TEXT_VERDICT_MAX_TOKENS = 128
 /** Alternatives asked for with each CHOICE verdict's logprobs: enough to hold the other label. */
 const CHOICE_TOP_LOGPROBS = 5
 /**
@@ -119,6 +126,7 @@ export const makePairwiseJudge = (
     request: Omit<ChatRequest, "temperature" | "top_p" | "max_tokens">,
     kind: string,
     choice?: { readonly maxTokens: number },
+    maxTokens?: number,
   ) =>
     Effect.flatMap(pool.capabilities, (capabilities) =>
       pool.complete(
@@ -126,7 +134,7 @@ export const makePairwiseJudge = (
           ...request,
           temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
           top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
-          max_tokens: choice?.maxTokens ?? sampling.maxTokens,
+          max_tokens: choice?.maxTokens ?? Math.min(sampling.maxTokens, maxTokens ?? sampling.maxTokens),
           ...criticalPathPriority(capabilities),
         },
         { label: `judge-${kind.toLowerCase()}` },
@@ -172,7 +180,7 @@ export const makePairwiseJudge = (
               match.kind,
               { maxTokens: CHOICE_MAX_TOKENS },
             )
-          : yield* ask({ messages, seed: match.seed }, match.kind)
+          : yield* ask({ messages, seed: match.seed }, match.kind, undefined, FREE_TEXT_VERDICT_MAX_TOKENS)
       const raw = firstText(result)
       const choice = result.completion.choices[0]
       const cost = {

@@ -58,7 +58,10 @@ export const makeRewardJudge = (pool: Pool, declaration: JudgeDeclaration): Poin
   const scoreOne = (input: ScoreInput, response: string) =>
     Effect.gen(function* () {
       const capabilities = yield* pool.capabilities
-      const imageUrl = capabilities.images && seesImage(declaration, input.kind) ? input.imageUrl : undefined
+      // Only to a pool declared `images: true`: every reward model vLLM 0.10.2 serves (InternLM2, Qwen2 RM/PRM,
+      // sequence classifiers) is text-only and refuses an image, and a probe cannot tell (capabilities assume images).
+      const imageUrl =
+        pool.declaredCapabilities?.images === true && seesImage(declaration, input.kind) ? input.imageUrl : undefined
       const { json, server } = yield* pool.post(
         "/pooling",
         {

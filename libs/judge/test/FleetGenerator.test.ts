@@ -81,6 +81,20 @@ describe("FleetGenerator", () => {
     }),
   )
 
+  it.effect("never asks n > 1 at temperature 0 (vLLM refuses it): N single requests instead", () =>
+    Effect.gen(function* () {
+      const requests: Array<ChatRequest> = []
+      const greedy = { ...request(4), sampling: { ...request(4).sampling, temperature: 0 } }
+      const result = yield* makeFleetGenerator(echoPool(requests), { maxSamplesPerRequest: 16 }).generate(greedy)
+      assert.strictEqual(requests.length, 4)
+      for (const sent of requests) {
+        assert.notProperty(sent, "n")
+        assert.strictEqual(sent.temperature, 0)
+      }
+      assert.strictEqual(result.samples.length, 4)
+    }),
+  )
+
   it.effect("a larger N goes out as parallel requests with distinct seeds", () =>
     Effect.gen(function* () {
       const requests: Array<ChatRequest> = []

@@ -10,7 +10,7 @@ import {
   UpstreamError,
 } from "@stagebeam/fleet"
 import { Effect, Ref } from "effect"
-import { makePairwiseJudge, readChoice } from "../src/PairwiseJudge.ts"
+import { FREE_TEXT_VERDICT_MAX_TOKENS, makePairwiseJudge, readChoice } from "../src/PairwiseJudge.ts"
 
 /** A pool that records every request and answers with `reply`. */
 const recordingPool = (
@@ -280,8 +280,9 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         assert.strictEqual(verdict.mode, "CHOICE")
         assert.closeTo(verdict.margin ?? 0, Math.log(0.7 / 0.3), 1e-9)
         const [request] = yield* Ref.get(requests)
-        assert.deepStrictEqual(request?.structured_outputs, { choice: ["1", "2"] })
-        assert.isUndefined(request?.guided_choice)
+        // The pool's field (ASSUMED: guided_choice, vLLM 0.10.2's; the probe decides per server).
+        assert.deepStrictEqual(request?.guided_choice, ["1", "2"])
+        assert.isUndefined(request?.structured_outputs)
         assert.strictEqual(request?.max_tokens, 1)
         // Raw logprobs: vLLM's V0 engine returns them after temperature and top-p.
         assert.strictEqual(request?.temperature, 1)
@@ -290,9 +291,12 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         assert.isAtLeast(request?.top_logprobs ?? 0, 2)
         assert.include(textOf(request), CHOICE_OUTPUT_FORMAT)
 
-        const guided = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
-        yield* makePairwiseJudge(recordingPool(guided, "1", { constrainedChoice: "guided_choice" })).compare(choice)
-        assert.deepStrictEqual((yield* Ref.get(guided))[0]?.guided_choice, ["1", "2"])
+        const structured = yield* Ref.make<ReadonlyArray<ChatRequest>>([])
+        yield* makePairwiseJudge(recordingPool(structured, "1", { constrainedChoice: "structured_outputs" })).compare(
+          choice,
+        )
+        assert.deepStrictEqual((yield* Ref.get(structured))[0]?.structured_outputs, { choice: ["1", "2"] })
+        assert.isUndefined((yield* Ref.get(structured))[0]?.guided_choice)
       }),
   )
 
@@ -326,8 +330,9 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         assert.strictEqual(verdict.winner, 1)
         assert.isUndefined(verdict.margin)
         const [request] = yield* Ref.get(requests)
-        assert.isUndefined(request?.structured_outputs)
-        assert.strictEqual(request?.max_tokens, 2048)
+        assert.isUndefined(request?.guided_choice)
+        // Bounded to what the reference's sentence needs, not the reference's 2048.
+        assert.strictEqual(request?.max_tokens, FREE_TEXT_VERDICT_MAX_TOKENS)
       }
     }),
   )
@@ -346,9 +351,10 @@ describe("PairwiseJudge with CHOICE verdicts", () => {
         assert.strictEqual(second.mode, "FREE_TEXT")
         const sent = yield* Ref.get(requests)
         assert.strictEqual(sent.length, 3)
-        assert.isDefined(sent[0]?.structured_outputs)
-        assert.isUndefined(sent[1]?.structured_outputs)
-        assert.isUndefined(sent[2]?.structured_outputs)
+        assert.isDefined(sent[0]?.guided_choice)
+        assert.isUndefined(sent[1]?.guided_choice)
+        assert.isUndefined(sent[2]?.guided_choice)
+        assert.strictEqual(sent[1]?.max_tokens, FREE_TEXT_VERDICT_MAX_TOKENS)
       }),
   )
 

@@ -17,7 +17,9 @@ interface Posted {
 const postingPool = (
   answer: (path: string, body: Posted) => unknown,
   posted: Array<{ path: string; body: Posted }>,
+  declaredCapabilities: Pool["declaredCapabilities"] = undefined,
 ): Pool => ({
+  declaredCapabilities,
   name: "reward",
   model: "rm",
   complete: () => Effect.die(new Error("no chat here")),
@@ -50,14 +52,27 @@ describe("pointwise judges", () => {
   })
 
   it.effect(
-    "reward: one chat-format /pooling call per response, image, question + instruction, then the response",
+    "reward: one chat-format /pooling call per response, image (declared pools only), question + instruction, then the response",
     () =>
       Effect.gen(function* () {
+        // A pool not declared `images: true` is sent no image: vLLM 0.10.2's reward models are text-only.
+        const textOnly: Array<{ path: string; body: Posted }> = []
+        yield* makeRewardJudge(
+          postingPool(() => ({ data: [{ index: 0, data: [1] }] }), textOnly),
+          { name: "rm", kind: "reward", pool: "reward" },
+        ).score(input)
+        assert.strictEqual(textOnly.length, 2)
+        for (const { body } of textOnly)
+          assert.deepStrictEqual(
+            body.messages[0]!.content.map((part) => part.type),
+            ["text"],
+          )
         const posted: Array<{ path: string; body: Posted }> = []
         const judge = makeRewardJudge(
           postingPool(
             (_, body) => ({ data: [{ index: 0, data: [body.messages[1]?.content === "a dog" ? 2 : -1] }] }),
             posted,
+            { images: true },
           ),
           { name: "rm", kind: "reward", pool: "reward" },
         )

@@ -25,6 +25,7 @@ export const listJudges = (judges: Judges["Service"]): Effect.Effect<ListJudgesR
         images: capabilities.images,
         pooling: capabilities.pooling,
         score: capabilities.score,
+        ignoredFields: [...(capabilities.ignoredFields ?? [])],
       },
     })),
   ).pipe(Effect.map((listed) => ({ judges: listed, defaultJudge: judges.defaultName })))

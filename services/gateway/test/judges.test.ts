@@ -35,7 +35,8 @@ describe("judges by name", () => {
         ],
       )
       assert.strictEqual(listed.judges[0]?.model, "Xkev/Llama-3.2V-11B-cot")
-      assert.strictEqual(listed.judges[0]?.capabilities?.constrainedChoice, "structured_outputs")
+      // The embedded fleet is vLLM 0.10.2: its choice field is guided_choice (protocol.py; structured_outputs came in 0.11).
+      assert.strictEqual(listed.judges[0]?.capabilities?.constrainedChoice, "guided_choice")
       assert.strictEqual(listed.judges[2]?.model, "internlm/internlm-xcomposer2d5-7b-reward")
       assert.isTrue(listed.judges[2]?.capabilities?.pooling)
 

@@ -80,9 +80,14 @@ describe("more candidates than a server runs at once", () => {
         (event) => event.candidate?.kind === "SUMMARY" && event.candidate.attempt === 0,
       )
       assert.strictEqual(summaries.length, 20)
-      // Each stage's 20 samples took two requests (16 + 4).
-      const requests = servers.reduce((sum, server) => sum + server.stats().requests.finished, 0)
-      assert.strictEqual(requests, 2 * 4 + (response.usage?.judgeCalls ?? 0))
+      // Each stage's 20 samples took two calls (16 + 4). Calls, not engine requests (vLLM runs an n=16 call as 16
+      // child requests, V0's ParallelSampleSequenceGroup), less the pool's probes of each server.
+      const calls = servers.reduce(
+        (sum, server) =>
+          sum + server.requestRecords().filter((record) => !record.id.includes("stagebeam-probe")).length,
+        0,
+      )
+      assert.strictEqual(calls, 2 * 4 + (response.usage?.judgeCalls ?? 0))
     }),
   )
 })

@@ -22,7 +22,12 @@ describe("STAGE_BEAM at N=4 against the simulator", () => {
       assert.isAtMost(usage.judgeCalls, 12)
 
       // The servers saw exactly those calls: nothing hidden, nothing retried.
-      const served = servers.reduce((sum, server) => sum + server.stats().requests.finished, 0)
+      // Calls, not engine requests (vLLM runs an n=4 call as 4 child requests), less each server's choice-field probe.
+      const served = servers.reduce(
+        (sum, server) =>
+          sum + server.requestRecords().filter((record) => !record.id.includes("stagebeam-probe")).length,
+        0,
+      )
       assert.strictEqual(served, usage.generationCalls + usage.judgeCalls + usage.correctnessChecks)
 
       const steps = response.trace.filter((event) => event.stepStarted).map((event) => event.stepStarted!)

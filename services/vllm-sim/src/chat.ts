@@ -7,7 +7,10 @@ import type { RequestView } from "./engine.ts"
 import { type ApiError, badRequest, errorBody, errorForStatus, notFound, proxyErrorPage } from "./errors.ts"
 import { addedLatencyMs, chooseFault, type FaultAction } from "./faults.ts"
 import { type GenerationParams, type SampleOutput, sampleOutputs } from "./generate.ts"
+import { promptTiles } from "./images.ts"
+import { imageTokensOf } from "./profiles.ts"
 import { blockHashes, renderPrompt } from "./prompt.ts"
+import { mergeRecords } from "./records.ts"
 import { type ChatRequest, decodeChatRequest } from "./request.ts"
 import { decode } from "./tokens.ts"
 
@@ -34,6 +37,27 @@ interface Validated {
   readonly n: number
 }
 
+/** vLLM's _SAMPLING_EPS: a temperature below it is greedy sampling. */
+const SAMPLING_EPS = 1e-5
+
+/**
+ * The fields of the body this server does not know, logged as vLLM's OpenAIBaseModel does (protocol.py,
+ * `extra="allow"`): the request goes on as if they were absent. Logged once per field set here (vLLM logs every
+ * request), and counted per field in /sim/stats.
+ */
+const noteIgnoredFields = (ctx: SimContext, body: unknown) => {
+  if (typeof body !== "object" || body === null) return
+  const ignored = ctx.behaviour.ignoredFields.filter((field) => field in body)
+  if (ignored.length === 0) return
+  for (const field of ignored) ctx.ignoredFields.set(field, (ctx.ignoredFields.get(field) ?? 0) + 1)
+  const key = ignored.join(",")
+  if (ctx.loggedIgnored.has(key)) return
+  ctx.loggedIgnored.add(key)
+  ctx.log(
+    `WARNING [protocol.py] The following fields were present in the request but ignored: {${ignored.map((f) => `'${f}'`).join(", ")}}`,
+  )
+}
+
 const validate = (ctx: SimContext, body: unknown): Result.Result<Validated, ApiError> => {
   const decoded = decodeChatRequest(body)
   if (Result.isFailure(decoded)) return Result.fail(badRequest(`Invalid request: ${decoded.failure.message}`))
@@ -46,6 +70,9 @@ const validate = (ctx: SimContext, body: unknown): Result.Result<Validated, ApiE
   if (n < 1) return Result.fail(badRequest(`n must be at least 1, got ${n}.`, "n"))
   if (r.temperature != null && r.temperature < 0)
     return Result.fail(badRequest(`temperature must be non-negative, got ${r.temperature}.`, "temperature"))
+  // vllm/sampling_params.py: temperature below _SAMPLING_EPS (1e-5) is greedy, and greedy takes one sample only.
+  if (b.refusesGreedyN && r.temperature != null && r.temperature < SAMPLING_EPS && n > 1)
+    return Result.fail(badRequest(`n must be 1 when using greedy sampling, got ${n}.`))
   if (r.top_p != null && (r.top_p <= 0 || r.top_p > 1))
     return Result.fail(badRequest(`top_p must be in (0, 1], got ${r.top_p}.`, "top_p"))
   const maxTokens = r.max_completion_tokens ?? r.max_tokens
@@ -179,6 +206,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     ctx.outcomes.error++
     return sendError(ctx, res, badRequest(`JSON decode error: ${(e as Error).message}`), idHeaders)
   }
+  noteIgnoredFields(ctx, body)
   const validated = validate(ctx, body)
   if (Result.isFailure(validated)) {
     ctx.outcomes.error++
@@ -207,11 +235,28 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     return sendError(ctx, res, errorForStatus(429, "Too many requests waiting; try again later."), idHeaders)
   }
   const effective: GenerationParams = { ...params, maxTokens: requestedMax ?? maxModelLen - promptTokens }
-  const outputs = sampleOutputs(prompt, effective, n, `${baseId}:${ctx.requestCounter++}:${Math.random()}`)
-  const usagePromptTokens = promptTokens - prompt.images + prompt.images * ctx.profile.imageTokens
+  const entropy = `${baseId}:${ctx.requestCounter++}:${Math.random()}`
+  // V0's children are n = 1 requests, child i seeded seed + i (sequence.py ParallelSampleSequenceGroup).
+  const children = ctx.behaviour.parallelSampling === "children" && n > 1
+  const outputs = children
+    ? Array.from(
+        { length: n },
+        (_, i) =>
+          sampleOutputs(
+            prompt,
+            { ...effective, seed: effective.seed === undefined ? undefined : effective.seed + i },
+            1,
+            `${entropy}:${i}`,
+          )[0]!,
+      )
+    : sampleOutputs(prompt, effective, n, entropy)
+  const imageTiles = promptTiles(prompt.imageSizes, ctx.profile.tileSize, ctx.profile.maxTiles)
+  // V0's usage counts the vision encoder's tokens in prompt_tokens (REFERENCE.md section 2).
+  const usagePromptTokens = promptTokens - prompt.images + imageTokensOf(ctx.profile, imageTiles)
   const completionId = `chatcmpl-${baseId}`
   const created = Math.floor(Date.now() / 1000)
   const engineId = `${completionId}#${ctx.requestCounter++}`
+  const engineIds = children ? outputs.map((_, i) => `${engineId}_parallel_sample_${i}`) : [engineId]
   const wantLogprobs = ctx.behaviour.logprobs && request.logprobs === true
   const topLogprobs = request.top_logprobs ?? 0
   const withUsage = ctx.behaviour.usage
@@ -225,8 +270,14 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     }
   }
   let finished = false
+  let submitted = false
   res.on("close", () => {
-    if (!finished && ctx.engine.abort(engineId)) ctx.outcomes.abort++
+    if (finished) return
+    let aborted = false
+    for (const id of engineIds) aborted = ctx.engine.abort(id) || aborted
+    if (aborted) ctx.outcomes.abort++
+    // Every call that reached the engine ends once: answered, or left by its client.
+    if (submitted) ctx.calls.aborted++
   })
   const stallAfter = fault.kind === "stall" ? fault.afterTokens : Number.POSITIVE_INFINITY
   const malformed = fault.kind === "malformed"
@@ -290,6 +341,7 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
       })
       if (view.done && !malformed && stallAfter === Number.POSITIVE_INFINITY) {
         finished = true
+        ctx.calls.finished++
         record(outputs)
         if (includeUsage && withUsage) write(chunk([], { usage: usage(view) }))
         res.end("data: [DONE]\n\n")
@@ -307,13 +359,14 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
       return // headers and a fragment, then silence
     }
     finished = true
+    ctx.calls.finished++
     record(outputs)
     if (malformed) {
       res.writeHead(200, { "content-type": "application/json", ...idHeaders })
       res.end(`{"id": "${completionId}", "object": "chat.completion", "choices": [{"index": 0, "message": `)
       return
     }
-    const record_ = ctx.engine.record(engineId)
+    const record_ = mergeRecords(engineIds.flatMap((id) => ctx.engine.record(id) ?? []))
     sendJson(
       res,
       200,
@@ -364,15 +417,38 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
   }
 
   function submit(onUpdate: (view: RequestView) => void) {
-    ctx.engine.submit({
-      id: engineId,
+    ctx.calls.submitted++
+    submitted = true
+    const base = {
       // Servers that do not take vLLM's `priority` accept and ignore it.
       priority: ctx.behaviour.priority ? (request.priority ?? 0) : 0,
       textTokens: promptTokens,
       images: prompt.images,
+      imageTiles,
       blockHashes: blockHashes(prompt, ctx.profile.blockSize),
-      sampleTokens: outputs.map((o) => o.pieces.length),
-      onUpdate,
-    })
+    }
+    if (!children) {
+      ctx.engine.submit({ ...base, id: engineId, sampleTokens: outputs.map((o) => o.pieces.length), onUpdate })
+      return
+    }
+    // n child requests, each queued, prefilled (image included) and holding KV on its own; the response shows
+    // them as one, in index order, done when the last child is.
+    const generated = outputs.map(() => 0)
+    const done = outputs.map(() => false)
+    let firstTokenAtMs: number | undefined
+    ctx.engine.submitAll(
+      engineIds.map((id, i) => ({
+        ...base,
+        id,
+        sampleTokens: [outputs[i]!.pieces.length],
+        onUpdate: (view) => {
+          generated[i] = view.generated[0]!
+          done[i] = view.done
+          if (view.firstTokenAtMs !== undefined)
+            firstTokenAtMs = Math.min(firstTokenAtMs ?? view.firstTokenAtMs, view.firstTokenAtMs)
+          onUpdate({ id: engineId, generated: generated.slice(), done: done.every(Boolean), firstTokenAtMs })
+        },
+      })),
+    )
   }
 }

@@ -36,6 +36,13 @@ export interface SimContext {
   /** performance.now() before which the server is still loading (503). */
   readyAtWall: number
   requestCounter: number
+  /** Chat calls (HTTP requests, whatever their n) that reached the engine, and how they ended. */
+  readonly calls: { submitted: number; finished: number; aborted: number }
+  /** Requests that carried each ignored field, and the field sets already logged. */
+  readonly ignoredFields: Map<string, number>
+  readonly loggedIgnored: Set<string>
+  /** The server's log (stderr for the CLI). */
+  readonly log: (line: string) => void
   /** Total virtual ms of latency added by the latency/jitter faults. */
   faultLatencyMs: number
 }

@@ -12,6 +12,8 @@ export interface EngineSubmission {
   /** Decoder prompt tokens (text plus one image placeholder per image). */
   readonly textTokens: number
   readonly images: number
+  /** The images' tiles in all: each costs the vision encoder's time at prefill and cross-attention KV slots. */
+  readonly imageTiles: number
   /** Chained hashes of the prompt's full blocks (for prefix caching). */
   readonly blockHashes: ReadonlyArray<number>
   /** Output tokens each sample will produce (the content is decided up front). */
@@ -76,6 +78,7 @@ export interface EngineStats {
   cachedPrefillTokens: number
   decodeTokens: number
   imagesEncoded: number
+  imageTilesEncoded: number
   preemptions: number
   finished: number
   aborted: number
@@ -127,6 +130,7 @@ export interface EngineOptions {
 
 export interface Engine {
   readonly submit: (sub: EngineSubmission) => void
+  readonly submitAll: (subs: ReadonlyArray<EngineSubmission>) => void
   readonly abort: (id: string) => boolean
   readonly nowMs: () => number
   readonly runningSeqs: () => number
@@ -175,6 +179,7 @@ export const makeEngine = (options: EngineOptions): Engine => {
     cachedPrefillTokens: 0,
     decodeTokens: 0,
     imagesEncoded: 0,
+    imageTilesEncoded: 0,
     preemptions: 0,
     finished: 0,
     aborted: 0,
@@ -334,10 +339,11 @@ export const makeEngine = (options: EngineOptions): Engine => {
       if (admitted.length > 0 && batchedTokens + tokens > maxBatchedTokens) break
       waiting.shift()
       const cached = prefixHitTokens(r)
-      durationMs += predictPrefillMs(profile, tokens - cached, r.sub.images) - profile.prefillBaseMs
+      durationMs += predictPrefillMs(profile, tokens - cached, r.sub.imageTiles) - profile.prefillBaseMs
       stats.prefillTokens += tokens - cached
       stats.cachedPrefillTokens += cached
       stats.imagesEncoded += r.sub.images
+      stats.imageTilesEncoded += r.sub.imageTiles
       if (r.preemptions === 0) stats.promptTokensTotal += r.sub.textTokens
       batchedTokens += tokens
       seqs += need
@@ -480,15 +486,26 @@ export const makeEngine = (options: EngineOptions): Engine => {
     timer = setTimeout(wake, wallMs)
   }
 
-  const submit = (sub: EngineSubmission) => {
+  /**
+   * Requests arriving together (a V0 request's n children, which add_request queues in one go): all wait before the
+   * scheduler next plans, so an idle engine prefills them in one step.
+   */
+  const submitAll = (subs: ReadonlyArray<EngineSubmission>) => {
     const at = nowMs()
     advance(at)
+    for (const sub of subs) enqueue(sub, at)
+    if (current === undefined) current = plan(at)
+    else if (waiting.length > stats.maxWaitingRequests) stats.maxWaitingRequests = waiting.length
+    arm()
+  }
+
+  const enqueue = (sub: EngineSubmission, at: number) => {
     const r: Req = {
       sub,
       arrivalMs: at,
       seq: seqCounter++,
       generated: sub.sampleTokens.map(() => 0),
-      promptKvTokens: sub.textTokens + sub.images * profile.imageKvTokens,
+      promptKvTokens: sub.textTokens + sub.imageTiles * profile.crossKvTokensPerTile,
       state: "waiting",
       admittedAtMs: undefined,
       firstTokenAtMs: undefined,
@@ -498,10 +515,9 @@ export const makeEngine = (options: EngineOptions): Engine => {
     }
     byId.set(sub.id, r)
     insertWaiting(r, false)
-    if (waiting.length > stats.maxWaitingRequests) stats.maxWaitingRequests = waiting.length
-    if (current === undefined) current = plan(at)
-    arm()
   }
+
+  const submit = (sub: EngineSubmission) => submitAll([sub])
 
   const abort = (id: string): boolean => {
     const r = byId.get(id)
@@ -516,6 +532,7 @@ export const makeEngine = (options: EngineOptions): Engine => {
 
   return {
     submit,
+    submitAll,
     abort,
     nowMs,
     runningSeqs,

@@ -16,9 +16,11 @@ export { type SyntheticQuestion, syntheticQuestions } from "./content/synthetic.
 export type { RequestRecord } from "./engine.ts"
 export type { ErrorFormat } from "./errors.ts"
 export type { FaultConfig } from "./faults.ts"
+export { type ImageSize, imageSize, tilesFor } from "./images.ts"
 export type { Task } from "./pooling.ts"
 export {
   defaultProfileName,
+  imageTokensOf,
   type Profile,
   predictDecodeStepMs,
   predictPrefillMs,

@@ -10,6 +10,7 @@ import { parseQuestion } from "./content/question.ts"
 import { crossEncoderScore, rewardScore } from "./content/reward.ts"
 import type { SimContext } from "./context.ts"
 import { type ApiError, badRequest, errorForStatus, notFound } from "./errors.ts"
+import { promptTiles } from "./images.ts"
 import { renderPrompt } from "./prompt.ts"
 import { ChatMessage } from "./request.ts"
 import { encode } from "./tokens.ts"
@@ -41,6 +42,7 @@ const listOf = (input: string | ReadonlyArray<string>): ReadonlyArray<string> =>
 interface Pooled {
   readonly tokens: number
   readonly images: number
+  readonly imageTiles: number
   readonly question: string
   readonly response: string
 }
@@ -64,6 +66,7 @@ const prefillAll = (ctx: SimContext, res: ServerResponse, id: string, inputs: Re
         priority: 0,
         textTokens: input.tokens,
         images: input.images,
+        imageTiles: input.imageTiles,
         blockHashes: [],
         // Pooling produces no text: the prefill's one step is all the work.
         sampleTokens: [1],
@@ -89,8 +92,8 @@ const contextCheck = (ctx: SimContext, inputs: ReadonlyArray<Pooled>): ApiError 
     : undefined
 }
 
-const usageOf = (inputs: ReadonlyArray<Pooled>, imageTokens: number) => {
-  const prompt = inputs.reduce((sum, input) => sum + input.tokens - input.images + input.images * imageTokens, 0)
+const usageOf = (inputs: ReadonlyArray<Pooled>, tokensPerTile: number) => {
+  const prompt = inputs.reduce((sum, input) => sum + input.tokens - input.images + input.imageTiles * tokensPerTile, 0)
   return { prompt_tokens: prompt, total_tokens: prompt, completion_tokens: 0, prompt_tokens_details: null }
 }
 
@@ -164,6 +167,7 @@ export const handlePooling = async (ctx: SimContext, res: ServerResponse, rawBod
       {
         tokens: rendered.ok.tokenIds.length,
         images: rendered.ok.images,
+        imageTiles: promptTiles(rendered.ok.imageSizes, ctx.profile.tileSize, ctx.profile.maxTiles),
         question: rendered.ok.questionText,
         response,
       },
@@ -172,6 +176,7 @@ export const handlePooling = async (ctx: SimContext, res: ServerResponse, rawBod
     inputs = listOf(body.input).map((text) => ({
       tokens: encode(text).length + 1,
       images: 0,
+      imageTiles: 0,
       question: "",
       response: text,
     }))
@@ -189,7 +194,7 @@ export const handlePooling = async (ctx: SimContext, res: ServerResponse, rawBod
     created: Math.floor(Date.now() / 1000),
     model: ctx.model,
     data: inputs.map((input, index) => ({ index, object: "pooling", data: poolingData(ctx, input) })),
-    usage: usageOf(inputs, ctx.profile.imageTokens),
+    usage: usageOf(inputs, ctx.profile.tokensPerTile),
   })
 }
 
@@ -208,6 +213,7 @@ export const handleScore = async (ctx: SimContext, res: ServerResponse, rawBody:
     (pair): Pooled => ({
       tokens: encode(pair.query).length + encode(pair.text).length + 2,
       images: 0,
+      imageTiles: 0,
       question: pair.query,
       response: pair.text,
     }),
@@ -226,7 +232,7 @@ export const handleScore = async (ctx: SimContext, res: ServerResponse, rawBody:
       object: "score",
       score: crossEncoderScore(input.response, parseQuestion(input.question), ctx.rewardNoise),
     })),
-    usage: usageOf(inputs, ctx.profile.imageTokens),
+    usage: usageOf(inputs, ctx.profile.tokensPerTile),
   })
 }
 

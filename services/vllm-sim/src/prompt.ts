@@ -1,6 +1,7 @@
 // Rendering the chat messages the way Llama 3.2 Vision's chat template does, validating them as vLLM would
 // (image count, image data, template rules), and counting tokens with the real tokenizer.
 import { type ApiError, badRequest } from "./errors.ts"
+import { type ImageSize, imageSize } from "./images.ts"
 import { hash32 } from "./random.ts"
 import type { ChatMessage, ChatRequest } from "./request.ts"
 import { encode, specialTokenIds } from "./tokens.ts"
@@ -9,6 +10,8 @@ export interface RenderedPrompt {
   /** Decoder prompt token ids (one <|image|> per image). */
   readonly tokenIds: ReadonlyArray<number>
   readonly images: number
+  /** Each image's size, where its header says (undefined: an http(s) URL, or a header without one). */
+  readonly imageSizes: ReadonlyArray<ImageSize | undefined>
   /** Stable identity of the images, folded into the prefix-cache hashes so different images never collide. */
   readonly imageKey: string
   /** Text of the last user turn (the question or a judge prompt). */
@@ -28,8 +31,8 @@ const imageMagic: ReadonlyArray<ReadonlyArray<number>> = [
   [0x42, 0x4d], // BMP
 ]
 
-const checkImageUrl = (url: string): ApiError | undefined => {
-  if (/^https?:\/\//.test(url)) return undefined // assumed fetchable: the simulator has no network to fetch it
+const checkImageUrl = (url: string): ApiError | { readonly size: ImageSize | undefined } => {
+  if (/^https?:\/\//.test(url)) return { size: undefined } // assumed fetchable: the simulator has no network to fetch it
   const m = /^data:([^;,]*)(;base64)?,([\s\S]*)$/.exec(url)
   if (m === null) return badRequest("Invalid `image_url`: expected an http(s) URL or a data URL.")
   if (m[2] === undefined) return badRequest("Invalid `image_url`: only base64-encoded data URLs are supported.")
@@ -39,7 +42,7 @@ const checkImageUrl = (url: string): ApiError | undefined => {
   const bytes = Buffer.from(payload, "base64")
   if (!imageMagic.some((magic) => magic.every((b, i) => bytes[i] === b)))
     return badRequest("Failed to load image from data URL: cannot identify image file.")
-  return undefined
+  return { size: imageSize(bytes) }
 }
 
 const partsOf = (m: ChatMessage) =>
@@ -71,6 +74,7 @@ export const renderPrompt = (
     return { error: badRequest("continue_final_message is set but the final message is not an assistant message.") }
   const ids: Array<number> = [specialTokenIds.beginOfText]
   let images = 0
+  const imageSizes: Array<ImageSize | undefined> = []
   const imageKeys: Array<string> = []
   let userText = ""
   let questionText = ""
@@ -89,9 +93,10 @@ export const renderPrompt = (
       } else if (part.type === "image_url") {
         const url = typeof part.image_url === "string" ? part.image_url : part.image_url?.url
         if (url === undefined) return { error: badRequest("image_url part without a url.", "messages") }
-        const bad = checkImageUrl(url)
-        if (bad !== undefined) return { error: bad }
+        const checked = checkImageUrl(url)
+        if (!("size" in checked)) return { error: checked }
         images++
+        imageSizes.push(checked.size)
         imageKeys.push(String(hash32(url)))
         ids.push(specialTokenIds.image)
       } else return { error: badRequest(`Unsupported content part type: ${part.type}`, "messages") }
@@ -116,7 +121,7 @@ export const renderPrompt = (
         .join("")
     : ""
   return {
-    ok: { tokenIds: ids, images, imageKey: imageKeys.join(","), userText, questionText, assistantPrefix },
+    ok: { tokenIds: ids, images, imageSizes, imageKey: imageKeys.join(","), userText, questionText, assistantPrefix },
   }
 }
 

@@ -46,6 +46,18 @@ export const simStats = (ctx: SimContext) => {
     decodeTokens: s.decodeTokens,
     generationTokens: s.generationTokensTotal,
     imagesEncoded: s.imagesEncoded,
+    imageTilesEncoded: s.imageTilesEncoded,
+    /**
+     * Chat calls as the client sees them (an n > 1 call is one, however many child requests the engine ran):
+     * finished, aborted, and still in flight.
+     */
+    calls: {
+      finished: ctx.calls.finished,
+      aborted: ctx.calls.aborted,
+      inFlight: ctx.calls.submitted - ctx.calls.finished - ctx.calls.aborted,
+    },
+    /** Requests that carried each field this server ignores (vLLM logs them, "present in the request but ignored"). */
+    ignoredFields: Object.fromEntries(ctx.ignoredFields),
     preemptions: s.preemptions,
     running: ctx.engine.runningRequests(),
     runningSeqs: ctx.engine.runningSeqs(),

@@ -11,6 +11,7 @@ import { renderMetrics } from "./metrics.ts"
 import type { Task } from "./pooling.ts"
 import { defaultProfileName, type Profile, profiles } from "./profiles.ts"
 import { makeRng } from "./random.ts"
+import { byRequest, latestRequest } from "./records.ts"
 import { makeHttpServer, type SimStats, simStats } from "./server.ts"
 
 export interface SimulatorOptions {
@@ -62,6 +63,8 @@ export interface SimulatorOptions {
   readonly schedulingPolicy?: "fcfs" | "priority"
   /** Optional cap on the waiting queue (vLLM <= 0.10 has none); beyond it requests get 429. */
   readonly maxWaitingRequests?: number
+  /** Where the server's warnings go (default: stderr), e.g. the fields a request carried that it ignored. */
+  readonly log?: (line: string) => void
 }
 
 export interface CrashOptions {
@@ -147,6 +150,10 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     readyAtWall: performance.now() + (faults.slowStartMs ?? 0) / speed,
     requestCounter: 0,
     faultLatencyMs: 0,
+    calls: { submitted: 0, finished: 0, aborted: 0 },
+    ignoredFields: new Map(),
+    loggedIgnored: new Set(),
+    log: options.log ?? ((line) => console.warn(line)),
   }
   const setFaults = (next: FaultConfig) => {
     // A newly set slow start begins now: the server reloads.
@@ -204,8 +211,8 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     faults: () => ctx.faults,
     crash,
     stats: () => simStats(ctx),
-    requestRecord: (requestId) => ctx.engine.stats.recent.findLast((r) => r.id.startsWith(`chatcmpl-${requestId}#`)),
-    requestRecords: () => ctx.engine.stats.recent.slice(),
+    requestRecord: (requestId) => latestRequest(ctx.engine.stats.recent, `chatcmpl-${requestId}#`),
+    requestRecords: () => byRequest(ctx.engine.stats.recent),
     metricsText: () => renderMetrics(ctx.engine, ctx.model, ctx.outcomes, behaviour.metrics),
   }
 }

@@ -13,7 +13,7 @@ const start = async (options: SimulatorOptions) => {
 }
 
 beforeAll(async () => {
-  for (const behaviour of ["vllm-0.10", "vllm-0.12", "sglang", "minimal"] as const)
+  for (const behaviour of ["vllm-0.10", "vllm-0.11", "vllm-0.12", "sglang", "minimal"] as const)
     sims[behaviour] = await start({ behaviour })
 })
 afterAll(async () => {
@@ -61,9 +61,16 @@ const caption = {
 }
 
 describe("behaviour profiles", () => {
-  it("vllm-0.10 constrains to a choice with guided_choice or structured_outputs (0.10.2 takes both)", async () => {
+  // vllm/entrypoints/openai/protocol.py of 0.10.x: guided_choice, no structured_outputs (PR #22772 came in 0.11.0).
+  it("vllm-0.10 constrains with guided_choice and ignores structured_outputs; vllm-0.11 takes both", async () => {
+    const sim = sims["vllm-0.10"]
+    const guided = await chat(sim, { messages: [userTurn(judgePrompt)], max_tokens: 4, guided_choice: ["A", "B"] })
+    assert.include(["A", "B"], guided.json.choices[0]!.message.content)
+    const ignored = await chat(sim, { messages: [userTurn(judgePrompt)], structured_outputs: { choice: ["A", "B"] } })
+    assert.strictEqual(ignored.status, 200)
+    assert.match(ignored.json.choices[0]!.message.content, /^Since .+, I choose response [12]\.$/)
     for (const field of [{ guided_choice: ["A", "B"] }, { structured_outputs: { choice: ["A", "B"] } }]) {
-      const { json } = await chat(sims["vllm-0.10"], { messages: [userTurn(judgePrompt)], max_tokens: 4, ...field })
+      const { json } = await chat(sims["vllm-0.11"], { messages: [userTurn(judgePrompt)], max_tokens: 4, ...field })
       assert.include(["A", "B"], json.choices[0]!.message.content, JSON.stringify(field))
     }
   })

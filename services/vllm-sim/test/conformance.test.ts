@@ -39,7 +39,7 @@ describe("chat completions through the openai SDK", () => {
       assert.isNull((c as unknown as { stop_reason: unknown }).stop_reason)
     }
     const usage = r.usage!
-    assert.isAbove(usage.prompt_tokens, sim.profile.imageTokens)
+    assert.isAbove(usage.prompt_tokens, sim.profile.maxTiles * sim.profile.tokensPerTile)
     assert.strictEqual(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens)
     const single = await client.chat.completions.create({
       model: sim.model,

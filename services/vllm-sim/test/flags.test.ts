@@ -25,7 +25,10 @@ describe("vllm-sim flags", () => {
       [["--speed", "0"], 'invalid --speed "0"'],
       [["--judge-accuracy", "1.5"], 'invalid --judge-accuracy "1.5": expected a number in [0, 1]'],
       [["--scheduling-policy", "lifo"], 'invalid --scheduling-policy "lifo": expected one of fcfs, priority'],
-      [["--behaviour", "tgi"], 'invalid --behaviour "tgi": expected one of vllm-0.10, vllm-0.12, sglang, minimal'],
+      [
+        ["--behaviour", "tgi"],
+        'invalid --behaviour "tgi": expected one of vllm-0.10, vllm-0.11, vllm-0.12, sglang, minimal',
+      ],
     ] as const) {
       const { code, stderr } = await refused(flags)
       assert.strictEqual(code, 2, flags.join(" "))

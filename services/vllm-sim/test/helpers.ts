@@ -1,4 +1,6 @@
 // Shared helpers for the simulator's tests: requests shaped like the orchestrator's, deadlines on every call.
+import zlib from "node:zlib"
+
 export const pngDataUrl = `data:image/png;base64,${Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]).toString("base64")}`
 
 export const mcQuestion = "What color is the umbrella on the left?\nA. Red\nB. Blue\nC. Green\nD. Yellow"
@@ -42,4 +44,22 @@ export const readSse = async (res: Response): Promise<Array<string>> => {
     .map((e) => e.trim())
     .filter((e) => e.startsWith("data: "))
     .map((e) => e.slice("data: ".length))
+}
+
+/**
+ * A PNG data URL whose header says `width`×`height` (signature and IHDR chunk with its CRC; no pixel data: the
+ * simulator reads the size, as mllama's processor would after decoding).
+ */
+export const pngOfSize = (width: number, height: number) => {
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr.set([8, 2, 0, 0, 0], 8)
+  const type = Buffer.from("IHDR", "latin1")
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(13)
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([type, ihdr])))
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  return `data:image/png;base64,${Buffer.concat([signature, length, type, ihdr, crc]).toString("base64")}`
 }

@@ -10,9 +10,13 @@ const fixedLength = (maxTokens: number, n: number, extra: Record<string, unknown
   ...extra,
 })
 
-/** The profile's prediction for n samples of T tokens arriving at an idle server. */
+/**
+ * The profile's prediction for n samples of T tokens arriving at an idle server: vLLM V0 runs them as n child
+ * requests (vllm/sequence.py ParallelSampleSequenceGroup), prefilled together in one step that costs each child's own
+ * prompt and image tiles (the test image's header gives no size: the largest, maxTiles).
+ */
 const predicted = (profile: Parameters<typeof predictPrefillMs>[0], prompt: number, n: number, tokens: number) => {
-  let ms = predictPrefillMs(profile, prompt, 1)
+  let ms = profile.prefillBaseMs + n * (predictPrefillMs(profile, prompt, profile.maxTiles) - profile.prefillBaseMs)
   for (let k = 1; k < tokens; k++) ms += predictDecodeStepMs(profile, n, n * (prompt + k))
   return ms
 }
@@ -98,7 +102,8 @@ describe("performance model", () => {
       await eventually(() => sim.stats().runningSeqs === 4)
       controller.abort()
       assert.strictEqual(await pending, "aborted")
-      await eventually(() => sim.stats().requests.aborted === 1)
+      // The n = 4 request is 4 child requests in the engine (V0's ParallelSampleSequenceGroup): all 4 abort.
+      await eventually(() => sim.stats().requests.aborted === 4)
       assert.strictEqual(sim.stats().runningSeqs, 0)
       assert.strictEqual(sim.requestRecord("gone")!.outcome, "aborted")
       assert.isBelow(sim.requestRecord("gone")!.outputTokens, 4000)
@@ -135,7 +140,8 @@ describe("performance model", () => {
         const first = postChat(sim.url, fixedLength(100, 4), { "X-Request-Id": "first" })
         await eventually(() => sim.stats().runningSeqs === 4)
         const low = postChat(sim.url, fixedLength(10, 4, { priority: 3 }), { "X-Request-Id": "low" })
-        await eventually(() => sim.stats().waiting === 1)
+        // Its 4 samples wait as 4 child requests (V0's ParallelSampleSequenceGroup).
+        await eventually(() => sim.stats().waiting === 4)
         const high = postChat(sim.url, fixedLength(10, 4, { priority: 1 }), { "X-Request-Id": "high" })
         for (const res of await Promise.all([first, low, high])) assert.strictEqual(res.status, 200)
         const [lowRec, highRec] = [sim.requestRecord("low")!, sim.requestRecord("high")!]
@@ -227,8 +233,10 @@ describe("performance model", () => {
       assert.closeTo(s.busyGpuSeconds, s.prefillGpuSeconds + s.decodeGpuSeconds, 1e-9)
       assert.strictEqual(s.generationTokens, 40)
       assert.strictEqual(s.decodeTokens, 38)
-      assert.strictEqual(s.imagesEncoded, 1)
-      assert.strictEqual(s.requests.finished, 1)
+      // V0 runs n = 2 as two child requests, each encoding the image (4 tiles: the stub's size is unknown).
+      assert.strictEqual(s.imagesEncoded, 2)
+      assert.strictEqual(s.imageTilesEncoded, 8)
+      assert.strictEqual(s.requests.finished, 2)
     } finally {
       await sim.close()
     }

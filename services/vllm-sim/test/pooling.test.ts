@@ -212,7 +212,8 @@ describe("verdict and rating logprobs", () => {
   it("a constrained verdict lists the other label with the rest of the probability", async () => {
     const res = await postChat(generator.url, {
       messages: [userTurn(judgePrompt(captions[0]!, captions[1]!))],
-      structured_outputs: { choice: ["1", "2"] },
+      // vLLM 0.10.2 (the default behaviour) constrains with guided_choice only.
+      guided_choice: ["1", "2"],
       logprobs: true,
       top_logprobs: 2,
       max_tokens: 2,

@@ -16,6 +16,11 @@ export interface JudgeCapabilities {
    */
   'pooling'?: (boolean);
   'score'?: (boolean);
+  /**
+   * Request fields a server of its pool was seen to accept and ignore (HTTP 200, output unaffected), e.g.
+   * "structured_outputs" on vLLM 0.10.2: what the judge cannot rely on there.
+   */
+  'ignoredFields'?: (string)[];
 }
 
 /**
@@ -33,4 +38,9 @@ export interface JudgeCapabilities__Output {
    */
   'pooling': (boolean);
   'score': (boolean);
+  /**
+   * Request fields a server of its pool was seen to accept and ignore (HTTP 200, output unaffected), e.g.
+   * "structured_outputs" on vLLM 0.10.2: what the judge cannot rely on there.
+   */
+  'ignoredFields': (string)[];
 }
