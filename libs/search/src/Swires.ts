@@ -1,17 +1,11 @@
 import { closeTag, NO_IMAGE_CAPTION, openTag, type Stage } from "@stagebeam/cot"
 import { Effect } from "effect"
+import type { Entrant, StepSpec } from "./Entrant.ts"
 import type { DeadlineReached } from "./Errors.ts"
 import type { Run } from "./Run.ts"
+import { sample } from "./Sampling.ts"
+import { rankByScore, type ScoredEntrant, scoreEntrants, scoreTexts } from "./Scoring.ts"
 import { deriveSeed } from "./Seeds.ts"
-import {
-  type Entrant,
-  rankByScore,
-  type ScoredEntrant,
-  type StepSpec,
-  sample,
-  scoreEntrants,
-  scoreTexts,
-} from "./Step.ts"
 
 /** A reasoning of the pool: the answer up to and including it, and its score. */
 interface PoolEntry extends ScoredEntrant {

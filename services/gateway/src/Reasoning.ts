@@ -5,6 +5,7 @@ import {
   FleetCapacity,
   Judge,
   runSearch,
+  ScheduleDefaults,
   type SearchEvent,
   SearchEvents,
   type SearchRequest,
@@ -152,9 +153,12 @@ export class Reasoning extends Context.Service<
         maxSamplesPerRequestOf(settings, GENERATOR_POOL),
         settings.search.speculationReserve,
       )
-      const defaultSpeculation = settings.search.speculation.toUpperCase() as Speculation
-      const defaultStragglers = settings.search.stragglers
-      const defaultSpeculationWidth = settings.search.speculationWidth
+      // The search resolves each request's schedule against these once (ScheduleOptions.ts).
+      const scheduleDefaults: ScheduleDefaults = {
+        speculation: settings.search.speculation.toUpperCase() as Speculation,
+        speculationWidth: settings.search.speculationWidth,
+        stragglers: settings.search.stragglers,
+      }
 
       const declaredNames = () => judges.all.map((declared) => declared.name).join(", ")
 
@@ -264,11 +268,6 @@ export class Reasoning extends Context.Service<
             ...command.search,
             ...(imageUrl === undefined ? {} : { imageUrl }),
             deadlineMs,
-            speculation: command.search.speculation ?? defaultSpeculation,
-            speculationWidth: command.search.speculationWidth ?? defaultSpeculationWidth,
-            ...(command.search.stragglers === undefined && command.search.preset !== "REFERENCE"
-              ? { stragglers: defaultStragglers }
-              : {}),
           }
           const result = yield* runSearch(request).pipe(
             // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
@@ -279,6 +278,7 @@ export class Reasoning extends Context.Service<
             Effect.provideService(CandidateGenerator, generator),
             Effect.provideService(Judge, judge.judge),
             Effect.provideService(FleetCapacity, capacity),
+            Effect.provideService(ScheduleDefaults, scheduleDefaults),
             // The final answer is the call's result, not an event.
             Effect.provideService(SearchEvents, {
               publish: (event) =>
