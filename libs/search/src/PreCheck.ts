@@ -1,18 +1,20 @@
 import { Effect } from "effect"
 import type { Entrant, StepSpec } from "./Entrant.ts"
+import type { PairwiseCalls } from "./JudgeCalls.ts"
 import type { Run } from "./Run.ts"
 import { deriveSeed } from "./Seeds.ts"
 
 /** One pre-check call on an entrant's text, traced: whether the judge calls its reasoning correct. */
 export const check = Effect.fnUntraced(function* (
   run: Run,
+  judge: PairwiseCalls,
   spec: StepSpec,
   entrant: Entrant,
   hint: string | undefined,
   seed: number,
 ) {
   const startedAtMs = yield* run.trace.elapsed
-  const verdict = yield* run.checkReasoning(spec.step, {
+  const verdict = yield* judge.checkReasoning(spec.step, {
     question: run.request.question,
     hint,
     reasoning: entrant.judged ?? "",
@@ -36,7 +38,12 @@ export const check = Effect.fnUntraced(function* (
  * The pre-check ONCE: each distinct readable text checked once, all in parallel, before the tournament. Returns
  * correctness by key; an entrant without a readable reasoning counts as incorrect, unchecked.
  */
-export const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrants: ReadonlyArray<Entrant>) {
+export const checkOnce = Effect.fnUntraced(function* (
+  run: Run,
+  judge: PairwiseCalls,
+  spec: StepSpec,
+  entrants: ReadonlyArray<Entrant>,
+) {
   const firstOfKey = new Map<string, Entrant>()
   for (const entrant of entrants) {
     if (entrant.key !== undefined && !firstOfKey.has(entrant.key)) firstOfKey.set(entrant.key, entrant)
@@ -44,7 +51,14 @@ export const checkOnce = Effect.fnUntraced(function* (run: Run, spec: StepSpec, 
   const checked = yield* Effect.all(
     [...firstOfKey].map(([key, entrant]) =>
       Effect.map(
-        check(run, spec, entrant, entrant.hint, deriveSeed(run.seed, "check", spec.step, entrant.candidate.index)),
+        check(
+          run,
+          judge,
+          spec,
+          entrant,
+          entrant.hint,
+          deriveSeed(run.seed, "check", spec.step, entrant.candidate.index),
+        ),
         (correct) => [key, correct] as const,
       ),
     ),

@@ -1,23 +1,17 @@
 import type { StepKind } from "@stagebeam/cot"
 import { Effect } from "effect"
 import { type Budget, makeBudget } from "./Budget.ts"
-import { type DeadlineReached, GenerationFailed, JudgeFailed } from "./Errors.ts"
+import { type DeadlineReached, GenerationFailed } from "./Errors.ts"
+import { judgeCalls, type PairwiseCalls, type PointwiseCalls } from "./JudgeCalls.ts"
 import type { SearchRequest } from "./Request.ts"
 import { type ResolvedSchedule, resolveSchedule, ScheduleDefaults } from "./ScheduleOptions.ts"
 import { resolveSelection, type Selection } from "./Selection.ts"
 import {
   CandidateGenerator,
-  type CorrectnessInput,
-  type CorrectnessVerdict,
   type GenerationRequest,
   type GenerationResult,
-  isPointwise,
   Judge,
-  type MatchInput,
   type SampleListener,
-  type ScoreInput,
-  type Scores,
-  type Verdict,
 } from "./Services.ts"
 import { makeTrace, type Trace } from "./Trace.ts"
 import { makeUsage, type UsageCounter } from "./Usage.ts"
@@ -63,14 +57,8 @@ export interface Run {
   ) => Effect.Effect<GenerationResult, GenerationFailed>
   /** Counts a finished generation call in the usage and the estimates. */
   readonly account: (timed: TimedGeneration) => TimedGeneration
-  readonly compare: (step: number, match: MatchInput) => Effect.Effect<Verdict, JudgeFailed | DeadlineReached>
-  readonly checkReasoning: (
-    step: number,
-    input: CorrectnessInput,
-  ) => Effect.Effect<CorrectnessVerdict, JudgeFailed | DeadlineReached>
-  /** The judge scores candidates one by one (a step keeps the highest) instead of comparing pairs. */
-  readonly pointwise: boolean
-  readonly score: (step: number, input: ScoreInput) => Effect.Effect<Scores, JudgeFailed | DeadlineReached>
+  /** The judge's calls: pairwise (compare, check) or pointwise (score), each bound by the deadline and counted. */
+  readonly judging: PairwiseCalls | PointwiseCalls
 }
 
 export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed: number) {
@@ -79,7 +67,13 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const trace = yield* makeTrace()
   const usage = makeUsage()
   const budget = makeBudget(request, trace, usage)
-  const selection = resolveSelection(request)
+  const judging = judgeCalls(judge, budget, usage)
+  // The verdict mode is chosen here, once: CHOICE only where the judge can constrain its answer to a label.
+  const asked = resolveSelection(request)
+  const selection =
+    asked.rules.verdict === "CHOICE" && judging._tag === "Pairwise" && !(yield* judging.canChoose)
+      ? resolveSelection({ ...request, verdict: "FREE_TEXT" })
+      : asked
   const schedule = resolveSchedule(request, yield* ScheduleDefaults)
 
   const call: Run["call"] = (step, kind, generation, onSample) =>
@@ -122,88 +116,6 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       return account({ result, startedAtMs, endedAtMs: yield* trace.elapsed })
     })
 
-  const pairwise = isPointwise(judge) ? undefined : judge
-  const pointwise = isPointwise(judge) ? judge : undefined
-  // The strategies ask a judge only for what it does (Step.ts branches on `pointwise`; SWIRES is refused before).
-  const unsupported = (what: string) =>
-    Effect.die(new Error(`a ${pointwise === undefined ? "pairwise" : "pointwise"} judge cannot ${what}`))
-
-  const compare: Run["compare"] = (step, match) =>
-    budget
-      .withinDeadline(
-        (pairwise === undefined ? unsupported("compare two candidates") : pairwise.compare(match)).pipe(
-          Effect.mapError(
-            (cause) =>
-              new JudgeFailed({
-                step,
-                kind: match.kind,
-                message: `a ${match.kind} judge call failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        `a ${match.kind} judge call`,
-      )
-      .pipe(
-        Effect.tap((verdict) =>
-          Effect.sync(() =>
-            usage.verdict({
-              promptTokens: verdict.promptTokens,
-              completionTokens: verdict.completionTokens,
-              calls: verdict.calls ?? 1,
-              tokensEstimated: verdict.tokensEstimated,
-            }),
-          ),
-        ),
-      )
-
-  const checkReasoning: Run["checkReasoning"] = (step, input) =>
-    budget
-      .withinDeadline(
-        (pairwise === undefined ? unsupported("check a reasoning") : pairwise.checkReasoning(input)).pipe(
-          Effect.mapError(
-            (cause) =>
-              new JudgeFailed({
-                step,
-                kind: "REASONING",
-                message: `a reasoning check failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        "a reasoning check",
-      )
-      .pipe(Effect.tap((verdict) => Effect.sync(() => usage.check(verdict))))
-
-  const score: Run["score"] = (step, input) =>
-    budget
-      .withinDeadline(
-        (pointwise === undefined ? unsupported("score candidates") : pointwise.score(input)).pipe(
-          Effect.mapError(
-            (cause) =>
-              new JudgeFailed({
-                step,
-                kind: input.kind,
-                message: `a ${input.kind} scoring call failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        `a ${input.kind} scoring call`,
-      )
-      .pipe(
-        Effect.tap((scores) =>
-          Effect.sync(() =>
-            usage.scoring({
-              promptTokens: scores.promptTokens,
-              completionTokens: scores.completionTokens,
-              calls: scores.calls ?? 1,
-              tokensEstimated: scores.tokensEstimated,
-            }),
-          ),
-        ),
-      )
-
   return {
     request,
     seed,
@@ -215,9 +127,6 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     generate,
     call,
     account,
-    compare,
-    checkReasoning,
-    pointwise: pointwise !== undefined,
-    score,
+    judging,
   } satisfies Run
 })

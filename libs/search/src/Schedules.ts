@@ -35,10 +35,14 @@ export const makeSchedules = (run: Run): Schedules => {
       const prefetched = carried
       carried = undefined
       const speculator =
-        next === undefined || run.schedule.speculation === "OFF" || run.pointwise ? undefined : speculatorFor(run, next)
+        next === undefined || run.schedule.speculation === "OFF" || run.judging._tag === "Pointwise"
+          ? undefined
+          : speculatorFor(run, next)
       const rules = run.selection.rules
       const asTheyCome =
-        run.schedule.stragglers && !run.pointwise && !(spec.kind === "REASONING" && rules.reasoningCheck === "ONCE")
+        run.schedule.stragglers &&
+        run.judging._tag === "Pairwise" &&
+        !(spec.kind === "REASONING" && rules.reasoningCheck === "ONCE")
       if (asTheyCome) return stragglersSchedule(run, spec, prefetched, speculator, keep)
       if (speculator !== undefined) return speculativeSchedule(run, spec, prefetched, speculator, keep)
       return plainSchedule(run, spec, prefetched)

@@ -1,6 +1,7 @@
 import type { StepKind } from "@stagebeam/cot"
 import { Effect } from "effect"
 import { type Entrant, mergeKey, type StepSpec } from "./Entrant.ts"
+import type { PointwiseCalls } from "./JudgeCalls.ts"
 import type { Run } from "./Run.ts"
 import { deriveSeed, makeRng } from "./Seeds.ts"
 
@@ -26,6 +27,7 @@ export interface ScoredEntrant {
  */
 export const scoreTexts = Effect.fnUntraced(function* (
   run: Run,
+  scorer: PointwiseCalls,
   step: number,
   kind: StepKind,
   /** `step`: the entrant's own step when the texts come from several (SWIRES's conclusions). */
@@ -37,7 +39,7 @@ export const scoreTexts = Effect.fnUntraced(function* (
   const scores =
     distinct.length === 0
       ? undefined
-      : yield* run.score(step, {
+      : yield* scorer.score(step, {
           kind,
           question: run.request.question,
           imageUrl: run.request.imageUrl,
@@ -69,9 +71,16 @@ export const scoreTexts = Effect.fnUntraced(function* (
 })
 
 /** Scores a step's entrants on what a pointwise judge sees of them (scoredText). */
-export const scoreEntrants = (run: Run, spec: StepSpec, entrants: ReadonlyArray<Entrant>, seed: number) =>
+export const scoreEntrants = (
+  run: Run,
+  scorer: PointwiseCalls,
+  spec: StepSpec,
+  entrants: ReadonlyArray<Entrant>,
+  seed: number,
+) =>
   scoreTexts(
     run,
+    scorer,
     spec.step,
     spec.kind,
     entrants.map((entrant) => ({ entrant, text: scoredText(spec, entrant) })),
@@ -104,7 +113,12 @@ export const rankByScore = <S extends ScoredEntrant>(
 }
 
 /** A step with a pointwise judge: every distinct candidate scored in one call, the highest kept (seeded tie-break). */
-export const pickByScore = Effect.fnUntraced(function* (run: Run, spec: StepSpec, entrants: ReadonlyArray<Entrant>) {
+export const pickByScore = Effect.fnUntraced(function* (
+  run: Run,
+  scorer: PointwiseCalls,
+  spec: StepSpec,
+  entrants: ReadonlyArray<Entrant>,
+) {
   if (new Set(entrants.map(mergeKey)).size === 1) {
     const pick = Math.floor(makeRng(deriveSeed(run.seed, "identical", spec.step))() * entrants.length)
     return { candidate: entrants[pick]!.candidate, by: "ONLY_CANDIDATE" as const }
@@ -114,7 +128,7 @@ export const pickByScore = Effect.fnUntraced(function* (run: Run, spec: StepSpec
   }
   const startMs = yield* run.trace.elapsed
   const startTokens = run.usage.completionTokens()
-  const scored = yield* scoreEntrants(run, spec, entrants, deriveSeed(run.seed, "score", spec.step))
+  const scored = yield* scoreEntrants(run, scorer, spec, entrants, deriveSeed(run.seed, "score", spec.step))
   run.budget.recordRound((yield* run.trace.elapsed) - startMs, run.usage.completionTokens() - startTokens)
   const ranked = rankByScore(
     scored,

@@ -211,7 +211,11 @@ const STRATEGIES = {
   BEST_OF_N: bestOfN,
   SENTENCE_BEAM: sentenceBeam,
   GREEDY: greedy,
-  SWIRES: swires,
+  // The gateway refuses SWIRES with a pairwise judge before it runs (the judge is its choice, not the search's).
+  SWIRES: (run: Run) =>
+    run.judging._tag === "Pointwise"
+      ? swires(run, run.judging)
+      : Effect.die(new Error("SWIRES needs a pointwise judge (a reward model)")),
 } as const
 
 /**

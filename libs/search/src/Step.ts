@@ -3,6 +3,7 @@ import type { Candidate } from "./Candidate.ts"
 import { mergeKey, type StepSpec } from "./Entrant.ts"
 import { checkOnce } from "./PreCheck.ts"
 import type { Run } from "./Run.ts"
+import { sample } from "./Sampling.ts"
 import { pickByScore } from "./Scoring.ts"
 import { deriveSeed, makeRng } from "./Seeds.ts"
 import { playOf } from "./StepMatch.ts"
@@ -52,14 +53,17 @@ const decide = Effect.fnUntraced(function* (run: Run, spec: StepSpec, schedule: 
       const by = played.stoppedEarly ? "CUT_SHORT" : played.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
       return yield* choose(chosen, by)
     })
-  if (schedule._tag === "AsTheyCome")
-    return yield* chooseWinner(yield* schedule.tournament(playOf(run, spec, undefined)))
-
-  const entrants = yield* schedule.sample
-  if (run.pointwise) {
-    const picked = yield* pickByScore(run, spec, entrants)
+  const judge = run.judging
+  if (judge._tag === "Pointwise") {
+    // A pointwise judge scores the whole field at once: its steps are sampled first whatever the schedule.
+    const entrants = schedule._tag === "SampledFirst" ? yield* schedule.sample : yield* sample(run, spec)
+    const picked = yield* pickByScore(run, judge, spec, entrants)
     return yield* choose(picked.candidate, picked.by)
   }
+  if (schedule._tag === "AsTheyCome") {
+    return yield* chooseWinner(yield* schedule.tournament(playOf(run, judge, spec, undefined)))
+  }
+  const entrants = yield* schedule.sample
   if (new Set(entrants.map(mergeKey)).size === 1) {
     // One text only. WEIGHT: any of the copies, each as likely (as the coins of a tournament would make them).
     const pick =
@@ -72,6 +76,8 @@ const decide = Effect.fnUntraced(function* (run: Run, spec: StepSpec, schedule: 
     return yield* choose(chosen, "ONLY_CANDIDATE")
   }
   const correctOnce =
-    spec.kind === "REASONING" && rules.reasoningCheck === "ONCE" ? yield* checkOnce(run, spec, entrants) : undefined
-  return yield* chooseWinner(yield* schedule.tournament(entrants, playOf(run, spec, correctOnce)))
+    spec.kind === "REASONING" && rules.reasoningCheck === "ONCE"
+      ? yield* checkOnce(run, judge, spec, entrants)
+      : undefined
+  return yield* chooseWinner(yield* schedule.tournament(entrants, playOf(run, judge, spec, correctOnce)))
 })

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { Entrant, StepSpec } from "./Entrant.ts"
 import type { MatchJudged } from "./Events.ts"
+import type { PairwiseCalls } from "./JudgeCalls.ts"
 import { judgeMatch, type MatchDecision } from "./Match.ts"
 import { check } from "./PreCheck.ts"
 import type { Run } from "./Run.ts"
@@ -32,12 +33,18 @@ export interface MatchOutcome extends TimedOutcome {
  */
 export const playOf = (
   run: Run,
+  judge: PairwiseCalls,
   spec: StepSpec,
   correctOnce: ((entrant: Entrant) => boolean) | undefined,
-): Play<MatchOutcome> => ({ compare: compareOf(run, spec, correctOnce), decided: traceMatch(run, spec) })
+): Play<MatchOutcome> => ({ compare: compareOf(run, judge, spec, correctOnce), decided: traceMatch(run, spec) })
 
 const compareOf =
-  (run: Run, spec: StepSpec, correctOnce: ((entrant: Entrant) => boolean) | undefined): Play<MatchOutcome>["compare"] =>
+  (
+    run: Run,
+    judge: PairwiseCalls,
+    spec: StepSpec,
+    correctOnce: ((entrant: Entrant) => boolean) | undefined,
+  ): Play<MatchOutcome>["compare"] =>
   (first, second, slot: MatchSlot) =>
     Effect.gen(function* () {
       const rules = run.selection.rules
@@ -68,7 +75,7 @@ const compareOf =
         const [shownFirst, shownSecond] = readable
         if (shownFirst === undefined)
           return yield* settled(1, "UNREADABLE", "neither reasoning is readable: the second")
-        if (!(yield* check(run, spec, shownFirst, hint, checkSeed(0)))) {
+        if (!(yield* check(run, judge, spec, shownFirst, hint, checkSeed(0)))) {
           return yield* settled(1, "CORRECTNESS", "the first reasoning shown was checked incorrect: the second wins")
         }
         if (shownSecond === undefined) {
@@ -78,7 +85,7 @@ const compareOf =
             "the only readable reasoning, checked correct",
           )
         }
-        if (!(yield* check(run, spec, shownSecond, hint, checkSeed(1)))) {
+        if (!(yield* check(run, judge, spec, shownSecond, hint, checkSeed(1)))) {
           return yield* settled(0, "CORRECTNESS", "the second reasoning was checked incorrect: the first wins")
         }
       }
@@ -103,7 +110,7 @@ const compareOf =
           verdict: rules.verdict,
         },
         rules,
-        (match) => run.compare(spec.step, match),
+        (match) => judge.compare(spec.step, match),
       )
       return {
         winner: decision.winner,
