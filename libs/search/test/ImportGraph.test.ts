@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import * as search from "../src/index.ts"
+import * as testing from "../src/testing.ts"
 
 const SRC = resolve(import.meta.dirname, "../src")
 
@@ -41,5 +43,13 @@ describe("libs/search's modules", () => {
       .map((file) => ({ file: relative(SRC, file), lines: readFileSync(file, "utf8").split("\n").length }))
       .filter(({ lines }) => lines > 300)
     assert.deepStrictEqual(long, [])
+  })
+
+  it("export no test-only code: the fakes come from the testing subpath", () => {
+    assert.deepStrictEqual(
+      Object.keys(search).filter((name) => /fake|criticalPath/i.test(name)),
+      [],
+    )
+    assert.includeMembers(Object.keys(testing), ["makeFakeGenerator", "makeFakeJudge", "makeFakeScorer"])
   })
 })

@@ -8,14 +8,12 @@ import {
   type Judge,
   judgeMatch,
   type MatchInput,
-  makeFakeGenerator,
-  makeFakeJudge,
-  makeFakeScorer,
   runSearch,
   type SearchEvent,
   type SearchRequestInput,
   type Verdict,
 } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge, makeFakeScorer } from "../src/testing.ts"
 
 const IMAGE = "data:image/png;base64,iVBORw0KGgo="
 

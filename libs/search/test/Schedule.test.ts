@@ -3,13 +3,12 @@ import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
   decodeSearchRequest,
-  makeFakeGenerator,
-  makeFakeJudge,
   resolveSchedule,
   runSearch,
   ScheduleDefaults,
   type SearchRequestInput,
 } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge } from "../src/testing.ts"
 
 const IMAGE = "data:image/png;base64,iVBORw0KGgo="
 const base = { question: "How many apples?", imageUrl: IMAGE, candidates: 4, seed: 3 } as const
