@@ -3,9 +3,10 @@
  * simulated vLLM servers whose calls take a fixed, known time, next to the critical path those times imply.
  * Run: node --conditions=@stagebeam/source bench/knockout-vs-sequential.ts
  */
-import { criticalPathMs } from "@stagebeam/search"
+
 import { syntheticQuestions } from "@stagebeam/vllm-sim"
 import { Clock, Effect } from "effect"
+import { criticalPathMs } from "./lib/criticalPath.ts"
 import { benchImage } from "./lib/image.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 import { startStack } from "./lib/stack.ts"
@@ -73,7 +74,9 @@ const program = Effect.gen(function* () {
   report.line(
     "critical path (trace) = Σ steps (generation calls × G + (pre-check + judge rounds) × J), from each run's trace",
   )
-  report.line("critical path (nominal) = criticalPathMs from @stagebeam/search: 4 × (G + depth × J), all N distinct")
+  report.line(
+    "critical path (nominal) = criticalPathMs from bench/lib/criticalPath.ts: 4 × (G + depth × J), all N distinct",
+  )
   report.line()
 
   const rows: Array<Array<string>> = []

@@ -5,7 +5,7 @@ export const judgeCalls = Metric.counter("stagebeam_judge_calls_total", {
   description: "Judge calls by judge name, call and outcome",
 })
 
-/** Latency of a judge's calls (a verdict asked again counts once, with both calls), by judge name and call. */
+/** Latency of a judge's calls (a verdict asked again with the responses swapped is a call of its own), by judge name and call. */
 export const judgeCallDuration = Metric.histogram("stagebeam_judge_call_duration_seconds", {
   description: "Judge call latency by judge name and call",
   boundaries: Metric.exponentialBoundaries({ start: 0.01, factor: 2, count: 14 }),

@@ -1,17 +1,9 @@
 import { type Capabilities, Fleet, type Pool } from "@stagebeam/fleet"
-import type { Judge, MatchDecidedBy } from "@stagebeam/search"
+import type { Judge } from "@stagebeam/search"
 import { Clock, Context, Effect, Layer, Metric } from "effect"
 import type { JudgeDeclaration, JudgeKind } from "./JudgeKind.ts"
 import { UnknownJudgeKind } from "./JudgeKind.ts"
-import {
-  judgeCallDuration,
-  judgeCalls,
-  judgeCoins,
-  judgeDecisions,
-  judgeOrderFlips,
-  judgeReasks,
-  judgeSwappedOrders,
-} from "./JudgeMetrics.ts"
+import { judgeCallDuration, judgeCalls } from "./JudgeMetrics.ts"
 import { JudgeKinds } from "./Kinds.ts"
 
 export type { JudgeDeclaration } from "./JudgeKind.ts"
@@ -25,16 +17,6 @@ export interface DeclaredJudge extends JudgeDeclaration {
   /** What its pool's servers can do now (declared, else probed). */
   readonly capabilities: Effect.Effect<Capabilities>
   readonly judge: Judge["Service"]
-}
-
-/** What one search's trace says of how its judge decided, to count per judge. */
-export interface MatchFacts {
-  readonly decidedBy: MatchDecidedBy | "CORRECTNESS" | "IDENTICAL" | "UNREADABLE"
-  readonly reasked: boolean
-  /** Shown to the judge in the swapped order (seeded order). */
-  readonly orderFlipped: boolean
-  /** Its verdicts disagreed (both orders, or votes). */
-  readonly split: boolean
 }
 
 const timed = <A, E, R>(name: string, call: string, effect: Effect.Effect<A, E, R>) =>
@@ -62,18 +44,9 @@ const measured = (name: string, judge: Judge["Service"]): Judge["Service"] =>
     ? {
         compare: (match) => timed(name, "verdict", judge.compare(match)),
         checkReasoning: (input) => timed(name, "check", judge.checkReasoning(input)),
+        capabilities: judge.capabilities,
       }
     : { score: (input) => timed(name, "score", judge.score(input)) }
-
-/** Counts one decided match for its judge: how it was decided, a re-ask, a swapped order, verdicts that split. */
-export const countMatch = (name: string, facts: MatchFacts) =>
-  Effect.all([
-    Metric.update(Metric.withAttributes(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1),
-    facts.reasked ? Metric.update(Metric.withAttributes(judgeReasks, { judge: name }), 1) : Effect.void,
-    facts.decidedBy === "COIN" ? Metric.update(Metric.withAttributes(judgeCoins, { judge: name }), 1) : Effect.void,
-    facts.orderFlipped ? Metric.update(Metric.withAttributes(judgeSwappedOrders, { judge: name }), 1) : Effect.void,
-    facts.split ? Metric.update(Metric.withAttributes(judgeOrderFlips, { judge: name }), 1) : Effect.void,
-  ])
 
 const build = (declaration: JudgeDeclaration, pool: Pool, kinds: ReadonlyMap<string, JudgeKind>) =>
   Effect.gen(function* () {

@@ -15,13 +15,7 @@ import {
   type Pool,
   type TokenLogprob,
 } from "@stagebeam/fleet"
-import {
-  type CorrectnessInput,
-  decideVerdict,
-  type MatchInput,
-  type PairwiseJudging,
-  type Verdict,
-} from "@stagebeam/search"
+import type { CorrectnessInput, MatchInput, PairwiseJudging, Verdict } from "@stagebeam/search"
 import { Effect } from "effect"
 import {
   criticalPathPriority,
@@ -144,13 +138,12 @@ export const makePairwiseJudge = (
   // Set once a server answered a constrained verdict with something else than a label (it ignored the field, e.g. a
   // server that was not probed yet): from then on this judge asks in free text.
   let constraintIgnored = false
+  /** What this judge can answer over these servers: the one rule, for the search to choose by and as a guard here. */
+  const canChoose = (capabilities: Capabilities) =>
+    options.verdicts !== "free_text" && capabilities.constrainedChoice !== "none" && !constraintIgnored
+  // The search chose the mode (from `capabilities`); a server found ignoring the constraint since answers free text.
   const modeFor = (match: MatchInput, capabilities: Capabilities) =>
-    match.verdict === "CHOICE" &&
-    options.verdicts !== "free_text" &&
-    capabilities.constrainedChoice !== "none" &&
-    !constraintIgnored
-      ? ("CHOICE" as const)
-      : ("FREE_TEXT" as const)
+    match.verdict === "CHOICE" && canChoose(capabilities) ? ("CHOICE" as const) : ("FREE_TEXT" as const)
 
   /**
    * One verdict with the responses in the match's order; a free-text verdict cut off by length names no response. A
@@ -208,9 +201,9 @@ export const makePairwiseJudge = (
       return { ...read, explicit: read.explicit && complete, raw, mode, ...cost } satisfies Verdict
     })
 
-  /** The verdict, and what to do when it names neither response as the match asks (decideVerdict). */
+  /** One verdict as the judge answered it; what follows a verdict naming neither response is the search's rule. */
   const compare = Effect.fn("PairwiseJudge.compare")(function* (match: MatchInput) {
-    return yield* decideVerdict(match, askVerdict)
+    return yield* askVerdict(match)
   })
 
   const checkReasoning = Effect.fn("PairwiseJudge.checkReasoning")(function* (input: CorrectnessInput) {
@@ -232,7 +225,8 @@ export const makePairwiseJudge = (
     }
   })
 
-  return { compare, checkReasoning }
+  const capabilities = Effect.map(pool.capabilities, (served) => ({ choice: canChoose(served) }))
+  return { compare, checkReasoning, capabilities }
 }
 
 /** `kind: pairwise`: a chat model asked which of two responses is better (options: verdicts, images). */

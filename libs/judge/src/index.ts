@@ -1,4 +1,5 @@
 export * from "./FleetGenerator.ts"
+export * from "./JudgedMatches.ts"
 export * from "./JudgeKind.ts"
 export * from "./JudgeMetrics.ts"
 export * from "./Judges.ts"

@@ -9,6 +9,7 @@ import {
   type TokenLogprob,
   UpstreamError,
 } from "@stagebeam/fleet"
+import { decideVerdict } from "@stagebeam/search"
 import { Effect, Ref } from "effect"
 import { FREE_TEXT_VERDICT_MAX_TOKENS, makePairwiseJudge, readChoice } from "../src/PairwiseJudge.ts"
 
@@ -152,6 +153,8 @@ describe("PairwiseJudge", () => {
   )
 })
 
+// The judge answers one verdict per call; asking again is the search's unclear rule (decideVerdict), applied here as
+// a search applies it.
 describe("PairwiseJudge when the verdict names no response", () => {
   /** A pool that answers the successive requests with `replies` in turn (and length-stops where asked). */
   const scriptedPool = (
@@ -191,7 +194,7 @@ describe("PairwiseJudge when the verdict names no response", () => {
       const judge = makePairwiseJudge(
         scriptedPool(requests, [{ text: "Both have merit." }, { text: "Since it is clearer, I choose response 1." }]),
       )
-      const verdict = yield* judge.compare(match)
+      const verdict = yield* decideVerdict(match, judge.compare)
       // Response 1 of the swapped ask is the original second response.
       assert.strictEqual(verdict.winner, 1)
       assert.isTrue(verdict.explicit)
@@ -212,7 +215,7 @@ describe("PairwiseJudge when the verdict names no response", () => {
           { text: "Still thinking", finish: "length" },
         ]),
       )
-      const verdict = yield* judge.compare(match)
+      const verdict = yield* decideVerdict(match, judge.compare)
       assert.isFalse(verdict.explicit)
       assert.strictEqual((yield* Ref.get(requests)).length, 2)
     }),

@@ -6,10 +6,10 @@ import {
   type GeneratedText,
   type GenerationRequest,
   Judge,
-  makeFakeGenerator,
   runSearch,
   type SearchResult,
 } from "@stagebeam/search"
+import { makeFakeGenerator } from "@stagebeam/search/testing"
 import { Effect, Layer } from "effect"
 import { makePairwiseJudge } from "../src/PairwiseJudge.ts"
 

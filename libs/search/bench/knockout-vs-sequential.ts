@@ -4,7 +4,9 @@
  * The integrator's benchmark against the simulator can reuse `criticalPathMs` the same way.
  */
 import { Clock, Effect, Layer } from "effect"
-import { criticalPathMs, decodeSearchRequest, makeFakeGenerator, makeFakeJudge, runSearch } from "../src/index.ts"
+import { criticalPathMs } from "../../../bench/lib/criticalPath.ts"
+import { decodeSearchRequest, runSearch } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge } from "../src/testing.ts"
 
 const generationMs = 40
 const judgeMs = 20

@@ -11,7 +11,6 @@ import {
   type SampleListener,
   type ScoreInput,
 } from "./Services.ts"
-import { decideVerdict } from "./Verdicts.ts"
 
 /**
  * Deterministic in-memory services for tests and benchmarks: a generator that writes well-formed LLaVA-CoT text
@@ -162,6 +161,8 @@ export interface FakeJudgeOptions {
    * from `preference` (so a margin tells how sure the judge's distribution is). Without it every verdict is free text.
    */
   readonly choice?: boolean
+  /** What it tells the search it can do (absent: nothing said, it answers what is asked). */
+  readonly canChoose?: boolean
 }
 
 export interface LoggedMatch {
@@ -225,7 +226,6 @@ export const makeFakeJudge = (options: FakeJudgeOptions = {}) => {
         mode: "FREE_TEXT" as const,
       }
     })
-  const compare = (match: MatchInput) => decideVerdict(match, ask)
   const checkReasoning = (input: CorrectnessInput) =>
     Effect.gen(function* () {
       if (options.latencyMs !== undefined) yield* Effect.sleep(options.latencyMs)
@@ -242,7 +242,18 @@ export const makeFakeJudge = (options: FakeJudgeOptions = {}) => {
         completionTokens: 1,
       }
     })
-  return { layer: Layer.succeed(Judge, Judge.of({ compare, checkReasoning })), matches, checks }
+  return {
+    layer: Layer.succeed(
+      Judge,
+      Judge.of({
+        compare: ask,
+        checkReasoning,
+        ...(options.canChoose !== undefined && { capabilities: Effect.succeed({ choice: options.canChoose }) }),
+      }),
+    ),
+    matches,
+    checks,
+  }
 }
 
 export interface FakeScorerOptions {

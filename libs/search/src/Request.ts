@@ -21,7 +21,7 @@ import {
   withDefault,
 } from "@stagebeam/cot"
 import { Effect, Schema, SchemaIssue } from "effect"
-import { Speculation } from "./Speculation.ts"
+import { Speculation } from "./ScheduleOptions.ts"
 import { SwiresOptions } from "./SwiresOptions.ts"
 
 /**

@@ -1,23 +1,17 @@
 import type { StepKind } from "@stagebeam/cot"
-import { Effect, Fiber } from "effect"
+import { Effect } from "effect"
 import { type Budget, makeBudget } from "./Budget.ts"
-import { type DeadlineReached, GenerationFailed, JudgeFailed } from "./Errors.ts"
+import { type DeadlineReached, GenerationFailed } from "./Errors.ts"
+import { judgeCalls, type PairwiseCalls, type PointwiseCalls } from "./JudgeCalls.ts"
 import type { SearchRequest } from "./Request.ts"
+import { type ResolvedSchedule, resolveSchedule, ScheduleDefaults } from "./ScheduleOptions.ts"
 import { resolveSelection, type Selection } from "./Selection.ts"
 import {
   CandidateGenerator,
-  type CorrectnessInput,
-  type CorrectnessVerdict,
-  type GeneratedText,
   type GenerationRequest,
   type GenerationResult,
-  isPointwise,
   Judge,
-  type MatchInput,
   type SampleListener,
-  type ScoreInput,
-  type Scores,
-  type Verdict,
 } from "./Services.ts"
 import { makeTrace, type Trace } from "./Trace.ts"
 import { makeUsage, type UsageCounter } from "./Usage.ts"
@@ -29,16 +23,6 @@ export interface TimedGeneration {
   readonly endedAtMs: number
 }
 
-/** A generation call started ahead of its step (speculation), not yet counted in the usage or the estimates. */
-export interface Prefetched {
-  readonly step: number
-  readonly kind: StepKind
-  readonly generation: GenerationRequest
-  readonly fiber: Fiber.Fiber<TimedGeneration, GenerationFailed>
-  /** From now on, `onSample` hears the call's samples (those finished already at once). */
-  readonly listen: (onSample: SampleListener) => void
-}
-
 /**
  * One search run: the request and its seed, the trace, the usage, the budget, and the three model calls
  * (generate, compare, check), each bound by the deadline and counted in the usage and the estimates.
@@ -48,6 +32,8 @@ export interface Run {
   readonly seed: number
   /** The selection rules in force: the request's preset with its overrides. */
   readonly selection: Selection
+  /** When the calls run (speculation, stragglers): the request's choices, else the defaults, resolved once. */
+  readonly schedule: ResolvedSchedule
   readonly trace: Trace
   readonly usage: UsageCounter
   readonly budget: Budget
@@ -60,20 +46,19 @@ export interface Run {
     onSample?: SampleListener,
   ) => Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached>
   /**
-   * Starts a generation call ahead of its step, in a fiber of the calling one (interrupting it aborts the call). It
-   * counts for nothing until `adopt` takes it: a discarded one leaves the usage and the budget as if never made.
+   * The generator's call alone, bound by nothing and counted nowhere (a call started ahead of its step, see
+   * Prefetch.ts): `account` counts it once it is used.
    */
-  readonly prefetch: (step: number, kind: StepKind, generation: GenerationRequest) => Effect.Effect<Prefetched>
-  /** Waits for a prefetched call under the deadline (as if it had been made now) and counts it like `generate`. */
-  readonly adopt: (prefetched: Prefetched) => Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached>
-  readonly compare: (step: number, match: MatchInput) => Effect.Effect<Verdict, JudgeFailed | DeadlineReached>
-  readonly checkReasoning: (
+  readonly call: (
     step: number,
-    input: CorrectnessInput,
-  ) => Effect.Effect<CorrectnessVerdict, JudgeFailed | DeadlineReached>
-  /** The judge scores candidates one by one (a step keeps the highest) instead of comparing pairs. */
-  readonly pointwise: boolean
-  readonly score: (step: number, input: ScoreInput) => Effect.Effect<Scores, JudgeFailed | DeadlineReached>
+    kind: StepKind,
+    generation: GenerationRequest,
+    onSample?: SampleListener,
+  ) => Effect.Effect<GenerationResult, GenerationFailed>
+  /** Counts a finished generation call in the usage and the estimates. */
+  readonly account: (timed: TimedGeneration) => TimedGeneration
+  /** The judge's calls: pairwise (compare, check) or pointwise (score), each bound by the deadline and counted. */
+  readonly judging: PairwiseCalls | PointwiseCalls
 }
 
 export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed: number) {
@@ -82,9 +67,16 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
   const trace = yield* makeTrace()
   const usage = makeUsage()
   const budget = makeBudget(request, trace, usage)
-  const selection = resolveSelection(request)
+  const judging = judgeCalls(judge, budget, usage)
+  // The verdict mode is chosen here, once: CHOICE only where the judge can constrain its answer to a label.
+  const asked = resolveSelection(request)
+  const selection =
+    asked.rules.verdict === "CHOICE" && judging._tag === "Pairwise" && !(yield* judging.canChoose)
+      ? resolveSelection({ ...request, verdict: "FREE_TEXT" })
+      : asked
+  const schedule = resolveSchedule(request, yield* ScheduleDefaults)
 
-  const call = (step: number, kind: StepKind, generation: GenerationRequest, onSample?: SampleListener) =>
+  const call: Run["call"] = (step, kind, generation, onSample) =>
     generator.generate(generation, onSample).pipe(
       Effect.mapError(
         (cause) =>
@@ -124,127 +116,17 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       return account({ result, startedAtMs, endedAtMs: yield* trace.elapsed })
     })
 
-  const prefetch: Run["prefetch"] = (step, kind, generation) =>
-    Effect.gen(function* () {
-      const startedAtMs = yield* trace.elapsed
-      // Samples heard before anyone listens are kept for the listener.
-      const heard: Array<readonly [number, GeneratedText]> = []
-      let listener: SampleListener | undefined
-      const onSample: SampleListener = (index, sample) =>
-        listener === undefined ? heard.push([index, sample]) : listener(index, sample)
-      const fiber = yield* Effect.forkChild(
-        Effect.gen(function* () {
-          const result = yield* call(step, kind, generation, onSample)
-          return { result, startedAtMs, endedAtMs: yield* trace.elapsed } satisfies TimedGeneration
-        }),
-      )
-      const listen = (next: SampleListener) => {
-        for (const [index, sample] of heard.splice(0)) next(index, sample)
-        listener = next
-      }
-      return { step, kind, generation, fiber, listen } satisfies Prefetched
-    })
-
-  const adopt: Run["adopt"] = (prefetched) =>
-    budget
-      .withinDeadline(Fiber.join(prefetched.fiber), `the ${prefetched.kind} generation call`)
-      .pipe(Effect.ensuring(Fiber.interrupt(prefetched.fiber)), Effect.map(account))
-
-  const pairwise = isPointwise(judge) ? undefined : judge
-  const pointwise = isPointwise(judge) ? judge : undefined
-  // The strategies ask a judge only for what it does (Step.ts branches on `pointwise`; SWIRES is refused before).
-  const unsupported = (what: string) =>
-    Effect.die(new Error(`a ${pointwise === undefined ? "pairwise" : "pointwise"} judge cannot ${what}`))
-
-  const compare: Run["compare"] = (step, match) =>
-    budget
-      .withinDeadline(
-        (pairwise === undefined ? unsupported("compare two candidates") : pairwise.compare(match)).pipe(
-          Effect.mapError(
-            (cause) =>
-              new JudgeFailed({
-                step,
-                kind: match.kind,
-                message: `a ${match.kind} judge call failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        `a ${match.kind} judge call`,
-      )
-      .pipe(
-        Effect.tap((verdict) =>
-          Effect.sync(() =>
-            usage.verdict({
-              promptTokens: verdict.promptTokens,
-              completionTokens: verdict.completionTokens,
-              calls: verdict.calls ?? 1,
-              tokensEstimated: verdict.tokensEstimated,
-            }),
-          ),
-        ),
-      )
-
-  const checkReasoning: Run["checkReasoning"] = (step, input) =>
-    budget
-      .withinDeadline(
-        (pairwise === undefined ? unsupported("check a reasoning") : pairwise.checkReasoning(input)).pipe(
-          Effect.mapError(
-            (cause) =>
-              new JudgeFailed({
-                step,
-                kind: "REASONING",
-                message: `a reasoning check failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        "a reasoning check",
-      )
-      .pipe(Effect.tap((verdict) => Effect.sync(() => usage.check(verdict))))
-
-  const score: Run["score"] = (step, input) =>
-    budget
-      .withinDeadline(
-        (pointwise === undefined ? unsupported("score candidates") : pointwise.score(input)).pipe(
-          Effect.mapError(
-            (cause) =>
-              new JudgeFailed({
-                step,
-                kind: input.kind,
-                message: `a ${input.kind} scoring call failed: ${cause.message}`,
-                cause,
-              }),
-          ),
-        ),
-        `a ${input.kind} scoring call`,
-      )
-      .pipe(
-        Effect.tap((scores) =>
-          Effect.sync(() =>
-            usage.scoring({
-              promptTokens: scores.promptTokens,
-              completionTokens: scores.completionTokens,
-              calls: scores.calls ?? 1,
-              tokensEstimated: scores.tokensEstimated,
-            }),
-          ),
-        ),
-      )
-
   return {
     request,
     seed,
     selection,
+    schedule,
     trace,
     usage,
     budget,
     generate,
-    prefetch,
-    adopt,
-    compare,
-    checkReasoning,
-    pointwise: pointwise !== undefined,
-    score,
+    call,
+    account,
+    judging,
   } satisfies Run
 })

@@ -11,14 +11,15 @@ import {
 } from "@stagebeam/cot"
 import { Effect, Random } from "effect"
 import { type Candidate, classify } from "./Candidate.ts"
+import type { StepSpec } from "./Entrant.ts"
 import { BudgetExhausted, type DeadlineReached, type SearchError } from "./Errors.ts"
 import type { SearchResult } from "./Events.ts"
 import type { SearchRequest } from "./Request.ts"
-import { makeRun, type Prefetched, type Run } from "./Run.ts"
+import { makeRun, type Run } from "./Run.ts"
+import { makeSchedules } from "./Schedules.ts"
 import { deriveSeed } from "./Seeds.ts"
 import type { CandidateGenerator, Judge } from "./Services.ts"
-import { discard } from "./Speculation.ts"
-import { runStep, type StepSpec } from "./Step.ts"
+import { runStep } from "./Step.ts"
 import { swires } from "./Swires.ts"
 
 const CONCLUSION_END = closeTag("CONCLUSION")
@@ -68,7 +69,7 @@ const stageSpec = (run: Run, step: number, answer: string): StepSpec | undefined
  */
 const stageBeam = Effect.fnUntraced(function* (run: Run) {
   let answer = ""
-  let prefetched: Prefetched | undefined
+  const schedules = makeSchedules(run)
   for (const [step, stage] of STAGES.entries()) {
     if (stage === "CAPTION" && run.request.imageUrl === undefined) {
       const text = `${answer.length > 0 ? "\n\n" : ""}${openTag("CAPTION")}${NO_IMAGE_CAPTION}${closeTag("CAPTION")}`
@@ -85,46 +86,38 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
       STAGES[step + 1] === "CAPTION" && run.request.imageUrl === undefined
         ? undefined
         : stageSpec(run, step + 1, before + candidate.text)
-    const taken = prefetched
-    prefetched = undefined
-    const choice = yield* untilDeadline(runStep(run, spec, { prefetched: taken, next }))
+    const choice = yield* untilDeadline(runStep(run, spec, schedules.forStep(spec, next)))
     if (choice === undefined) break
     answer += choice.candidate.text
-    prefetched = choice.prefetched
     if (choice.by === "CUT_SHORT") break
   }
-  yield* discard(prefetched)
+  yield* schedules.close
   return answer
+})
+
+/** One step under the run's schedule, with nothing to start ahead of it. */
+const scheduledStep = (run: Run, spec: StepSpec) => runStep(run, spec, makeSchedules(run).forStep(spec))
+
+/** A whole answer of n samples, one step (BEST_OF_N, GREEDY). */
+const wholeAnswer = (n: number): StepSpec => ({
+  step: 0,
+  kind: "ALL",
+  prefix: "",
+  n,
+  stop: [CONCLUSION_END],
+  hint: undefined,
 })
 
 /** BEST_OF_N: N whole answers in one call, judged pairwise on the whole text ("ALL"). */
 const bestOfN = Effect.fnUntraced(function* (run: Run) {
   if (!(yield* run.budget.cutUnlessRoomFor("generation"))) return ""
-  const choice = yield* untilDeadline(
-    runStep(run, {
-      step: 0,
-      kind: "ALL",
-      prefix: "",
-      n: run.request.candidates,
-      stop: [CONCLUSION_END],
-      hint: undefined,
-    }),
-  )
+  const choice = yield* untilDeadline(scheduledStep(run, wholeAnswer(run.request.candidates)))
   return choice?.candidate.text ?? ""
 })
 
 /** GREEDY: one whole answer, no judge (the baseline "no inference-time search"). */
 const greedy = Effect.fnUntraced(function* (run: Run) {
-  const choice = yield* untilDeadline(
-    runStep(run, {
-      step: 0,
-      kind: "ALL",
-      prefix: "",
-      n: 1,
-      stop: [CONCLUSION_END],
-      hint: undefined,
-    }),
-  )
+  const choice = yield* untilDeadline(scheduledStep(run, wholeAnswer(1)))
   return choice?.candidate.text ?? ""
 })
 
@@ -138,7 +131,7 @@ const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
     }
     if (!(yield* run.budget.cutUnlessRoomFor("generation"))) break
     const choice = yield* untilDeadline(
-      runStep(run, {
+      scheduledStep(run, {
         step,
         kind: "SENTENCE",
         prefix: answer,
@@ -218,7 +211,11 @@ const STRATEGIES = {
   BEST_OF_N: bestOfN,
   SENTENCE_BEAM: sentenceBeam,
   GREEDY: greedy,
-  SWIRES: swires,
+  // The gateway refuses SWIRES with a pairwise judge before it runs (the judge is its choice, not the search's).
+  SWIRES: (run: Run) =>
+    run.judging._tag === "Pointwise"
+      ? swires(run, run.judging)
+      : Effect.die(new Error("SWIRES needs a pointwise judge (a reward model)")),
 } as const
 
 /**

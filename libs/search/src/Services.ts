@@ -162,11 +162,25 @@ export class CandidateGenerator extends Context.Service<
   }
 >()("@stagebeam/search/CandidateGenerator") {}
 
-/** A judge that compares two candidates at a time (the reference's: the generator itself, or another chat model). */
+/** What a pairwise judge can do now (its pool's servers, its declaration). */
+export interface JudgeCapabilities {
+  /** It can constrain a verdict to the two labels (a CHOICE verdict, with logprobs for a margin). */
+  readonly choice: boolean
+}
+
+/**
+ * A judge that compares two candidates at a time (the reference's: the generator itself, or another chat model). It
+ * asks and answers; the search applies the match rules (the unclear rule, votes, orders) and picks the verdict mode.
+ */
 export interface PairwiseJudging {
-  /** One verdict on the match's order (its unclearVerdict rule applied, see decideVerdict). */
+  /**
+   * One call: the verdict on the match's order as the judge read it, in the mode the match asks (FREE_TEXT where it
+   * cannot constrain). Not explicit when it named neither response: the search decides what follows (decideVerdict).
+   */
   readonly compare: (match: MatchInput) => Effect.Effect<Verdict, ServiceFailure>
   readonly checkReasoning: (input: CorrectnessInput) => Effect.Effect<CorrectnessVerdict, ServiceFailure>
+  /** What it can do now; absent: it answers CHOICE verdicts when asked. */
+  readonly capabilities?: Effect.Effect<JudgeCapabilities> | undefined
   readonly score?: undefined
 }
 

@@ -1,21 +1,7 @@
-import { Context, Effect, Metric, Schema } from "effect"
+import { Context, Effect, Metric } from "effect"
 import type { Candidate } from "./Candidate.ts"
-import type { Prefetched, Run } from "./Run.ts"
-
-/**
- * Speculative next stage: while a step's tournament runs, the next step's generation starts for candidates still in
- * it, each seeded exactly as if it had won; a candidate that loses has its call interrupted (its HTTP request
- * aborted, its slots freed) and the winner's is kept. The answer and the trace of decisions are those of the plain
- * search. How early it starts is the width (SPECULATION_WIDTH_DEFAULT): the tournament's candidates are speculated on
- * from the round that has at most that many left, and a width of N or more starts each one's call as soon as its
- * sample is finished (before any match).
- * - OFF: never.
- * - ADAPTIVE: only for the candidates whose call fits in the fleet's spare sequences (FleetCapacity), so a busy fleet
- *   spends nothing on it.
- * - ALWAYS: whatever the fleet's load.
- */
-export const Speculation = Schema.Literals(["OFF", "ADAPTIVE", "ALWAYS"])
-export type Speculation = typeof Speculation.Type
+import { discard, type Prefetched } from "./Prefetch.ts"
+import type { Run } from "./Run.ts"
 
 /**
  * Speculative next-stage calls by outcome: "started", "kept" (its candidate won: the search adopted it), "discarded"
@@ -27,9 +13,6 @@ export const speculativeCalls = Metric.counter("stagebeam_speculative_calls_tota
 
 const count = (outcome: "started" | "kept" | "discarded" | "no_room", n = 1) =>
   n === 0 ? Effect.void : Metric.update(Metric.withAttributes(speculativeCalls, { outcome }), n)
-
-/** Candidates a step speculates on when the request does not say: 2, the finalists of the deciding match. */
-export const SPECULATION_WIDTH_DEFAULT = 2
 
 export interface FleetCapacityProbe {
   /** Sequences the generator's servers could start now without queueing (Infinity: no limit known). */
@@ -57,14 +40,6 @@ export interface Speculator {
 }
 
 /**
- * Interrupts a prefetched call that will not be used (the HTTP request is aborted with it), without waiting for it to
- * wind down: the search goes on at once. Signalled on the call's own fiber, so it holds whichever fiber asks (a
- * match's, which ends at once) and the call cannot outlive the search (it is the search's child).
- */
-export const discard = (prefetched: Prefetched | undefined): Effect.Effect<void> =>
-  prefetched === undefined ? Effect.void : Effect.sync(() => prefetched.fiber.interruptUnsafe())
-
-/**
  * One step's speculation; `prefetchFor` starts the next step's call for a candidate (undefined: nothing to start).
  * ADAPTIVE leaves the judge sequences a start is told of free for the matches that start with it.
  */
@@ -75,7 +50,7 @@ export const makeSpeculator = (
 ): Speculator => {
   const started = new Map<string, Prefetched>()
   const refused = new Set<string>()
-  const mode = run.request.speculation ?? "ADAPTIVE"
+  const mode = run.schedule.speculation
   const dropAllBut = (keep: (text: string) => boolean) =>
     Effect.forEach(
       [...started].filter(([text]) => !keep(text)),

@@ -1,15 +1,6 @@
 import { Effect, Exit, Fiber, Queue } from "effect"
 import type { Compare, MatchRecord, Outcome } from "./Tournament.ts"
 
-/** Stragglers' default where a request does not say; the REFERENCE preset keeps the reproducible schedule. */
-export const STRAGGLERS_DEFAULT = false
-
-/** Whether a request's steps start matching their first samples while the others still decode. */
-export const stragglersOf = (request: {
-  readonly stragglers?: boolean | undefined
-  readonly preset: "DEFAULT" | "REFERENCE"
-}): boolean => request.stragglers ?? (request.preset === "REFERENCE" ? false : STRAGGLERS_DEFAULT)
-
 /**
  * A knockout that fills as its entrants arrive (the N samples of one call finish at different times): whenever two
  * are waiting they play, while the others still decode, and the winner waits for the next. N − 1 matches as in the

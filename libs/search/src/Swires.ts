@@ -1,17 +1,12 @@
 import { closeTag, NO_IMAGE_CAPTION, openTag, type Stage } from "@stagebeam/cot"
 import { Effect } from "effect"
+import type { Entrant, StepSpec } from "./Entrant.ts"
 import type { DeadlineReached } from "./Errors.ts"
+import type { PointwiseCalls } from "./JudgeCalls.ts"
 import type { Run } from "./Run.ts"
+import { sample } from "./Sampling.ts"
+import { rankByScore, type ScoredEntrant, scoreEntrants, scoreTexts } from "./Scoring.ts"
 import { deriveSeed } from "./Seeds.ts"
-import {
-  type Entrant,
-  rankByScore,
-  type ScoredEntrant,
-  type StepSpec,
-  sample,
-  scoreEntrants,
-  scoreTexts,
-} from "./Step.ts"
 
 /** A reasoning of the pool: the answer up to and including it, and its score. */
 interface PoolEntry extends ScoredEntrant {
@@ -50,8 +45,7 @@ const specOf = (step: number, kind: Stage, prefix: string, n: number): StepSpec 
  * numpy's argsort (here a seeded order), and compares the reward model's returned list with a float (a TypeError
  * as written; the intent is a scalar per candidate, as here).
  */
-export const swires = Effect.fnUntraced(function* (run: Run) {
-  if (!run.pointwise) return yield* Effect.die(new Error("SWIRES needs a pointwise judge (a reward model)"))
+export const swires = Effect.fnUntraced(function* (run: Run, scorer: PointwiseCalls) {
   const options = run.request.swires
   const merge = run.selection.rules.duplicates === "MERGE"
   let step = 0
@@ -117,7 +111,7 @@ export const swires = Effect.fnUntraced(function* (run: Run) {
       const captions = yield* sampled(captionSpec, 2)
       if (captions === undefined) break
       const scored = yield* round(
-        scoreEntrants(run, captionSpec, captions, deriveSeed(run.seed, "score", captionSpec.step)),
+        scoreEntrants(run, scorer, captionSpec, captions, deriveSeed(run.seed, "score", captionSpec.step)),
       )
       if (scored === undefined) break
       const ranked = rankByScore(scored, deriveSeed(run.seed, "score-ties", captionSpec.step), merge)
@@ -147,7 +141,7 @@ export const swires = Effect.fnUntraced(function* (run: Run) {
     const scoredReasonings = yield* round(
       Effect.all(
         reasoningSpecs.map(({ spec }, i) =>
-          scoreEntrants(run, spec, reasonings[i]!, deriveSeed(run.seed, "score", spec.step)),
+          scoreEntrants(run, scorer, spec, reasonings[i]!, deriveSeed(run.seed, "score", spec.step)),
         ),
         { concurrency: "unbounded" },
       ),
@@ -187,6 +181,7 @@ export const swires = Effect.fnUntraced(function* (run: Run) {
   const scored = yield* round(
     scoreTexts(
       run,
+      scorer,
       lastStep,
       "CONCLUSION",
       candidates.map(({ entrant, spec }) => ({

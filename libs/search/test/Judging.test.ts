@@ -8,14 +8,12 @@ import {
   type Judge,
   judgeMatch,
   type MatchInput,
-  makeFakeGenerator,
-  makeFakeJudge,
-  makeFakeScorer,
   runSearch,
   type SearchEvent,
   type SearchRequestInput,
   type Verdict,
 } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge, makeFakeScorer } from "../src/testing.ts"
 
 const IMAGE = "data:image/png;base64,iVBORw0KGgo="
 
@@ -217,6 +215,43 @@ describe("the match rules in a search", () => {
       assert.isAbove(matches.length, 0)
       assert.isTrue(matches.every((m) => m.verdictMode === "FREE_TEXT" && m.orderFlipped === false))
       assert.isTrue(judge.matches.every((logged) => logged.match.verdict === "FREE_TEXT"))
+    }),
+  )
+})
+
+describe("the verdict policy (the search's, over what the judge can do)", () => {
+  it.effect(
+    "CHOICE is asked only of a judge that can constrain its answer; else free text, and the selection says so",
+    () =>
+      Effect.gen(function* () {
+        for (const canChoose of [true, false]) {
+          const generator = makeFakeGenerator()
+          const judge = makeFakeJudge({ choice: true, canChoose })
+          const result = yield* run(
+            { question: "q", imageUrl: IMAGE, seed: 3 },
+            Layer.merge(generator.layer, judge.layer),
+          )
+          const mode = canChoose ? "CHOICE" : "FREE_TEXT"
+          assert.strictEqual(result.selection.rules.verdict, mode)
+          assert.isAbove(judge.matches.length, 0)
+          assert.isTrue(judge.matches.every((logged) => logged.match.verdict === mode))
+          assert.isTrue(
+            ofTag(result.trace, "MatchJudged").every((m) => m.decidedBy === "IDENTICAL" || m.verdictMode === mode),
+          )
+        }
+      }),
+  )
+
+  it.effect("an unclear verdict is asked again swapped by the search, the judge answering each call as asked", () =>
+    Effect.gen(function* () {
+      const generator = makeFakeGenerator()
+      // Every answer names neither response: the DEFAULT rule asks once more swapped, then tosses a seeded coin.
+      const judge = makeFakeJudge({ unclearRate: 1 })
+      const result = yield* run({ question: "q", imageUrl: IMAGE, seed: 3 }, Layer.merge(generator.layer, judge.layer))
+      const matches = ofTag(result.trace, "MatchJudged").filter((m) => m.decidedBy !== "IDENTICAL")
+      assert.isAbove(matches.length, 0)
+      assert.isTrue(matches.every((m) => m.decidedBy === "COIN" && m.reasked === true && m.calls === 2))
+      assert.strictEqual(judge.matches.length, 2 * matches.length)
     }),
   )
 })

@@ -5,11 +5,10 @@ import {
   decodeSearchRequest,
   type GeneratedText,
   type GenerationRequest,
-  makeFakeGenerator,
-  makeFakeJudge,
   runSearch,
   type SearchRequestInput,
 } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge } from "../src/testing.ts"
 
 /**
  * The REFERENCE preset against an exact computation of the reference's selection loop (simple_inference.py: while

@@ -3,10 +3,6 @@ import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
   decodeSearchRequest,
-  type FakeGeneratorOptions,
-  type FakeJudgeOptions,
-  makeFakeGenerator,
-  makeFakeJudge,
   PRESETS,
   resolveSelection,
   runSearch,
@@ -14,6 +10,7 @@ import {
   SearchEvents,
   type SearchRequestInput,
 } from "../src/index.ts"
+import { type FakeGeneratorOptions, type FakeJudgeOptions, makeFakeGenerator, makeFakeJudge } from "../src/testing.ts"
 
 const IMAGE = "data:image/png;base64,iVBORw0KGgo="
 

@@ -2,7 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
-import { decodeSearchRequest, makeFakeGenerator, makeFakeJudge, runSearch } from "../src/index.ts"
+import { decodeSearchRequest, runSearch } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge } from "../src/testing.ts"
 
 const runOnce = (
   tournament: "KNOCKOUT" | "SEQUENTIAL",

@@ -4,13 +4,12 @@ import { TestClock } from "effect/testing"
 import {
   decodeSearchRequest,
   FleetCapacity,
-  makeFakeGenerator,
-  makeFakeJudge,
   runSearch,
   type SearchEvent,
   type SearchRequestInput,
   type SearchResult,
 } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeJudge } from "../src/testing.ts"
 
 const IMAGE = "data:image/png;base64,iVBORw0KGgo="
 

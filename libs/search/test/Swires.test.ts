@@ -3,14 +3,13 @@ import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
   decodeSearchRequest,
-  makeFakeGenerator,
-  makeFakeScorer,
   runSearch,
   type ScoreInput,
   type SearchEvent,
   type SearchRequestInput,
   SWIRES_DEFAULTS,
 } from "../src/index.ts"
+import { makeFakeGenerator, makeFakeScorer } from "../src/testing.ts"
 
 const IMAGE = "data:image/png;base64,iVBORw0KGgo="
 

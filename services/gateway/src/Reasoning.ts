@@ -1,10 +1,11 @@
 import { Fleet, RequestId } from "@stagebeam/fleet"
-import { countMatch, type DeclaredJudge, Judges } from "@stagebeam/judge"
+import { type DeclaredJudge, Judges, withJudgeMetrics } from "@stagebeam/judge"
 import {
   CandidateGenerator,
   FleetCapacity,
   Judge,
   runSearch,
+  ScheduleDefaults,
   type SearchEvent,
   SearchEvents,
   type SearchRequest,
@@ -100,17 +101,6 @@ const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, fac
 }
 
 /** Counts a judged match for its judge (Prometheus): how it was decided, a re-ask, a swapped order. */
-const countJudged = (judge: string, event: SearchEvent) =>
-  event._tag === "MatchJudged" &&
-  (event.decidedBy === "JUDGE" || event.decidedBy === "MARGIN" || event.decidedBy === "COIN")
-    ? countMatch(judge, {
-        decidedBy: event.decidedBy,
-        reasked: event.reasked === true,
-        orderFlipped: event.orderFlipped === true,
-        split: (event.votesFirst ?? 0) > 0 && (event.votesSecond ?? 0) > 0,
-      })
-    : Effect.void
-
 type Publish = (event: SearchEvent, judgedBy: JudgedBy) => Effect.Effect<void>
 
 /**
@@ -152,9 +142,12 @@ export class Reasoning extends Context.Service<
         maxSamplesPerRequestOf(settings, GENERATOR_POOL),
         settings.search.speculationReserve,
       )
-      const defaultSpeculation = settings.search.speculation.toUpperCase() as Speculation
-      const defaultStragglers = settings.search.stragglers
-      const defaultSpeculationWidth = settings.search.speculationWidth
+      // The search resolves each request's schedule against these once (ScheduleOptions.ts).
+      const scheduleDefaults: ScheduleDefaults = {
+        speculation: settings.search.speculation.toUpperCase() as Speculation,
+        speculationWidth: settings.search.speculationWidth,
+        stragglers: settings.search.stragglers,
+      }
 
       const declaredNames = () => judges.all.map((declared) => declared.name).join(", ")
 
@@ -185,10 +178,10 @@ export class Reasoning extends Context.Service<
       }
 
       /**
-       * The search request for this judge: SWIRES needs a pointwise one; a pairwise judge answers CHOICE verdicts
-       * only where its pool can constrain them (else free text, automatically), and the selection says what ran.
+       * Refuses a request its judge cannot serve: SWIRES needs a pointwise one. (The verdict mode is the search's
+       * choice, from what the judge can do: the selection says what ran.)
        */
-      const searchFor = (search: SearchRequest, declared: DeclaredJudge) =>
+      const checkJudge = (search: SearchRequest, declared: DeclaredJudge) =>
         Effect.gen(function* () {
           if (search.strategy === "SWIRES" && declared.judging !== "pointwise") {
             const pointwise = judges.all.filter((judge) => judge.judging === "pointwise").map((judge) => judge.name)
@@ -198,10 +191,6 @@ export class Reasoning extends Context.Service<
                 `pointwise judge (${pointwise.length === 0 ? "this gateway declares none" : `declared: ${pointwise.join(", ")}`})`,
             )
           }
-          if (declared.judging !== "pairwise" || search.verdict === "FREE_TEXT") return search
-          const capabilities = yield* declared.capabilities
-          const freeText = declared.options?.verdicts === "free_text" || capabilities.constrainedChoice === "none"
-          return freeText ? { ...search, verdict: "FREE_TEXT" as const } : search
         })
 
       /**
@@ -227,8 +216,8 @@ export class Reasoning extends Context.Service<
             maxTokens: command.search.sampling.maxTokens,
           })
           const judge = yield* judgeFor(command.judge)
-          const search = yield* searchFor(command.search, judge)
-          return { command: { ...command, search }, judge, deadlineAt: answerBy(call, command, now) }
+          yield* checkJudge(command.search, judge)
+          return { command, judge, deadlineAt: answerBy(call, command, now) }
         })
 
       /**
@@ -264,11 +253,6 @@ export class Reasoning extends Context.Service<
             ...command.search,
             ...(imageUrl === undefined ? {} : { imageUrl }),
             deadlineMs,
-            speculation: command.search.speculation ?? defaultSpeculation,
-            speculationWidth: command.search.speculationWidth ?? defaultSpeculationWidth,
-            ...(command.search.stragglers === undefined && command.search.preset !== "REFERENCE"
-              ? { stragglers: defaultStragglers }
-              : {}),
           }
           const result = yield* runSearch(request).pipe(
             // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
@@ -279,13 +263,14 @@ export class Reasoning extends Context.Service<
             Effect.provideService(CandidateGenerator, generator),
             Effect.provideService(Judge, judge.judge),
             Effect.provideService(FleetCapacity, capacity),
+            Effect.provideService(ScheduleDefaults, scheduleDefaults),
             // The final answer is the call's result, not an event.
-            Effect.provideService(SearchEvents, {
-              publish: (event) =>
-                event._tag === "SearchFinished"
-                  ? Effect.void
-                  : Effect.andThen(countJudged(judge.name, event), publish(event, judgedBy)),
-            }),
+            Effect.provideService(
+              SearchEvents,
+              withJudgeMetrics(judge.name, {
+                publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(event, judgedBy)),
+              }),
+            ),
             Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
           )
           facts.result = result

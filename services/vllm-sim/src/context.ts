@@ -5,9 +5,11 @@ import type { Engine } from "./engine.ts"
 import type { ErrorFormat } from "./errors.ts"
 import type { FaultConfig } from "./faults.ts"
 import type { RequestOutcomes } from "./metrics.ts"
-import type { Task } from "./pooling.ts"
 import type { Profile } from "./profiles.ts"
 import type { Rng } from "./random.ts"
+
+/** What a served model does (vLLM's --task): generate text, or pool it as a reward model or a cross-encoder. */
+export type Task = "generate" | "reward" | "score"
 
 export interface SimContext {
   readonly profile: Profile

@@ -15,8 +15,8 @@ import { renderPrompt } from "./prompt.ts"
 import { ChatMessage } from "./request.ts"
 import { encode } from "./tokens.ts"
 
-/** What a served model does (vLLM's --task): generate text, or pool it as a reward model or a cross-encoder. */
-export type Task = "generate" | "reward" | "score"
+// Declared beside SimContext (which knows the task of its model) so context.ts imports nothing from here.
+export type { Task } from "./context.ts"
 
 const TextInput = Schema.Union([Schema.String, Schema.Array(Schema.String)])
 
