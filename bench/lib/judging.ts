@@ -59,7 +59,7 @@ const stepsOf = (question: string, response: ReasonResponse__Output): ReadonlyAr
     const lastAttempt = Math.max(...candidates.map((candidate) => candidate.attempt))
     const pool = candidates.filter((candidate) => candidate.attempt === lastAttempt)
     if (new Set(pool.map((candidate) => candidate.text)).size < 2) return []
-    const quality = (text: string) => candidateQuality(text, parsed)
+    const quality = (text: string) => candidateQuality(text)
     const best = Math.max(...pool.map((candidate) => quality(candidate.text)))
     return [{ best: quality(step.text) >= best - 1e-12 }]
   })
