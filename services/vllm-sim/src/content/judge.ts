@@ -5,9 +5,9 @@
 // a position bias.
 import type { Rng } from "../random.ts"
 import { contentModel } from "./model.ts"
+import { keyedNormal } from "./normal.ts"
 import { candidateKey, committedOption, competenceLogit, leanPattern, look, sigmoid } from "./quality.ts"
 import { type ParsedQuestion, parseQuestion } from "./question.ts"
-import { keyedNormal } from "./normal.ts"
 
 export const pairwiseJudgeOpening = "Now you act as a judge, helping me determine which of the two texts I provide"
 export const precheckOpening =

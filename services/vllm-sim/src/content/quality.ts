@@ -3,8 +3,8 @@
 // how hard the question is for this model. The generator writes correct leans more often after better-looking
 // context and arguments (cot.ts), so looks carry evidence of correctness that a judge can perceive, noisily.
 import { contentModel } from "./model.ts"
-import { extractAnswerLetter, normalise, type ParsedQuestion } from "./question.ts"
 import { keyedNormal } from "./normal.ts"
+import { extractAnswerLetter, normalise, type ParsedQuestion } from "./question.ts"
 
 export const stageNames = ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"] as const
 export type StageName = (typeof stageNames)[number]

@@ -3,9 +3,9 @@
 // text the same way every time). Scores are spread like internlm-xcomposer2d5-7b-reward's as LLaVA-CoT's swires.py
 // assumes them (mean −0.77, standard deviation 2.08), so its retrace cutoff means what it meant there.
 import { perceivedMerit } from "./judge.ts"
+import { keyedNormal } from "./normal.ts"
 import { candidateKey } from "./quality.ts"
 import type { ParsedQuestion } from "./question.ts"
-import { keyedNormal } from "./normal.ts"
 
 export const REWARD_MEAN = -0.77
 export const REWARD_STD = 2.08
