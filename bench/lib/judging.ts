@@ -2,9 +2,9 @@
 // its judging (did each step keep its latent best candidate?), and running a configuration over a question set.
 import type { ReasonRequest, ReasonResponse__Output } from "@stagebeam/proto"
 import {
-  candidateQuality,
   isConclusionCorrect,
   parseQuestion,
+  perceivedMerit,
   type RunningSimulator,
   type SyntheticQuestion,
 } from "@stagebeam/vllm-sim"
@@ -42,8 +42,9 @@ export interface Outcome {
 }
 
 /**
- * Each judged step of a call: did it keep the latent best of its candidates? The latent quality is the simulator's
- * own (candidateQuality of the text, read from the trace); steps whose valid candidates are all one text are skipped.
+ * Each judged step of a call: did it keep the latent best of its candidates? The latent quality is what the
+ * simulator's judges perceive without error (perceivedMerit of the text, read from the trace; no answer key); steps
+ * whose valid candidates are all one text are skipped.
  */
 const stepsOf = (question: string, response: ReasonResponse__Output): ReadonlyArray<StepOutcome> => {
   const parsed = parseQuestion(question)
@@ -59,7 +60,7 @@ const stepsOf = (question: string, response: ReasonResponse__Output): ReadonlyAr
     const lastAttempt = Math.max(...candidates.map((candidate) => candidate.attempt))
     const pool = candidates.filter((candidate) => candidate.attempt === lastAttempt)
     if (new Set(pool.map((candidate) => candidate.text)).size < 2) return []
-    const quality = (text: string) => candidateQuality(text, parsed)
+    const quality = (text: string) => perceivedMerit(text, parsed, undefined)
     const best = Math.max(...pool.map((candidate) => quality(candidate.text)))
     return [{ best: quality(step.text) >= best - 1e-12 }]
   })

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { parseQuestion, syntheticQuestions } from "@stagebeam/vllm-sim"
+import { parseQuestion, syntheticQuestions, truthFor } from "@stagebeam/vllm-sim"
 import sharp from "sharp"
 import { promptOf } from "../src/eval/Tsv.ts"
 
@@ -50,7 +50,8 @@ for (const [i, q] of syntheticQuestions(ROWS, 2024).entries()) {
     image: undefined,
   }
   // The simulator must read the same answer from the prompt the eval sends.
-  if (parseQuestion(promptOf(item)).truth !== q.answer) throw new Error(`row ${i}: the prompt does not round-trip`)
+  if (truthFor(parseQuestion(promptOf(item)).options) !== q.answer)
+    throw new Error(`row ${i}: the prompt does not round-trip`)
   const picture = i % 4 === 3 ? String(i - 1) : await image(i)
   const row = [
     String(i),

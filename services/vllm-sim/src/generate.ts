@@ -68,7 +68,8 @@ const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rn
   if (user.startsWith(pairwiseJudgeOpening)) {
     const parsed = parsePairwisePrompt(user)
     if (parsed !== undefined) {
-      const verdict = judgePair(parsed, params.judge, rng)
+      // A constrained answer is a label with no rationale written before it.
+      const verdict = judgePair(parsed, params.judge, rng, choices === undefined || choices.length === 0)
       if (choices !== undefined && choices.length > 0) {
         const match = choices.find((c) => c.includes(String(verdict.choice))) ?? rng.pick(choices)
         // The other label holds the rest of the verdict's probability.
@@ -105,7 +106,7 @@ const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rn
   if (user.startsWith(precheckOpening)) {
     const reasoning = parsePrecheck(user)
     if (reasoning !== undefined) {
-      const result = precheck(reasoning, rng)
+      const result = precheck(reasoning, undefined, params.judge, rng)
       if (choices !== undefined && choices.length > 0) {
         const match = choices.find((c) => c.trim().toLowerCase() === result.verdict) ?? rng.pick(choices)
         return { text: match, probability: result.probability, filler: undefined }
@@ -117,7 +118,7 @@ const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rn
     return { text: rng.pick(choices), probability: 1 / choices.length, filler: undefined }
   }
   const question = parseQuestion(prompt.questionText)
-  const c = continueAnswer(question, prompt.images > 0, prompt.assistantPrefix, rng)
+  const c = continueAnswer(question, prompt.images > 0, prompt.assistantPrefix, rng, params.greedy)
   return { text: c.text, probability: undefined, filler: c.filler }
 }
 

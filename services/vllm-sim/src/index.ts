@@ -8,11 +8,21 @@ export {
   defaultBehaviourName,
   resolveBehaviour,
 } from "./behaviour.ts"
-export { BELIEF_SHARPNESS } from "./content/judge.ts"
-export { candidateQuality } from "./content/quality.ts"
-export { isConclusionCorrect, parseQuestion } from "./content/question.ts"
+// The content model without the HTTP server, for benchmarks that simulate many searches in process (bench/calibrate.ts).
+export { continueAnswer } from "./content/cot.ts"
+export { judgePair, parsePairwisePrompt, parsePrecheck, perceivedMerit, precheck } from "./content/judge.ts"
+export {
+  type ContentModel,
+  configureContentModel,
+  contentModel,
+  currentContentModel,
+  DEFAULT_CONTENT_MODEL,
+} from "./content/model.ts"
+export { candidateQuality, competenceLogit, look } from "./content/quality.ts"
+export { parseQuestion } from "./content/question.ts"
 export { crossEncoderScore, latentQuality, REWARD_MEAN, REWARD_STD, rewardScore } from "./content/reward.ts"
 export { type SyntheticQuestion, syntheticQuestions } from "./content/synthetic.ts"
+export { isConclusionCorrect, truthFor } from "./content/truth.ts"
 export type { RequestRecord } from "./engine.ts"
 export type { ErrorFormat } from "./errors.ts"
 export type { FaultConfig } from "./faults.ts"
@@ -26,6 +36,7 @@ export {
   predictPrefillMs,
   profiles,
 } from "./profiles.ts"
+export { makeRng } from "./random.ts"
 export type { SimStats } from "./server.ts"
 export {
   type CrashOptions,

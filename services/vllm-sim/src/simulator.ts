@@ -40,7 +40,7 @@ export interface SimulatorOptions {
    * replaces the default graded judge (judgeNoise).
    */
   readonly judgeAccuracy?: number
-  /** In [-1, 1]; positive favours response 1, negative response 2 (default 0). */
+  /** In [-1, 1]; positive favours response 1, negative response 2 (default: the content model's, from MT-Bench). */
   readonly positionBias?: number
   /**
    * The graded judge (content/judge.ts, the default): its belief follows the perceived quality difference, each
@@ -131,7 +131,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     maxNumSeqs,
     judge: {
       accuracy: options.judgeAccuracy ?? 0.8,
-      positionBias: options.positionBias ?? 0,
+      positionBias: options.positionBias,
       // A judge accuracy given (and no noise) asks for the fixed-accuracy judge.
       ...(options.judgeNoise === undefined && options.judgeAccuracy !== undefined
         ? {}

@@ -2,15 +2,10 @@
 // banks that mention the question's topic and options. Given a prefix (the chosen earlier stages, possibly ending
 // inside a stage), it writes the rest of the answer the way the model would: opening tags included.
 import type { Rng } from "../random.ts"
-import {
-  candidateQuality,
-  contentModel,
-  leanCorrectChance,
-  leanPattern,
-  type StageName,
-  stageNames,
-} from "./quality.ts"
+import { contentModel } from "./model.ts"
+import { leanLogit, leanPattern, type StageName, sigmoid, stageNames } from "./quality.ts"
 import type { ParsedQuestion, QuestionOption } from "./question.ts"
+import { truthFor } from "./truth.ts"
 
 export interface PrefixStages {
   /** Inner text of every complete stage in the prefix. */
@@ -105,7 +100,11 @@ const banks = {
 
 interface Writer {
   readonly question: ParsedQuestion
+  /** The correct option (the generator's correctness model is the one reader of the answer key). */
+  readonly truth: string | undefined
   readonly hasImage: boolean
+  /** Temperature 0: the most likely option, not a draw. */
+  readonly greedy: boolean
   readonly rng: Rng
 }
 
@@ -145,42 +144,42 @@ const stageSentences = (w: Writer, stage: StageName, written: string, earlier: P
           out.push(fill(rng.pick(banks.reasoningOption), { letter: o.letter, text: o.text.replace(/\.$/, "") }))
         } else out.push(rng.pick(banks.reasoningGeneric))
       }
-      out.push(leanSentence(w, earlier))
+      out.push(leanSentence(w, earlier, `${written} ${out.join(" ")}`))
       return out
     }
     case "CONCLUSION": {
       if (written.trim().length > 0) return out
-      return [conclusionText(w, earlier, written)]
+      return [conclusionText(w, earlier)]
     }
   }
 }
 
-const qualityOf = (w: Writer, text: string | undefined) =>
-  text === undefined ? 0.5 : candidateQuality(text, w.question)
-
-const leanSentence = (w: Writer, earlier: PrefixStages["complete"]): string => {
+const leanSentence = (w: Writer, earlier: PrefixStages["complete"], argument: string): string => {
   const { rng, question } = w
-  if (question.options.length === 0 || question.truth === undefined) {
+  if (question.options.length === 0 || w.truth === undefined) {
     if (question.options.length > 0) {
       const o = rng.pick(question.options)
       return fill(rng.pick(banks.reasoningLean), { letter: o.letter, text: o.text.replace(/\.$/, "") })
     }
     return fill(rng.pick(banks.reasoningOpenAnswer), { answer: rng.pick(openAnswers) })
   }
-  const p = leanCorrectChance(qualityOf(w, earlier.SUMMARY), qualityOf(w, earlier.CAPTION))
-  const option = pickOption(w, p)
+  const option = pickOption(w, leanLogit(question, earlier.SUMMARY ?? "", earlier.CAPTION ?? "", argument))
   return fill(rng.pick(banks.reasoningLean), { letter: option.letter, text: option.text.replace(/\.$/, "") })
 }
 
-/** The correct option with probability p, otherwise one of the wrong ones. */
-const pickOption = (w: Writer, p: number): QuestionOption => {
+/**
+ * The correct option with log-odds `logit` (sampling), or when it is the most likely option (greedy: its probability
+ * above the strongest distractor's share of the rest); otherwise one of the wrong ones.
+ */
+const pickOption = (w: Writer, logit: number): QuestionOption => {
   const { rng, question } = w
-  const truth = question.options.find((o) => o.letter === question.truth)!
-  if (rng.next() < p) return truth
+  const truth = question.options.find((o) => o.letter === w.truth)!
+  const correct = w.greedy ? logit > Math.log(contentModel.distractorShare) : rng.next() < sigmoid(logit)
+  if (correct) return truth
   return rng.pick(question.options.filter((o) => o !== truth))
 }
 
-const conclusionText = (w: Writer, earlier: PrefixStages["complete"], _written: string): string => {
+const conclusionText = (w: Writer, earlier: PrefixStages["complete"]): string => {
   const { rng, question } = w
   if (question.options.length === 0) {
     const said = /answer is ([^.]+)\./.exec(earlier.REASONING ?? "")?.[1]
@@ -190,11 +189,11 @@ const conclusionText = (w: Writer, earlier: PrefixStages["complete"], _written: 
   let option: QuestionOption
   if (lean !== undefined && question.options.some((o) => o.letter === lean)) {
     option =
-      rng.next() < contentModel.followLean
+      w.greedy || rng.next() < contentModel.followLean
         ? question.options.find((o) => o.letter === lean)!
         : rng.pick(question.options)
-  } else if (question.truth !== undefined) {
-    option = pickOption(w, leanCorrectChance(qualityOf(w, earlier.SUMMARY), qualityOf(w, earlier.CAPTION)))
+  } else if (w.truth !== undefined) {
+    option = pickOption(w, leanLogit(question, earlier.SUMMARY ?? "", earlier.CAPTION ?? "", earlier.REASONING ?? ""))
   } else option = rng.pick(question.options)
   return fill(rng.pick(banks.conclusion), { letter: option.letter, text: option.text.replace(/\.$/, "") })
 }
@@ -207,8 +206,14 @@ export interface Continuation {
 }
 
 /** Writes everything after `prefix` through the end of the CONCLUSION stage. */
-export const continueAnswer = (question: ParsedQuestion, hasImage: boolean, prefix: string, rng: Rng): Continuation => {
-  const w: Writer = { question, hasImage, rng }
+export const continueAnswer = (
+  question: ParsedQuestion,
+  hasImage: boolean,
+  prefix: string,
+  rng: Rng,
+  greedy = false,
+): Continuation => {
+  const w: Writer = { question, truth: truthFor(question.options), hasImage, greedy, rng }
   const parsed = parsePrefix(prefix)
   const earlier: Partial<Record<StageName, string>> = { ...parsed.complete }
   let text = ""

@@ -1,54 +1,47 @@
 // The self-judge of LLaVA-CoT's stage-level search: a pairwise verdict "Since [reason], I choose response [1/2]."
-// that prefers the candidate of higher latent quality with a configured accuracy and position bias, and the
-// reasoning pre-check that answers 'correct' or 'incorrect'.
-import { type Rng, unitHash } from "../random.ts"
-import { candidateKey, candidateQuality, contentModel } from "./quality.ts"
+// and the reasoning pre-check that answers 'correct' or 'incorrect'. Neither reads the answer key: each perceives
+// what a model shown the prompt can (the texts' looks, whether a conclusion follows its reasoning), through an error
+// fixed per text, as sharply as the model is competent on the question, less sharply without a rationale, and with
+// a position bias.
+import type { Rng } from "../random.ts"
+import { contentModel } from "./model.ts"
+import { keyedNormal } from "./normal.ts"
+import { candidateKey, committedOption, competenceLogit, leanPattern, look, sigmoid } from "./quality.ts"
 import { type ParsedQuestion, parseQuestion } from "./question.ts"
-import { latentQuality } from "./reward.ts"
 
 export const pairwiseJudgeOpening = "Now you act as a judge, helping me determine which of the two texts I provide"
 export const precheckOpening =
   "Now you act as a judge, helping me determine whether the reasoning process in the given text is correct"
 
 export interface JudgeSettings {
-  /** The fixed-accuracy judge (used when `noise` is unset): probability of preferring the higher-quality response. */
+  /** The fixed-accuracy judge (used when `noise` is unset): probability of preferring the response of higher merit. */
   readonly accuracy: number
-  /** In [-1, 1]: with probability |bias| the verdict is the favoured position (positive: response 1). */
-  readonly positionBias: number
   /**
-   * The graded judge (the default, see DEFAULT_JUDGE_NOISE): its belief follows how far apart the two responses are,
-   * as it perceives them: each text's quality plus a Gaussian error of this size that is fixed per text (the judge
-   * misjudges a text the same way every time), and P(response 1 is better) = sigmoid(BELIEF_SHARPNESS × (q̃1 − q̃2)).
-   * `accuracy` is then unused: a clear difference is judged right almost always, a close one near chance, and a
-   * verdict's logprob margin says which. Unset: the fixed-accuracy judge.
+   * In [-1, 1]: with probability |bias| the verdict is the favoured position (positive: response 1). Unset: the
+   * content model's (contentModel.positionBias, from MT-Bench).
    */
-  readonly noise?: number | undefined
+  readonly positionBias?: number | undefined
+  /**
+   * The graded judge (the default): each text's merit as it perceives it carries a Gaussian error of this size, fixed
+   * per text, and P(response 1) = sigmoid(sharpness × (m̃1 − m̃2)). "model": the content model's error
+   * (contentModel.judgeNoise, fitted). Unset: the fixed-accuracy judge.
+   */
+  readonly noise?: number | "model" | undefined
 }
 
-/** How sharply the graded judge's belief follows the perceived quality difference. */
-export const BELIEF_SHARPNESS = 8
+/** The graded judge with the content model's fitted error. */
+export const DEFAULT_JUDGE_NOISE = "model" as const
 
-/**
- * The graded judge's default error: on pairs of the synthetic set's stage candidates its sampled verdicts are right
- * 80% of the time (as the fixed-accuracy judge's default), its most likely answer 86%.
- */
-export const DEFAULT_JUDGE_NOISE = 0.15
-
-/** A standard normal number fixed by a key (Box–Muller over two keyed hashes). */
-const keyedNormal = (key: string): number => {
-  const u1 = Math.max(1e-12, unitHash("judge-noise-1", key))
-  const u2 = unitHash("judge-noise-2", key)
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)
-}
-
-/** The quality the graded judge perceives in a text. */
-const perceived = (text: string, quality: number, noise: number) => quality + noise * keyedNormal(candidateKey(text))
+/** The perceived merit's error of a text, fixed per text (a judge misjudges a text the same way every time). */
+const perceptionError = (text: string) => keyedNormal("judge-noise", candidateKey(text))
 
 export interface PairwisePrompt {
   readonly question: ParsedQuestion | undefined
   readonly response1: string
   readonly response2: string
   readonly criterion: string
+  /** The hint shown with the question (the chosen caption, or caption and reasoning for a conclusion). */
+  readonly hint: string | undefined
 }
 
 const response1Marker = /Re(?:sp|ps)onse 1\s*:/i
@@ -67,10 +60,12 @@ export const parsePairwisePrompt = (text: string): PairwisePrompt | undefined =>
   const head = text.slice(0, m1.index)
   const qStart = head.search(/Question\s*:/)
   let question: ParsedQuestion | undefined
+  let hint: string | undefined
   if (qStart >= 0) {
     const afterLabel = head.slice(qStart).replace(/^Question\s*:\s*/, "")
     const hintAt = afterLabel.search(/Hint about the Question\s*:/i)
     question = parseQuestion((hintAt >= 0 ? afterLabel.slice(0, hintAt) : afterLabel).trim())
+    if (hintAt >= 0) hint = afterLabel.slice(hintAt).replace(/^Hint about the Question\s*:\s*/i, "")
   }
   const response1 = text.slice(m1.index + m1[0].length, m2.index).trim()
   const response2 = text
@@ -78,7 +73,7 @@ export const parsePairwisePrompt = (text: string): PairwisePrompt | undefined =>
     .replace(trailer, "")
     .trim()
   const criterion = /summary|caption|reasoning|conclusion/i.exec(head)?.[0]?.toLowerCase() ?? "response"
-  return { question, response1, response2, criterion }
+  return { question, response1, response2, criterion, hint }
 }
 
 const reasons: Record<string, ReadonlyArray<string>> = {
@@ -103,29 +98,71 @@ export interface Verdict {
   readonly text: string
 }
 
+const stagePattern = (stage: string) => new RegExp(`<${stage}>([\\s\\S]*?)(?:</${stage}>|$)`)
+const innerOf = (text: string, stage: string) => stagePattern(stage).exec(text)?.[1]
+
+/**
+ * What a judge can see of a response's worth without the answer key. A whole answer: its stages' looks weighted as
+ * they bear on the answer, and whether its conclusion follows its reasoning. A conclusion: whether it follows the
+ * reasoning in the hint. Anything else (a summary, a caption, a reasoning, a sentence): its look.
+ */
+export const perceivedMerit = (text: string, question: ParsedQuestion | undefined, hint: string | undefined) => {
+  const conclusion = innerOf(text, "CONCLUSION")
+  const reasoning = innerOf(text, "REASONING")
+  const follows = (answer: string, lean: string | undefined) =>
+    lean !== undefined && committedOption(answer, question) === lean ? contentModel.consistencyMerit : 0
+  if (conclusion !== undefined && reasoning !== undefined) {
+    return (
+      (contentModel.contextWeight * (look(innerOf(text, "SUMMARY") ?? "") + look(innerOf(text, "CAPTION") ?? ""))) / 2 +
+      contentModel.reasoningWeight * look(reasoning) +
+      follows(conclusion, leanPattern.exec(reasoning)?.[1])
+    )
+  }
+  const hintLean = hint === undefined ? undefined : leanPattern.exec(hint)?.[1]
+  if (hintLean !== undefined && !leanPattern.test(text) && committedOption(text, question) !== undefined) {
+    return follows(text, hintLean) + 0.25 * look(text)
+  }
+  return look(text)
+}
+
+/**
+ * How sharply this judge's belief follows a perceived difference on this question: the content model's sharpness,
+ * times twice its competence on the question (a self-judge judges as well as it answers), less the rationale gap
+ * when it answers without a rationale.
+ */
+const sharpness = (question: ParsedQuestion | undefined, rationale: boolean) =>
+  contentModel.judgeSharpness *
+  2 *
+  (question === undefined ? 0.5 : sigmoid(competenceLogit(question, contentModel.judgeSkillBoost))) *
+  (rationale ? 1 : 1 - contentModel.rationaleGap)
+
+const noiseOf = (settings: JudgeSettings) => (settings.noise === "model" ? contentModel.judgeNoise : settings.noise)
+
 /** The probability that the judge answers response 1, and the sampled answer. */
-const decide = (prompt: PairwisePrompt, settings: JudgeSettings, rng: Rng) => {
-  const q1 = candidateQuality(prompt.response1, prompt.question)
-  const q2 = candidateQuality(prompt.response2, prompt.question)
-  const bias = Math.max(-1, Math.min(1, settings.positionBias))
+const decide = (prompt: PairwisePrompt, settings: JudgeSettings, rationale: boolean, rng: Rng) => {
+  const m1 = perceivedMerit(prompt.response1, prompt.question, prompt.hint)
+  const m2 = perceivedMerit(prompt.response2, prompt.question, prompt.hint)
+  const bias = Math.max(-1, Math.min(1, settings.positionBias ?? contentModel.positionBias))
   const favoured: 1 | 2 = bias >= 0 ? 1 : 2
   // The answer's distribution: with probability |bias| the favoured position, else the judge's own belief.
   const mixed = (belief1: number) => Math.abs(bias) * (favoured === 1 ? 1 : 0) + (1 - Math.abs(bias)) * belief1
-  if (settings.noise !== undefined) {
-    const d = perceived(prompt.response1, q1, settings.noise) - perceived(prompt.response2, q2, settings.noise)
-    const belief1 = 1 / (1 + Math.exp(-BELIEF_SHARPNESS * d))
+  const noise = noiseOf(settings)
+  if (noise !== undefined) {
+    const d = m1 + noise * perceptionError(prompt.response1) - (m2 + noise * perceptionError(prompt.response2))
+    const belief1 = sigmoid(sharpness(prompt.question, rationale) * d)
     const choice: 1 | 2 = rng.next() < Math.abs(bias) ? favoured : rng.next() < belief1 ? 1 : 2
     return { choice, p1: mixed(belief1) }
   }
-  const better: 1 | 2 = q1 === q2 ? (rng.next() < 0.5 ? 1 : 2) : q1 > q2 ? 1 : 2
+  const better: 1 | 2 = m1 === m2 ? (rng.next() < 0.5 ? 1 : 2) : m1 > m2 ? 1 : 2
   const worse: 1 | 2 = better === 1 ? 2 : 1
   const accuracy = Math.max(0, Math.min(1, settings.accuracy))
   const choice: 1 | 2 = rng.next() < Math.abs(bias) ? favoured : rng.next() < accuracy ? better : worse
   return { choice, p1: mixed(better === 1 ? accuracy : 1 - accuracy) }
 }
 
-export const judgePair = (prompt: PairwisePrompt, settings: JudgeSettings, rng: Rng): Verdict => {
-  const { choice, p1 } = decide(prompt, settings, rng)
+/** A verdict; `rationale` false for a constrained one-label answer (no reason written before the choice). */
+export const judgePair = (prompt: PairwisePrompt, settings: JudgeSettings, rng: Rng, rationale = true): Verdict => {
+  const { choice, p1 } = decide(prompt, settings, rationale, rng)
   // The logprob of the answer given is that of its distribution (position bias included).
   const probability = choice === 1 ? p1 : 1 - p1
   const reason = rng.pick(reasons[prompt.criterion] ?? reasons.response!)
@@ -142,8 +179,19 @@ export const parsePrecheck = (text: string): string | undefined => {
   return m[1]!.replace(trailer, "").trim()
 }
 
-export const precheck = (reasoning: string, rng: Rng): { verdict: "correct" | "incorrect"; probability: number } => {
-  const p = Math.min(0.98, contentModel.precheckBase + contentModel.precheckSlope * candidateQuality(reasoning))
+/**
+ * The pre-check sees what the reference's sees (the question, the caption as given information, the reasoning) and
+ * answers from the reasoning's perceived look: P('correct') = sigmoid(precheckBias + sharpness × perceived look).
+ */
+export const precheck = (
+  reasoning: string,
+  question: ParsedQuestion | undefined,
+  settings: JudgeSettings,
+  rng: Rng,
+): { verdict: "correct" | "incorrect"; probability: number } => {
+  const noise = noiseOf(settings) ?? contentModel.judgeNoise
+  const seen = look(reasoning) + noise * perceptionError(reasoning)
+  const p = Math.min(0.99, Math.max(0.01, sigmoid(contentModel.precheckBias + sharpness(question, false) * seen)))
   const correct = rng.next() < p
   return { verdict: correct ? "correct" : "incorrect", probability: correct ? p : 1 - p }
 }
@@ -175,18 +223,19 @@ export const parseRatingPrompt = (text: string): RatingPrompt | undefined => {
   return { question, response }
 }
 
-/** How widely a rating spreads around 1 + 8 × quality (in rating points). */
+/** How widely a rating spreads around its centre (in rating points). */
 const RATING_SPREAD = 1.2
+/** Perceived merit (look units) per rating point away from the middle rating, 5. */
+const MERIT_PER_POINT = 0.5
 
 /**
- * A rating from 1 to 9 around 1 + 8 × the response's quality (as the graded judge perceives it when `noise` is set),
- * the whole distribution given, so the logprobs of the nine digits carry the judge's uncertainty.
+ * A rating from 1 to 9 around 5 + the response's perceived merit (perceivedMerit, with the judge's error when it is
+ * graded), the whole distribution given, so the logprobs of the nine digits carry the judge's uncertainty.
  */
 export const rateResponse = (prompt: RatingPrompt, settings: JudgeSettings, rng: Rng) => {
-  // A whole answer is as good as its conclusion, as the reward model sees it.
-  const quality = latentQuality(prompt.response, prompt.question)
-  const seen = settings.noise === undefined ? quality : perceived(prompt.response, quality, settings.noise)
-  const centre = 1 + 8 * Math.min(1, Math.max(0, seen))
+  const noise = noiseOf(settings) ?? 0
+  const seen = perceivedMerit(prompt.response, prompt.question, undefined) + noise * perceptionError(prompt.response)
+  const centre = Math.min(9, Math.max(1, 5 + seen / MERIT_PER_POINT))
   const weights = Array.from({ length: 9 }, (_, k) => Math.exp(-((k + 1 - centre) ** 2) / (2 * RATING_SPREAD ** 2)))
   const total = weights.reduce((a, b) => a + b, 0)
   const probabilities = weights.map((w) => w / total)

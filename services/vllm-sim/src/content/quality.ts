@@ -1,27 +1,13 @@
-// The latent quality of a stage candidate, recomputed from its text alone by any simulator instance: a keyed hash
-// of the normalised text, blended with correctness when the text commits to an option (a reasoning's lean or a
-// conclusion's answer). This is what the judge compares and what later stages depend on.
-import { unitHash } from "../random.ts"
+// What a model can perceive of a stage text without the answer key: its look (a standard normal fixed by the text's
+// wording, the lean sentence aside: how careful, specific and well grounded it reads), the option it commits to, and
+// how hard the question is for this model. The generator writes correct leans more often after better-looking
+// context and arguments (cot.ts), so looks carry evidence of correctness that a judge can perceive, noisily.
+import { contentModel } from "./model.ts"
+import { keyedNormal } from "./normal.ts"
 import { extractAnswerLetter, normalise, type ParsedQuestion } from "./question.ts"
 
 export const stageNames = ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"] as const
 export type StageName = (typeof stageNames)[number]
-
-/** Tunable constants of the content model (documented in the README). */
-export const contentModel = {
-  /** Chance that a reasoning leans to the correct option when the summary and caption have average quality. */
-  leanBase: 0.63,
-  /** How much the mean quality of summary and caption (0..1, centred on 0.5) moves that chance. */
-  leanSlope: 0.5,
-  /** Chance that a conclusion follows the reasoning's lean; otherwise it picks any option at random. */
-  followLean: 0.88,
-  /** Weight of correctness in the quality of a text that commits to an option (reasoning, conclusion). */
-  reasoningCorrectWeight: 0.35,
-  conclusionCorrectWeight: 0.5,
-  /** Pre-check: P('correct') = base + slope * quality. */
-  precheckBase: 0.3,
-  precheckSlope: 0.65,
-} as const
 
 const tagPattern = /<\/?(SUMMARY|CAPTION|REASONING|CONCLUSION)>/g
 
@@ -29,6 +15,13 @@ const tagPattern = /<\/?(SUMMARY|CAPTION|REASONING|CONCLUSION)>/g
 export const candidateKey = (text: string): string => normalise(text.replace(tagPattern, " "))
 
 export const leanPattern = /points to option ([A-J])\b/
+const leanSentencePattern = /[^.]*points to option [A-J]\b[^.]*\.?/g
+
+/** The look of a text: a standard normal fixed by its wording without the lean sentence. */
+export const look = (text: string): number => keyedNormal("look", candidateKey(text.replace(leanSentencePattern, " ")))
+
+/** The look as a number in (0, 1) (a logistic of it), for scorers that want a bounded quality. */
+export const candidateQuality = (text: string): number => 1 / (1 + Math.exp(-1.702 * look(text)))
 
 /** The option a text commits to: a reasoning's explicit lean, or a short conclusion's answer letter. */
 export const committedOption = (text: string, question: ParsedQuestion | undefined): string | undefined => {
@@ -40,19 +33,20 @@ export const committedOption = (text: string, question: ParsedQuestion | undefin
   return extractAnswerLetter(inner, question.options)
 }
 
-/** Quality in [0, 1]. With a question that has a known answer, committing to the right option raises it. */
-export const candidateQuality = (text: string, question?: ParsedQuestion): number => {
-  const key = candidateKey(text)
-  const base = unitHash("quality", key)
-  if (question?.truth === undefined) return base
-  const option = committedOption(text, question)
-  if (option === undefined) return base
-  const weight = leanPattern.test(text) ? contentModel.reasoningCorrectWeight : contentModel.conclusionCorrectWeight
-  return weight * (option === question.truth ? 1 : 0) + (1 - weight) * base
-}
+/** How hard a question is for this model (standard normal, larger is harder), fixed by its options' texts. */
+export const difficulty = (question: ParsedQuestion): number =>
+  question.options.length === 0
+    ? 0
+    : keyedNormal("difficulty", question.options.map((o) => normalise(o.text)).join("\u0001"))
 
-/** The chance that a reasoning written after these summary and caption qualities leans to the correct option. */
-export const leanCorrectChance = (summaryQuality: number, captionQuality: number): number => {
-  const mean = (summaryQuality + captionQuality) / 2
-  return Math.min(0.95, Math.max(0.05, contentModel.leanBase + contentModel.leanSlope * (mean - 0.5)))
-}
+/** The model's log-odds of getting a question right, before what it has written (a stronger model: `boost` > 0). */
+export const competenceLogit = (question: ParsedQuestion, boost = 0): number =>
+  contentModel.skill + boost - contentModel.difficultySpread * difficulty(question)
+
+/** The generator's log-odds of leaning to the correct option after a summary, a caption and an argument. */
+export const leanLogit = (question: ParsedQuestion, summary: string, caption: string, argument: string): number =>
+  competenceLogit(question) +
+  (contentModel.contextWeight * (look(summary) + look(caption))) / 2 +
+  contentModel.reasoningWeight * look(argument)
+
+export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x))

@@ -1,6 +1,5 @@
-// Reading a question: its stem, its multiple-choice options, and the ground truth every simulator instance derives
-// from the option texts alone (a keyed hash), so any question with options has a checkable answer.
-import { hash32 } from "../random.ts"
+// Reading a question: its stem and its multiple-choice options, as any model shown the prompt reads them. The answer
+// key is not here: it is truth.ts's, which only the generator's correctness model and the grader read.
 
 export interface QuestionOption {
   readonly letter: string
@@ -11,8 +10,6 @@ export interface ParsedQuestion {
   readonly raw: string
   readonly stem: string
   readonly options: ReadonlyArray<QuestionOption>
-  /** The correct option letter, when the question has options. */
-  readonly truth: string | undefined
   /** A short noun phrase naming what the question asks about, for plausible stage text. */
   readonly topic: string
 }
@@ -20,13 +17,6 @@ export interface ParsedQuestion {
 const optionLine = /^\s*\(?([A-J])[.):]\s+(.+?)\s*$/
 
 export const normalise = (text: string): string => text.toLowerCase().replace(/\s+/g, " ").trim()
-
-/** The correct letter for a set of options: a keyed hash of their normalised texts. */
-export const truthFor = (options: ReadonlyArray<QuestionOption>): string | undefined => {
-  if (options.length < 2) return undefined
-  const key = options.map((o) => normalise(o.text)).join("\u0001")
-  return options[hash32(`truth\u0000${key}`) % options.length]!.letter
-}
 
 const parseOptions = (lines: ReadonlyArray<string>): Array<QuestionOption> => {
   const options: Array<QuestionOption> = []
@@ -58,7 +48,7 @@ export const parseQuestion = (raw: string): ParsedQuestion => {
     .filter((l) => !/^\s*(options|choices)\s*:?\s*$/i.test(l))
     .join("\n")
     .trim()
-  return { raw, stem, options, truth: truthFor(options), topic: topicOf(stem) }
+  return { raw, stem, options, topic: topicOf(stem) }
 }
 
 /**
@@ -79,11 +69,4 @@ export const extractAnswerLetter = (conclusion: string, options: ReadonlyArray<Q
   const lower = normalise(inner)
   const contained = options.filter((o) => lower.includes(normalise(o.text)))
   return contained.length === 1 ? contained[0]!.letter : undefined
-}
-
-/** Whether a conclusion names the correct option of a question (undefined when the question has no options). */
-export const isConclusionCorrect = (questionText: string, conclusion: string): boolean | undefined => {
-  const q = parseQuestion(questionText)
-  if (q.truth === undefined) return undefined
-  return extractAnswerLetter(conclusion, q.options) === q.truth
 }

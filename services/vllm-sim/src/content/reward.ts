@@ -1,41 +1,26 @@
-// A reward model and a cross-encoder over the same latent quality the judge compares: a scalar per (question,
-// response) that follows the response's quality, with an error fixed per text (a reward model misjudges a text the
-// same way every time). Scores are spread like internlm-xcomposer2d5-7b-reward's as LLaVA-CoT's swires.py assumes
-// them (mean −0.77, standard deviation 2.08), so its retrace cutoff means what it meant there.
-import { unitHash } from "../random.ts"
-import { candidateKey, candidateQuality } from "./quality.ts"
+// A reward model and a cross-encoder that see what the pairwise judge sees (perceivedMerit: looks, and whether a
+// conclusion follows its reasoning; never the answer key), with an error fixed per text (a reward model misjudges a
+// text the same way every time). Scores are spread like internlm-xcomposer2d5-7b-reward's as LLaVA-CoT's swires.py
+// assumes them (mean −0.77, standard deviation 2.08), so its retrace cutoff means what it meant there.
+import { perceivedMerit } from "./judge.ts"
+import { keyedNormal } from "./normal.ts"
+import { candidateKey } from "./quality.ts"
 import type { ParsedQuestion } from "./question.ts"
 
 export const REWARD_MEAN = -0.77
 export const REWARD_STD = 2.08
 
-/** Standard deviation of a uniform [0, 1) quality, to put it on the scale of a standard normal. */
-const UNIFORM_SD = Math.sqrt(1 / 12)
-
-const keyedNormal = (key: string): number => {
-  const u1 = Math.max(1e-12, unitHash("reward-noise-1", key))
-  const u2 = unitHash("reward-noise-2", key)
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)
-}
-
-const conclusionPattern = /<CONCLUSION>([\s\S]*?)<\/CONCLUSION>/
+/** What a scorer perceives of a response without error, in look units (about a standard normal). */
+export const latentQuality = (text: string, question: ParsedQuestion | undefined): number =>
+  perceivedMerit(text, question, undefined)
 
 /**
- * The latent quality a scorer sees in a response: a whole answer (it has a complete conclusion) is as good as its
- * conclusion; anything else (a stage's inner text, a sentence) is its own quality, as the pairwise judge sees it.
- */
-export const latentQuality = (text: string, question: ParsedQuestion | undefined): number => {
-  const conclusion = conclusionPattern.exec(text)?.[1]
-  return candidateQuality(conclusion ?? text, question)
-}
-
-/**
- * A reward model's score of one response: the quality standardised, blended with a per-text error of relative size
+ * A reward model's score of one response: its perceived merit, blended with a per-text error of relative size
  * `noise` (0: the quality's order exactly; 1: as much error as signal), on the reward model's scale.
  */
 export const rewardScore = (text: string, question: ParsedQuestion | undefined, noise: number): number => {
-  const signal = (latentQuality(text, question) - 0.5) / UNIFORM_SD
-  const error = keyedNormal(candidateKey(text))
+  const signal = latentQuality(text, question)
+  const error = keyedNormal("reward-noise", candidateKey(text))
   return REWARD_MEAN + (REWARD_STD * (signal + noise * error)) / Math.sqrt(1 + noise * noise)
 }
 

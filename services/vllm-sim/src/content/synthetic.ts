@@ -1,7 +1,11 @@
 // A synthetic multiple-choice evaluation set. The answer of each item is the one every simulator derives from the
-// question's options (truthFor), so a benchmark can score any search strategy against any simulator instance.
+// question's options (truthFor), so a benchmark can score any search strategy against any simulator instance. A set
+// may be harder or easier than the questions at large (a benchmark is a selection of questions): `difficultyShift`
+// tilts the questions' difficulty (quality.ts) by that many standard deviations.
 import { makeRng } from "../random.ts"
-import { parseQuestion, truthFor } from "./question.ts"
+import { difficulty } from "./quality.ts"
+import { parseQuestion } from "./question.ts"
+import { truthFor } from "./truth.ts"
 
 export interface SyntheticQuestion {
   readonly id: string
@@ -59,11 +63,21 @@ const templates: ReadonlyArray<Template> = [
 
 const letters = ["A", "B", "C", "D", "E", "F"]
 
+export interface SyntheticSetOptions {
+  /** Tilts the set's difficulty: its mean moves by about this many standard deviations (0: none). */
+  readonly difficultyShift?: number
+}
+
 /** `count` deterministic multiple-choice items (four options each) for a given seed. */
-export const syntheticQuestions = (count: number, seed: number): Array<SyntheticQuestion> => {
-  const rng = makeRng(`synthetic:${seed}`)
+export const syntheticQuestions = (
+  count: number,
+  seed: number,
+  options: SyntheticSetOptions = {},
+): Array<SyntheticQuestion> => {
+  const shift = options.difficultyShift ?? 0
+  const rng = makeRng(`synthetic:${seed}${shift === 0 ? "" : `:${shift}`}`)
   const out: Array<SyntheticQuestion> = []
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; out.length < count; i++) {
     const template = rng.pick(templates)
     const stem = template.stem(rng.pick)
     const pool = [...template.pool]
@@ -72,10 +86,13 @@ export const syntheticQuestions = (count: number, seed: number): Array<Synthetic
       return { letter, text: text.charAt(0).toUpperCase() + text.slice(1) }
     })
     const question = `${stem}\n${options.map((o) => `${o.letter}. ${o.text}`).join("\n")}`
+    const parsed = parseQuestion(question)
+    // Exponential tilting by rejection: keep a question with probability exp(shift × (z − 4)) (z < 4 in practice).
+    if (shift !== 0 && rng.next() >= Math.exp(Math.abs(shift) * (Math.sign(shift) * difficulty(parsed) - 4))) continue
     const answer = truthFor(options)!
     // The set must agree with what the simulator reads from the text.
-    if (parseQuestion(question).truth !== answer) throw new Error(`synthetic question ${i} does not round-trip`)
-    out.push({ id: `syn-${seed}-${i}`, question, options, answer })
+    if (truthFor(parsed.options) !== answer) throw new Error(`synthetic question ${i} does not round-trip`)
+    out.push({ id: `syn-${seed}-${out.length}`, question, options, answer })
   }
   return out
 }
