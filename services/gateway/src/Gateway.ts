@@ -4,9 +4,7 @@ import { Context, Effect, Layer } from "effect"
 import { Admission } from "./Admission.ts"
 import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
-import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { Drain, shutdownLayer } from "./Drain.ts"
-import { EmbeddedFleet } from "./EmbeddedFleet.ts"
 import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
@@ -23,7 +21,6 @@ const startupLog = Layer.effectDiscard(
   Effect.gen(function* () {
     const server = yield* GrpcServer
     const metrics = yield* MetricsServer
-    const embedded = yield* EmbeddedFleet
     const fleet = yield* Fleet
     yield* Effect.log(`stagebeam gateway listening on ${server.address} (gRPC stagebeam.v1.Reasoner)`)
     const http = yield* HttpGateway
@@ -33,18 +30,14 @@ const startupLog = Layer.effectDiscard(
     yield* Effect.log(`metrics on ${metrics.url}`)
     for (const pool of fleet.pools.values()) {
       const servers = (yield* pool.snapshot).map((state) => state.url).join(", ")
-      const simulated = pool.name === GENERATOR_POOL && embedded.urls.length > 0
-      yield* Effect.log(
-        `pool ${pool.name}: ${pool.model} on ${simulated ? `SIMULATED — ${embedded.urls.length} embedded vllm-sim servers ` : ""}${servers}`,
-      )
+      yield* Effect.log(`pool ${pool.name}: ${pool.model} on ${servers}`)
       yield* Effect.log(`pool ${pool.name} capabilities: ${describeCapabilities(yield* pool.capabilities)}`)
     }
   }),
 )
 
 /**
- * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the embedded fleet (only
- * without endpoints); the Fleet of pools; the search's services over it (generator, judges) and admission; the
+ * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the Fleet of pools; the search's services over it (generator, judges) and admission; the
  * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics, the
  * start-up log and the shutdown that drains every door at once.
  */
@@ -56,7 +49,6 @@ export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMe
     Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer, Drain.layer),
   ),
   Layer.provideMerge(fleetLayer),
-  Layer.provideMerge(EmbeddedFleet.layer),
   Layer.provide(OpenAiClient.layer),
   Layer.provide(observabilityLayer),
 )
@@ -71,8 +63,6 @@ export interface RunningGateway {
   /** Where Prometheus scrapes the gateway's metrics. */
   readonly metricsUrl: string
   readonly fleet: Fleet["Service"]
-  /** True when the generator pool is the embedded simulator. */
-  readonly simulated: boolean
 }
 
 /** Starts the gateway for the scope's life over the GatewaySettings given. */
@@ -85,7 +75,6 @@ export const serveGateway = Effect.gen(function* () {
     httpUrl: Context.get(context, HttpGateway).url,
     metricsUrl: Context.get(context, MetricsServer).url,
     fleet: Context.get(context, Fleet),
-    simulated: Context.get(context, EmbeddedFleet).urls.length > 0,
   } satisfies RunningGateway
 })
 
