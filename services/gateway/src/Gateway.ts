@@ -5,6 +5,7 @@ import { Admission } from "./Admission.ts"
 import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { Drain, shutdownLayer } from "./Drain.ts"
+import { Health } from "./Health.ts"
 import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
@@ -46,7 +47,15 @@ export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMe
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Reasoning.layer),
   Layer.provideMerge(
-    Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer, Drain.layer),
+    Layer.mergeAll(
+      generatorLayer,
+      judgesLayer,
+      Admission.layer,
+      Images.layer,
+      Authentication.layer,
+      Drain.layer,
+      Health.layer,
+    ),
   ),
   Layer.provideMerge(fleetLayer),
   Layer.provide(OpenAiClient.layer),
