@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { PodMonitor, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1"
+import {
+  PodMonitor,
+  PrometheusRule,
+  ServiceMonitor,
+} from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1"
+import { ENVIRONMENT } from "@stagebeam/gateway/environment"
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1"
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2"
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1"
@@ -12,10 +17,8 @@ import { finder, type Manifest, render } from "./kustomize.ts"
 const repo = join(import.meta.dirname, "../..")
 const read = (path: string) => readFileSync(join(repo, path), "utf8")
 
-/** The environment variables the gateway reads, from its Settings module. */
-const gatewaySettings = new Set(
-  [...read("services/gateway/src/config/Environment.ts").matchAll(/"(STAGEBEAM_[A-Z_]+)"/g)].map((m) => m[1]),
-)
+/** The environment variables the gateway reads, derived from its settings schema. */
+const gatewaySettings = new Set(ENVIRONMENT.map((entry) => entry.variable))
 
 /** The kubernetes-models class that validates each kind used here against its OpenAPI schema. */
 const models: Record<string, new (data: never) => { validate(): void }> = {
@@ -27,6 +30,7 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   "v1/Service": Service,
   "monitoring.coreos.com/v1/PodMonitor": PodMonitor,
   "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
 }
 
 const validate = (manifest: Manifest) => {
@@ -53,7 +57,15 @@ describe.each(Object.entries(overlays))("Kubernetes overlay %s (kustomize build)
   it("each object validates against its Kubernetes schema", () => {
     assert.sameMembers(
       manifests.map((m) => `${m.kind}/${m.metadata.name}`),
-      overlay === "gpu" ? [...BASE, "ServiceMonitor/stagebeam-gateway", "PodMonitor/vllm"] : BASE,
+      overlay === "gpu"
+        ? [
+            ...BASE,
+            "ServiceMonitor/stagebeam-gateway",
+            "PodMonitor/vllm",
+            "PrometheusRule/stagebeam-gateway",
+            "ConfigMap/stagebeam-dashboard",
+          ]
+        : BASE,
     )
     for (const manifest of manifests) validate(manifest)
   })

@@ -15,6 +15,7 @@ import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
 import { Reasoning } from "./Reasoning.ts"
+import { recordBuildInfo } from "./SearchMetrics.ts"
 import { fleetLayer, generatorLayer, judgesLayer } from "./SearchServices.ts"
 
 /** Says where the gateway listens and what it serves, once everything is up. */
@@ -29,6 +30,7 @@ const startupLog = Layer.effectDiscard(
       yield* Effect.log(`HTTP on ${http.url}: OpenAI-compatible /v1/chat/completions, the search page on ${http.url}/`)
     }
     yield* Effect.log(`metrics on ${metrics.url}`)
+    yield* recordBuildInfo
     for (const pool of fleet.pools.values()) {
       const servers = (yield* pool.snapshot).map((state) => state.url).join(", ")
       yield* Effect.log(`pool ${pool.name}: ${pool.model} on ${servers}`)
