@@ -320,7 +320,9 @@ describe("Dockerfiles (deploy/Dockerfile, deploy/simulator.Dockerfile)", () => {
         .split("\n")
         .filter((line) => line !== "" && !line.startsWith("#"))
       assert.match(lines[0]!, /^ARG NODE_IMAGE=node:24/)
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable syntax.
       assert.strictEqual(lines[1], "FROM ${NODE_IMAGE}")
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable syntax.
       assert.include(read(file), 'org.opencontainers.image.version="${VERSION}"')
       assert.include(lines, "USER node")
     }

@@ -90,71 +90,81 @@ describe("the production entry (main.ts)", () => {
     assert.include([...importGraph(development).packages], "@stagebeam/vllm-sim")
   })
 
-  it.effect("with no generator pool it exits non-zero, naming what is missing", () =>
-    Effect.gen(function* () {
-      const ran = yield* run(main, [], {
-        STAGEBEAM_GRPC_PORT: "0",
-        STAGEBEAM_HTTP_PORT: "0",
-        STAGEBEAM_METRICS_PORT: "0",
-      })
-      assert.notStrictEqual(ran.code, 0)
-      assert.include(ran.stdout + ran.stderr, "pools.generator.endpoints: the generator pool has no servers")
-      assert.include(ran.stdout + ran.stderr, "STAGEBEAM_ENDPOINTS")
-    }),
+  it.effect(
+    "with no generator pool it exits non-zero, naming what is missing",
+    () =>
+      Effect.gen(function* () {
+        const ran = yield* run(main, [], {
+          STAGEBEAM_GRPC_PORT: "0",
+          STAGEBEAM_HTTP_PORT: "0",
+          STAGEBEAM_METRICS_PORT: "0",
+        })
+        assert.notStrictEqual(ran.code, 0)
+        assert.include(ran.stdout + ran.stderr, "pools.generator.endpoints: the generator pool has no servers")
+        assert.include(ran.stdout + ran.stderr, "STAGEBEAM_ENDPOINTS")
+      }),
+    // Each spawns Node processes: slow on a loaded machine, not a measure of anything.
+    120_000,
   )
 
-  it.effect("a settings file with an unknown key, at any depth, stops it with the path and the nearest key", () =>
-    Effect.gen(function* () {
-      const file = writeFile(
-        "typo.yaml",
-        "judgs: {}\npools:\n  generator:\n    endpoints: [http://127.0.0.1:9]\n  judge:\n    endpoint: [http://127.0.0.1:9]\n",
-      )
-      const ran = yield* run(main, [], { STAGEBEAM_CONFIG: file })
-      assert.notStrictEqual(ran.code, 0)
-      const output = ran.stdout + ran.stderr
-      assert.include(output, `judgs (in ${file}): unknown key (did you mean "judges"?)`)
-      assert.include(output, `pools.judge.endpoint (in ${file}): unknown key (did you mean "endpoints"?)`)
-    }),
+  it.effect(
+    "a settings file with an unknown key, at any depth, stops it with the path and the nearest key",
+    () =>
+      Effect.gen(function* () {
+        const file = writeFile(
+          "typo.yaml",
+          "judgs: {}\npools:\n  generator:\n    endpoints: [http://127.0.0.1:9]\n  judge:\n    endpoint: [http://127.0.0.1:9]\n",
+        )
+        const ran = yield* run(main, [], { STAGEBEAM_CONFIG: file })
+        assert.notStrictEqual(ran.code, 0)
+        const output = ran.stdout + ran.stderr
+        assert.include(output, `judgs (in ${file}): unknown key (did you mean "judges"?)`)
+        assert.include(output, `pools.judge.endpoint (in ${file}): unknown key (did you mean "endpoints"?)`)
+      }),
+    120_000,
   )
 
-  it.effect("check-config: a good file exits 0 and prints the resolved settings; a bad one exits non-zero", () =>
-    Effect.gen(function* () {
-      const good = writeFile(
-        "good.yaml",
-        [
-          "pools:",
-          "  generator:",
-          "    endpoints: [http://gpu-1:8000]",
-          "    apiKey: { env: GPU_KEY }",
-          "tracing:",
-          "  endpoint: http://otel:4318/?api_key=sk-secret",
-          "judges:",
-          "  custom:",
-          "    kind: pairwise",
-          "    pool: generator",
-          "    options: { token: sk-also-secret, rounds: 3 }",
-          "defaultJudge: custom",
-        ].join("\n"),
-      )
-      const ok = yield* run(main, ["check-config", good], {
-        STAGEBEAM_UPSTREAM_ATTEMPTS: "2",
-        STAGEBEAM_GRPC_PROT: "1",
-      })
-      assert.strictEqual(ok.code, 0, ok.stderr)
-      assert.include(ok.stdout, "endpoints:\n      - http://gpu-1:8000")
-      assert.include(ok.stdout, "attempts: 2") // the variables count, as at start
-      assert.include(ok.stdout, "drainTimeout: 50s") // resolved: defaults filled in
-      assert.include(ok.stdout, "env: GPU_KEY") // a reference, not a secret
-      assert.notInclude(ok.stdout, "sk-secret")
-      assert.notInclude(ok.stdout, "sk-also-secret")
-      assert.include(ok.stdout, "rounds: 3")
-      assert.include(ok.stderr, "STAGEBEAM_GRPC_PROT is not a setting's variable (did you mean STAGEBEAM_GRPC_PORT?)")
+  it.effect(
+    "check-config: a good file exits 0 and prints the resolved settings; a bad one exits non-zero",
+    () =>
+      Effect.gen(function* () {
+        const good = writeFile(
+          "good.yaml",
+          [
+            "pools:",
+            "  generator:",
+            "    endpoints: [http://gpu-1:8000]",
+            "    apiKey: { env: GPU_KEY }",
+            "tracing:",
+            "  endpoint: http://otel:4318/?api_key=sk-secret",
+            "judges:",
+            "  custom:",
+            "    kind: pairwise",
+            "    pool: generator",
+            "    options: { token: sk-also-secret, rounds: 3 }",
+            "defaultJudge: custom",
+          ].join("\n"),
+        )
+        const ok = yield* run(main, ["check-config", good], {
+          STAGEBEAM_UPSTREAM_ATTEMPTS: "2",
+          STAGEBEAM_GRPC_PROT: "1",
+        })
+        assert.strictEqual(ok.code, 0, ok.stderr)
+        assert.include(ok.stdout, "endpoints:\n      - http://gpu-1:8000")
+        assert.include(ok.stdout, "attempts: 2") // the variables count, as at start
+        assert.include(ok.stdout, "drainTimeout: 50s") // resolved: defaults filled in
+        assert.include(ok.stdout, "env: GPU_KEY") // a reference, not a secret
+        assert.notInclude(ok.stdout, "sk-secret")
+        assert.notInclude(ok.stdout, "sk-also-secret")
+        assert.include(ok.stdout, "rounds: 3")
+        assert.include(ok.stderr, "STAGEBEAM_GRPC_PROT is not a setting's variable (did you mean STAGEBEAM_GRPC_PORT?)")
 
-      const bad = yield* run(main, ["check-config", writeFile("bad.yaml", "upstream:\n  timout: 5s\n")])
-      assert.notStrictEqual(bad.code, 0)
-      assert.include(bad.stderr, "upstream.timout")
-      assert.include(bad.stderr, 'did you mean "timeout"?')
-    }),
+        const bad = yield* run(main, ["check-config", writeFile("bad.yaml", "upstream:\n  timout: 5s\n")])
+        assert.notStrictEqual(bad.code, 0)
+        assert.include(bad.stderr, "upstream.timout")
+        assert.include(bad.stderr, 'did you mean "timeout"?')
+      }),
+    120_000,
   )
 })
 
@@ -201,6 +211,6 @@ describe("the development entry (npm start)", () => {
         assert.include(started.output(), "SIMULATED: the generator pool is 2 vllm-sim servers")
         assert.match(started.output(), /endpoints:\s+- http:\/\/127\.0\.0\.1:\d+/)
       }).pipe(Effect.scoped),
-    60_000,
+    180_000,
   )
 })
