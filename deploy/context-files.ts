@@ -1,8 +1,10 @@
-// Lists, NUL-separated, the files of the app image's build context (relative to the repo root), for `tar -T`:
-// the manifests, the proto, the sources of libs/ and services/ without tests, and the production dependencies
-// copied from the repo's node_modules. Which packages are production ones comes from package-lock.json, where
-// npm marks dev-only entries `dev`/`devOptional`, so this equals `npm ci --omit=dev` without the network.
-// Run by deploy/build-image.sh: node deploy/context-files.ts
+// Lists, NUL-separated, the files of an image's build context (relative to the repo root), for `tar -T`:
+//   gateway    the manifests, the proto, the sources of libs/ and services/gateway without tests (no simulator, no
+//              CLI), and the production dependencies copied from the repo's node_modules;
+//   simulator  services/vllm-sim's sources and its dependencies.
+// Which packages are production ones comes from package-lock.json, where npm marks dev-only entries
+// `dev`/`devOptional`, so this equals `npm ci --omit=dev` without the network.
+// Run by deploy/build-image.sh: node deploy/context-files.ts gateway|simulator
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
@@ -38,13 +40,20 @@ const notSource = (name: string) =>
 // Nested node_modules are lock entries of their own; types, sources and source maps never run.
 const notRuntime = (name: string) => name === "node_modules" || /\.(d\.)?[mc]?ts$|\.map$/.test(name)
 
+const target = process.argv[2] ?? "gateway"
+if (target !== "gateway" && target !== "simulator") throw new Error(`unknown image ${target}: gateway or simulator`)
+
+/** Workspaces the image leaves out: the gateway's has no simulator (nor the CLI); the simulator's only itself. */
+const leftOut = (path: string) =>
+  target === "gateway"
+    ? /^(services\/(vllm-sim|cli)|node_modules\/@stagebeam\/(vllm-sim|cli))(\/|$)/.test(path)
+    : /^(libs\/|services\/(?!vllm-sim)|proto|node_modules\/@stagebeam\/(?!vllm-sim))/.test(path)
+
 const sources = [
   "package.json",
   "package-lock.json",
-  "e2e/package.json",
-  "deploy/Dockerfile",
   ...["proto", "libs", "services"].flatMap((dir) => walk(dir, notSource)),
-]
+].filter((path) => !leftOut(path))
 
 const dependencies = Object.entries(lock.packages).flatMap(([path, entry]) => {
   if (!path.startsWith("node_modules/") || entry.dev || entry.devOptional) return []
@@ -64,4 +73,4 @@ const dependencies = Object.entries(lock.packages).flatMap(([path, entry]) => {
   return lstatSync(full).isDirectory() ? walk(path, notRuntime) : [path]
 })
 
-process.stdout.write([...sources, ...dependencies].map((file) => `${file}\0`).join(""))
+process.stdout.write([...sources, ...dependencies.filter((path) => !leftOut(path))].map((file) => `${file}\0`).join(""))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container tests need a Docker engine and the locally built images. On a machine of this project's kind (root,
 # Debian, no Docker running, no registry for images) this installs docker.io, starts dockerd (vfs storage) when none
-# answers, and builds stagebeam/node-base:24 and stagebeam/stagebeam:dev. It never fails the run itself: when Docker
+# answers, and builds stagebeam/node-base:24, stagebeam/gateway and stagebeam/vllm-sim (tagged with the version). It never fails the run itself: when Docker
 # cannot be made to work it says why, and test/containers.test.ts fails with that message.
 # A dockerd started here is recorded in $DOCKERD_PIDFILE and stopped by stop-docker.sh (posttest).
 set -uo pipefail
@@ -44,6 +44,6 @@ fi
 bash "$repo/deploy/base/make-base-image.sh" || give_up "building stagebeam/node-base:24 failed"
 timing "base image ready"
 bash "$repo/deploy/build-image.sh" 2> >(grep -v -i -E 'legacy builder|buildkit|environment-variable|^\s*$' >&2) ||
-  give_up "building stagebeam/stagebeam:dev failed"
+  give_up "building the images (stagebeam/gateway, stagebeam/vllm-sim) failed"
 timing "app image built"
 echo "docker setup: ready in $((SECONDS - started)) s" >&2

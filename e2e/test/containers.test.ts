@@ -12,7 +12,12 @@ import { finder, render } from "./kustomize.ts"
 // The images are built by setup-docker.sh (pretest); nothing can be pulled here, so no reaper image either:
 // every container is stopped and removed by its scope.
 process.env.TESTCONTAINERS_RYUK_DISABLED = "true"
-const image = process.env.STAGEBEAM_IMAGE ?? "stagebeam/stagebeam:dev"
+/** The images deploy/build-image.sh makes, tagged with the gateway's package version. */
+const version = JSON.parse(
+  readFileSync(new URL("../../services/gateway/package.json", import.meta.url), "utf8"),
+).version
+const image = process.env.STAGEBEAM_IMAGE ?? `stagebeam/gateway:${version}`
+const simulatorImage = process.env.STAGEBEAM_SIMULATOR_IMAGE ?? `stagebeam/vllm-sim:${version}`
 const setupStatus = process.env.DOCKER_SETUP_STATUS ?? "/tmp/stagebeam-docker-setup.txt"
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 
@@ -20,9 +25,11 @@ const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. t
 const requireDocker = Effect.sync(() => {
   const why = existsSync(setupStatus) ? ` (pretest: ${readFileSync(setupStatus, "utf8").trim()})` : ""
   try {
-    execFileSync("docker", ["image", "inspect", image], { stdio: "ignore", timeout: 20_000 })
+    execFileSync("docker", ["image", "inspect", image, simulatorImage], { stdio: "ignore", timeout: 20_000 })
   } catch {
-    throw new Error(`Docker with the image ${image} is needed: run e2e/setup-docker.sh as root${why}`)
+    throw new Error(
+      `Docker with the images ${image}, ${simulatorImage} is needed: run e2e/setup-docker.sh as root${why}`,
+    )
   }
 })
 
@@ -40,12 +47,16 @@ const freePort = Effect.callback<number>((resume) => {
  * A container of the app image on the host network, ready once `readyLine` is logged; stopped and removed with its
  * scope. If it exits before that, the error carries what it printed.
  */
-const startContainer = (configure: (container: GenericContainer) => GenericContainer, readyLine: string) =>
+const startContainer = (
+  configure: (container: GenericContainer) => GenericContainer,
+  readyLine: string,
+  from: string = image,
+) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () => {
         const output: Array<string> = []
-        return configure(new GenericContainer(image))
+        return configure(new GenericContainer(from))
           .withNetworkMode("host")
           .withLogConsumer((stream) => stream.on("data", (line) => output.push(String(line))))
           .withWaitStrategy(Wait.forLogMessage(readyLine))
@@ -70,6 +81,7 @@ const startSimulator = Effect.fnUntraced(function* () {
             .withEntrypoint(["node"])
             .withCommand(["services/vllm-sim/bin/vllm-sim.js", "--port", String(port), "--speed", "50"]),
         `vllm-sim listening on http://127.0.0.1:${port}`,
+        simulatorImage,
       ),
       (container) => ({ container, port }),
     ),
@@ -168,6 +180,7 @@ describe("the app image in containers", () => {
               .withEntrypoint([server.command[0]])
               .withCommand([...server.command.slice(1), ...hostArgs(server.args, simPort)]),
           `vllm-sim listening on http://127.0.0.1:${simPort}`,
+          simulatorImage,
         )
         const [grpcPort, metricsPort, httpPort] = yield* Effect.all([freePort, freePort, freePort])
         const [, servicePort] = config.STAGEBEAM_DISCOVERY_DNS!.split(":")
@@ -176,6 +189,9 @@ describe("the app image in containers", () => {
           (container) =>
             container.withEnvironment({
               ...config,
+              // In the cluster the Secrets (tokens, the vLLM key) and the settings file are mounted; here none is.
+              STAGEBEAM_AUTH_TOKENS_FILE: "",
+              STAGEBEAM_CONFIG: "",
               // In the cluster "vllm" names the pods; here "localhost" names the one simulator.
               STAGEBEAM_DISCOVERY_DNS: `localhost:${simPort}`,
               STAGEBEAM_GRPC_HOST: "127.0.0.1",

@@ -5,6 +5,14 @@ export const upstreamRequests = Metric.counter("stagebeam_upstream_requests_tota
   description: "HTTP calls to GPU servers by pool, server and outcome",
 })
 
+/** Calls to GPU servers by pool, kind (gen, judge, score, rate, probe) and outcome, without the server: bounded. */
+export const upstreamCalls = Metric.counter("stagebeam_upstream_calls_total", {
+  description: "HTTP calls to GPU servers by pool, kind (what the call is for) and outcome",
+})
+
+/** A call's kind from its label ("gen-summary" → "gen", "judge-reasoning" → "judge"): a bounded label value. */
+export const callKind = (label: string): string => label.split("-")[0] ?? label
+
 /** Servers taken out of rotation after repeated failures, and servers back after a success, by pool and server. */
 export const serverEjections = Metric.counter("stagebeam_server_ejections_total", {
   description: "Servers taken out of rotation after consecutive failures",

@@ -4,7 +4,7 @@ import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import type { Discovery } from "./Discovery.ts"
 import { type ModelNotServed, NoCapacity, type UpstreamError } from "./FleetError.ts"
-import { hedges, retriesRefused, upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
+import { callKind, hedges, retriesRefused, upstreamCalls, upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
@@ -194,8 +194,11 @@ export const makePool = Effect.fnUntraced(function* (
   let turn = 0
   const budget = yield* makeRetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET)
 
-  const count = (server: string, outcome: string) =>
-    Metric.update(Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: server, outcome }), 1)
+  const count = (server: string, outcome: string, label: string) =>
+    Effect.andThen(
+      Metric.update(Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: server, outcome }), 1),
+      Metric.update(Metric.withAttributes(upstreamCalls, { pool: options.name, kind: callKind(label), outcome }), 1),
+    )
 
   // A timeout from a server whose fresh /metrics shows requests waiting is a long queue, not a hang: vLLM queues
   // without limit, so taking it out of rotation would only pile its load onto the others. Without a queue it is a
@@ -254,7 +257,7 @@ export const makePool = Effect.fnUntraced(function* (
         Effect.tapError((error) =>
           Effect.all([
             countAgainst(server, error),
-            count(server, error.kind),
+            count(server, error.kind, label),
             Effect.logWarning(error.retryable ? "upstream call failed; failing over" : "upstream call refused").pipe(
               Effect.annotateLogs({
                 pool: options.name,
@@ -268,7 +271,7 @@ export const makePool = Effect.fnUntraced(function* (
         ),
       )
       const ms = (yield* Clock.currentTimeMillis) - started
-      yield* count(server, "ok")
+      yield* count(server, "ok", label)
       yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), ms / 1000)
       yield* membership.succeeded(server)
       yield* inFlight.recordLatency(server, ms)

@@ -1,4 +1,5 @@
 import { Command } from "effect/cli"
+import { checkConfigCommand } from "./CheckConfig.ts"
 import { evaluate } from "./eval/EvalCommand.ts"
 import { health } from "./Health.ts"
 import { judges } from "./Judges.ts"
@@ -9,5 +10,5 @@ export const cli = Command.make("stagebeam").pipe(
     "Command line for stagebeam, LLaVA-CoT search served over a GPU fleet. Exit status: 0 ok, 2 usage, 3 invalid " +
       "input, 4 unavailable, 5 deadline, 6 not authorized, 1 anything else",
   ),
-  Command.withSubcommands([reason, health, judges, evaluate]),
+  Command.withSubcommands([reason, health, judges, evaluate, checkConfigCommand]),
 )

@@ -4,9 +4,8 @@ import { Context, Effect, Layer } from "effect"
 import { Admission } from "./Admission.ts"
 import { Authentication } from "./Authentication.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
-import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { Drain, shutdownLayer } from "./Drain.ts"
-import { EmbeddedFleet } from "./EmbeddedFleet.ts"
+import { Health } from "./Health.ts"
 import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
@@ -16,6 +15,7 @@ import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
 import { Reasoning } from "./Reasoning.ts"
+import { recordBuildInfo } from "./SearchMetrics.ts"
 import { fleetLayer, generatorLayer, judgesLayer } from "./SearchServices.ts"
 
 /** Says where the gateway listens and what it serves, once everything is up. */
@@ -23,7 +23,6 @@ const startupLog = Layer.effectDiscard(
   Effect.gen(function* () {
     const server = yield* GrpcServer
     const metrics = yield* MetricsServer
-    const embedded = yield* EmbeddedFleet
     const fleet = yield* Fleet
     yield* Effect.log(`stagebeam gateway listening on ${server.address} (gRPC stagebeam.v1.Reasoner)`)
     const http = yield* HttpGateway
@@ -31,20 +30,17 @@ const startupLog = Layer.effectDiscard(
       yield* Effect.log(`HTTP on ${http.url}: OpenAI-compatible /v1/chat/completions, the search page on ${http.url}/`)
     }
     yield* Effect.log(`metrics on ${metrics.url}`)
+    yield* recordBuildInfo
     for (const pool of fleet.pools.values()) {
       const servers = (yield* pool.snapshot).map((state) => state.url).join(", ")
-      const simulated = pool.name === GENERATOR_POOL && embedded.urls.length > 0
-      yield* Effect.log(
-        `pool ${pool.name}: ${pool.model} on ${simulated ? `SIMULATED — ${embedded.urls.length} embedded vllm-sim servers ` : ""}${servers}`,
-      )
+      yield* Effect.log(`pool ${pool.name}: ${pool.model} on ${servers}`)
       yield* Effect.log(`pool ${pool.name} capabilities: ${describeCapabilities(yield* pool.capabilities)}`)
     }
   }),
 )
 
 /**
- * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the embedded fleet (only
- * without endpoints); the Fleet of pools; the search's services over it (generator, judges) and admission; the
+ * The whole gateway as one layer over its settings. Bottom to top: the OpenAI client; the Fleet of pools; the search's services over it (generator, judges) and admission; the
  * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics, the
  * start-up log and the shutdown that drains every door at once.
  */
@@ -53,10 +49,17 @@ export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMe
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Reasoning.layer),
   Layer.provideMerge(
-    Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer, Drain.layer),
+    Layer.mergeAll(
+      generatorLayer,
+      judgesLayer,
+      Admission.layer,
+      Images.layer,
+      Authentication.layer,
+      Drain.layer,
+      Health.layer,
+    ),
   ),
   Layer.provideMerge(fleetLayer),
-  Layer.provideMerge(EmbeddedFleet.layer),
   Layer.provide(OpenAiClient.layer),
   Layer.provide(observabilityLayer),
 )
@@ -71,8 +74,6 @@ export interface RunningGateway {
   /** Where Prometheus scrapes the gateway's metrics. */
   readonly metricsUrl: string
   readonly fleet: Fleet["Service"]
-  /** True when the generator pool is the embedded simulator. */
-  readonly simulated: boolean
 }
 
 /** Starts the gateway for the scope's life over the GatewaySettings given. */
@@ -85,7 +86,6 @@ export const serveGateway = Effect.gen(function* () {
     httpUrl: Context.get(context, HttpGateway).url,
     metricsUrl: Context.get(context, MetricsServer).url,
     fleet: Context.get(context, Fleet),
-    simulated: Context.get(context, EmbeddedFleet).urls.length > 0,
   } satisfies RunningGateway
 })
 

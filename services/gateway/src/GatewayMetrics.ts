@@ -45,3 +45,13 @@ export const admissionHeldBytes = Metric.gauge("stagebeam_admission_held_bytes",
 export const imagesRefused = Metric.counter("stagebeam_images_refused_total", {
   description: "Images refused, by source",
 })
+
+/** 1 while the health service says SERVING (every required pool can answer), else 0. */
+export const healthServing = Metric.gauge("stagebeam_health_serving", {
+  description: "1 while gRPC health and HTTP /ready say SERVING, else 0",
+})
+
+/** Each pool's servers by state: up, down, key_refused (401/403 to its key), model_missing. */
+export const poolServers = Metric.gauge("stagebeam_pool_servers", {
+  description: "Servers per pool by state (up, down, keyRefused, modelMissing)",
+})

@@ -12,7 +12,7 @@ import {
   type SearchResult,
   type Speculation,
 } from "@stagebeam/search"
-import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Random, Stream } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Metric, Option, Queue, Random, Stream } from "effect"
 import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
@@ -22,6 +22,7 @@ import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
 import { type ImageSource, Images } from "./images/Images.ts"
 import { fleetCapacityOf } from "./SearchCapacity.ts"
+import { admissionWait, recordSearch } from "./SearchMetrics.ts"
 import { checkSupported } from "./StrategySupport.ts"
 
 /** The answer must leave the gateway this long before the client's deadline, to reach it in time. */
@@ -70,7 +71,12 @@ export type ReasonUpdate =
 interface CallFacts {
   command?: ReasonCommand
   result?: SearchResult
+  /** Clock millis when it started waiting for admission. */
+  queuedAt?: number
 }
+
+/** What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one). */
+const sequencesOf = (command: ReasonCommand) => (command.search.strategy === "GREEDY" ? 1 : command.search.candidates)
 
 /** One line per call, whatever its outcome: what was asked, what it cost, how it ended. */
 const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, facts: CallFacts, durationMs: number) => {
@@ -244,6 +250,10 @@ export class Reasoning extends Context.Service<
         facts: CallFacts,
       ) =>
         Effect.gen(function* () {
+          if (facts.queuedAt !== undefined) {
+            const waited = ((yield* Clock.currentTimeMillis) - facts.queuedAt) / 1000
+            yield* Metric.update(admissionWait, waited)
+          }
           const imageUrl = yield* prepareImage(command.image, lease)
           const judgedBy: JudgedBy = { judge: judge.name, judging: judge.judging }
           const started = yield* Clock.currentTimeMillis
@@ -275,6 +285,14 @@ export class Reasoning extends Context.Service<
           )
           facts.result = result
           const elapsedMs = (yield* Clock.currentTimeMillis) - started
+          yield* recordSearch({
+            strategy: command.search.strategy,
+            candidates: command.search.candidates,
+            judge: judge.name,
+            sequences: sequencesOf(command),
+            elapsedMs,
+            result,
+          })
           return { command, result, elapsedMs, judgedBy } satisfies Answered
         })
 
@@ -289,11 +307,13 @@ export class Reasoning extends Context.Service<
       ) =>
         Effect.flatMap(prepare(call, decode), (prepared) => {
           facts.command = prepared.command
-          return admission.admit((lease) => search(prepared, publish, lease, facts), {
-            // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
-            sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
-            bytes: heldBytesOf(prepared.command.image),
-            deadlineAt: prepared.deadlineAt,
+          return Effect.flatMap(Clock.currentTimeMillis, (queuedAt) => {
+            facts.queuedAt = queuedAt
+            return admission.admit((lease) => search(prepared, publish, lease, facts), {
+              sequences: sequencesOf(prepared.command),
+              bytes: heldBytesOf(prepared.command.image),
+              deadlineAt: prepared.deadlineAt,
+            })
           })
         })
 

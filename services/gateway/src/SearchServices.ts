@@ -3,21 +3,17 @@ import { FleetGenerator, Judges } from "@stagebeam/judge"
 import { Effect, Layer } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL, judgeDeclarationsOf, maxSamplesPerRequestOf, poolOptionsOf } from "./config/Resolve.ts"
-import { EmbeddedFleet } from "./EmbeddedFleet.ts"
 import { GatewayConfigError } from "./GatewayErrors.ts"
 
 /**
- * Every pool the settings declare, the generator's over the embedded fleet when it lists no endpoints. Each server
+ * Every pool the settings declare. Each server
  * is probed at start; one that serves another model than its pool's stops the start like a bad setting (servers
  * that are down are probed when they join, and kept out of rotation then if they serve another model).
  */
 export const fleetLayer = Layer.unwrap(
   Effect.gen(function* () {
     const settings = yield* GatewaySettings
-    const embedded = yield* EmbeddedFleet
-    const generatorEndpoints =
-      embedded.urls.length > 0 ? embedded.urls : (settings.pools[GENERATOR_POOL]?.endpoints ?? [])
-    const pools = yield* poolOptionsOf(settings, generatorEndpoints, embedded.rewardUrls)
+    const pools = yield* poolOptionsOf(settings)
     return Layer.effect(
       Fleet,
       Fleet.make({ pools }).pipe(

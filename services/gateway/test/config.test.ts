@@ -3,8 +3,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
-import { GatewaySettings } from "../src/config/GatewaySettings.ts"
+import { mergeInput } from "../src/config/Merge.ts"
 import { judgeDeclarationsOf, poolOptionsOf } from "../src/config/Resolve.ts"
+import type { SettingsInput } from "../src/config/Settings.ts"
+import { GatewaySettings } from "../src/dev/TestSettings.ts"
+
+/** Production settings (no simulated fleet) with a generator pool under the input. */
+const layerWithGenerator = (input: SettingsInput) =>
+  GatewaySettings.layer(
+    mergeInput<SettingsInput>({ pools: { generator: { endpoints: ["http://gpu-0:8000"] } } }, input),
+  )
 
 const settingsFrom = <E>(layer: Layer.Layer<GatewaySettings, E>) =>
   Effect.gen(function* () {
@@ -57,7 +65,7 @@ describe("settings from a file and the environment", () => {
       assert.strictEqual(settings.grpc.port, 6000)
       assert.strictEqual(settings.admission.maxQueued, 7)
       assert.strictEqual(settings.defaultJudge, "big")
-      const pools = yield* poolOptionsOf(settings, settings.pools.generator?.endpoints ?? []).pipe(
+      const pools = yield* poolOptionsOf(settings).pipe(
         Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ JUDGE_KEY: "sk-judge" }))),
       )
       const judge = pools.find((pool) => pool.name === "judge")!
@@ -96,10 +104,12 @@ describe("settings from a file and the environment", () => {
       const fromVariable = yield* Effect.flip(fromEnvironment({ STAGEBEAM_UPSTREAM_TIMEOUT: "30 sec" }))
       assert.include(fromVariable.message, "upstream.timeout (from STAGEBEAM_UPSTREAM_TIMEOUT): expected a duration")
       assert.include(fromVariable.message, '"30s"')
-      const judgeless = yield* Effect.flip(fromEnvironment({ STAGEBEAM_JUDGE: "model" }))
+      const judgeless = yield* Effect.flip(
+        fromEnvironment({ STAGEBEAM_JUDGE: "model", STAGEBEAM_ENDPOINTS: "http://gpu-1:8000" }),
+      )
       assert.include(
         judgeless.message,
-        "defaultJudge (from STAGEBEAM_JUDGE): names no declared judge (declared: self, self-free-text, reward)",
+        "defaultJudge (from STAGEBEAM_JUDGE): names no declared judge (declared: self, self-free-text)",
       )
       const missing = yield* Effect.flip(fromEnvironment({ STAGEBEAM_CONFIG: "/nonexistent/stagebeam.yaml" }))
       assert.include(missing.message, "cannot read STAGEBEAM_CONFIG=/nonexistent/stagebeam.yaml")
@@ -111,12 +121,12 @@ describe("settings from a file and the environment", () => {
   it.effect("an API key is never written in the settings, and a URL may not carry credentials", () =>
     Effect.gen(function* () {
       const key = yield* Effect.flip(
-        settingsFrom(GatewaySettings.layer({ pools: { generator: { apiKey: "sk-123" as never } } })),
+        settingsFrom(layerWithGenerator({ pools: { generator: { apiKey: "sk-123" as never } } })),
       )
       assert.include(key.message, "pools.generator.apiKey: Expected { env: VARIABLE } or { file: /path/to/key }")
       assert.notInclude(key.message, "sk-123")
       const credentials = yield* Effect.flip(
-        settingsFrom(GatewaySettings.layer({ pools: { generator: { endpoints: ["http://user:pw@gpu:8000"] } } })),
+        settingsFrom(layerWithGenerator({ pools: { generator: { endpoints: ["http://user:pw@gpu:8000"] } } })),
       )
       assert.include(credentials.message, "pools.generator.endpoints[0]: has credentials in it")
     }),
@@ -126,9 +136,9 @@ describe("settings from a file and the environment", () => {
     Effect.gen(function* () {
       const keyPath = writeFile("judge-key", "sk-first\n")
       const settings = yield* settingsFrom(
-        GatewaySettings.layer({ pools: { judge: { endpoints: ["http://j:8000"], apiKey: { file: keyPath } } } }),
+        layerWithGenerator({ pools: { judge: { endpoints: ["http://j:8000"], apiKey: { file: keyPath } } } }),
       )
-      const pools = yield* poolOptionsOf(settings, [])
+      const pools = yield* poolOptionsOf(settings)
       const key = pools.find((pool) => pool.name === "judge")!.apiKey!
       const read = Effect.map(key, (value) => (value === undefined ? "" : Redacted.value(value)))
       assert.strictEqual(yield* read, "sk-first")
@@ -139,11 +149,10 @@ describe("settings from a file and the environment", () => {
       const missing = yield* Effect.flip(
         poolOptionsOf(
           yield* settingsFrom(
-            GatewaySettings.layer({
+            layerWithGenerator({
               pools: { judge: { endpoints: ["http://j:8000"], apiKey: { file: "/nonexistent/key" } } },
             }),
           ),
-          [],
         ),
       )
       assert.include(missing.message, "pools.judge.apiKey: cannot read /nonexistent/key")
@@ -155,20 +164,20 @@ describe("settings from a file and the environment", () => {
     () =>
       Effect.gen(function* () {
         const settings = yield* settingsFrom(
-          GatewaySettings.layer({
+          layerWithGenerator({
             pools: {
               judge: { endpoints: ["http://j:8000"], capabilities: { continuation: false, constrainedChoice: "none" } },
             },
           }),
         )
-        const pools = yield* poolOptionsOf(settings, [])
+        const pools = yield* poolOptionsOf(settings)
         assert.deepStrictEqual(pools.find((pool) => pool.name === "judge")?.capabilities, {
           continuation: false,
           constrainedChoice: "none",
         })
         const typo = yield* Effect.flip(
           settingsFrom(
-            GatewaySettings.layer({
+            layerWithGenerator({
               pools: { judge: { endpoints: ["http://j:8000"], capabilities: { contination: false } as never } },
             }),
           ),
@@ -179,7 +188,7 @@ describe("settings from a file and the environment", () => {
         )
         const wrong = yield* Effect.flip(
           settingsFrom(
-            GatewaySettings.layer({
+            layerWithGenerator({
               pools: { judge: { endpoints: ["http://j:8000"], capabilities: { constrainedChoice: "regex" as never } } },
             }),
           ),
@@ -191,7 +200,7 @@ describe("settings from a file and the environment", () => {
   it.effect("a judge declares its kind's options: verdicts, and the image per step kind, each key optional", () =>
     Effect.gen(function* () {
       const settings = yield* settingsFrom(
-        GatewaySettings.layer({
+        layerWithGenerator({
           judges: {
             big: { kind: "pairwise", pool: "generator", verdicts: "free_text", images: { REASONING: false } },
           },
@@ -208,7 +217,7 @@ describe("settings from a file and the environment", () => {
       ])
       const typo = yield* Effect.flip(
         settingsFrom(
-          GatewaySettings.layer({
+          layerWithGenerator({
             judges: { big: { kind: "pairwise", pool: "generator", images: { REASONIN: false } } },
             defaultJudge: "big",
           }),
@@ -228,7 +237,7 @@ describe("settings from a file and the environment", () => {
       })
       const settings = yield* settingsFrom(GatewaySettings.layerTest())
       process.env = saved
-      assert.deepStrictEqual(settings.pools.generator?.endpoints ?? [], [])
+      assert.notInclude(settings.pools.generator?.endpoints ?? [], "http://127.0.0.1:9")
       assert.strictEqual(settings.grpc.port, 0)
     }),
   )

@@ -8,9 +8,8 @@ import { loadReasonerPackageDefinition, makeReasonerClient, reasonerServiceName 
 import { type RunningSimulator, type SimulatorOptions, serveSimulator } from "@stagebeam/vllm-sim"
 import { Duration, Effect, Layer } from "effect"
 import sharp from "sharp"
-import { GatewaySettings } from "../src/config/GatewaySettings.ts"
 import { mergeInput } from "../src/config/Merge.ts"
-import type { SettingsInput } from "../src/config/Settings.ts"
+import { GatewaySettings, type TestSettingsInput } from "../src/dev/TestSettings.ts"
 import { serveGateway } from "../src/Gateway.ts"
 
 const require = createRequire(import.meta.url)
@@ -19,7 +18,7 @@ const require = createRequire(import.meta.url)
  * A gateway over its embedded simulated fleet (or the settings given), a typed client for it and an untyped one
  * (for requests the proto's types would not allow); all live as long as the test's scope.
  */
-export const startGateway = (settings: SettingsInput = {}) =>
+export const startGateway = (settings: TestSettingsInput = {}) =>
   Effect.gen(function* () {
     const gateway = yield* serveGateway
     const client = yield* makeReasonerClient({ address: gateway.address, defaultDeadline: "60 seconds" })
@@ -51,8 +50,8 @@ export const startSimulators = (count: number, options: Omit<SimulatorOptions, "
 export const urlsOf = (servers: ReadonlyArray<RunningSimulator>) => servers.map((server) => server.url)
 
 /** A gateway whose generator pool is the given servers. */
-export const startGatewayOver = (servers: ReadonlyArray<RunningSimulator>, settings: SettingsInput = {}) =>
-  startGateway(mergeInput<SettingsInput>({ pools: { generator: { endpoints: urlsOf(servers) } } }, settings))
+export const startGatewayOver = (servers: ReadonlyArray<RunningSimulator>, settings: TestSettingsInput = {}) =>
+  startGateway(mergeInput<TestSettingsInput>({ pools: { generator: { endpoints: urlsOf(servers) } } }, settings))
 
 /** Polls `check` every 20 ms until it holds, for at most `attempts` tries (a bounded loop, not a timing assertion). */
 export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, attempts = 250) =>

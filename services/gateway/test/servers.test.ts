@@ -5,7 +5,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { ReasonRequest } from "@stagebeam/proto"
 import type { BehaviourName } from "@stagebeam/vllm-sim"
 import { Effect, Layer } from "effect"
-import { GatewaySettings } from "../src/config/GatewaySettings.ts"
+import { GatewaySettings } from "../src/dev/TestSettings.ts"
 import { serveGateway } from "../src/Gateway.ts"
 import { pngImage, startGatewayOver, startSimulators, urlsOf } from "./harness.ts"
 

@@ -1,20 +1,9 @@
 import { Context, Effect, Layer } from "effect"
 import type { GatewayConfigError } from "../GatewayErrors.ts"
 import { decodeSettings } from "./Decode.ts"
-import { readEnvironment } from "./Environment.ts"
-import { mergeInput } from "./Merge.ts"
+import { readEnvironment, unknownVariables } from "./Environment.ts"
+import { settingsYaml } from "./Redact.ts"
 import type { Settings, SettingsInput } from "./Settings.ts"
-
-/** What tests start from: loopback, free ports, a fast embedded fleet, quick probes. */
-const TEST_SETTINGS: SettingsInput = {
-  grpc: { host: "127.0.0.1", port: 0 },
-  http: { host: "127.0.0.1", port: 0 },
-  metrics: { port: 0 },
-  upstream: { healthInterval: "1s", metricsInterval: "100ms" },
-  simulator: { servers: 2, speed: 500 },
-  // Tests read their calls' outcomes from gRPC, not from access lines; warnings and errors still show.
-  log: { level: "warning" },
-}
 
 /** The gateway's settings, decoded and checked once. */
 export class GatewaySettings extends Context.Service<GatewaySettings, Settings>()(
@@ -24,13 +13,18 @@ export class GatewaySettings extends Context.Service<GatewaySettings, Settings>(
   static readonly layer = (input: SettingsInput = {}): Layer.Layer<GatewaySettings, GatewayConfigError> =>
     Layer.effect(GatewaySettings, decodeSettings(input))
 
-  /** The file named by STAGEBEAM_CONFIG and the STAGEBEAM_* variables, through Effect's ConfigProvider. */
+  /**
+   * The file named by STAGEBEAM_CONFIG and the STAGEBEAM_* variables, through Effect's ConfigProvider; the settings
+   * in force are logged (redacted), and so is any STAGEBEAM_* variable that no setting reads.
+   */
   static readonly layerFromEnvironment: Layer.Layer<GatewaySettings, GatewayConfigError> = Layer.effect(
     GatewaySettings,
-    Effect.flatMap(readEnvironment, ({ input, origins }) => decodeSettings(input, origins)),
+    Effect.gen(function* () {
+      const { input, origins } = yield* readEnvironment()
+      const settings = yield* decodeSettings(input, origins)
+      for (const warning of yield* unknownVariables) yield* Effect.logWarning(warning)
+      yield* Effect.logInfo(`settings in force:\n${settingsYaml(settings)}`)
+      return settings
+    }),
   )
-
-  /** For tests: the test defaults with `input` on top; reads no environment. */
-  static readonly layerTest = (input: SettingsInput = {}): Layer.Layer<GatewaySettings, GatewayConfigError> =>
-    GatewaySettings.layer(mergeInput(TEST_SETTINGS, input))
 }

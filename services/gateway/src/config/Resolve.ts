@@ -23,7 +23,7 @@ import type { SecretSource } from "./Values.ts"
 
 export { GENERATOR_POOL, REWARD_POOL }
 
-/** A pool's model: its own, else the generator pool's (the embedded reward pool's is its own). */
+/** A pool's model: its own, else the generator pool's. */
 export const modelOf = (settings: Settings, pool: string): string =>
   poolsOf(settings).find(([name]) => name === pool)?.[1].model ?? settings.pools[GENERATOR_POOL]?.model ?? DEFAULT_MODEL
 
@@ -101,27 +101,15 @@ export const discoveryOf = (source: DiscoverySettings | undefined): Discovery | 
   return dnsDiscovery({ name: name ?? "", port: Number(port), scheme: source.scheme, interval: source.interval })
 }
 
-/**
- * The options of every declared pool; the generator's servers are `generatorEndpoints` (the embedded fleet's), and
- * an embedded reward pool's `embeddedRewardEndpoints`.
- */
-export const poolOptionsOf = (
-  settings: Settings,
-  generatorEndpoints: ReadonlyArray<string>,
-  embeddedRewardEndpoints: ReadonlyArray<string> = [],
-) =>
+/** The options of every declared pool. */
+export const poolOptionsOf = (settings: Settings) =>
   Effect.forEach(poolsOf(settings), ([name, pool]) =>
     Effect.gen(function* () {
       const apiKey = pool.apiKey === undefined ? undefined : yield* apiKeyOf(name, pool.apiKey)
       const upstream = settings.upstream
       return {
         name,
-        endpoints:
-          name === GENERATOR_POOL
-            ? generatorEndpoints
-            : pool.endpoints.length === 0 && name === REWARD_POOL
-              ? embeddedRewardEndpoints
-              : pool.endpoints,
+        endpoints: pool.endpoints,
         model: modelOf(settings, name),
         apiKey,
         capabilities: pool.capabilities,
@@ -136,13 +124,13 @@ export const poolOptionsOf = (
           policy: pool.routing ?? upstream.routing,
           slowStartMs: Duration.toMillis(pool.slowStart ?? upstream.slowStart),
           affinityMaxImbalance:
-            String(pool.affinity ?? upstream.affinity) === "true"
+            (pool.affinity ?? upstream.affinity)
               ? (pool.affinityMaxImbalance ?? upstream.affinityMaxImbalance)
               : undefined,
         },
         tryTimeoutFloor: pool.tryTimeoutFloor ?? upstream.tryTimeoutFloor,
         retryBudget: { ratio: pool.retryBudget ?? upstream.retryBudget, minimum: 5, window: Duration.seconds(10) },
-        hedge: String(pool.hedgeJudgeCalls ?? upstream.hedgeJudgeCalls) === "true" ? ["judge"] : [],
+        hedge: (pool.hedgeJudgeCalls ?? upstream.hedgeJudgeCalls) ? ["judge"] : [],
       } satisfies PoolOptions
     }),
   )

@@ -8,7 +8,6 @@ import {
   Networks,
   PerStepKind,
   Port,
-  Positive,
   SecretSource,
   ServerUrl,
   ServerUrls,
@@ -51,9 +50,9 @@ const callFields = {
     Schema.makeFilter((n: number) => (n >= 0 && n <= 10) || "expected a share of calls between 0 and 10"),
   ),
   /** Judge calls slower than 9 in 10 recent ones get a second try on another server; the first answer wins. */
-  hedgeJudgeCalls: Schema.Union([Schema.Boolean, Schema.Literals(["true", "false"])]),
+  hedgeJudgeCalls: Switch,
   /** Keep one search's calls on one server (for servers with prefix caching)… */
-  affinity: Schema.Union([Schema.Boolean, Schema.Literals(["true", "false"])]),
+  affinity: Switch,
   /** …unless it carries this many sequences more than the least-loaded server. */
   affinityMaxImbalance: Count(0),
 }
@@ -168,7 +167,7 @@ const SettingsFields = Schema.Struct({
   }).pipe(withDefault({})),
   /** Bearer tokens: a file of `name:token` lines (reloaded when it changes); none = no authentication. */
   auth: Schema.optional(Schema.Struct({ tokensFile: Schema.optional(Schema.String.check(Schema.isMinLength(1))) })),
-  /** Pools by name; `generator` runs the policy model. With no endpoints it is the embedded simulated fleet. */
+  /** Pools by name; `generator` runs the policy model and must list its servers (or a discovery). */
   pools: Schema.Record(Name, Pool).pipe(withDefault({})),
   upstream: Upstream.pipe(withDefault({})),
   /**
@@ -229,54 +228,23 @@ const SettingsFields = Schema.Struct({
      */
     prescale: Schema.Literals(["mllama", "off"]).pipe(withDefault("mllama")),
   }).pipe(withDefault({})),
-  /** The embedded simulated fleet, used when the generator pool lists no endpoints; 0 servers turns it off. */
-  simulator: Schema.Struct({
-    servers: Count(0).pipe(withDefault(2)),
-    speed: Positive.pipe(withDefault(10)),
-    /** Embedded simulated reward-model servers (the `reward` pool), when the fleet is embedded and declares none. */
-    rewardServers: Count(0).pipe(withDefault(1)),
-  }).pipe(withDefault({})),
 })
 
-/** The pool of the policy model: always there (with no endpoints, the embedded simulated fleet). */
+/** The pool of the policy model: it must be declared (its endpoints or a discovery). */
 export const GENERATOR_POOL = "generator"
 
-/** The pool of the default reward judge: declared, or the embedded simulated reward server. */
+/** The pool of the default reward judge, when declared. */
 export const REWARD_POOL = "reward"
-
-/** The model the embedded reward server serves (SWIRES's reward model; a stand-in, as the whole embedded fleet is). */
-export const EMBEDDED_REWARD_MODEL = "internlm/internlm-xcomposer2d5-7b-reward"
 
 interface PoolsAndJudges {
   readonly judges?: Readonly<Record<string, Judge>> | undefined
   readonly pools: Readonly<Record<string, Pool>>
-  readonly simulator: { readonly servers: number; readonly rewardServers: number }
 }
 
-/** The generator pool is the embedded simulated fleet (no endpoints, and the simulator not turned off). */
-export const embeddedFleet = (settings: PoolsAndJudges): boolean => {
-  const generator = settings.pools[GENERATOR_POOL]
-  return (
-    (generator?.endpoints.length ?? 0) === 0 && generator?.discovery === undefined && settings.simulator.servers > 0
-  )
-}
-
-/** The embedded fleet brings a simulated reward server as the `reward` pool (none declared). */
-export const embeddedRewardPool = (settings: PoolsAndJudges): boolean =>
-  embeddedFleet(settings) && settings.simulator.rewardServers > 0 && !(REWARD_POOL in settings.pools)
-
-/** Every pool, the generator's first (declared or not), and the embedded reward pool where there is one. */
+/** Every pool, the generator's first. */
 export const poolsOf = (settings: PoolsAndJudges): ReadonlyArray<readonly [string, Pool]> => [
   [GENERATOR_POOL, settings.pools[GENERATOR_POOL] ?? { endpoints: [] }],
   ...Object.entries(settings.pools).filter(([name]) => name !== GENERATOR_POOL),
-  ...(embeddedRewardPool(settings)
-    ? [
-        [
-          REWARD_POOL,
-          { endpoints: [], model: EMBEDDED_REWARD_MODEL, capabilities: { pooling: true, constrainedChoice: "none" } },
-        ] as const,
-      ]
-    : []),
 ]
 
 /** The judges in force: the declared ones, or the defaults described on `judges`. */
@@ -296,9 +264,15 @@ const consistent = Schema.makeFilter((settings: typeof SettingsFields.Type) => {
   const problems: Array<{ readonly path: ReadonlyArray<PropertyKey>; readonly issue: string }> = []
   const pools = poolsOf(settings).map(([name]) => name)
   for (const [name, pool] of poolsOf(settings)) {
-    const embedded = name === REWARD_POOL && embeddedRewardPool(settings)
-    if (name !== GENERATOR_POOL && !embedded && pool.endpoints.length === 0 && pool.discovery === undefined) {
-      problems.push({ path: ["pools", name, "endpoints"], issue: "must list at least one server (or a discovery)" })
+    if (pool.endpoints.length === 0 && pool.discovery === undefined) {
+      problems.push({
+        path: ["pools", name, "endpoints"],
+        issue:
+          name === GENERATOR_POOL
+            ? "the generator pool has no servers: list them (STAGEBEAM_ENDPOINTS) or give a discovery " +
+              "(STAGEBEAM_DISCOVERY_DNS, STAGEBEAM_DISCOVERY_FILE); `npm start` runs simulated ones for development"
+            : "must list at least one server (or a discovery)",
+      })
     }
     const discovery = pool.discovery
     if (discovery !== undefined && (discovery.dns === undefined) === (discovery.file === undefined)) {

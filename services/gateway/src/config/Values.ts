@@ -60,6 +60,19 @@ export const parseDuration = (text: string): Option.Option<Duration.Duration> =>
   return unit === undefined ? Option.none() : Option.some(unit(Number(match![1])))
 }
 
+/** A duration in the largest unit that writes it whole: "2m", "30s", "500ms". */
+const formatDuration = (duration: Duration.Duration): string => {
+  const ms = Duration.toMillis(duration)
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
+}
+
 /** A duration written as text with its unit. */
 export const DurationText = Schema.String.pipe(
   Schema.decodeTo(
@@ -70,7 +83,7 @@ export const DurationText = Schema.String.pipe(
           onNone: () => Effect.fail(new SchemaIssue.InvalidValue({ message: `${EXPECTED_DURATION}, got "${text}"` })),
           onSome: Effect.succeed,
         }),
-      encode: (duration) => Effect.succeed(`${Duration.toMillis(duration)}ms`),
+      encode: (duration) => Effect.succeed(formatDuration(duration)),
     }),
   ),
 )

@@ -9,12 +9,14 @@ import { tlsOf } from "../config/Resolve.ts"
 import type { GatewayError } from "../ErrorStatus.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
+import { Health } from "../Health.ts"
 import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../HttpErrorStatus.ts"
 import { listJudges } from "../JudgeListing.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
 import { toProtoDone, toProtoEvent } from "../ToProto.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
 import { completionOf, makeChunker } from "./ChatResponse.ts"
+import { healthRoutes } from "./HealthRoutes.ts"
 import { makeNodeServer } from "./NodeServer.ts"
 import { pageRoutes } from "./Page.ts"
 
@@ -62,6 +64,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       if (!settings.http.enabled) return Layer.succeed(HttpGateway, HttpGateway.of({ url: undefined }))
       const reasoning = yield* Reasoning
       const judges = yield* Judges
+      const health = yield* Health
       const { gate } = yield* Authentication
       const tls = tlsOf(settings)
       const server = yield* makeNodeServer(tls)
@@ -69,7 +72,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const models = [reasoning.model]
 
       const serving = HttpRouter.serve(
-        routesLayer({ reasoning, judges, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes }),
+        routesLayer({ reasoning, judges, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes, health }),
         {
           disableLogger: true,
           disableListenLog: true,
@@ -105,6 +108,7 @@ interface RouteOptions {
   readonly models: ReadonlyArray<string>
   readonly maxBodyBytes: number
   readonly maxImageBytes: number
+  readonly health: Health["Service"]
 }
 
 /** Counts and times one call under `method`, once, as the gRPC door's call metrics do. */
@@ -308,7 +312,7 @@ const routesLayer = (options: RouteOptions) => {
     return HttpServerResponse.jsonUnsafe(
       {
         error: {
-          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, GET /v1/judges, POST /v1/search/events, GET /)`,
+          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, GET /v1/judges, POST /v1/search/events, GET /health, GET /ready, GET /)`,
           type: "invalid_request_error",
           param: null,
           code: "not_found",
@@ -323,6 +327,7 @@ const routesLayer = (options: RouteOptions) => {
     HttpRouter.route("POST", "/v1/search/events", searchEvents),
     HttpRouter.route("GET", "/v1/models", listModels),
     HttpRouter.route("GET", "/v1/judges", judgeList),
+    ...healthRoutes(options.health),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),
   ])

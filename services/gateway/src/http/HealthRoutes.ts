@@ -1,0 +1,17 @@
+import { Effect } from "effect"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import type { Health } from "../Health.ts"
+
+/**
+ * GET /health and GET /ready: the same status as gRPC health (200 SERVING, 503 NOT_SERVING), with each pool's
+ * servers by state and why a pool cannot answer. No token needed: probes and load balancers call them.
+ */
+export const healthRoutes = (health: Health["Service"]) => {
+  const answer = Effect.map(health.report, (report) =>
+    HttpServerResponse.jsonUnsafe(report, {
+      status: report.status === "SERVING" ? 200 : 503,
+      headers: { "cache-control": "no-store" },
+    }),
+  )
+  return [HttpRouter.route("GET", "/health", answer), HttpRouter.route("GET", "/ready", answer)]
+}
