@@ -14,6 +14,7 @@ import {
   ratingOpening,
 } from "./content/judge.ts"
 import { parseQuestion } from "./content/question.ts"
+import { answerGradingPrompt } from "./grading.ts"
 import type { RenderedPrompt } from "./prompt.ts"
 import { makeRng, type Rng } from "./random.ts"
 import { decode, encode, tokenPieces } from "./tokens.ts"
@@ -64,6 +65,8 @@ const otherChoices = (
 
 const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rng): Natural => {
   const user = prompt.userText.trimStart()
+  const graded = answerGradingPrompt(user)
+  if (graded !== undefined) return { text: graded, probability: undefined, filler: undefined }
   const choices = params.guidedChoice
   if (user.startsWith(pairwiseJudgeOpening)) {
     const parsed = parsePairwisePrompt(user)
