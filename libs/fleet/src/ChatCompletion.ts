@@ -68,6 +68,8 @@ export interface ChatRequest {
   readonly seed?: number
   readonly temperature?: number
   readonly top_p?: number
+  /** vLLM's (and SGLang's) top-k sampling; the REFERENCE preset sends HF generate's default, 50. */
+  readonly top_k?: number
   readonly max_tokens?: number
   readonly stop?: ReadonlyArray<string>
   /** vLLM only; other servers get it dropped, and the stop string is put back from what they report. */

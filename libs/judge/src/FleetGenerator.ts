@@ -103,6 +103,7 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       seed: (request.seed + part * SEED_STRIDE) % 0x1_0000_0000,
       temperature: request.sampling.temperature,
       top_p: request.sampling.topP,
+      ...(request.sampling.topK === undefined ? {} : { top_k: request.sampling.topK }),
       max_tokens: request.sampling.maxTokens,
       ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
       // A running search's calls go before a new search's first one, where the servers schedule by priority: the

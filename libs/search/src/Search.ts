@@ -2,10 +2,12 @@ import {
   closeTag,
   conclusionHint,
   conclusionOf,
+  continuationPrefix,
   extractStage,
   NO_IMAGE_CAPTION,
   openTag,
   parseStages,
+  REFERENCE_TOP_K,
   STAGES,
   type Stage,
 } from "@stagebeam/cot"
@@ -54,7 +56,8 @@ const stageSpec = (run: Run, step: number, answer: string): StepSpec | undefined
   return {
     step,
     kind: stage,
-    prefix: answer,
+    // Continued as the model's own tokens were: after the previous stage's ">\n\n" (continuationPrefix).
+    prefix: continuationPrefix(answer),
     n: run.request.candidates,
     stop: [closeTag(stage)],
     hint: hintFor(stage, answer),
@@ -79,17 +82,16 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
     run.budget.planStepsAfter(STAGES.length - step - 1)
     if (!(yield* run.budget.cutUnlessRoomFor("generation"))) break
     const spec = stageSpec(run, step, answer)!
-    const before = answer
     // The next stage is started ahead only where it is generated (a text-only question's caption is fixed).
     const next = (candidate: Candidate) =>
       STAGES[step + 1] === "CAPTION" && run.request.imageUrl === undefined
         ? undefined
-        : stageSpec(run, step + 1, before + candidate.text)
+        : stageSpec(run, step + 1, spec.prefix + candidate.text)
     const taken = prefetched
     prefetched = undefined
     const choice = yield* untilDeadline(runStep(run, spec, { prefetched: taken, next }))
     if (choice === undefined) break
-    answer += choice.candidate.text
+    answer = spec.prefix + choice.candidate.text
     prefetched = choice.prefetched
     if (choice.by === "CUT_SHORT") break
   }
@@ -226,8 +228,13 @@ const STRATEGIES = {
  * Events go to the SearchEvents reference as they happen and into the result's trace.
  */
 export const runSearch = Effect.fn("runSearch")(function* (
-  request: SearchRequest,
+  asked: SearchRequest,
 ): Effect.fn.Return<SearchResult, SearchError, CandidateGenerator | Judge> {
+  // The reference's HF generate samples from the top 50 tokens (its default top_k): the REFERENCE preset sends it.
+  const request: SearchRequest =
+    asked.preset === "REFERENCE" && asked.sampling.topK === undefined
+      ? { ...asked, sampling: { ...asked.sampling, topK: REFERENCE_TOP_K } }
+      : asked
   const seed = request.seed ?? (yield* Random.nextIntBetween(0, 0xffff_ffff))
   const run = yield* makeRun(request, seed)
   yield* run.trace.emitNow({

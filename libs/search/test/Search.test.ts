@@ -70,10 +70,12 @@ describe("STAGE_BEAM", () => {
           [4, ["</CONCLUSION>"]],
         ],
       )
-      // Each call continues exactly the answer chosen so far.
+      // Each call continues exactly the answer chosen so far, after the separator the model writes in its closing
+      // tag's last token (continuationPrefix).
       const chosen = ofTag(result.trace, "StepChosen").map((event) => event.text)
-      for (const [i, call] of log.entries()) assert.strictEqual(call.request.prefix, chosen.slice(0, i).join(""))
-      assert.strictEqual(result.text, chosen.join(""))
+      for (const [i, call] of log.entries())
+        assert.strictEqual(call.request.prefix, i === 0 ? "" : `${chosen.slice(0, i).join("\n\n")}\n\n`)
+      assert.strictEqual(result.text, chosen.join("\n\n"))
       assert.deepStrictEqual(
         result.stages.map((s) => s.stage),
         ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"],

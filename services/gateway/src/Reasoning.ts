@@ -16,6 +16,7 @@ import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
 import type { JudgeChoice, ReasonCommand } from "./DecodeRequest.ts"
+import { runDeviations } from "./Deviations.ts"
 import { Drain } from "./Drain.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
@@ -50,6 +51,8 @@ export interface JudgedBy {
   /** Its declared name. */
   readonly judge: string
   readonly judging: "pairwise" | "pointwise"
+  /** How the run differs from the reference's beyond the selection rules (runDeviations). */
+  readonly deviations?: ReadonlyArray<string>
 }
 
 /** A call that found its answer: what was asked, what the search returned, how long it took, who judged. */
@@ -256,7 +259,17 @@ export class Reasoning extends Context.Service<
       ) =>
         Effect.gen(function* () {
           const imageUrl = yield* prepareImage(command.image, lease)
-          const judgedBy: JudgedBy = { judge: judge.name, judging: judge.judging }
+          const stragglers = command.search.stragglers ?? (command.search.preset !== "REFERENCE" && defaultStragglers)
+          const judgedBy: JudgedBy = {
+            judge: judge.name,
+            judging: judge.judging,
+            deviations: runDeviations({
+              stragglers,
+              judge,
+              sampling: command.search.sampling,
+              prescaled: command.image !== undefined && settings.images.prescale === "mllama",
+            }),
+          }
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
           const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
