@@ -241,11 +241,14 @@ export class Reasoning extends Context.Service<
       const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
         image === undefined
           ? Effect.succeed(undefined)
-          : Effect.flatMap(images.prepare(image), (ready) =>
-              image.kind === "url"
-                ? Effect.as(lease.holdBytes(ready.bytes), ready.dataUrl)
-                : Effect.succeed(ready.dataUrl),
-            )
+          : Effect.flatMap(images.prepare(image), (ready) => {
+              // Scaled when its bytes changed; a fetched image's size is not kept, so with prescale on it may have been.
+              const prescaled =
+                settings.images.prescale === "mllama" && (image.kind === "url" || ready.bytes !== image.bytes.length)
+              return image.kind === "url"
+                ? Effect.as(lease.holdBytes(ready.bytes), { dataUrl: ready.dataUrl, prescaled })
+                : Effect.succeed({ dataUrl: ready.dataUrl, prescaled })
+            })
 
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
@@ -258,7 +261,8 @@ export class Reasoning extends Context.Service<
         facts: CallFacts,
       ) =>
         Effect.gen(function* () {
-          const imageUrl = yield* prepareImage(command.image, lease)
+          const prepared = yield* prepareImage(command.image, lease)
+          const imageUrl = prepared?.dataUrl
           const stragglers = command.search.stragglers ?? (command.search.preset !== "REFERENCE" && defaultStragglers)
           const judgedBy: JudgedBy = {
             judge: judge.name,
@@ -267,7 +271,7 @@ export class Reasoning extends Context.Service<
               stragglers,
               judge,
               sampling: command.search.sampling,
-              prescaled: command.image !== undefined && settings.images.prescale === "mllama",
+              prescaled: prepared?.prescaled ?? false,
             }),
           }
           const started = yield* Clock.currentTimeMillis

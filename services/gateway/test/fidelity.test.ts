@@ -65,12 +65,18 @@ describe("fidelity to the reference", () => {
     () =>
       Effect.gen(function* () {
         const image = yield* pngImage()
-        const deviationsOf = (prescale: "mllama" | "off", search: Record<string, unknown>, judge?: string) =>
+        const large = yield* pngImage(2000, 1500)
+        const deviationsOf = (
+          prescale: "mllama" | "off",
+          search: Record<string, unknown>,
+          judge?: string,
+          data: Buffer = image,
+        ) =>
           Effect.gen(function* () {
             const { client } = yield* startGateway({ images: { prescale } })
             const response = yield* client.Reason({
               question: QUESTION,
-              image: { data: image },
+              image: { data },
               search: { preset: "PRESET_REFERENCE", candidatesPerStage: 2, seed: "3", ...search },
               ...(judge === undefined ? {} : { judge: { name: judge } }),
             })
@@ -78,7 +84,8 @@ describe("fidelity to the reference", () => {
           }).pipe(Effect.scoped)
 
         assert.deepStrictEqual(yield* deviationsOf("off", {}), [], "the reference's run, exactly")
-        assert.deepStrictEqual(yield* deviationsOf("mllama", {}), ["images.prescale"])
+        assert.deepStrictEqual(yield* deviationsOf("mllama", {}), [], "an image the processor keeps is sent as it is")
+        assert.deepStrictEqual(yield* deviationsOf("mllama", {}, undefined, large), ["images.prescale"])
         assert.deepStrictEqual(yield* deviationsOf("off", { stragglers: true }), ["stragglers"])
         assert.deepStrictEqual(yield* deviationsOf("off", {}, "reward"), ["judge.name"])
         assert.deepStrictEqual(yield* deviationsOf("off", { sampling: { temperature: 0.3 } }), [
