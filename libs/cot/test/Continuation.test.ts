@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import llama3Tokenizer from "llama3-tokenizer-js"
+import { periodTokenIds } from "../src/SentenceStop.ts"
 import { continuationPrefix, STAGE_SEPARATOR } from "../src/Stage.ts"
 
 const encode = (text: string) => llama3Tokenizer.encode(text, { bos: false, eos: false })
@@ -33,5 +34,35 @@ describe("continuationPrefix (the Llama 3 tokenizer)", () => {
       ),
     ).toMatch(/<\/CONCLUSION>$/)
     expect(continuationPrefix("<SUMMARY> half")).toBe("<SUMMARY> half")
+  })
+})
+
+describe("periodTokenIds (the reference's StopOnPeriod on the Llama 3 tokenizer)", () => {
+  /** Where the reference stops: after the first token whose decoded text so far ends with ".". */
+  const referenceStop = (text: string) => {
+    const ids = encode(text)
+    for (let i = 1; i <= ids.length; i++) if (llama3Tokenizer.decode(ids.slice(0, i)).endsWith(".")) return i
+    return undefined
+  }
+  const stopTokenStop = (text: string) => {
+    const stops = new Set(periodTokenIds())
+    const at = encode(text).findIndex((id) => stops.has(id))
+    return at < 0 ? undefined : at + 1
+  }
+  for (const text of [
+    "The cups are red.\n\nThe table is brown. It is old",
+    "There are 3.5 cups (about 3). Then",
+    "See the U.S. map. Next",
+    "No period at all",
+  ]) {
+    it(`stops where the reference stops: ${JSON.stringify(text)}`, () => {
+      expect(stopTokenStop(text)).toBe(referenceStop(text))
+    })
+  }
+  it('does not stop on the period inside ".\\n\\n", as vLLM\'s stop string "." would', () => {
+    const text = "The cups are red.\n\nThe table is brown. It"
+    const ids = encode(text)
+    expect(llama3Tokenizer.decode(ids.slice(0, stopTokenStop(text)))).toBe("The cups are red.\n\nThe table is brown.")
+    expect(text.indexOf(".")).toBeLessThan("The cups are red.\n\nThe table is brown.".length - 1)
   })
 })
