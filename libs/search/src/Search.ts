@@ -7,6 +7,7 @@ import {
   NO_IMAGE_CAPTION,
   openTag,
   parseStages,
+  periodTokenIds,
   REFERENCE_TOP_K,
   STAGES,
   type Stage,
@@ -24,8 +25,11 @@ import { runStep, type StepSpec } from "./Step.ts"
 import { swires } from "./Swires.ts"
 
 const CONCLUSION_END = closeTag("CONCLUSION")
-/** SENTENCE_BEAM stops each candidate at a period (as the reference does) or at the end of the answer. */
-const SENTENCE_STOPS = [".", CONCLUSION_END]
+/**
+ * SENTENCE_BEAM stops each candidate where the reference does: after a token that ends in a period (periodTokenIds:
+ * the reference stops when the text ends with ".", not inside ".\n\n"), or at the end of the answer.
+ */
+const SENTENCE_STOPS = [CONCLUSION_END]
 
 /**
  * The judge's hint per stage for the CORRECTED wording: caption for reasoning, caption + reasoning for the conclusion
@@ -146,6 +150,7 @@ const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
         prefix: answer,
         n: run.request.candidates,
         stop: SENTENCE_STOPS,
+        stopTokenIds: periodTokenIds(),
         hint: answer.length > 0 ? answer : undefined,
       }),
     )

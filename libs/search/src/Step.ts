@@ -18,6 +18,7 @@ export interface StepSpec {
   readonly prefix: string
   readonly n: number
   readonly stop: ReadonlyArray<string>
+  readonly stopTokenIds?: ReadonlyArray<number>
   /** Context for the judge (see judgePrompt), for the CORRECTED wording; REFERENCE takes the candidates' own. */
   readonly hint: string | undefined
 }
@@ -86,6 +87,7 @@ export const generationOf = (run: Run, spec: StepSpec, attempt: number, speculat
   prefix: spec.prefix,
   n: spec.n,
   stop: spec.stop,
+  ...(spec.stopTokenIds === undefined ? {} : { stopTokenIds: spec.stopTokenIds }),
   // Not capped by the token budget: a stage cut off by length is invalid, so a starved step would fail instead
   // of cutting the search short. The budget is checked before each step, from the costliest call so far.
   sampling: run.request.sampling,

@@ -1,6 +1,7 @@
 // The REFERENCE preset against the reference code (PKU-YuanGroup/LLaVA-CoT@081cc3f inference/demo/simple_inference.py):
 // HF generate's top_k 50, each stage continued from the model's own tokens, and every deviation named.
 import { assert, describe, it } from "@effect/vitest"
+import { periodTokenIds } from "@stagebeam/cot"
 import { Effect } from "effect"
 import { pngImage, recordingProxy, startGateway, startSimulators } from "./harness.ts"
 
@@ -93,6 +94,45 @@ describe("fidelity to the reference", () => {
           "judge.sampling",
         ])
         assert.deepStrictEqual(yield* deviationsOf("off", { tournament: "TOURNAMENT_KNOCKOUT" }), ["tournament"])
+      }),
+    120_000,
+  )
+
+  it.live(
+    "sentence-level search stops where the reference does: after a token that ends in a period",
+    () =>
+      Effect.gen(function* () {
+        const servers = yield* startSimulators(1)
+        const proxy = yield* recordingProxy(servers[0]!.url)
+        const { client } = yield* startGateway({ pools: { generator: { endpoints: [proxy.url] } } })
+        const response = yield* client.Reason({
+          question: QUESTION,
+          image: { data: yield* pngImage() },
+          search: { strategy: "STRATEGY_SENTENCE_BEAM", candidatesPerStage: 2, seed: "5" },
+          includeTrace: true,
+        })
+        const sentenceCalls = proxy.seen
+          .filter((request) => request.path === "/v1/chat/completions")
+          .map(
+            (request) =>
+              JSON.parse(request.body.toString("utf8")) as ChatBody & {
+                stop?: Array<string>
+                stop_token_ids?: Array<number>
+              },
+          )
+          .filter((body) => body.stop_token_ids !== undefined)
+        assert.isAbove(sentenceCalls.length, 2)
+        for (const body of sentenceCalls) {
+          // No "." stop string (vLLM would stop inside ".\n\n"): the period tokens instead, and the answer's end.
+          assert.deepStrictEqual(body.stop, ["</CONCLUSION>"])
+          assert.deepStrictEqual(body.stop_token_ids, [...periodTokenIds()])
+        }
+        const sentences = response.trace.flatMap((event) =>
+          event.stepChosen?.kind === "SENTENCE" ? [event.stepChosen.text] : [],
+        )
+        assert.isAbove(sentences.length, 2, "one sentence per step")
+        for (const sentence of sentences.slice(0, -1)) assert.match(sentence, /\.$/, "each ends with its period token")
+        assert.notStrictEqual(response.conclusion, "")
       }),
     120_000,
   )
