@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { periodTokenIds } from "@stagebeam/cot"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
@@ -283,7 +284,12 @@ describe("baselines", () => {
         services,
       )
       assert.strictEqual(services.gen.log.length, 3)
-      assert.isTrue(services.gen.log.every((call) => call.request.stop.includes(".")))
+      // The reference's stop: after a token that ends in a period (stop_token_ids), not the "." stop string.
+      assert.isTrue(
+        services.gen.log.every(
+          (call) => !call.request.stop.includes(".") && call.request.stopTokenIds === periodTokenIds(),
+        ),
+      )
       assert.strictEqual(services.jud.matches.length, 3)
       assert.isUndefined(services.jud.matches[0]!.match.hint)
       assert.strictEqual(services.jud.matches[1]!.match.hint, services.gen.log[1]!.request.prefix)
