@@ -117,10 +117,19 @@ export type MatchOrder = typeof MatchOrder.Type
 export const VerdictMode = Schema.Literals(["FREE_TEXT", "CHOICE"])
 export type VerdictMode = typeof VerdictMode.Type
 
+/**
+ * HF `generate`'s default top_k, which the reference's calls get (inference/demo/simple_inference.py passes
+ * do_sample, max_new_tokens, temperature and top_p only; PKU-YuanGroup/LLaVA-CoT@081cc3f): the REFERENCE preset sends
+ * it, so vLLM samples from the same 50 tokens.
+ */
+export const REFERENCE_TOP_K = 50
+
 /** Sampling of every model call (generation and judging); each knob may be omitted and takes the paper's default. */
 export const Sampling = Schema.Struct({
   temperature: Temperature.pipe(withDefault(DEFAULTS.temperature)),
   topP: TopP.pipe(withDefault(DEFAULTS.topP)),
   maxTokens: MaxTokens.pipe(withDefault(DEFAULTS.maxTokens)),
+  /** Sample from the k likeliest tokens only (unset: vLLM's default, all of them; REFERENCE_TOP_K for the reference). */
+  topK: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
 })
 export type Sampling = typeof Sampling.Type

@@ -24,3 +24,15 @@ export const closeTag = (stage: Stage): string => `</${stage}>`
  * (judging "which caption better describes the image" is meaningless without an image).
  */
 export const NO_IMAGE_CAPTION = "There is no image; the question is answered from its text alone."
+
+/** What the model writes between two stages: its closing tag's last token is `">\n\n"` (Llama 3), not `">"`. */
+export const STAGE_SEPARATOR = "\n\n"
+
+/**
+ * The prefix to continue an answer from so it tokenizes as the model's own output did. The reference continues each
+ * stage from the winner's token ids (simple_inference.py), whose closing tag ends in the one token `">\n\n"`; vLLM's
+ * stop string cuts that token's text at `">"`, and a prefix ending in `"</SUMMARY>"` re-tokenizes with `">"` as its
+ * last token, a prompt the model never saw. The separator puts the model's token back.
+ */
+export const continuationPrefix = (answer: string): string =>
+  /<\/(SUMMARY|CAPTION|REASONING)>$/.test(answer) ? `${answer}${STAGE_SEPARATOR}` : answer

@@ -68,8 +68,12 @@ export interface ChatRequest {
   readonly seed?: number
   readonly temperature?: number
   readonly top_p?: number
+  /** vLLM's (and SGLang's) top-k sampling; the REFERENCE preset sends HF generate's default, 50. */
+  readonly top_k?: number
   readonly max_tokens?: number
   readonly stop?: ReadonlyArray<string>
+  /** vLLM's (and SGLang's) token ids that end a sample, kept in its text. */
+  readonly stop_token_ids?: ReadonlyArray<number>
   /** vLLM only; other servers get it dropped, and the stop string is put back from what they report. */
   readonly include_stop_str_in_output?: boolean
   readonly continue_final_message?: boolean

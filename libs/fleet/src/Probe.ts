@@ -16,6 +16,8 @@ export interface ServerProfile {
   /** vLLM's /version. */
   readonly version: string | undefined
   readonly capabilities: Capabilities
+  /** The server is a simulator (vllm-sim marks its model card `simulated_by`): its answers are not a model's. */
+  readonly simulated?: boolean
 }
 
 export type ProbeOutcome =
@@ -34,6 +36,7 @@ interface ModelCard {
   readonly id: string
   readonly owned_by?: unknown
   readonly max_model_len?: unknown
+  readonly simulated_by?: unknown
 }
 
 const modelCards = (json: unknown): ReadonlyArray<ModelCard> | undefined => {
@@ -223,7 +226,11 @@ export const probeServer = Effect.fnUntraced(function* (
           })
         : documentedCapabilities(kind, version)
   const maxContext = typeof card?.max_model_len === "number" ? { maxContext: card.max_model_len } : {}
-  return { _tag: "Profiled", profile: { kind, version, capabilities: { ...capabilities, ...maxContext } } }
+  const simulated = card?.simulated_by === undefined ? {} : { simulated: true }
+  return {
+    _tag: "Profiled",
+    profile: { kind, version, capabilities: { ...capabilities, ...maxContext }, ...simulated },
+  }
 })
 
 /** "vLLM 0.10.2", "SGLang", "an OpenAI-compatible server". */

@@ -106,8 +106,12 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       seed: (request.seed + part * SEED_STRIDE) % 0x1_0000_0000,
       temperature: request.sampling.temperature,
       top_p: request.sampling.topP,
+      ...(request.sampling.topK === undefined ? {} : { top_k: request.sampling.topK }),
       max_tokens: request.sampling.maxTokens,
       ...(request.stop.length > 0 ? { stop: request.stop, include_stop_str_in_output: true } : {}),
+      ...(request.stopTokenIds === undefined || request.stopTokenIds.length === 0
+        ? {}
+        : { stop_token_ids: request.stopTokenIds }),
       // A running search's calls go before a new search's first one, where the servers schedule by priority: the
       // work already started finishes sooner, and a burst of new searches waits behind it. A speculative call (a
       // finalist's next stage that may be thrown away) goes after both.

@@ -4,6 +4,7 @@ import {
   judgeMessages,
   parseCorrectness,
   parseVerdict,
+  REFERENCE_TOP_K,
   type Sampling,
   VERDICT_LABELS,
 } from "@stagebeam/cot"
@@ -25,11 +26,12 @@ import {
   seesImage,
 } from "./JudgeKind.ts"
 
-/** The reference samples verdicts like answers (0.6 / 0.9 / 2048 tokens). */
+/** The reference samples verdicts like answers (0.6 / 0.9 / 2048 tokens, HF generate's top_k 50). */
 const REFERENCE_SAMPLING: Sampling = {
   temperature: DEFAULTS.temperature,
   topP: DEFAULTS.topP,
   maxTokens: DEFAULTS.maxTokens,
+  topK: REFERENCE_TOP_K,
 }
 
 /**
@@ -128,6 +130,7 @@ export const makePairwiseJudge = (
           ...request,
           temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
           top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
+          ...(choice === undefined && sampling.topK !== undefined ? { top_k: sampling.topK } : {}),
           max_tokens: choice?.maxTokens ?? Math.min(sampling.maxTokens, maxTokens ?? sampling.maxTokens),
           ...criticalPathPriority(capabilities),
         },

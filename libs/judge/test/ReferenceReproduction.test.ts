@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
+import { continuationPrefix } from "@stagebeam/cot"
 import { ASSUMED, type ChatRequest, type Pool } from "@stagebeam/fleet"
 import {
   decodeSearchRequest,
@@ -59,9 +60,12 @@ const sampleOf = (text: string, stops: ReadonlyArray<string>): GeneratedText => 
 const samplesFor = (fixture: Fixture) => (request: GenerationRequest) => {
   const stop = request.stop[0] ?? ""
   const both = (text: string) => Array.from({ length: request.n }, () => sampleOf(text, request.stop))
-  if (request.prefix === fixture.prefix) return fixture.texts.map((text) => sampleOf(text, request.stop))
-  if (fixture.prefix.startsWith(request.prefix)) {
-    const rest = fixture.prefix.slice(request.prefix.length)
+  // Each stage is continued after the model's own "\n\n" (continuationPrefix): the texts go on from there.
+  const prefix = continuationPrefix(fixture.prefix)
+  const own = (text: string) => (prefix.endsWith("\n\n") && text.startsWith("\n\n") ? text.slice(2) : text)
+  if (request.prefix === prefix) return fixture.texts.map((text) => sampleOf(own(text), request.stop))
+  if (prefix.startsWith(request.prefix)) {
+    const rest = prefix.slice(request.prefix.length)
     if (fixture.type === "sentence") return both(rest.slice(0, rest.indexOf(".") + 1))
     const end = rest.indexOf(stop)
     return both(end === -1 ? rest : rest.slice(0, end + stop.length))

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { loadReasonerPackageDefinition, reasonerServiceName } from "./Contract.ts"
 import type { ReasonerDefinition } from "./generated/stagebeam/v1/Reasoner.ts"
 
-const KINDS = { Reason: "unary", ReasonStream: "serverStream", ListJudges: "unary" } as const
+const KINDS = { Reason: "unary", ReasonStream: "serverStream", ListJudges: "unary", Describe: "unary" } as const
 
 /** A client of stagebeam.v1.Reasoner typed by the proto: `client.Reason(request)`, `client.ReasonStream(request)`, `client.ListJudges({})`. */
 export type ReasonerClient = TypedClient<ReasonerDefinition, typeof KINDS>

@@ -1,4 +1,5 @@
 export * from "./Contract.ts"
+export type { DescribeResponse } from "./generated/stagebeam/v1/DescribeResponse.ts"
 export type { JudgeCapabilities, JudgeCapabilities__Output } from "./generated/stagebeam/v1/JudgeCapabilities.ts"
 export type { JudgeInfo, JudgeInfo__Output } from "./generated/stagebeam/v1/JudgeInfo.ts"
 export type { ListJudgesRequest } from "./generated/stagebeam/v1/ListJudgesRequest.ts"
@@ -7,6 +8,7 @@ export type { ReasonEvent, ReasonEvent__Output } from "./generated/stagebeam/v1/
 export type { ReasonerDefinition } from "./generated/stagebeam/v1/Reasoner.ts"
 export type { ReasonRequest, ReasonRequest__Output } from "./generated/stagebeam/v1/ReasonRequest.ts"
 export type { ReasonResponse, ReasonResponse__Output } from "./generated/stagebeam/v1/ReasonResponse.ts"
+export type { Sampling } from "./generated/stagebeam/v1/Sampling.ts"
 export type { SearchOptions } from "./generated/stagebeam/v1/SearchOptions.ts"
 export type { Selection, Selection__Output } from "./generated/stagebeam/v1/Selection.ts"
 export { makeReasonerClient, type ReasonerClient, type ReasonerClientOptions } from "./ReasonerClient.ts"

@@ -10,6 +10,7 @@ export interface StepSpec {
   readonly prefix: string
   readonly n: number
   readonly stop: ReadonlyArray<string>
+  readonly stopTokenIds?: ReadonlyArray<number>
   /** Context for the judge (see judgePrompt), for the CORRECTED wording; REFERENCE takes the candidates' own. */
   readonly hint: string | undefined
 }

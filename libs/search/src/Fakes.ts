@@ -66,7 +66,7 @@ const stageText = (stage: Stage, variant: number, prefix: string) =>
   `${prefix.length > 0 ? "\n\n" : ""}<${stage}>${stageBody(stage, variant)}</${stage}>`
 
 const sampleText = (request: GenerationRequest, variant: number, sentences: number): string => {
-  if (request.stop.includes(".")) {
+  if (request.stop.includes(".") || (request.stopTokenIds?.length ?? 0) > 0) {
     const done = request.prefix.split(".").length - 1
     return done < sentences
       ? `${done === 0 ? "" : " "}Step ${done} uses idea ${variant}.`

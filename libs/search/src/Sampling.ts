@@ -17,6 +17,7 @@ export const generationOf = (run: Run, spec: StepSpec, attempt: number, speculat
   prefix: spec.prefix,
   n: spec.n,
   stop: spec.stop,
+  ...(spec.stopTokenIds === undefined ? {} : { stopTokenIds: spec.stopTokenIds }),
   // Not capped by the token budget: a stage cut off by length is invalid, so a starved step would fail instead
   // of cutting the search short. The budget is checked before each step, from the costliest call so far.
   sampling: run.request.sampling,

@@ -2,10 +2,13 @@ import {
   closeTag,
   conclusionHint,
   conclusionOf,
+  continuationPrefix,
   extractStage,
   NO_IMAGE_CAPTION,
   openTag,
   parseStages,
+  periodTokenIds,
+  REFERENCE_TOP_K,
   STAGES,
   type Stage,
 } from "@stagebeam/cot"
@@ -23,8 +26,11 @@ import { runStep } from "./Step.ts"
 import { swires } from "./Swires.ts"
 
 const CONCLUSION_END = closeTag("CONCLUSION")
-/** SENTENCE_BEAM stops each candidate at a period (as the reference does) or at the end of the answer. */
-const SENTENCE_STOPS = [".", CONCLUSION_END]
+/**
+ * SENTENCE_BEAM stops each candidate where the reference does: after a token that ends in a period (periodTokenIds:
+ * the reference stops when the text ends with ".", not inside ".\n\n"), or at the end of the answer.
+ */
+const SENTENCE_STOPS = [CONCLUSION_END]
 
 /**
  * The judge's hint per stage for the CORRECTED wording: caption for reasoning, caption + reasoning for the conclusion
@@ -55,7 +61,8 @@ const stageSpec = (run: Run, step: number, answer: string): StepSpec | undefined
   return {
     step,
     kind: stage,
-    prefix: answer,
+    // Continued as the model's own tokens were: after the previous stage's ">\n\n" (continuationPrefix).
+    prefix: continuationPrefix(answer),
     n: run.request.candidates,
     stop: [closeTag(stage)],
     hint: hintFor(stage, answer),
@@ -80,15 +87,14 @@ const stageBeam = Effect.fnUntraced(function* (run: Run) {
     run.budget.planStepsAfter(STAGES.length - step - 1)
     if (!(yield* run.budget.cutUnlessRoomFor("generation"))) break
     const spec = stageSpec(run, step, answer)!
-    const before = answer
     // The next stage is started ahead only where it is generated (a text-only question's caption is fixed).
     const next = (candidate: Candidate) =>
       STAGES[step + 1] === "CAPTION" && run.request.imageUrl === undefined
         ? undefined
-        : stageSpec(run, step + 1, before + candidate.text)
+        : stageSpec(run, step + 1, spec.prefix + candidate.text)
     const choice = yield* untilDeadline(runStep(run, spec, schedules.forStep(spec, next)))
     if (choice === undefined) break
-    answer += choice.candidate.text
+    answer = spec.prefix + choice.candidate.text
     if (choice.by === "CUT_SHORT") break
   }
   yield* schedules.close
@@ -137,6 +143,7 @@ const sentenceBeam = Effect.fnUntraced(function* (run: Run) {
         prefix: answer,
         n: run.request.candidates,
         stop: SENTENCE_STOPS,
+        stopTokenIds: periodTokenIds(),
         hint: answer.length > 0 ? answer : undefined,
       }),
     )
@@ -223,8 +230,13 @@ const STRATEGIES = {
  * Events go to the SearchEvents reference as they happen and into the result's trace.
  */
 export const runSearch = Effect.fn("runSearch")(function* (
-  request: SearchRequest,
+  asked: SearchRequest,
 ): Effect.fn.Return<SearchResult, SearchError, CandidateGenerator | Judge> {
+  // The reference's HF generate samples from the top 50 tokens (its default top_k): the REFERENCE preset sends it.
+  const request: SearchRequest =
+    asked.preset === "REFERENCE" && asked.sampling.topK === undefined
+      ? { ...asked, sampling: { ...asked.sampling, topK: REFERENCE_TOP_K } }
+      : asked
   const seed = request.seed ?? (yield* Random.nextIntBetween(0, 0xffff_ffff))
   const run = yield* makeRun(request, seed)
   yield* run.trace.emitNow({

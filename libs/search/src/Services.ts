@@ -12,6 +12,8 @@ export interface GenerationRequest {
   readonly prefix: string
   readonly n: number
   readonly stop: ReadonlyArray<string>
+  /** Token ids that also end a sample, kept in its text (vLLM's stop_token_ids): SENTENCE's periodTokenIds. */
+  readonly stopTokenIds?: ReadonlyArray<number>
   readonly sampling: Sampling
   /** Per-call seed derived from the request seed, so equal seeds give equal candidates. */
   readonly seed: number

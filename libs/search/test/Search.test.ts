@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { periodTokenIds } from "@stagebeam/cot"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import {
@@ -67,10 +68,12 @@ describe("STAGE_BEAM", () => {
           [4, ["</CONCLUSION>"]],
         ],
       )
-      // Each call continues exactly the answer chosen so far.
+      // Each call continues exactly the answer chosen so far, after the separator the model writes in its closing
+      // tag's last token (continuationPrefix).
       const chosen = ofTag(result.trace, "StepChosen").map((event) => event.text)
-      for (const [i, call] of log.entries()) assert.strictEqual(call.request.prefix, chosen.slice(0, i).join(""))
-      assert.strictEqual(result.text, chosen.join(""))
+      for (const [i, call] of log.entries())
+        assert.strictEqual(call.request.prefix, i === 0 ? "" : `${chosen.slice(0, i).join("\n\n")}\n\n`)
+      assert.strictEqual(result.text, chosen.join("\n\n"))
       assert.deepStrictEqual(
         result.stages.map((s) => s.stage),
         ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"],
@@ -278,7 +281,12 @@ describe("baselines", () => {
         services,
       )
       assert.strictEqual(services.gen.log.length, 3)
-      assert.isTrue(services.gen.log.every((call) => call.request.stop.includes(".")))
+      // The reference's stop: after a token that ends in a period (stop_token_ids), not the "." stop string.
+      assert.isTrue(
+        services.gen.log.every(
+          (call) => !call.request.stop.includes(".") && call.request.stopTokenIds === periodTokenIds(),
+        ),
+      )
       assert.strictEqual(services.jud.matches.length, 3)
       assert.isUndefined(services.jud.matches[0]!.match.hint)
       assert.strictEqual(services.jud.matches[1]!.match.hint, services.gen.log[1]!.request.prefix)

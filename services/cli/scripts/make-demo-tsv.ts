@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseQuestion, syntheticQuestions, truthFor } from "@stagebeam/vllm-sim"
 import sharp from "sharp"
-import { promptOf } from "../src/eval/Tsv.ts"
+import { mcqPrompt } from "../src/eval/Dataset.ts"
 
 const ROWS = 24
 const COLUMNS = ["index", "question", "hint", "A", "B", "C", "D", "answer", "category", "l2-category", "image"]
@@ -50,7 +50,7 @@ for (const [i, q] of syntheticQuestions(ROWS, 2024).entries()) {
     image: undefined,
   }
   // The simulator must read the same answer from the prompt the eval sends.
-  if (truthFor(parseQuestion(promptOf(item)).options) !== q.answer)
+  if (truthFor(parseQuestion(mcqPrompt(item.question, item.hint, item.options)).options) !== q.answer)
     throw new Error(`row ${i}: the prompt does not round-trip`)
   const picture = i % 4 === 3 ? String(i - 1) : await image(i)
   const row = [

@@ -1,9 +1,11 @@
+import type { Fleet } from "@stagebeam/fleet"
 import { type CallContext, type ServiceImplementation, serverStream, unary } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
-import type { ListJudgesResponse, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
+import type { DescribeResponse, ListJudgesResponse, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import { Context, Effect, Layer, Stream } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { decodeReasonRequest } from "./DecodeRequest.ts"
+import { describeGateway } from "./Description.ts"
 import { toStatus } from "./ErrorStatus.ts"
 import { listJudges } from "./JudgeListing.ts"
 import { type CallInfo, Reasoning } from "./Reasoning.ts"
@@ -28,6 +30,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
       const settings = yield* GatewaySettings
       const reasoning = yield* Reasoning
       const judges = yield* Judges
+      const context = yield* Effect.context<Fleet>()
       const decode = (message: unknown) => decodeReasonRequest(message, { maxImageBytes: settings.images.maxBytes })
 
       const reason = (message: unknown, ctx: CallContext) =>
@@ -52,6 +55,7 @@ export class Reasoner extends Context.Service<Reasoner, { readonly implementatio
           Reason: unary<unknown, ReasonResponse>(reason),
           ReasonStream: serverStream<unknown, ReasonEvent>(reasonStream),
           ListJudges: unary<unknown, ListJudgesResponse>(() => listJudges(judges)),
+          Describe: unary<unknown, DescribeResponse>(() => Effect.provide(describeGateway, context)),
         },
       })
     }),

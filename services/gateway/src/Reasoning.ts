@@ -4,6 +4,7 @@ import {
   CandidateGenerator,
   FleetCapacity,
   Judge,
+  resolveSchedule,
   runSearch,
   ScheduleDefaults,
   type SearchEvent,
@@ -17,6 +18,7 @@ import { Admission, type Lease } from "./Admission.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL, maxSamplesPerRequestOf } from "./config/Resolve.ts"
 import type { JudgeChoice, ReasonCommand } from "./DecodeRequest.ts"
+import { runDeviations } from "./Deviations.ts"
 import { Drain } from "./Drain.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
@@ -52,6 +54,8 @@ export interface JudgedBy {
   /** Its declared name. */
   readonly judge: string
   readonly judging: "pairwise" | "pointwise"
+  /** How the run differs from the reference's beyond the selection rules (runDeviations). */
+  readonly deviations?: ReadonlyArray<string>
 }
 
 /** A call that found its answer: what was asked, what the search returned, how long it took, who judged. */
@@ -233,11 +237,14 @@ export class Reasoning extends Context.Service<
       const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
         image === undefined
           ? Effect.succeed(undefined)
-          : Effect.flatMap(images.prepare(image), (ready) =>
-              image.kind === "url"
-                ? Effect.as(lease.holdBytes(ready.bytes), ready.dataUrl)
-                : Effect.succeed(ready.dataUrl),
-            )
+          : Effect.flatMap(images.prepare(image), (ready) => {
+              // Scaled when its bytes changed; a fetched image's size is not kept, so with prescale on it may have been.
+              const prescaled =
+                settings.images.prescale === "mllama" && (image.kind === "url" || ready.bytes !== image.bytes.length)
+              return image.kind === "url"
+                ? Effect.as(lease.holdBytes(ready.bytes), { dataUrl: ready.dataUrl, prescaled })
+                : Effect.succeed({ dataUrl: ready.dataUrl, prescaled })
+            })
 
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
@@ -254,8 +261,18 @@ export class Reasoning extends Context.Service<
             const waited = ((yield* Clock.currentTimeMillis) - facts.queuedAt) / 1000
             yield* Metric.update(admissionWait, waited)
           }
-          const imageUrl = yield* prepareImage(command.image, lease)
-          const judgedBy: JudgedBy = { judge: judge.name, judging: judge.judging }
+          const prepared = yield* prepareImage(command.image, lease)
+          const imageUrl = prepared?.dataUrl
+          const judgedBy: JudgedBy = {
+            judge: judge.name,
+            judging: judge.judging,
+            deviations: runDeviations({
+              stragglers: resolveSchedule(command.search, scheduleDefaults).stragglers,
+              judge,
+              sampling: command.search.sampling,
+              prescaled: prepared?.prescaled ?? false,
+            }),
+          }
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
           const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))

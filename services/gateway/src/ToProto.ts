@@ -27,7 +27,7 @@ export const toProtoSelection = (selection: Selection, context: JudgedBy): Proto
   unclearVerdict: selection.rules.unclearVerdict,
   malformed: selection.rules.malformed,
   promptWording: selection.rules.wording,
-  deviations: selection.deviations.map((rule) => RULE_FIELD[rule]),
+  deviations: [...selection.deviations.map((rule) => RULE_FIELD[rule]), ...(context.deviations ?? [])],
   matchOrder: selection.rules.matchOrder,
   verdict: selection.rules.verdict,
   votes: selection.rules.votes,

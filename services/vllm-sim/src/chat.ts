@@ -96,6 +96,7 @@ const validate = (ctx: SimContext, body: unknown): Result.Result<Validated, ApiE
     greedy: r.temperature === 0,
     maxTokens: maxTokens ?? 0,
     stop,
+    ...(b.stop === "ignored" || r.stop_token_ids == null ? {} : { stopTokenIds: r.stop_token_ids }),
     includeStop: b.stop === "vllm" ? r.include_stop_str_in_output === true : r.no_stop_trim === true,
     ignoreEos: r.ignore_eos === true,
     guidedChoice: choice?.choices,

@@ -14,6 +14,7 @@ import {
   ratingOpening,
 } from "./content/judge.ts"
 import { parseQuestion } from "./content/question.ts"
+import { answerGradingPrompt } from "./grading.ts"
 import type { RenderedPrompt } from "./prompt.ts"
 import { makeRng, type Rng } from "./random.ts"
 import { decode, encode, tokenPieces } from "./tokens.ts"
@@ -26,7 +27,7 @@ export interface SampleOutput {
   /** Per generated token, how many characters of `text` are visible after it (stop strings are held back). */
   readonly visibleAfter: ReadonlyArray<number>
   readonly finishReason: "stop" | "length"
-  readonly stopReason: string | null
+  readonly stopReason: string | number | null
   /** Chosen-token logprob per generated token, and the probability of a decision if the output is one. */
   readonly logprobs: ReadonlyArray<number>
   /** For a decision (a verdict, a rating): the other answers' first tokens and logprobs, most likely first. */
@@ -39,6 +40,8 @@ export interface GenerationParams {
   readonly greedy: boolean
   readonly maxTokens: number
   readonly stop: ReadonlyArray<string>
+  /** stop_token_ids: the sample ends after the first of these tokens, which stays in its text. */
+  readonly stopTokenIds?: ReadonlyArray<number>
   readonly includeStop: boolean
   readonly ignoreEos: boolean
   readonly guidedChoice: ReadonlyArray<string> | undefined
@@ -64,6 +67,8 @@ const otherChoices = (
 
 const naturalOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rng): Natural => {
   const user = prompt.userText.trimStart()
+  const graded = answerGradingPrompt(user)
+  if (graded !== undefined) return { text: graded, probability: undefined, filler: undefined }
   const choices = params.guidedChoice
   if (user.startsWith(pairwiseJudgeOpening)) {
     const parsed = parsePairwisePrompt(user)
@@ -134,6 +139,16 @@ const findStop = (text: string, stops: ReadonlyArray<string>): { index: number; 
   return best
 }
 
+/** The first of `stopTokenIds` in the text's tokens: the ids up to it, and where its text ends. */
+const findStopToken = (text: string, stopTokenIds: ReadonlyArray<number> | undefined) => {
+  if (stopTokenIds === undefined || stopTokenIds.length === 0) return undefined
+  const stops = new Set(stopTokenIds)
+  const ids = encode(text)
+  const at = ids.findIndex((id) => stops.has(id))
+  if (at < 0) return undefined
+  return { id: ids[at]!, ids: ids.slice(0, at + 1), end: decode(ids.slice(0, at + 1)).length }
+}
+
 export const sampleOutput = (prompt: RenderedPrompt, params: GenerationParams, rng: Rng): SampleOutput => {
   const natural = naturalOutput(prompt, params, rng)
   let full = natural.text
@@ -151,8 +166,14 @@ export const sampleOutput = (prompt: RenderedPrompt, params: GenerationParams, r
   let ids: Array<number>
   let text: string
   let finishReason: "stop" | "length"
-  let stopReason: string | null = null
-  if (stop !== undefined) {
+  let stopReason: string | number | null = null
+  const stopToken = params.guidedChoice === undefined ? findStopToken(full, params.stopTokenIds) : undefined
+  if (stopToken !== undefined && (stop === undefined || stopToken.end <= stop.index + stop.stop.length)) {
+    ids = stopToken.ids
+    text = full.slice(0, stopToken.end)
+    finishReason = "stop"
+    stopReason = stopToken.id
+  } else if (stop !== undefined) {
     ids = encode(full.slice(0, stop.index + stop.stop.length))
     text = full.slice(0, params.includeStop ? stop.index + stop.stop.length : stop.index)
     finishReason = "stop"

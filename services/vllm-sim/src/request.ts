@@ -32,6 +32,8 @@ export const ChatRequest = Schema.Struct({
   ignore_eos: opt(Schema.Boolean),
   stop: opt(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
   include_stop_str_in_output: opt(Schema.Boolean),
+  /** vLLM and SGLang: token ids that end the sample, kept in its text. */
+  stop_token_ids: opt(Schema.Array(Schema.Int)),
   continue_final_message: opt(Schema.Boolean),
   add_generation_prompt: opt(Schema.Boolean),
   logprobs: opt(Schema.Boolean),

@@ -120,6 +120,8 @@ export const makeHttpServer = (ctx: SimContext, hooks: ServerHooks): { server: S
             object: "model",
             created: Math.floor(Date.now() / 1000),
             owned_by: behaviour.ownedBy,
+            // Says it is a stand-in (no real server sends it), so a gateway can label what it serves as simulated.
+            simulated_by: "vllm-sim",
             ...(behaviour.listsMaxModelLen && {
               root: ctx.model,
               parent: null,

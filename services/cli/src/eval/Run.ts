@@ -1,10 +1,12 @@
-import { extractChoice } from "@stagebeam/cot"
 import type { GrpcStatusError } from "@stagebeam/grpc"
-import type { ReasonEvent__Output, ReasonerClient } from "@stagebeam/proto"
+import type { ReasonEvent__Output, ReasonerClient, Sampling } from "@stagebeam/proto"
 import { Effect } from "effect"
+import type { Item } from "./Dataset.ts"
 import type { RowResult } from "./Results.ts"
 import type { EvalStrategy } from "./Strategies.ts"
-import { type Item, promptOf } from "./Tsv.ts"
+
+/** Which text VLMEvalKit is given as the prediction: the conclusion (the authors' advice, LLaVA-CoT issue #18) or the whole output. */
+export type ScoredText = "conclusion" | "full"
 
 /**
  * GPU slot time of a search from its trace: every sample holds one sequence slot of a server for its call's time,
@@ -22,31 +24,31 @@ export const slotMsOf = (trace: ReadonlyArray<ReasonEvent__Output>, bothOrders: 
   return total
 }
 
-/** One row of one strategy: the search, the letter extracted from its conclusion, what it cost. */
+/** Statuses of a row the gateway refused (admission, a token's concurrency, the request itself), not failed upstream. */
+const REFUSED = new Set(["RESOURCE_EXHAUSTED", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE"])
+
+/** One row of one configuration: the search, the text VLMEvalKit will score, what it cost. */
 export const runRow = (
   client: ReasonerClient,
   metadata: Readonly<Record<string, string>>,
   strategy: EvalStrategy,
+  dataset: string,
   item: Item,
   seed: number,
+  options: { readonly scored: ScoredText; readonly sampling: Sampling },
 ): Effect.Effect<RowResult, GrpcStatusError> =>
   Effect.gen(function* () {
     const started = Date.now()
-    const base = {
-      strategy: strategy.label,
-      index: item.index,
-      category: item.category,
-      l2_category: item.l2Category,
-      answer: item.answer,
-    }
+    const base = { dataset, strategy: strategy.label, index: item.index, category: item.category, answer: item.answer }
     const reply = yield* client
       .Reason(
         {
-          question: promptOf(item),
+          question: item.prompt,
           ...(item.image === undefined ? {} : { image: { data: Buffer.from(item.image, "base64") } }),
-          search: { ...strategy.search, seed: String(seed) },
+          search: { ...strategy.search, seed: String(seed), sampling: options.sampling },
           ...(strategy.judge === undefined ? {} : { judge: { name: strategy.judge } }),
           includeTrace: true,
+          includeStages: options.scored === "full",
         },
         { metadata },
       )
@@ -59,8 +61,7 @@ export const runRow = (
         return yield* Effect.fail(error)
       return {
         ...base,
-        prediction: null,
-        correct: false,
+        prediction: "",
         conclusion: "",
         latency_ms,
         seed: String(seed),
@@ -70,16 +71,18 @@ export const runRow = (
         judge_calls: 0,
         slot_ms: 0,
         truncated: "",
+        deviations: [],
+        selection: null,
         error: error.statusName,
+        refused: REFUSED.has(error.statusName),
         error_message: error.message,
       } satisfies RowResult
     }
     const response = reply.success
-    const prediction = extractChoice(response.conclusion, item.options) ?? null
+    const full = response.stages.map((stage) => `<${stage.name}>${stage.text}</${stage.name}>`).join("\n\n")
     return {
       ...base,
-      prediction,
-      correct: prediction === item.answer,
+      prediction: options.scored === "full" ? full : response.conclusion,
       conclusion: response.conclusion,
       latency_ms,
       seed: response.seed,
@@ -87,8 +90,11 @@ export const runRow = (
       completion_tokens: Number(response.usage?.completionTokens ?? 0),
       generation_calls: response.usage?.generationCalls ?? 0,
       judge_calls: (response.usage?.judgeCalls ?? 0) + (response.usage?.correctnessChecks ?? 0),
-      slot_ms: slotMsOf(response.trace, false),
+      slot_ms: slotMsOf(response.trace, response.selection?.bothOrders ?? false),
       truncated: response.truncatedReason,
+      deviations: response.selection?.deviations ?? [],
+      selection: response.selection ?? null,
       error: null,
+      refused: false,
     } satisfies RowResult
   })

@@ -36,7 +36,10 @@ export interface Selection {
   /**
    * The rules above whose value is not the reference's, by their SearchOptions field names ("tournament",
    * "duplicates", "reasoning_check_mode", "unclear_verdict", "malformed", "prompt_wording", "match_order", "verdict",
-   * "votes"), and "judge.both_orders" when the judge judged both orders. Empty: the reference's selection, exactly.
+   * "votes"), and "judge.both_orders" when the judge judged both orders; then how the run itself differs:
+   * "stragglers" (matches started as samples finished), "judge.name" (not the generator judging itself pairwise),
+   * "sampling" (not 0.6 / 0.9 / 2048), "judge.sampling" (the judge kept those while the request changed them),
+   * "images.prescale" (the gateway scaled the image). Empty: the reference's run, exactly.
    */
   'deviations'?: (string)[];
   /**
@@ -91,7 +94,10 @@ export interface Selection__Output {
   /**
    * The rules above whose value is not the reference's, by their SearchOptions field names ("tournament",
    * "duplicates", "reasoning_check_mode", "unclear_verdict", "malformed", "prompt_wording", "match_order", "verdict",
-   * "votes"), and "judge.both_orders" when the judge judged both orders. Empty: the reference's selection, exactly.
+   * "votes"), and "judge.both_orders" when the judge judged both orders; then how the run itself differs:
+   * "stragglers" (matches started as samples finished), "judge.name" (not the generator judging itself pairwise),
+   * "sampling" (not 0.6 / 0.9 / 2048), "judge.sampling" (the judge kept those while the request changed them),
+   * "images.prescale" (the gateway scaled the image). Empty: the reference's run, exactly.
    */
   'deviations': (string)[];
   /**

@@ -1,0 +1,8 @@
+// Original file: proto/stagebeam/v1/reasoner.proto
+
+
+export interface DescribeRequest {
+}
+
+export interface DescribeRequest__Output {
+}
