@@ -63,7 +63,17 @@ export interface Run {
    * Starts a generation call ahead of its step, in a fiber of the calling one (interrupting it aborts the call). It
    * counts for nothing until `adopt` takes it: a discarded one leaves the usage and the budget as if never made.
    */
-  readonly prefetch: (step: number, kind: StepKind, generation: GenerationRequest) => Effect.Effect<Prefetched>
+  readonly prefetch: (
+    step: number,
+    kind: StepKind,
+    generation: GenerationRequest,
+    /**
+     * Whether the step will listen to the call's samples as they finish (default yes). When not, the call is made
+     * unstreamed (a stream parsed token by token for no one cost a third of the gateway's upstream calls, issue #24);
+     * a listener that comes anyway hears nothing early, as with a generator that cannot tell.
+     */
+    listened?: boolean,
+  ) => Effect.Effect<Prefetched>
   /** Waits for a prefetched call under the deadline (as if it had been made now) and counts it like `generate`. */
   readonly adopt: (prefetched: Prefetched) => Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached>
   readonly compare: (step: number, match: MatchInput) => Effect.Effect<Verdict, JudgeFailed | DeadlineReached>
@@ -124,7 +134,7 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
       return account({ result, startedAtMs, endedAtMs: yield* trace.elapsed })
     })
 
-  const prefetch: Run["prefetch"] = (step, kind, generation) =>
+  const prefetch: Run["prefetch"] = (step, kind, generation, listened = true) =>
     Effect.gen(function* () {
       const startedAtMs = yield* trace.elapsed
       // Samples heard before anyone listens are kept for the listener.
@@ -134,7 +144,7 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
         listener === undefined ? heard.push([index, sample]) : listener(index, sample)
       const fiber = yield* Effect.forkChild(
         Effect.gen(function* () {
-          const result = yield* call(step, kind, generation, onSample)
+          const result = yield* call(step, kind, generation, listened ? onSample : undefined)
           return { result, startedAtMs, endedAtMs: yield* trace.elapsed } satisfies TimedGeneration
         }),
       )

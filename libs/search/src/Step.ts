@@ -253,6 +253,18 @@ const settledOnError =
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     speculator === undefined ? effect : Effect.onError(effect, () => Effect.asVoid(speculator.settle(undefined)))
 
+/**
+ * Whether `runStep` will listen to the samples of the step's call as they finish (stragglers, or speculation on each
+ * arrival), as it decides below; yes where that depends on a step after it, which is not known here.
+ */
+const hearsSamples = (run: Run, spec: StepSpec): boolean =>
+  (stragglersOf(run.request) &&
+    !run.pointwise &&
+    !(spec.kind === "REASONING" && run.selection.rules.reasoningCheck === "ONCE")) ||
+  (run.request.speculation !== "OFF" &&
+    (run.request.speculationWidth ?? SPECULATION_WIDTH_DEFAULT) >= spec.n &&
+    !run.pointwise)
+
 /** The step's speculator where the strategy has a next step to start ahead. */
 const speculatorFor = (run: Run, next: NextStep<StepSpec> | undefined): Speculator | undefined =>
   next === undefined
@@ -264,7 +276,12 @@ const speculatorFor = (run: Run, next: NextStep<StepSpec> | undefined): Speculat
           const nextSpec = next(candidate)
           return nextSpec === undefined
             ? Effect.succeed(undefined)
-            : run.prefetch(nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true))
+            : run.prefetch(
+                nextSpec.step,
+                nextSpec.kind,
+                generationOf(run, nextSpec, 0, true),
+                hearsSamples(run, nextSpec),
+              )
         },
       )
 
