@@ -8,6 +8,7 @@ import { UpstreamError } from "./FleetError.ts"
 import { makeImageSplicer } from "./ImageSplice.ts"
 import { defaultTransportLimits, type LeanTransport, makeLeanTransport, type TransportLimits } from "./LeanTransport.ts"
 import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
+import { inSpan } from "./Spans.ts"
 import { applyStops, firstStop } from "./StopStrings.ts"
 import { estimateTokens } from "./TokenEstimate.ts"
 
@@ -309,11 +310,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   const authorization = (target: ServerTarget) =>
     target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
 
-  const chat = Effect.fn("OpenAiClient.chat")(function* (
-    target: CallTarget,
-    request: ChatRequest,
-    options: ChatCallOptions,
-  ) {
+  const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
     const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
     // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
@@ -381,9 +378,9 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     if ("problem" in checked) return yield* new UpstreamError({ ...at, kind: "malformed", message: checked.problem })
     // A stream cut short has no usage chunk: what it cost is estimated from what was read.
     return yield* normalize(checked.completion, request, cut, options.raw === true)
-  })
+  }, inSpan("OpenAiClient.chat"))
 
-  const post = Effect.fn("OpenAiClient.post")(function* (
+  const post = Effect.fnUntraced(function* (
     target: ServerTarget,
     path: string,
     body: unknown,
@@ -413,7 +410,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
       })
     }
     return json
-  })
+  }, inSpan("OpenAiClient.post"))
 
   const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
     Effect.tryPromise({

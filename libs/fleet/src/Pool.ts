@@ -4,7 +4,7 @@ import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import type { Discovery } from "./Discovery.ts"
 import { type ModelNotServed, NoCapacity, type UpstreamError } from "./FleetError.ts"
-import { hedges, retriesRefused, upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
+import { hedges, retriesRefused, upstreamDurationOf, upstreamRequestsOf } from "./FleetMetrics.ts"
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
@@ -13,6 +13,7 @@ import type { ServerProfile } from "./Probe.ts"
 import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
 import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions, SHORT_CALL_TOKENS } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
+import { inSpan } from "./Spans.ts"
 
 export interface PoolOptions {
   /** Names the pool in errors, logs and metrics ("generator", "judge", …). */
@@ -194,8 +195,7 @@ export const makePool = Effect.fnUntraced(function* (
   let turn = 0
   const budget = yield* makeRetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET)
 
-  const count = (server: string, outcome: string) =>
-    Metric.update(Metric.withAttributes(upstreamRequests, { pool: options.name, endpoint: server, outcome }), 1)
+  const count = (server: string, outcome: string) => Metric.update(upstreamRequestsOf(options.name, server, outcome), 1)
 
   // A timeout from a server whose fresh /metrics shows requests waiting is a long queue, not a hang: vLLM queues
   // without limit, so taking it out of rotation would only pile its load onto the others. Without a queue it is a
@@ -269,7 +269,7 @@ export const makePool = Effect.fnUntraced(function* (
       )
       const ms = (yield* Clock.currentTimeMillis) - started
       yield* count(server, "ok")
-      yield* Metric.update(Metric.withAttributes(upstreamDuration, { pool: options.name }), ms / 1000)
+      yield* Metric.update(upstreamDurationOf(options.name), ms / 1000)
       yield* membership.succeeded(server)
       yield* inFlight.recordLatency(server, ms)
       yield* times.record(server, label, ms, completionTokens(answer))
@@ -349,7 +349,7 @@ export const makePool = Effect.fnUntraced(function* (
       return yield* Effect.race(one, second)
     })
 
-  const complete = Effect.fn("Pool.complete")(function* (request: ChatRequest, callOptions: CallOptions) {
+  const complete = Effect.fnUntraced(function* (request: ChatRequest, callOptions: CallOptions) {
     const suffix = (yield* Random.nextInt).toString(36)
     const requestId = `${yield* RequestId}.${callOptions.label}.${suffix}`
     yield* Effect.annotateCurrentSpan({ pool: options.name, requestId })
@@ -360,9 +360,9 @@ export const makePool = Effect.fnUntraced(function* (
       ? hedged(callOptions.label, once)
       : once
     return yield* withRetries(first, once)
-  })
+  }, inSpan("Pool.complete"))
 
-  const post = Effect.fn("Pool.post")(function* (
+  const post = Effect.fnUntraced(function* (
     path: string,
     body: object,
     callOptions: CallOptions & { readonly sequences: number },
@@ -383,7 +383,7 @@ export const makePool = Effect.fnUntraced(function* (
     yield* budget.called
     const { answer, server } = yield* withRetries(once, once)
     return { json: answer, server }
-  })
+  }, inSpan("Pool.post"))
 
   return {
     name: options.name,
