@@ -5,6 +5,9 @@
  * - GREEDY and STAGE_BEAM N=2/4/8 (default schedule otherwise), with a small PNG (64×48) and a 1600×1200 JPEG (a
  *   photo-like picture encoded by sharp at quality 90), over gRPC and over the HTTP door (POST /v1/chat/completions).
  * - Idle: both gateways over 8 simulated servers with no calls, CPU per second.
+ * - First, the transport alone, in this process: one non-streamed chat call (N=4, max_tokens 64) to a simulator, CPU
+ *   per call through the openai SDK over Node's fetch (the baseline's transport), the SDK over the lean transport
+ *   (this checkout's), and undici.request directly with the answer checked (the floor): the SDK's own share.
  * CPU is the gateway process's user + system time (/proc/<pid>/stat, 10 ms ticks: summed over a block of calls, then
  * divided); upstream calls are the gateway's own stagebeam_upstream_requests_total (scraped outside the CPU window).
  * Simulator assumptions: vllm-sim processes (--speed 100: a call's modelled GPU time runs 100× faster than a real
@@ -20,9 +23,12 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
 import { makeReasonerClient } from "@stagebeam/proto"
 import { Effect } from "effect"
+import OpenAI from "openai"
 import sharp from "sharp"
+import { Agent, request } from "undici"
 import { benchImage, photoLikePng } from "./lib/image.ts"
 import { freePort, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
@@ -192,6 +198,100 @@ report.line(
 report.line()
 
 const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), SPEED)))
+
+// Part 0: the transport alone.
+{
+  const server = sims[0]!.url
+  const models = (await fetch(`${server}/v1/models`).then((r) => r.json())) as { data: Array<{ id: string }> }
+  const model = models.data[0]!.id
+  const TRANSPORT_CALLS = Number(process.env.GATEWAY_CPU_TRANSPORT_CALLS ?? 300)
+  const bodyFor = (image: (typeof images)[number]) => ({
+    model,
+    n: 4,
+    max_tokens: 64,
+    messages: [
+      {
+        role: "user" as const,
+        content: [
+          {
+            type: "image_url" as const,
+            image_url: { url: `data:${image.mime};base64,${image.bytes.toString("base64")}` },
+          },
+          { type: "text" as const, text: QUESTION },
+        ],
+      },
+    ],
+  })
+  const viaFetch = new OpenAI({ baseURL: `${server}/v1`, apiKey: "x", maxRetries: 0 })
+  const lean = makeLeanTransport()
+  const viaLean = new OpenAI({
+    baseURL: `${server}/v1`,
+    apiKey: "x",
+    maxRetries: 0,
+    logLevel: "off",
+    fetch: lean.fetch,
+  })
+  const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0 })
+  const paths: ReadonlyArray<readonly [string, (body: ReturnType<typeof bodyFor>) => Promise<unknown>]> = [
+    [
+      "SDK over fetch (baseline)",
+      (body) => viaFetch.chat.completions.create(body as never, { headers: { "X-Request-Id": "bench" } }),
+    ],
+    [
+      "SDK over lean transport (new)",
+      (body) => viaLean.chat.completions.create(body as never, { headers: { "X-Request-Id": "bench" } }),
+    ],
+    [
+      "undici.request direct (floor)",
+      async (body) => {
+        const answer = await request(`${server}/v1/chat/completions`, {
+          dispatcher: agent,
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": "bench" },
+          body: JSON.stringify(body),
+        })
+        const checked = checkAnswer(await answer.body.json(), body)
+        if ("problem" in checked) throw new Error(checked.problem)
+        return checked
+      },
+    ],
+  ]
+  const transportRows: Array<Array<string>> = []
+  for (const image of images) {
+    const body = bodyFor(image)
+    const cpu = paths.map(() => 0)
+    for (const [, call] of paths) for (let i = 0; i < 20; i++) await call(body) // warm-up
+    // Blocks of 10 calls per path, in turns.
+    for (let block = 0; block < TRANSPORT_CALLS / 10; block++)
+      for (let p = 0; p < paths.length; p++) {
+        const before = process.cpuUsage()
+        for (let i = 0; i < 10; i++) await paths[p]![1](body)
+        const used = process.cpuUsage(before)
+        cpu[p]! += used.user + used.system
+      }
+    const perCall = cpu.map((us) => us / 1000 / TRANSPORT_CALLS)
+    for (let p = 0; p < paths.length; p++)
+      transportRows.push([
+        image.name,
+        paths[p]![0],
+        fixed(perCall[p]!, 3),
+        fixed(perCall[p]! - perCall[2]!, 3),
+        fixed(perCall[p]! / perCall[0]!, 2),
+      ])
+  }
+  report.line(
+    `0. The transport alone: one chat call (N=4, max_tokens 64, the image inline), ${TRANSPORT_CALLS} calls per path in blocks of 10 taking turns, CPU of this process per call.`,
+  )
+  report.table(["image", "path", "CPU ms/call", "over floor", "vs SDK+fetch"], transportRows)
+  report.line()
+  await lean.close()
+  await agent.close()
+}
+
+if (process.env.GATEWAY_CPU_ONLY_TRANSPORT === "1") {
+  for (const sim of sims) sim.child.kill("SIGTERM")
+  process.exit(0)
+}
 const mine = await start(sims)
 const base = await start(sims, baselineDir)
 const rows: Array<Array<string>> = []

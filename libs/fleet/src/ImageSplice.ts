@@ -10,6 +10,8 @@ import { randomUUID } from "node:crypto"
 export interface ImageSplicer {
   /** The request body with each long image URL replaced by a placeholder, and `release` once it was sent. */
   readonly substitute: <B>(body: B) => { readonly body: B; readonly release: () => void }
+  /** A stringified body with its placeholders swapped for their images' encoded bytes (pieces), or as it was. */
+  readonly bodyOf: (text: string) => string | ReadonlyArray<Buffer>
   /** `send`, with the placeholders of a body swapped for their images' encoded bytes. */
   readonly fetch: typeof globalThis.fetch
 }
@@ -103,5 +105,7 @@ export const makeImageSplicer = (
     return send(input, { ...init, body: splice(body) as unknown as string })
   }
 
-  return { substitute, fetch }
+  const bodyOf = (text: string) => (text.includes(marker) ? splice(text) : text)
+
+  return { substitute, bodyOf, fetch }
 }

@@ -62,6 +62,18 @@ export interface LeanTransport {
       readonly maxBytes?: number
     },
   ) => Promise<BufferedAnswer>
+  /**
+   * POST a body, the answer read whole (within `maxBodyBytes`, else AnswerTooLarge; an error status's body cut at
+   * `maxErrorBytes`): the direct path for the hottest calls, without the SDK.
+   */
+  readonly post: (
+    url: string,
+    options: {
+      readonly headers: Record<string, string>
+      readonly body: RequestBody
+      readonly signal?: AbortSignal
+    },
+  ) => Promise<BufferedAnswer & { readonly headers: Headers }>
   /** Closes every pooled connection. */
   readonly close: () => Promise<void>
 }
@@ -199,17 +211,45 @@ const isEventStream = (contentType: string | Array<string> | undefined) =>
 export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimits): LeanTransport => {
   const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000 })
 
+  /** undici's body argument, and the content length of one sent in pieces. */
+  const bodyArgument = (
+    raw: RequestBody | null | undefined,
+    headers: Record<string, string>,
+  ): string | Buffer | null => {
+    if (!Array.isArray(raw)) return (raw as string | Buffer | null | undefined) ?? null
+    // Pieces: undici writes an iterable in order, with the length given here.
+    headers["content-length"] = String(raw.reduce((sum: number, piece: Buffer) => sum + piece.length, 0))
+    return raw as unknown as Buffer
+  }
+
+  const post: LeanTransport["post"] = async (url, options) => {
+    const headers = { ...options.headers }
+    const answer = await request(url, {
+      dispatcher: agent,
+      method: "POST",
+      headers,
+      body: bodyArgument(options.body, headers),
+      signal: options.signal ?? null,
+    })
+    const failed = answer.statusCode >= 400
+    const bytes = await readCapped(
+      answer.body as unknown as BodyStream,
+      failed ? limits.maxErrorBytes : limits.maxBodyBytes,
+      failed ? "error body" : "body",
+      failed,
+    )
+    return {
+      status: answer.statusCode,
+      text: bytes.toString("utf8"),
+      headers: new LightHeaders(answer.headers) as unknown as Headers,
+    }
+  }
+
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
     const method = (init?.method ?? "GET").toUpperCase()
     const headers = headerRecord(init?.headers)
-    const raw = init?.body as RequestBody | null | undefined
-    let body: string | Buffer | null
-    if (Array.isArray(raw)) {
-      // Pieces: undici writes an iterable in order, with the length given here.
-      headers["content-length"] = String(raw.reduce((sum: number, piece: Buffer) => sum + piece.length, 0))
-      body = raw as unknown as Buffer
-    } else body = (raw as string | Buffer | null | undefined) ?? null
+    const body = bodyArgument(init?.body as RequestBody | null | undefined, headers)
     const answer = await request(url, {
       dispatcher: agent,
       method: method as "GET",
@@ -250,5 +290,5 @@ export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimi
     return { status: answer.statusCode, text: bytes.toString("utf8") }
   }
 
-  return { fetch, get, close: () => agent.close() }
+  return { fetch, get, post, close: () => agent.close() }
 }

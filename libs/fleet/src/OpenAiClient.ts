@@ -1,5 +1,5 @@
 import { Context, Duration, Effect, Layer, Predicate, Redacted } from "effect"
-import OpenAI from "openai"
+import OpenAI, { APIError } from "openai"
 import { checkAnswer } from "./AnswerCheck.ts"
 import type { ServerKind } from "./Capabilities.ts"
 import type { ChatCompletion, ChatRequest, WireCompletion } from "./ChatCompletion.ts"
@@ -310,6 +310,49 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   const authorization = (target: ServerTarget) =>
     target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
 
+  /**
+   * A non-streamed chat completion without the SDK: the hottest call (every generation and verdict), where the SDK's
+   * own work per call (its headers, request options, abort controller, response parsing and log formatting) was
+   * about as much CPU as the rest of the transport together (bench/gateway-cpu.ts, part 0). An error answer becomes
+   * the SDK's own APIError, made as the SDK makes it, so that errors read as on every other path (ErrorBody).
+   */
+  const completeDirect = async (
+    target: ServerTarget,
+    body: unknown,
+    signal: AbortSignal,
+    extraHeaders: Record<string, string>,
+  ): Promise<unknown> => {
+    const auth = authorization(target)
+    const answer = await transport.post(`${target.server}/v1/chat/completions`, {
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        ...(auth === null ? {} : { authorization: auth }),
+        ...extraHeaders,
+      },
+      body: images.bodyOf(JSON.stringify(body)),
+      signal,
+    })
+    if (answer.status < 200 || answer.status >= 300) {
+      let json: unknown
+      try {
+        json = JSON.parse(answer.text)
+      } catch {
+        json = undefined
+      }
+      // As the SDK's makeStatusError: a body without an `error` member is the error itself.
+      const error = Predicate.isObject(json) && !("error" in json && json.error != null) ? { error: json } : json
+      throw APIError.generate(
+        answer.status,
+        error as object,
+        json === undefined ? answer.text : undefined,
+        answer.headers,
+      )
+    }
+    // Not JSON: a SyntaxError, which ErrorBody reads as a malformed answer.
+    return JSON.parse(answer.text)
+  }
+
   const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
     const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
@@ -330,11 +373,11 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     const answered = Effect.tryPromise({
       try: async (signal) => {
         if (cutAt.length === 0 && options.onChoice === undefined) {
-          const wire = await clientFor(target.server).chat.completions.create(
-            { ...body, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
-            requestOptions(signal),
-          )
-          return { wire: wire as unknown, cut: false }
+          const wire = await completeDirect(target, { ...body, stream: false }, signal, {
+            "x-request-id": options.requestId,
+            ...(traceparent === null ? {} : { traceparent }),
+          })
+          return { wire, cut: false }
         }
         const stream = await clientFor(target.server).chat.completions.create(
           {
