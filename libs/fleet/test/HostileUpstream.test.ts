@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Redacted } from "effect"
+import { Duration, Effect, Fiber, Redacted } from "effect"
 import type { ChatRequest } from "../src/ChatCompletion.ts"
 import { UpstreamError } from "../src/FleetError.ts"
 import { defaultTransportLimits } from "../src/LeanTransport.ts"
@@ -186,6 +186,21 @@ describe("hostile upstream servers", () => {
       const honest = yield* fakeServer((_, response) => json(response, 200, completion(["a", "b", "c", "d"])))
       const answer = yield* chatOn(honest.url, { ...question, n: 4, max_tokens: 100 })
       assert.strictEqual(answer.choices.length, 4)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("interrupting a non-streamed call closes its connection, which is how the server hears to stop", () =>
+    Effect.gen(function* () {
+      // Answers only after a long while, if the client is still there.
+      const slow = yield* fakeServer((_, response) => {
+        const timer = setTimeout(() => json(response, 200, completion(["late"])), 10_000)
+        response.on("close", () => clearTimeout(timer))
+      })
+      const call = yield* Effect.forkChild(chatOn(slow.url))
+      yield* Effect.sleep("200 millis")
+      yield* Fiber.interrupt(call)
+      yield* Effect.sleep("200 millis")
+      assert.strictEqual(slow.closedEarly(), 1)
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
