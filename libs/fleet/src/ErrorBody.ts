@@ -1,6 +1,7 @@
 import { Predicate } from "effect"
 import { APIConnectionTimeoutError, APIError } from "openai"
 import { UpstreamError } from "./FleetError.ts"
+import { AnswerTooLarge } from "./LeanTransport.ts"
 
 const MAX_MESSAGE = 300
 
@@ -44,6 +45,15 @@ const refusedKey = (pool: string, hasKey: boolean, status: number, message: stri
     ? `the server refused the ${pool} pool's API key (${status}: ${message})`
     : `the server wants an API key and the ${pool} pool has none (${status}: ${message})`
 
+/** The AnswerTooLarge behind an error, however the SDK wrapped it (a connection error's cause, or as is in a stream). */
+const tooLarge = (error: unknown): AnswerTooLarge | undefined => {
+  for (let at = error, depth = 0; at !== undefined && at !== null && depth < 4; depth++) {
+    if (at instanceof AnswerTooLarge) return at
+    at = (at as { readonly cause?: unknown }).cause
+  }
+  return undefined
+}
+
 /**
  * What one failed call becomes. The kind decides retries (UpstreamError.retryable): an answer that is not a
  * completion is `malformed` (worth another try), a refused key is a `status` that no retry fixes.
@@ -54,6 +64,8 @@ export const toUpstreamError = (
 ): UpstreamError => {
   const at = { pool: target.pool, server: target.server }
   if (error instanceof UpstreamError) return error
+  const large = tooLarge(error)
+  if (large !== undefined) return new UpstreamError({ ...at, kind: "malformed", message: large.message })
   if (error instanceof APIConnectionTimeoutError) {
     return new UpstreamError({ ...at, kind: "timeout", message: "the server did not answer in time" })
   }

@@ -5,12 +5,14 @@ import { randomUUID } from "node:crypto"
  * the body and copying it to UTF-8 again per request was most of the gateway's work per call (bench/image.ts). This
  * encodes each long image URL once as a JSON string and splices those bytes into each request body in place of a
  * short placeholder: the SDK stringifies a small body, and the fetch it is given (`fetch` here) sends the spliced
- * one, without copying the image per request. Placeholders carry a per-process random marker, so no text a caller sends can name an image.
+ * one as pieces (the text around the image and the image's cached bytes), without copying the image per request. Placeholders carry a per-process random marker, so no text a caller sends can name an image.
  */
 export interface ImageSplicer {
   /** The request body with each long image URL replaced by a placeholder, and `release` once it was sent. */
   readonly substitute: <B>(body: B) => { readonly body: B; readonly release: () => void }
-  /** fetch, with the placeholders of a body swapped for their images' encoded bytes. */
+  /** A stringified body with its placeholders swapped for their images' encoded bytes (pieces), or as it was. */
+  readonly bodyOf: (text: string) => string | ReadonlyArray<Buffer>
+  /** `send`, with the placeholders of a body swapped for their images' encoded bytes. */
   readonly fetch: typeof globalThis.fetch
 }
 
@@ -22,27 +24,31 @@ interface ContentPart {
   readonly image_url?: { readonly url?: unknown }
 }
 
-export const makeImageSplicer = (options: { readonly maxCachedBytes?: number } = {}): ImageSplicer => {
+export const makeImageSplicer = (
+  /** The fetch that sends the bodies; spliced ones come to it as an array of Buffers (see LeanTransport). */
+  send: typeof globalThis.fetch,
+  options: { readonly maxCachedBytes?: number } = {},
+): ImageSplicer => {
   const maxCachedBytes = options.maxCachedBytes ?? 32 * 1024 * 1024
   const marker = `stagebeam-image-${randomUUID()}-`
   // Each URL's JSON encoding, oldest first: a call's requests find the one its first request made (the same string,
   // whose hash V8 keeps), and the cache stays within maxCachedBytes.
-  const encoded = new Map<string, Blob>()
+  const encoded = new Map<string, Buffer>()
   let cachedBytes = 0
   // The placeholders of requests not yet sent, each with its image's bytes.
-  const pending = new Map<string, Blob>()
+  const pending = new Map<string, Buffer>()
   let counter = 0
 
-  const encodeOnce = (url: string): Blob => {
+  const encodeOnce = (url: string): Buffer => {
     const known = encoded.get(url)
     if (known !== undefined) return known
-    const json = new Blob([JSON.stringify(url)])
+    const json = Buffer.from(JSON.stringify(url), "utf8")
     encoded.set(url, json)
-    cachedBytes += json.size
-    for (const [oldest, blob] of encoded) {
+    cachedBytes += json.length
+    for (const [oldest, bytes] of encoded) {
       if (cachedBytes <= maxCachedBytes || oldest === url) break
       encoded.delete(oldest)
-      cachedBytes -= blob.size
+      cachedBytes -= bytes.length
     }
     return json
   }
@@ -75,30 +81,31 @@ export const makeImageSplicer = (options: { readonly maxCachedBytes?: number } =
   }
 
   /**
-   * The body, each `"<placeholder>"` replaced by the image's JSON string: a Blob of the text around them and the
-   * images' own Blobs, which it references instead of copying (fetch streams it, with its length), so a request
-   * allocates its small text only.
+   * The body, each `"<placeholder>"` replaced by the image's JSON string: the text around them and the images' own
+   * cached Buffers, referenced instead of copied, so a request allocates its small text only.
    */
-  const splice = (text: string): Blob => {
-    const pieces: Array<string | Blob> = []
+  const splice = (text: string): ReadonlyArray<Buffer> => {
+    const pieces: Array<Buffer> = []
     let from = 0
     for (let at = text.indexOf(`"${marker}`); at !== -1; at = text.indexOf(`"${marker}`, from)) {
       const end = text.indexOf('"', at + 1)
       const image = pending.get(text.slice(at + 1, end))
       // Released already (the call was abandoned): an image that is gone cannot be sent.
       if (image === undefined) throw new Error("an image placeholder outlived its request")
-      pieces.push(text.slice(from, at), image)
+      pieces.push(Buffer.from(text.slice(from, at), "utf8"), image)
       from = end + 1
     }
-    pieces.push(text.slice(from))
-    return new Blob(pieces, { type: "application/json" })
+    pieces.push(Buffer.from(text.slice(from), "utf8"))
+    return pieces
   }
 
   const fetch: typeof globalThis.fetch = (input, init) => {
     const body = init?.body
-    if (typeof body !== "string" || !body.includes(marker)) return globalThis.fetch(input, init)
-    return globalThis.fetch(input, { ...init, body: splice(body) })
+    if (typeof body !== "string" || !body.includes(marker)) return send(input, init)
+    return send(input, { ...init, body: splice(body) as unknown as string })
   }
 
-  return { substitute, fetch }
+  const bodyOf = (text: string) => (text.includes(marker) ? splice(text) : text)
+
+  return { substitute, bodyOf, fetch }
 }

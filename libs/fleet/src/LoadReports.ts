@@ -27,6 +27,12 @@ export interface LoadReports {
 const METRICS_TIMEOUT = Duration.seconds(1)
 
 /**
+ * With nothing of this pool in flight no pick needs a report now: an idle pool reads them only often enough that its
+ * next call finds them fresh, so an idle gateway's polling costs the same whatever its calls' length (issue #24).
+ */
+const IDLE_INTERVAL_MS = STALE_AFTER_MS / 2
+
+/**
  * Reads each server's /metrics on an interval (until the scope closes): the load of all its clients, other gateway
  * replicas' included, which this pool's own in-flight counts cannot see.
  */
@@ -48,8 +54,20 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
       const ownSequences = yield* options.ownSequencesOn(server)
       yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs, ownSequences }))
     })
-  yield* Effect.flatMap(options.servers, (servers) =>
-    Effect.forEach(servers, scrape, { concurrency: "unbounded", discard: true }),
-  ).pipe(Effect.andThen(Effect.flatMap(options.interval, Effect.sleep)), Effect.forever, Effect.forkScoped)
+  const round = Effect.flatMap(options.servers, (servers) =>
+    Effect.forEach(servers, scrape, { concurrency: "unbounded", discard: true }).pipe(
+      Effect.andThen(Effect.forEach(servers, options.ownSequencesOn)),
+      Effect.map((own) => own.some((sequences) => sequences > 0)),
+    ),
+  )
+  yield* round.pipe(
+    Effect.flatMap((busy) =>
+      Effect.flatMap(options.interval, (interval) =>
+        Effect.sleep(busy ? interval : Duration.max(interval, Duration.millis(IDLE_INTERVAL_MS))),
+      ),
+    ),
+    Effect.forever,
+    Effect.forkScoped,
+  )
   return { latest: Ref.get(reports) }
 })

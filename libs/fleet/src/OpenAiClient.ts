@@ -1,16 +1,14 @@
-import { Context, Duration, Effect, Layer, Predicate, Redacted, Schema } from "effect"
-import OpenAI from "openai"
+import { Context, Duration, Effect, Layer, Predicate, Redacted } from "effect"
+import OpenAI, { APIError } from "openai"
+import { checkAnswer } from "./AnswerCheck.ts"
 import type { ServerKind } from "./Capabilities.ts"
-import {
-  type ChatCompletion,
-  type ChatRequest,
-  type WireCompletion,
-  WireCompletion as WireSchema,
-} from "./ChatCompletion.ts"
+import type { ChatCompletion, ChatRequest, WireCompletion } from "./ChatCompletion.ts"
 import { toUpstreamError } from "./ErrorBody.ts"
 import { UpstreamError } from "./FleetError.ts"
 import { makeImageSplicer } from "./ImageSplice.ts"
+import { defaultTransportLimits, type LeanTransport, makeLeanTransport, type TransportLimits } from "./LeanTransport.ts"
 import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
+import { inSpan } from "./Spans.ts"
 import { applyStops, firstStop } from "./StopStrings.ts"
 import { estimateTokens } from "./TokenEstimate.ts"
 
@@ -78,8 +76,6 @@ export interface HttpAnswer {
   readonly json: unknown
 }
 
-const decodeCompletion = Schema.decodeUnknownEffect(WireSchema)
-
 const stopReasonOf = (choice: WireCompletion["choices"][number]): string | null => {
   const reported = choice.stop_reason ?? choice.matched_stop
   return Predicate.isString(reported) ? reported : null
@@ -137,14 +133,19 @@ interface StreamChunk {
   readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number } | null
 }
 
+/** A streamed answer that does not fit its request: the stream is abandoned (closing it tells the server). */
+class StreamProblem extends Error {}
+
 /**
  * Reads a streamed answer until every expected sample has finished or written one of `cutAt`; then aborts the
  * request (the server frees the sequences at once) and returns the samples as one completion. Counts come from
- * the usage chunk when the stream ran to its end with one, else they are estimated.
+ * the usage chunk when the stream ran to its end with one, else they are estimated. A sample index outside the
+ * request's `n`, or more content events for a sample than `maxTokens` (a server that never stops), fails it.
  */
 const readStream = async (
   stream: AsyncIterable<StreamChunk> & { readonly controller: AbortController },
   expected: number,
+  maxTokens: number,
   cutAt: ReadonlyArray<string>,
   onChoice?: ChoiceListener,
 ): Promise<{ readonly wire: WireCompletion; readonly cut: boolean }> => {
@@ -152,6 +153,10 @@ const readStream = async (
   const finish: Array<string | null> = []
   const stopReasons: Array<string | null> = []
   const done: Array<boolean> = []
+  const events: Array<number> = []
+  // A stop string can only have completed within the text a delta added and the longest stop's length before it.
+  const longestStop = cutAt.reduce((most, stop) => Math.max(most, stop.length), 0)
+  let finishedCount = 0
   let id = ""
   let model = ""
   let usage: WireCompletion["usage"]
@@ -162,32 +167,51 @@ const readStream = async (
     if (chunk.usage != null) usage = chunk.usage
     for (const choice of chunk.choices ?? []) {
       const i = choice.index
+      if (!Number.isInteger(i) || i < 0 || i >= expected) {
+        throw new StreamProblem(
+          `the stream's choice index ${String(i).slice(0, 40)} is not one of the ${expected} asked for`,
+        )
+      }
       if (done[i] === true) continue
-      texts[i] = (texts[i] ?? "") + (choice.delta?.content ?? "")
+      const before = texts[i] ?? ""
+      const delta = choice.delta?.content ?? ""
+      if (delta !== "") events[i] = (events[i] ?? 0) + 1
+      if ((events[i] ?? 0) > maxTokens + 1) {
+        throw new StreamProblem(`the stream sent more than max_tokens (${maxTokens}) pieces for choice ${i}`)
+      }
+      texts[i] = before + delta
       if (choice.finish_reason != null) {
         finish[i] = choice.finish_reason
         const reported = choice.stop_reason ?? choice.matched_stop
         stopReasons[i] = Predicate.isString(reported) ? reported : null
         done[i] = true
+        finishedCount++
         onChoice?.(i, texts[i]!, choice.finish_reason, stopReasons[i] ?? null)
       }
-      if (done[i] !== true && firstStop(texts[i]!, cutAt) !== undefined) {
+      if (
+        done[i] !== true &&
+        longestStop > 0 &&
+        firstStop(texts[i]!.slice(Math.max(0, before.length - longestStop + 1)), cutAt) !== undefined
+      ) {
         done[i] = true
+        finishedCount++
         cut = true
       }
     }
-    const finished = Array.from({ length: expected }, (_, i) => done[i] === true).every(Boolean)
-    if (finished && cut) {
+    if (finishedCount >= expected && cut) {
       stream.controller.abort()
       break
     }
   }
-  const choices = texts.map((text, index) => ({
-    index,
-    message: { content: text },
-    finish_reason: finish[index] ?? "stop",
-    stop_reason: stopReasons[index] ?? null,
-  }))
+  // Only the samples the server sent (one that ignores n sends fewer: Probe reads that).
+  const choices = texts.flatMap((text, index) => [
+    {
+      index,
+      message: { content: text },
+      finish_reason: finish[index] ?? "stop",
+      stop_reason: stopReasons[index] ?? null,
+    },
+  ])
   return { wire: { id, model, choices, ...(usage === undefined ? {} : { usage }) }, cut }
 }
 
@@ -247,170 +271,236 @@ export class OpenAiClient extends Context.Service<
     ) => Effect.Effect<HttpAnswer | undefined>
   }
 >()("@stagebeam/fleet/OpenAiClient") {
-  static readonly layer = Layer.sync(OpenAiClient, () => {
-    const clients = new Map<string, OpenAI>()
-    // A search's image is encoded into JSON once, not once per request (see ImageSplice).
-    const images = makeImageSplicer()
-    const clientFor = (server: string): OpenAI => {
-      let client = clients.get(server)
-      if (client === undefined) {
-        // The SDK wants a key; the Authorization header is set (or removed) per call instead.
-        client = new OpenAI({ baseURL: `${server}/v1`, apiKey: "per-call", maxRetries: 0, fetch: images.fetch })
-        clients.set(server, client)
-      }
-      return client
-    }
-    const authorization = (target: ServerTarget) =>
-      target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
-
-    const chat = Effect.fn("OpenAiClient.chat")(function* (
-      target: CallTarget,
-      request: ChatRequest,
-      options: ChatCallOptions,
-    ) {
-      yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
-      const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
-      // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
-      const span = yield* Effect.option(Effect.currentSpan)
-      const traceparent =
-        span._tag === "Some"
-          ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
-          : null
-      const requestOptions = (signal: AbortSignal) => ({
-        signal,
-        timeout: timeoutMs,
-        headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
-      })
-      // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
-      const { body, release } = images.substitute({ ...forServer(request, target.kind), model: target.model })
-      const cutAt = options.cutAt ?? []
-      const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
-      const answered = Effect.tryPromise({
-        try: async (signal) => {
-          if (cutAt.length === 0 && options.onChoice === undefined) {
-            const wire = await clientFor(target.server).chat.completions.create(
-              { ...body, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
-              requestOptions(signal),
-            )
-            return { wire: wire as unknown, cut: false }
-          }
-          const stream = await clientFor(target.server).chat.completions.create(
-            {
-              ...body,
-              stream: true,
-              ...(options.streamUsage === true ? { stream_options: { include_usage: true } } : {}),
-            } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
-            requestOptions(signal),
-          )
-          const onChoice = options.onChoice
-          // Each sample handed on as the answer will read (stop strings applied as `normalize` applies them).
-          const heard: ChoiceListener | undefined =
-            onChoice === undefined
-              ? undefined
-              : (index, text, finishReason, stopReason) => {
-                  const stopped = applyStops(
-                    { text, finishReason, stopReason },
-                    request.stop ?? [],
-                    request.include_stop_str_in_output === true,
-                  )
-                  onChoice(index, stopped.text, stopped.finishReason ?? finishReason, stopped.stopReason)
-                }
-          return await readStream(stream as never, request.n ?? 1, cutAt, heard)
-        },
-        catch: (error) => toUpstreamError(failure, error),
-      }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(release)))
-      const { wire, cut } = yield* answered
-      const decoded = yield* decodeCompletion(wire).pipe(
-        Effect.mapError(
-          (issue) =>
-            new UpstreamError({
-              pool: target.pool,
-              server: target.server,
-              kind: "malformed",
-              message: `the answer is not a chat completion: ${issue}`,
-            }),
+  /** The client over the lean transport, reading upstream answers within `limits`; its connections close with it. */
+  static readonly layerWith = (limits: TransportLimits) =>
+    Layer.effect(
+      OpenAiClient,
+      Effect.map(
+        Effect.acquireRelease(
+          Effect.sync(() => makeLeanTransport(limits)),
+          (transport) => Effect.promise(transport.close),
         ),
-      )
-      // A stream cut short has no usage chunk: what it cost is estimated from what was read.
-      return yield* normalize(decoded, request, cut, options.raw === true)
-    })
+        (transport) => makeClient(transport, limits),
+      ),
+    )
 
-    const post = Effect.fn("OpenAiClient.post")(function* (
-      target: ServerTarget,
-      path: string,
-      body: unknown,
-      options: PostCallOptions,
-    ) {
-      yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
-      const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
-      const sent = images.substitute(body)
-      const json = yield* Effect.tryPromise({
-        try: (signal) =>
-          clientFor(target.server).post<unknown>(`${target.server}${path}`, {
-            body: sent.body,
-            signal,
-            timeout: Duration.toMillis(options.timeout),
-            headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
-          }),
-        catch: (error) => toUpstreamError(failure, error),
-      }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(sent.release)))
-      const error = errorInBody(json)
-      if (error !== undefined) {
-        return yield* new UpstreamError({
-          pool: target.pool,
-          server: target.server,
-          kind: "status",
-          status: error.status,
-          message: error.message,
-        })
-      }
-      return json
-    })
+  static readonly layer = OpenAiClient.layerWith(defaultTransportLimits)
+}
 
-    const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
-      Effect.tryPromise({
-        try: async (signal) => {
-          const auth = authorization(target)
-          const response = await fetch(`${target.server}${path}`, {
-            signal,
-            headers: auth === null ? {} : { Authorization: auth },
-          })
-          const text = await response.text()
-          let json: unknown
-          try {
-            json = JSON.parse(text)
-          } catch {
-            json = undefined
-          }
-          return { status: response.status, json } satisfies HttpAnswer
-        },
-        catch: () => undefined,
-      }).pipe(
-        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(undefined) }),
-        Effect.orElseSucceed(() => undefined),
-      )
-
-    const health = (target: ServerTarget, timeout: Duration.Duration) =>
-      Effect.gen(function* () {
-        const answer = yield* get(target, "/health", timeout)
-        if (answer === undefined) return false
-        // No such route (or one that wants the key first, as servers that guard every path do): ask /v1/models.
-        if (answer.status !== 404 && answer.status !== 401 && answer.status !== 403) return answer.status === 200
-        const models = yield* get(target, "/v1/models", timeout)
-        return models !== undefined && models.status < 500
+const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiClient["Service"] => {
+  const clients = new Map<string, OpenAI>()
+  // A search's image is encoded into JSON once, not once per request (see ImageSplice).
+  const images = makeImageSplicer(transport.fetch)
+  const clientFor = (server: string): OpenAI => {
+    let client = clients.get(server)
+    if (client === undefined) {
+      // The SDK wants a key; the Authorization header is set (or removed) per call instead. Retries are the pool's
+      // (maxRetries 0); its logger is off (the pool logs failures with the server's words).
+      client = new OpenAI({
+        baseURL: `${server}/v1`,
+        apiKey: "per-call",
+        maxRetries: 0,
+        logLevel: "off",
+        fetch: images.fetch,
       })
+      clients.set(server, client)
+    }
+    return client
+  }
+  const authorization = (target: ServerTarget) =>
+    target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
 
-    const serverLoad = (server: string, timeout: Duration.Duration) =>
-      Effect.tryPromise({
-        try: (signal) =>
-          fetch(`${server}/metrics`, { signal }).then((response) => (response.ok ? response.text() : "")),
-        catch: () => "",
-      }).pipe(
-        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed("") }),
-        Effect.orElseSucceed(() => ""),
-        Effect.map(parseServerLoad),
+  /**
+   * A non-streamed chat completion without the SDK: the hottest call (every generation and verdict), where the SDK's
+   * own work per call (its headers, request options, abort controller, response parsing and log formatting) was
+   * about as much CPU as the rest of the transport together (bench/gateway-cpu.ts, part 0). An error answer becomes
+   * the SDK's own APIError, made as the SDK makes it, so that errors read as on every other path (ErrorBody).
+   */
+  const completeDirect = async (
+    target: ServerTarget,
+    body: unknown,
+    signal: AbortSignal,
+    extraHeaders: Record<string, string>,
+  ): Promise<unknown> => {
+    const auth = authorization(target)
+    const answer = await transport.post(`${target.server}/v1/chat/completions`, {
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        ...(auth === null ? {} : { authorization: auth }),
+        ...extraHeaders,
+      },
+      body: images.bodyOf(JSON.stringify(body)),
+      signal,
+    })
+    if (answer.status < 200 || answer.status >= 300) {
+      let json: unknown
+      try {
+        json = JSON.parse(answer.text)
+      } catch {
+        json = undefined
+      }
+      // As the SDK's makeStatusError: a body without an `error` member is the error itself.
+      const error = Predicate.isObject(json) && !("error" in json && json.error != null) ? { error: json } : json
+      throw APIError.generate(
+        answer.status,
+        error as object,
+        json === undefined ? answer.text : undefined,
+        answer.headers,
       )
+    }
+    // Not JSON: a SyntaxError, which ErrorBody reads as a malformed answer.
+    return JSON.parse(answer.text)
+  }
 
-    return OpenAiClient.of({ chat, post, health, serverLoad, get })
-  })
+  const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
+    yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
+    const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
+    // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
+    const span = yield* Effect.option(Effect.currentSpan)
+    const traceparent =
+      span._tag === "Some" ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}` : null
+    const requestOptions = (signal: AbortSignal) => ({
+      signal,
+      timeout: timeoutMs,
+      headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
+    })
+    // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
+    const { body, release } = images.substitute({ ...forServer(request, target.kind), model: target.model })
+    const cutAt = options.cutAt ?? []
+    const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
+    const at = { pool: target.pool, server: target.server }
+    const answered = Effect.tryPromise({
+      try: async (signal) => {
+        if (cutAt.length === 0 && options.onChoice === undefined) {
+          const wire = await completeDirect(target, { ...body, stream: false }, signal, {
+            "x-request-id": options.requestId,
+            ...(traceparent === null ? {} : { traceparent }),
+          })
+          return { wire, cut: false }
+        }
+        const stream = await clientFor(target.server).chat.completions.create(
+          {
+            ...body,
+            stream: true,
+            ...(options.streamUsage === true ? { stream_options: { include_usage: true } } : {}),
+          } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
+          requestOptions(signal),
+        )
+        const onChoice = options.onChoice
+        // Each sample handed on as the answer will read (stop strings applied as `normalize` applies them).
+        const heard: ChoiceListener | undefined =
+          onChoice === undefined
+            ? undefined
+            : (index, text, finishReason, stopReason) => {
+                const stopped = applyStops(
+                  { text, finishReason, stopReason },
+                  request.stop ?? [],
+                  request.include_stop_str_in_output === true,
+                )
+                onChoice(index, stopped.text, stopped.finishReason ?? finishReason, stopped.stopReason)
+              }
+        try {
+          return await readStream(
+            stream as never,
+            request.n ?? 1,
+            request.max_tokens ?? Number.MAX_SAFE_INTEGER,
+            cutAt,
+            heard,
+          )
+        } catch (error) {
+          if (!(error instanceof StreamProblem)) throw error
+          stream.controller.abort()
+          throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
+        }
+      },
+      catch: (error) => toUpstreamError(failure, error),
+    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(release)))
+    const { wire, cut } = yield* answered
+    const checked = checkAnswer(wire, request)
+    if ("problem" in checked) return yield* new UpstreamError({ ...at, kind: "malformed", message: checked.problem })
+    // A stream cut short has no usage chunk: what it cost is estimated from what was read.
+    return yield* normalize(checked.completion, request, cut, options.raw === true)
+  }, inSpan("OpenAiClient.chat"))
+
+  const post = Effect.fnUntraced(function* (
+    target: ServerTarget,
+    path: string,
+    body: unknown,
+    options: PostCallOptions,
+  ) {
+    yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
+    const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
+    const sent = images.substitute(body)
+    const json = yield* Effect.tryPromise({
+      try: (signal) =>
+        clientFor(target.server).post<unknown>(`${target.server}${path}`, {
+          body: sent.body,
+          signal,
+          timeout: Duration.toMillis(options.timeout),
+          headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
+        }),
+      catch: (error) => toUpstreamError(failure, error),
+    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(sent.release)))
+    const error = errorInBody(json)
+    if (error !== undefined) {
+      return yield* new UpstreamError({
+        pool: target.pool,
+        server: target.server,
+        kind: "status",
+        status: error.status,
+        message: error.message,
+      })
+    }
+    return json
+  }, inSpan("OpenAiClient.post"))
+
+  const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
+    Effect.tryPromise({
+      try: async (signal) => {
+        const auth = authorization(target)
+        const answer = await transport.get(`${target.server}${path}`, {
+          signal,
+          headers: auth === null ? {} : { authorization: auth },
+        })
+        let json: unknown
+        try {
+          json = JSON.parse(answer.text)
+        } catch {
+          json = undefined
+        }
+        return { status: answer.status, json } satisfies HttpAnswer
+      },
+      catch: () => undefined,
+    }).pipe(
+      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(undefined) }),
+      Effect.orElseSucceed(() => undefined),
+    )
+
+  const health = (target: ServerTarget, timeout: Duration.Duration) =>
+    Effect.gen(function* () {
+      const answer = yield* get(target, "/health", timeout)
+      if (answer === undefined) return false
+      // No such route (or one that wants the key first, as servers that guard every path do): ask /v1/models.
+      if (answer.status !== 404 && answer.status !== 401 && answer.status !== 403) return answer.status === 200
+      const models = yield* get(target, "/v1/models", timeout)
+      return models !== undefined && models.status < 500
+    })
+
+  const serverLoad = (server: string, timeout: Duration.Duration) =>
+    Effect.tryPromise({
+      // A page past its limit is no report (and a logged warning would repeat every interval: the pool's
+      // routing simply does without it, as for a server with no /metrics).
+      try: (signal) =>
+        transport
+          .get(`${server}/metrics`, { signal, maxBytes: limits.maxMetricsBytes })
+          .then((answer) => (answer.status === 200 ? answer.text : "")),
+      catch: () => "",
+    }).pipe(
+      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed("") }),
+      Effect.orElseSucceed(() => ""),
+      Effect.map(parseServerLoad),
+    )
+
+  return OpenAiClient.of({ chat, post, health, serverLoad, get })
 }

@@ -23,6 +23,11 @@ export const prefetch = (
   step: number,
   kind: StepKind,
   generation: GenerationRequest,
+  /**
+   * Whether the step will listen to the call's samples as they finish (Listening.ts). When not, the call is made
+   * unstreamed; a listener that comes anyway hears nothing early, as with a generator that cannot tell.
+   */
+  listened = true,
 ): Effect.Effect<Prefetched> =>
   Effect.gen(function* () {
     const startedAtMs = yield* run.trace.elapsed
@@ -33,7 +38,7 @@ export const prefetch = (
       listener === undefined ? heard.push([index, sample]) : listener(index, sample)
     const fiber = yield* Effect.forkChild(
       Effect.gen(function* () {
-        const result = yield* run.call(step, kind, generation, onSample)
+        const result = yield* run.call(step, kind, generation, listened ? onSample : undefined)
         return { result, startedAtMs, endedAtMs: yield* run.trace.elapsed } satisfies TimedGeneration
       }),
     )

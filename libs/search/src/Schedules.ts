@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import type { StepSpec } from "./Entrant.ts"
+import { matchesAsTheyCome } from "./Listening.ts"
 import { discard, type Prefetched } from "./Prefetch.ts"
 import type { Run } from "./Run.ts"
 import type { NextStep } from "./Speculation.ts"
@@ -38,12 +39,7 @@ export const makeSchedules = (run: Run): Schedules => {
         next === undefined || run.schedule.speculation === "OFF" || run.judging._tag === "Pointwise"
           ? undefined
           : speculatorFor(run, next)
-      const rules = run.selection.rules
-      const asTheyCome =
-        run.schedule.stragglers &&
-        run.judging._tag === "Pairwise" &&
-        !(spec.kind === "REASONING" && rules.reasoningCheck === "ONCE")
-      if (asTheyCome) return stragglersSchedule(run, spec, prefetched, speculator, keep)
+      if (matchesAsTheyCome(run, spec)) return stragglersSchedule(run, spec, prefetched, speculator, keep)
       if (speculator !== undefined) return speculativeSchedule(run, spec, prefetched, speculator, keep)
       return plainSchedule(run, spec, prefetched)
     },

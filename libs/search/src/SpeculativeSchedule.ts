@@ -1,6 +1,7 @@
 import { Effect, type Exit, Queue } from "effect"
 import { type Candidate, classify } from "./Candidate.ts"
 import { type Entrant, enters, mergeKey, type StepSpec } from "./Entrant.ts"
+import { hearsSamples } from "./Listening.ts"
 import { callTaking, type Prefetched, prefetch } from "./Prefetch.ts"
 import type { Run } from "./Run.ts"
 import { generationOf, sample } from "./Sampling.ts"
@@ -17,7 +18,7 @@ export const speculatorFor = (run: Run, next: NextStep<StepSpec>): Speculator =>
       const nextSpec = next(candidate)
       return nextSpec === undefined
         ? Effect.succeed(undefined)
-        : prefetch(run, nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true))
+        : prefetch(run, nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true), hearsSamples(run, nextSpec))
     },
   )
 
