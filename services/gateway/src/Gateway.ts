@@ -17,6 +17,8 @@ import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
 import { Reasoning } from "./Reasoning.ts"
 import { fleetLayer, generatorLayer, judgesLayer } from "./SearchServices.ts"
+import { hangupLayer } from "./Signals.ts"
+import { tokenizerLayer } from "./StrategySupport.ts"
 
 /** Says where the gateway listens and what it serves, once everything is up. */
 const startupLog = Layer.effectDiscard(
@@ -48,12 +50,26 @@ const startupLog = Layer.effectDiscard(
  * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics, the
  * start-up log and the shutdown that drains every door at once.
  */
-export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer, shutdownLayer).pipe(
+export const GatewayLayer = Layer.mergeAll(
+  readinessLayer,
+  startupLog,
+  processMetricsLayer,
+  shutdownLayer,
+  hangupLayer,
+).pipe(
   Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, HttpGateway.layer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Reasoning.layer),
   Layer.provideMerge(
-    Layer.mergeAll(generatorLayer, judgesLayer, Admission.layer, Images.layer, Authentication.layer, Drain.layer),
+    Layer.mergeAll(
+      generatorLayer,
+      judgesLayer,
+      Admission.layer,
+      Images.layer,
+      Authentication.layer,
+      Drain.layer,
+      tokenizerLayer,
+    ),
   ),
   Layer.provideMerge(fleetLayer),
   Layer.provideMerge(EmbeddedFleet.layer),

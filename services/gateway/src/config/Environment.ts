@@ -15,6 +15,7 @@ export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly pa
   { variable: "STAGEBEAM_HTTP_ENABLED", path: ["http", "enabled"] },
   { variable: "STAGEBEAM_HTTP_HOST", path: ["http", "host"] },
   { variable: "STAGEBEAM_HTTP_PORT", path: ["http", "port"] },
+  { variable: "STAGEBEAM_HTTP_ALLOWED_HOSTS", path: ["http", "allowedHosts"] },
   { variable: "STAGEBEAM_METRICS_HOST", path: ["metrics", "host"] },
   { variable: "STAGEBEAM_METRICS_PORT", path: ["metrics", "port"] },
   { variable: "STAGEBEAM_TLS_CERT", path: ["tls", "cert"] },

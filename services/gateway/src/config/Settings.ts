@@ -5,6 +5,7 @@ import {
   Count,
   DeclaredCapabilities,
   DurationText,
+  HostNames,
   Networks,
   PerStepKind,
   Port,
@@ -143,6 +144,8 @@ const SettingsFields = Schema.Struct({
     enabled: Switch.pipe(withDefault(true)),
     host: Schema.String.pipe(withDefault("0.0.0.0")),
     port: Port.pipe(withDefault(8080)),
+    /** Host names it answers to besides addresses and single-label names (against DNS rebinding). */
+    allowedHosts: HostNames.pipe(withDefault([".localhost", ".svc", ".cluster.local"])),
   }).pipe(withDefault({})),
   metrics: Schema.Struct({
     host: Schema.String.pipe(withDefault("0.0.0.0")),

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
-import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Sink, Stream } from "effect"
+import { ByteSize, Cause, Clock, Context, Effect, Layer, Metric, Option, Sink, Stream } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
@@ -13,6 +14,7 @@ import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../Http
 import { listJudges } from "../JudgeListing.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
 import { toProtoDone, toProtoEvent } from "../ToProto.ts"
+import { browserGuard } from "./BrowserGuard.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
 import { completionOf, makeChunker } from "./ChatResponse.ts"
 import { makeNodeServer } from "./NodeServer.ts"
@@ -59,7 +61,10 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const models = [reasoning.model]
 
       const serving = HttpRouter.serve(
-        routesLayer({ reasoning, judges, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes }),
+        Layer.mergeAll(
+          routesLayer({ reasoning, judges, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes }),
+          browserGuard(settings.http.allowedHosts),
+        ),
         {
           disableLogger: true,
           disableListenLog: true,
@@ -111,6 +116,46 @@ const makeMeter = (method: string, started: number) => {
       })
     })
 }
+
+/** The body of a 500: the request id to quote, never the defect's own words (they may hold anything). */
+const internalFailure = (requestId: string): HttpFailure => ({
+  status: 500,
+  body: {
+    error: {
+      message: `internal error (request id ${requestId}); the gateway logged it`,
+      type: "server_error",
+      param: null,
+      code: "internal",
+    },
+  },
+  headers: { "x-request-id": requestId },
+})
+
+/** A defect (a bug) in a call: logged with its request id and cause, counted INTERNAL. */
+const logInternal = (method: string, requestId: string, cause: Cause.Cause<unknown>) =>
+  Effect.logError("internal error").pipe(
+    Effect.annotateLogs({ method, transport: "http", requestId, cause: Cause.pretty(cause) }),
+  )
+
+/**
+ * A route whose defects are answered as a 500 with a body (not an empty one) and logged with the request id; an
+ * interruption (the client went away, the gateway stops) stays one.
+ */
+const guarded = <R>(
+  method: string,
+  route: Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>,
+) =>
+  Effect.catchCause(route, (cause) =>
+    Cause.hasInterruptsOnly(cause)
+      ? Effect.failCause(cause)
+      : Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const requestId = request.headers["x-request-id"]?.slice(0, 128) ?? randomUUID()
+          yield* logInternal(method, requestId, cause)
+          yield* Metric.update(Metric.withAttributes(reasonCalls, { method, outcome: "INTERNAL" }), 1)
+          return failureResponse(internalFailure(requestId), new Map())
+        }),
+  )
 
 const routesLayer = (options: RouteOptions) => {
   const { reasoning, judges, gate, models } = options
@@ -194,13 +239,18 @@ const routesLayer = (options: RouteOptions) => {
     }
     const [first, rest] = peeled.success
     const all = Option.isSome(first) ? Stream.concat(Stream.succeed(first.value), rest) : rest
-    return { updates: all, chat: asked.chat!, headers, meter, names } as const
+    return { updates: all, chat: asked.chat!, headers, meter, names, method } as const
   })
 
   /** Ends a response stream: counted by how it ended, and a failure after the first byte told in the stream. */
   const settle = (
     stream: Stream.Stream<Uint8Array, GatewayError>,
-    call: { readonly meter: (outcome: string) => Effect.Effect<void>; readonly names: FieldNames },
+    call: {
+      readonly method: string
+      readonly meter: (outcome: string) => Effect.Effect<void>
+      readonly names: FieldNames
+      readonly headers: ReadonlyMap<string, string>
+    },
     errorChunk: (failure: HttpFailure) => Uint8Array,
   ): Stream.Stream<Uint8Array> =>
     stream.pipe(
@@ -209,6 +259,17 @@ const routesLayer = (options: RouteOptions) => {
           Effect.as(call.meter(outcomeOf(error)), errorChunk(toHttpFailure(error, (field) => call.names.of(field)))),
         ),
       ),
+      // A defect after the first byte: told in the stream as a 500's body, logged, counted INTERNAL.
+      Stream.catchCause((cause) => {
+        if (Cause.hasInterruptsOnly(cause)) return Stream.failCause(cause)
+        const requestId = call.headers.get("x-request-id") ?? randomUUID()
+        return Stream.fromEffect(
+          Effect.andThen(
+            Effect.andThen(logInternal(call.method, requestId, cause), call.meter("INTERNAL")),
+            Effect.succeed(errorChunk(internalFailure(requestId))),
+          ),
+        )
+      }),
       Stream.onExit((exit) => call.meter(exit._tag === "Success" ? "OK" : "CANCELLED")),
     )
 
@@ -309,10 +370,10 @@ const routesLayer = (options: RouteOptions) => {
   })
 
   return HttpRouter.addAll([
-    HttpRouter.route("POST", "/v1/chat/completions", chatCompletions),
-    HttpRouter.route("POST", "/v1/search/events", searchEvents),
-    HttpRouter.route("GET", "/v1/models", listModels),
-    HttpRouter.route("GET", "/v1/judges", judgeList),
+    HttpRouter.route("POST", "/v1/chat/completions", guarded("ChatCompletions", chatCompletions)),
+    HttpRouter.route("POST", "/v1/search/events", guarded("SearchEvents", searchEvents)),
+    HttpRouter.route("GET", "/v1/models", guarded("ListModels", listModels)),
+    HttpRouter.route("GET", "/v1/judges", guarded("ListJudges", judgeList)),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),
   ])
