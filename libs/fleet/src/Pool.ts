@@ -5,6 +5,7 @@ import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
 import type { Discovery } from "./Discovery.ts"
 import { type ModelNotServed, NoCapacity, type UpstreamError } from "./FleetError.ts"
 import { hedges, retriesRefused, upstreamDuration, upstreamRequests } from "./FleetMetrics.ts"
+import { boundedTryTimeout } from "./HangBound.ts"
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
@@ -128,8 +129,9 @@ export const makePool = Effect.fnUntraced(function* (
     failureThreshold: options.failureThreshold,
     cooldown: options.cooldown,
   })
+  const tryTimeoutFloor = options.tryTimeoutFloor ?? Duration.seconds(5)
   const times = yield* makeCallTimes({
-    floor: options.tryTimeoutFloor ?? Duration.seconds(5),
+    floor: tryTimeoutFloor,
     ceiling: options.requestTimeout,
   })
   // Reports age relative to the calls they steer: read them a few times per typical call, between 50 ms and the
@@ -247,7 +249,7 @@ export const makePool = Effect.fnUntraced(function* (
       const status = (yield* profiles.statuses).get(server)
       const profile = status?._tag === "Profiled" ? status.profile : undefined
       const target = { pool: options.name, server, model: options.model, apiKey: yield* apiKey, kind: profile?.kind }
-      const timeout = yield* times.tryTimeout(server, label, load.maxTokens)
+      const timeout = yield* boundedTryTimeout(times, server, label, load.maxTokens, tryTimeoutFloor)
       const answer = yield* inFlight.track(server, load.sequences, call(target, profile, timeout), short).pipe(
         Effect.tapError((error) =>
           Effect.all([

@@ -11,7 +11,7 @@ import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { observabilityLayer } from "./Observability.ts"
-import { processMetricsLayer } from "./ProcessMetrics.ts"
+import { eventLoopMetricsLayer, processMetricsLayer } from "./ProcessMetrics.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
@@ -54,6 +54,7 @@ export const GatewayLayer = Layer.mergeAll(
   readinessLayer,
   startupLog,
   processMetricsLayer,
+  eventLoopMetricsLayer,
   shutdownLayer,
   hangupLayer,
 ).pipe(

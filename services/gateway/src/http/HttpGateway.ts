@@ -17,6 +17,7 @@ import { toProtoDone, toProtoEvent } from "../ToProto.ts"
 import { browserGuard } from "./BrowserGuard.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
 import { completionOf, makeChunker } from "./ChatResponse.ts"
+import { parseJsonBody } from "./JsonBody.ts"
 import { makeNodeServer } from "./NodeServer.ts"
 import { pageRoutes } from "./Page.ts"
 
@@ -188,16 +189,21 @@ const routesLayer = (options: RouteOptions) => {
     },
   })
 
-  /** The body as JSON, at most maxBodyBytes; a body that is not JSON is refused naming `body`. */
+  /** The body as JSON, at most maxBodyBytes (a large one parsed off the event loop); not JSON: refused naming `body`. */
   const readJson = (request: HttpServerRequest.HttpServerRequest) =>
-    request.json.pipe(
+    request.arrayBuffer.pipe(
       Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(options.maxBodyBytes)),
       Effect.mapError((error) =>
         invalidField(
           "body",
           error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
             ? `is larger than ${options.maxBodyBytes} bytes`
-            : "is not JSON (send Content-Type: application/json)",
+            : "could not be read",
+        ),
+      ),
+      Effect.flatMap((bytes) =>
+        Effect.mapError(parseJsonBody(bytes), (problem) =>
+          invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`),
         ),
       ),
     )
