@@ -11,7 +11,7 @@ import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
 import { type CallTarget, type ChoiceListener, OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerProfile } from "./Probe.ts"
-import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
+import { makeRetryBudget, RETRY_BUDGET_MINIMUM, type RetryBudgetOptions } from "./RetryBudget.ts"
 import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions, SHORT_CALL_TOKENS } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
 
@@ -47,13 +47,17 @@ export interface PoolOptions {
    * call may generate at the server's observed speed, between this floor and `requestTimeout`.
    */
   readonly tryTimeoutFloor?: Duration.Duration | undefined
-  /** Retries allowed as a share of calls over a window (default 20% over 10 s, at least 5). */
+  /** Retries allowed as a share of calls over a window (default 20% over 10 s, at least RETRY_BUDGET_MINIMUM). */
   readonly retryBudget?: RetryBudgetOptions | undefined
   /** Calls whose label starts with one of these are hedged: a second try elsewhere once the first is slower than 9 in 10. */
   readonly hedge?: ReadonlyArray<string> | undefined
 }
 
-const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.2, minimum: 5, window: Duration.seconds(10) }
+const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = {
+  ratio: 0.2,
+  minimum: RETRY_BUDGET_MINIMUM,
+  window: Duration.seconds(10),
+}
 const HEDGE_QUANTILE = 0.9
 const MIN_REPORT_INTERVAL_MS = 50
 

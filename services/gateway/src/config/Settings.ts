@@ -47,7 +47,7 @@ const callFields = {
   slowStart: DurationText,
   /** How a call picks a server among the eligible ones. */
   routing: Schema.Literals(["least-loaded", "p2c", "round-robin"]),
-  /** Retries (and hedges) may add at most this share of calls over 10 s (at least 5). */
+  /** Retries (and hedges) may add at most this share of calls over 10 s (at least 20). */
   retryBudget: Schema.Union([Schema.Number, Schema.NumberFromString]).check(
     Schema.makeFilter((n: number) => (n >= 0 && n <= 10) || "expected a share of calls between 0 and 10"),
   ),

@@ -13,6 +13,7 @@ import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
 import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../HttpErrorStatus.ts"
 import { listJudges } from "../JudgeListing.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
+import { REQUEST_BOUNDS } from "../RequestBounds.ts"
 import { toProtoDone, toProtoEvent } from "../ToProto.ts"
 import { browserGuard } from "./BrowserGuard.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
@@ -202,8 +203,13 @@ const routesLayer = (options: RouteOptions) => {
         ),
       ),
       Effect.flatMap((bytes) =>
-        Effect.mapError(parseJsonBody(bytes), (problem) =>
-          invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`),
+        Effect.mapError(parseJsonBody(bytes, REQUEST_BOUNDS.questionChars), (problem) =>
+          typeof problem === "string"
+            ? invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`)
+            : invalidField(
+                problem.path,
+                `is ${problem.length} characters; at most ${REQUEST_BOUNDS.questionChars} (the longest text field)`,
+              ),
         ),
       ),
     )
