@@ -123,6 +123,10 @@ const hostileFaults = Effect.gen(function* () {
     `Faults of issue #22: gateway process (default settings) over ${servers} simulator processes (speed ${SPEED}), ` +
       `${calls} STAGE_BEAM N=4 calls, ${concurrency} at a time, client deadline ${DEADLINE}.`,
   )
+  report.line(
+    "Assumes: a SIGSTOPped vllm-sim keeps its connections open and answers nothing (as a stopped or wedged vLLM " +
+      "process); its 500s are vLLM's JSON error bodies. Ratios are against the baseline of the same run.",
+  )
   const rows: Array<ReadonlyArray<string>> = []
   yield* load(client, 6, 6)
   const baseline = yield* load(client, calls, concurrency)
