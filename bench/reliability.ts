@@ -3,7 +3,12 @@
  * SIGSTOP, 5xx, connection resets, malformed bodies, stalls, hangs, a SIGTERM drain — then floods of large images
  * and a soak that tracks the gateway's memory and descriptors. Prints tried/succeeded/failed per fault; asserts
  * nothing. Run: node --conditions=@stagebeam/source bench/reliability.ts [--soak-minutes 10]
+ *
+ * `--faults-only` runs only the first section, the faults issue #22 names: three simulator processes under default
+ * settings, one SIGSTOPped mid-load (and left stopped until the load is over), then 10% HTTP 500 on every server —
+ * each against a fault-free baseline run in the same script.
  */
+import { writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
@@ -27,8 +32,9 @@ const CONCURRENCY = 8
 const DEADLINE = "60 seconds"
 const argIndex = process.argv.indexOf("--soak-minutes")
 const SOAK_MINUTES = argIndex === -1 ? 10 : Number(process.argv[argIndex + 1])
+const FAULTS_ONLY = process.argv.includes("--faults-only")
 
-const report = makeReport("reliability")
+const report = makeReport(FAULTS_ONLY ? "reliability-faults" : "reliability")
 const request: ReasonRequest = {
   question: "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star",
   image: { data: benchImage },
@@ -96,7 +102,80 @@ const setFaults = (url: string, faults: object) =>
 
 type Sim = Proc & { readonly port: number; readonly url: string }
 
+/**
+ * The faults of issue #22 with its numbers: 3 servers, STAGE_BEAM N=4, 6 calls at a time; one server SIGSTOPped a
+ * second into the load and kept stopped until the load ends; 10% of chat requests answered HTTP 500 on every server.
+ * "Lost" = failed; "cut short" = answered with the best so far. Latencies against the fault-free run just before.
+ */
+const hostileFaults = Effect.gen(function* () {
+  const servers = 3
+  const calls = 24
+  const concurrency = 6
+  const ports = yield* Effect.promise(() => Promise.all(Array.from({ length: servers }, freePort)))
+  const sims: Array<Sim> = yield* Effect.promise(() =>
+    Promise.all(ports.map((port) => startSimulatorProcess(port, SPEED))),
+  )
+  const gateway = yield* Effect.promise(() =>
+    startGatewayProcess({ STAGEBEAM_ENDPOINTS: sims.map((sim) => sim.url).join(",") }),
+  )
+  const client = yield* makeReasonerClient({ address: gateway.address, defaultDeadline: DEADLINE })
+  report.line(
+    `Faults of issue #22: gateway process (default settings) over ${servers} simulator processes (speed ${SPEED}), ` +
+      `${calls} STAGE_BEAM N=4 calls, ${concurrency} at a time, client deadline ${DEADLINE}.`,
+  )
+  report.line(
+    "Assumes: a SIGSTOPped vllm-sim keeps its connections open and answers nothing (as a stopped or wedged vLLM " +
+      "process); its 500s are vLLM's JSON error bodies. Ratios are against the baseline of the same run.",
+  )
+  const rows: Array<ReadonlyArray<string>> = []
+  yield* load(client, 6, 6)
+  const baseline = yield* load(client, calls, concurrency)
+  const p50 = (result: Tally) =>
+    quantile(
+      [...result.latencies].sort((a, b) => a - b),
+      0.5,
+    )
+  const p99 = (result: Tally) =>
+    quantile(
+      [...result.latencies].sort((a, b) => a - b),
+      0.99,
+    )
+  const withRatio = (fault: string, result: Tally) => [
+    ...row(fault, result),
+    fixed(p50(result) / p50(baseline)),
+    fixed(p99(result) / p99(baseline)),
+  ]
+  rows.push(withRatio("none (baseline)", baseline))
+  {
+    const stopped = sims[1]!
+    const pause = Effect.gen(function* () {
+      yield* Effect.sleep("1 second")
+      stopped.child.kill("SIGSTOP")
+    })
+    const [result] = yield* Effect.all([load(client, calls, concurrency), pause], { concurrency: 2 })
+    stopped.child.kill("SIGCONT")
+    rows.push(withRatio("SIGSTOP 1 of 3 mid-load (stopped to the end)", result))
+  }
+  // The stopped server back in rotation before the next fault.
+  yield* Effect.sleep("15 seconds")
+  yield* Effect.forEach(sims, (sim) => setFaults(sim.url, { errorRate: 0.1, errorStatus: 500 }), { discard: true })
+  rows.push(withRatio("HTTP 500 10% on every server", yield* load(client, 36, concurrency)))
+  yield* Effect.forEach(sims, (sim) => setFaults(sim.url, {}), { discard: true })
+  report.table(
+    ["fault", "tried", "succeeded", "cut short", "failed", "failures", "p50 s", "p99 s", "p50 ×", "p99 ×"],
+    rows,
+  )
+  report.line()
+  gateway.child.kill("SIGTERM")
+  yield* Effect.promise(() => gateway.exited)
+  // The gateway's log, for looking into a lost or slow call.
+  if (process.env.RELIABILITY_LOG !== undefined) writeFileSync(process.env.RELIABILITY_LOG, gateway.output())
+  for (const sim of sims) sim.child.kill("SIGKILL")
+})
+
 const program = Effect.gen(function* () {
+  yield* hostileFaults
+  if (FAULTS_ONLY) return
   const ports = yield* Effect.promise(() => Promise.all(Array.from({ length: SERVERS }, freePort)))
   const sims: Array<Sim> = yield* Effect.promise(() =>
     Promise.all(ports.map((port) => startSimulatorProcess(port, SPEED))),

@@ -12,12 +12,13 @@ import {
   upstreamDurationOf,
   upstreamRequestsOf,
 } from "./FleetMetrics.ts"
+import { boundedTryTimeout } from "./HangBound.ts"
 import { makeInFlight } from "./InFlight.ts"
 import { isFresh, makeLoadReports } from "./LoadReports.ts"
 import { makeMembership } from "./Membership.ts"
 import { type CallTarget, type ChoiceListener, OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerProfile } from "./Probe.ts"
-import { makeRetryBudget, type RetryBudgetOptions } from "./RetryBudget.ts"
+import { makeRetryBudget, RETRY_BUDGET_MINIMUM, type RetryBudgetOptions } from "./RetryBudget.ts"
 import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions, SHORT_CALL_TOKENS } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
 import { inSpan } from "./Spans.ts"
@@ -54,13 +55,17 @@ export interface PoolOptions {
    * call may generate at the server's observed speed, between this floor and `requestTimeout`.
    */
   readonly tryTimeoutFloor?: Duration.Duration | undefined
-  /** Retries allowed as a share of calls over a window (default 20% over 10 s, at least 5). */
+  /** Retries allowed as a share of calls over a window (default 20% over 10 s, at least RETRY_BUDGET_MINIMUM). */
   readonly retryBudget?: RetryBudgetOptions | undefined
   /** Calls whose label starts with one of these are hedged: a second try elsewhere once the first is slower than 9 in 10. */
   readonly hedge?: ReadonlyArray<string> | undefined
 }
 
-const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.2, minimum: 5, window: Duration.seconds(10) }
+const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = {
+  ratio: 0.2,
+  minimum: RETRY_BUDGET_MINIMUM,
+  window: Duration.seconds(10),
+}
 const HEDGE_QUANTILE = 0.9
 // A floor that keeps polling cheap whatever the calls' length: at 50 ms, one-token verdicts kept a 4-server pool at
 // 36–73 scrapes/s (issue #24); reports stay fresh for 2 s, and routing counts its own calls between them.
@@ -140,8 +145,9 @@ export const makePool = Effect.fnUntraced(function* (
     failureThreshold: options.failureThreshold,
     cooldown: options.cooldown,
   })
+  const tryTimeoutFloor = options.tryTimeoutFloor ?? Duration.seconds(5)
   const times = yield* makeCallTimes({
-    floor: options.tryTimeoutFloor ?? Duration.seconds(5),
+    floor: tryTimeoutFloor,
     ceiling: options.requestTimeout,
   })
   // Reports age relative to the calls they steer: read them a few times per typical call, between the floor and the
@@ -262,7 +268,7 @@ export const makePool = Effect.fnUntraced(function* (
       const status = (yield* profiles.statuses).get(server)
       const profile = status?._tag === "Profiled" ? status.profile : undefined
       const target = { pool: options.name, server, model: options.model, apiKey: yield* apiKey, kind: profile?.kind }
-      const timeout = yield* times.tryTimeout(server, label, load.maxTokens)
+      const timeout = yield* boundedTryTimeout(times, server, label, load.maxTokens, tryTimeoutFloor)
       const answer = yield* inFlight.track(server, load.sequences, call(target, profile, timeout), short).pipe(
         Effect.tapError((error) =>
           Effect.all([

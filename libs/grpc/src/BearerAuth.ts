@@ -92,7 +92,14 @@ export const makeTokenGate = (tokens: Effect.Effect<ReadonlyArray<Token>>): Effe
         }
         yield* Effect.addFinalizer(() => change(token.name, -1))
         return token
-      })
+      }).pipe(
+        // Operators see refused calls; the token itself is never logged (only the name of a known one).
+        Effect.tapError((error) =>
+          Effect.logWarning("call refused by the token gate").pipe(
+            Effect.annotateLogs({ method, status: error.statusName, reason: error.message }),
+          ),
+        ),
+      )
     return { admit }
   })
 

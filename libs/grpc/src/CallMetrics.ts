@@ -9,13 +9,16 @@ export interface CallMetrics {
   readonly duration: Metric.Metric<number, unknown>
 }
 
-/** "OK", the failure's status name, or "CANCELLED" when the call ended without either (the client went away). */
+/**
+ * "OK", the failure's status name, "INTERNAL" for a defect (answered INTERNAL), or "CANCELLED" when the call ended
+ * without either (the client went away).
+ */
 const outcomeOf = (exit: Exit.Exit<unknown, GrpcStatusError>): string =>
   Exit.isSuccess(exit)
     ? "OK"
     : Option.getOrElse(
         Option.map(Cause.findErrorOption(exit.cause), (error) => error.statusName),
-        () => "CANCELLED",
+        () => (Cause.hasDies(exit.cause) ? "INTERNAL" : "CANCELLED"),
       )
 
 const record = (metrics: CallMetrics, method: string, started: number, exit: Exit.Exit<unknown, GrpcStatusError>) =>

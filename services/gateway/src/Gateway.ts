@@ -10,13 +10,15 @@ import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { observabilityLayer } from "./Observability.ts"
-import { processMetricsLayer } from "./ProcessMetrics.ts"
+import { eventLoopMetricsLayer, processMetricsLayer } from "./ProcessMetrics.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
 import { Reasoning } from "./Reasoning.ts"
 import { recordBuildInfo } from "./SearchMetrics.ts"
 import { fleetLayer, generatorLayer, judgesLayer } from "./SearchServices.ts"
+import { hangupLayer } from "./Signals.ts"
+import { tokenizerLayer } from "./StrategySupport.ts"
 
 /** Says where the gateway listens and what it serves, once everything is up. */
 const startupLog = Layer.effectDiscard(
@@ -44,7 +46,14 @@ const startupLog = Layer.effectDiscard(
  * Reasoning path and its gRPC door (Reasoner); the gRPC, HTTP and metrics servers; readiness, process metrics, the
  * start-up log and the shutdown that drains every door at once.
  */
-export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMetricsLayer, shutdownLayer).pipe(
+export const GatewayLayer = Layer.mergeAll(
+  readinessLayer,
+  startupLog,
+  processMetricsLayer,
+  eventLoopMetricsLayer,
+  shutdownLayer,
+  hangupLayer,
+).pipe(
   Layer.provideMerge(Layer.mergeAll(reasonerServerLayer, HttpGateway.layer, MetricsServer.layer)),
   Layer.provideMerge(Reasoner.layer),
   Layer.provideMerge(Reasoning.layer),
@@ -57,6 +66,7 @@ export const GatewayLayer = Layer.mergeAll(readinessLayer, startupLog, processMe
       Authentication.layer,
       Drain.layer,
       Health.layer,
+      tokenizerLayer,
     ),
   ),
   Layer.provideMerge(fleetLayer),

@@ -1,4 +1,5 @@
 import { Runtime, Schema } from "effect"
+import { echoable } from "./RequestBounds.ts"
 
 /** A request field the gateway refuses, named as the proto spells it (e.g. "search.candidates_per_stage"). */
 export class InvalidField extends Schema.TaggedError<InvalidField>()("InvalidField", {
@@ -6,7 +7,9 @@ export class InvalidField extends Schema.TaggedError<InvalidField>()("InvalidFie
   message: Schema.String,
 }) {}
 
-export const invalidField = (field: string, message: string): InvalidField => new InvalidField({ field, message })
+/** Field and message are cut to a bounded length: either may quote the caller's input. */
+export const invalidField = (field: string, message: string): InvalidField =>
+  new InvalidField({ field: echoable(field), message: echoable(message) })
 
 /** The gateway refused the call to protect itself: too much running and queued. */
 export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {

@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { Effect, Layer, Metric, Schedule } from "effect"
 
 const residentMemory = Metric.gauge("process_resident_memory_bytes", {
@@ -6,6 +7,13 @@ const residentMemory = Metric.gauge("process_resident_memory_bytes", {
 })
 const heapUsed = Metric.gauge("nodejs_heap_used_bytes", { description: "V8 heap in use" })
 const openFds = Metric.gauge("process_open_fds", { description: "Open file descriptors (Linux)" })
+
+const loopDelayMax = Metric.gauge("nodejs_eventloop_delay_max_seconds", {
+  description: "Longest the event loop was held since the gateway started serving (every door and /metrics wait on it)",
+})
+const loopDelayP99 = Metric.gauge("nodejs_eventloop_delay_p99_seconds", {
+  description: "99th percentile of the event loop's delay since the gateway started serving",
+})
 
 /** Descriptors the process holds; undefined where /proc is not there. */
 const countFds = (): number | undefined => {
@@ -25,4 +33,26 @@ export const processMetricsLayer = Layer.effectDiscard(
     const fds = countFds()
     if (fds !== undefined) yield* Metric.update(openFds, fds)
   }).pipe(Effect.repeat(Schedule.spaced("5 seconds")), Effect.forkScoped),
+)
+
+/**
+ * How long the event loop is held (perf_hooks' delay histogram, 10 ms resolution), refreshed every second: one
+ * request's synchronous work that grows with its input shows here before it shows as every call's latency.
+ */
+export const eventLoopMetricsLayer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const histogram = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const created = monitorEventLoopDelay({ resolution: 10 })
+        created.enable()
+        return created
+      }),
+      (created) => Effect.sync(() => created.disable()),
+    )
+    yield* Effect.gen(function* () {
+      if (histogram.count === 0) return
+      yield* Metric.update(loopDelayMax, histogram.max / 1e9)
+      yield* Metric.update(loopDelayP99, histogram.percentile(99) / 1e9)
+    }).pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.forkScoped)
+  }),
 )

@@ -87,8 +87,20 @@ const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, fac
   const search = facts.command?.search
   const usage = facts.result?.usage
   const failure = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
-  const status = Exit.isSuccess(exit) ? "OK" : Option.isSome(failure) ? toStatus(failure.value).statusName : "CANCELLED"
-  return Effect.logInfo("call").pipe(
+  const died = Exit.isFailure(exit) && Cause.hasDies(exit.cause)
+  const status = Exit.isSuccess(exit)
+    ? "OK"
+    : Option.isSome(failure)
+      ? toStatus(failure.value).statusName
+      : died
+        ? "INTERNAL"
+        : "CANCELLED"
+  // A defect is a bug: its cause goes to the log (with the call's request id), never to the caller.
+  const defect =
+    died && Exit.isFailure(exit)
+      ? Effect.logError("internal error").pipe(Effect.annotateLogs({ cause: Cause.pretty(exit.cause) }))
+      : Effect.void
+  return Effect.andThen(defect, Effect.logInfo("call")).pipe(
     Effect.annotateLogs({
       method: call.method,
       transport: call.transport,
@@ -369,8 +381,9 @@ export class Reasoning extends Context.Service<
           run(call, decode, (event, judgedBy) =>
             Effect.asVoid(Queue.offer(queue, { _tag: "Event", event, judgedBy })),
           ).pipe(
-            Effect.matchEffect({
-              onFailure: (error) => Queue.fail(queue, error),
+            Effect.matchCauseEffect({
+              // A defect too ends the stream as one (the door answers it as an internal error).
+              onFailure: (cause) => Queue.failCause(queue, cause),
               onSuccess: (answered) =>
                 Effect.andThen(Queue.offer(queue, { _tag: "Answered", answered }), Queue.end(queue)),
             }),

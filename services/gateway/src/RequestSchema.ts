@@ -1,15 +1,19 @@
 import { BOUNDS } from "@stagebeam/cot"
 import { Schema } from "effect"
+import { REQUEST_BOUNDS } from "./RequestBounds.ts"
 
 /**
  * The ReasonRequest as grpc-js hands it over (proto-loader with defaults, oneofs, 64-bit as strings, enums as names),
  * checked field by field. An unknown enum number arrives as a number and fails here, naming the field.
  */
 
+// The length first: nothing else reads a question longer than the bound.
 const Question = Schema.String.check(
+  Schema.isMaxLength(REQUEST_BOUNDS.questionChars),
   Schema.makeFilter((text: string) => text.trim().length > 0 || "must not be empty"),
-  Schema.isMaxLength(16_384),
 )
+
+const Name = Schema.String.check(Schema.isMaxLength(REQUEST_BOUNDS.nameChars))
 
 const Uint64Text = Schema.String.check(Schema.isPattern(/^\d+$/))
 
@@ -18,7 +22,7 @@ const ImageMessage = Schema.Struct({
   // Only the member of the oneof that is set is present.
   data: Schema.optional(Schema.Uint8Array),
   url: Schema.optional(Schema.String),
-  mimeType: Schema.String,
+  mimeType: Name,
 })
 
 // Only the shape here: the bounds are the search's own (SearchRequest), reported under the proto's field names.
@@ -101,7 +105,7 @@ const SearchMessage = Schema.Struct({
 
 const JudgeMessage = Schema.Struct({
   kind: Schema.Literals(["JUDGE_UNSPECIFIED", "JUDGE_SELF", "JUDGE_MODEL"]),
-  name: Schema.String,
+  name: Name,
   bothOrders: Schema.Boolean,
 })
 

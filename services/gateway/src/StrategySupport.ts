@@ -1,6 +1,6 @@
 import type { Strategy } from "@stagebeam/cot"
-import { countTokens, type Pool } from "@stagebeam/fleet"
-import { Effect } from "effect"
+import { countTokens, loadTokenizer, type Pool } from "@stagebeam/fleet"
+import { Effect, Layer } from "effect"
 import { invalidField, Unsupported } from "./GatewayErrors.ts"
 
 /** Tokens of the chat template around the question and the image placeholder, kept back from the context. */
@@ -62,3 +62,6 @@ export const checkSupported = (
       })
     }
   })
+
+/** Loads the tokenizer the checks above count with before the doors open (its load holds the event loop ~1 s). */
+export const tokenizerLayer = Layer.effectDiscard(loadTokenizer)

@@ -195,7 +195,11 @@ describe("the OpenAI-compatible HTTP door", () => {
       }
       // A body that is not JSON, straight over HTTP.
       const response = yield* Effect.promise(() =>
-        fetch(`${httpUrlOf(gateway)}/v1/chat/completions`, { method: "POST", body: "{not json" }),
+        fetch(`${httpUrlOf(gateway)}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{not json",
+        }),
       )
       assert.strictEqual(response.status, 400)
       const body = (yield* Effect.promise(() => response.json())) as { error: { param: string } }

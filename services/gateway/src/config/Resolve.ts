@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs"
 import type { StepKind } from "@stagebeam/cot"
-import { type Discovery, dnsDiscovery, fileDiscovery, type PoolOptions } from "@stagebeam/fleet"
+import { type Discovery, dnsDiscovery, fileDiscovery, type PoolOptions, RETRY_BUDGET_MINIMUM } from "@stagebeam/fleet"
 import type { ServerTls } from "@stagebeam/grpc"
 import type { JudgeDeclaration } from "@stagebeam/judge"
 import { Config, Duration, Effect, Redacted } from "effect"
@@ -129,7 +129,11 @@ export const poolOptionsOf = (settings: Settings) =>
               : undefined,
         },
         tryTimeoutFloor: pool.tryTimeoutFloor ?? upstream.tryTimeoutFloor,
-        retryBudget: { ratio: pool.retryBudget ?? upstream.retryBudget, minimum: 5, window: Duration.seconds(10) },
+        retryBudget: {
+          ratio: pool.retryBudget ?? upstream.retryBudget,
+          minimum: RETRY_BUDGET_MINIMUM,
+          window: Duration.seconds(10),
+        },
         hedge: (pool.hedgeJudgeCalls ?? upstream.hedgeJudgeCalls) ? ["judge"] : [],
       } satisfies PoolOptions
     }),

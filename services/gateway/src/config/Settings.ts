@@ -5,6 +5,7 @@ import {
   Count,
   DeclaredCapabilities,
   DurationText,
+  HostNames,
   Networks,
   PerStepKind,
   Port,
@@ -45,7 +46,7 @@ const callFields = {
   slowStart: DurationText,
   /** How a call picks a server among the eligible ones. */
   routing: Schema.Literals(["least-loaded", "p2c", "round-robin"]),
-  /** Retries (and hedges) may add at most this share of calls over 10 s (at least 5). */
+  /** Retries (and hedges) may add at most this share of calls over 10 s (at least 20). */
   retryBudget: Schema.Union([Schema.Number, Schema.NumberFromString]).check(
     Schema.makeFilter((n: number) => (n >= 0 && n <= 10) || "expected a share of calls between 0 and 10"),
   ),
@@ -142,6 +143,8 @@ const SettingsFields = Schema.Struct({
     enabled: Switch.pipe(withDefault(true)),
     host: Schema.String.pipe(withDefault("0.0.0.0")),
     port: Port.pipe(withDefault(8080)),
+    /** Host names it answers to besides addresses and single-label names (against DNS rebinding). */
+    allowedHosts: HostNames.pipe(withDefault([".localhost", ".svc", ".cluster.local"])),
   }).pipe(withDefault({})),
   metrics: Schema.Struct({
     host: Schema.String.pipe(withDefault("0.0.0.0")),

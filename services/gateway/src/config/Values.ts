@@ -95,7 +95,9 @@ export const ServerUrl = Schema.String.pipe(
     SchemaTransformation.transformEffect({
       decode: (text) => {
         const trimmed = text.trim().replace(/\/+$/, "").replace(/\/v1$/, "")
-        const fail = (why: string) => Effect.fail(new SchemaIssue.InvalidValue({ message: `${why}, got "${text}"` }))
+        // A user or password in the text is never quoted back (the error reaches the log).
+        const shown = text.replace(/\/\/[^/@]*@/, "//***@")
+        const fail = (why: string) => Effect.fail(new SchemaIssue.InvalidValue({ message: `${why}, got "${shown}"` }))
         let url: URL
         try {
           url = new URL(trimmed)
@@ -139,6 +141,20 @@ export const Networks = ListOf(
   Schema.String.check(
     Schema.makeFilter(
       (text: string) => isAddressOrNetwork(text) || `expected an address or a CIDR network, got "${text}"`,
+    ),
+  ),
+)
+
+/**
+ * Host names the HTTP door answers to: a name, ".name" (the name and every name under it) or "*" (any). IP
+ * addresses and single-label names are always answered (see http/BrowserGuard.ts).
+ */
+export const HostNames = ListOf(
+  Schema.String.check(
+    Schema.makeFilter(
+      (text: string) =>
+        /^(\*|\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)$/.test(text) ||
+        `expected a host name, ".name" or "*", got "${text.slice(0, 100)}"`,
     ),
   ),
 )

@@ -5,22 +5,27 @@ import { Effect, Schema } from "effect"
 import type { JudgeChoice, ReasonCommand } from "../DecodeRequest.ts"
 import { type InvalidField, invalidField } from "../GatewayErrors.ts"
 import { toImageSource } from "../images/ImageSource.ts"
+import { REQUEST_BOUNDS } from "../RequestBounds.ts"
 
 /**
  * The body of `POST /v1/chat/completions` (OpenAI's chat completions API), the fields stagebeam reads; other fields
  * are ignored as OpenAI-compatible servers do. The search's own options go in the extra field `stagebeam`.
  */
 
-const TextPart = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String })
+// The same bounds as the gRPC door's (RequestSchema), checked before anything reads the text.
+const Text = Schema.String.check(Schema.isMaxLength(REQUEST_BOUNDS.questionChars))
+const Name = Schema.String.check(Schema.isMaxLength(REQUEST_BOUNDS.nameChars))
+
+const TextPart = Schema.Struct({ type: Schema.Literal("text"), text: Text })
 const ImagePart = Schema.Struct({
   type: Schema.Literal("image_url"),
-  image_url: Schema.Struct({ url: Schema.String, detail: Schema.optional(Schema.String) }),
+  image_url: Schema.Struct({ url: Schema.String, detail: Schema.optional(Name) }),
 })
 const Part = Schema.Union([TextPart, ImagePart])
 
 const Message = Schema.Struct({
-  role: Schema.String,
-  content: Schema.Union([Schema.String, Schema.Array(Part)]),
+  role: Name,
+  content: Schema.Union([Text, Schema.Array(Part).check(Schema.isMaxLength(REQUEST_BOUNDS.parts))]),
 })
 
 const optionalNullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
@@ -37,7 +42,7 @@ export const StagebeamOptions = Schema.Struct({
   preset: Schema.optional(lower(["default", "reference"])),
   judge: Schema.optional(lower(["self", "model"])),
   /** A declared judge by name (ListJudges, or the gateway's settings); wins over `judge`. */
-  judge_name: Schema.optional(Schema.String),
+  judge_name: Schema.optional(Name),
   both_orders: Schema.optional(Schema.Boolean),
   seed: Schema.optional(Schema.Int),
   token_budget: Schema.optional(Schema.Int),
@@ -65,8 +70,8 @@ export const StagebeamOptions = Schema.Struct({
 export type StagebeamOptions = typeof StagebeamOptions.Type
 
 export const ChatRequest = Schema.Struct({
-  model: Schema.String,
-  messages: Schema.Array(Message).check(Schema.isMinLength(1)),
+  model: Name,
+  messages: Schema.Array(Message).check(Schema.isMinLength(1), Schema.isMaxLength(REQUEST_BOUNDS.messages)),
   stream: optionalNullable(Schema.Boolean),
   stream_options: optionalNullable(Schema.Struct({ include_usage: Schema.optional(Schema.Boolean) })),
   temperature: optionalNullable(Schema.Finite),
@@ -259,6 +264,12 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
   const at = `messages[${user}].content`
   const parts = contentParts(request.messages[user]!.content)
   names.set("question", at)
+  if (question.length > REQUEST_BOUNDS.questionChars) {
+    return yield* invalidField(
+      at,
+      `is ${question.length} characters of text (system messages included); at most ${REQUEST_BOUNDS.questionChars}`,
+    )
+  }
   const images = parts.flatMap((part, index) => (part.type === "image_url" ? [{ part, index }] : []))
   if (images.length > 1) {
     return yield* invalidField(`${at}[${images[1]!.index}]`, "is a second image; the model takes one")

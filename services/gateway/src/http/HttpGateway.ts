@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
-import { ByteSize, Clock, Context, Effect, Layer, Metric, Option, Schedule, Sink, Stream } from "effect"
+import { ByteSize, Cause, Clock, Context, Effect, Layer, Metric, Option, Schedule, Sink, Stream } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
@@ -13,10 +14,13 @@ import { Health } from "../Health.ts"
 import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../HttpErrorStatus.ts"
 import { listJudges } from "../JudgeListing.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
+import { REQUEST_BOUNDS } from "../RequestBounds.ts"
 import { toProtoDone, toProtoEvent } from "../ToProto.ts"
+import { browserGuard } from "./BrowserGuard.ts"
 import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
 import { completionOf, makeChunker } from "./ChatResponse.ts"
 import { healthRoutes } from "./HealthRoutes.ts"
+import { parseJsonBody } from "./JsonBody.ts"
 import { makeNodeServer } from "./NodeServer.ts"
 import { pageRoutes } from "./Page.ts"
 
@@ -72,7 +76,18 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const models = [reasoning.model]
 
       const serving = HttpRouter.serve(
-        routesLayer({ reasoning, judges, gate, models, maxBodyBytes, maxImageBytes: settings.images.maxBytes, health }),
+        Layer.mergeAll(
+          routesLayer({
+            reasoning,
+            judges,
+            gate,
+            models,
+            maxBodyBytes,
+            maxImageBytes: settings.images.maxBytes,
+            health,
+          }),
+          browserGuard(settings.http.allowedHosts),
+        ),
         {
           disableLogger: true,
           disableListenLog: true,
@@ -126,6 +141,46 @@ const makeMeter = (method: string, started: number) => {
     })
 }
 
+/** The body of a 500: the request id to quote, never the defect's own words (they may hold anything). */
+const internalFailure = (requestId: string): HttpFailure => ({
+  status: 500,
+  body: {
+    error: {
+      message: `internal error (request id ${requestId}); the gateway logged it`,
+      type: "server_error",
+      param: null,
+      code: "internal",
+    },
+  },
+  headers: { "x-request-id": requestId },
+})
+
+/** A defect (a bug) in a call: logged with its request id and cause, counted INTERNAL. */
+const logInternal = (method: string, requestId: string, cause: Cause.Cause<unknown>) =>
+  Effect.logError("internal error").pipe(
+    Effect.annotateLogs({ method, transport: "http", requestId, cause: Cause.pretty(cause) }),
+  )
+
+/**
+ * A route whose defects are answered as a 500 with a body (not an empty one) and logged with the request id; an
+ * interruption (the client went away, the gateway stops) stays one.
+ */
+const guarded = <R>(
+  method: string,
+  route: Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>,
+) =>
+  Effect.catchCause(route, (cause) =>
+    Cause.hasInterruptsOnly(cause)
+      ? Effect.failCause(cause)
+      : Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const requestId = request.headers["x-request-id"]?.slice(0, 128) ?? randomUUID()
+          yield* logInternal(method, requestId, cause)
+          yield* Metric.update(Metric.withAttributes(reasonCalls, { method, outcome: "INTERNAL" }), 1)
+          return failureResponse(internalFailure(requestId), new Map())
+        }),
+  )
+
 const routesLayer = (options: RouteOptions) => {
   const { reasoning, judges, gate, models } = options
 
@@ -157,16 +212,26 @@ const routesLayer = (options: RouteOptions) => {
     },
   })
 
-  /** The body as JSON, at most maxBodyBytes; a body that is not JSON is refused naming `body`. */
+  /** The body as JSON, at most maxBodyBytes (a large one parsed off the event loop); not JSON: refused naming `body`. */
   const readJson = (request: HttpServerRequest.HttpServerRequest) =>
-    request.json.pipe(
+    request.arrayBuffer.pipe(
       Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(options.maxBodyBytes)),
       Effect.mapError((error) =>
         invalidField(
           "body",
           error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
             ? `is larger than ${options.maxBodyBytes} bytes`
-            : "is not JSON (send Content-Type: application/json)",
+            : "could not be read",
+        ),
+      ),
+      Effect.flatMap((bytes) =>
+        Effect.mapError(parseJsonBody(bytes, REQUEST_BOUNDS.questionChars), (problem) =>
+          typeof problem === "string"
+            ? invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`)
+            : invalidField(
+                problem.path,
+                `is ${problem.length} characters; at most ${REQUEST_BOUNDS.questionChars} (the longest text field)`,
+              ),
         ),
       ),
     )
@@ -208,13 +273,18 @@ const routesLayer = (options: RouteOptions) => {
     }
     const [first, rest] = peeled.success
     const all = Option.isSome(first) ? Stream.concat(Stream.succeed(first.value), rest) : rest
-    return { updates: all, chat: asked.chat!, headers, meter, names } as const
+    return { updates: all, chat: asked.chat!, headers, meter, names, method } as const
   })
 
   /** Ends a response stream: counted by how it ended, and a failure after the first byte told in the stream. */
   const settle = (
     stream: Stream.Stream<Uint8Array, GatewayError>,
-    call: { readonly meter: (outcome: string) => Effect.Effect<void>; readonly names: FieldNames },
+    call: {
+      readonly method: string
+      readonly meter: (outcome: string) => Effect.Effect<void>
+      readonly names: FieldNames
+      readonly headers: ReadonlyMap<string, string>
+    },
     errorChunk: (failure: HttpFailure) => Uint8Array,
   ): Stream.Stream<Uint8Array> =>
     stream.pipe(
@@ -223,6 +293,17 @@ const routesLayer = (options: RouteOptions) => {
           Effect.as(call.meter(outcomeOf(error)), errorChunk(toHttpFailure(error, (field) => call.names.of(field)))),
         ),
       ),
+      // A defect after the first byte: told in the stream as a 500's body, logged, counted INTERNAL.
+      Stream.catchCause((cause) => {
+        if (Cause.hasInterruptsOnly(cause)) return Stream.failCause(cause)
+        const requestId = call.headers.get("x-request-id") ?? randomUUID()
+        return Stream.fromEffect(
+          Effect.andThen(
+            Effect.andThen(logInternal(call.method, requestId, cause), call.meter("INTERNAL")),
+            Effect.succeed(errorChunk(internalFailure(requestId))),
+          ),
+        )
+      }),
       Stream.onExit((exit) => call.meter(exit._tag === "Success" ? "OK" : "CANCELLED")),
     )
 
@@ -323,10 +404,10 @@ const routesLayer = (options: RouteOptions) => {
   })
 
   return HttpRouter.addAll([
-    HttpRouter.route("POST", "/v1/chat/completions", chatCompletions),
-    HttpRouter.route("POST", "/v1/search/events", searchEvents),
-    HttpRouter.route("GET", "/v1/models", listModels),
-    HttpRouter.route("GET", "/v1/judges", judgeList),
+    HttpRouter.route("POST", "/v1/chat/completions", guarded("ChatCompletions", chatCompletions)),
+    HttpRouter.route("POST", "/v1/search/events", guarded("SearchEvents", searchEvents)),
+    HttpRouter.route("GET", "/v1/models", guarded("ListModels", listModels)),
+    HttpRouter.route("GET", "/v1/judges", guarded("ListJudges", judgeList)),
     ...healthRoutes(options.health),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),
