@@ -46,6 +46,7 @@ describe("the typed Reasoner client", () => {
               // Not called here.
               Reason: unary(() => Effect.fail(GrpcStatus.unimplemented("not here"))),
               ReasonStream: serverStream(() => Stream.empty),
+              Describe: unary(() => Effect.fail(GrpcStatus.unimplemented("not here"))),
             },
           },
         ],

@@ -204,6 +204,53 @@ describe("stagebeam eval", () => {
   )
 
   it.live(
+    "rows the gateway refuses are counted and shown as refused, not as answered",
+    () =>
+      Effect.gen(function* () {
+        // One sequence, no queue: of four searches sent at once, the gateway admits one and refuses the rest.
+        const { address } = yield* serveGateway.pipe(
+          Effect.provide(
+            GatewaySettings.layerTest({
+              simulator: { servers: 1, speed: 20 },
+              admission: { maxRunningSequences: 1, maxQueued: 0 },
+            }),
+          ),
+        )
+        const out = mkdtempSync(join(tmpdir(), "stagebeam-eval-refused-"))
+        const ran = yield* stagebeam([
+          "eval",
+          TSV,
+          "--out",
+          out,
+          "-a",
+          address,
+          "--strategies",
+          "greedy",
+          "--limit",
+          "4",
+          "-c",
+          "4",
+        ])
+        assert.strictEqual(ran.code, 4, ran.stderr)
+        assert.match(ran.stderr, /rows failed for now/)
+        const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))
+        const greedy = summary.benchmarks[0].configurations[0]
+        assert.isAbove(greedy.refused, 0)
+        assert.strictEqual(greedy.answered + greedy.refused + greedy.failed, 4)
+        // The benchmark's own table (the paper's table has a greedy row too): n, score, CI, failed, refused, …
+        const row = ran.stdout.split("\n").find((line) => /^greedy\s+4\s/.test(line))!
+        assert.deepStrictEqual(
+          row
+            .trim()
+            .split(/\s{2,}/)
+            .slice(4, 6),
+          [String(greedy.failed), String(greedy.refused)],
+        )
+      }),
+    120_000,
+  )
+
+  it.live(
     "a killed run resumes without redoing the rows it finished",
     () =>
       Effect.gen(function* () {

@@ -257,13 +257,17 @@ export const evaluate = Command.make(
         let headline = ""
         for (const strategy of strategies) {
           const rows: Array<RowResult> = []
+          // Rows whose last try failed for now (retried by the next run): refused by the gateway, or failed.
           let failedForNow = 0
+          let refusedForNow = 0
           const predictions = new Map<string, string>()
           for (const item of dataset.items) {
             const key = keyOf({ dataset: dataset.name, strategy: strategy.label, index: item.index })
             const row = results.finished.get(key)
-            if (row === undefined) failedForNow++
-            else rows.push(row)
+            if (row === undefined) {
+              if (results.failed.get(key)?.refused === true) refusedForNow++
+              else failedForNow++
+            } else rows.push(row)
             // A failed row is scored as an empty prediction: wrong, as VLMEvalKit scores an answer it cannot read.
             predictions.set(item.index, row?.prediction ?? "")
           }
@@ -280,7 +284,14 @@ export const evaluate = Command.make(
           headline = score.headlineName
           scores.push({ name: strategy.label, units: score.units, rows: score.rows, predictions })
           configurations.push(
-            summarizeConfiguration(strategy.label, dataset.items.length, rows, failedForNow, score, files),
+            summarizeConfiguration(
+              strategy.label,
+              dataset.items.length,
+              rows,
+              { failedForNow, refusedForNow },
+              score,
+              files,
+            ),
           )
         }
         benchmarks.push({

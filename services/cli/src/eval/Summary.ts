@@ -53,7 +53,7 @@ export const summarizeConfiguration = (
   strategy: string,
   n: number,
   rows: ReadonlyArray<RowResult>,
-  failed: number,
+  forNow: { readonly failedForNow: number; readonly refusedForNow: number },
   score: DatasetScore,
   files: ConfigurationSummary["files"],
 ): ConfigurationSummary => {
@@ -68,8 +68,8 @@ export const summarizeConfiguration = (
     strategy,
     n,
     answered: answered.length,
-    failed: failed + rows.filter((row) => row.error !== null && !row.refused).length,
-    refused: rows.filter((row) => row.refused).length,
+    failed: forNow.failedForNow + rows.filter((row) => row.error !== null && !row.refused).length,
+    refused: forNow.refusedForNow + rows.filter((row) => row.refused).length,
     score: score.headline,
     // HallusionBench's headline averages three figures: the interval is aAcc's.
     low: interval === undefined ? null : 100 * interval.low,

@@ -1,3 +1,4 @@
+import { continuationPrefix } from "@stagebeam/cot"
 import type { SearchEvent } from "@stagebeam/search"
 import type { Answered } from "../Reasoning.ts"
 import { toProtoEvent, toProtoSelection } from "../ToProto.ts"
@@ -112,7 +113,9 @@ export const makeChunker = (identity: CompletionIdentity, includeUsage: boolean)
   return {
     event: (event: SearchEvent): ReadonlyArray<object> => {
       if (event._tag !== "StepChosen") return start()
-      chosen += event.text
+      // A stage continues after the separator its predecessor's closing token held (continuationPrefix), as the
+      // search's answer does; a fixed caption brings its own.
+      chosen = (/^\s/.test(event.text) ? chosen : continuationPrefix(chosen)) + event.text
       // Steps only append, so each trimmed reasoning extends the one sent before.
       return [...start(), ...reasoningDelta(reasoningOf(chosen))]
     },
