@@ -14,7 +14,10 @@ import {
 export interface AdmitOptions {
   /** GPU sequences the search occupies at once. */
   readonly sequences: number
-  /** Image bytes the call holds while it waits and runs (0 for a text-only question). */
+  /**
+   * Image bytes the call holds while it waits and runs (0 for a text-only question): what its image costs decoded,
+   * until the call gives some back (Lease.releaseBytes).
+   */
   readonly bytes?: number
   /** Clock millis after which a waiting call gives up. */
   readonly deadlineAt: number
@@ -27,6 +30,8 @@ export interface Lease {
    * that would pass the budget.
    */
   readonly holdBytes: (bytes: number) => Effect.Effect<void, Overloaded>
+  /** Gives back `bytes` of what the call holds (an image decoded, now held at its smaller prepared size). */
+  readonly releaseBytes: (bytes: number) => Effect.Effect<void>
 }
 
 export interface AdmissionOptions {
@@ -89,8 +94,9 @@ const SETTLE_INTERVAL = Duration.millis(500)
  * measured pace of finished searches) plus its expected run is longer than its deadline — is refused at once with
  * RESOURCE_EXHAUSTED instead of waiting to be cut short; so is one that finds `maxQueued` searches waiting. A
  * waiting call gives up when its deadline passes. Memory is the other resource: the image bytes of every call
- * waiting or running count against `maxHeldBytes`, and a call that would pass it is refused at once; an image
- * fetched from a URL counts from when it has arrived (fetches themselves are few at a time).
+ * waiting or running count against `maxHeldBytes` — an image by what it costs decoded until it has been prepared,
+ * then by what the call keeps of it — and a call that would pass it is refused at once; an image fetched from a URL
+ * counts from when it has arrived (fetches themselves are few at a time).
  */
 export class Admission extends Context.Service<
   Admission,
@@ -242,6 +248,12 @@ export class Admission extends Context.Service<
                   return report
                 },
               ),
+            releaseBytes: (less) =>
+              Effect.suspend(() => {
+                const given = Math.min(Math.max(0, less), held)
+                held -= given
+                return releaseBytes(given)
+              }),
           }
           return yield* Effect.gen(function* () {
             if (decision._tag === "wait") {

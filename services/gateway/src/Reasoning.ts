@@ -19,7 +19,7 @@ import type { JudgeChoice, ReasonCommand } from "./DecodeRequest.ts"
 import { Drain } from "./Drain.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
-import { type ImageSource, Images } from "./images/Images.ts"
+import { Images, type InspectedImage } from "./images/Images.ts"
 import { fleetCapacityOf } from "./SearchCapacity.ts"
 import { checkSupported } from "./StrategySupport.ts"
 
@@ -232,30 +232,19 @@ export class Reasoning extends Context.Service<
         })
 
       /**
-       * The image as the GPU servers get it, fetched and checked now that the call is admitted; a fetched image's
-       * bytes are held from now on (inline ones were counted at admission).
-       */
-      const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
-        image === undefined
-          ? Effect.succeed(undefined)
-          : Effect.flatMap(images.prepare(image), (ready) =>
-              image.kind === "url"
-                ? Effect.as(lease.holdBytes(ready.bytes), ready.dataUrl)
-                : Effect.succeed(ready.dataUrl),
-            )
-
-      /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
        * counts: the search gets what is left of the call's time.
        */
       const search = (
         { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
+        image: InspectedImage,
         publish: Publish,
         lease: Lease,
         facts: CallFacts,
       ) =>
         Effect.gen(function* () {
-          const imageUrl = yield* prepareImage(command.image, lease)
+          // The image as the GPU servers get it, fetched and checked now that the call is admitted.
+          const imageUrl = command.image === undefined ? undefined : yield* image.prepare(lease)
           const judgedBy: JudgedBy = { judge: judge.name, judging: judge.judging }
           const started = yield* Clock.currentTimeMillis
           const left = deadlineAt - started
@@ -293,9 +282,6 @@ export class Reasoning extends Context.Service<
           return { command, result, elapsedMs, judgedBy } satisfies Answered
         })
 
-      /** What a call's image holds in memory while it waits: its bytes (a URL is fetched only once admitted). */
-      const heldBytesOf = (image: ImageSource | undefined) => (image?.kind === "bytes" ? image.bytes.length : 0)
-
       const admitted = (
         call: CallInfo,
         decode: Effect.Effect<ReasonCommand, InvalidField>,
@@ -304,12 +290,15 @@ export class Reasoning extends Context.Service<
       ) =>
         Effect.flatMap(prepare(call, decode), (prepared) => {
           facts.command = prepared.command
-          return admission.admit((lease) => search(prepared, publish, lease, facts), {
-            // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
-            sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
-            bytes: heldBytesOf(prepared.command.image),
-            deadlineAt: prepared.deadlineAt,
-          })
+          // Its header is read before admission: what it holds while it waits is what it costs decoded.
+          return Effect.flatMap(images.inspect(prepared.command.image), (image) =>
+            admission.admit((lease) => search(prepared, image, publish, lease, facts), {
+              // What a search occupies on the GPU servers at once: its N samples per call (GREEDY: one).
+              sequences: prepared.command.search.strategy === "GREEDY" ? 1 : prepared.command.search.candidates,
+              bytes: image.heldBytes,
+              deadlineAt: prepared.deadlineAt,
+            }),
+          )
         })
 
       /**
