@@ -32,6 +32,8 @@ export interface Lease {
   readonly holdBytes: (bytes: number) => Effect.Effect<void, Overloaded>
   /** Gives back `bytes` of what the call holds (an image decoded, now held at its smaller prepared size). */
   readonly releaseBytes: (bytes: number) => Effect.Effect<void>
+  /** Runs `finalizer` when the call ends, however it ends (an image served by reference is withdrawn). */
+  readonly onEnd: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
 }
 
 export interface AdmissionOptions {
@@ -234,6 +236,7 @@ export class Admission extends Context.Service<
           }
           yield* report
           let held = bytes
+          const finalizers: Array<Effect.Effect<void>> = []
           const lease: Lease = {
             holdBytes: (more) =>
               Effect.flatMap(
@@ -254,6 +257,7 @@ export class Admission extends Context.Service<
                 held -= given
                 return releaseBytes(given)
               }),
+            onEnd: (finalizer) => Effect.sync(() => void finalizers.push(finalizer)),
           }
           return yield* Effect.gen(function* () {
             if (decision._tag === "wait") {
@@ -265,7 +269,11 @@ export class Admission extends Context.Service<
             return yield* restore(work(lease)).pipe(
               Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (ended) => release(sequences, ended - started))),
             )
-          }).pipe(Effect.ensuring(Effect.suspend(() => releaseBytes(held))))
+          }).pipe(
+            Effect.ensuring(
+              Effect.suspend(() => Effect.andThen(Effect.all(finalizers, { discard: true }), releaseBytes(held))),
+            ),
+          )
         }),
       )
     }

@@ -7,6 +7,7 @@ import type { RequestView } from "./engine.ts"
 import { type ApiError, badRequest, errorBody, errorForStatus, notFound, proxyErrorPage } from "./errors.ts"
 import { addedLatencyMs, chooseFault, type FaultAction } from "./faults.ts"
 import { type GenerationParams, type SampleOutput, sampleOutputs } from "./generate.ts"
+import { fetchImageUrls } from "./imageUrls.ts"
 import { blockHashes, renderPrompt } from "./prompt.ts"
 import { type ChatRequest, decodeChatRequest } from "./request.ts"
 import { decode } from "./tokens.ts"
@@ -185,6 +186,11 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     return sendError(ctx, res, validated.failure, idHeaders)
   }
   const { request, params, n } = validated.success
+  const unfetched = await fetchImageUrls(request)
+  if (unfetched !== undefined) {
+    ctx.outcomes.error++
+    return sendError(ctx, res, unfetched, idHeaders)
+  }
   const rendered = renderPrompt(request, ctx.profile.maxImagesPerPrompt, ctx.behaviour.continuation)
   if ("error" in rendered) {
     ctx.outcomes.error++

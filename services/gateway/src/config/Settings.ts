@@ -228,6 +228,20 @@ const SettingsFields = Schema.Struct({
      * "off": send every image as it came.
      */
     prescale: Schema.Literals(["mllama", "off"]).pipe(withDefault("mllama")),
+    /**
+     * Images by reference, for fleets whose GPU servers can reach the gateway: each search's prepared image is served
+     * at `url`/images/<token> (valid while its call runs) and the servers fetch it, instead of every request carrying
+     * it inline. Off unless set; the gateway listens for these fetches on `host`:`port`.
+     */
+    reference: Schema.optional(
+      Schema.Struct({
+        url: Schema.String.check(
+          Schema.isPattern(/^https?:\/\/[^/?#]+\/?$/, { message: "expected http(s)://host:port" }),
+        ),
+        host: Schema.String.pipe(withDefault("0.0.0.0")),
+        port: Port.pipe(withDefault(8090)),
+      }),
+    ),
   }).pipe(withDefault({})),
   /** The embedded simulated fleet, used when the generator pool lists no endpoints; 0 servers turns it off. */
   simulator: Schema.Struct({

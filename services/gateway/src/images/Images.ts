@@ -8,6 +8,7 @@ import { makeAddressPolicy } from "./AddressPolicy.ts"
 import { fetchImage } from "./ImageFetch.ts"
 import { type ImageHeader, readImageHeader } from "./ImageHeader.ts"
 import { decodeAndScale, type EncodedImage } from "./ImagePass.ts"
+import { serveImageReferences } from "./ImageReferences.ts"
 
 /** A request's image as it arrives: bytes in the message, or a URL the gateway fetches. */
 export type ImageSource =
@@ -25,8 +26,9 @@ export interface InspectedImage {
   /** What the call holds of it from admission on: its bytes, and what they cost decoded. */
   readonly heldBytes: number
   /**
-   * Once the call is admitted: fetched (a URL), decoded once and scaled; the URL the GPU servers get (a data: URL,
-   * the same string in every upstream request of the search). The lease then holds what the call keeps of it.
+   * Once the call is admitted: fetched (a URL), decoded once and scaled; the URL the GPU servers get, the same string
+   * in every upstream request of the search (a data: URL, or with images.reference this gateway's URL for it). The
+   * lease then holds what the call keeps of it.
    */
   readonly prepare: (lease: Lease) => Effect.Effect<string, InvalidField | Overloaded>
 }
@@ -64,6 +66,7 @@ export class Images extends Context.Service<
     Effect.gen(function* () {
       const { images, admission } = yield* GatewaySettings
       sharp.cache(false)
+      const references = images.reference === undefined ? undefined : yield* serveImageReferences(images.reference)
       const policy = makeAddressPolicy(images.allowedNetworks)
       const fetchSlots = yield* Semaphore.make(images.maxConcurrent)
       const decodeSlots = yield* Semaphore.make(images.maxConcurrent)
@@ -96,12 +99,27 @@ export class Images extends Context.Service<
           return read
         })
 
-      /** The one pass, at most `maxConcurrent` at once, then the lease down to what the call keeps. */
-      const pass = (bytes: Uint8Array, read: ImageHeader, lease: Lease, held: number, kept: (url: string) => number) =>
+      /**
+       * The one pass, at most `maxConcurrent` at once; then the image as the servers get it (inline, or served here by
+       * reference until the call ends) and the lease down to what the call keeps (`kept` of the prepared bytes).
+       */
+      const pass = (
+        bytes: Uint8Array,
+        read: ImageHeader,
+        lease: Lease,
+        held: number,
+        kept: (prepared: number) => number,
+      ) =>
         Effect.gen(function* () {
           const encoded = yield* decodeSlots.withPermits(1)(decodeAndScale(bytes, read, passOptions))
+          if (references !== undefined) {
+            const published = yield* references.publish(encoded)
+            yield* lease.onEnd(published.withdraw)
+            yield* lease.releaseBytes(held - kept(encoded.bytes.length))
+            return published.url
+          }
           const url = dataUrlOf(encoded)
-          yield* lease.releaseBytes(held - kept(url))
+          yield* lease.releaseBytes(held - kept(url.length))
           return url
         })
 
@@ -120,7 +138,7 @@ export class Images extends Context.Service<
             heldBytes,
             // The request keeps its bytes until the call ends; the call adds the data URL.
             prepare: (lease: Lease) =>
-              pass(source.bytes, read, lease, heldBytes, (url) => source.bytes.length + url.length).pipe(
+              pass(source.bytes, read, lease, heldBytes, (prepared) => source.bytes.length + prepared).pipe(
                 Effect.mapError((problem) => invalidField(source.field, problem)),
                 Effect.tapError(() => refused("data")),
                 Effect.withSpan("Images.prepare", { attributes: { source: "data" } }),
@@ -151,7 +169,7 @@ export class Images extends Context.Service<
             // Counted from its arrival; once prepared only the data URL is kept.
             const held = costOf(bytes.length, read)
             yield* lease.holdBytes(held)
-            return yield* pass(bytes, read, lease, held, (prepared) => prepared.length).pipe(
+            return yield* pass(bytes, read, lease, held, (prepared) => prepared).pipe(
               Effect.tapError(checked),
               Effect.mapError(() => unfetchable),
             )
