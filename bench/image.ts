@@ -37,6 +37,8 @@ const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. t
 const MAX_PIXELS = 40_000_000
 const report = makeReport("image")
 const baselineCheckout = process.env.IMAGE_BENCH_BASELINE
+/** IMAGE_BENCH_PARTS=1,4: only those parts (all by default). */
+const parts = new Set((process.env.IMAGE_BENCH_PARTS ?? "1,2,3,4").split(",").map((part) => part.trim()))
 sharp.cache(false)
 
 const photoJpeg = await sharp(await photoLikePng(1600, 1200, 1))
@@ -55,114 +57,118 @@ report.line(
 report.line()
 
 // Part 1: CPU per image pass.
-type Pass = (bytes: Uint8Array) => Promise<unknown>
-const thisPass: Pass = (bytes) =>
-  Effect.runPromise(
-    Effect.flatMap(readImageHeader(bytes, MAX_PIXELS), (header) =>
-      decodeAndScale(bytes, header, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
-    ),
-  )
-const baselinePass = async (): Promise<Pass | undefined> => {
-  if (baselineCheckout === undefined) return undefined
-  const check = await import(join(baselineCheckout, "services/gateway/src/images/ImageCheck.ts"))
-  const prescale = await import(join(baselineCheckout, "services/gateway/src/images/Prescale.ts"))
-  return (bytes) =>
+if (parts.has("1")) {
+  type Pass = (bytes: Uint8Array) => Promise<unknown>
+  const thisPass: Pass = (bytes) =>
     Effect.runPromise(
-      Effect.flatMap(check.checkImage(bytes, MAX_PIXELS), (checked) =>
-        prescale.prescaleForProcessor(bytes, checked, MAX_PIXELS),
-      ) as Effect.Effect<unknown, unknown>,
+      Effect.flatMap(readImageHeader(bytes, MAX_PIXELS), (header) =>
+        decodeAndScale(bytes, header, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
+      ),
     )
-}
-const before = await baselinePass()
-const cpuMsOf = async (pass: Pass, bytes: Uint8Array) => {
-  const started = process.cpuUsage()
-  await pass(bytes)
-  const used = process.cpuUsage(started)
-  return (used.user + used.system) / 1000
-}
-const PASSES = 15
-const passRows: Array<Array<string>> = []
-for (const image of passImages) {
-  for (let i = 0; i < 3; i++) {
-    await thisPass(image.bytes)
-    if (before !== undefined) await before(image.bytes)
+  const baselinePass = async (): Promise<Pass | undefined> => {
+    if (baselineCheckout === undefined) return undefined
+    const check = await import(join(baselineCheckout, "services/gateway/src/images/ImageCheck.ts"))
+    const prescale = await import(join(baselineCheckout, "services/gateway/src/images/Prescale.ts"))
+    return (bytes) =>
+      Effect.runPromise(
+        Effect.flatMap(check.checkImage(bytes, MAX_PIXELS), (checked) =>
+          prescale.prescaleForProcessor(bytes, checked, MAX_PIXELS),
+        ) as Effect.Effect<unknown, unknown>,
+      )
   }
-  const mine: Array<number> = []
-  const theirs: Array<number> = []
-  for (let i = 0; i < PASSES; i++) {
-    mine.push(await cpuMsOf(thisPass, image.bytes))
-    if (before !== undefined) theirs.push(await cpuMsOf(before, image.bytes))
+  const before = await baselinePass()
+  const cpuMsOf = async (pass: Pass, bytes: Uint8Array) => {
+    const started = process.cpuUsage()
+    await pass(bytes)
+    const used = process.cpuUsage(started)
+    return (used.user + used.system) / 1000
   }
-  const [m, t] = [median(mine), median(theirs)]
-  passRows.push([
-    image.name,
-    String(image.bytes.length),
-    fixed(m, 2),
-    `${fixed(Math.min(...mine), 2)}–${fixed(Math.max(...mine), 2)}`,
-    ...(before === undefined
-      ? []
-      : [fixed(t, 2), `${fixed(Math.min(...theirs), 2)}–${fixed(Math.max(...theirs), 2)}`, fixed(m / t, 2)]),
-  ])
+  const PASSES = 15
+  const passRows: Array<Array<string>> = []
+  for (const image of passImages) {
+    for (let i = 0; i < 3; i++) {
+      await thisPass(image.bytes)
+      if (before !== undefined) await before(image.bytes)
+    }
+    const mine: Array<number> = []
+    const theirs: Array<number> = []
+    for (let i = 0; i < PASSES; i++) {
+      mine.push(await cpuMsOf(thisPass, image.bytes))
+      if (before !== undefined) theirs.push(await cpuMsOf(before, image.bytes))
+    }
+    const [m, t] = [median(mine), median(theirs)]
+    passRows.push([
+      image.name,
+      String(image.bytes.length),
+      fixed(m, 2),
+      `${fixed(Math.min(...mine), 2)}–${fixed(Math.max(...mine), 2)}`,
+      ...(before === undefined
+        ? []
+        : [fixed(t, 2), `${fixed(Math.min(...theirs), 2)}–${fixed(Math.max(...theirs), 2)}`, fixed(m / t, 2)]),
+    ])
+  }
+  report.line(
+    `1. CPU per image pass (ms, median of ${PASSES} after 3 warm-ups, taking turns; range). images.prescale mllama, ` +
+      `maxPixels ${MAX_PIXELS}.`,
+  )
+  report.table(
+    ["image", "bytes", "this", "range", ...(before === undefined ? [] : ["baseline", "range", "this/baseline"])],
+    passRows,
+  )
+  report.line()
 }
-report.line(
-  `1. CPU per image pass (ms, median of ${PASSES} after 3 warm-ups, taking turns; range). images.prescale mllama, ` +
-    `maxPixels ${MAX_PIXELS}.`,
-)
-report.table(
-  ["image", "bytes", "this", "range", ...(before === undefined ? [] : ["baseline", "range", "this/baseline"])],
-  passRows,
-)
-report.line()
 
 // Part 2: the model's input.
-const decode = async (bytes: Uint8Array): Promise<Pixels> => {
-  // vLLM's loader: RGB (alpha composited on white), embedded profiles ignored.
-  const { data, info } = await sharp(bytes, { ignoreIcc: true })
-    .flatten({ background: "#ffffff" })
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  return { width: info.width, height: info.height, channels: info.channels, data }
-}
-const inputRows: Array<Array<string>> = []
-for (const image of [
-  { name: "photo 1600x1200 JPEG q90", bytes: photoJpeg },
-  { name: "photo 1600x1200 PNG", bytes: photoPng },
-  {
-    name: "photo 3000x2000 JPEG q90",
-    bytes: await sharp(await photoLikePng(3000, 2000, 3))
-      .jpeg({ quality: 90 })
-      .toBuffer(),
-  },
-]) {
-  const original = await decode(image.bytes)
-  const target = processorSize(original)
-  const reference = pilBilinearResize(original, target.width, target.height)
-  const header = await Effect.runPromise(readImageHeader(image.bytes, MAX_PIXELS))
-  const sent = await Effect.runPromise(
-    decodeAndScale(image.bytes, header, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
+if (parts.has("2")) {
+  const decode = async (bytes: Uint8Array): Promise<Pixels> => {
+    // vLLM's loader: RGB (alpha composited on white), embedded profiles ignored.
+    const { data, info } = await sharp(bytes, { ignoreIcc: true })
+      .flatten({ background: "#ffffff" })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+    return { width: info.width, height: info.height, channels: info.channels, data }
+  }
+  const inputRows: Array<Array<string>> = []
+  for (const image of [
+    { name: "photo 1600x1200 JPEG q90", bytes: photoJpeg },
+    { name: "photo 1600x1200 PNG", bytes: photoPng },
+    {
+      name: "photo 3000x2000 JPEG q90",
+      bytes: await sharp(await photoLikePng(3000, 2000, 3))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    },
+  ]) {
+    const original = await decode(image.bytes)
+    const target = processorSize(original)
+    const reference = pilBilinearResize(original, target.width, target.height)
+    const header = await Effect.runPromise(readImageHeader(image.bytes, MAX_PIXELS))
+    const sent = await Effect.runPromise(
+      decodeAndScale(image.bytes, header, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
+    )
+    const received = await decode(sent.bytes)
+    const d = difference(reference, pilBilinearResize(received, target.width, target.height))
+    inputRows.push([
+      image.name,
+      `${target.width}x${target.height}`,
+      String(image.bytes.length),
+      `${sent.mime.replace("image/", "")} ${sent.bytes.length}`,
+      fixed(sent.bytes.length / image.bytes.length, 3),
+      Number.isFinite(d.psnr) ? fixed(d.psnr, 1) : "inf",
+      String(d.maxAbs),
+      fixed(d.meanAbs, 3),
+    ])
+  }
+  report.line(
+    "2. Model input: processor(original) vs processor(what the gateway sends); per 8-bit channel value. A JPEG is " +
+      "sent as a JPEG (quality 92, 4:4:4), a PNG as a PNG.",
   )
-  const received = await decode(sent.bytes)
-  const d = difference(reference, pilBilinearResize(received, target.width, target.height))
-  inputRows.push([
-    image.name,
-    `${target.width}x${target.height}`,
-    String(image.bytes.length),
-    `${sent.mime.replace("image/", "")} ${sent.bytes.length}`,
-    fixed(sent.bytes.length / image.bytes.length, 3),
-    Number.isFinite(d.psnr) ? fixed(d.psnr, 1) : "inf",
-    String(d.maxAbs),
-    fixed(d.meanAbs, 3),
-  ])
+  report.table(
+    ["image", "processor size", "original B", "sent", "sent/orig", "PSNR dB", "max abs", "mean abs"],
+    inputRows,
+  )
+  report.line()
 }
-report.line(
-  "2. Model input: processor(original) vs processor(what the gateway sends); per 8-bit channel value. A JPEG is " +
-    "sent as a JPEG (quality 92, 4:4:4), a PNG as a PNG.",
-)
-report.table(
-  ["image", "processor size", "original B", "sent", "sent/orig", "PSNR dB", "max abs", "mean abs"],
-  inputRows,
-)
-report.line()
 
 // Part 3: memory under 8 concurrent 40-megapixel 16-bit PNGs.
 const deepPng = (channels: 3 | 4) =>
@@ -233,7 +239,7 @@ const memoryCases: Array<{
   { name: "this, defaults + fixed mmap threshold (RGB)", png: rgb16, settings: {}, env: FIXED_MMAP },
 ]
 const memoryRows: Array<Array<string>> = []
-for (const memoryCase of memoryCases) {
+for (const memoryCase of parts.has("3") ? memoryCases : []) {
   const gateway = await gatewayWith(memoryCase.name, memoryCase.settings, memoryCase.env, memoryCase.checkout)
   const started = performance.now()
   const result = await burst(gateway, memoryCase.png)
@@ -249,14 +255,17 @@ for (const memoryCase of memoryCases) {
   ])
   console.log(memoryRows.at(-1)!.join("  "))
 }
-report.line(
-  `3. Memory: 8 concurrent GREEDY calls, each a 6324×6324 16-bit PNG (RGBA ${rgba16.length} B, 320 MB decoded; RGB ` +
-    `${rgb16.length} B, 240 MB decoded), a gateway process over 2 simulator processes (speed 100). RSS in MiB: ` +
-    "before (after a warm-up call), peak (VmHWM, whole life), 5 s after the last answer. Kubernetes limit: 1024 MiB. " +
-    "codes: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED.",
-)
-report.table(["gateway", "RSS before", "peak", "after", "after-before", "burst s", "answers"], memoryRows)
-report.line()
+if (parts.has("3"))
+  report.line(
+    `3. Memory: 8 concurrent GREEDY calls, each a 6324×6324 16-bit PNG (RGBA ${rgba16.length} B, 320 MB decoded; RGB ` +
+      `${rgb16.length} B, 240 MB decoded), a gateway process over 2 simulator processes (speed 100). RSS in MiB: ` +
+      "before (after a warm-up call), peak (VmHWM, whole life), 5 s after the last answer. Kubernetes limit: 1024 MiB. " +
+      "codes: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED.",
+  )
+if (parts.has("3")) {
+  report.table(["gateway", "RSS before", "peak", "after", "after-before", "burst s", "answers"], memoryRows)
+  report.line()
+}
 
 // Part 4: per Reason call.
 const cpuSeconds = (pid: number): number => {
@@ -265,69 +274,79 @@ const cpuSeconds = (pid: number): number => {
 }
 const bytesWritten = (pid: number): number =>
   Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1])
-const CALLS = 6
-const perCall = await (async () => {
-  const gateways = [
-    { name: "this", proc: await gatewayWith("this-calls", {}) },
-    ...(baselineCheckout === undefined
-      ? []
-      : [{ name: "baseline", proc: await gatewayWith("baseline-calls", {}, {}, baselineCheckout) }]),
-  ]
-  const rows: Array<Array<string>> = []
-  for (const image of passImages) {
-    const measured = await Effect.runPromise(
-      Effect.gen(function* () {
-        const clients = yield* Effect.forEach(gateways, (g) =>
-          makeReasonerClient({ address: g.proc.address, defaultDeadline: "120 seconds" }),
+const CALLS = 10
+const simCpu = () => sims.reduce((total, sim) => total + cpuSeconds(sim.child.pid!), 0)
+const perCall = !parts.has("4")
+  ? []
+  : await (async () => {
+      const referencePort = await freePort()
+      const gateways = [
+        { name: "this", proc: await gatewayWith("this-calls", {}) },
+        {
+          name: "this, images.reference",
+          proc: await gatewayWith("this-reference", {
+            images: { reference: { url: `http://127.0.0.1:${referencePort}`, host: "127.0.0.1", port: referencePort } },
+          }),
+        },
+        ...(baselineCheckout === undefined
+          ? []
+          : [{ name: "baseline", proc: await gatewayWith("baseline-calls", {}, {}, baselineCheckout) }]),
+      ]
+      const rows: Array<Array<string>> = []
+      for (const image of passImages) {
+        const measured = await Effect.runPromise(
+          Effect.gen(function* () {
+            const clients = yield* Effect.forEach(gateways, (g) =>
+              makeReasonerClient({ address: g.proc.address, defaultDeadline: "120 seconds" }),
+            )
+            const ask = (i: number) =>
+              clients[i]!.Reason({ question: QUESTION, image: { data: image.bytes }, search: { seed: "5" } })
+            for (let i = 0; i < clients.length; i++) yield* ask(i)
+            const cpu = gateways.map(() => [] as Array<number>)
+            const sim = gateways.map(() => [] as Array<number>)
+            const written = gateways.map(() => [] as Array<number>)
+            for (let call = 0; call < CALLS; call++)
+              for (let i = 0; i < gateways.length; i++) {
+                const pid = gateways[i]!.proc.child.pid!
+                const [c0, s0, w0] = [cpuSeconds(pid), simCpu(), bytesWritten(pid)]
+                yield* ask(i)
+                cpu[i]!.push((cpuSeconds(pid) - c0) * 1000)
+                sim[i]!.push((simCpu() - s0) * 1000)
+                written[i]!.push(bytesWritten(pid) - w0)
+              }
+            return gateways.map((_, i) => ({
+              cpuMs: median(cpu[i]!),
+              cpuRange: `${fixed(Math.min(...cpu[i]!), 0)}–${fixed(Math.max(...cpu[i]!), 0)}`,
+              simMs: median(sim[i]!),
+              mb: median(written[i]!) / 1e6,
+            }))
+          }).pipe(Effect.scoped),
         )
-        const ask = (i: number) =>
-          clients[i]!.Reason({ question: QUESTION, image: { data: image.bytes }, search: { seed: "5" } })
-        for (let i = 0; i < clients.length; i++) yield* ask(i)
-        const cpu = gateways.map(() => [] as Array<number>)
-        const written = gateways.map(() => [] as Array<number>)
-        for (let call = 0; call < CALLS; call++)
-          for (let i = 0; i < gateways.length; i++) {
-            const pid = gateways[i]!.proc.child.pid!
-            const [c0, w0] = [cpuSeconds(pid), bytesWritten(pid)]
-            yield* ask(i)
-            cpu[i]!.push((cpuSeconds(pid) - c0) * 1000)
-            written[i]!.push(bytesWritten(pid) - w0)
-          }
-        return gateways.map((_, i) => ({ cpuMs: median(cpu[i]!), mb: median(written[i]!) / 1e6 }))
-      }).pipe(Effect.scoped),
-    )
-    const [mine, theirs] = measured
-    rows.push([
-      image.name,
-      fixed(mine!.cpuMs, 0),
-      fixed(mine!.mb, 2),
-      ...(theirs === undefined
-        ? []
-        : [
-            fixed(theirs.cpuMs, 0),
-            fixed(theirs.mb, 2),
-            fixed(mine!.cpuMs / theirs.cpuMs, 2),
-            fixed(mine!.mb / theirs.mb, 2),
-          ]),
-    ])
-  }
-  for (const g of gateways) g.proc.child.kill("SIGKILL")
-  return rows
-})()
-report.line(
-  `4. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls per gateway after a warm-up, ` +
-    "taking turns; medians), default settings, the same 2 simulator processes. CPU: gateway user+system " +
-    "(/proc/<pid>/stat, 10 ms ticks); MB: gateway wchar (upstream bodies + answers).",
-)
-report.table(
-  [
-    "image",
-    "CPU ms this",
-    "MB this",
-    ...(baselineCheckout === undefined ? [] : ["CPU ms baseline", "MB baseline", "CPU ratio", "MB ratio"]),
-  ],
-  perCall,
-)
+        const reference = measured[gateways.length - 1]!
+        for (const [i, m] of measured.entries())
+          rows.push([
+            image.name,
+            gateways[i]!.name,
+            fixed(m.cpuMs, 0),
+            m.cpuRange,
+            fixed(m.cpuMs / reference.cpuMs, 2),
+            fixed(m.mb, 2),
+            fixed(m.mb / reference.mb, 2),
+            fixed(m.simMs, 0),
+          ])
+      }
+      for (const g of gateways) g.proc.child.kill("SIGKILL")
+      return rows
+    })()
+if (parts.has("4")) {
+  report.line(
+    `4. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls per gateway after a warm-up, ` +
+      "taking turns; medians and range), default settings but images.reference where named, the same 2 simulator " +
+      "processes (speed 100). Gateway CPU: user+system (/proc/<pid>/stat, 10 ms ticks); MB: gateway wchar (upstream " +
+      "bodies, image fetches served, answers); sim CPU: both simulator processes. Ratios against the last row.",
+  )
+  report.table(["image", "gateway", "CPU ms", "range", "ratio", "MB sent", "ratio", "sim CPU ms"], perCall)
+}
 if (baselineCheckout !== undefined) report.line(`baseline: the gateway of ${baselineCheckout}`)
 report.line(
   "Simulator assumptions: vllm-sim does not look at pixels (its content model ignores the image), so parts 3 and 4 " +

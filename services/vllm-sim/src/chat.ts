@@ -186,7 +186,8 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     return sendError(ctx, res, validated.failure, idHeaders)
   }
   const { request, params, n } = validated.success
-  const unfetched = await fetchImageUrls(request)
+  const fetching = fetchImageUrls(request)
+  const unfetched = fetching === undefined ? undefined : await fetching
   if (unfetched !== undefined) {
     ctx.outcomes.error++
     return sendError(ctx, res, unfetched, idHeaders)

@@ -52,10 +52,12 @@ const fetchOne = async (url: string): Promise<ApiError | undefined> => {
   }
 }
 
-/** Fetches every http(s) image of the request; the first failure, if any, as vLLM answers it. */
-export const fetchImageUrls = async (request: ChatRequest): Promise<ApiError | undefined> => {
+/**
+ * Fetches every http(s) image of the request: the first failure, if any, as vLLM answers it; undefined at once (no
+ * promise, no tick) for a request without one.
+ */
+export const fetchImageUrls = (request: ChatRequest): Promise<ApiError | undefined> | undefined => {
   const urls = httpUrlsOf(request)
   if (urls.length === 0) return undefined
-  const failures = await Promise.all(urls.map(fetchOne))
-  return failures.find((failure) => failure !== undefined)
+  return Promise.all(urls.map(fetchOne)).then((failures) => failures.find((failure) => failure !== undefined))
 }
