@@ -22,7 +22,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeReasonerClient } from "@stagebeam/proto"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import sharp from "sharp"
 import { readImageHeader } from "../services/gateway/src/images/ImageHeader.ts"
 import { decodeAndScale } from "../services/gateway/src/images/ImagePass.ts"
@@ -179,13 +179,20 @@ const deepPng = (channels: 3 | 4) =>
 const rgba16 = await deepPng(4)
 const rgb16 = await deepPng(3)
 const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), 100)))
+/** Every child process started, killed however this script ends (a failed call included). */
+const children: Array<{ readonly child: { kill: (signal: NodeJS.Signals) => boolean } }> = [...sims]
+process.on("exit", () => {
+  for (const proc of children) proc.child.kill("SIGKILL")
+})
 const gatewayWith = async (name: string, settings: object, env: Record<string, string> = {}, checkout?: string) => {
   const config = join(tmpdir(), `stagebeam-bench-image-${process.pid}-${name.replace(/\W+/g, "-")}.json`)
   writeFileSync(config, JSON.stringify(settings))
-  return startGatewayProcess(
+  const gateway = await startGatewayProcess(
     { STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","), STAGEBEAM_CONFIG: config, ...env },
     checkout,
   )
+  children.push(gateway)
+  return gateway
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const MiB = 1024 * 1024
@@ -301,7 +308,9 @@ const perCall = !parts.has("4")
             )
             const ask = (i: number) =>
               clients[i]!.Reason({ question: QUESTION, image: { data: image.bytes }, search: { seed: "5" } })
-            for (let i = 0; i < clients.length; i++) yield* ask(i)
+            // Warm-up; a gateway just started may not have probed its servers yet.
+            for (let i = 0; i < clients.length; i++)
+              yield* ask(i).pipe(Effect.retry({ schedule: Schedule.spaced("1 second"), times: 10 }))
             const cpu = gateways.map(() => [] as Array<number>)
             const sim = gateways.map(() => [] as Array<number>)
             const written = gateways.map(() => [] as Array<number>)
