@@ -221,11 +221,11 @@ const SettingsFields = Schema.Struct({
     maxRedirects: Count(0).pipe(withDefault(3)),
     /** Networks an image URL may point into although they are not public (loopback, private, link-local…). */
     allowedNetworks: Networks.pipe(withDefault([])),
-    /** Image fetches and decodes at once. */
+    /** Image fetches at once, and image decodes at once: two pools, so slow URLs never hold inline images back. */
     maxConcurrent: Count(1).pipe(withDefault(4)),
     /**
-     * "mllama": scale an image the model's processor would scale down to that size once, here, and send it as PNG;
-     * "off": send every image as it came.
+     * "mllama": scale an image the model's processor would scale down to that size once, here, in the decode pass
+     * (a JPEG stays a JPEG, the rest become PNG); "off": send every image as it came.
      */
     prescale: Schema.Literals(["mllama", "off"]).pipe(withDefault("mllama")),
     /**
