@@ -1,278 +1,367 @@
 /**
- * The image once, not fifteen times (images.prescale). Two parts:
- * 1. The model's input: for each image, what Llama 3.2 Vision's processor makes of the original (PIL bilinear resize
- *    to its canvas size, reimplemented in lib/pil-resize.ts) against what it makes of the gateway's pre-scaled PNG
- *    (already at that size, so the processor keeps it): PSNR, largest and mean absolute difference per 8-bit channel,
- *    and the same for sharp's default kernel (lanczos3) to show why the gateway resamples bilinearly.
- * 2. Bytes sent upstream and gateway CPU per Reason call (STAGE_BEAM N=4, the default search), a gateway process
- *    over 2 simulator processes: prescale off (the baseline, same run) vs mllama, per image, and a 64×48 PNG as the
- *    floor. CPU is user + system of the gateway process (/proc/<pid>/stat); bytes are what it wrote (/proc/<pid>/io
- *    wchar: the upstream request bodies, plus the small gRPC answers).
- * Run: node --conditions=@stagebeam/source bench/image.ts
+ * The gateway's image pass: what it costs (CPU, memory) and what the model gets from it.
+ * 1. CPU per image pass, in this process: this checkout's pass (header, then one libvips pipeline that decodes and
+ *    scales) against the baseline checkout's (metadata, `stats()` as the full decode, then prescale), taking turns,
+ *    on a 64×48 PNG and a 1600×1200 photo-like JPEG. CPU is process.cpuUsage (libvips' threads included).
+ * 2. The model's input: what Llama 3.2 Vision's processor makes of the original (PIL bilinear resize to its canvas
+ *    size, reimplemented in lib/pil-resize.ts) against what it makes of the image the gateway sends (already at that
+ *    size, so the processor keeps it): PSNR and largest / mean absolute difference per 8-bit channel.
+ * 3. Memory: 8 concurrent Reason calls (GREEDY), each with a 40-megapixel 16-bit PNG (6324×6324 RGBA, ~0.5 MB,
+ *    320 MB decoded), sent to a gateway process over 2 simulator processes: its RSS before (after a warm-up call),
+ *    at its peak (VmHWM) and 5 s after the last answer, and the answers by gRPC code; the baseline gateway, this one
+ *    with its default settings (the image alone costs more than admission.maxHeldBytes: refused), this one with
+ *    maxHeldBytes at 4 GiB (all 8 admitted; decodes limited by images.maxConcurrent), the same with glibc's mmap
+ *    threshold fixed at 128 KiB (MALLOC_MMAP_THRESHOLD_, as deploy/k8s sets it), and a 16-bit RGB one (240 MB
+ *    decoded) with the default settings (admitted one at a time by its decoded bytes).
+ * 4. Per Reason call (STAGE_BEAM N=4): gateway CPU and bytes written, this gateway against the baseline's.
+ * Run: IMAGE_BENCH_BASELINE=<checkout of main> node --conditions=@stagebeam/source bench/image.ts
+ * (e.g. `git worktree add --detach /tmp/base b4a2550` with node_modules linked from this checkout). The machine may be
+ * shared by other work: rely on the same-run ratios.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeReasonerClient } from "@stagebeam/proto"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import sharp from "sharp"
+import { readImageHeader } from "../services/gateway/src/images/ImageHeader.ts"
+import { decodeAndScale } from "../services/gateway/src/images/ImagePass.ts"
 import { processorSize } from "../services/gateway/src/images/ProcessorSize.ts"
 import { benchImage, photoLikePng } from "./lib/image.ts"
 import { difference, type Pixels, pilBilinearResize } from "./lib/pil-resize.ts"
-import { freePort, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
+import { freePort, sampleProcess, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 import { median } from "./lib/stats.ts"
 
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
-const CALLS = 8
+const MAX_PIXELS = 40_000_000
 const report = makeReport("image")
+const baselineCheckout = process.env.IMAGE_BENCH_BASELINE
+/** IMAGE_BENCH_PARTS=1,4: only those parts (all by default). */
+const parts = new Set((process.env.IMAGE_BENCH_PARTS ?? "1,2,3,4").split(",").map((part) => part.trim()))
+sharp.cache(false)
 
-const decode = async (bytes: Uint8Array): Promise<Pixels> => {
-  // vLLM's loader: RGB (alpha composited on white), embedded profiles ignored.
-  const { data, info } = await sharp(bytes, { ignoreIcc: true })
-    .flatten({ background: "#ffffff" })
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-  return { width: info.width, height: info.height, channels: info.channels, data }
-}
-
-const images = [
-  { name: "photo 1600x1200", bytes: await photoLikePng(1600, 1200, 1) },
-  { name: "photo 3000x2000", bytes: await photoLikePng(3000, 2000, 2) },
-  { name: "wide photo 4000x500", bytes: await photoLikePng(4000, 500, 3) },
-  { name: "photo 800x600 (kept)", bytes: await photoLikePng(800, 600, 4) },
+const photoJpeg = await sharp(await photoLikePng(1600, 1200, 1))
+  .jpeg({ quality: 90 })
+  .toBuffer()
+const photoPng = await photoLikePng(1600, 1200, 2)
+const passImages = [
+  { name: "64x48 PNG", bytes: benchImage },
+  { name: "1600x1200 JPEG", bytes: photoJpeg },
 ]
 
-// Part 1: the model's input.
-report.line("images.prescale: what the model's processor gets, and what the gateway sends and spends")
-report.line()
+report.line("Gateway image pass: CPU, the model's input, memory, and CPU/bytes per Reason call")
 report.line(
-  "1. Model input: processor(original) = PIL bilinear resize of the original to the processor's size; " +
-    "processor(pre-scaled) = the gateway's PNG, already at that size (PIL keeps it). Per 8-bit channel value.",
-)
-const inputRows: Array<Array<string>> = []
-for (const image of images) {
-  const original = await decode(image.bytes)
-  const target = processorSize(original)
-  const reference = pilBilinearResize(original, target.width, target.height)
-  const scaled = async (kernel: "linear" | "lanczos3") =>
-    decode(
-      await sharp(image.bytes, { ignoreIcc: true })
-        .flatten({ background: "#ffffff" })
-        .resize(target.width, target.height, { kernel, fit: "fill" })
-        .png()
-        .toBuffer(),
-    )
-  const kept = target.width >= original.width
-  const linear = kept ? original : await scaled("linear")
-  const lanczos = kept ? original : await scaled("lanczos3")
-  const sentPng = kept
-    ? image.bytes
-    : await sharp(image.bytes, { ignoreIcc: true })
-        .flatten({ background: "#ffffff" })
-        .resize(target.width, target.height, { kernel: "linear", fit: "fill" })
-        .png()
-        .toBuffer()
-  const d = difference(reference, pilBilinearResize(linear, target.width, target.height))
-  const l = difference(reference, pilBilinearResize(lanczos, target.width, target.height))
-  inputRows.push([
-    image.name,
-    `${target.width}x${target.height}`,
-    String(image.bytes.length),
-    String(sentPng.length),
-    fixed(sentPng.length / image.bytes.length, 3),
-    Number.isFinite(d.psnr) ? fixed(d.psnr, 1) : "inf",
-    String(d.maxAbs),
-    fixed(d.meanAbs, 3),
-    Number.isFinite(l.psnr) ? fixed(l.psnr, 1) : "inf",
-    String(l.maxAbs),
-  ])
-}
-report.table(
-  [
-    "image",
-    "processor size",
-    "original B",
-    "sent B",
-    "sent/orig",
-    "PSNR dB (linear)",
-    "max abs",
-    "mean abs",
-    "PSNR dB (lanczos3)",
-    "max abs",
-  ],
-  inputRows,
+  `run ${new Date().toISOString()}; machine: ${process.env.BENCH_MACHINE_NOTE ?? "2 cores shared with other work"}`,
 )
 report.line()
 
-// Part 2: bytes and CPU per Reason call.
+// Part 1: CPU per image pass.
+if (parts.has("1")) {
+  type Pass = (bytes: Uint8Array) => Promise<unknown>
+  const thisPass: Pass = (bytes) =>
+    Effect.runPromise(
+      Effect.flatMap(readImageHeader(bytes, MAX_PIXELS), (header) =>
+        decodeAndScale(bytes, header, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
+      ),
+    )
+  const baselinePass = async (): Promise<Pass | undefined> => {
+    if (baselineCheckout === undefined) return undefined
+    const check = await import(join(baselineCheckout, "services/gateway/src/images/ImageCheck.ts"))
+    const prescale = await import(join(baselineCheckout, "services/gateway/src/images/Prescale.ts"))
+    return (bytes) =>
+      Effect.runPromise(
+        Effect.flatMap(check.checkImage(bytes, MAX_PIXELS), (checked) =>
+          prescale.prescaleForProcessor(bytes, checked, MAX_PIXELS),
+        ) as Effect.Effect<unknown, unknown>,
+      )
+  }
+  const before = await baselinePass()
+  const cpuMsOf = async (pass: Pass, bytes: Uint8Array) => {
+    const started = process.cpuUsage()
+    await pass(bytes)
+    const used = process.cpuUsage(started)
+    return (used.user + used.system) / 1000
+  }
+  const PASSES = 15
+  const passRows: Array<Array<string>> = []
+  for (const image of passImages) {
+    for (let i = 0; i < 3; i++) {
+      await thisPass(image.bytes)
+      if (before !== undefined) await before(image.bytes)
+    }
+    const mine: Array<number> = []
+    const theirs: Array<number> = []
+    for (let i = 0; i < PASSES; i++) {
+      mine.push(await cpuMsOf(thisPass, image.bytes))
+      if (before !== undefined) theirs.push(await cpuMsOf(before, image.bytes))
+    }
+    const [m, t] = [median(mine), median(theirs)]
+    passRows.push([
+      image.name,
+      String(image.bytes.length),
+      fixed(m, 2),
+      `${fixed(Math.min(...mine), 2)}–${fixed(Math.max(...mine), 2)}`,
+      ...(before === undefined
+        ? []
+        : [fixed(t, 2), `${fixed(Math.min(...theirs), 2)}–${fixed(Math.max(...theirs), 2)}`, fixed(m / t, 2)]),
+    ])
+  }
+  report.line(
+    `1. CPU per image pass (ms, median of ${PASSES} after 3 warm-ups, taking turns; range). images.prescale mllama, ` +
+      `maxPixels ${MAX_PIXELS}.`,
+  )
+  report.table(
+    ["image", "bytes", "this", "range", ...(before === undefined ? [] : ["baseline", "range", "this/baseline"])],
+    passRows,
+  )
+  report.line()
+}
+
+// Part 2: the model's input.
+if (parts.has("2")) {
+  const decode = async (bytes: Uint8Array): Promise<Pixels> => {
+    // vLLM's loader: RGB (alpha composited on white), embedded profiles ignored.
+    const { data, info } = await sharp(bytes, { ignoreIcc: true })
+      .flatten({ background: "#ffffff" })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+    return { width: info.width, height: info.height, channels: info.channels, data }
+  }
+  const inputRows: Array<Array<string>> = []
+  for (const image of [
+    { name: "photo 1600x1200 JPEG q90", bytes: photoJpeg },
+    { name: "photo 1600x1200 PNG", bytes: photoPng },
+    {
+      name: "photo 3000x2000 JPEG q90",
+      bytes: await sharp(await photoLikePng(3000, 2000, 3))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    },
+  ]) {
+    const original = await decode(image.bytes)
+    const target = processorSize(original)
+    const reference = pilBilinearResize(original, target.width, target.height)
+    const header = await Effect.runPromise(readImageHeader(image.bytes, MAX_PIXELS))
+    const sent = await Effect.runPromise(
+      decodeAndScale(image.bytes, header, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
+    )
+    const received = await decode(sent.bytes)
+    const d = difference(reference, pilBilinearResize(received, target.width, target.height))
+    inputRows.push([
+      image.name,
+      `${target.width}x${target.height}`,
+      String(image.bytes.length),
+      `${sent.mime.replace("image/", "")} ${sent.bytes.length}`,
+      fixed(sent.bytes.length / image.bytes.length, 3),
+      Number.isFinite(d.psnr) ? fixed(d.psnr, 1) : "inf",
+      String(d.maxAbs),
+      fixed(d.meanAbs, 3),
+    ])
+  }
+  report.line(
+    "2. Model input: processor(original) vs processor(what the gateway sends); per 8-bit channel value. A JPEG is " +
+      "sent as a JPEG (quality 92, 4:4:4), a PNG as a PNG.",
+  )
+  report.table(
+    ["image", "processor size", "original B", "sent", "sent/orig", "PSNR dB", "max abs", "mean abs"],
+    inputRows,
+  )
+  report.line()
+}
+
+// Part 3: memory under 8 concurrent 40-megapixel 16-bit PNGs.
+const deepPng = (channels: 3 | 4) =>
+  sharp({ create: { width: 6324, height: 6324, channels, background: { r: 10, g: 200, b: 30, alpha: 1 } } })
+    .png({ compressionLevel: 9 })
+    .toColourspace("rgb16")
+    .toBuffer()
+const rgba16 = await deepPng(4)
+const rgb16 = await deepPng(3)
+const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), 100)))
+/** Every child process started, killed however this script ends (a failed call included). */
+const children: Array<{ readonly child: { kill: (signal: NodeJS.Signals) => boolean } }> = [...sims]
+process.on("exit", () => {
+  for (const proc of children) proc.child.kill("SIGKILL")
+})
+const gatewayWith = async (name: string, settings: object, env: Record<string, string> = {}, checkout?: string) => {
+  const config = join(tmpdir(), `stagebeam-bench-image-${process.pid}-${name.replace(/\W+/g, "-")}.json`)
+  writeFileSync(config, JSON.stringify(settings))
+  const gateway = await startGatewayProcess(
+    { STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","), STAGEBEAM_CONFIG: config, ...env },
+    checkout,
+  )
+  children.push(gateway)
+  return gateway
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const MiB = 1024 * 1024
+const burst = async (
+  gateway: Awaited<ReturnType<typeof gatewayWith>>,
+  png: Uint8Array,
+): Promise<{ before: number; peak: number; after: number; codes: string }> =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const client = yield* makeReasonerClient({ address: gateway.address, defaultDeadline: "300 seconds" })
+      const pid = gateway.child.pid!
+      yield* client.Reason({ question: QUESTION, image: { data: benchImage }, search: { strategy: "STRATEGY_GREEDY" } })
+      yield* Effect.promise(() => sleep(1000))
+      const beforeRss = sampleProcess(pid).rss
+      const outcomes = yield* Effect.forEach(
+        Array.from({ length: 8 }, (_, i) => i),
+        () =>
+          client.Reason({ question: QUESTION, image: { data: png }, search: { strategy: "STRATEGY_GREEDY" } }).pipe(
+            Effect.map(() => "OK"),
+            Effect.catch((error: { readonly code?: number }) => Effect.succeed(`code ${error.code ?? "?"}`)),
+          ),
+        { concurrency: "unbounded" },
+      )
+      yield* Effect.promise(() => sleep(5000))
+      const sample = sampleProcess(pid)
+      const counts = new Map<string, number>()
+      for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1)
+      return {
+        before: beforeRss,
+        peak: sample.peakRss,
+        after: sample.rss,
+        codes: [...counts].map(([code, n]) => `${n}× ${code}`).join(", "),
+      }
+    }).pipe(Effect.scoped),
+  )
+const FIXED_MMAP = { MALLOC_MMAP_THRESHOLD_: "131072" }
+const roomy = { admission: { maxHeldBytes: 4 * 1024 * MiB } }
+const memoryCases: Array<{
+  name: string
+  png: Uint8Array
+  settings: object
+  env?: Record<string, string>
+  checkout?: string
+}> = [
+  ...(baselineCheckout === undefined
+    ? []
+    : [{ name: "baseline, defaults (RGBA)", png: rgba16, settings: {}, checkout: baselineCheckout }]),
+  { name: "this, defaults (RGBA)", png: rgba16, settings: {} },
+  { name: "this, maxHeldBytes 4 GiB (RGBA)", png: rgba16, settings: roomy },
+  { name: "this, 4 GiB + fixed mmap threshold (RGBA)", png: rgba16, settings: roomy, env: FIXED_MMAP },
+  { name: "this, defaults + fixed mmap threshold (RGB)", png: rgb16, settings: {}, env: FIXED_MMAP },
+]
+const memoryRows: Array<Array<string>> = []
+for (const memoryCase of parts.has("3") ? memoryCases : []) {
+  const gateway = await gatewayWith(memoryCase.name, memoryCase.settings, memoryCase.env, memoryCase.checkout)
+  const started = performance.now()
+  const result = await burst(gateway, memoryCase.png)
+  gateway.child.kill("SIGKILL")
+  memoryRows.push([
+    memoryCase.name,
+    fixed(result.before / MiB, 0),
+    fixed(result.peak / MiB, 0),
+    fixed(result.after / MiB, 0),
+    fixed((result.after - result.before) / MiB, 0),
+    fixed((performance.now() - started) / 1000 - 6, 1),
+    result.codes,
+  ])
+  console.log(memoryRows.at(-1)!.join("  "))
+}
+if (parts.has("3"))
+  report.line(
+    `3. Memory: 8 concurrent GREEDY calls, each a 6324×6324 16-bit PNG (RGBA ${rgba16.length} B, 320 MB decoded; RGB ` +
+      `${rgb16.length} B, 240 MB decoded), a gateway process over 2 simulator processes (speed 100). RSS in MiB: ` +
+      "before (after a warm-up call), peak (VmHWM, whole life), 5 s after the last answer. Kubernetes limit: 1024 MiB. " +
+      "codes: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED.",
+  )
+if (parts.has("3")) {
+  report.table(["gateway", "RSS before", "peak", "after", "after-before", "burst s", "answers"], memoryRows)
+  report.line()
+}
+
+// Part 4: per Reason call.
 const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 const bytesWritten = (pid: number): number =>
   Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1])
-
-const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), 100)))
-const gatewayWith = async (prescale: "mllama" | "off" | undefined, checkout?: string) => {
-  const config = join(tmpdir(), `stagebeam-bench-image-${process.pid}-${prescale ?? "baseline"}.json`)
-  writeFileSync(config, JSON.stringify(prescale === undefined ? {} : { images: { prescale } }))
-  const endpoints = sims.map((s) => s.url).join(",")
-  return startGatewayProcess({ STAGEBEAM_ENDPOINTS: endpoints, STAGEBEAM_CONFIG: config }, checkout)
-}
-/**
- * IMAGE_BENCH_BASELINE=<dir>: also a gateway from another checkout (e.g. main before this change, unpacked with
- * `git archive`), its settings' defaults, as a third column in the same run.
- */
-const baselineCheckout = process.env.IMAGE_BENCH_BASELINE
-
-/**
- * The same image through both gateways, call by call in turn (off, mllama, off, …), so that the machine's load
- * (shared with other work) falls on both alike; per-call medians.
- */
-const measureInTurns = (
-  gateways: ReadonlyArray<{ readonly address: string; readonly pid: number }>,
-  bytes: Uint8Array,
-) =>
-  Effect.gen(function* () {
-    const clients = yield* Effect.forEach(gateways, (gateway) =>
-      makeReasonerClient({ address: gateway.address, defaultDeadline: "120 seconds" }),
-    )
-    const ask = (i: number) => clients[i]!.Reason({ question: QUESTION, image: { data: bytes }, search: { seed: "5" } })
-    for (let i = 0; i < clients.length; i++) yield* ask(i) // warm-up: JIT, connections, the pool's probe
-    const cpu = gateways.map(() => [] as Array<number>)
-    const written = gateways.map(() => [] as Array<number>)
-    for (let call = 0; call < CALLS; call++)
-      for (let i = 0; i < gateways.length; i++) {
-        const pid = gateways[i]!.pid
-        const [c0, w0] = [cpuSeconds(pid), bytesWritten(pid)]
-        yield* ask(i)
-        cpu[i]!.push((cpuSeconds(pid) - c0) * 1000)
-        written[i]!.push(bytesWritten(pid) - w0)
+const CALLS = 10
+const simCpu = () => sims.reduce((total, sim) => total + cpuSeconds(sim.child.pid!), 0)
+const perCall = !parts.has("4")
+  ? []
+  : await (async () => {
+      const referencePort = await freePort()
+      const gateways = [
+        { name: "this", proc: await gatewayWith("this-calls", {}) },
+        {
+          name: "this, images.reference",
+          proc: await gatewayWith("this-reference", {
+            images: { reference: { url: `http://127.0.0.1:${referencePort}`, host: "127.0.0.1", port: referencePort } },
+          }),
+        },
+        ...(baselineCheckout === undefined
+          ? []
+          : [{ name: "baseline", proc: await gatewayWith("baseline-calls", {}, {}, baselineCheckout) }]),
+      ]
+      const rows: Array<Array<string>> = []
+      for (const image of passImages) {
+        const measured = await Effect.runPromise(
+          Effect.gen(function* () {
+            const clients = yield* Effect.forEach(gateways, (g) =>
+              makeReasonerClient({ address: g.proc.address, defaultDeadline: "120 seconds" }),
+            )
+            const ask = (i: number) =>
+              clients[i]!.Reason({ question: QUESTION, image: { data: image.bytes }, search: { seed: "5" } })
+            // Warm-up; a gateway just started may not have probed its servers yet.
+            for (let i = 0; i < clients.length; i++)
+              yield* ask(i).pipe(Effect.retry({ schedule: Schedule.spaced("1 second"), times: 10 }))
+            const cpu = gateways.map(() => [] as Array<number>)
+            const sim = gateways.map(() => [] as Array<number>)
+            const written = gateways.map(() => [] as Array<number>)
+            for (let call = 0; call < CALLS; call++)
+              for (let i = 0; i < gateways.length; i++) {
+                const pid = gateways[i]!.proc.child.pid!
+                const [c0, s0, w0] = [cpuSeconds(pid), simCpu(), bytesWritten(pid)]
+                yield* ask(i)
+                cpu[i]!.push((cpuSeconds(pid) - c0) * 1000)
+                sim[i]!.push((simCpu() - s0) * 1000)
+                written[i]!.push(bytesWritten(pid) - w0)
+              }
+            return gateways.map((_, i) => ({
+              cpuMs: median(cpu[i]!),
+              cpuRange: `${fixed(Math.min(...cpu[i]!), 0)}–${fixed(Math.max(...cpu[i]!), 0)}`,
+              simMs: median(sim[i]!),
+              mb: median(written[i]!) / 1e6,
+            }))
+          }).pipe(Effect.scoped),
+        )
+        const reference = measured[gateways.length - 1]!
+        for (const [i, m] of measured.entries())
+          rows.push([
+            image.name,
+            gateways[i]!.name,
+            fixed(m.cpuMs, 0),
+            m.cpuRange,
+            fixed(m.cpuMs / reference.cpuMs, 2),
+            fixed(m.mb, 2),
+            fixed(m.mb / reference.mb, 2),
+            fixed(m.simMs, 0),
+          ])
       }
-    return gateways.map((_, i) => ({ cpuMs: median(cpu[i]!), bytes: median(written[i]!) }))
-  }).pipe(Effect.scoped)
-
-const gateways = {
-  off: await gatewayWith("off"),
-  mllama: await gatewayWith("mllama"),
-  baseline: baselineCheckout === undefined ? undefined : await gatewayWith(undefined, baselineCheckout),
-}
-const compared = [gateways.off, gateways.mllama, ...(gateways.baseline === undefined ? [] : [gateways.baseline])]
-report.line(
-  `2. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls per setting after a warm-up, taking turns; medians), a gateway ` +
-    "process per setting over the same 2 simulator processes (speed 100). CPU: gateway user+system; bytes: gateway " +
-    "wchar (upstream bodies + answers). Ratios: mllama / off, same run.",
-)
-const rows: Array<Array<string>> = []
-// The 3000x2000 photo is left out here: sent as it came it is 15 MB of JSON per request, and the simulators (on the
-// same 2 cores) fall behind their health checks.
-const measured = [
-  { name: "64x48 PNG (floor)", bytes: benchImage },
-  ...images.filter((image) => !image.name.includes("3000")),
-]
-for (const image of measured) {
-  const [off, on, before] = await Effect.runPromise(
-    measureInTurns(
-      compared.map((g) => ({ address: g.address, pid: g.child.pid! })),
-      image.bytes,
-    ),
+      for (const g of gateways) g.proc.child.kill("SIGKILL")
+      return rows
+    })()
+if (parts.has("4")) {
+  report.line(
+    `4. Per Reason call (STAGE_BEAM N=4, seed 5, one call at a time, ${CALLS} calls per gateway after a warm-up, ` +
+      "taking turns; medians and range), default settings but images.reference where named, the same 2 simulator " +
+      "processes (speed 100). Gateway CPU: user+system (/proc/<pid>/stat, 10 ms ticks); MB: gateway wchar (upstream " +
+      "bodies, image fetches served, answers); sim CPU: both simulator processes. Ratios against the last row.",
   )
-  if (off === undefined || on === undefined) throw new Error("unreachable")
-  rows.push([
-    image.name,
-    String(image.bytes.length),
-    fixed(off.bytes / 1e6, 2),
-    fixed(on.bytes / 1e6, 2),
-    fixed(on.bytes / off.bytes, 3),
-    fixed(off.cpuMs, 0),
-    fixed(on.cpuMs, 0),
-    fixed(on.cpuMs / off.cpuMs, 2),
-    ...(before === undefined
-      ? []
-      : [fixed(before.bytes / 1e6, 2), fixed(before.cpuMs, 0), fixed(on.cpuMs / before.cpuMs, 2)]),
-  ])
+  report.table(["image", "gateway", "CPU ms", "range", "ratio", "MB sent", "ratio", "sim CPU ms"], perCall)
 }
-report.table(
-  [
-    "image",
-    "image B",
-    "MB sent off",
-    "MB sent mllama",
-    "ratio",
-    "CPU ms off",
-    "CPU ms mllama",
-    "ratio",
-    ...(gateways.baseline === undefined ? [] : ["MB sent baseline", "CPU ms baseline", "mllama/baseline"]),
-  ],
-  rows,
-)
-if (baselineCheckout !== undefined) report.line(`baseline: the gateway of ${baselineCheckout}, default settings`)
-for (const proc of [...sims, ...compared]) proc.child.kill("SIGKILL")
-report.line()
-
-// Part 3: building one request body. The data URL is base64-encoded once per call (Images.prepare); what every
-// request repeats is the SDK's JSON.stringify of the body and the UTF-8 copy of the string fetch sends. Splicing a
-// JSON string encoded once into each body would skip both; measured here in this process, per request.
-const bodyWith = (url: string) => ({
-  model: "Xkev/Llama-3.2V-11B-cot",
-  messages: [
-    {
-      role: "user",
-      content: [
-        { type: "image_url", image_url: { url } },
-        { type: "text", text: QUESTION },
-      ],
-    },
-  ],
-  n: 4,
-  seed: 5,
-  temperature: 0.6,
-  top_p: 0.9,
-  max_tokens: 2048,
-})
-const REPEAT = 30
-const perRequestMs = (work: () => number) => {
-  for (let i = 0; i < 3; i++) work()
-  const started = performance.now()
-  let sink = 0
-  for (let i = 0; i < REPEAT; i++) sink += work()
-  if (sink < 0) throw new Error("unreachable")
-  return (performance.now() - started) / REPEAT
-}
-const placeholder = "stagebeam-image-placeholder"
-const bodyRows: Array<Array<string>> = []
-for (const [name, bytes] of [
-  ["photo 1600x1200 as it came", images[0]!.bytes],
-  [
-    "photo 1600x1200 pre-scaled",
-    await sharp(images[0]!.bytes).resize(1120, 840, { kernel: "linear" }).png().toBuffer(),
-  ],
-] as const) {
-  const url = `data:image/png;base64,${Buffer.from(bytes).toString("base64")}`
-  const stringified = perRequestMs(() => Buffer.from(JSON.stringify(bodyWith(url))).length)
-  const encodedOnce = Buffer.from(JSON.stringify(url))
-  const spliced = perRequestMs(() => {
-    const text = JSON.stringify(bodyWith(placeholder))
-    const at = text.indexOf(`"${placeholder}"`)
-    return Buffer.concat([
-      Buffer.from(text.slice(0, at)),
-      encodedOnce,
-      Buffer.from(text.slice(at + placeholder.length + 2)),
-    ]).length
-  })
-  bodyRows.push([
-    name,
-    fixed(url.length / 1e6, 2),
-    fixed(stringified, 2),
-    fixed(spliced, 2),
-    fixed(spliced / stringified, 2),
-  ])
-}
+if (baselineCheckout !== undefined) report.line(`baseline: the gateway of ${baselineCheckout}`)
 report.line(
-  `3. One request body, per request (mean of ${REPEAT}): JSON.stringify + UTF-8 copy vs a pre-encoded image spliced in`,
+  "Simulator assumptions: vllm-sim does not look at pixels (its content model ignores the image), so parts 3 and 4 " +
+    "measure the gateway's own work; the servers' decode cost is not modelled.",
 )
-report.table(["image", "data URL MB", "stringify ms", "spliced ms", "ratio"], bodyRows)
+for (const sim of sims) sim.child.kill("SIGKILL")
 report.line()
 report.line(`saved ${report.save()}`)
 process.exit(0)

@@ -14,7 +14,10 @@ import {
 export interface AdmitOptions {
   /** GPU sequences the search occupies at once. */
   readonly sequences: number
-  /** Image bytes the call holds while it waits and runs (0 for a text-only question). */
+  /**
+   * Image bytes the call holds while it waits and runs (0 for a text-only question): what its image costs decoded,
+   * until the call gives some back (Lease.releaseBytes).
+   */
   readonly bytes?: number
   /** Clock millis after which a waiting call gives up. */
   readonly deadlineAt: number
@@ -27,6 +30,10 @@ export interface Lease {
    * that would pass the budget.
    */
   readonly holdBytes: (bytes: number) => Effect.Effect<void, Overloaded>
+  /** Gives back `bytes` of what the call holds (an image decoded, now held at its smaller prepared size). */
+  readonly releaseBytes: (bytes: number) => Effect.Effect<void>
+  /** Runs `finalizer` when the call ends, however it ends (an image served by reference is withdrawn). */
+  readonly onEnd: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
 }
 
 export interface AdmissionOptions {
@@ -89,8 +96,9 @@ const SETTLE_INTERVAL = Duration.millis(500)
  * measured pace of finished searches) plus its expected run is longer than its deadline — is refused at once with
  * RESOURCE_EXHAUSTED instead of waiting to be cut short; so is one that finds `maxQueued` searches waiting. A
  * waiting call gives up when its deadline passes. Memory is the other resource: the image bytes of every call
- * waiting or running count against `maxHeldBytes`, and a call that would pass it is refused at once; an image
- * fetched from a URL counts from when it has arrived (fetches themselves are few at a time).
+ * waiting or running count against `maxHeldBytes` — an image by what it costs decoded until it has been prepared,
+ * then by what the call keeps of it — and a call that would pass it is refused at once; an image fetched from a URL
+ * counts from when it has arrived (fetches themselves are few at a time).
  */
 export class Admission extends Context.Service<
   Admission,
@@ -228,6 +236,7 @@ export class Admission extends Context.Service<
           }
           yield* report
           let held = bytes
+          const finalizers: Array<Effect.Effect<void>> = []
           const lease: Lease = {
             holdBytes: (more) =>
               Effect.flatMap(
@@ -242,6 +251,13 @@ export class Admission extends Context.Service<
                   return report
                 },
               ),
+            releaseBytes: (less) =>
+              Effect.suspend(() => {
+                const given = Math.min(Math.max(0, less), held)
+                held -= given
+                return releaseBytes(given)
+              }),
+            onEnd: (finalizer) => Effect.sync(() => void finalizers.push(finalizer)),
           }
           return yield* Effect.gen(function* () {
             if (decision._tag === "wait") {
@@ -253,7 +269,11 @@ export class Admission extends Context.Service<
             return yield* restore(work(lease)).pipe(
               Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (ended) => release(sequences, ended - started))),
             )
-          }).pipe(Effect.ensuring(Effect.suspend(() => releaseBytes(held))))
+          }).pipe(
+            Effect.ensuring(
+              Effect.suspend(() => Effect.andThen(Effect.all(finalizers, { discard: true }), releaseBytes(held))),
+            ),
+          )
         }),
       )
     }

@@ -22,7 +22,7 @@ import { runDeviations } from "./Deviations.ts"
 import { Drain } from "./Drain.ts"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
 import { DeadlinePassed, type InvalidField, invalidField } from "./GatewayErrors.ts"
-import { type ImageSource, Images } from "./images/Images.ts"
+import { Images, type InspectedImage } from "./images/Images.ts"
 import { fleetCapacityOf } from "./SearchCapacity.ts"
 import { admissionWait, recordSearch } from "./SearchMetrics.ts"
 import { checkSupported } from "./StrategySupport.ts"
@@ -243,27 +243,13 @@ export class Reasoning extends Context.Service<
         })
 
       /**
-       * The image as the GPU servers get it, fetched and checked now that the call is admitted; a fetched image's
-       * bytes are held from now on (inline ones were counted at admission).
-       */
-      const prepareImage = (image: ImageSource | undefined, lease: Lease) =>
-        image === undefined
-          ? Effect.succeed(undefined)
-          : Effect.flatMap(images.prepare(image), (ready) => {
-              // Scaled when its bytes changed; a fetched image's size is not kept, so with prescale on it may have been.
-              const prescaled =
-                settings.images.prescale === "mllama" && (image.kind === "url" || ready.bytes !== image.bytes.length)
-              return image.kind === "url"
-                ? Effect.as(lease.holdBytes(ready.bytes), { dataUrl: ready.dataUrl, prescaled })
-                : Effect.succeed({ dataUrl: ready.dataUrl, prescaled })
-            })
-
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
        * counts: the search gets what is left of the call's time.
        */
       const search = (
         { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
+        image: InspectedImage,
         publish: Publish,
         lease: Lease,
         facts: CallFacts,
@@ -273,8 +259,9 @@ export class Reasoning extends Context.Service<
             const waited = ((yield* Clock.currentTimeMillis) - facts.queuedAt) / 1000
             yield* Metric.update(admissionWait, waited)
           }
-          const prepared = yield* prepareImage(command.image, lease)
-          const imageUrl = prepared?.dataUrl
+          // The image as the GPU servers get it, fetched and checked now that the call is admitted.
+          const prepared = command.image === undefined ? undefined : yield* image.prepare(lease)
+          const imageUrl = prepared?.url
           const judgedBy: JudgedBy = {
             judge: judge.name,
             judging: judge.judging,
@@ -325,9 +312,6 @@ export class Reasoning extends Context.Service<
           return { command, result, elapsedMs, judgedBy } satisfies Answered
         })
 
-      /** What a call's image holds in memory while it waits: its bytes (a URL is fetched only once admitted). */
-      const heldBytesOf = (image: ImageSource | undefined) => (image?.kind === "bytes" ? image.bytes.length : 0)
-
       const admitted = (
         call: CallInfo,
         decode: Effect.Effect<ReasonCommand, InvalidField>,
@@ -336,14 +320,17 @@ export class Reasoning extends Context.Service<
       ) =>
         Effect.flatMap(prepare(call, decode), (prepared) => {
           facts.command = prepared.command
-          return Effect.flatMap(Clock.currentTimeMillis, (queuedAt) => {
-            facts.queuedAt = queuedAt
-            return admission.admit((lease) => search(prepared, publish, lease, facts), {
-              sequences: sequencesOf(prepared.command),
-              bytes: heldBytesOf(prepared.command.image),
-              deadlineAt: prepared.deadlineAt,
-            })
-          })
+          // Its header is read before admission: what it holds while it waits is what it costs decoded.
+          return Effect.flatMap(images.inspect(prepared.command.image), (image) =>
+            Effect.flatMap(Clock.currentTimeMillis, (queuedAt) => {
+              facts.queuedAt = queuedAt
+              return admission.admit((lease) => search(prepared, image, publish, lease, facts), {
+                sequences: sequencesOf(prepared.command),
+                bytes: image.heldBytes,
+                deadlineAt: prepared.deadlineAt,
+              })
+            }),
+          )
         })
 
       /**

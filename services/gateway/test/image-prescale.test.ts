@@ -106,4 +106,28 @@ describe("images.prescale", () => {
       assert.isTrue(Buffer.from(sent[0]!.split(",")[1]!, "base64").equals(original))
     }),
   )
+
+  it.live("a JPEG photo stays a JPEG: scaled in the decode pass and never sent as a larger PNG", () =>
+    Effect.gen(function* () {
+      const original = yield* Effect.flatMap(detailedPng(1800, 1200), (png) =>
+        Effect.promise(() => sharp(png).jpeg({ quality: 90 }).toBuffer()),
+      )
+      const servers = yield* startSimulators(1)
+      const proxy = yield* recordingProxy(servers[0]!.url)
+      const { client } = yield* startGateway({ pools: { generator: { endpoints: [proxy.url] } } })
+      yield* client.Reason({ question: QUESTION, image: { data: original }, search: { candidatesPerStage: 2 } })
+      const sent = imagesSent(
+        proxy.seen.filter((request) => request.path === "/v1/chat/completions").map((r) => r.body),
+      )
+      assert.strictEqual(new Set(sent).size, 1)
+      assert.match(sent[0]!, /^data:image\/jpeg;base64,/)
+      const bytes = Buffer.from(sent[0]!.split(",")[1]!, "base64")
+      const metadata = yield* Effect.promise(() => sharp(bytes).metadata())
+      assert.deepStrictEqual(
+        { format: metadata.format, width: metadata.width, height: metadata.height },
+        { format: "jpeg", width: 1120, height: 746 },
+      )
+      assert.isBelow(bytes.length, original.length)
+    }),
+  )
 })

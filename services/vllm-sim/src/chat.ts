@@ -8,6 +8,7 @@ import { type ApiError, badRequest, errorBody, errorForStatus, notFound, proxyEr
 import { addedLatencyMs, chooseFault, type FaultAction } from "./faults.ts"
 import { type GenerationParams, type SampleOutput, sampleOutputs } from "./generate.ts"
 import { promptTiles } from "./images.ts"
+import { fetchImageUrls } from "./imageUrls.ts"
 import { imageTokensOf } from "./profiles.ts"
 import { blockHashes, renderPrompt } from "./prompt.ts"
 import { mergeRecords } from "./records.ts"
@@ -214,6 +215,12 @@ export const handleChat = async (ctx: SimContext, req: IncomingMessage, res: Ser
     return sendError(ctx, res, validated.failure, idHeaders)
   }
   const { request, params, n } = validated.success
+  const fetching = fetchImageUrls(request)
+  const unfetched = fetching === undefined ? undefined : await fetching
+  if (unfetched !== undefined) {
+    ctx.outcomes.error++
+    return sendError(ctx, res, unfetched, idHeaders)
+  }
   const rendered = renderPrompt(request, ctx.profile.maxImagesPerPrompt, ctx.behaviour.continuation)
   if ("error" in rendered) {
     ctx.outcomes.error++

@@ -32,7 +32,7 @@ const imageMagic: ReadonlyArray<ReadonlyArray<number>> = [
 ]
 
 const checkImageUrl = (url: string): ApiError | { readonly size: ImageSize | undefined } => {
-  if (/^https?:\/\//.test(url)) return { size: undefined } // assumed fetchable: the simulator has no network to fetch it
+  if (/^https?:\/\//.test(url)) return { size: undefined } // fetched before rendering (imageUrls.ts)
   const m = /^data:([^;,]*)(;base64)?,([\s\S]*)$/.exec(url)
   if (m === null) return badRequest("Invalid `image_url`: expected an http(s) URL or a data URL.")
   if (m[2] === undefined) return badRequest("Invalid `image_url`: only base64-encoded data URLs are supported.")

@@ -223,13 +223,27 @@ const SettingsFields = Schema.Struct({
     maxRedirects: Count(0).pipe(withDefault(3)),
     /** Networks an image URL may point into although they are not public (loopback, private, link-local…). */
     allowedNetworks: Networks.pipe(withDefault([])),
-    /** Image fetches and decodes at once. */
+    /** Image fetches at once, and image decodes at once: two pools, so slow URLs never hold inline images back. */
     maxConcurrent: Count(1).pipe(withDefault(4)),
     /**
-     * "mllama": scale an image the model's processor would scale down to that size once, here, and send it as PNG;
-     * "off": send every image as it came.
+     * "mllama": scale an image the model's processor would scale down to that size once, here, in the decode pass
+     * (a JPEG stays a JPEG, the rest become PNG); "off": send every image as it came.
      */
     prescale: Schema.Literals(["mllama", "off"]).pipe(withDefault("mllama")),
+    /**
+     * Images by reference, for fleets whose GPU servers can reach the gateway: each search's prepared image is served
+     * at `url`/images/<token> (valid while its call runs) and the servers fetch it, instead of every request carrying
+     * it inline. Off unless set; the gateway listens for these fetches on `host`:`port`.
+     */
+    reference: Schema.optional(
+      Schema.Struct({
+        url: Schema.String.check(
+          Schema.isPattern(/^https?:\/\/[^/?#]+\/?$/, { message: "expected http(s)://host:port" }),
+        ),
+        host: Schema.String.pipe(withDefault("0.0.0.0")),
+        port: Port.pipe(withDefault(8090)),
+      }),
+    ),
   }).pipe(withDefault({})),
 })
 

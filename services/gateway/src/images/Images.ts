@@ -1,11 +1,14 @@
 import { Context, Duration, Effect, Layer, Metric, Semaphore } from "effect"
+import sharp from "sharp"
+import type { Lease } from "../Admission.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
-import { type InvalidField, invalidField } from "../GatewayErrors.ts"
+import { type InvalidField, invalidField, type Overloaded } from "../GatewayErrors.ts"
 import { imagesRefused } from "../GatewayMetrics.ts"
 import { makeAddressPolicy } from "./AddressPolicy.ts"
-import { type CheckedImage, checkImage } from "./ImageCheck.ts"
 import { fetchImage } from "./ImageFetch.ts"
-import { type EncodedImage, prescaleForProcessor } from "./Prescale.ts"
+import { type ImageHeader, readImageHeader } from "./ImageHeader.ts"
+import { decodeAndScale, type EncodedImage } from "./ImagePass.ts"
+import { serveImageReferences } from "./ImageReferences.ts"
 
 /** A request's image as it arrives: bytes in the message, or a URL the gateway fetches. */
 export type ImageSource =
@@ -18,41 +21,68 @@ export type ImageSource =
     }
   | { readonly kind: "url"; readonly url: URL }
 
-/**
- * A checked image: the data: URL the GPU servers get (built once per call, then the same string in every upstream
- * request of the search), and the size of the image it carries.
- */
-export interface PreparedImage {
-  readonly dataUrl: string
-  readonly bytes: number
+/** A request's image, its header read, before the call is admitted. */
+export interface InspectedImage {
+  /** What the call holds of it from admission on: its bytes, and what they cost decoded. */
+  readonly heldBytes: number
+  /**
+   * Once the call is admitted: fetched (a URL), decoded once and scaled; the URL the GPU servers get, the same string
+   * in every upstream request of the search (a data: URL, or with images.reference this gateway's URL for it). The
+   * lease then holds what the call keeps of it.
+   */
+  readonly prepare: (lease: Lease) => Effect.Effect<PreparedImage, InvalidField | Overloaded>
 }
 
-const prepared = (image: EncodedImage): PreparedImage => ({
-  dataUrl: `data:${image.mime};base64,${Buffer.from(image.bytes).toString("base64")}`,
-  bytes: image.bytes.length,
-})
+/** The URL the GPU servers get, and whether the pass sent other bytes than the original (images.prescale). */
+export interface PreparedImage {
+  readonly url: string
+  readonly prescaled: boolean
+}
+
+const NO_IMAGE: InspectedImage = { heldBytes: 0, prepare: () => Effect.succeed({ url: "", prescaled: false }) }
+
+const dataUrlOf = (image: EncodedImage) => `data:${image.mime};base64,${Buffer.from(image.bytes).toString("base64")}`
 
 /**
- * Turns a request's image into what the GPU servers get: checked in full, as an inline data: URL. At most
- * `images.maxConcurrent` fetches and decodes run at once, so a flood of large images queues here instead of
- * filling memory; the Reasoner calls this only after the call was admitted.
+ * What an image holds at most while it is prepared: its bytes, their decoded canvas (what a decoder would allocate
+ * for it, every frame's canvas alike), or the data URL of the bytes if that is larger (a noisy PNG).
+ */
+const costOf = (bytes: number, header: ImageHeader) => bytes + Math.max(header.decodedBytes, Math.ceil(bytes / 3) * 4)
+
+const describe = (header: ImageHeader) =>
+  `${header.width}×${header.height} ${header.format}${header.frames > 1 ? `, ${header.frames} frames` : ""}`
+
+/**
+ * Turns a request's image into what the GPU servers get. Before admission the header is read (never a pixel), so an
+ * image whose canvas is too large is refused at once and admission counts what it costs decoded. Once admitted, one
+ * pass decodes and scales it (ImagePass). Fetches and decodes have separate pools of `images.maxConcurrent` slots:
+ * slow URLs hold fetch slots only, so inline images never wait behind them, and at most that many images are decoded
+ * at once. libvips' operation cache is off: it would keep decoded images (up to 50 MB) the gateway never asks for
+ * again.
  */
 export class Images extends Context.Service<
   Images,
-  { readonly prepare: (source: ImageSource) => Effect.Effect<PreparedImage, InvalidField> }
+  {
+    /** Reads the header of an inline image (a URL is only fetched once the call is admitted). */
+    readonly inspect: (source: ImageSource | undefined) => Effect.Effect<InspectedImage, InvalidField>
+  }
 >()("@stagebeam/gateway/Images") {
   static readonly layer = Layer.effect(
     Images,
     Effect.gen(function* () {
-      const { images } = yield* GatewaySettings
+      const { images, admission } = yield* GatewaySettings
+      sharp.cache(false)
+      const references = images.reference === undefined ? undefined : yield* serveImageReferences(images.reference)
       const policy = makeAddressPolicy(images.allowedNetworks)
-      const slots = yield* Semaphore.make(images.maxConcurrent)
+      const fetchSlots = yield* Semaphore.make(images.maxConcurrent)
+      const decodeSlots = yield* Semaphore.make(images.maxConcurrent)
       const limits = {
         policy,
         maxBytes: images.maxBytes,
         maxRedirects: images.maxRedirects,
         timeout: images.fetchTimeout,
       }
+      const passOptions = { maxPixels: images.maxPixels, prescale: images.prescale }
       // Every refused or failed fetch gets the same answer, so the gateway cannot be used to map what answers where.
       const unfetchable = invalidField(
         "image.url",
@@ -60,53 +90,109 @@ export class Images extends Context.Service<
           `JPEG, GIF or WebP, within ${Duration.format(images.fetchTimeout)})`,
       )
       const refused = (reason: string) => Metric.update(Metric.withAttributes(imagesRefused, { reason }), 1)
-      /** What the servers get: scaled to the model's processor size once here (images.prescale), or as it came. */
-      const encode = (bytes: Uint8Array, checked: CheckedImage) =>
-        images.prescale === "mllama"
-          ? prescaleForProcessor(bytes, checked, images.maxPixels)
-          : Effect.succeed<EncodedImage>({ mime: checked.mime, bytes })
 
-      const fromBytes = (field: string, bytes: Uint8Array, declaredMime: string) =>
+      /** The header, and the image refused if it alone would pass what calls may hold together. */
+      const header = (bytes: Uint8Array) =>
         Effect.gen(function* () {
-          const checked = yield* checkImage(bytes, images.maxPixels).pipe(
-            Effect.mapError((problem) => invalidField(field, problem)),
-          )
-          if (declaredMime !== "" && declaredMime.toLowerCase() !== checked.mime) {
+          const read = yield* readImageHeader(bytes, images.maxPixels)
+          const cost = costOf(bytes.length, read)
+          if (cost > admission.maxHeldBytes) {
             return yield* Effect.fail(
-              invalidField("image.mime_type", `says ${declaredMime} but the data is ${checked.mime}`),
+              `costs ${cost} bytes decoded (${describe(read)}, ${read.decodedBytes} bytes of pixels); ` +
+                `the gateway holds at most ${admission.maxHeldBytes} bytes of images`,
             )
           }
-          return prepared(
-            yield* encode(bytes, checked).pipe(Effect.mapError((problem) => invalidField(field, problem))),
+          return read
+        })
+
+      /**
+       * The one pass, at most `maxConcurrent` at once; then the image as the servers get it (inline, or served here by
+       * reference until the call ends) and the lease down to what the call keeps (`kept` of the prepared bytes).
+       */
+      const pass = (
+        bytes: Uint8Array,
+        read: ImageHeader,
+        lease: Lease,
+        held: number,
+        kept: (prepared: number) => number,
+      ) =>
+        Effect.gen(function* () {
+          const encoded = yield* decodeSlots.withPermits(1)(decodeAndScale(bytes, read, passOptions))
+          const prescaled = encoded.bytes !== bytes
+          if (references !== undefined) {
+            const published = yield* references.publish(encoded)
+            yield* lease.onEnd(published.withdraw)
+            yield* lease.releaseBytes(held - kept(encoded.bytes.length))
+            return { url: published.url, prescaled }
+          }
+          const url = dataUrlOf(encoded)
+          yield* lease.releaseBytes(held - kept(url.length))
+          return { url, prescaled }
+        })
+
+      const fromBytes = (source: Extract<ImageSource, { kind: "bytes" }>) =>
+        Effect.gen(function* () {
+          const read = yield* header(source.bytes).pipe(
+            Effect.mapError((problem) => invalidField(source.field, problem)),
           )
+          if (source.declaredMime !== "" && source.declaredMime.toLowerCase() !== read.mime) {
+            return yield* Effect.fail(
+              invalidField("image.mime_type", `says ${source.declaredMime} but the data is ${read.mime}`),
+            )
+          }
+          const heldBytes = costOf(source.bytes.length, read)
+          return {
+            heldBytes,
+            // The request keeps its bytes until the call ends; the call adds the data URL.
+            prepare: (lease: Lease) =>
+              pass(source.bytes, read, lease, heldBytes, (prepared) => source.bytes.length + prepared).pipe(
+                Effect.mapError((problem) => invalidField(source.field, problem)),
+                Effect.tapError(() => refused("data")),
+                Effect.withSpan("Images.prepare", { attributes: { source: "data" } }),
+              ),
+          } satisfies InspectedImage
         }).pipe(Effect.tapError(() => refused("data")))
 
-      const fromUrl = (url: URL) =>
-        Effect.gen(function* () {
-          const bytes = yield* fetchImage(url, limits).pipe(
-            Effect.tapError((failed) =>
-              Effect.logWarning("image.url refused").pipe(
-                Effect.annotateLogs({ host: failed.host, reason: failed.reason }),
-              ),
-            ),
-          )
-          const checked = yield* checkImage(bytes, images.maxPixels).pipe(
-            Effect.tapError((problem) =>
-              Effect.logWarning("image.url refused").pipe(Effect.annotateLogs({ host: url.host, reason: problem })),
-            ),
-          )
-          return prepared(yield* encode(bytes, checked))
-        }).pipe(
-          Effect.mapError(() => unfetchable),
-          Effect.tapError(() => refused("url")),
-        )
+      const fromUrl = (url: URL): InspectedImage => ({
+        heldBytes: 0,
+        prepare: (lease) =>
+          Effect.gen(function* () {
+            const bytes = yield* fetchSlots
+              .withPermits(1)(fetchImage(url, limits))
+              .pipe(
+                Effect.tapError((failed) =>
+                  Effect.logWarning("image.url refused").pipe(
+                    Effect.annotateLogs({ host: failed.host, reason: failed.reason }),
+                  ),
+                ),
+                Effect.mapError(() => unfetchable),
+              )
+            const checked = (problem: string) =>
+              Effect.logWarning("image.url refused").pipe(Effect.annotateLogs({ host: url.host, reason: problem }))
+            const read = yield* header(bytes).pipe(
+              Effect.tapError(checked),
+              Effect.mapError(() => unfetchable),
+            )
+            // Counted from its arrival; once prepared only the data URL is kept.
+            const held = costOf(bytes.length, read)
+            yield* lease.holdBytes(held)
+            return yield* pass(bytes, read, lease, held, (prepared) => prepared).pipe(
+              Effect.tapError(checked),
+              Effect.mapError(() => unfetchable),
+            )
+          }).pipe(
+            Effect.tapError((error) => (error._tag === "InvalidField" ? refused("url") : Effect.void)),
+            Effect.withSpan("Images.prepare", { attributes: { source: "url" } }),
+          ),
+      })
 
-      const prepare = Effect.fn("Images.prepare")((source: ImageSource) =>
-        slots.withPermits(1)(
-          source.kind === "bytes" ? fromBytes(source.field, source.bytes, source.declaredMime) : fromUrl(source.url),
-        ),
-      )
-      return Images.of({ prepare })
+      const inspect = (source: ImageSource | undefined): Effect.Effect<InspectedImage, InvalidField> =>
+        source === undefined
+          ? Effect.succeed(NO_IMAGE)
+          : source.kind === "bytes"
+            ? fromBytes(source)
+            : Effect.succeed(fromUrl(source.url))
+      return Images.of({ inspect })
     }),
   )
 }
