@@ -1,4 +1,4 @@
-import { Clock, Context, Duration, Effect, Metric, Random, type Redacted, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Metric, Random, type Redacted, Schedule, type Scope } from "effect"
 import { makeCallTimes } from "./CallTimes.ts"
 import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "./Capabilities.ts"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
@@ -118,7 +118,10 @@ export interface Pool {
 }
 
 /** The pause before retry `n` (1-based): 50 ms doubling, jittered so replicas that saw one failure do not retry in step. */
-const retryDelay = (n: number) => Effect.map(Random.next, (draw) => Duration.millis(50 * 2 ** (n - 1) * (0.5 + draw)))
+/** Failover's pacing: 50 ms before the first retry, doubling, each jittered to between half and one and a half. */
+const failoverSchedule = Schedule.exponential(Duration.millis(50)).pipe(
+  Schedule.modifyDelay(({ duration }) => Effect.map(Random.next, (draw) => Duration.times(duration, 0.5 + draw))),
+)
 
 /** The most a call may generate when it does not say (vLLM's default is the context left). */
 const DEFAULT_MAX_TOKENS = 2048
@@ -319,34 +322,50 @@ export const makePool = Effect.fnUntraced(function* (
 
   const retryable = (error: UpstreamError | NoCapacity) => error._tag === "UpstreamError" && error.retryable
 
-  /** Tries on up to `maxAttempts` servers, each retry taken from the pool's retry budget. */
+  /** Whether a failed call may try again: a retryable error, tries left, and a retry taken from the pool's budget. */
+  const mayRetry = (retries: { count: number }) => (error: UpstreamError | NoCapacity) =>
+    Effect.gen(function* () {
+      if (retries.count >= options.maxAttempts - 1 || !retryable(error)) return false
+      if (!(yield* budget.take)) {
+        yield* Effect.logWarning("retry budget spent: the call fails without another try").pipe(
+          Effect.annotateLogs({ pool: options.name }),
+        )
+        yield* Metric.update(Metric.withAttributes(retriesRefused, { pool: options.name }), 1)
+        return false
+      }
+      retries.count++
+      return true
+    })
+
+  /**
+   * Tries on up to `maxAttempts` servers (failoverSchedule), each retry taken from the pool's retry budget. Where no
+   * server is left to try (the failing ones were taken out), the last server's own error says more than NoCapacity.
+   */
   const withRetries = <A>(
     first: Effect.Effect<A, UpstreamError | NoCapacity>,
     again: Effect.Effect<A, UpstreamError | NoCapacity>,
   ) =>
-    first.pipe(
-      Effect.catch((error) =>
-        Effect.gen(function* () {
-          let last = error
-          for (let tries = 1; tries < options.maxAttempts && retryable(last); tries++) {
-            if (!(yield* budget.take)) {
-              yield* Effect.logWarning("retry budget spent: the call fails without another try").pipe(
-                Effect.annotateLogs({ pool: options.name }),
-              )
-              yield* Metric.update(Metric.withAttributes(retriesRefused, { pool: options.name }), 1)
-              break
-            }
-            yield* Effect.sleep(yield* retryDelay(tries))
-            const outcome = yield* Effect.result(again)
-            if (outcome._tag === "Success") return outcome.success
-            // No server left to try (the failing ones were taken out): the last server's own error says more.
-            if (outcome.failure._tag === "NoCapacity") break
-            last = outcome.failure
-          }
-          return yield* Effect.fail(last)
-        }),
-      ),
-    )
+    Effect.suspend(() => {
+      const retries = { count: 0 }
+      let lastUpstream: UpstreamError | undefined
+      const remembered = <B>(effect: Effect.Effect<B, UpstreamError | NoCapacity>) =>
+        effect.pipe(
+          Effect.tapError((error) =>
+            Effect.sync(() => {
+              if (error._tag === "UpstreamError") lastUpstream = error
+            }),
+          ),
+        )
+      let firstDone = false
+      return Effect.suspend(() => {
+        const attempt = firstDone ? again : first
+        firstDone = true
+        return remembered(attempt)
+      }).pipe(
+        Effect.retry({ schedule: failoverSchedule, while: mayRetry(retries) }),
+        Effect.catchTag("NoCapacity", (error) => Effect.fail(lastUpstream ?? error)),
+      )
+    })
 
   /**
    * A hedged call: when the first try is slower than 9 in 10 recent calls of its label, a second goes to another

@@ -1,5 +1,6 @@
 import { isFresh, type LoadReport } from "./LoadReports.ts"
 import { initialHealth, isUp, type ServerHealth } from "./Membership.ts"
+import { type EndpointView, eligibleServers, type RoutingPolicyDefinition, route, routingPolicies } from "./Routing.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
 /** Everything routing weighs about one server: its health, this pool's traffic to it, and its own load report. */
@@ -41,11 +42,13 @@ export const initialState = (url: string): EndpointState => ({
   probation: false,
 })
 
-/** How a call picks among the servers that may take it. */
-export type RoutingPolicy = "least-loaded" | "p2c" | "round-robin"
+/** How a call picks among the servers that may take it: a built-in policy, or one of `policies` by name. */
+export type RoutingPolicy = "least-loaded" | "p2c" | "round-robin" | (string & {})
 
 export interface RoutingOptions {
   readonly policy: RoutingPolicy
+  /** The policies `policy` may name (default: the built-in ones; see routingPolicies to add one). */
+  readonly policies?: ReadonlyMap<string, RoutingPolicyDefinition> | undefined
   /** A server that joined a running pool gets its full share of calls only after this long (0: at once). */
   readonly slowStartMs: number
   /**
@@ -135,8 +138,34 @@ export const spareSequences = (
   )
 
 /** Servers a call may go to now: up, not leaving, and not a server on probation that already has a call. */
-export const eligible = (states: ReadonlyArray<EndpointState>, now: number): ReadonlyArray<EndpointState> =>
-  states.filter((state) => isUp(state, now) && !state.leaving && !(state.probation && state.inFlightRequests > 0))
+export const eligible = (states: ReadonlyArray<EndpointState>, now: number): ReadonlyArray<EndpointState> => {
+  const urls = new Set(
+    eligibleServers(
+      states.map((state) => viewOf(state, now, 0)),
+      { tried: new Set(), short: false, random: () => 0, turn: 0 },
+    ).map((view) => view.url),
+  )
+  return states.filter((state) => urls.has(state.url))
+}
+
+/** What routing sees of a server now (see EndpointView). */
+export const viewOf = (state: EndpointState, now: number, slowStartMs: number): EndpointView => ({
+  url: state.url,
+  member: {
+    up: isUp(state, now),
+    leaving: state.leaving,
+    probation: state.probation,
+    share: capacityShare(state, now, slowStartMs),
+  },
+  traffic: {
+    sequences: state.inFlight,
+    requests: state.inFlightRequests,
+    short: state.inFlightShort,
+    latencyMs: state.latencyMs,
+  },
+  report: freshLoad(state, now),
+  load: loadScore(state, now),
+})
 
 /**
  * A call of at most this many tokens (a CHOICE verdict, a score) is short: it is done when its prefill is, so it
@@ -146,29 +175,23 @@ export const eligible = (states: ReadonlyArray<EndpointState>, now: number): Rea
  */
 export const SHORT_CALL_TOKENS = 16
 
-const keyOf = (state: EndpointState, now: number, routing: RoutingOptions, short: boolean): ReadonlyArray<number> => {
-  // Slow start scales both: a server that just joined does not take every verdict.
-  const share = capacityShare(state, now, routing.slowStartMs)
-  return [
-    ...(short ? [(state.inFlightShort + 1) / share] : []),
-    (loadScore(state, now) + 1) / share,
-    freshLoad(state, now)?.kvUsage ?? 0,
-    state.latencyMs,
-  ]
-}
+const BUILT_IN = routingPolicies()
 
-const compareKeys = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
-  for (let i = 0; i < a.length; i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0)
-    if (diff !== 0) return diff
+/** The policy `routing` names; a name nobody registered is a defect (the settings check the built-in ones). */
+export const policyOf = (routing: RoutingOptions): RoutingPolicyDefinition => {
+  const policies = routing.policies ?? BUILT_IN
+  const policy = policies.get(routing.policy)
+  if (policy === undefined) {
+    throw new Error(`routing policy "${routing.policy}" is not known (known: ${[...policies.keys()].join(", ")})`)
   }
-  return 0
+  return policy
 }
 
 /**
- * Picks a server for one call. Among the eligible servers, those not yet tried by this call and not saturated
- * come first. A call with an affinity key goes to its key's server among them where routing has affinity and that
- * server is not too much busier than the rest (see `affinityPick`). Otherwise, by policy:
+ * Picks a server for one call by the routing policy (Routing.ts: filters → scorers → picker). The built-in ones keep
+ * the eligible servers, those not yet tried by this call and not saturated first; a call with an affinity key goes
+ * to its key's server among them where routing has affinity and that server is not too much busier than the rest
+ * (see `affinityPick`). Then:
  * - least-loaded: the lowest load score (slow start scales it up), ties broken by KV-cache usage, then latency,
  *   then at random, so equal servers share bursts instead of herding onto the first;
  * - p2c: the lower-scored of two drawn at random (power of two choices);
@@ -186,30 +209,23 @@ export const pickEndpoint = (
   /** A short call (SHORT_CALL_TOKENS): the fewest short calls in flight first. */
   short = false,
 ): EndpointState | undefined => {
-  const up = eligible(states, now)
-  const preferred = [
-    up.filter((state) => !exclude.has(state.url) && !isSaturated(state, now)),
-    up.filter((state) => !exclude.has(state.url)),
-    up,
-  ].find((group) => group.length > 0)
-  if (preferred === undefined) return undefined
-  if (affinityKey !== undefined && routing.affinityMaxImbalance !== undefined) {
-    const owner = affinityPick(preferred, affinityKey, now, routing.affinityMaxImbalance)
-    if (owner !== undefined) return owner
-  }
-  switch (routing.policy) {
-    case "round-robin":
-      return preferred[turn % preferred.length]
-    case "p2c": {
-      const a = preferred[Math.floor(random() * preferred.length) % preferred.length]!
-      const b = preferred[Math.floor(random() * preferred.length) % preferred.length]!
-      return compareKeys(keyOf(b, now, routing, short), keyOf(a, now, routing, short)) < 0 ? b : a
-    }
-    case "least-loaded": {
-      const keyed = preferred.map((state) => ({ state, key: keyOf(state, now, routing, short) }))
-      const best = keyed.reduce((min, entry) => (compareKeys(entry.key, min.key) < 0 ? entry : min)).key
-      const tied = keyed.filter((entry) => compareKeys(entry.key, best) === 0)
-      return tied[Math.floor(random() * tied.length) % tied.length]?.state
-    }
-  }
+  const byUrl = new Map(states.map((state) => [state.url, state]))
+  const maxImbalance = routing.affinityMaxImbalance
+  const picked = route(
+    policyOf(routing),
+    states.map((state) => viewOf(state, now, routing.slowStartMs)),
+    { tried: exclude, short, affinityKey, random, turn },
+    affinityKey === undefined || maxImbalance === undefined
+      ? undefined
+      : (kept) => {
+          const owner = affinityPick(
+            kept.map((view) => byUrl.get(view.url)!),
+            affinityKey,
+            now,
+            maxImbalance,
+          )
+          return owner === undefined ? undefined : kept.find((view) => view.url === owner.url)
+        },
+  )
+  return picked === undefined ? undefined : byUrl.get(picked.url)
 }
