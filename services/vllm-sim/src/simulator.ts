@@ -43,9 +43,8 @@ export interface SimulatorOptions {
   /** In [-1, 1]; positive favours response 1, negative response 2 (default: the content model's, from MT-Bench). */
   readonly positionBias?: number
   /**
-   * The graded judge (content/judge.ts, the default): its belief follows the perceived quality difference, each
-   * text's quality misjudged by a fixed Gaussian error of this size (default 0.15: sampled verdicts right about 80% of
-   * the time on the synthetic set, the most likely answer 86%).
+   * The graded judge (content/judge.ts, the default): each text's perceived merit carries a Gaussian error of this
+   * size fixed per text (default: the calibrated content model's, content/model.ts judgeNoise).
    */
   readonly judgeNoise?: number
   /** vLLM's --task: "generate" (default), "reward" (/pooling) or "score" (a cross-encoder, /score). */
