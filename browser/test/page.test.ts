@@ -58,6 +58,8 @@ describe("the search page", () => {
           })),
         )
         assert.isAtMost(drawn.treeOverflow, 0, "the four steps fit 1280 px")
+        // The pools are simulators (vllm-sim says so on its model cards): the page says so.
+        assert.isTrue(yield* Effect.promise(() => page.isVisible("#simulated")), "the simulated badge")
         assert.isAtMost(drawn.pageOverflow, 0)
         for (const verdict of drawn.verdicts)
           assert.match(

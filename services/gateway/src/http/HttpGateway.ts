@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
+import type { Fleet } from "@stagebeam/fleet"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
+import type { DescribeResponse } from "@stagebeam/proto"
 import { ByteSize, Cause, Clock, Context, Effect, Layer, Metric, Option, Schedule, Sink, Stream } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { tlsOf } from "../config/Resolve.ts"
+import { describeGateway } from "../Description.ts"
 import type { GatewayError } from "../ErrorStatus.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
@@ -69,6 +72,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const reasoning = yield* Reasoning
       const judges = yield* Judges
       const health = yield* Health
+      const fleetContext = yield* Effect.context<Fleet>()
       const { gate } = yield* Authentication
       const tls = tlsOf(settings)
       const server = yield* makeNodeServer(tls)
@@ -85,6 +89,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
             maxBodyBytes,
             maxImageBytes: settings.images.maxBytes,
             health,
+            describe: Effect.provide(describeGateway, fleetContext),
           }),
           browserGuard(settings.http.allowedHosts),
         ),
@@ -124,6 +129,8 @@ interface RouteOptions {
   readonly maxBodyBytes: number
   readonly maxImageBytes: number
   readonly health: Health["Service"]
+  /** What this gateway is and what serves behind it (Describe): the page's "simulated" badge. */
+  readonly describe: Effect.Effect<DescribeResponse>
 }
 
 /** Counts and times one call under `method`, once, as the gRPC door's call metrics do. */
@@ -388,12 +395,20 @@ const routesLayer = (options: RouteOptions) => {
     return HttpServerResponse.jsonUnsafe(yield* listJudges(judges))
   })
 
+  /** The Describe RPC over HTTP: version, pools, their servers, and whether any is simulated. */
+  const description = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const refusal = yield* refusalOf("Describe", request)
+    if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
+    return HttpServerResponse.jsonUnsafe(yield* options.describe)
+  })
+
   const notFound = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     return HttpServerResponse.jsonUnsafe(
       {
         error: {
-          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, GET /v1/judges, POST /v1/search/events, GET /health, GET /ready, GET /)`,
+          message: `no route ${request.method} ${request.url} (POST /v1/chat/completions, GET /v1/models, GET /v1/judges, GET /v1/describe, POST /v1/search/events, GET /health, GET /ready, GET /)`,
           type: "invalid_request_error",
           param: null,
           code: "not_found",
@@ -408,6 +423,7 @@ const routesLayer = (options: RouteOptions) => {
     HttpRouter.route("POST", "/v1/search/events", guarded("SearchEvents", searchEvents)),
     HttpRouter.route("GET", "/v1/models", guarded("ListModels", listModels)),
     HttpRouter.route("GET", "/v1/judges", guarded("ListJudges", judgeList)),
+    HttpRouter.route("GET", "/v1/describe", guarded("Describe", description)),
     ...healthRoutes(options.health),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),

@@ -745,6 +745,25 @@ $("open").addEventListener("change", () => {
 })
 $("save").addEventListener("click", save)
 $("cancel").addEventListener("click", () => inFlight?.abort())
-$("token").addEventListener("change", loadJudges)
+/** A "simulated" badge when any pool behind the gateway is a simulator (GET /v1/describe, the Describe RPC). */
+const loadDescription = async () => {
+  try {
+    const response = await fetch("/v1/describe", { headers: authHeaders() })
+    if (!response.ok) return
+    const described = await response.json()
+    const simulated = (described.pools ?? []).filter((pool) => pool.simulated).map((pool) => pool.name)
+    $("simulated").hidden = simulated.length === 0
+    $("simulated").title =
+      `simulated pools: ${simulated.join(", ")} — answers and timings are the simulator's, not the model's`
+  } catch {
+    // No badge: the page still runs searches.
+  }
+}
+
+$("token").addEventListener("change", () => {
+  loadJudges()
+  loadDescription()
+})
 loadJudges()
+loadDescription()
 window.addEventListener("resize", () => requestAnimationFrame(drawLinks))
