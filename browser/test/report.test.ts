@@ -14,7 +14,7 @@ const TSV = join(import.meta.dirname, "../../services/cli/data/demo-mcq.tsv")
 
 describe("stagebeam eval's report", () => {
   it.live(
-    "opens in the browser without errors and draws its three plots, with nothing fetched",
+    "opens in the browser without errors: the paper's table with this run's rows, the simulated banner, the cost plot, nothing fetched",
     () =>
       Effect.gen(function* () {
         const { address } = yield* serveGateway.pipe(Effect.provide(GatewaySettings.layerTest()))
@@ -52,10 +52,13 @@ describe("stagebeam eval's report", () => {
             }),
           ),
         )
-        assert.strictEqual(inked.length, 3)
+        assert.strictEqual(inked.length, 1, "accuracy against GPU cost")
         for (const painted of inked) assert.isAbove(painted, 1000)
-        const rows = yield* Effect.promise(() => page.locator("table tbody tr").count())
-        assert.strictEqual(rows, 3)
+        const measured = yield* Effect.promise(() => page.locator("#paper-table tbody tr.measured").count())
+        assert.strictEqual(measured, 3, "one row per configuration beside the paper's")
+        const published = yield* Effect.promise(() => page.locator("#paper-table tbody tr.paper").count())
+        assert.isAtLeast(published, 2)
+        assert.isTrue(yield* Effect.promise(() => page.isVisible(".banner")), "a simulated run says so")
         assert.deepStrictEqual(
           requests.filter((url) => !url.startsWith("file:")),
           [],

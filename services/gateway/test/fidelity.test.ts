@@ -33,8 +33,9 @@ describe("fidelity to the reference", () => {
               proxy.seen
                 .filter((request) => request.path === "/v1/chat/completions")
                 .map((request) => JSON.parse(request.body.toString("utf8")) as ChatBody)
-                // Not the capability probe's one-token "Say hello." (Probe.ts), which is no part of a search.
-                .filter((body) => !JSON.stringify(body.messages).includes("Say hello."))
+                // Not the probes of Probe.ts (priority's one-token "Say hello.", the choice field's "Pick one."),
+                // which are no part of a search.
+                .filter((body) => !/Say hello\.|Pick one\./.test(JSON.stringify(body.messages)))
             )
           }).pipe(Effect.scoped)
 
