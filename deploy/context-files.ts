@@ -50,6 +50,8 @@ const leftOut = (path: string) =>
     : /^(libs\/|services\/(?!vllm-sim)|proto|node_modules\/@stagebeam\/(?!vllm-sim))/.test(path)
 
 const sources = [
+  // The Dockerfile travels in the context: `docker build -f` names it there.
+  target === "gateway" ? "deploy/Dockerfile" : "deploy/simulator.Dockerfile",
   "package.json",
   "package-lock.json",
   ...["proto", "libs", "services"].flatMap((dir) => walk(dir, notSource)),

@@ -223,7 +223,7 @@ describe("the app image in containers", () => {
   )
 
   it.live(
-    "never falls back to the embedded simulated fleet: without endpoints the gateway stops at start, saying why",
+    "the production image never simulates: without endpoints the gateway stops at start, naming what is missing",
     () =>
       Effect.gen(function* () {
         yield* requireDocker
@@ -242,7 +242,8 @@ describe("the app image in containers", () => {
           ),
         )
         assert.strictEqual(run.code, 2, run.output)
-        assert.include(run.output, "no GPU servers configured: set STAGEBEAM_ENDPOINTS")
+        assert.include(run.output, "pools.generator.endpoints: the generator pool has no servers")
+        assert.include(run.output, "STAGEBEAM_ENDPOINTS")
       }),
     90_000,
   )
