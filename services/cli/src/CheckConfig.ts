@@ -1,4 +1,3 @@
-import { checkConfig } from "@stagebeam/gateway/check-config"
 import { Console, Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { invalidInput } from "./ExitCodes.ts"
@@ -12,7 +11,9 @@ export const checkConfigCommand = Command.make(
   "check-config",
   { file: Argument.String("file").pipe(Argument.withDescription("The gateway's settings file (YAML)")) },
   (input) =>
-    checkConfig(input.file).pipe(
+    // The gateway's settings schema, loaded only for this command: it is half the CLI's bundle.
+    Effect.promise(() => import("@stagebeam/gateway/check-config")).pipe(
+      Effect.flatMap(({ checkConfig }) => checkConfig(input.file)),
       Effect.flatMap(({ yaml, warnings }) =>
         Effect.andThen(
           Effect.forEach(warnings, (warning) => Console.error(`warning: ${warning}`)),

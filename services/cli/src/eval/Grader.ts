@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs"
 import { Data, Effect } from "effect"
-import OpenAI from "openai"
 import { CliFailure, EXIT } from "../ExitCodes.ts"
 import { FAIL_MSG } from "./Vlmeval.ts"
 
@@ -43,6 +42,8 @@ export const makeGrader = (options: {
   Effect.gen(function* () {
     const apiKey = yield* keyOf(options.keyFile)
     const baseURL = options.url.replace(/\/+$/, "").replace(/(\/v1)?$/, "/v1")
+    // Loaded only when a grader is asked for: the SDK is most of the CLI's start otherwise (bench/cli-start.ts).
+    const { default: OpenAI } = yield* Effect.promise(() => import("openai"))
     // VLMEvalKit's wrapper retries a failed call itself (retry=5); the SDK's retries stand in for them.
     const client = new OpenAI({ baseURL, apiKey, timeout: options.timeout * 1000, maxRetries: 4 })
     let failed = 0
