@@ -5,9 +5,9 @@ import { Duration, Effect, Predicate } from "effect"
 import { decodeSettings } from "../src/config/Decode.ts"
 import { CONFIG_FILE_VARIABLE, ENVIRONMENT } from "../src/config/Environment.ts"
 
-const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8")
+const readme = readFileSync(join(import.meta.dirname, "../../../docs/settings.md"), "utf8")
 
-/** The rows of the README's settings table: | `key` | `VARIABLE` or — | default | meaning |. */
+/** The rows of the settings table (docs/settings.md): | `key` | `VARIABLE` or — | default | meaning |. */
 const rows = [...readme.matchAll(/^\| `([^`]+)` +\| (?:`(STAGEBEAM_[A-Z_]+)`|—) +\| ([^|]*?) +\|/gm)].map((match) => ({
   key: match[1]!,
   variable: match[2],
@@ -31,7 +31,7 @@ const leaves = (value: unknown, path: ReadonlyArray<string> = []): ReadonlyArray
     ? Object.entries(value).flatMap(([key, inner]) => leaves(inner, [...path, key]))
     : [[path.join("."), value]]
 
-describe("the README's settings table", () => {
+describe("the settings table (docs/settings.md)", () => {
   it.effect("lists every setting with its variable and its default, and nothing the gateway does not read", () =>
     Effect.gen(function* () {
       assert.isAbove(rows.length, 20)

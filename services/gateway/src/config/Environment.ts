@@ -42,7 +42,7 @@ const NAMED: ReadonlyArray<{ readonly variable: string; readonly path: ReadonlyA
 /**
  * Each environment variable and the setting it overrides: one per leaf of the settings schema (`upstream.timeout`
  * is STAGEBEAM_UPSTREAM_TIMEOUT), under its shorter name where it has one, and the pools' named ones. A key added
- * to the schema gets its variable here with nothing else to change; the README's settings table lists them all.
+ * to the schema gets its variable here with nothing else to change; the settings table (docs/settings.md) lists them all.
  */
 export const ENVIRONMENT: ReadonlyArray<{ readonly variable: string; readonly path: ReadonlyArray<string> }> = [
   ...leafPaths(Settings.ast).map((path) => ({

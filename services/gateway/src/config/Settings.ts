@@ -17,7 +17,7 @@ import {
 
 /**
  * Every setting of the gateway, with its default: the one schema that the configuration file, the environment
- * variables (see Environment.ts) and the tests' options all go through. The README's settings table lists it.
+ * variables (see Environment.ts) and the tests' options all go through. The settings table (docs/settings.md) lists it.
  */
 
 const DEFAULT_MODEL = "Xkev/Llama-3.2V-11B-cot"
