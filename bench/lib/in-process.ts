@@ -1,6 +1,6 @@
 // The search (libs/search's runSearch, the real strategies and selection rules) over the simulator's content model
 // called in process: no HTTP, no gateway, no token accounting, no latency. The generator continues a prefix as a
-// simulated server would (continueAnswer, cut at the earliest stop string, which is kept); the judge is asked the
+// simulated server would (continueAnswer, cut at the earliest stop string or stop token, which is kept); the judge is asked the
 // prompts libs/judge sends (judgePrompt, correctnessPrompt) and read as libs/judge reads them (parseVerdict; a CHOICE
 // verdict is the label with the higher probability, its margin the log-odds, as readChoice does from logprobs);
 // a reward model scores as the simulator's /pooling does. Accuracy figures match the full stack's within sampling
@@ -28,17 +28,27 @@ import {
   rewardScore,
 } from "@stagebeam/vllm-sim"
 import { Effect, Layer } from "effect"
+import llama3Tokenizer from "llama3-tokenizer-js"
 
 const SERVER = "in-process"
 const words = (text: string) => Math.max(1, text.split(/\s+/).length)
 
-/** The earliest stop string in the text, kept (the search's generator contract). */
-const cutAtStop = (text: string, stops: ReadonlyArray<string>): string => {
+/**
+ * The earliest stop, kept (the search's generator contract): a stop string, or the first token of `stopTokenIds`
+ * (sentence-level search's period tokens), as the simulator's sampleOutput honours both.
+ */
+const cutAtStop = (text: string, stops: ReadonlyArray<string>, stopTokenIds?: ReadonlyArray<number>): string => {
   let end = text.length
   for (const stop of stops) {
     if (stop.length === 0) continue
     const index = text.indexOf(stop)
     if (index >= 0) end = Math.min(end, index + stop.length)
+  }
+  if (stopTokenIds !== undefined && stopTokenIds.length > 0) {
+    const ids = llama3Tokenizer.encode(text, { bos: false, eos: false })
+    const stopIds = new Set(stopTokenIds)
+    const at = ids.findIndex((id) => stopIds.has(id))
+    if (at >= 0) end = Math.min(end, llama3Tokenizer.decode(ids.slice(0, at + 1)).length)
   }
   return text.slice(0, end)
 }
@@ -52,7 +62,7 @@ const generator = Layer.succeed(CandidateGenerator, {
       for (let i = 0; i < request.n; i++) {
         const rng = makeRng(`${request.seed}\u0000${request.question}\u0000${request.prefix}\u0000${greedy ? 0 : i}`)
         const full = continueAnswer(question, request.imageUrl !== undefined, request.prefix, rng, greedy).text
-        const text = cutAtStop(full, request.stop)
+        const text = cutAtStop(full, request.stop, request.stopTokenIds)
         const sample: GeneratedText = { text, finishReason: "stop", completionTokens: words(text) }
         samples.push(sample)
         onSample?.(i, sample)
