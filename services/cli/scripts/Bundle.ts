@@ -2,7 +2,7 @@
  * The CLI as one JavaScript file (dist/cli/stagebeam.js) with its workspace libraries and dependencies bundled, plus
  * the files it reads at run time: the protos (proto/, found beside dist/) and Chart.js (dist/vendor/).
  * `npm pack` ships it (scripts/bundle.ts), and in the workspace bin/stagebeam.js runs it instead of the sources,
- * rebuilt when a source it was built from changed: loading every TypeScript module at each start costs 1.7× the
+ * rebuilt when a source it was built from changed: loading every TypeScript module at each start costs 2.4× the
  * bundle's start (bench/cli-start.ts).
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
