@@ -87,3 +87,17 @@ export const comparePaired = (
 export const allPairs = <T extends { readonly name: string }>(
   configs: ReadonlyArray<T>,
 ): ReadonlyArray<readonly [T, T]> => configs.flatMap((a, i) => configs.slice(i + 1).map((b) => [a, b] as const))
+
+/** A number to the tenth, or "—" where there is none (shared by the printed summary and the report). */
+export const fixed = (x: number | null, digits = 1) => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : "—")
+
+/** One pair's cells, as both the summary and the report show them. */
+export const pairedCells = (p: PairedComparison): Array<string> => [
+  `${p.a} − ${p.b}`,
+  String(p.n),
+  `${p.difference >= 0 ? "+" : ""}${fixed(p.difference)}`,
+  `[${fixed(p.low)}, ${fixed(p.high)}]`,
+  String(p.onlyA),
+  String(p.onlyB),
+  p.mcnemarP === null ? "—" : p.mcnemarP.toPrecision(3),
+]

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { fixed, pairedCells } from "./Paired.ts"
 import { type BenchmarkSummary, paperTable } from "./Summary.ts"
 
 /** Chart.js's standalone build: from the package, or the copy next to a bundled CLI (dist/). */
@@ -17,8 +18,6 @@ const escapeHtml = (text: string) =>
 
 /** JSON safe inside a <script> element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c")
-
-const fixed = (x: number | null, digits = 1) => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : "—")
 
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, attributes = "") =>
   `<table${attributes}><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows
@@ -75,15 +74,7 @@ ${
           "only second right",
           "McNemar exact p",
         ],
-        b.paired.map((p) => [
-          `${p.a} − ${p.b}`,
-          String(p.n),
-          `${p.difference >= 0 ? "+" : ""}${fixed(p.difference)}`,
-          `[${fixed(p.low)}, ${fixed(p.high)}]`,
-          String(p.onlyA),
-          String(p.onlyB),
-          p.mcnemarP === null ? "—" : p.mcnemarP.toPrecision(3),
-        ]),
+        b.paired.map(pairedCells),
       )}`
 }
 <details><summary>Per question (${b.questions.length})</summary>

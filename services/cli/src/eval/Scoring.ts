@@ -95,6 +95,24 @@ const accuracyTable = (items: ReadonlyArray<Item>, hits: ReadonlyMap<string, num
   return metrics
 }
 
+/** A score whose metrics are an accuracy table by split, as VLMEvalKit's acc/score CSV writes it. */
+const accuracyScore = (
+  items: ReadonlyArray<Item>,
+  rows: ReadonlyArray<RowScore>,
+  headlineName: string,
+  file: string,
+): DatasetScore => {
+  const metrics = accuracyTable(items, new Map(rows.map((row) => [row.index, row.score])))
+  return {
+    headline: metrics.Overall!,
+    headlineName,
+    metrics,
+    rows,
+    units: rows.map((row) => ({ id: row.index, score: row.score })),
+    scoreFile: { name: file, header: ["split", "Overall"], rows: Object.entries(metrics).map(([k, v]) => [k, v]) },
+  }
+}
+
 const scoreMcq = (items: ReadonlyArray<Item>, predictions: ReadonlyMap<string, string>, grader: Grader | undefined) =>
   Effect.gen(function* () {
     const rows = yield* Effect.forEach(
@@ -111,20 +129,7 @@ const scoreMcq = (items: ReadonlyArray<Item>, predictions: ReadonlyMap<string, s
         ),
       { concurrency: 8 },
     )
-    const hits = new Map(rows.map((row) => [row.index, row.score]))
-    const metrics = accuracyTable(items, hits)
-    return {
-      headline: metrics.Overall!,
-      headlineName: "accuracy",
-      metrics,
-      rows,
-      units: rows.map((row) => ({ id: row.index, score: row.score })),
-      scoreFile: {
-        name: "acc.csv",
-        header: ["split", "Overall"],
-        rows: Object.entries(metrics).map(([k, v]) => [k, v]),
-      },
-    } satisfies DatasetScore
+    return accuracyScore(items, rows, "accuracy", "acc.csv")
   })
 
 /**
@@ -181,20 +186,7 @@ const scoreCircular = (
         }),
       { concurrency: 8 },
     )
-    const hits = new Map(rows.map((row) => [row.index, row.score]))
-    const metrics = accuracyTable(main, hits)
-    return {
-      headline: metrics.Overall!,
-      headlineName: "circular accuracy",
-      metrics,
-      rows,
-      units: rows.map((row) => ({ id: row.index, score: row.score })),
-      scoreFile: {
-        name: "acc.csv",
-        header: ["split", "Overall"],
-        rows: Object.entries(metrics).map(([k, v]) => [k, v]),
-      },
-    } satisfies DatasetScore
+    return accuracyScore(main, rows, "circular accuracy", "acc.csv")
   })
 
 /** Hallusion_rating's three figures over a subset: per question, per figure (all right), per question group. */
@@ -247,23 +239,9 @@ const scoreYesNo = (
         }),
       { concurrency: 8 },
     )
+    if (!hallusion) return accuracyScore(items, rows, "accuracy", "score.csv")
     const hits = new Map(rows.map((row) => [row.index, row.score]))
     const units = rows.map((row) => ({ id: row.index, score: row.score }))
-    if (!hallusion) {
-      const metrics = accuracyTable(items, hits)
-      return {
-        headline: metrics.Overall!,
-        headlineName: "accuracy",
-        metrics,
-        rows,
-        units,
-        scoreFile: {
-          name: "score.csv",
-          header: ["split", "Overall"],
-          rows: Object.entries(metrics).map(([k, v]) => [k, v]),
-        },
-      } satisfies DatasetScore
-    }
     const splits: Array<[string, ReadonlyArray<Item>]> = [["Overall", items]]
     for (const column of ["category", "l2-category"]) {
       const values = [

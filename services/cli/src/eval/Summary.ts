@@ -1,5 +1,5 @@
 import type { Layout } from "./Dataset.ts"
-import type { PairedComparison } from "./Paired.ts"
+import { fixed, type PairedComparison, pairedCells } from "./Paired.ts"
 import { PAPER_COLUMNS, PAPER_ROWS } from "./PaperTable.ts"
 import type { RowResult } from "./Results.ts"
 import type { DatasetScore } from "./Scoring.ts"
@@ -85,8 +85,6 @@ export const summarizeConfiguration = (
     files,
   }
 }
-
-const fixed = (x: number | null, digits = 1) => (x !== null && Number.isFinite(x) ? x.toFixed(digits) : "—")
 
 export const textTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)))
@@ -188,15 +186,7 @@ export const formatSummary = (benchmarks: ReadonlyArray<BenchmarkSummary>, banne
             "only second right",
             "McNemar exact p",
           ],
-          benchmark.paired.map((p) => [
-            `${p.a} − ${p.b}`,
-            String(p.n),
-            `${p.difference >= 0 ? "+" : ""}${fixed(p.difference)}`,
-            `[${fixed(p.low)}, ${fixed(p.high)}]`,
-            String(p.onlyA),
-            String(p.onlyB),
-            p.mcnemarP === null ? "—" : p.mcnemarP.toPrecision(3),
-          ]),
+          benchmark.paired.map(pairedCells),
         ),
       )
     }
