@@ -37,7 +37,8 @@ const sse = (data: unknown, event?: string) =>
 const SSE_DONE = encoder.encode("data: [DONE]\n\n")
 /**
  * A comment line every 10 s while a stream is open: a stage can be searched for minutes without an event, and proxies
- * and load balancers close connections idle for 30–60 s. Clients skip comments (the SSE format; OpenAI's SDKs too).
+ * and load balancers close connections idle for 30–60 s. Clients skip comments (the SSE format; the openai Node
+ * SDK 7.59's core/streaming.js drops lines starting with ":").
  */
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n")
 const KEEP_ALIVE_EVERY = "10 seconds"
