@@ -96,6 +96,7 @@ describe("monitoring kit (deploy/k8s/components/monitoring)", () => {
           0,
         )
         assert.isAbove(moved("stagebeam_search_tokens_total", { judge: "self" }), 0)
+        assert.isAbove(moved("stagebeam_search_tokens_total", { token: "anonymous" }), 0)
         assert.isAbove(moved("stagebeam_search_gpu_seconds_total", { strategy: "STAGE_BEAM", n: "4" }), 0)
         assert.strictEqual(moved("stagebeam_search_cut_short_total", { strategy: "STAGE_BEAM", reason: "BUDGET" }), 1)
         assert.strictEqual(moved("stagebeam_admission_wait_seconds_count"), 3)

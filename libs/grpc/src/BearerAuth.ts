@@ -105,7 +105,8 @@ export const makeTokenGate = (tokens: Effect.Effect<ReadonlyArray<Token>>): Effe
 
 /**
  * Middleware: every method of the implementation requires `authorization: Bearer <token>` with a token the gate
- * knows (see TokenGate.admit for the answers). The caller's name annotates the call's logs. Services not wrapped
+ * knows (see TokenGate.admit for the answers). The caller's name annotates the call's logs and reaches the handler
+ * as `ctx.caller`. Services not wrapped
  * (health, reflection) stay open.
  */
 export const withTokenGate = <R>(
@@ -118,14 +119,14 @@ export const withTokenGate = <R>(
       ? unary((request: never, ctx) =>
           Effect.scoped(
             Effect.flatMap(admit(method, ctx), (token) =>
-              handler.handle(request, ctx).pipe(Effect.annotateLogs({ caller: token.name })),
+              handler.handle(request, { ...ctx, caller: token.name }).pipe(Effect.annotateLogs({ caller: token.name })),
             ),
           ),
         )
       : serverStream((request: never, ctx) =>
           Stream.unwrap(
             Effect.map(admit(method, ctx), (token) =>
-              handler.handle(request, ctx).pipe(
+              handler.handle(request, { ...ctx, caller: token.name }).pipe(
                 Stream.updateService(References.CurrentLogAnnotations, (annotations) => ({
                   ...annotations,
                   caller: token.name,

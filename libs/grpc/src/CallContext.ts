@@ -17,6 +17,8 @@ export interface CallContext {
   readonly signal: AbortSignal
   /** Sets a response header (initial metadata): sent with the first message, or with the status if none. */
   readonly setHeader: (key: string, value: string) => void
+  /** The name of the bearer token the call was admitted with (withTokenGate); undefined when no token is asked. */
+  readonly caller?: string | undefined
 }
 
 const deadlineMillis = (deadline: grpc.Deadline): number | undefined => {

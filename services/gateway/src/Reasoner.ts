@@ -18,6 +18,7 @@ const callInfo = (method: string, ctx: CallContext): CallInfo => ({
   deadline: ctx.deadline,
   requestId: ctx.metadata["x-request-id"],
   setHeader: ctx.setHeader,
+  caller: ctx.caller,
 })
 
 /** The stagebeam.v1.Reasoner methods: the gRPC door to the Reasoning path, and the judges' listing. */

@@ -47,6 +47,8 @@ export interface CallInfo {
   readonly requestId: string | undefined
   /** Sets a response header. */
   readonly setHeader: (key: string, value: string) => void
+  /** The name of the bearer token that admitted the call; undefined when the gateway asks for none. */
+  readonly caller: string | undefined
 }
 
 /** The judge a call ran with, as its answer and events name it. */
@@ -239,16 +241,15 @@ export class Reasoning extends Context.Service<
           })
           const judge = yield* judgeFor(command.judge)
           yield* checkJudge(command.search, judge)
-          return { command, judge, deadlineAt: answerBy(call, command, now) }
+          return { command, judge, deadlineAt: answerBy(call, command, now), caller: call.caller }
         })
 
-      /**
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
        * counts: the search gets what is left of the call's time.
        */
       const search = (
-        { command, judge, deadlineAt }: Effect.Success<ReturnType<typeof prepare>>,
+        { command, judge, deadlineAt, caller }: Effect.Success<ReturnType<typeof prepare>>,
         image: InspectedImage,
         publish: Publish,
         lease: Lease,
@@ -305,6 +306,7 @@ export class Reasoning extends Context.Service<
             strategy: command.search.strategy,
             candidates: command.search.candidates,
             judge: judge.name,
+            caller,
             sequences: sequencesOf(command),
             elapsedMs,
             result,

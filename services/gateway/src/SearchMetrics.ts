@@ -3,17 +3,19 @@ import type { SearchResult } from "@stagebeam/search"
 import { Effect, Metric } from "effect"
 
 /**
- * What searches cost, for an SRE's dashboard: tokens and GPU sequence-seconds by strategy, N and judge; searches cut
- * short by reason; the wait for admission; the build. Labels are bounded: strategies and cut reasons are enums, N
- * is bounded by the request limits, judges are the declared ones.
+ * What searches cost, for an SRE's dashboard: tokens and GPU sequence-seconds by strategy, N, judge and the caller's
+ * token name; searches cut short by reason; the wait for admission; the build. Labels are bounded: strategies and cut
+ * reasons are enums, N is bounded by the request limits, judges and token names are the declared ones.
  */
 
 export const searchTokens = Metric.counter("stagebeam_search_tokens_total", {
-  description: "Tokens of answered searches (all their calls), by strategy, N, judge and type (prompt, completion)",
+  description:
+    "Tokens of answered searches (all their calls), by strategy, N, judge, token (the caller's) and type (prompt, completion)",
 })
 
 export const searchGpuSeconds = Metric.counter("stagebeam_search_gpu_seconds_total", {
-  description: "GPU sequence-seconds searches held (their admitted sequences × their run time), by strategy, N, judge",
+  description:
+    "GPU sequence-seconds searches held (their admitted sequences × their run time), by strategy, N, judge and token",
 })
 
 export const searchesCutShort = Metric.counter("stagebeam_search_cut_short_total", {
@@ -43,11 +45,16 @@ export interface SearchFacts {
   readonly strategy: string
   readonly candidates: number
   readonly judge: string
+  /** The name of the bearer token that admitted the call; undefined without authentication. */
+  readonly caller: string | undefined
   /** Sequences the search held in admission. */
   readonly sequences: number
   readonly elapsedMs: number
   readonly result: SearchResult
 }
+
+/** The `token` label of calls a gateway without bearer tokens serves. */
+export const ANONYMOUS = "anonymous"
 
 /** Counts one answered search. */
 export const recordSearch = (facts: SearchFacts) =>
@@ -58,6 +65,8 @@ export const recordSearch = (facts: SearchFacts) =>
       strategy: facts.strategy,
       n: String(greedy ? 1 : facts.candidates),
       judge: greedy ? "none" : facts.judge,
+      // Token names come from the operator's token file, so the label set stays bounded.
+      token: facts.caller ?? ANONYMOUS,
     }
     const { usage } = facts.result
     yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "prompt" }), usage.promptTokens)

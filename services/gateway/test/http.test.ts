@@ -431,6 +431,8 @@ describe("the OpenAI-compatible HTTP door", () => {
       assert.strictEqual(answered.object, "chat.completion")
       const page = yield* Effect.promise(() => fetch(`${httpUrlOf(gateway)}/`))
       assert.strictEqual(page.status, 200, "the page itself is open; its calls carry the token")
+      const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
+      assert.match(metrics, /stagebeam_search_gpu_seconds_total\{[^}]*token="alice"[^}]*\} [0-9.e-]*[1-9]/)
     }),
   )
 

@@ -29,6 +29,9 @@ describe("a gateway with bearer tokens", () => {
       assert.strictEqual(yield* healthOf(gateway.address, ""), "SERVING")
       const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
       assert.match(metrics, /stagebeam_reason_calls_total\{[^}]*outcome="UNAUTHENTICATED"[^}]*\} [1-9]/)
+      // What a token's calls cost is counted under its name (the token itself never appears).
+      assert.match(metrics, /stagebeam_search_tokens_total\{[^}]*token="alice"[^}]*\} [1-9]/)
+      assert.notInclude(metrics, "alice-secret")
     }),
   )
 

@@ -4,7 +4,20 @@ import type { Fleet } from "@stagebeam/fleet"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
 import type { DescribeResponse } from "@stagebeam/proto"
-import { ByteSize, Cause, Clock, Context, Effect, Layer, Metric, Option, Schedule, Sink, Stream } from "effect"
+import {
+  ByteSize,
+  Cause,
+  Clock,
+  Context,
+  Effect,
+  Layer,
+  Metric,
+  Option,
+  Schedule,
+  type Scope,
+  Sink,
+  Stream,
+} from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
@@ -189,29 +202,44 @@ const guarded = <R>(
         }),
   )
 
+/** A call the token gate let in (with its token's name, when tokens are asked), or its refusal. */
+interface Admission {
+  readonly caller?: string | undefined
+  readonly refusal?: { readonly failure: HttpFailure; readonly outcome: string }
+}
+
 const routesLayer = (options: RouteOptions) => {
   const { reasoning, judges, gate, models } = options
 
   /**
    * Checks the bearer token for `method` (its slot held until the response is written): the refusal, if any, with
-   * the status name it counts under.
+   * the status name it counts under, or the name of the token that admitted the call.
    */
-  const refusalOf = (method: string, request: HttpServerRequest.HttpServerRequest) =>
+  const admissionOf = (
+    method: string,
+    request: HttpServerRequest.HttpServerRequest,
+  ): Effect.Effect<Admission, never, Scope.Scope> =>
     gate === undefined
-      ? Effect.succeedNone
+      ? Effect.succeed({ caller: undefined })
       : gate.admit(method, request.headers.authorization).pipe(
-          Effect.flip,
-          Effect.map((error) => ({ failure: authFailure(error), outcome: error.statusName })),
-          Effect.option,
+          Effect.map((token): Admission => ({ caller: token.name })),
+          Effect.catch((error) =>
+            Effect.succeed<Admission>({ refusal: { failure: authFailure(error), outcome: error.statusName } }),
+          ),
         )
+
+  const refusalOf = (method: string, request: HttpServerRequest.HttpServerRequest) =>
+    Effect.map(admissionOf(method, request), (admission) => Option.fromUndefinedOr(admission.refusal))
 
   const callOf = (
     method: string,
     request: HttpServerRequest.HttpServerRequest,
     headers: Map<string, string>,
+    caller: string | undefined,
   ): CallInfo => ({
     method,
     transport: "http",
+    caller,
     peer: Option.getOrElse(request.remoteAddress, () => "unknown"),
     deadline: undefined,
     requestId: request.headers["x-request-id"],
@@ -257,8 +285,10 @@ const routesLayer = (options: RouteOptions) => {
     const asked: { chat?: ChatCommand } = {}
     const fail = (failure: HttpFailure, outcome: string) => Effect.as(meter(outcome), failureResponse(failure, headers))
 
-    const refusal = yield* refusalOf(method, request)
-    if (Option.isSome(refusal)) return { refused: yield* fail(refusal.value.failure, refusal.value.outcome) } as const
+    const admission = yield* admissionOf(method, request)
+    if (admission.refusal !== undefined) {
+      return { refused: yield* fail(admission.refusal.failure, admission.refusal.outcome) } as const
+    }
 
     const decode = Effect.flatMap(readJson(request), (body) =>
       decodeChatRequest(body, { maxImageBytes: options.maxImageBytes, models, names }),
@@ -268,7 +298,7 @@ const routesLayer = (options: RouteOptions) => {
         return chat.command
       }),
     )
-    const updates = reasoning.stream(callOf(method, request, headers), decode)
+    const updates = reasoning.stream(callOf(method, request, headers, admission.caller), decode)
     const peeled = yield* Stream.peel(updates, Sink.head()).pipe(Effect.result)
     if (peeled._tag === "Failure") {
       const error: GatewayError = peeled.failure
