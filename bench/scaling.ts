@@ -7,12 +7,13 @@
  * against a baseline measured in this same run. Asserts nothing.
  * Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 40 minutes)
  *      … bench/scaling.ts --only speculation  (section 5 alone, about 19 minutes)
+ *      … bench/scaling.ts --only fleet  (section 1 alone on 1 to 32 servers and the gateway's projected knee, ~12 min)
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
 import { Duration, Effect, Fiber, Random } from "effect"
 import { benchImage } from "./lib/image.ts"
-import { freePort, type Proc, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
+import { freePort, type Proc, scrapeGauge, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 import { quantile } from "./lib/stats.ts"
 
@@ -31,13 +32,17 @@ const DEADLINE_MS = 60_000
 /** Searches each server can run at once: 16 sequences (--max-num-seqs) over N = 4 candidates. */
 const SEARCHES_PER_SERVER = 4
 
-/** `--only speculation`: the peak of 2 servers and section 5 alone, saved to results/scaling-speculation.txt. */
+/**
+ * `--only speculation`: the peak of 2 servers and section 5 alone, saved to results/scaling-speculation.txt.
+ * `--only fleet`: section 1 alone on up to 32 servers (the largest fleet this 2-core machine runs in real time with
+ * the gateway's CPU to spare), saved to results/scaling-fleet.txt.
+ */
 const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
-if (ONLY !== undefined && ONLY !== "speculation") {
-  console.error(`--only: "${ONLY}" is not a section this benchmark runs alone (it knows: speculation)`)
+if (ONLY !== undefined && ONLY !== "speculation" && ONLY !== "fleet") {
+  console.error(`--only: "${ONLY}" is not a section this benchmark runs alone (it knows: speculation, fleet)`)
   process.exit(2)
 }
-const report = makeReport(ONLY === "speculation" ? "scaling-speculation" : "scaling")
+const report = makeReport(ONLY === undefined ? "scaling" : `scaling-${ONLY}`)
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 let calls = 0
 /**
@@ -51,6 +56,7 @@ const nextRequest = (): ReasonRequest => ({
 })
 
 type Sim = Proc & { readonly port: number; readonly url: string }
+type Gateway = Proc & { readonly metricsUrl: string }
 
 interface SimStats {
   readonly virtualSeconds: number
@@ -100,13 +106,15 @@ interface Window {
   readonly gatewayCpu: number
   /** CPU seconds of the simulator processes (their timing and text models, HTTP). */
   readonly serverCpu: number
+  /** The gateways' event-loop delay p99 (their own gauge, since they started), the worst of them, in ms. */
+  readonly loopP99Ms: number
   readonly cacheHit: number
   /** A closed loop's callers (its throughput follows from their mean call time). */
   readonly callers?: number
 }
 
 /** What the servers and gateways did between two moments: GPU busy share, upstream calls per server, CPU. */
-const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
+const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Gateway>) =>
   Effect.gen(function* () {
     const before = yield* Effect.forEach(sims, statsOf)
     const cpuBefore = gateways.map((g) => cpuSeconds(g.child.pid!))
@@ -114,6 +122,9 @@ const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
     const startedMs = performance.now()
     return Effect.gen(function* () {
       const after = yield* Effect.forEach(sims, statsOf)
+      const loops = yield* Effect.forEach(gateways, (gateway) =>
+        Effect.promise(() => scrapeGauge(gateway.metricsUrl, "nodejs_eventloop_delay_p99_seconds")),
+      )
       const seconds = (performance.now() - startedMs) / 1000
       const busy = after.map(
         (a, i) => (a.busyGpuSeconds - before[i]!.busyGpuSeconds) / (a.virtualSeconds - before[i]!.virtualSeconds),
@@ -127,6 +138,7 @@ const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
         gatewayCpu: gateways.reduce((s, g, i) => s + cpuSeconds(g.child.pid!) - cpuBefore[i]!, 0),
         serverCpu: sims.reduce((s, sim, i) => s + cpuSeconds(sim.child.pid!) - simCpuBefore[i]!, 0),
         cacheHit: prefill + cached === 0 ? 0 : cached / (prefill + cached),
+        loopP99Ms: Math.max(0, ...loops.map((loop) => (loop ?? 0) * 1000)),
       }
     })
   })
@@ -136,7 +148,7 @@ const closedLoop = (
   clients: ReadonlyArray<ReasonerClient>,
   concurrency: number,
   sims: ReadonlyArray<Sim>,
-  gateways: ReadonlyArray<Proc>,
+  gateways: ReadonlyArray<Gateway>,
   pace: Pace,
 ) =>
   Effect.gen(function* () {
@@ -174,7 +186,7 @@ const openLoop = (
   seconds: number,
   deadlineMs: number,
   sims: ReadonlyArray<Sim>,
-  gateways: ReadonlyArray<Proc>,
+  gateways: ReadonlyArray<Gateway>,
 ) =>
   Effect.gen(function* () {
     const outcomes: Array<Outcome> = []
@@ -235,7 +247,7 @@ const withFleet = <A, E>(
   },
   use: (fleet: {
     readonly sims: ReadonlyArray<Sim>
-    readonly gateways: ReadonlyArray<Proc>
+    readonly gateways: ReadonlyArray<Gateway>
     readonly clients: ReadonlyArray<ReasonerClient>
   }) => Effect.Effect<A, E>,
 ) =>
@@ -290,6 +302,7 @@ const closedRow = (window: Window, baseline: number) => {
     fixed((window.gatewayCpu * 1000) / Math.max(1, answered(window).length), 0),
     fixed((window.gatewayCpu * 1000) / Math.max(1, upstream), 1),
     fixed((window.serverCpu * 1000) / Math.max(1, upstream), 1),
+    fixed(window.loopP99Ms, 0),
     failures(window),
   ]
 }
@@ -303,6 +316,7 @@ const CLOSED_HEADER = [
   "gw CPU ms/answer",
   "gw CPU ms/upstream",
   "sim CPU ms/upstream",
+  "gw loop p99 ms",
   "not answered",
 ]
 
@@ -405,6 +419,39 @@ const speculationAtLoad = (peak: number, deadlineMs: number) =>
     )
   })
 
+/**
+ * 1. Throughput by fleet size, and the gateway's projected knee: how many real-time servers one dedicated core
+ * would keep busy, from the gateway CPU per answer measured on the largest fleet (1 core-second ÷ that CPU ÷ one
+ * server's answers/s). A projection from a measured figure, not a measured run.
+ */
+const fleetSizes = (sizes: ReadonlyArray<number>) =>
+  Effect.gen(function* () {
+    const scaling: Array<readonly [number, Window]> = []
+    for (const servers of sizes) {
+      const window = yield* closedRun({ servers, pace: SCALING })
+      scaling.push([servers, window])
+      console.log(`  ${servers} servers: ${fixed(rate(window))} answers/s`)
+    }
+    // The sizes start at 1 server: its answers/s is the unit of the efficiency and of the knee.
+    const one = rate(scaling[0]![1])
+    report.line()
+    report.line(
+      `Throughput by fleet size, speed ${SCALING.speed}, ${SCALING.warmupS} s warm-up, ${SCALING.seconds} s measured ` +
+        `(ratio = scaling efficiency: answers/s ÷ (servers × answers/s of 1 server)):`,
+    )
+    report.table(
+      ["servers", ...CLOSED_HEADER],
+      scaling.map(([servers, window]) => [String(servers), ...closedRow(window, servers * one)]),
+    )
+    const [largest, window] = scaling.at(-1)!
+    const cpuPerAnswer = window.gatewayCpu / Math.max(1, answered(window).length)
+    report.line(
+      `Projected knee (not measured): at ${largest} servers the gateway spent ${fixed(cpuPerAnswer * 1000, 0)} ms of ` +
+        `CPU per answer, so one dedicated core would serve ${fixed(1 / cpuPerAnswer, 1)} answers/s, the work of ` +
+        `${fixed(1 / cpuPerAnswer / one, 0)} real-time servers at ${fixed(one, 2)} answers/s each.`,
+    )
+  })
+
 const onlySpeculation = Effect.gen(function* () {
   const { peak, deadlineMs } = yield* peakOfTwo
   report.line(`2 servers, closed-loop peak ${fixed(peak)} answers/s (STAGE_BEAM N=4 with a PNG, H100 profile).`)
@@ -424,23 +471,7 @@ const program = Effect.scoped(
         `CPU: user + system seconds of the processes (/proc), per answer and per upstream HTTP call.`,
     )
 
-    // 1. Throughput with 1, 2, 4, 8 servers.
-    const scaling: Array<readonly [number, Window]> = []
-    for (const servers of [1, 2, 4, 8]) {
-      const window = yield* closedRun({ servers, pace: SCALING })
-      scaling.push([servers, window])
-      console.log(`  ${servers} servers: ${fixed(rate(window))} answers/s`)
-    }
-    const one = rate(scaling[0]![1])
-    report.line()
-    report.line(
-      `Throughput by fleet size, speed ${SCALING.speed}, ${SCALING.warmupS} s warm-up, ${SCALING.seconds} s measured ` +
-        `(ratio = scaling efficiency: answers/s ÷ (servers × answers/s of 1 server)):`,
-    )
-    report.table(
-      ["servers", ...CLOSED_HEADER],
-      scaling.map(([servers, window]) => [String(servers), ...closedRow(window, servers * one)]),
-    )
+    yield* fleetSizes([1, 2, 4, 8])
 
     // 2. Latency at 50% and 90% of the peak of 2 servers, and goodput at 2× it.
     const { peakWindow, peak, deadlineMs } = yield* peakOfTwo
@@ -518,7 +549,20 @@ const settingsFile = (name: string, yaml: string): string => {
   return path
 }
 
-Effect.runPromise(ONLY === "speculation" ? Effect.scoped(onlySpeculation) : program).catch((error) => {
+/** Section 1 alone, on up to 32 servers (the sizes this machine can run in real time). */
+const onlyFleet = Effect.gen(function* () {
+  report.line(
+    "Gateway processes (default settings) over simulator processes (H100 profile), 127.0.0.1. Reason = STAGE_BEAM " +
+      "N=4 with a PNG; closed loop as in results/scaling.txt.",
+  )
+  yield* fleetSizes([1, 2, 4, 8, 16, 32])
+  report.line()
+  report.line(`Saved to ${report.save()}`)
+})
+
+const chosen =
+  ONLY === "speculation" ? Effect.scoped(onlySpeculation) : ONLY === "fleet" ? Effect.scoped(onlyFleet) : program
+Effect.runPromise(chosen).catch((error) => {
   console.error(error)
   process.exit(1)
 })
