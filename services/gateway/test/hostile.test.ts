@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { makeReasonerClient, type ReasonRequest } from "@stagebeam/proto"
+import type { ReasonRequest } from "@stagebeam/proto"
 import { Cause, Effect, Exit, Fiber } from "effect"
 import {
   chatBody,
@@ -19,7 +19,7 @@ import {
   type RawRequest,
   sendRaw,
 } from "../src/dev/HostileInputs.ts"
-import { freePort, startGatewayProcess, startSimulators } from "./harness.ts"
+import { startGatewayProcess, startGatewayProcessOver, startSimulators } from "./harness.ts"
 
 /**
  * The hostile-input battery: a real gateway process (default settings but its ports) over a simulated server, sent
@@ -36,37 +36,13 @@ const send = (url: string, options: RawRequest = {}) => Effect.promise(() => sen
 
 const SECURITY_HEADERS = ["content-security-policy", "x-content-type-options", "referrer-policy"]
 
-const startHostileGateway = (servers: ReadonlyArray<{ readonly url: string }>, extra: Record<string, string> = {}) =>
-  Effect.gen(function* () {
-    const port = yield* freePort
-    const httpPort = yield* freePort
-    const metricsPort = yield* freePort
-    const process = yield* startGatewayProcess({
-      STAGEBEAM_ENDPOINTS: servers.map((server) => server.url).join(","),
-      STAGEBEAM_GRPC_HOST: "127.0.0.1",
-      STAGEBEAM_GRPC_PORT: String(port),
-      STAGEBEAM_HTTP_HOST: "127.0.0.1",
-      STAGEBEAM_HTTP_PORT: String(httpPort),
-      STAGEBEAM_METRICS_HOST: "127.0.0.1",
-      STAGEBEAM_METRICS_PORT: String(metricsPort),
-      ...extra,
-    })
-    const client = yield* makeReasonerClient({ address: `127.0.0.1:${port}`, defaultDeadline: "60 seconds" })
-    return {
-      process,
-      client,
-      http: `http://127.0.0.1:${httpPort}`,
-      metrics: `http://127.0.0.1:${metricsPort}`,
-    }
-  })
-
 describe("the hostile-input battery (a gateway process)", () => {
   it.live(
     "long inputs of every field on both doors, cross-origin posts and forged hosts: clear errors, bounded memory, and the gateway still answers",
     () =>
       Effect.gen(function* () {
         const servers = yield* startSimulators(1, { speed: 200 })
-        const { process, client, http } = yield* startHostileGateway(servers)
+        const { process, client, http } = yield* startGatewayProcessOver(servers)
         const pid = process.child.pid!
         const chat = `${http}/v1/chat/completions`
         // Warm-up: the first calls wait for the pool's first probe.
@@ -175,7 +151,7 @@ describe("the hostile-input battery (a gateway process)", () => {
       Effect.gen(function* () {
         // Four sequences at once: two calls of two candidates run, the rest wait for admission.
         const servers = yield* startSimulators(1, { speed: 20, maxNumSeqs: 4 })
-        const { process, client, http } = yield* startHostileGateway(servers, { STAGEBEAM_DRAIN_TIMEOUT: "60s" })
+        const { process, client, http } = yield* startGatewayProcessOver(servers, { STAGEBEAM_DRAIN_TIMEOUT: "60s" })
         const request: ReasonRequest = { question: QUESTION, search: { candidatesPerStage: 2 } }
         const load = (calls: number) =>
           Effect.forkChild(
@@ -214,7 +190,7 @@ describe("the hostile-input battery (a gateway process)", () => {
         const servers = yield* startSimulators(1, { speed: 200 })
         const file = join(mkdtempSync(join(tmpdir(), "stagebeam-tokens-")), "tokens")
         writeFileSync(file, "alice:alice-secret-4711\n")
-        const { process, client, http } = yield* startHostileGateway(servers, { STAGEBEAM_AUTH_TOKENS_FILE: file })
+        const { process, client, http } = yield* startGatewayProcessOver(servers, { STAGEBEAM_AUTH_TOKENS_FILE: file })
         const refused = yield* Effect.flip(
           client.Reason({ question: QUESTION }, { metadata: { authorization: "Bearer guessed-token-0815" } }),
         )
