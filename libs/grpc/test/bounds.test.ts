@@ -62,7 +62,7 @@ describe("request field bounds", () => {
       const bounds = fields as BoundFields
       fc.assert(
         fc.property(
-          fc.string({ unit: "binary", maxLength: 600 }),
+          fc.string({ unit: "grapheme", maxLength: 400 }),
           fc.string({ unit: "grapheme", maxLength: 12 }),
           fc.uint8Array({ maxLength: 100 }),
           (text, tagName, blob) => {
