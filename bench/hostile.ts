@@ -22,6 +22,7 @@ import {
   MB,
   ordinaryChat,
   ordinaryReason,
+  type RawRequest,
   sendRaw,
 } from "../services/gateway/src/dev/HostileInputs.ts"
 import { baselineCheckout } from "./lib/baseline.ts"
@@ -65,7 +66,7 @@ const ordinaryCalls = (chat: string, client: ReasonerClient, stop: { done: boole
   })
 
 /** What a hostile phase sends; the 20 MB refusals' times in ms. */
-const hostile = (phase: Phase, chat: string, client: ReasonerClient, hugeHttp: ReturnType<typeof hugeQuestionChat>) =>
+const hostile = (phase: Phase, chat: string, client: ReasonerClient, hugeHttp: RawRequest) =>
   Effect.gen(function* () {
     const refusals: Array<number> = []
     const long = "y".repeat(MB)
@@ -106,7 +107,7 @@ const runPhase = (checkout: string | undefined, label: string, phase: Phase, tit
     const gateway = yield* Effect.promise(() => startGatewayProcess({ STAGEBEAM_ENDPOINTS: simulator }, checkout))
     const client = yield* makeReasonerClient({ address: gateway.address, defaultDeadline: "60 seconds" })
     const chat = `${gateway.httpUrl}/v1/chat/completions`
-    const hugeHttp = hugeQuestionChat(20 * MB)
+    const hugeHttp = phase === "http" ? hugeQuestionChat(20 * MB) : ordinaryChat
     // Warm-up: the first calls wait for the pool's first probe.
     for (let tries = 0; tries < 40; tries++) {
       if ((yield* Effect.promise(() => sendRaw(chat, ordinaryChat))).status === 200) break
