@@ -12,8 +12,19 @@
  * Run: node --conditions=@stagebeam/source bench/hostile.ts   (HOSTILE_ROUNDS=<hostile sends per phase>, default 3)
  * Asserts nothing; prints and saves bench/results/hostile.txt.
  */
-import { makeReasonerClient, type ReasonerClient } from "@stagebeam/proto"
-import { Effect } from "effect"
+
+import { loadavg } from "node:os"
+import type * as protoLoader from "@grpc/proto-loader"
+import {
+  loadReasonerPackageDefinition,
+  makeReasonerClient,
+  type ReasonerClient,
+  reasonerServiceName,
+} from "@stagebeam/proto"
+import { Effect, Exit } from "effect"
+import { oversizedField, resolveFieldBounds } from "../libs/grpc/src/FieldBounds.ts"
+import { wireProblem } from "../libs/grpc/src/WireFormat.ts"
+import { decodeReasonRequest } from "../services/gateway/src/DecodeRequest.ts"
 import {
   hugeQuestionChat,
   LOOP_DELAY_MAX,
@@ -25,6 +36,7 @@ import {
   type RawRequest,
   sendRaw,
 } from "../services/gateway/src/dev/HostileInputs.ts"
+import { REASON_REQUEST_BOUNDS } from "../services/gateway/src/ReasonerServer.ts"
 import { baselineCheckout } from "./lib/baseline.ts"
 import { freePort, sampleProcess, scrapeGauge, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
@@ -149,6 +161,58 @@ const runPhase = (checkout: string | undefined, label: string, phase: Phase, tit
     return { row, loopMs }
   }).pipe(Effect.scoped)
 
+/** CPU ms of `work` in this process (user + system), the median of `times` runs. */
+const cpuMs = (work: () => void, times = 5): number => {
+  const runs: Array<number> = []
+  for (let run = 0; run < times; run++) {
+    const before = process.cpuUsage()
+    work()
+    const used = process.cpuUsage(before)
+    runs.push((used.user + used.system) / 1000)
+  }
+  return quantile(
+    runs.sort((a, b) => a - b),
+    0.5,
+  )
+}
+
+/**
+ * What one 20 MB question costs the event loop before any handler answers, in this process: the baseline's path
+ * (grpc-js's protobufjs decode, then the request schema, whose error quotes the question before it is cut) against
+ * this checkout's (the wire check of the bounds, which reads length prefixes only). CPU time, not wall time: on a
+ * shared machine the loop-delay figures above carry other processes' scheduling; this one mostly does not.
+ */
+const onLoopWork = () => {
+  const packageDefinition = loadReasonerPackageDefinition()
+  const method = (packageDefinition[reasonerServiceName] as protoLoader.ServiceDefinition).Reason!
+  const bounds = resolveFieldBounds(packageDefinition, reasonerServiceName, method, REASON_REQUEST_BOUNDS)
+  if (typeof bounds === "string") throw new Error(bounds)
+  const rows: Array<ReadonlyArray<string>> = []
+  for (const [what, request] of [
+    ["question of 20 MiB", { question: "x".repeat(20 * MB) }],
+    ["judge.name of 1 MiB", { question: "q", judge: { name: "y".repeat(MB) } }],
+  ] as const) {
+    const bytes = method.requestSerialize(request) as Buffer
+    const decoded = cpuMs(() => {
+      const message = method.requestDeserialize(bytes)
+      const exit = Effect.runSyncExit(decodeReasonRequest(message, { maxImageBytes: 20 * MB }))
+      if (!Exit.isFailure(exit)) throw new Error(`the ${what} was accepted`)
+    })
+    const checked = cpuMs(() => {
+      if (wireProblem(bytes) !== undefined || oversizedField(bytes, bounds) === undefined) {
+        throw new Error(`the wire check let the ${what} through`)
+      }
+    })
+    rows.push([what, fixed(decoded, 1), fixed(checked, 3), fixed(decoded / Math.max(checked, 0.001), 0)])
+  }
+  report.line()
+  report.line(
+    "On-loop work of one refused request before any answer (in the bench process, CPU ms, median of 5): the " +
+      "baseline's protobufjs decode + request schema vs this checkout's wire check of the bounds.",
+  )
+  report.table(["request", "decode + schema ms", "wire check ms", "×"], rows)
+}
+
 const program = Effect.gen(function* () {
   const port = yield* Effect.promise(freePort)
   const simulator = yield* Effect.promise(() => startSimulatorProcess(port, SPEED))
@@ -198,6 +262,12 @@ const program = Effect.gen(function* () {
     )
   }
   simulator.child.kill("SIGKILL")
+  report.line(
+    `Load average while it ran (2 cores, shared): ${loadavg()
+      .map((load) => fixed(load, 1))
+      .join(" ")}.`,
+  )
+  onLoopWork()
 })
 
 await Effect.runPromise(program)

@@ -25,7 +25,7 @@ const textBound = (chars: number) => ({
  * length prefix instead of becoming a string on the event loop. Within 3 × the bound, RequestSchema counts the
  * characters exactly.
  */
-const REASON_REQUEST_BOUNDS: FieldBounds = {
+export const REASON_REQUEST_BOUNDS: FieldBounds = {
   question: textBound(REQUEST_BOUNDS.questionChars),
   "judge.name": textBound(REQUEST_BOUNDS.nameChars),
   "image.mime_type": textBound(REQUEST_BOUNDS.nameChars),
