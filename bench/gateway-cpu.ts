@@ -19,54 +19,24 @@
  *   archive` under tmp/, its workspace packages linked to its own sources); GATEWAY_CPU_CALLS=<calls per gateway and
  *   setting> (default 6); GATEWAY_CPU_DOORS=grpc,http; GATEWAY_CPU_IDLE_S=<seconds> (default 20).
  */
-import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { readFileSync } from "node:fs"
 import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
 import { makeReasonerClient } from "@stagebeam/proto"
 import { Effect } from "effect"
 import OpenAI from "openai"
 import sharp from "sharp"
 import { Agent, request } from "undici"
+import { baselineCheckout } from "./lib/baseline.ts"
 import { benchImage, photoLikePng } from "./lib/image.ts"
 import { freePort, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), "..")
 const CALLS = Number(process.env.GATEWAY_CPU_CALLS ?? 6)
 const DOORS = (process.env.GATEWAY_CPU_DOORS ?? "grpc,http").split(",")
 const IDLE_S = Number(process.env.GATEWAY_CPU_IDLE_S ?? 20)
 const SPEED = 100
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 const report = makeReport("gateway-cpu")
-
-/** The baseline's sources: a directory, or a commit unpacked under tmp/ with its own workspace links. */
-const baselineCheckout = (): string => {
-  const given = process.env.GATEWAY_CPU_BASELINE ?? "b4a2550"
-  if (existsSync(given)) return given
-  const dir = join(repo, "tmp", `gateway-cpu-baseline-${given}`)
-  if (!existsSync(join(dir, "package.json"))) {
-    mkdirSync(dir, { recursive: true })
-    execFileSync("sh", ["-c", `git -C "${repo}" archive "${given}" | tar -x -C "${dir}"`])
-  }
-  // Its own @stagebeam packages (this checkout's node_modules links to this checkout's); the rest resolves upward.
-  const links = join(dir, "node_modules", "@stagebeam")
-  mkdirSync(links, { recursive: true })
-  for (const [name, path] of [
-    ["cot", "libs/cot"],
-    ["fleet", "libs/fleet"],
-    ["grpc", "libs/grpc"],
-    ["judge", "libs/judge"],
-    ["proto", "libs/proto"],
-    ["search", "libs/search"],
-    ["gateway", "services/gateway"],
-    ["vllm-sim", "services/vllm-sim"],
-  ] as const) {
-    if (!existsSync(join(links, name))) symlinkSync(join("..", "..", path), join(links, name))
-  }
-  return dir
-}
 
 const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
@@ -182,7 +152,7 @@ const measure = async (
   )
 }
 
-const baselineDir = baselineCheckout()
+const baselineDir = baselineCheckout(process.env.GATEWAY_CPU_BASELINE ?? "b4a2550", "gateway-cpu-baseline")
 report.line(
   `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${process.env.GATEWAY_CPU_BASELINE ?? "b4a2550"} ("base"), same run.`,
 )

@@ -17,6 +17,7 @@ const benchmarks = [
   "swires",
   "cost",
   "reliability",
+  "hostile",
   "scaling",
   "image",
   "cli-start",

@@ -10,6 +10,8 @@ export interface ServerHealth {
   readonly consecutiveFailures: number
   /** Clock millis until which the server is skipped after repeated failures (passive health). */
   readonly downUntil: number
+  /** What the last of the failures in a row was (e.g. "timeout: no answer within 30s"), to say why it is out. */
+  readonly lastFailure?: string | undefined
 }
 
 export const initialHealth: ServerHealth = { healthy: true, consecutiveFailures: 0, downUntil: 0 }
@@ -21,6 +23,7 @@ export const recordSuccess = <H extends ServerHealth>(health: H): H => ({
   ...health,
   consecutiveFailures: 0,
   downUntil: 0,
+  lastFailure: undefined,
 })
 
 /** A call failed: after `threshold` failures in a row the server sits out `cooldownMs`. */
@@ -29,11 +32,13 @@ export const recordFailure = <H extends ServerHealth>(
   now: number,
   threshold: number,
   cooldownMs: number,
+  reason?: string,
 ): H => {
   const consecutiveFailures = health.consecutiveFailures + 1
   return {
     ...health,
     consecutiveFailures,
+    lastFailure: reason,
     downUntil: consecutiveFailures >= threshold ? now + cooldownMs : health.downUntil,
   }
 }
@@ -78,7 +83,8 @@ export interface Membership {
   readonly members: Effect.Effect<ReadonlyMap<string, Member>>
   readonly servers: Effect.Effect<ReadonlyArray<string>>
   readonly succeeded: (server: string) => Effect.Effect<void>
-  readonly failed: (server: string) => Effect.Effect<void>
+  /** A call on the server failed, for `reason` (told when the pool has no server left to try). */
+  readonly failed: (server: string, reason?: string) => Effect.Effect<void>
   /** How many members are up now (leaving ones not counted). */
   readonly upCount: Effect.Effect<number>
 }
@@ -207,9 +213,9 @@ export const makeMembership = Effect.fnUntraced(function* (
     members: Ref.get(state),
     servers,
     succeeded: (server) => update(server, recordSuccess),
-    failed: (server) =>
+    failed: (server, reason) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        update(server, (health) => recordFailure(health, now, options.failureThreshold, cooldownMs)),
+        update(server, (health) => recordFailure(health, now, options.failureThreshold, cooldownMs, reason)),
       ),
     upCount: Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis

@@ -231,7 +231,7 @@ const withTryTimeout =
             pool: target.pool,
             server: target.server,
             kind: "timeout",
-            message: "no answer in time",
+            message: `no answer within ${Duration.format(timeout)} (this try's deadline)`,
           }),
         ),
     })

@@ -22,6 +22,7 @@ import { makeRetryBudget, RETRY_BUDGET_MINIMUM, type RetryBudgetOptions } from "
 import { defaultRouting, type EndpointState, pickEndpoint, type RoutingOptions, SHORT_CALL_TOKENS } from "./Router.ts"
 import { makeServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
 import { inSpan } from "./Spans.ts"
+import { failureReason, noServerMessage } from "./Unavailability.ts"
 
 export interface PoolOptions {
   /** Names the pool in errors, logs and metrics ("generator", "judge", …). */
@@ -196,6 +197,7 @@ export const makePool = Effect.fnUntraced(function* (
         healthy: known.healthy && serving,
         consecutiveFailures: known.consecutiveFailures,
         downUntil: known.downUntil,
+        lastFailure: known.lastFailure,
         // A server that serves another model would fail every call: it is out of rotation until it rejoins.
         inFlight: own?.sequences ?? 0,
         inFlightRequests: own?.requests ?? 0,
@@ -229,7 +231,7 @@ export const makePool = Effect.fnUntraced(function* (
         const report = (yield* reports.latest).get(server)
         if (isFresh(report, yield* Clock.currentTimeMillis) && report.load.waiting > 0) return
       }
-      yield* membership.failed(server)
+      yield* membership.failed(server, failureReason(error.kind, error.message))
     })
 
   /**
@@ -264,7 +266,8 @@ export const makePool = Effect.fnUntraced(function* (
         short,
       )
       if (picked === undefined) {
-        return yield* new NoCapacity({ pool: options.name, message: `no server of the ${options.name} pool is up` })
+        const message = noServerMessage(options.name, yield* snapshot, started, tried)
+        return yield* new NoCapacity({ pool: options.name, message })
       }
       const server = picked.url
       tried.add(server)

@@ -182,6 +182,25 @@ describe("OpenAiClient", () => {
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
+  it.live("a try past its deadline fails as a timeout that names the deadline", () =>
+    Effect.gen(function* () {
+      const silent = yield* fakeServer((_, response) => {
+        const timer = setTimeout(() => json(response, 200, completion(["late"])), 10_000)
+        response.on("close", () => clearTimeout(timer))
+      })
+      const client = yield* OpenAiClient
+      const error = yield* Effect.flip(
+        client.chat({ pool: "generator", server: silent.url, model: "m", apiKey: undefined }, question, {
+          requestId: "r1",
+          timeout: Duration.millis(300),
+        }),
+      )
+      assert.strictEqual(error.kind, "timeout")
+      assert.strictEqual(error.server, silent.url)
+      assert.include(error.message, `no answer within ${Duration.format(Duration.millis(300))} (this try's deadline)`)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
   it.live("a server without /health is up when /v1/models answers, even refusing the key", () =>
     Effect.gen(function* () {
       const client = yield* OpenAiClient

@@ -205,6 +205,44 @@ describe("Pool", () => {
     }),
   )
 
+  it.live(
+    "when timed-out tries took every server out, the error names each server, why it sits out, and the deadline",
+    () =>
+      Effect.gen(function* () {
+        const calls = yield* Ref.make<ReadonlyArray<string>>([])
+        const timeout = (url: string) =>
+          Effect.fail(
+            new UpstreamError({
+              pool: "generator",
+              server: url,
+              kind: "timeout",
+              message: "no answer within 5s (this try's deadline)",
+            }),
+          )
+        const pool = yield* makePool({ ...options(["http://a", "http://b"]), maxAttempts: 1 }).pipe(
+          Effect.provide(fakeClient(timeout, calls)),
+        )
+        yield* Effect.yieldNow
+        // Two failures in a row take a server out (failureThreshold 2); each call tries one server.
+        let error: { readonly _tag: string; readonly message: string } | undefined
+        for (let i = 0; i < 20 && error?._tag !== "NoCapacity"; i++) {
+          error = yield* Effect.flip(pool.complete({ messages: [] }, { label: `${i}` }))
+        }
+        assert.strictEqual(error?._tag, "NoCapacity")
+        const message = error?.message ?? ""
+        assert.include(message, "no server of the generator pool can take the call")
+        for (const server of ["http://a", "http://b"]) {
+          assert.match(
+            message,
+            new RegExp(
+              `${server} sits out \\d+ s more after 2 failed calls in a row \\(the last: timeout: no answer within 5s`,
+            ),
+          )
+        }
+        assert.notInclude(message, "is up")
+      }),
+  )
+
   it.effect(
     "a server that serves another model stops the start, naming it and what it offers, and takes no calls",
     () =>

@@ -4,7 +4,8 @@ import { ReflectionService } from "@grpc/reflection"
 import { Context, Duration, Effect, FiberSet, Layer, Option, Schema, type Scope, Stream } from "effect"
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from "grpc-health-check"
 import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
-import { invalidArgument, unavailable } from "./GrpcStatusError.ts"
+import { type BoundFields, type FieldBounds, oversizedField, resolveFieldBounds } from "./FieldBounds.ts"
+import { type GrpcStatusError, invalidArgument, unavailable } from "./GrpcStatusError.ts"
 import { type MethodHandler, type ServiceImplementation, serverStream, unary } from "./Handlers.ts"
 import { findService, ProtoPackageError } from "./ProtoPackage.ts"
 import { type ServerTls, serverCredentials } from "./Tls.ts"
@@ -22,6 +23,11 @@ export class GrpcServerError extends Schema.TaggedError<GrpcServerError>()("Grpc
 export interface ServiceRegistration<R = never> {
   readonly name: string
   readonly implementation: ServiceImplementation<R>
+  /**
+   * Bounds on request fields by method name, checked on the wire before the request is decoded: a field over its
+   * bound is answered INVALID_ARGUMENT naming it, and never becomes a JavaScript string.
+   */
+  readonly requestBounds?: Readonly<Record<string, FieldBounds>>
 }
 
 export interface KeepaliveOptions {
@@ -94,59 +100,78 @@ const serverOptions = (options: GrpcServerOptions<unknown>): grpc.ServerOptions 
   }
 }
 
-/** A request whose bytes did not decode: handed to the handler wrapper, which answers INVALID_ARGUMENT. */
-class UndecodableRequest {
-  readonly reason: string
-  constructor(reason: string) {
-    this.reason = reason
+/** A request refused before any handler saw it (bytes that are no message, a field over its bound). */
+class RefusedRequest {
+  readonly error: GrpcStatusError
+  constructor(error: GrpcStatusError) {
+    this.error = error
   }
 }
 
-/**
- * The service definition with forgiving request decoders: grpc-js answers a decoding failure with INTERNAL, but
- * bytes that are not the message are the client's mistake.
- */
-const forgivingDefinition = (definition: protoLoader.ServiceDefinition): protoLoader.ServiceDefinition =>
-  Object.fromEntries(
-    Object.entries(definition).map(([name, method]) => [
-      name,
-      {
-        ...method,
-        requestDeserialize: (bytes: Buffer) => {
-          const problem = wireProblem(bytes)
-          if (problem !== undefined) return new UndecodableRequest(problem)
-          try {
-            return method.requestDeserialize(bytes)
-          } catch (error) {
-            return new UndecodableRequest(error instanceof Error ? error.message : String(error))
-          }
-        },
-      },
-    ]),
-  )
+const undecodable = (reason: string) =>
+  new RefusedRequest(invalidArgument("request", `the message cannot be decoded (${reason})`))
 
-const undecodable = (request: UndecodableRequest) =>
-  invalidArgument("request", `the message cannot be decoded (${request.reason})`)
+/**
+ * The service definition with forgiving, bounded request decoders. grpc-js answers a decoder that throws with
+ * INTERNAL ("Error deserializing request", server-interceptors.ts), but bytes that are not the message, or a field
+ * past its bound, are the client's mistake: the decoder hands over a RefusedRequest, which the handler wrapper
+ * answers INVALID_ARGUMENT. The bounds are checked first, on the wire: what is refused by length is never decoded.
+ */
+const forgivingDefinition = (
+  definition: protoLoader.ServiceDefinition,
+  boundsOf: (method: string) => BoundFields | undefined,
+): protoLoader.ServiceDefinition =>
+  Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => {
+      const bounds = boundsOf(name)
+      return [
+        name,
+        {
+          ...method,
+          requestDeserialize: (bytes: Buffer) => {
+            const problem = wireProblem(bytes)
+            if (problem !== undefined) return undecodable(problem)
+            const oversized = bounds === undefined ? undefined : oversizedField(bytes, bounds)
+            if (oversized !== undefined) return new RefusedRequest(invalidArgument(oversized.field, oversized.message))
+            try {
+              return method.requestDeserialize(bytes)
+            } catch (error) {
+              return undecodable(error instanceof Error ? error.message : String(error))
+            }
+          },
+        },
+      ]
+    }),
+  )
 
 const DRAIN_POLL = Duration.millis(20)
 
 const draining = unavailable("the server is shutting down; retry the call (another replica will take it)")
 
-/** The handler, answering INVALID_ARGUMENT for a request that did not decode, and UNAVAILABLE while draining. */
+/** A refused request is logged: no handler saw it, so no handler's log line or metric tells of it. */
+const refused = (request: RefusedRequest, path: string) =>
+  Effect.andThen(
+    Effect.logWarning("request refused before decoding").pipe(
+      Effect.annotateLogs({ method: path, error: request.error.message }),
+    ),
+    Effect.fail(request.error),
+  )
+
+/** The handler, answering a refused request with its error, and UNAVAILABLE while draining. */
 const guarded = <R>(handler: MethodHandler<R>, isDraining: () => boolean): MethodHandler<R> =>
   handler._tag === "Unary"
     ? unary((request: unknown, ctx) =>
         isDraining()
           ? Effect.fail(draining)
-          : request instanceof UndecodableRequest
-            ? Effect.fail(undecodable(request))
+          : request instanceof RefusedRequest
+            ? refused(request, ctx.path)
             : handler.handle(request as never, ctx),
       )
     : serverStream((request: unknown, ctx) =>
         isDraining()
           ? Stream.fail(draining)
-          : request instanceof UndecodableRequest
-            ? Stream.fail(undecodable(request))
+          : request instanceof RefusedRequest
+            ? Stream.fromEffect(refused(request, ctx.path))
             : handler.handle(request as never, ctx),
       )
 
@@ -232,7 +257,20 @@ const make = Effect.fnUntraced(function* <R = never>(
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((name) => [name, "SERVING"])))
 
   for (const service of options.services) {
-    const definition = forgivingDefinition(yield* findService(options.packageDefinition, service.name))
+    const found = yield* findService(options.packageDefinition, service.name)
+    const bounds = new Map<string, BoundFields>()
+    for (const [method, fieldBounds] of Object.entries(service.requestBounds ?? {})) {
+      const definition = found[method]
+      const resolved =
+        definition === undefined
+          ? `${service.name} has no method ${method}`
+          : resolveFieldBounds(options.packageDefinition, service.name, definition, fieldBounds)
+      if (typeof resolved === "string") {
+        return yield* new GrpcServerError({ message: `request bounds of ${service.name}.${method}: ${resolved}` })
+      }
+      bounds.set(method, resolved)
+    }
+    const definition = forgivingDefinition(found, (method) => bounds.get(method))
     const implementation = yield* bindService(
       service.name,
       definition,

@@ -43,3 +43,52 @@ export const wireProblem = (bytes: Uint8Array): string | undefined => {
   }
   return undefined
 }
+
+/**
+ * Visits the length-delimited fields (string, bytes, an embedded message) of the message in bytes[from, to), in wire
+ * order, without decoding any: `visit` gets the field's number and where its value starts and ends, and stops the
+ * walk by returning true. Stops too at the first thing that is not protobuf (wireProblem names it at the top level;
+ * inside, the decoder will). Allocates nothing per field: a message of millions of tiny fields costs one pass.
+ */
+export const forEachDelimitedField = (
+  bytes: Uint8Array,
+  visit: (number: number, start: number, end: number) => boolean,
+  from = 0,
+  to = bytes.length,
+): void => {
+  let pos = from
+  const varint = (): number | undefined => {
+    let value = 0
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (pos >= to) return undefined
+      const byte = bytes[pos++]!
+      if (shift < 35) value += (byte & 0x7f) * 2 ** shift
+      if ((byte & 0x80) === 0) return value
+    }
+    return undefined
+  }
+  while (pos < to) {
+    const tag = varint()
+    if (tag === undefined) return
+    switch (tag & 7) {
+      case 0:
+        if (varint() === undefined) return
+        break
+      case 1:
+        pos += 8
+        break
+      case 2: {
+        const length = varint()
+        if (length === undefined || pos + length > to) return
+        if (visit(Math.floor(tag / 8), pos, pos + length)) return
+        pos += length
+        break
+      }
+      case 5:
+        pos += 4
+        break
+      default:
+        return
+    }
+  }
+}

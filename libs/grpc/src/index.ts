@@ -9,6 +9,7 @@ export {
 } from "./BearerAuth.ts"
 export type { CallContext } from "./CallContext.ts"
 export { type CallMetrics, withCallMetrics } from "./CallMetrics.ts"
+export type { FieldBound, FieldBounds } from "./FieldBounds.ts"
 export { type ClientCallOptions, type GrpcClient, type GrpcClientOptions, makeClient } from "./GrpcClient.ts"
 export {
   GrpcServer,

@@ -124,6 +124,37 @@ export const startGatewayProcess = (settings: Record<string, string>) =>
     ({ child }) => Effect.sync(() => child.kill("SIGKILL")),
   )
 
+/**
+ * The gateway as a real process over `servers` (its generator pool), every door on 127.0.0.1 and a free port, with
+ * a gRPC client; default settings otherwise, and `extra` (STAGEBEAM_* variables).
+ */
+export const startGatewayProcessOver = (
+  servers: ReadonlyArray<{ readonly url: string }>,
+  extra: Record<string, string> = {},
+) =>
+  Effect.gen(function* () {
+    const port = yield* freePort
+    const httpPort = yield* freePort
+    const metricsPort = yield* freePort
+    const process = yield* startGatewayProcess({
+      STAGEBEAM_ENDPOINTS: servers.map((server) => server.url).join(","),
+      STAGEBEAM_GRPC_HOST: "127.0.0.1",
+      STAGEBEAM_GRPC_PORT: String(port),
+      STAGEBEAM_HTTP_HOST: "127.0.0.1",
+      STAGEBEAM_HTTP_PORT: String(httpPort),
+      STAGEBEAM_METRICS_HOST: "127.0.0.1",
+      STAGEBEAM_METRICS_PORT: String(metricsPort),
+      ...extra,
+    })
+    const client = yield* makeReasonerClient({ address: `127.0.0.1:${port}`, defaultDeadline: "60 seconds" })
+    return {
+      process,
+      client,
+      http: `http://127.0.0.1:${httpPort}`,
+      metrics: `http://127.0.0.1:${metricsPort}`,
+    }
+  })
+
 /** What a recording proxy saw of each request: its path and the headers stagebeam sets. */
 export interface ProxiedRequest {
   readonly path: string
