@@ -26,6 +26,7 @@ import { healthRoutes } from "./HealthRoutes.ts"
 import { parseJsonBody } from "./JsonBody.ts"
 import { makeNodeServer } from "./NodeServer.ts"
 import { pageRoutes } from "./Page.ts"
+import { snakeCase, toWire } from "./WireJson.ts"
 
 /** Room in a request body beyond its image's base64 (4/3 of the bytes): the question and the options. */
 const BODY_OVERHEAD = 1024 * 1024
@@ -54,8 +55,8 @@ const failureResponse = (failure: HttpFailure, headers: ReadonlyMap<string, stri
     headers: { ...Object.fromEntries(headers), ...failure.headers },
   })
 
-/** The event name of a ReasonEvent (its one set field), as the page's stream names it. */
-const eventNameOf = (event: object) => Object.keys(event).find((key) => key !== "atMs") ?? "event"
+/** The event name of a ReasonEvent (its one set field, in snake_case as its key is), as the page's stream names it. */
+const eventNameOf = (event: object) => snakeCase(Object.keys(event).find((key) => key !== "atMs") ?? "event")
 
 /**
  * The HTTP door: OpenAI's chat completions (`POST /v1/chat/completions`, streaming or not) and model list
@@ -359,7 +360,10 @@ const routesLayer = (options: RouteOptions) => {
     )
   })
 
-  /** The search's events as the gRPC ReasonStream sends them (JSON), one server-sent event each, `done` last. */
+  /**
+   * The search's events as the gRPC ReasonStream sends them, in the HTTP door's convention (snake_case keys,
+   * numbers), one server-sent event each named by its kind (`search_started`, …), `done` last.
+   */
   const searchEvents = Effect.gen(function* () {
     const call = yield* searchCall("SearchEvents")
     if ("refused" in call) return call.refused
@@ -367,9 +371,9 @@ const routesLayer = (options: RouteOptions) => {
       Stream.map((update: ReasonUpdate) => {
         if (update._tag === "Event") {
           const event = toProtoEvent(update.event, update.judgedBy)
-          return sse(event, eventNameOf(event))
+          return sse(toWire(event), eventNameOf(event))
         }
-        return sse(toProtoDone(update.answered), "done")
+        return sse(toWire(toProtoDone(update.answered)), "done")
       }),
     )
     return HttpServerResponse.stream(
@@ -393,7 +397,7 @@ const routesLayer = (options: RouteOptions) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const refusal = yield* refusalOf("ListJudges", request)
     if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
-    return HttpServerResponse.jsonUnsafe(yield* listJudges(judges))
+    return HttpServerResponse.jsonUnsafe(toWire(yield* listJudges(judges)))
   })
 
   /** The Describe RPC over HTTP: version, pools, their servers, and whether any is simulated. */
@@ -401,7 +405,7 @@ const routesLayer = (options: RouteOptions) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const refusal = yield* refusalOf("Describe", request)
     if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
-    return HttpServerResponse.jsonUnsafe(yield* options.describe)
+    return HttpServerResponse.jsonUnsafe(toWire(yield* options.describe))
   })
 
   const notFound = Effect.gen(function* () {
