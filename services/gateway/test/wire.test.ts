@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import { toWire } from "@stagebeam/proto"
 import { Effect } from "effect"
-import { toWire } from "../src/http/WireJson.ts"
 import { pngImage, startGateway } from "./harness.ts"
 
 const MODEL = "Xkev/Llama-3.2V-11B-cot"
@@ -85,6 +85,10 @@ describe("one JSON convention on the HTTP door: snake_case keys, counts and time
         truncated_reason: "",
         selection: { both_orders: false, deviations: ["judge.both_orders"] },
       },
+    })
+    // Names that are data (pools by the operator's name, VLMEvalKit's metrics) are kept as written.
+    assert.deepStrictEqual(toWire({ pools: { myPool: { keyRefused: 1 } } }, { records: ["pools"] }), {
+      pools: { myPool: { key_refused: 1 } },
     })
     // Past 2^53 - 1 a double would round it: kept as the decimal string instead.
     assert.deepStrictEqual(toWire({ seed: "18446744073709551615" }), { seed: "18446744073709551615" })

@@ -1,8 +1,8 @@
 import { continuationPrefix } from "@stagebeam/cot"
+import { toWire } from "@stagebeam/proto"
 import type { SearchEvent } from "@stagebeam/search"
 import type { Answered } from "../Reasoning.ts"
 import { toProtoEvent, toProtoSelection } from "../ToProto.ts"
-import { toWire } from "./WireJson.ts"
 
 /**
  * OpenAI's chat completion objects for a search's answer: the conclusion is `content`, the hidden stages (the

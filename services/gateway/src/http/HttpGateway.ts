@@ -4,6 +4,7 @@ import type { Fleet } from "@stagebeam/fleet"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
 import type { DescribeResponse } from "@stagebeam/proto"
+import { snakeCase, toWire } from "@stagebeam/proto"
 import { ByteSize, Cause, Clock, Context, Effect, Layer, Metric, Option, Schedule, Sink, Stream } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
@@ -26,7 +27,6 @@ import { healthRoutes } from "./HealthRoutes.ts"
 import { parseJsonBody } from "./JsonBody.ts"
 import { makeNodeServer } from "./NodeServer.ts"
 import { pageRoutes } from "./Page.ts"
-import { snakeCase, toWire } from "./WireJson.ts"
 
 /** Room in a request body beyond its image's base64 (4/3 of the bytes): the question and the options. */
 const BODY_OVERHEAD = 1024 * 1024
