@@ -39,7 +39,8 @@ const SSE_DONE = encoder.encode("data: [DONE]\n\n")
 /**
  * A comment line every 10 s while a stream is open: a stage can be searched for minutes without an event, and proxies
  * and load balancers close connections idle for 30–60 s. Clients skip comments (the SSE format; the openai Node
- * SDK 7.59's core/streaming.js drops lines starting with ":").
+ * SDK 7.59's core/streaming.js drops lines starting with ":"; the Python SDK's SSEDecoder.decode too, and a blank
+ * line with no field before it yields no event: src/openai/_streaming.py at v1.35.0).
  */
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n")
 const KEEP_ALIVE_EVERY = "10 seconds"
