@@ -11,6 +11,7 @@ import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { tlsOf } from "../config/Resolve.ts"
 import { describeGateway } from "../Description.ts"
+import { Drain } from "../Drain.ts"
 import type { GatewayError } from "../ErrorStatus.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
@@ -75,6 +76,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const reasoning = yield* Reasoning
       const judges = yield* Judges
       const health = yield* Health
+      const drain = yield* Drain
       const fleetContext = yield* Effect.context<Fleet>()
       const { gate } = yield* Authentication
       const tls = tlsOf(settings)
@@ -92,6 +94,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
             maxBodyBytes,
             maxImageBytes: settings.images.maxBytes,
             health,
+            draining: drain.draining,
             describe: Effect.provide(describeGateway, fleetContext),
           }),
           browserGuard(settings.http.allowedHosts),
@@ -132,6 +135,8 @@ interface RouteOptions {
   readonly maxBodyBytes: number
   readonly maxImageBytes: number
   readonly health: Health["Service"]
+  /** Whether the gateway is draining: /ready and /health say NOT_SERVING from then on. */
+  readonly draining: Drain["Service"]["draining"]
   /** What this gateway is and what serves behind it (Describe): the page's "simulated" badge. */
   readonly describe: Effect.Effect<DescribeResponse>
 }
@@ -430,7 +435,7 @@ const routesLayer = (options: RouteOptions) => {
     HttpRouter.route("GET", "/v1/models", guarded("ListModels", listModels)),
     HttpRouter.route("GET", "/v1/judges", guarded("ListJudges", judgeList)),
     HttpRouter.route("GET", "/v1/describe", guarded("Describe", description)),
-    ...healthRoutes(options.health),
+    ...healthRoutes(options.health, options.draining),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),
   ])
