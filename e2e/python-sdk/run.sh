@@ -8,7 +8,7 @@
 # no jiter) into a temporary directory and put on PYTHONPATH; its other dependencies must be importable already
 # (Debian: python3-httpx python3-pydantic python3-anyio python3-distro python3-sniffio python3-tqdm, and
 # typing_extensions ≥ 4.7, which Debian 12's 4.4 is not: EXTRA_PYTHONPATH may name a directory holding a newer one).
-# The simulated servers run at STAGEBEAM_SIM_SPEED (0.5× an H100 by default) so a stage outlasts the 10 s keep-alive.
+# The simulated servers run at STAGEBEAM_SIM_SPEED (0.2× an H100 by default) so a stage outlasts the 10 s keep-alive.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 python="${PYTHON:-/usr/bin/python3}"
@@ -26,7 +26,7 @@ export PYTHONPATH="$pythonpath${PYTHONPATH:+:$PYTHONPATH}"
 free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 http_port="$(free_port)"
 export STAGEBEAM_HTTP_PORT="$http_port" STAGEBEAM_GRPC_PORT="$(free_port)" STAGEBEAM_METRICS_PORT="$(free_port)"
-export STAGEBEAM_SIM_SPEED="${STAGEBEAM_SIM_SPEED:-0.5}"
+export STAGEBEAM_SIM_SPEED="${STAGEBEAM_SIM_SPEED:-0.2}"
 "$root/node_modules/.bin/node" --conditions=@stagebeam/source "$root/services/gateway/src/dev/main.ts" \
   >"$work/gateway.log" 2>&1 &
 gateway=$!
