@@ -293,6 +293,8 @@ const make = Effect.fnUntraced(function* <R = never>(
   // Watchers hear of a change only: grpc-health-check notifies them on every set, even of the same status.
   const statuses = new Map<string, ServingStatus>(["", ...names].map((name) => [name, "SERVING"]))
   const setStatus = (service: string, status: ServingStatus) => {
+    // Once draining, health stays NOT_SERVING: an application's readiness loop must not route new calls back here.
+    if (isDraining && status === "SERVING") return
     if (statuses.get(service) === status) return
     statuses.set(service, status)
     health.setStatus(service, status)

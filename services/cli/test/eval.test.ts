@@ -34,6 +34,17 @@ const keysOf = (file: string) =>
     }
   })
 
+/** Keys with an upper-case letter (not the files' snake_case), except the names of the records under `names`. */
+const camelKeysOf = (value: unknown, names: ReadonlyArray<string>, path = ""): ReadonlyArray<string> => {
+  if (Array.isArray(value)) return value.flatMap((inner, i) => camelKeysOf(inner, names, `${path}[${i}]`))
+  if (value === null || typeof value !== "object") return []
+  const own = names.includes(path.split(".").at(-1) ?? "") ? [] : Object.keys(value).filter((key) => /[A-Z]/.test(key))
+  return [
+    ...own.map((key) => `${path}.${key}`),
+    ...Object.entries(value).flatMap(([key, inner]) => camelKeysOf(inner, names, `${path}.${key}`)),
+  ]
+}
+
 /** A TSV as pandas' read_csv(sep="\t") reads it (VLMEvalKit's load for .tsv): a header, quoted fields. */
 const readAsPandas = (path: string) =>
   parse(readFileSync(path, "utf8"), { delimiter: "\t", columns: true, relax_quotes: false }) as Array<
@@ -91,7 +102,8 @@ describe("stagebeam eval", () => {
           generator.servers.map((s: { version: string }) => s.version),
           ["0.10.2", "0.10.2"],
         )
-        assert.deepStrictEqual(summary.provenance.grader, { url: grader.url, model: grader.model, failedCalls: 0 })
+        // summary.json in the files' one convention (snake_case; was failedCalls, files.scoreFile).
+        assert.deepStrictEqual(summary.provenance.grader, { url: grader.url, model: grader.model, failed_calls: 0 })
         assert.strictEqual(summary.provenance.configurations[0].temperature, 0)
         assert.strictEqual(summary.provenance.configurations[1].selection.preset, "DEFAULT")
         assert.strictEqual(summary.benchmarks.length, 6)
@@ -110,6 +122,12 @@ describe("stagebeam eval", () => {
         // the same figures as the summary's.
         const rescoring = yield* makeGrader({ url: grader.url, model: grader.model, keyFile: undefined, timeout: 30 })
         const results = linesOf(join(out, "results.jsonl")).map((line) => JSON.parse(line))
+        // The files' one convention (docs/api.md): snake_case keys (VLMEvalKit's metric names as it writes them),
+        // seeds and counts as numbers.
+        assert.deepStrictEqual(camelKeysOf(summary, ["metrics"]), [])
+        assert.deepStrictEqual(camelKeysOf(JSON.parse(readFileSync(join(out, "settings.json"), "utf8")), []), [])
+        assert.deepStrictEqual(camelKeysOf(results, []), [])
+        for (const row of results) assert.strictEqual(typeof row.seed, "number")
         for (const file of files) {
           const name = datasetName(file)
           const layout = layoutOfName(file)
@@ -126,7 +144,7 @@ describe("stagebeam eval", () => {
               )
               assert.strictEqual(row.prediction, mine.prediction)
             }
-            assert.isTrue(existsSync(configuration.files.scoreFile))
+            assert.isTrue(existsSync(configuration.files.score_file))
             const again = yield* scoreDataset(
               layout,
               name,

@@ -21,6 +21,8 @@ export class Drain extends Context.Service<
     readonly track: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ShuttingDown, R>
     /** Starts the drain and waits until the calls in flight are done or cut. */
     readonly run: Effect.Effect<void>
+    /** Whether the drain has begun: health says NOT_SERVING from then on, whatever the pools' state. */
+    readonly draining: Effect.Effect<boolean>
   }
 >()("@stagebeam/gateway/Drain") {
   static readonly layer = Layer.effect(
@@ -76,7 +78,7 @@ export class Drain extends Context.Service<
         }
       })
 
-      return Drain.of({ track, run: yield* Effect.cached(run) })
+      return Drain.of({ track, run: yield* Effect.cached(run), draining: Effect.sync(() => draining) })
     }),
   )
 }

@@ -82,6 +82,63 @@ describe("SIGTERM", () => {
   )
 
   it.live(
+    "health stays NOT_SERVING for the whole drain, gRPC and HTTP /ready, past many rounds of the readiness loop",
+    () =>
+      Effect.gen(function* () {
+        const servers = yield* startSimulators(1, { speed: 1 })
+        const port = yield* freePort
+        const httpPort = yield* freePort
+        const gateway = yield* startGatewayProcess({
+          STAGEBEAM_ENDPOINTS: servers[0]!.url,
+          STAGEBEAM_GRPC_HOST: "127.0.0.1",
+          STAGEBEAM_GRPC_PORT: String(port),
+          STAGEBEAM_METRICS_PORT: "0",
+          STAGEBEAM_HTTP_HOST: "127.0.0.1",
+          STAGEBEAM_HTTP_PORT: String(httpPort),
+          STAGEBEAM_DRAIN_TIMEOUT: "5s",
+        })
+        const address = `127.0.0.1:${port}`
+        const ready = Effect.promise(() =>
+          fetch(`http://127.0.0.1:${httpPort}/ready`).then(async (response) => ({
+            status: response.status,
+            body: (await response.json()) as { status: string; draining: boolean },
+          })),
+        )
+        const before = yield* ready
+        assert.strictEqual(before.status, 200)
+        assert.isFalse(before.body.draining)
+        const client = yield* makeReasonerClient({ address, defaultDeadline: "90 seconds" })
+        // A call in flight keeps the drain going (it outlasts the drain time and is cut at its end).
+        const running = yield* Effect.forkChild(
+          client.Reason({ question: QUESTION, image: { data: yield* pngImage() }, search: { candidatesPerStage: 4 } }),
+        )
+        assert.isTrue(yield* eventually(Effect.sync(() => servers[0]!.stats().running > 0)))
+        gateway.child.kill("SIGTERM")
+        assert.isTrue(
+          yield* eventually(Effect.map(healthOf(address, "stagebeam.v1.Reasoner"), (s) => s === "NOT_SERVING")),
+        )
+        // 2 s of the drain: eight rounds of the 250 ms readiness loop, which once set SERVING back.
+        const seen: Array<string> = []
+        for (let i = 0; i < 20; i++) {
+          const grpc = yield* healthOf(address, "stagebeam.v1.Reasoner")
+          const overall = yield* healthOf(address, "")
+          const http = yield* ready
+          seen.push(`${grpc}/${overall}/${http.status}/${http.body.status}/${http.body.draining}`)
+          yield* Effect.sleep("100 millis")
+        }
+        assert.deepStrictEqual(
+          [...new Set(seen)],
+          ["NOT_SERVING/NOT_SERVING/503/NOT_SERVING/true"],
+          "every probe during the drain says NOT_SERVING",
+        )
+        const cut = yield* Effect.flip(Fiber.join(running))
+        assert.strictEqual(cut.code, 14)
+        assert.strictEqual(yield* Effect.promise(() => gateway.exited), 0)
+      }),
+    60_000,
+  )
+
+  it.live(
     "calls still running when the drain time is over answer UNAVAILABLE with the reason",
     () =>
       Effect.gen(function* () {

@@ -294,14 +294,15 @@ describe("the OpenAI-compatible HTTP door", () => {
       const { gateway, client } = yield* startGateway()
       const response = yield* Effect.promise(() => fetch(`${httpUrlOf(gateway)}/v1/judges`))
       assert.strictEqual(response.status, 200)
+      // The HTTP door's convention: snake_case (gRPC's own JSON is camelCase).
       const listed = (yield* Effect.promise(() => response.json())) as {
-        defaultJudge: string
-        judges: ReadonlyArray<{ name: string; kind: string; judging: string; isDefault: boolean }>
+        default_judge: string
+        judges: ReadonlyArray<{ name: string; kind: string; judging: string; is_default: boolean }>
       }
       const grpc = yield* client.ListJudges({})
-      assert.strictEqual(listed.defaultJudge, grpc.defaultJudge)
+      assert.strictEqual(listed.default_judge, grpc.defaultJudge)
       assert.deepStrictEqual(
-        listed.judges.map((judge) => [judge.name, judge.kind, judge.judging, judge.isDefault]),
+        listed.judges.map((judge) => [judge.name, judge.kind, judge.judging, judge.is_default]),
         grpc.judges.map((judge) => [judge.name, judge.kind, judge.judging, judge.isDefault]),
       )
       assert.includeMembers(
@@ -337,9 +338,9 @@ describe("the OpenAI-compatible HTTP door", () => {
       assert.strictEqual(ok.headers.get("x-request-id"), "page-2")
       const text = yield* Effect.promise(() => ok.text())
       const names = [...text.matchAll(/^event: (\w+)$/gm)].map((match) => match[1])
-      assert.strictEqual(names[0], "searchStarted")
+      assert.strictEqual(names[0], "search_started")
       assert.strictEqual(names.at(-1), "done")
-      assert.includeMembers(names, ["stepStarted", "candidate", "match", "stepChosen"])
+      assert.includeMembers(names, ["step_started", "candidate", "match", "step_chosen"])
       const done = JSON.parse(text.trim().split("\n").at(-1)!.slice("data: ".length))
       assert.isAbove(done.done.conclusion.length, 0)
     }),

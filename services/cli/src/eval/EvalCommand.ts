@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import { basename, join } from "node:path"
-import { makeReasonerClient, type Sampling } from "@stagebeam/proto"
+import { makeReasonerClient, type Sampling, toWire } from "@stagebeam/proto"
 import { Presets, SingleBar } from "cli-progress"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -343,14 +343,18 @@ export const evaluate = Command.make(
       writeFileSync(
         join(input.out, "summary.json"),
         `${JSON.stringify(
-          {
-            simulated: fleet.simulated,
-            provenance,
-            benchmarks: benchmarks.map(({ questions: _, ...b }) => ({
-              ...b,
-              configurations: b.configurations.map(({ latencies: __, ...c }) => c),
-            })),
-          },
+          // The files' one convention (snake_case, numbers); VLMEvalKit's metric names are kept as it writes them.
+          toWire(
+            {
+              simulated: fleet.simulated,
+              provenance,
+              benchmarks: benchmarks.map(({ questions: _, ...b }) => ({
+                ...b,
+                configurations: b.configurations.map(({ latencies: __, ...c }) => c),
+              })),
+            },
+            { records: ["metrics"] },
+          ),
           null,
           2,
         )}\n`,
@@ -361,7 +365,7 @@ export const evaluate = Command.make(
         renderReport({
           title: `stagebeam eval: ${datasets.map((d) => d.name).join(", ")}`,
           simulated: fleet.simulated,
-          provenance,
+          provenance: toWire(provenance),
           benchmarks,
         }),
       )

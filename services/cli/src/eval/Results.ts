@@ -1,6 +1,9 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs"
 
-/** One answered (or failed) row of one configuration, as a line of DIR/results.jsonl. */
+/**
+ * One answered (or failed) row of one configuration, as a line of DIR/results.jsonl: in the files' one convention
+ * (snake_case, numbers; docs/api.md).
+ */
 export interface RowResult {
   /** The benchmark (its file's name without .tsv). */
   readonly dataset: string
@@ -13,7 +16,7 @@ export interface RowResult {
   readonly conclusion: string
   /** Wall-clock time of the call, as the client saw it. */
   readonly latency_ms: number
-  readonly seed: string
+  readonly seed: number
   readonly prompt_tokens: number
   readonly completion_tokens: number
   readonly generation_calls: number
@@ -23,7 +26,7 @@ export interface RowResult {
   readonly truncated: string
   /** Where the search's selection differed from the reference's (the response's selection.deviations). */
   readonly deviations: ReadonlyArray<string>
-  /** The selection rules the search ran with (the response's selection), null for a failed row. */
+  /** The selection rules the search ran with (the response's selection, in snake_case), null for a failed row. */
   readonly selection: unknown
   /** The gRPC status name of a failed call (scored as an empty prediction), or null. */
   readonly error: string | null

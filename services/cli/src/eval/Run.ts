@@ -1,5 +1,5 @@
 import type { GrpcStatusError } from "@stagebeam/grpc"
-import type { ReasonEvent__Output, ReasonerClient, Sampling } from "@stagebeam/proto"
+import { type ReasonEvent__Output, type ReasonerClient, type Sampling, toWire } from "@stagebeam/proto"
 import { Effect } from "effect"
 import type { Item } from "./Dataset.ts"
 import type { RowResult } from "./Results.ts"
@@ -64,7 +64,7 @@ export const runRow = (
         prediction: "",
         conclusion: "",
         latency_ms,
-        seed: String(seed),
+        seed,
         prompt_tokens: 0,
         completion_tokens: 0,
         generation_calls: 0,
@@ -85,7 +85,7 @@ export const runRow = (
       prediction: options.scored === "full" ? full : response.conclusion,
       conclusion: response.conclusion,
       latency_ms,
-      seed: response.seed,
+      seed: Number(response.seed),
       prompt_tokens: Number(response.usage?.promptTokens ?? 0),
       completion_tokens: Number(response.usage?.completionTokens ?? 0),
       generation_calls: response.usage?.generationCalls ?? 0,
@@ -93,7 +93,7 @@ export const runRow = (
       slot_ms: slotMsOf(response.trace, response.selection?.bothOrders ?? false),
       truncated: response.truncatedReason,
       deviations: response.selection?.deviations ?? [],
-      selection: response.selection ?? null,
+      selection: response.selection ? toWire(response.selection) : null,
       error: null,
       refused: false,
     } satisfies RowResult

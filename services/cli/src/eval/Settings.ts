@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { toWire } from "@stagebeam/proto"
 import { Effect } from "effect"
 import { CliFailure, EXIT } from "../ExitCodes.ts"
 
@@ -47,11 +48,13 @@ export const differences = (here: unknown, there: unknown, path = ""): ReadonlyA
 export const checkResume = (dir: string, settings: RunSettings) =>
   Effect.gen(function* () {
     const file = join(dir, "settings.json")
+    // The files' one convention (snake_case, numbers), as written and as compared.
+    const written = toWire(settings)
     const hasRows = existsSync(join(dir, "results.jsonl"))
     if (hasRows) {
       const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as unknown) : undefined
       const diff =
-        previous === undefined ? ["settings.json: missing (rows of unknown settings)"] : differences(settings, previous)
+        previous === undefined ? ["settings.json: missing (rows of unknown settings)"] : differences(written, previous)
       if (diff.length > 0) {
         return yield* Effect.fail(
           new CliFailure({
@@ -61,5 +64,5 @@ export const checkResume = (dir: string, settings: RunSettings) =>
         )
       }
     }
-    writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`)
+    writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`)
   })

@@ -1,4 +1,5 @@
 import { continuationPrefix } from "@stagebeam/cot"
+import { toWire } from "@stagebeam/proto"
 import type { SearchEvent } from "@stagebeam/search"
 import type { Answered } from "../Reasoning.ts"
 import { toProtoEvent, toProtoSelection } from "../ToProto.ts"
@@ -29,10 +30,13 @@ const usageOf = ({ result }: Answered) => ({
   total_tokens: result.usage.promptTokens + result.usage.completionTokens,
 })
 
-/** What the search did, for clients that look (OpenAI's clients ignore unknown fields). */
+/**
+ * What the search did, for clients that look (OpenAI's clients ignore unknown fields); the selection and the trace
+ * are the gRPC door's messages, in the HTTP door's convention (snake_case, numbers).
+ */
 const stagebeamOf = (answered: Answered, includeTrace: boolean) => {
   const { result, command, elapsedMs, judgedBy: context } = answered
-  return {
+  return toWire({
     strategy: result.strategy,
     tournament: result.tournament,
     candidates: command.search.candidates,
@@ -53,7 +57,7 @@ const stagebeamOf = (answered: Answered, includeTrace: boolean) => {
             .map((event) => toProtoEvent(event, context)),
         }
       : {}),
-  }
+  })
 }
 
 /** The `chat.completion` of a non-streaming call. */

@@ -3,7 +3,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import type { Fleet } from "@stagebeam/fleet"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
-import type { DescribeResponse } from "@stagebeam/proto"
+import { type DescribeResponse, snakeCase, toWire } from "@stagebeam/proto"
 import {
   ByteSize,
   Cause,
@@ -23,6 +23,7 @@ import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { tlsOf } from "../config/Resolve.ts"
 import { describeGateway } from "../Description.ts"
+import { Drain } from "../Drain.ts"
 import type { GatewayError } from "../ErrorStatus.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
@@ -51,7 +52,8 @@ const SSE_DONE = encoder.encode("data: [DONE]\n\n")
 /**
  * A comment line every 10 s while a stream is open: a stage can be searched for minutes without an event, and proxies
  * and load balancers close connections idle for 30–60 s. Clients skip comments (the SSE format; the openai Node
- * SDK 7.59's core/streaming.js drops lines starting with ":").
+ * SDK 7.59's core/streaming.js drops lines starting with ":"; the Python SDK's SSEDecoder.decode too, and a blank
+ * line with no field before it yields no event: src/openai/_streaming.py at v1.35.0).
  */
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n")
 const KEEP_ALIVE_EVERY = "10 seconds"
@@ -67,8 +69,8 @@ const failureResponse = (failure: HttpFailure, headers: ReadonlyMap<string, stri
     headers: { ...Object.fromEntries(headers), ...failure.headers },
   })
 
-/** The event name of a ReasonEvent (its one set field), as the page's stream names it. */
-const eventNameOf = (event: object) => Object.keys(event).find((key) => key !== "atMs") ?? "event"
+/** The event name of a ReasonEvent (its one set field, in snake_case as its key is), as the page's stream names it. */
+const eventNameOf = (event: object) => snakeCase(Object.keys(event).find((key) => key !== "atMs") ?? "event")
 
 /**
  * The HTTP door: OpenAI's chat completions (`POST /v1/chat/completions`, streaming or not) and model list
@@ -86,6 +88,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
       const reasoning = yield* Reasoning
       const judges = yield* Judges
       const health = yield* Health
+      const drain = yield* Drain
       const fleetContext = yield* Effect.context<Fleet>()
       const { gate } = yield* Authentication
       const tls = tlsOf(settings)
@@ -103,6 +106,7 @@ export class HttpGateway extends Context.Service<HttpGateway, { readonly url: st
             maxBodyBytes,
             maxImageBytes: settings.images.maxBytes,
             health,
+            draining: drain.draining,
             describe: Effect.provide(describeGateway, fleetContext),
           }),
           browserGuard(settings.http.allowedHosts),
@@ -143,6 +147,8 @@ interface RouteOptions {
   readonly maxBodyBytes: number
   readonly maxImageBytes: number
   readonly health: Health["Service"]
+  /** Whether the gateway is draining: /ready and /health say NOT_SERVING from then on. */
+  readonly draining: Drain["Service"]["draining"]
   /** What this gateway is and what serves behind it (Describe): the page's "simulated" badge. */
   readonly describe: Effect.Effect<DescribeResponse>
 }
@@ -389,7 +395,10 @@ const routesLayer = (options: RouteOptions) => {
     )
   })
 
-  /** The search's events as the gRPC ReasonStream sends them (JSON), one server-sent event each, `done` last. */
+  /**
+   * The search's events as the gRPC ReasonStream sends them, in the HTTP door's convention (snake_case keys,
+   * numbers), one server-sent event each named by its kind (`search_started`, …), `done` last.
+   */
   const searchEvents = Effect.gen(function* () {
     const call = yield* searchCall("SearchEvents")
     if ("refused" in call) return call.refused
@@ -397,9 +406,9 @@ const routesLayer = (options: RouteOptions) => {
       Stream.map((update: ReasonUpdate) => {
         if (update._tag === "Event") {
           const event = toProtoEvent(update.event, update.judgedBy)
-          return sse(event, eventNameOf(event))
+          return sse(toWire(event), eventNameOf(event))
         }
-        return sse(toProtoDone(update.answered), "done")
+        return sse(toWire(toProtoDone(update.answered)), "done")
       }),
     )
     return HttpServerResponse.stream(
@@ -423,7 +432,7 @@ const routesLayer = (options: RouteOptions) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const refusal = yield* refusalOf("ListJudges", request)
     if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
-    return HttpServerResponse.jsonUnsafe(yield* listJudges(judges))
+    return HttpServerResponse.jsonUnsafe(toWire(yield* listJudges(judges)))
   })
 
   /** The Describe RPC over HTTP: version, pools, their servers, and whether any is simulated. */
@@ -431,7 +440,7 @@ const routesLayer = (options: RouteOptions) => {
     const request = yield* HttpServerRequest.HttpServerRequest
     const refusal = yield* refusalOf("Describe", request)
     if (Option.isSome(refusal)) return failureResponse(refusal.value.failure, new Map())
-    return HttpServerResponse.jsonUnsafe(yield* options.describe)
+    return HttpServerResponse.jsonUnsafe(toWire(yield* options.describe))
   })
 
   const notFound = Effect.gen(function* () {
@@ -455,7 +464,7 @@ const routesLayer = (options: RouteOptions) => {
     HttpRouter.route("GET", "/v1/models", guarded("ListModels", listModels)),
     HttpRouter.route("GET", "/v1/judges", guarded("ListJudges", judgeList)),
     HttpRouter.route("GET", "/v1/describe", guarded("Describe", description)),
-    ...healthRoutes(options.health),
+    ...healthRoutes(options.health, options.draining),
     ...pageRoutes,
     HttpRouter.route("*", "*", notFound),
   ])

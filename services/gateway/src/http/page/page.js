@@ -16,6 +16,20 @@ const KINDS = [
   "cutShort",
   "done",
 ]
+/**
+ * An event's fields as the page reads them (lowerCamelCase): the HTTP door sends snake_case (its one convention),
+ * `stagebeam reason --json` the gRPC door's camelCase; both open here.
+ */
+const camelKeys = (value) => {
+  if (Array.isArray(value)) return value.map(camelKeys)
+  if (value === null || typeof value !== "object") return value
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()),
+      camelKeys(inner),
+    ]),
+  )
+}
 const kindOf = (event) => event.event ?? KINDS.find((kind) => event[kind] !== undefined && event[kind] !== null)
 
 const flatten = (text) =>
@@ -56,8 +70,10 @@ const stepOf = (index, kind) => {
   return step
 }
 
-const apply = (event) => {
-  state.events.push(event)
+const apply = (received) => {
+  // Saved as received: a saved trace is the door's own JSON.
+  state.events.push(received)
+  const event = camelKeys(received)
   const kind = kindOf(event)
   const body = event[kind]
   switch (kind) {
@@ -686,7 +702,7 @@ const eventsOf = (text) => {
     if (Array.isArray(value)) return value
     if (Array.isArray(value.events)) return value.events
     if (Array.isArray(value.trace))
-      return [...value.trace, { atMs: value.elapsedMs ?? "0", done: { ...value, trace: [] } }]
+      return [...value.trace, { atMs: value.elapsedMs ?? value.elapsed_ms ?? "0", done: { ...value, trace: [] } }]
   } catch {
     return trimmed.split("\n").map((line) => JSON.parse(line))
   }
@@ -724,9 +740,9 @@ const loadJudges = async () => {
       ...listed.judges.map((judge) => {
         const option = el("option", {
           value: judge.name,
-          text: `${judge.name} (${judge.kind}${judge.isDefault ? ", default" : ""})`,
+          text: `${judge.name} (${judge.kind}${judge.is_default ? ", default" : ""})`,
         })
-        option.selected = judge.isDefault
+        option.selected = judge.is_default
         return option
       }),
     )
