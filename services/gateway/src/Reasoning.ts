@@ -183,7 +183,10 @@ export class Reasoning extends Context.Service<
           const declared = judges.get(choice.name) ?? (byModel?.model === choice.name ? byModel : undefined)
           return declared === undefined
             ? Effect.fail(
-                invalidField("judge.name", `unknown judge "${choice.name}"; this gateway declares: ${declaredNames()}`),
+                invalidField(
+                  ["judge", "name"],
+                  `unknown judge "${choice.name}"; this gateway declares: ${declaredNames()}`,
+                ),
               )
             : Effect.succeed(declared)
         }
@@ -192,7 +195,7 @@ export class Reasoning extends Context.Service<
         return declared === undefined
           ? Effect.fail(
               invalidField(
-                "judge.kind",
+                ["judge", "kind"],
                 `${choice.kind === "self" ? "JUDGE_SELF" : "JUDGE_MODEL"} asks for the judge "${name}", which this gateway does not declare (declared: ${declaredNames()}; pick one with judge.name)`,
               ),
             )
@@ -208,7 +211,7 @@ export class Reasoning extends Context.Service<
           if (search.strategy === "SWIRES" && declared.judging !== "pointwise") {
             const pointwise = judges.all.filter((judge) => judge.judging === "pointwise").map((judge) => judge.name)
             return yield* invalidField(
-              "judge.name",
+              ["judge", "name"],
               `STRATEGY_SWIRES scores candidates one by one: the judge "${declared.name}" is pairwise; pick a ` +
                 `pointwise judge (${pointwise.length === 0 ? "this gateway declares none" : `declared: ${pointwise.join(", ")}`})`,
             )
