@@ -116,7 +116,7 @@ const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, fac
             promptTokens: usage.promptTokens,
             completionTokens: usage.completionTokens,
           }),
-      ...(facts.result?.finishedEarly === undefined ? {} : { cutShort: facts.result.finishedEarly.reason }),
+      ...(facts.result?.cutShort === undefined ? {} : { cutShort: facts.result.cutShort.reason }),
       ...(Option.isSome(failure) ? { error: failure.value.message } : {}),
     }),
   )

@@ -160,8 +160,8 @@ export const toProtoResponse = (result: SearchResult, options: ResponseOptions):
     scoringCalls: result.usage.scoringCalls,
   },
   seed: String(result.seed),
-  truncatedReason: result.finishedEarly?.reason ?? "",
-  truncatedDetail: result.finishedEarly?.detail ?? "",
+  truncatedReason: result.cutShort?.reason ?? "",
+  truncatedDetail: result.cutShort?.detail ?? "",
   trace: options.includeTrace
     ? result.trace.filter((event) => event._tag !== "SearchFinished").map((event) => toProtoEvent(event, options))
     : [],
