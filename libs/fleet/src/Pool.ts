@@ -7,6 +7,7 @@ import { makeFailover } from "./Failover.ts"
 import type { ModelNotServed, NoCapacity, UpstreamError } from "./FleetError.ts"
 import { makeHedging } from "./Hedging.ts"
 import { type ChoiceListener, OpenAiClient } from "./OpenAiClient.ts"
+import { makePoolKey, withFreshKey } from "./PoolKey.ts"
 import { makeTry } from "./PoolTry.ts"
 import { makePoolView } from "./PoolView.ts"
 import { makeRetryBudget, RETRY_BUDGET_MINIMUM, type RetryBudgetOptions } from "./RetryBudget.ts"
@@ -21,10 +22,15 @@ export interface PoolOptions {
   readonly endpoints: ReadonlyArray<string>
   readonly model: string
   /**
-   * Sent as `Authorization: Bearer …` (vLLM's --api-key); no header without one. Read for every call, so a key that
-   * changes (a rotated key file) is used from the next call on.
+   * Sent as `Authorization: Bearer …` (vLLM's --api-key); no header without one. Read for every call (it must be
+   * cheap then), so a key that changes is used from the next call on.
    */
   readonly apiKey?: Effect.Effect<Redacted.Redacted<string> | undefined> | undefined
+  /**
+   * For an `apiKey` that does I/O (a key file): the calls carry the last key read, read again on this schedule in
+   * the background and at once when a server answers 401 or 403 (the call is then tried once more with a new key).
+   */
+  readonly apiKeyRefresh?: Duration.Duration | undefined
   /** What the operator declares about the servers; each one overrides what probing finds. */
   readonly capabilities?: DeclaredCapabilities | undefined
   /** Deadline of one HTTP call (the caller's own deadline still interrupts sooner). */
@@ -119,12 +125,14 @@ export const makePool = Effect.fnUntraced(function* (
   const apiKey = options.apiKey ?? Effect.succeed(undefined)
   const tryTimeoutFloor = options.tryTimeoutFloor ?? Duration.seconds(5)
   const times = yield* makeCallTimes({ floor: tryTimeoutFloor, ceiling: options.requestTimeout })
+  const key = yield* makePoolKey(apiKey, options.apiKeyRefresh)
+  const freshKey = withFreshKey(key)
   const view = yield* makePoolView({
     pool: options.name,
     model: options.model,
     endpoints: options.endpoints,
     discovery: options.discovery,
-    apiKey,
+    apiKey: key.current,
     declared: options.capabilities,
     healthInterval: options.healthInterval,
     metricsInterval: options.metricsInterval,
@@ -134,7 +142,13 @@ export const makePool = Effect.fnUntraced(function* (
   })
   const budget = yield* makeRetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET)
   const routed = makeTry(
-    { pool: options.name, model: options.model, routing: options.routing ?? defaultRouting, apiKey, tryTimeoutFloor },
+    {
+      pool: options.name,
+      model: options.model,
+      routing: options.routing ?? defaultRouting,
+      apiKey: key.current,
+      tryTimeoutFloor,
+    },
     view,
     times,
   )
@@ -155,23 +169,25 @@ export const makePool = Effect.fnUntraced(function* (
     const cutAt = callOptions.cutAt ?? []
     const streamed = cutAt.length > 0 || callOptions.onChoice !== undefined
     const once = Effect.map(
-      routed(
-        {
-          label: callOptions.label,
-          affinity: callOptions.affinity,
-          sequences: request.n ?? 1,
-          maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
-        },
-        tried,
-        (target, profile, timeout) =>
-          client.chat(target, request, {
-            requestId,
-            timeout,
-            ...(cutAt.length > 0 && { cutAt }),
-            ...(callOptions.onChoice !== undefined && { onChoice: callOptions.onChoice }),
-            ...(streamed && { streamUsage: profile?.capabilities.usage ?? false }),
-          }),
-        (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),
+      freshKey(
+        routed(
+          {
+            label: callOptions.label,
+            affinity: callOptions.affinity,
+            sequences: request.n ?? 1,
+            maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
+          },
+          tried,
+          (target, profile, timeout) =>
+            client.chat(target, request, {
+              requestId,
+              timeout,
+              ...(cutAt.length > 0 && { cutAt }),
+              ...(callOptions.onChoice !== undefined && { onChoice: callOptions.onChoice }),
+              ...(streamed && { streamUsage: profile?.capabilities.usage ?? false }),
+            }),
+          (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),
+        ),
       ),
       ({ answer, server }): ChatResult => ({ completion: answer, server }),
     )
@@ -191,12 +207,14 @@ export const makePool = Effect.fnUntraced(function* (
     yield* Effect.annotateCurrentSpan({ pool: options.name, requestId, path })
     const tried = new Set<string>()
     // Pooling generates nothing: the whole call counts as one unit of work, so its timeout follows its own latency.
-    const once = routed(
-      { label: callOptions.label, affinity: callOptions.affinity, sequences: callOptions.sequences, maxTokens: 1 },
-      tried,
-      (target, _profile, timeout) =>
-        client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
-      () => 1,
+    const once = freshKey(
+      routed(
+        { label: callOptions.label, affinity: callOptions.affinity, sequences: callOptions.sequences, maxTokens: 1 },
+        tried,
+        (target, _profile, timeout) =>
+          client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
+        () => 1,
+      ),
     )
     yield* budget.called
     const { answer, server } = yield* withFailover(once, once)
