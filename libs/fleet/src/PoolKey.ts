@@ -7,8 +7,8 @@ type Key = Redacted.Redacted<string> | undefined
 export interface PoolKey {
   /** The key for a call now. */
   readonly current: Effect.Effect<Key>
-  /** Reads the source again now; true when the key changed (a refused call is then worth one more try). */
-  readonly reread: Effect.Effect<boolean>
+  /** Reads the source again now, for the calls from then on; undefined where every call reads it anyway. */
+  readonly reread: Effect.Effect<Key> | undefined
 }
 
 const secretOf = (key: Key) => (key === undefined ? undefined : Redacted.value(key))
@@ -24,11 +24,9 @@ export const makePoolKey = Effect.fnUntraced(function* (
   source: Effect.Effect<Key>,
   refresh: Duration.Duration | undefined,
 ): Effect.fn.Return<PoolKey, never, Scope.Scope> {
-  if (refresh === undefined) return { current: source, reread: Effect.succeed(false) }
+  if (refresh === undefined) return { current: source, reread: undefined }
   const held = yield* Ref.make(yield* source)
-  const reread = Effect.flatMap(source, (key) =>
-    Ref.modify(held, (before) => [secretOf(before) !== secretOf(key), key] as const),
-  )
+  const reread = Effect.tap(source, (key) => Ref.set(held, key))
   yield* Effect.sleep(refresh).pipe(Effect.andThen(reread), Effect.forever, Effect.forkScoped)
   return { current: Ref.get(held), reread }
 })
@@ -37,12 +35,18 @@ const refusesKey = (error: UpstreamError | NoCapacity) =>
   error._tag === "UpstreamError" && (error.status === 401 || error.status === 403)
 
 /**
- * A call a server answered 401 or 403 is tried once more when the key's source has a new key by now (a rotated
- * key file the background read has not seen yet); otherwise the refusal stands.
+ * A call a server answered 401 or 403 is tried once more when the key's source has another key by now than the
+ * one the call went out with (a rotated key file the background read has not seen yet: each of the calls in flight
+ * then, not only the first to be refused); otherwise the refusal stands.
  */
 export const withFreshKey =
   (key: PoolKey) =>
-  <A>(call: Effect.Effect<A, UpstreamError | NoCapacity>): Effect.Effect<A, UpstreamError | NoCapacity> =>
-    Effect.catchIf(call, refusesKey, (refused) =>
-      Effect.flatMap(key.reread, (changed) => (changed ? call : Effect.fail(refused))),
+  <A>(call: Effect.Effect<A, UpstreamError | NoCapacity>): Effect.Effect<A, UpstreamError | NoCapacity> => {
+    const { reread } = key
+    if (reread === undefined) return call
+    return Effect.flatMap(key.current, (sent) =>
+      Effect.catchIf(call, refusesKey, (refused) =>
+        Effect.flatMap(reread, (now) => (secretOf(now) !== secretOf(sent) ? call : Effect.fail(refused))),
+      ),
     )
+  }

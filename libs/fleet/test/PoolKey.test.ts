@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Redacted, Ref } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Redacted, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import type { ChatCompletion } from "../src/ChatCompletion.ts"
 import { UpstreamError } from "../src/FleetError.ts"
@@ -13,8 +13,11 @@ const completion: ChatCompletion = {
   usage: { prompt_tokens: 1, completion_tokens: 1 },
 }
 
-/** One server that takes only `accepted`'s key (401 otherwise); every key a call carried is recorded. */
-const server = (accepted: Ref.Ref<string>, carried: Array<string | undefined>) =>
+/**
+ * One server that takes only `accepted`'s key (401 otherwise); every key a call carried is recorded. With `gate`,
+ * a call is answered once it opens.
+ */
+const server = (accepted: Ref.Ref<string>, carried: Array<string | undefined>, gate?: Deferred.Deferred<void>) =>
   Layer.succeed(
     OpenAiClient,
     OpenAiClient.of({
@@ -22,6 +25,7 @@ const server = (accepted: Ref.Ref<string>, carried: Array<string | undefined>) =
         Effect.gen(function* () {
           const key = apiKey === undefined ? undefined : Redacted.value(apiKey)
           carried.push(key)
+          if (gate !== undefined) yield* Deferred.await(gate)
           if (key !== (yield* Ref.get(accepted))) {
             return yield* new UpstreamError({ pool: "judge", server, kind: "status", status: 401, message: "bad key" })
           }
@@ -98,6 +102,26 @@ describe("a pool's key file, off the call path", () => {
       const refused = yield* Effect.flip(pool.complete({ messages: [] }, { label: "3" }))
       assert.strictEqual(refused._tag === "UpstreamError" ? refused.status : undefined, 401)
       assert.deepStrictEqual(carried, ["first", "first", "second", "second"])
+    }),
+  )
+
+  it.effect("every call in flight with the old key is tried again with the new one, not only the first refused", () =>
+    Effect.gen(function* () {
+      const { file, source } = yield* keySource()
+      const accepted = yield* Ref.make("first")
+      const carried: Array<string | undefined> = []
+      const gate = yield* Deferred.make<void>()
+      const pool = yield* makePool(options(source)).pipe(Effect.provide(server(accepted, carried, gate)))
+      const calls = yield* Effect.forEach(["1", "2", "3"], (label) =>
+        Effect.forkChild(pool.complete({ messages: [] }, { label })),
+      )
+      yield* Effect.yieldNow
+      yield* Ref.set(file, "second")
+      yield* Ref.set(accepted, "second")
+      yield* Deferred.succeed(gate, undefined)
+      const answers = yield* Effect.forEach(calls, Fiber.join)
+      assert.strictEqual(answers.length, 3)
+      assert.deepStrictEqual(carried, ["first", "first", "first", "second", "second", "second"])
     }),
   )
 })
