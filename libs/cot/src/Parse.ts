@@ -19,7 +19,7 @@ export const extractStage = (text: string, stage: Stage): string | undefined =>
 
 /**
  * The user's answer: the trimmed text inside `<CONCLUSION>`. A conclusion cut off before its closing tag
- * (ran out of tokens) yields the text after the opening tag, so a truncated answer can still be scored.
+ * (ran out of tokens) yields the text after the opening tag, so an answer cut by length can still be scored.
  * Undefined when the text has no conclusion at all.
  */
 export const conclusionOf = (text: string): string | undefined => {

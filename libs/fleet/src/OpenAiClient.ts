@@ -152,7 +152,7 @@ const readStream = async (
   const texts: Array<string> = []
   const finish: Array<string | null> = []
   const stopReasons: Array<string | null> = []
-  const done: Array<boolean> = []
+  const finished: Array<boolean> = []
   const events: Array<number> = []
   // A stop string can only have completed within the text a delta added and the longest stop's length before it.
   const longestStop = cutAt.reduce((most, stop) => Math.max(most, stop.length), 0)
@@ -172,7 +172,7 @@ const readStream = async (
           `the stream's choice index ${String(i).slice(0, 40)} is not one of the ${expected} asked for`,
         )
       }
-      if (done[i] === true) continue
+      if (finished[i] === true) continue
       const before = texts[i] ?? ""
       const delta = choice.delta?.content ?? ""
       if (delta !== "") events[i] = (events[i] ?? 0) + 1
@@ -184,16 +184,16 @@ const readStream = async (
         finish[i] = choice.finish_reason
         const reported = choice.stop_reason ?? choice.matched_stop
         stopReasons[i] = Predicate.isString(reported) ? reported : null
-        done[i] = true
+        finished[i] = true
         finishedCount++
         onChoice?.(i, texts[i]!, choice.finish_reason, stopReasons[i] ?? null)
       }
       if (
-        done[i] !== true &&
+        finished[i] !== true &&
         longestStop > 0 &&
         firstStop(texts[i]!.slice(Math.max(0, before.length - longestStop + 1)), cutAt) !== undefined
       ) {
-        done[i] = true
+        finished[i] = true
         finishedCount++
         cut = true
       }

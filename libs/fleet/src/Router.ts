@@ -1,6 +1,14 @@
 import { isFresh, type LoadReport } from "./LoadReports.ts"
 import { initialHealth, isUp, type ServerHealth } from "./Membership.ts"
-import { type EndpointView, eligibleServers, type RoutingPolicyDefinition, route, routingPolicies } from "./Routing.ts"
+import type { ServerProfile } from "./Probe.ts"
+import {
+  type EndpointView,
+  eligibleServers,
+  type RouteRequest,
+  type RoutingPolicyDefinition,
+  route,
+  routingPolicies,
+} from "./Routing.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
 /** Everything routing weighs about one server: its health, this pool's traffic to it, and its own load report. */
@@ -149,7 +157,12 @@ export const eligible = (states: ReadonlyArray<EndpointState>, now: number): Rea
 }
 
 /** What routing sees of a server now (see EndpointView). */
-export const viewOf = (state: EndpointState, now: number, slowStartMs: number): EndpointView => ({
+export const viewOf = (
+  state: EndpointState,
+  now: number,
+  slowStartMs: number,
+  profile: ServerProfile | undefined = undefined,
+): EndpointView => ({
   url: state.url,
   member: {
     up: isUp(state, now),
@@ -165,6 +178,7 @@ export const viewOf = (state: EndpointState, now: number, slowStartMs: number): 
   },
   report: freshLoad(state, now),
   load: loadScore(state, now),
+  profile,
 })
 
 /**
@@ -187,6 +201,17 @@ export const policyOf = (routing: RoutingOptions): RoutingPolicyDefinition => {
   return policy
 }
 
+/** The server a key belongs to among `kept` (affinityPick, over the views' own load). */
+const affinityOwner = (kept: ReadonlyArray<EndpointView>, key: string, maxImbalance: number) => {
+  const owner = kept.reduce<EndpointView | undefined>(
+    (best, view) => (best === undefined || fnv1a(key + view.url) > fnv1a(key + best.url) ? view : best),
+    undefined,
+  )
+  if (owner === undefined) return undefined
+  const least = Math.min(...kept.map((view) => view.load))
+  return owner.load - least > maxImbalance ? undefined : owner
+}
+
 /**
  * Picks a server for one call by the routing policy (Routing.ts: filters → scorers → picker). The built-in ones keep
  * the eligible servers, those not yet tried by this call and not saturated first; a call with an affinity key goes
@@ -196,7 +221,25 @@ export const policyOf = (routing: RoutingOptions): RoutingPolicyDefinition => {
  *   then at random, so equal servers share bursts instead of herding onto the first;
  * - p2c: the lower-scored of two drawn at random (power of two choices);
  * - round-robin: the next in turn, ignoring load.
- * `random` gives numbers in [0, 1); `turn` counts the pool's calls (round-robin).
+ */
+export const pickView = (
+  views: ReadonlyArray<EndpointView>,
+  request: RouteRequest,
+  routing: RoutingOptions = defaultRouting,
+): EndpointView | undefined => {
+  const key = request.affinityKey
+  const maxImbalance = routing.affinityMaxImbalance
+  return route(
+    policyOf(routing),
+    views,
+    request,
+    key === undefined || maxImbalance === undefined ? undefined : (kept) => affinityOwner(kept, key, maxImbalance),
+  )
+}
+
+/**
+ * `pickView` over flat states (what `Pool.snapshot` shows): `random` gives numbers in [0, 1); `turn` counts the
+ * pool's calls (round-robin); `short`: a short call (SHORT_CALL_TOKENS), the fewest short calls in flight first.
  */
 export const pickEndpoint = (
   states: ReadonlyArray<EndpointState>,
@@ -206,26 +249,12 @@ export const pickEndpoint = (
   routing: RoutingOptions = defaultRouting,
   turn = 0,
   affinityKey?: string,
-  /** A short call (SHORT_CALL_TOKENS): the fewest short calls in flight first. */
   short = false,
 ): EndpointState | undefined => {
-  const byUrl = new Map(states.map((state) => [state.url, state]))
-  const maxImbalance = routing.affinityMaxImbalance
-  const picked = route(
-    policyOf(routing),
+  const picked = pickView(
     states.map((state) => viewOf(state, now, routing.slowStartMs)),
     { tried: exclude, short, affinityKey, random, turn },
-    affinityKey === undefined || maxImbalance === undefined
-      ? undefined
-      : (kept) => {
-          const owner = affinityPick(
-            kept.map((view) => byUrl.get(view.url)!),
-            affinityKey,
-            now,
-            maxImbalance,
-          )
-          return owner === undefined ? undefined : kept.find((view) => view.url === owner.url)
-        },
+    routing,
   )
-  return picked === undefined ? undefined : byUrl.get(picked.url)
+  return picked === undefined ? undefined : states.find((state) => state.url === picked.url)
 }

@@ -1,3 +1,4 @@
+import type { ServerProfile } from "./Probe.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
 /**
@@ -32,6 +33,8 @@ export interface EndpointView {
   readonly report: ServerLoad | undefined
   /** The load a new call would join: own sequences, others' running ones, its queue counted double. */
   readonly load: number
+  /** What its last probe showed it is and can do; undefined until probed. */
+  readonly profile: ServerProfile | undefined
 }
 
 /** One call to route. */

@@ -3,20 +3,22 @@ import { type GrpcStatusError, invalidArgument } from "./GrpcStatusError.ts"
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
-/**
- * The first problem of a schema error as a field name and a message; `rename` maps each path segment (e.g. to the
- * proto's snake_case when the message was decoded with camelCase names).
- */
-export const firstInvalidField = (
+/** The first problem of a schema error: its path (keys and indexes, as the schema names them) and a message. */
+export const firstIssue = (
   error: Schema.SchemaError,
-  rename: (segment: string) => string = (segment) => segment,
-): { readonly field: string; readonly message: string } => {
+): { readonly path: ReadonlyArray<string | number>; readonly message: string } => {
   const [first] = formatIssues(error.issue).issues
   const path = (first?.path ?? []).map((segment) => (Predicate.isObject(segment) ? segment.key : segment))
   return {
-    field: path.length === 0 ? "request" : path.map((segment) => rename(String(segment))).join("."),
+    path: path.map((segment) => (typeof segment === "number" ? segment : String(segment))),
     message: first?.message ?? "does not match the schema",
   }
+}
+
+/** The first problem of a schema error as a dotted field name ("request" for the message itself) and a message. */
+export const firstInvalidField = (error: Schema.SchemaError): { readonly field: string; readonly message: string } => {
+  const { path, message } = firstIssue(error)
+  return { field: path.length === 0 ? "request" : path.join("."), message }
 }
 
 /**

@@ -33,6 +33,6 @@ export {
 } from "./Handlers.ts"
 export { checkHealth, type HealthStatus } from "./HealthClient.ts"
 export { defaultLoaderOptions, findService, loadProto, ProtoPackageError } from "./ProtoPackage.ts"
-export { decodeRequest, firstInvalidField } from "./RequestDecoding.ts"
+export { decodeRequest, firstInvalidField, firstIssue } from "./RequestDecoding.ts"
 export type { ClientTls, ServerTls } from "./Tls.ts"
 export { type MethodKinds, type TypedClient, typedClient } from "./TypedClient.ts"

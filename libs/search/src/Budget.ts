@@ -1,10 +1,10 @@
 import { Effect } from "effect"
-import { DeadlineReached, type EarlyFinishReason } from "./Errors.ts"
+import { type CutShortReason, DeadlineReached } from "./Errors.ts"
 import type { Trace } from "./Trace.ts"
 import type { UsageCounter } from "./Usage.ts"
 
 export interface CutShort {
-  readonly reason: EarlyFinishReason
+  readonly reason: CutShortReason
   readonly detail: string
 }
 
@@ -16,7 +16,7 @@ export interface Budget {
    */
   readonly cutUnlessRoomFor: (what: "generation" | "round") => Effect.Effect<boolean>
   /** Cuts the search short for another reason (the sentence limit). */
-  readonly cut: (reason: EarlyFinishReason, detail: string) => Effect.Effect<void>
+  readonly cut: (reason: CutShortReason, detail: string) => Effect.Effect<void>
   readonly cutState: () => CutShort | undefined
   /**
    * Bounds a call by the time left: the hard stop behind `cutUnlessRoomFor`, whose estimate can be short (a later
@@ -52,7 +52,7 @@ export const makeBudget = (
   const reserveMs = () => largest.generationMs * stepsAfterCurrent
   const reserveTokens = () => largest.sampleTokens * stepsAfterCurrent
 
-  const cut = (reason: EarlyFinishReason, detail: string) =>
+  const cut = (reason: CutShortReason, detail: string) =>
     Effect.suspend(() => {
       if (state !== undefined) return Effect.void
       state = { reason, detail }

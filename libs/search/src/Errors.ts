@@ -14,12 +14,12 @@ export class NoValidCandidate extends Schema.TaggedError<NoValidCandidate>()("No
   message: Schema.String,
 }) {}
 
-export const EarlyFinishReason = Schema.Literals(["BUDGET", "DEADLINE", "SENTENCE_LIMIT"])
-export type EarlyFinishReason = typeof EarlyFinishReason.Type
+export const CutShortReason = Schema.Literals(["BUDGET", "DEADLINE", "SENTENCE_LIMIT"])
+export type CutShortReason = typeof CutShortReason.Type
 
 /** The token budget or the deadline ran out before any answer with a conclusion existed. */
 export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("BudgetExhausted", {
-  reason: EarlyFinishReason,
+  reason: CutShortReason,
   /** The answer text chosen so far (it has no conclusion). */
   partialText: Schema.String,
   message: Schema.String,

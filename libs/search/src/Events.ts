@@ -1,6 +1,6 @@
 import { Stage, StepKind, Strategy, Tournament, VerdictMode } from "@stagebeam/cot"
 import { Context, Effect, Schema } from "effect"
-import { EarlyFinishReason } from "./Errors.ts"
+import { CutShortReason } from "./Errors.ts"
 import { Selection } from "./Selection.ts"
 
 // Every event carries times in ms of Effect's Clock since the search started, so a trace shows what overlapped.
@@ -128,7 +128,7 @@ export const StepChosen = Schema.TaggedStruct("StepChosen", {
 
 /** The search stopped searching (budget, deadline, sentence limit); the rest of the answer is completed unjudged. */
 export const SearchCutShort = Schema.TaggedStruct("SearchCutShort", {
-  reason: EarlyFinishReason,
+  reason: CutShortReason,
   detail: Schema.String,
   atMs: Schema.Number,
 })
@@ -193,7 +193,7 @@ export const SearchResult = Schema.Struct({
   text: Schema.String,
   usage: Usage,
   /** Present when the search was cut short and the answer is the best found so far. */
-  finishedEarly: Schema.optional(Schema.Struct({ reason: EarlyFinishReason, detail: Schema.String })),
+  cutShort: Schema.optional(Schema.Struct({ reason: CutShortReason, detail: Schema.String })),
   trace: Schema.Array(SearchEvent),
 })
 export type SearchResult = typeof SearchResult.Type

@@ -11,7 +11,7 @@ export const matchesAsTheyCome = (run: Run, spec: StepSpec): boolean =>
   !(spec.kind === "REASONING" && run.selection.rules.reasoningCheck === "ONCE")
 
 /**
- * Whether a step listens to its call's samples as they finish: stragglers, or speculation on each arrival (a width of
+ * Whether a step listens to its call's samples as they finish: stragglers, or speculation on each finished sample (a width of
  * N or more). Yes where that depends on a step after it, which is not known here. A call made ahead for a step that
  * will not listen is made unstreamed: a stream parsed token by token for no one cost a third of the gateway's
  * upstream calls (issue #24).

@@ -70,11 +70,31 @@ export type SearchRequest = typeof SearchRequest.Type
 /** The request as a client writes it (every defaulted field optional). */
 export type SearchRequestInput = typeof SearchRequest.Encoded
 
+type Keys<T> = Extract<keyof T, string>
+
+/**
+ * A field of the search request in its own vocabulary: a key, or a key of `sampling` or `swires`; `[]` for the
+ * request itself. The doors spell it each their own way (the gateway's ProtoFields and ChatFields).
+ */
+export type SearchPath =
+  | readonly []
+  | readonly [Keys<SearchRequestInput>]
+  | readonly ["sampling", Keys<NonNullable<SearchRequestInput["sampling"]>>]
+  | readonly ["swires", Keys<NonNullable<SearchRequestInput["swires"]>>]
+
+const isSearchPath = (u: unknown): u is SearchPath =>
+  Array.isArray(u) && u.length <= 2 && u.every((segment) => typeof segment === "string")
+
 export class InvalidSearchRequest extends Schema.TaggedError<InvalidSearchRequest>()("InvalidSearchRequest", {
-  /** The offending field as a dotted path, e.g. "sampling.temperature" ("" for the request itself). */
-  field: Schema.String,
+  /** The offending field, e.g. `["sampling", "temperature"]`. */
+  path: Schema.declare(isSearchPath),
   message: Schema.String,
-}) {}
+}) {
+  /** The path dotted, e.g. "sampling.temperature" ("" for the request itself). */
+  get field(): string {
+    return this.path.join(".")
+  }
+}
 
 const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
 const decode = Schema.decodeUnknownEffect(SearchRequest)
@@ -84,7 +104,8 @@ export const decodeSearchRequest = (input: unknown): Effect.Effect<SearchRequest
   decode(input).pipe(
     Effect.mapError((error) => {
       const first = formatIssue(error.issue).issues[0]
-      const field = (first?.path ?? []).map(String).join(".")
-      return new InvalidSearchRequest({ field, message: first?.message ?? error.message })
+      // The schema's own keys: the path is one of SearchRequest's fields, nested at most once.
+      const path = (first?.path ?? []).map(String) as unknown as SearchPath
+      return new InvalidSearchRequest({ path, message: first?.message ?? error.message })
     }),
   )

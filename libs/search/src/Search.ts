@@ -260,7 +260,7 @@ export const runSearch = Effect.fn("runSearch")(function* (
     stages: parseStages(text),
     text,
     usage: run.usage.snapshot(),
-    ...(cut === undefined ? {} : { finishedEarly: cut }),
+    ...(cut === undefined ? {} : { cutShort: cut }),
     trace: run.trace.events(),
   }
 })

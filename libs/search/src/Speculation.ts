@@ -74,7 +74,7 @@ export const makeSpeculator = (
           const sequences = sequencesOf(candidate)
           if (sequences === undefined) continue
           if (sequences > spare) {
-            // Counted once per text: a stragglers step asks again at every arrival.
+            // Counted once per text: a stragglers step asks again at every finished sample.
             if (!refused.has(candidate.text)) yield* count("no_room")
             refused.add(candidate.text)
             continue

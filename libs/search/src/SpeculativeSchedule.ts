@@ -27,17 +27,17 @@ export const sequencesPerMatch = (run: Run): number =>
   run.selection.rules.votes * (run.selection.rules.bothOrders ? 2 : 1)
 
 /**
- * `sample`, with `onArrival` run in this fiber for each candidate that enters as soon as its sample is finished
+ * `sample`, with `onFinished` run in this fiber for each candidate that enters as soon as its sample is finished
  * (speculation starts its next step then, before any match).
  */
 const sampleHearing = Effect.fnUntraced(function* (
   run: Run,
   spec: StepSpec,
   prefetched: Prefetched | undefined,
-  onArrival: (candidate: Candidate) => Effect.Effect<void>,
+  onFinished: (candidate: Candidate) => Effect.Effect<void>,
 ) {
   type Heard =
-    | { readonly _tag: "arrived"; readonly candidate: Candidate }
+    | { readonly _tag: "finished"; readonly candidate: Candidate }
     | { readonly _tag: "sampled"; readonly exit: Exit.Exit<ReadonlyArray<Entrant>, StepFailure> }
   const heard = yield* Queue.unbounded<Heard>()
   // Sample indices heard (a failed-over request may deliver one again).
@@ -46,7 +46,7 @@ const sampleHearing = Effect.fnUntraced(function* (
     const candidate = classify(spec.kind, index, generated)
     const last = !indices.has(index) && indices.add(index).size === spec.n
     // The call's last sample is left to the tournament, which speculates once its first judge calls are asked.
-    if (!last && enters(run, candidate)) Queue.offerUnsafe(heard, { _tag: "arrived", candidate })
+    if (!last && enters(run, candidate)) Queue.offerUnsafe(heard, { _tag: "finished", candidate })
   }
   yield* Effect.forkChild(
     sample(run, spec, onSample, callTaking(run, spec.step, spec.kind, prefetched)).pipe(
@@ -57,7 +57,7 @@ const sampleHearing = Effect.fnUntraced(function* (
   while (true) {
     const event = yield* Queue.take(heard)
     if (event._tag === "sampled") return yield* event.exit
-    yield* onArrival(event.candidate)
+    yield* onFinished(event.candidate)
   }
 })
 

@@ -49,8 +49,8 @@ const decide = Effect.fnUntraced(function* (run: Run, spec: StepSpec, schedule: 
   const chooseWinner = (played: Played) =>
     Effect.gen(function* () {
       const chosen = played.entrants[played.winner]!.candidate
-      yield* schedule.settle(played.stoppedEarly ? undefined : chosen)
-      const by = played.stoppedEarly ? "CUT_SHORT" : played.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
+      yield* schedule.settle(played.cutShort ? undefined : chosen)
+      const by = played.cutShort ? "CUT_SHORT" : played.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
       return yield* choose(chosen, by)
     })
   const judge = run.judging
@@ -71,7 +71,7 @@ const decide = Effect.fnUntraced(function* (run: Run, spec: StepSpec, schedule: 
         ? 0
         : Math.floor(makeRng(deriveSeed(run.seed, "identical", spec.step))() * entrants.length)
     const chosen = entrants[pick]!.candidate
-    // Speculation heard it arrive: the call started for its text is the next step's, as the plain search makes it.
+    // Speculation heard it finish: the call started for its text is the next step's, as the plain search makes it.
     yield* schedule.settle(chosen)
     return yield* choose(chosen, "ONLY_CANDIDATE")
   }

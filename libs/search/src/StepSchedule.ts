@@ -27,12 +27,12 @@ export interface Play<O extends TimedOutcome> {
 }
 
 export interface Played {
-  /** The entrants that played or could have (merged copies left out by an arrival knockout). */
+  /** The entrants that played or could have (merged copies left out by a knockout as they finish). */
   readonly entrants: ReadonlyArray<Entrant>
   /** Index of the winner in `entrants`. */
   readonly winner: number
   /** The budget refused a match: the winner is only the best so far. */
-  readonly stoppedEarly: boolean
+  readonly cutShort: boolean
 }
 
 interface Schedule {
@@ -62,7 +62,7 @@ export interface SampledFirst extends Schedule {
   ) => Effect.Effect<Played, StepFailure>
 }
 
-/** Matches start as the samples arrive (stragglers): sampling and the tournament are one. */
+/** Matches start as the samples finish (stragglers): sampling and the tournament are one. */
 export interface AsTheyCome extends Schedule {
   readonly _tag: "AsTheyCome"
   readonly tournament: <O extends TimedOutcome>(play: Play<O>) => Effect.Effect<Played, StepFailure>
@@ -107,8 +107,8 @@ export const seededTournament = Effect.fnUntraced(function* <O extends TimedOutc
       }),
     onMatch: (record) => Effect.andThen(play.decided(entrants, record), () => hooks.onMatch?.(record) ?? Effect.void),
   })
-  if (!result.stoppedEarly) yield* closeRound
-  return { entrants, winner: result.winner, stoppedEarly: result.stoppedEarly } satisfies Played
+  if (!result.cutShort) yield* closeRound
+  return { entrants, winner: result.winner, cutShort: result.cutShort } satisfies Played
 })
 
 /**

@@ -2,18 +2,18 @@ import { Effect, Exit, Fiber, Queue } from "effect"
 import type { Compare, MatchRecord, Outcome } from "./Tournament.ts"
 
 /**
- * A knockout that fills as its entrants arrive (the N samples of one call finish at different times): whenever two
+ * A knockout that fills as its samples finish (the N samples of one call finish at different times): whenever two
  * are waiting they play, while the others still decode, and the winner waits for the next. N − 1 matches as in the
  * knockout, but after the slowest sample only its own matches are left (one, when the rest are decided by then)
  * instead of ⌈log₂ N⌉ rounds. The pairing follows the finishing order, so the same seed can pair differently, and
  * a late sample may play fewer matches than an early one: the plain, seeded knockout is the reproducible schedule.
  */
-export interface ArrivalKnockoutOptions<A, O extends Outcome, E, R> {
+export interface KnockoutAsTheyFinishOptions<A, O extends Outcome, E, R> {
   /**
-   * Runs the sampling, handing on each sample as it is ready (by its id, with its entrant, or undefined for one that
+   * Runs the sampling, handing on each sample as it is finished (by its id, with its entrant, or undefined for one that
    * does not enter); its result is every entrant (late ones included).
    */
-  readonly sample: (arrive: (id: string, entrant: A | undefined) => void) => Effect.Effect<ReadonlyArray<A>, E, R>
+  readonly sample: (finished: (id: string, entrant: A | undefined) => void) => Effect.Effect<ReadonlyArray<A>, E, R>
   /** Samples the call makes: once all are heard, the last match to start is the final (before the call returns). */
   readonly expected: number
   /** What tells one entrant from another (one heard twice counts once). */
@@ -24,7 +24,7 @@ export interface ArrivalKnockoutOptions<A, O extends Outcome, E, R> {
   /** Asked before each match; false ends the tournament with the best entrant so far. */
   readonly roomForMatch: Effect.Effect<boolean, E, R>
   /**
-   * Called whenever the field changes (an arrival, a decided match), once the matches it allows are asked: the
+   * Called whenever the field changes (a finished sample, a decided match), once the matches it allows are asked: the
    * entrants that may still win, and how many samples are still to come (speculation starts on them).
    */
   readonly onField?: ((alive: ReadonlyArray<A>, unheard: number) => Effect.Effect<void, E, R>) | undefined
@@ -32,14 +32,14 @@ export interface ArrivalKnockoutOptions<A, O extends Outcome, E, R> {
   readonly onMatch?: ((record: MatchRecord<O>, entrants: ReadonlyArray<A>) => Effect.Effect<void, E, R>) | undefined
 }
 
-export interface ArrivalKnockoutResult<A, O extends Outcome> {
-  /** Every entrant that played or could have, in the order they arrived (merged copies left out). */
+export interface KnockoutAsTheyFinishResult<A, O extends Outcome> {
+  /** Every entrant that played or could have, in the order they finished (merged copies left out). */
   readonly entrants: ReadonlyArray<A>
   /** Index of the winner in `entrants`. */
   readonly winner: number
   readonly matches: ReadonlyArray<MatchRecord<O>>
   /** `roomForMatch` refused a match: the winner is only the one with most wins so far. */
-  readonly stoppedEarly: boolean
+  readonly cutShort: boolean
 }
 
 interface Waiting {
@@ -49,12 +49,12 @@ interface Waiting {
 }
 
 type Event<A, O extends Outcome, E> =
-  | { readonly _tag: "arrived"; readonly id: string; readonly entrant: A | undefined }
+  | { readonly _tag: "finished"; readonly id: string; readonly entrant: A | undefined }
   | { readonly _tag: "sampled"; readonly exit: Exit.Exit<ReadonlyArray<A>, E> }
   | { readonly _tag: "played"; readonly level: number; readonly exit: Exit.Exit<MatchRecord<O>, E> }
 
-export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
-  options: ArrivalKnockoutOptions<A, O, E, R>,
+export const knockoutAsTheyFinish = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
+  options: KnockoutAsTheyFinishOptions<A, O, E, R>,
 ) {
   const events = yield* Queue.unbounded<Event<A, O, E>>()
   const entrants: Array<A> = []
@@ -68,9 +68,9 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
   const fibers: Array<Fiber.Fiber<void>> = []
   let running = 0
   let sampled = false
-  let stoppedEarly = false
+  let cutShort = false
 
-  const arrive = (entrant: A) => {
+  const enter = (entrant: A) => {
     const id = options.id(entrant)
     if (ids.has(id)) return
     ids.add(id)
@@ -83,8 +83,8 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
     waiting.push({ entrant: entrants.length - 1, level: 0 })
   }
 
-  // Any two waiting play at once, the lowest levels first (earliest arrivals first among equals): a sample that
-  // arrives last meets the winner of the others, so only the final is left after the slowest sample.
+  // Any two waiting play at once, the lowest levels first (the first finished first among equals): a sample that
+  // finishes last meets the winner of the others, so only the final is left after the slowest sample.
   const nextPair = (): readonly [Waiting, Waiting] | undefined => {
     if (waiting.length < 2) return undefined
     const lowest = [...waiting].sort((a, b) => a.level - b.level)
@@ -121,11 +121,11 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
     )
 
   const schedule = Effect.gen(function* () {
-    while (!stoppedEarly) {
+    while (!cutShort) {
       const pair = nextPair()
       if (pair === undefined) return
       if (!(yield* options.roomForMatch)) {
-        stoppedEarly = true
+        cutShort = true
         return
       }
       for (const w of pair) waiting.splice(waiting.indexOf(w), 1)
@@ -145,7 +145,7 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
   fibers.push(
     yield* Effect.forkChild(
       options
-        .sample((id, entrant) => Queue.offerUnsafe(events, { _tag: "arrived", id, entrant }))
+        .sample((id, entrant) => Queue.offerUnsafe(events, { _tag: "finished", id, entrant }))
         .pipe(
           Effect.exit,
           Effect.flatMap((exit) => Queue.offer(events, { _tag: "sampled", exit })),
@@ -153,17 +153,17 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
         ),
     ),
   )
-  while (!(sampled && running === 0 && (stoppedEarly || waiting.length <= 1))) {
+  while (!(sampled && running === 0 && (cutShort || waiting.length <= 1))) {
     const event = yield* Queue.take(events)
     switch (event._tag) {
-      case "arrived":
+      case "finished":
         heard.add(event.id)
-        if (event.entrant !== undefined) arrive(event.entrant)
+        if (event.entrant !== undefined) enter(event.entrant)
         break
       case "sampled":
         if (Exit.isFailure(event.exit)) return yield* failWith(event.exit)
         sampled = true
-        for (const entrant of event.exit.value) arrive(entrant)
+        for (const entrant of event.exit.value) enter(entrant)
         break
       case "played": {
         running--
@@ -183,5 +183,5 @@ export const knockoutAsTheyCome = Effect.fnUntraced(function* <A, O extends Outc
     yield* field
   }
   const winner = waiting.reduce((best, w) => ((wins.get(w.entrant) ?? 0) > (wins.get(best.entrant) ?? 0) ? w : best))
-  return { entrants, winner: winner.entrant, matches, stoppedEarly } satisfies ArrivalKnockoutResult<A, O>
+  return { entrants, winner: winner.entrant, matches, cutShort } satisfies KnockoutAsTheyFinishResult<A, O>
 })

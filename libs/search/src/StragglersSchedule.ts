@@ -7,11 +7,11 @@ import { sample } from "./Sampling.ts"
 import type { Speculator } from "./Speculation.ts"
 import { sequencesPerMatch } from "./SpeculativeSchedule.ts"
 import type { AsTheyCome, Play, StepFailure, TimedOutcome } from "./StepSchedule.ts"
-import { knockoutAsTheyCome } from "./Stragglers.ts"
+import { knockoutAsTheyFinish } from "./Stragglers.ts"
 
 /**
  * The stragglers schedule: the tournament starts on the first samples while the others still decode
- * (knockoutAsTheyCome; the pairing follows the finishing order). With a `speculator`, the next step's call starts for
+ * (knockoutAsTheyFinish; the pairing follows the finishing order). With a `speculator`, the next step's call starts for
  * the candidates that may still win once they and the samples still to come fit in the width; `keep` is handed the
  * winner's call.
  */
@@ -27,14 +27,14 @@ export const stragglersSchedule = (
     _tag: "AsTheyCome",
     tournament: <O extends TimedOutcome>(play: Play<O>) =>
       Effect.gen(function* () {
-        const streamed = yield* knockoutAsTheyCome<Entrant, O, StepFailure, never>({
-          sample: (arrive) =>
+        const streamed = yield* knockoutAsTheyFinish<Entrant, O, StepFailure, never>({
+          sample: (finished) =>
             sample(
               run,
               spec,
               (index, generated) => {
                 const candidate = classify(spec.kind, index, generated)
-                arrive(String(index), enters(run, candidate) ? entrantOf(run, spec, candidate) : undefined)
+                finished(String(index), enters(run, candidate) ? entrantOf(run, spec, candidate) : undefined)
               },
               callTaking(run, spec.step, spec.kind, prefetched),
             ),
@@ -63,7 +63,7 @@ export const stragglersSchedule = (
             return play.decided(among, record)
           },
         })
-        return { entrants: streamed.entrants, winner: streamed.winner, stoppedEarly: streamed.stoppedEarly }
+        return { entrants: streamed.entrants, winner: streamed.winner, cutShort: streamed.cutShort }
       }),
     settle: (chosen) => (speculator === undefined ? Effect.void : Effect.map(speculator.settle(chosen), keep)),
   }

@@ -27,7 +27,7 @@ export interface TournamentResult<O extends Outcome> {
   readonly rounds: number
   readonly matches: ReadonlyArray<MatchRecord<O>>
   /** True when `continueRound` refused a round and the winner is only the best entrant so far. */
-  readonly stoppedEarly: boolean
+  readonly cutShort: boolean
   /** For each entrant, the index of the entrant it was merged into (itself when it was the first of its kind). */
   readonly mergedInto: ReadonlyArray<number>
 }
@@ -116,7 +116,7 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
   let round = 0
   while (order.length > 1) {
     if (!(yield* continueRound(round))) {
-      return { winner: bestSoFar(order, wins), rounds: round, matches, stoppedEarly: true, mergedInto }
+      return { winner: bestSoFar(order, wins), rounds: round, matches, cutShort: true, mergedInto }
     }
     const pairs = Array.from({ length: Math.floor(order.length / 2) }, (_, i) => [order[2 * i]!, order[2 * i + 1]!])
     const bye = order.length % 2 === 1 ? order[order.length - 1] : undefined
@@ -136,7 +136,7 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
     order = [...(bye === undefined ? [] : [bye]), ...played.map((record) => record.winner)]
     round++
   }
-  return { winner: order[0]!, rounds: round, matches, stoppedEarly: false, mergedInto } as TournamentResult<O>
+  return { winner: order[0]!, rounds: round, matches, cutShort: false, mergedInto } as TournamentResult<O>
 })
 
 /**
@@ -159,7 +159,7 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
   let round = 0
   while (pool.length > 1) {
     if (!(yield* continueRound(round))) {
-      return { winner: bestSoFar(pool, wins), rounds: round, matches, stoppedEarly: true, mergedInto }
+      return { winner: bestSoFar(pool, wins), rounds: round, matches, cutShort: true, mergedInto }
     }
     const first = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
     const second = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
@@ -171,7 +171,7 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
     pool.push(record.winner)
     round++
   }
-  return { winner: pool[0]!, rounds: round, matches, stoppedEarly: false, mergedInto } as TournamentResult<O>
+  return { winner: pool[0]!, rounds: round, matches, cutShort: false, mergedInto } as TournamentResult<O>
 })
 
 export type TournamentKind = "KNOCKOUT" | "SEQUENTIAL"

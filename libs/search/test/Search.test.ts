@@ -302,7 +302,7 @@ describe("baselines", () => {
         { question: "Q", imageUrl: IMAGE, strategy: "SENTENCE_BEAM", candidates: 2, maxSentences: 3 },
         services,
       )
-      assert.strictEqual(result.finishedEarly?.reason, "SENTENCE_LIMIT")
+      assert.strictEqual(result.cutShort?.reason, "SENTENCE_LIMIT")
       assert.strictEqual(services.gen.log.length, 4)
       assert.strictEqual(ofTag(result.trace, "StepChosen").at(-1)?.by, "UNJUDGED")
     }),
@@ -333,7 +333,7 @@ describe("budgets and deadlines", () => {
         { question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_750, speculation: "OFF" },
         services,
       )
-      assert.strictEqual(result.finishedEarly?.reason, "DEADLINE")
+      assert.strictEqual(result.cutShort?.reason, "DEADLINE")
       const chosen = ofTag(result.trace, "StepChosen")
       assert.deepStrictEqual(
         chosen.map((c) => c.by),
@@ -350,8 +350,8 @@ describe("budgets and deadlines", () => {
       // The first stage is fast, so the estimates are short; the second one hangs past the deadline.
       const services = setup({ latencyMs: 100, latencyByStop: { "</CAPTION>": 10_000 } }, { latencyMs: 10 })
       const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 4, deadlineMs: 1_000 }, services)
-      assert.strictEqual(result.finishedEarly?.reason, "DEADLINE")
-      assert.include(result.finishedEarly?.detail ?? "", "CAPTION generation call did not finish")
+      assert.strictEqual(result.cutShort?.reason, "DEADLINE")
+      assert.include(result.cutShort?.detail ?? "", "CAPTION generation call did not finish")
       const chosen = ofTag(result.trace, "StepChosen")
       assert.deepStrictEqual(
         chosen.map((c) => c.by),
@@ -366,7 +366,7 @@ describe("budgets and deadlines", () => {
     Effect.gen(function* () {
       const services = setup()
       const result = yield* search({ question: "Q", imageUrl: IMAGE, seed: 4, tokenBudget: 150 }, services)
-      assert.strictEqual(result.finishedEarly?.reason, "BUDGET")
+      assert.strictEqual(result.cutShort?.reason, "BUDGET")
       assert.strictEqual(result.stages.length, 4)
       assert.isAtMost(services.gen.log.at(-1)!.request.sampling.maxTokens, 150)
     }),

@@ -130,7 +130,7 @@ describe("speculative next stage", () => {
       const services = setup()
       const ahead = yield* search({ ...base, seed: 5, tokenBudget: 120, speculation: "ALWAYS" }, services)
       assert.deepStrictEqual(ahead.stages, plain.stages)
-      assert.deepStrictEqual(ahead.finishedEarly, plain.finishedEarly)
+      assert.deepStrictEqual(ahead.cutShort, plain.cutShort)
       const speculative = services.gen.started.filter((request) => request.speculative === true).length
       const kept = services.gen.log.filter((entry) => entry.request.speculative === true).length
       assert.strictEqual(services.gen.interrupted.length, speculative - kept)

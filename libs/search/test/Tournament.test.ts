@@ -35,7 +35,7 @@ describe("tournaments (property tests)", () => {
         assert.strictEqual(calls, distinct - 1)
         assert.strictEqual(result.matches.length, distinct - 1)
         assert.strictEqual(result.rounds, kind === "KNOCKOUT" ? Math.ceil(Math.log2(distinct)) : distinct - 1)
-        assert.isFalse(result.stoppedEarly)
+        assert.isFalse(result.cutShort)
       }),
       { numRuns: 300 },
     )
@@ -95,7 +95,7 @@ describe("tournaments (property tests)", () => {
         const distinct = new Set(entrants).size
         const fullRounds = kind === "KNOCKOUT" ? Math.ceil(Math.log2(distinct)) : distinct - 1
         assert.strictEqual(result.rounds, Math.min(allowed, fullRounds))
-        assert.strictEqual(result.stoppedEarly, allowed < fullRounds)
+        assert.strictEqual(result.cutShort, allowed < fullRounds)
         const losers = new Set(result.matches.map((m) => (m.winner === m.first ? m.second : m.first)))
         assert.isFalse(losers.has(result.winner))
       }),

@@ -1,9 +1,10 @@
-import { firstInvalidField } from "@stagebeam/grpc"
+import { firstIssue } from "@stagebeam/grpc"
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
 import { Effect, Schema } from "effect"
 import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 import { toImageSource } from "./images/ImageSource.ts"
 import type { ImageSource } from "./images/Images.ts"
+import { snakeCase } from "./RequestPath.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
 /**
@@ -26,42 +27,6 @@ export interface ReasonCommand {
   readonly judge: JudgeChoice
   /** The time the request itself gives the search (the HTTP door's `stagebeam.deadline_ms`); gRPC uses its deadline. */
   readonly deadlineMs?: number | undefined
-}
-
-const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
-
-/** The search library's field names, as the proto's fields spell them. */
-const PROTO_FIELD: Readonly<Record<string, string>> = {
-  question: "question",
-  imageUrl: "image.url",
-  strategy: "search.strategy",
-  tournament: "search.tournament",
-  candidates: "search.candidates_per_stage",
-  seed: "search.seed",
-  "sampling.temperature": "search.sampling.temperature",
-  "sampling.topP": "search.sampling.top_p",
-  "sampling.maxTokens": "search.sampling.max_tokens",
-  reasoningCheck: "search.reasoning_check_mode",
-  preset: "search.preset",
-  duplicates: "search.duplicates",
-  unclearVerdict: "search.unclear_verdict",
-  malformed: "search.malformed",
-  wording: "search.prompt_wording",
-  matchOrder: "search.match_order",
-  verdict: "search.verdict",
-  votes: "search.votes",
-  "swires.keep": "search.swires.keep",
-  "swires.reasoningsPerCaption": "search.swires.reasonings_per_caption",
-  "swires.conclusions": "search.swires.conclusions",
-  "swires.maxRetraces": "search.swires.max_retraces",
-  "swires.cutoff": "search.swires.cutoff",
-  bothOrders: "judge.both_orders",
-  speculation: "search.speculation",
-  stragglers: "search.stragglers",
-  speculationWidth: "search.speculation_width",
-  tokenBudget: "search.token_budget",
-  deadlineMs: "deadline",
-  maxSentences: "search.max_sentences",
 }
 
 const decodeMessage = Schema.decodeUnknownEffect(ReasonRequestMessage)
@@ -95,13 +60,19 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
 ): Effect.fn.Return<ReasonCommand, InvalidField> {
   const request = yield* decodeMessage(message).pipe(
     Effect.mapError((error) => {
-      const { field, message } = firstInvalidField(error, snakeCase)
-      return invalid(field, message)
+      // The message's own path (grpc-js hands it over in camelCase), in the proto's spelling.
+      const { path, message } = firstIssue(error)
+      return invalid(
+        path.length === 0 ? "request" : path.map((segment) => snakeCase(String(segment))).join("."),
+        message,
+      )
     }),
   )
 
   if (request.image !== null && request.image.source === undefined) {
-    return yield* Effect.fail(invalid("image", "has neither data nor url (leave image unset for a text-only question)"))
+    return yield* Effect.fail(
+      invalid(["image"], "has neither data nor url (leave image unset for a text-only question)"),
+    )
   }
   const image =
     request.image === null || request.image.source === undefined
@@ -112,7 +83,7 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
   const sampling = search?.sampling
   if (search?.reasoningCheck === true && search.reasoningCheckMode === "REASONING_CHECK_OFF") {
     return yield* Effect.fail(
-      invalid("search.reasoning_check_mode", "REASONING_CHECK_OFF contradicts search.reasoning_check = true"),
+      invalid(["reasoningCheck"], "REASONING_CHECK_OFF contradicts search.reasoning_check = true"),
     )
   }
   const input: SearchRequestInput = {
@@ -150,7 +121,8 @@ export const decodeReasonRequest = Effect.fnUntraced(function* (
     },
   }
   const decoded = yield* decodeSearchRequest(input).pipe(
-    Effect.mapError((error) => invalid(PROTO_FIELD[error.field] ?? error.field, error.message)),
+    // The search's own path: the door spells it when it answers (protoField).
+    Effect.mapError((error) => invalid(error.path, error.message)),
   )
 
   const judge: JudgeChoice = {

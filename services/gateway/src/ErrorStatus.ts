@@ -2,6 +2,7 @@ import { NoCapacity, UpstreamError } from "@stagebeam/fleet"
 import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
 import type { GenerationFailed, JudgeFailed, SearchError } from "@stagebeam/search"
 import type { DeadlinePassed, InvalidField, Overloaded, ShuttingDown, Unsupported } from "./GatewayErrors.ts"
+import { protoField } from "./ProtoFields.ts"
 
 export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed | Unsupported | ShuttingDown
 
@@ -42,7 +43,7 @@ const upstreamStatus = (error: GenerationFailed | JudgeFailed): GrpcStatusError 
 export const toStatus = (error: GatewayError): GrpcStatusError => {
   switch (error._tag) {
     case "InvalidField":
-      return GrpcStatus.invalidArgument(error.field, error.message)
+      return GrpcStatus.invalidArgument(protoField(error.field), error.message)
     case "Overloaded":
       return GrpcStatus.resourceExhausted(error.message)
     case "DeadlinePassed":

@@ -1,15 +1,22 @@
 import { Runtime, Schema } from "effect"
 import { echoable } from "./RequestBounds.ts"
+import type { FieldRef } from "./RequestPath.ts"
 
-/** A request field the gateway refuses, named as the proto spells it (e.g. "search.candidates_per_stage"). */
+const isPath = (u: unknown): u is Exclude<FieldRef, string> =>
+  Array.isArray(u) && u.every((segment) => typeof segment === "string")
+
+/**
+ * A request field the gateway refuses: a path into the request (each door spells it: `protoField`, `chatField`), or
+ * a field only one door has, already spelled.
+ */
 export class InvalidField extends Schema.TaggedError<InvalidField>()("InvalidField", {
-  field: Schema.String,
+  field: Schema.Union([Schema.String, Schema.declare(isPath)]),
   message: Schema.String,
 }) {}
 
 /** Field and message are cut to a bounded length: either may quote the caller's input. */
-export const invalidField = (field: string, message: string): InvalidField =>
-  new InvalidField({ field: echoable(field), message: echoable(message) })
+export const invalidField = (field: FieldRef, message: string): InvalidField =>
+  new InvalidField({ field: typeof field === "string" ? echoable(field) : field, message: echoable(message) })
 
 /** The gateway refused the call to protect itself: too much running and queued. */
 export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {

@@ -1,6 +1,7 @@
 import { UpstreamError } from "@stagebeam/fleet"
 import type { GrpcStatusError } from "@stagebeam/grpc"
 import { type GatewayError, toStatus } from "./ErrorStatus.ts"
+import type { FieldRef, RequestPath } from "./RequestPath.ts"
 
 /** OpenAI's error body: `{ error: { message, type, param, code } }`. */
 export interface OpenAiError {
@@ -31,9 +32,9 @@ const failure = (
 })
 
 /** Where a capability the pool lacks shows in the request. */
-const CAPABILITY_PARAM: Readonly<Record<string, string>> = {
-  continuation: "stagebeam.strategy",
-  images: "image",
+const CAPABILITY_PARAM: Readonly<Record<string, RequestPath>> = {
+  continuation: ["strategy"],
+  images: ["image"],
 }
 
 /** Seconds a client should wait before retrying a call refused for capacity (admission is FIFO and quick). */
@@ -42,12 +43,9 @@ const RETRY_AFTER = "1"
 /**
  * The one place where failures become HTTP answers, next to ErrorStatus.ts (gRPC) and from the same tagged errors:
  * the gRPC status decides the class (so both doors answer a failure alike), the error adds the field and the
- * upstream details. `fieldOf` names a request field as this request spelled it.
+ * upstream details. `fieldOf` names a request field as this request spelled it (`chatField`).
  */
-export const toHttpFailure = (
-  error: GatewayError,
-  fieldOf: (field: string) => string = (field) => field,
-): HttpFailure => {
+export const toHttpFailure = (error: GatewayError, fieldOf: (field: FieldRef) => string): HttpFailure => {
   const status = toStatus(error)
   const upstream = { ...(status.metadata ?? {}) }
   delete upstream["x-invalid-field"]
@@ -78,13 +76,13 @@ export const toHttpFailure = (
       return error.reason === "DEADLINE"
         ? failure(504, "timeout_error", error.message, { code: "deadline_exceeded" })
         : failure(400, "invalid_request_error", error.message, {
-            param: "stagebeam.token_budget",
+            param: fieldOf(["tokenBudget"]),
             code: "token_budget_exhausted",
           })
     case "NoValidCandidate":
       return error.allCutByLength
         ? failure(400, "invalid_request_error", status.message, {
-            param: fieldOf("search.sampling.max_tokens"),
+            param: fieldOf(["sampling", "maxTokens"]),
             code: "all_candidates_cut_by_length",
           })
         : failure(503, "server_error", status.message, {

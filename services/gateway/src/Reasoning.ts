@@ -118,7 +118,7 @@ const accessLine = (call: CallInfo, exit: Exit.Exit<Answered, GatewayError>, fac
             promptTokens: usage.promptTokens,
             completionTokens: usage.completionTokens,
           }),
-      ...(facts.result?.finishedEarly === undefined ? {} : { cutShort: facts.result.finishedEarly.reason }),
+      ...(facts.result?.cutShort === undefined ? {} : { cutShort: facts.result.cutShort.reason }),
       ...(Option.isSome(failure) ? { error: failure.value.message } : {}),
     }),
   )
@@ -185,7 +185,10 @@ export class Reasoning extends Context.Service<
           const declared = judges.get(choice.name) ?? (byModel?.model === choice.name ? byModel : undefined)
           return declared === undefined
             ? Effect.fail(
-                invalidField("judge.name", `unknown judge "${choice.name}"; this gateway declares: ${declaredNames()}`),
+                invalidField(
+                  ["judge", "name"],
+                  `unknown judge "${choice.name}"; this gateway declares: ${declaredNames()}`,
+                ),
               )
             : Effect.succeed(declared)
         }
@@ -194,7 +197,7 @@ export class Reasoning extends Context.Service<
         return declared === undefined
           ? Effect.fail(
               invalidField(
-                "judge.kind",
+                ["judge", "kind"],
                 `${choice.kind === "self" ? "JUDGE_SELF" : "JUDGE_MODEL"} asks for the judge "${name}", which this gateway does not declare (declared: ${declaredNames()}; pick one with judge.name)`,
               ),
             )
@@ -210,7 +213,7 @@ export class Reasoning extends Context.Service<
           if (search.strategy === "SWIRES" && declared.judging !== "pointwise") {
             const pointwise = judges.all.filter((judge) => judge.judging === "pointwise").map((judge) => judge.name)
             return yield* invalidField(
-              "judge.name",
+              ["judge", "name"],
               `STRATEGY_SWIRES scores candidates one by one: the judge "${declared.name}" is pairwise; pick a ` +
                 `pointwise judge (${pointwise.length === 0 ? "this gateway declares none" : `declared: ${pointwise.join(", ")}`})`,
             )

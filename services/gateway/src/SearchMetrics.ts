@@ -72,7 +72,7 @@ export const recordSearch = (facts: SearchFacts) =>
     yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "prompt" }), usage.promptTokens)
     yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "completion" }), usage.completionTokens)
     yield* Metric.update(Metric.withAttributes(searchGpuSeconds, labels), (facts.sequences * facts.elapsedMs) / 1000)
-    const cut = facts.result.finishedEarly
+    const cut = facts.result.cutShort
     if (cut !== undefined) {
       yield* Metric.update(Metric.withAttributes(searchesCutShort, { strategy: facts.strategy, reason: cut.reason }), 1)
     }

@@ -30,7 +30,7 @@ export const checkSupported = (
     if (context !== undefined) {
       if (request.maxTokens + TEMPLATE_TOKENS >= context) {
         return yield* invalidField(
-          "search.sampling.max_tokens",
+          ["sampling", "maxTokens"],
           `is ${request.maxTokens}; the ${pool.name} pool serves a context of ${context} tokens, so at most ` +
             `${context - TEMPLATE_TOKENS - 1}`,
         )
@@ -38,7 +38,7 @@ export const checkSupported = (
       const questionTokens = yield* countTokens(request.question)
       if (questionTokens + request.maxTokens + TEMPLATE_TOKENS > context) {
         return yield* invalidField(
-          "question",
+          ["question"],
           `is ${questionTokens} tokens; with search.sampling.max_tokens ${request.maxTokens} it does not fit the ` +
             `${pool.name} pool's context of ${context} tokens (at most ${context - request.maxTokens - TEMPLATE_TOKENS})`,
         )

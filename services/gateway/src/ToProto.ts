@@ -1,22 +1,12 @@
 import type { Selection as ProtoSelection, ReasonEvent, ReasonResponse } from "@stagebeam/proto"
 import type { SearchEvent, SearchResult, Selection, SelectionRule } from "@stagebeam/search"
+import { protoField } from "./ProtoFields.ts"
 import type { Answered, JudgedBy } from "./Reasoning.ts"
 
 const ms = (value: number): string => String(Math.max(0, Math.round(value)))
 
-/** The SearchOptions field that sets each selection rule. */
-const RULE_FIELD: Readonly<Record<SelectionRule, string>> = {
-  tournament: "tournament",
-  duplicates: "duplicates",
-  reasoningCheck: "reasoning_check_mode",
-  unclearVerdict: "unclear_verdict",
-  malformed: "malformed",
-  wording: "prompt_wording",
-  matchOrder: "match_order",
-  verdict: "verdict",
-  votes: "votes",
-  bothOrders: "judge.both_orders",
-}
+/** The request field that sets a selection rule, as the proto spells it within SearchOptions ("judge.both_orders"). */
+const ruleField = (rule: SelectionRule): string => protoField([rule]).replace(/^search\./, "")
 
 /** The selection in force, with the deviations named by their request fields. */
 export const toProtoSelection = (selection: Selection, context: JudgedBy): ProtoSelection => ({
@@ -27,7 +17,7 @@ export const toProtoSelection = (selection: Selection, context: JudgedBy): Proto
   unclearVerdict: selection.rules.unclearVerdict,
   malformed: selection.rules.malformed,
   promptWording: selection.rules.wording,
-  deviations: [...selection.deviations.map((rule) => RULE_FIELD[rule]), ...(context.deviations ?? [])],
+  deviations: [...selection.deviations.map(ruleField), ...(context.deviations ?? [])],
   matchOrder: selection.rules.matchOrder,
   verdict: selection.rules.verdict,
   votes: selection.rules.votes,
@@ -160,8 +150,8 @@ export const toProtoResponse = (result: SearchResult, options: ResponseOptions):
     scoringCalls: result.usage.scoringCalls,
   },
   seed: String(result.seed),
-  truncatedReason: result.finishedEarly?.reason ?? "",
-  truncatedDetail: result.finishedEarly?.detail ?? "",
+  truncatedReason: result.cutShort?.reason ?? "",
+  truncatedDetail: result.cutShort?.detail ?? "",
   trace: options.includeTrace
     ? result.trace.filter((event) => event._tag !== "SearchFinished").map((event) => toProtoEvent(event, options))
     : [],

@@ -79,8 +79,9 @@ const keyFile = (pool: string, path: string) =>
   })
 
 /**
- * The API key as the pool reads it for every call: from the environment variable (read once: the environment does
- * not change under a running process) or from the file, reloaded when it changes. Never from the settings.
+ * The API key's source: the environment variable (read once: the environment does not change under a running
+ * process) or the file, reloaded when it changes. Never from the settings. A file's read stats it, so the pool
+ * keeps it off the call path (`apiKeyRefresh`).
  */
 const apiKeyOf = (pool: string, source: SecretSource) =>
   "env" in source
@@ -92,6 +93,12 @@ const apiKeyOf = (pool: string, source: SecretSource) =>
         ),
       )
     : keyFile(pool, source.file)
+
+/**
+ * How often a pool reads its key file again in the background: a rotated key is in use within it, or at once
+ * where a server refuses the old one first (the pool reads the file then and retries the call once).
+ */
+const KEY_FILE_REFRESH = Duration.seconds(1)
 
 /** The discovery a pool's settings (or the admission's peers) name, if any. */
 export const discoveryOf = (source: DiscoverySettings | undefined): Discovery | undefined => {
@@ -106,12 +113,14 @@ export const poolOptionsOf = (settings: Settings) =>
   Effect.forEach(poolsOf(settings), ([name, pool]) =>
     Effect.gen(function* () {
       const apiKey = pool.apiKey === undefined ? undefined : yield* apiKeyOf(name, pool.apiKey)
+      const keyFile = pool.apiKey !== undefined && "file" in pool.apiKey
       const upstream = settings.upstream
       return {
         name,
         endpoints: pool.endpoints,
         model: modelOf(settings, name),
         apiKey,
+        ...(keyFile && { apiKeyRefresh: KEY_FILE_REFRESH }),
         capabilities: pool.capabilities,
         requestTimeout: pool.timeout ?? upstream.timeout,
         maxAttempts: pool.attempts ?? upstream.attempts,

@@ -1,11 +1,12 @@
 import { BOUNDS } from "@stagebeam/cot"
-import { firstInvalidField } from "@stagebeam/grpc"
+import { firstIssue } from "@stagebeam/grpc"
 import { decodeSearchRequest, type SearchRequestInput } from "@stagebeam/search"
 import { Effect, Schema } from "effect"
 import type { JudgeChoice, ReasonCommand } from "../DecodeRequest.ts"
 import { type InvalidField, invalidField } from "../GatewayErrors.ts"
 import { toImageSource } from "../images/ImageSource.ts"
 import { REQUEST_BOUNDS } from "../RequestBounds.ts"
+import { type ChatFields, chatField, FIRST_MESSAGE } from "./ChatFields.ts"
 
 /**
  * The body of `POST /v1/chat/completions` (OpenAI's chat completions API), the fields stagebeam reads; other fields
@@ -102,54 +103,10 @@ const decodeBody = Schema.decodeUnknownEffect(ChatRequest)
 export const decodeChatBody = (body: unknown): Effect.Effect<ChatRequest, InvalidField> =>
   decodeBody(body).pipe(
     Effect.mapError((error) => {
-      const { field, message } = firstInvalidField(error)
-      return invalidField(field === "request" ? "body" : paramOf(field.split(".")), message)
+      const { path, message } = firstIssue(error)
+      return invalidField(path.length === 0 ? "body" : paramOf(path), message)
     }),
   )
-
-/**
- * Where each field the Reasoning path names (the proto's spelling) is in this request, so its errors name what the
- * client sent. Filled in as the request is decoded.
- */
-export class FieldNames {
-  private readonly names = new Map<string, string>([
-    ["judge.kind", "stagebeam.judge"],
-    ["judge.name", "stagebeam.judge_name"],
-    ["search.sampling.max_tokens", "max_tokens"],
-    ["question", "messages[0].content"],
-  ])
-  set(protoField: string, httpField: string) {
-    this.names.set(protoField, httpField)
-  }
-  of(protoField: string): string {
-    return this.names.get(protoField) ?? protoField
-  }
-}
-
-/** The search library's field names, as this request spells them. */
-const SEARCH_FIELD: Readonly<Record<string, string>> = {
-  strategy: "stagebeam.strategy",
-  tournament: "stagebeam.tournament",
-  candidates: "stagebeam.candidates",
-  preset: "stagebeam.preset",
-  reasoningCheck: "stagebeam.reasoning_check",
-  duplicates: "stagebeam.duplicates",
-  unclearVerdict: "stagebeam.unclear_verdict",
-  malformed: "stagebeam.malformed",
-  wording: "stagebeam.prompt_wording",
-  tokenBudget: "stagebeam.token_budget",
-  maxSentences: "stagebeam.max_sentences",
-  matchOrder: "stagebeam.match_order",
-  verdict: "stagebeam.verdict",
-  votes: "stagebeam.votes",
-  bothOrders: "stagebeam.both_orders",
-  speculation: "stagebeam.speculation",
-  stragglers: "stagebeam.stragglers",
-  speculationWidth: "stagebeam.speculation_width",
-  deadlineMs: "stagebeam.deadline_ms",
-  "sampling.temperature": "temperature",
-  "sampling.topP": "top_p",
-}
 
 const upper = <A extends string>(value: A | undefined) =>
   value === undefined ? undefined : (value.toUpperCase() as Uppercase<A>)
@@ -231,6 +188,8 @@ export const searchOfModel = (
 
 export interface ChatCommand {
   readonly command: ReasonCommand
+  /** Where this request's fields are: errors of the Reasoning path are named as it spelled them. */
+  readonly fields: ChatFields
   readonly stream: boolean
   readonly includeUsage: boolean
   readonly includeTrace: boolean
@@ -243,10 +202,9 @@ export interface ChatCommand {
  */
 export const decodeChatRequest = Effect.fnUntraced(function* (
   body: unknown,
-  options: { readonly maxImageBytes: number; readonly models: ReadonlyArray<string>; readonly names: FieldNames },
+  options: { readonly maxImageBytes: number; readonly models: ReadonlyArray<string> },
 ): Effect.fn.Return<ChatCommand, InvalidField> {
   const request = yield* decodeChatBody(body)
-  const { names } = options
   const named = searchOfModel(request.model, options.models)
   if (named === undefined) {
     return yield* invalidField(
@@ -263,7 +221,6 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
   const { user, question } = yield* questionOf(request.messages)
   const at = `messages[${user}].content`
   const parts = contentParts(request.messages[user]!.content)
-  names.set("question", at)
   if (question.length > REQUEST_BOUNDS.questionChars) {
     return yield* invalidField(
       at,
@@ -275,22 +232,21 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
     return yield* invalidField(`${at}[${images[1]!.index}]`, "is a second image; the model takes one")
   }
   const imagePart = images[0]
-  let image: ReasonCommand["image"]
-  if (imagePart !== undefined) {
-    const field = `${at}[${imagePart.index}].image_url.url`
-    for (const protoField of ["image", "image.url", "image.data", "image.mime_type"]) names.set(protoField, field)
-    image = yield* toImageSource(
-      { url: imagePart.part.image_url.url, mimeType: "" },
-      "url",
-      options.maxImageBytes,
-    ).pipe(Effect.mapError((error) => invalidField(names.of(error.field), error.message)))
-  }
-
   // The search the model name picks; the `stagebeam` field's own options win over it.
   const sb = { ...named, ...request.stagebeam }
-  const maxTokensField = request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens"
-  const seedField = sb.seed !== undefined ? "stagebeam.seed" : "seed"
-  names.set("search.sampling.max_tokens", maxTokensField)
+  const fields: ChatFields = {
+    question: at,
+    image: imagePart === undefined ? undefined : `${at}[${imagePart.index}].image_url.url`,
+    maxTokens: request.max_completion_tokens != null ? "max_completion_tokens" : FIRST_MESSAGE.maxTokens,
+    seed: sb.seed !== undefined ? "stagebeam.seed" : FIRST_MESSAGE.seed,
+  }
+  const image =
+    imagePart === undefined
+      ? undefined
+      : yield* toImageSource({ url: imagePart.part.image_url.url, mimeType: "" }, "url", options.maxImageBytes).pipe(
+          Effect.mapError((error) => invalidField(chatField(error.field, fields), error.message)),
+        )
+
   const input: SearchRequestInput = {
     question,
     ...defined({
@@ -322,15 +278,7 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
     }),
   }
   const search = yield* decodeSearchRequest(input).pipe(
-    Effect.mapError((error) => {
-      const field =
-        error.field === "seed"
-          ? seedField
-          : error.field === "sampling.maxTokens"
-            ? maxTokensField
-            : SEARCH_FIELD[error.field]
-      return invalidField(field ?? `stagebeam.${error.field}`, error.message)
-    }),
+    Effect.mapError((error) => invalidField(chatField(error.path, fields), error.message)),
   )
 
   const judge: JudgeChoice = { kind: sb.judge ?? "default", name: sb.judge_name ?? "" }
@@ -344,6 +292,7 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
       judge,
       ...(sb.deadline_ms === undefined ? {} : { deadlineMs: sb.deadline_ms }),
     },
+    fields,
     stream: request.stream ?? false,
     includeUsage: request.stream_options?.include_usage ?? false,
     includeTrace,

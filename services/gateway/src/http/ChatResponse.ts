@@ -46,8 +46,8 @@ const stagebeamOf = (answered: Answered, includeTrace: boolean) => {
     judge_calls: result.usage.judgeCalls,
     correctness_checks: result.usage.correctnessChecks,
     tokens_estimated: result.usage.tokensEstimated,
-    truncated_reason: result.finishedEarly?.reason ?? null,
-    truncated_detail: result.finishedEarly?.detail ?? null,
+    truncated_reason: result.cutShort?.reason ?? null,
+    truncated_detail: result.cutShort?.detail ?? null,
     selection: toProtoSelection(result.selection, context),
     stages: result.stages.map((stage) => ({ name: stage.stage, text: stage.text })),
     ...(includeTrace

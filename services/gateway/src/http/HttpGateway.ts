@@ -32,9 +32,11 @@ import { authFailure, type HttpFailure, outcomeOf, toHttpFailure } from "../Http
 import { listJudges } from "../JudgeListing.ts"
 import { type Answered, type CallInfo, Reasoning, type ReasonUpdate } from "../Reasoning.ts"
 import { REQUEST_BOUNDS } from "../RequestBounds.ts"
+import type { FieldRef } from "../RequestPath.ts"
 import { toProtoDone, toProtoEvent } from "../ToProto.ts"
 import { browserGuard } from "./BrowserGuard.ts"
-import { type ChatCommand, decodeChatRequest, FieldNames } from "./ChatRequest.ts"
+import { chatField, FIRST_MESSAGE } from "./ChatFields.ts"
+import { type ChatCommand, decodeChatRequest } from "./ChatRequest.ts"
 import { completionOf, makeChunker } from "./ChatResponse.ts"
 import { healthRoutes } from "./HealthRoutes.ts"
 import { parseJsonBody } from "./JsonBody.ts"
@@ -287,8 +289,9 @@ const routesLayer = (options: RouteOptions) => {
     const started = yield* Clock.currentTimeMillis
     const meter = makeMeter(method, started)
     const headers = new Map<string, string>()
-    const names = new FieldNames()
     const asked: { chat?: ChatCommand } = {}
+    // Errors of the Reasoning path named as this request spelled the field (its own decode's errors come spelled).
+    const fieldOf = (field: FieldRef) => chatField(field, asked.chat?.fields ?? FIRST_MESSAGE)
     const fail = (failure: HttpFailure, outcome: string) => Effect.as(meter(outcome), failureResponse(failure, headers))
 
     const admission = yield* admissionOf(method, request)
@@ -297,7 +300,7 @@ const routesLayer = (options: RouteOptions) => {
     }
 
     const decode = Effect.flatMap(readJson(request), (body) =>
-      decodeChatRequest(body, { maxImageBytes: options.maxImageBytes, models, names }),
+      decodeChatRequest(body, { maxImageBytes: options.maxImageBytes, models }),
     ).pipe(
       Effect.map((chat) => {
         asked.chat = chat
@@ -309,15 +312,12 @@ const routesLayer = (options: RouteOptions) => {
     if (peeled._tag === "Failure") {
       const error: GatewayError = peeled.failure
       return {
-        refused: yield* fail(
-          toHttpFailure(error, (field) => names.of(field)),
-          outcomeOf(error),
-        ),
+        refused: yield* fail(toHttpFailure(error, fieldOf), outcomeOf(error)),
       } as const
     }
     const [first, rest] = peeled.success
     const all = Option.isSome(first) ? Stream.concat(Stream.succeed(first.value), rest) : rest
-    return { updates: all, chat: asked.chat!, headers, meter, names, method } as const
+    return { updates: all, chat: asked.chat!, headers, meter, fieldOf, method } as const
   })
 
   /** Ends a response stream: counted by how it ended, and a failure after the first byte told in the stream. */
@@ -326,16 +326,14 @@ const routesLayer = (options: RouteOptions) => {
     call: {
       readonly method: string
       readonly meter: (outcome: string) => Effect.Effect<void>
-      readonly names: FieldNames
+      readonly fieldOf: (field: FieldRef) => string
       readonly headers: ReadonlyMap<string, string>
     },
     errorChunk: (failure: HttpFailure) => Uint8Array,
   ): Stream.Stream<Uint8Array> =>
     stream.pipe(
       Stream.catch((error: GatewayError) =>
-        Stream.fromEffect(
-          Effect.as(call.meter(outcomeOf(error)), errorChunk(toHttpFailure(error, (field) => call.names.of(field)))),
-        ),
+        Stream.fromEffect(Effect.as(call.meter(outcomeOf(error)), errorChunk(toHttpFailure(error, call.fieldOf)))),
       ),
       // A defect after the first byte: told in the stream as a 500's body, logged, counted INTERNAL.
       Stream.catchCause((cause) => {
@@ -368,10 +366,7 @@ const routesLayer = (options: RouteOptions) => {
       if (answered._tag === "Failure") {
         const error = answered.failure
         yield* call.meter(outcomeOf(error))
-        return failureResponse(
-          toHttpFailure(error, (field) => call.names.of(field)),
-          call.headers,
-        )
+        return failureResponse(toHttpFailure(error, call.fieldOf), call.headers)
       }
       yield* call.meter("OK")
       return HttpServerResponse.jsonUnsafe(

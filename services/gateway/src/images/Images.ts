@@ -14,8 +14,8 @@ import { serveImageReferences } from "./ImageReferences.ts"
 export type ImageSource =
   | {
       readonly kind: "bytes"
-      /** The request field the bytes came in ("image.data", or "image.url" for a data: URL). */
-      readonly field: "image.data" | "image.url"
+      /** The request field the bytes came in (`data`, or `url` for a data: URL). */
+      readonly field: readonly ["image", "data" | "url"]
       readonly bytes: Uint8Array
       readonly declaredMime: string
     }
@@ -85,7 +85,7 @@ export class Images extends Context.Service<
       const passOptions = { maxPixels: images.maxPixels, prescale: images.prescale }
       // Every refused or failed fetch gets the same answer, so the gateway cannot be used to map what answers where.
       const unfetchable = invalidField(
-        "image.url",
+        ["image", "url"],
         `could not be fetched as an image (http(s) on a public address, at most ${images.maxBytes} bytes of PNG, ` +
           `JPEG, GIF or WebP, within ${Duration.format(images.fetchTimeout)})`,
       )
@@ -137,7 +137,7 @@ export class Images extends Context.Service<
           )
           if (source.declaredMime !== "" && source.declaredMime.toLowerCase() !== read.mime) {
             return yield* Effect.fail(
-              invalidField("image.mime_type", `says ${source.declaredMime} but the data is ${read.mime}`),
+              invalidField(["image", "mimeType"], `says ${source.declaredMime} but the data is ${read.mime}`),
             )
           }
           const heldBytes = costOf(source.bytes.length, read)

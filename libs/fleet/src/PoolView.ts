@@ -1,0 +1,144 @@
+import { Clock, Duration, Effect, type Redacted, type Scope } from "effect"
+import type { CallTimes } from "./CallTimes.ts"
+import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "./Capabilities.ts"
+import type { Discovery } from "./Discovery.ts"
+import { type InFlight, makeInFlight } from "./InFlight.ts"
+import { type LoadReports, makeLoadReports } from "./LoadReports.ts"
+import { type Membership, makeMembership } from "./Membership.ts"
+import type { OpenAiClient } from "./OpenAiClient.ts"
+import type { ServerProfile } from "./Probe.ts"
+import type { EndpointState } from "./Router.ts"
+import { viewOf } from "./Router.ts"
+import type { EndpointView } from "./Routing.ts"
+import { makeServerProfiles, type ServerProfiles } from "./ServerProfiles.ts"
+
+// A floor that keeps polling cheap whatever the calls' length: at 50 ms, one-token verdicts kept a 4-server pool at
+// 36–73 scrapes/s (issue #24); reports stay fresh for 2 s, and routing counts its own calls between them.
+const MIN_REPORT_INTERVAL_MS = 500
+
+export interface PoolViewOptions {
+  readonly pool: string
+  readonly model: string
+  readonly endpoints: ReadonlyArray<string>
+  readonly discovery: Discovery | undefined
+  readonly apiKey: Effect.Effect<Redacted.Redacted<string> | undefined>
+  readonly declared: DeclaredCapabilities | undefined
+  readonly healthInterval: Duration.Duration
+  readonly metricsInterval: Duration.Duration
+  readonly failureThreshold: number
+  readonly cooldown: Duration.Duration
+  /** The pool's call durations: reports are read a few times per typical call. */
+  readonly times: CallTimes
+}
+
+/**
+ * What a pool knows of its servers, apart from how it calls them: who the members are and whether they are up
+ * (Membership), this pool's traffic to each (InFlight), each one's own load report (LoadReports) and what each is
+ * and can do (ServerProfiles). Routing reads it as one nested view per server.
+ */
+export interface PoolView {
+  /** Each server now, flat (`Pool.snapshot`: readiness, capacity, the start-up log). */
+  readonly snapshot: Effect.Effect<ReadonlyArray<EndpointState>>
+  /** Each server now as routing sees it (member, traffic, report, profile), slow start at `slowStartMs`. */
+  readonly views: (slowStartMs: number) => Effect.Effect<ReadonlyArray<EndpointView>>
+  readonly membership: Membership
+  readonly inFlight: InFlight
+  readonly reports: LoadReports
+  readonly profiles: ServerProfiles
+  /** What the pool's servers can do: as declared, else as probed (every profiled server must have it). */
+  readonly capabilities: Effect.Effect<Capabilities>
+}
+
+/** The pool's view of its servers; its probes and reads stop with the scope. */
+export const makePoolView = Effect.fnUntraced(function* (
+  options: PoolViewOptions,
+): Effect.fn.Return<PoolView, never, OpenAiClient | Scope.Scope> {
+  const inFlight = yield* makeInFlight()
+  const membership = yield* makeMembership({
+    pool: options.pool,
+    servers: options.endpoints,
+    discovery: options.discovery,
+    inFlightOn: inFlight.requestsOn,
+    apiKey: options.apiKey,
+    healthInterval: options.healthInterval,
+    failureThreshold: options.failureThreshold,
+    cooldown: options.cooldown,
+  })
+  // Reports age relative to the calls they steer: read them a few times per typical call, between the floor and the
+  // configured interval (short calls against a slow scrape herded bursts onto servers that looked idle).
+  const reportInterval = Effect.map(options.times.medianLatency, (median) =>
+    median === undefined
+      ? options.metricsInterval
+      : Duration.millis(
+          Math.min(Duration.toMillis(options.metricsInterval), Math.max(MIN_REPORT_INTERVAL_MS, median / 4)),
+        ),
+  )
+  const reports = yield* makeLoadReports({
+    servers: membership.servers,
+    ownSequencesOn: inFlight.sequencesOn,
+    interval: reportInterval,
+  })
+  const profiles = yield* makeServerProfiles({
+    pool: options.pool,
+    model: options.model,
+    apiKey: options.apiKey,
+    membership,
+    interval: options.healthInterval,
+  })
+  const capabilities = Effect.map(profiles.profiles, (probed) =>
+    poolCapabilities(
+      probed.map((profile) => profile.capabilities),
+      options.declared,
+    ),
+  )
+
+  /** Every server now, with what its last probe showed. */
+  const read = Effect.gen(function* () {
+    const members = yield* membership.members
+    const traffic = yield* inFlight.traffic
+    const latest = yield* reports.latest
+    const statuses = yield* profiles.statuses
+    const now = yield* Clock.currentTimeMillis
+    return {
+      now,
+      servers: [...members].map(([url, known]) => {
+        const own = traffic.get(url)
+        const report = latest.get(url)
+        const status = statuses.get(url)
+        const state: EndpointState = {
+          url,
+          // A server that serves another model would fail every call: it is out of rotation until it rejoins.
+          healthy: known.healthy && status?._tag !== "ModelMissing",
+          consecutiveFailures: known.consecutiveFailures,
+          downUntil: known.downUntil,
+          lastFailure: known.lastFailure,
+          inFlight: own?.sequences ?? 0,
+          inFlightRequests: own?.requests ?? 0,
+          inFlightShort: own?.shortRequests ?? 0,
+          latencyMs: own?.latencyMs ?? 0,
+          reported: report?.load,
+          reportedAtMs: report?.atMs ?? 0,
+          ownAtReport: report?.ownSequences ?? 0,
+          joinedAtMs: known.joinedAtMs,
+          leaving: known.leaving,
+          probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
+        }
+        const profile: ServerProfile | undefined = status?._tag === "Profiled" ? status.profile : undefined
+        return { state, profile }
+      }),
+    }
+  })
+
+  return {
+    snapshot: Effect.map(read, ({ servers }) => servers.map((server) => server.state)),
+    views: (slowStartMs) =>
+      Effect.map(read, ({ now, servers }) =>
+        servers.map(({ state, profile }) => viewOf(state, now, slowStartMs, profile)),
+      ),
+    membership,
+    inFlight,
+    reports,
+    profiles,
+    capabilities,
+  } satisfies PoolView
+})
