@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
 import { Duration, Effect, Fiber, Random } from "effect"
 import { benchImage } from "./lib/image.ts"
-import { freePort, type Proc, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
+import { freePort, type Proc, scrapeGauge, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 import { quantile } from "./lib/stats.ts"
 
@@ -51,6 +51,8 @@ const nextRequest = (): ReasonRequest => ({
 })
 
 type Sim = Proc & { readonly port: number; readonly url: string }
+/** A gateway process and where its /metrics is. */
+type Gateway = Proc & { readonly metricsUrl: string }
 
 interface SimStats {
   readonly virtualSeconds: number
@@ -101,12 +103,17 @@ interface Window {
   /** CPU seconds of the simulator processes (their timing and text models, HTTP). */
   readonly serverCpu: number
   readonly cacheHit: number
+  /**
+   * The gateways' event-loop delay p99 in seconds (the highest of the replicas), from their
+   * nodejs_eventloop_delay_p99_seconds at the window's end: since each started serving, so its warm-up is in it.
+   */
+  readonly loopLagP99: number | undefined
   /** A closed loop's callers (its throughput follows from their mean call time). */
   readonly callers?: number
 }
 
 /** What the servers and gateways did between two moments: GPU busy share, upstream calls per server, CPU. */
-const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
+const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Gateway>) =>
   Effect.gen(function* () {
     const before = yield* Effect.forEach(sims, statsOf)
     const cpuBefore = gateways.map((g) => cpuSeconds(g.child.pid!))
@@ -114,6 +121,12 @@ const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
     const startedMs = performance.now()
     return Effect.gen(function* () {
       const after = yield* Effect.forEach(sims, statsOf)
+      const lags = yield* Effect.forEach(gateways, (gateway) =>
+        Effect.promise(() =>
+          scrapeGauge(gateway.metricsUrl, "nodejs_eventloop_delay_p99_seconds").catch(() => undefined),
+        ),
+      )
+      const known = lags.filter((lag): lag is number => lag !== undefined)
       const seconds = (performance.now() - startedMs) / 1000
       const busy = after.map(
         (a, i) => (a.busyGpuSeconds - before[i]!.busyGpuSeconds) / (a.virtualSeconds - before[i]!.virtualSeconds),
@@ -127,6 +140,7 @@ const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Proc>) =>
         gatewayCpu: gateways.reduce((s, g, i) => s + cpuSeconds(g.child.pid!) - cpuBefore[i]!, 0),
         serverCpu: sims.reduce((s, sim, i) => s + cpuSeconds(sim.child.pid!) - simCpuBefore[i]!, 0),
         cacheHit: prefill + cached === 0 ? 0 : cached / (prefill + cached),
+        loopLagP99: known.length === 0 ? undefined : Math.max(...known),
       }
     })
   })
@@ -136,7 +150,7 @@ const closedLoop = (
   clients: ReadonlyArray<ReasonerClient>,
   concurrency: number,
   sims: ReadonlyArray<Sim>,
-  gateways: ReadonlyArray<Proc>,
+  gateways: ReadonlyArray<Gateway>,
   pace: Pace,
 ) =>
   Effect.gen(function* () {
@@ -174,7 +188,7 @@ const openLoop = (
   seconds: number,
   deadlineMs: number,
   sims: ReadonlyArray<Sim>,
-  gateways: ReadonlyArray<Proc>,
+  gateways: ReadonlyArray<Gateway>,
 ) =>
   Effect.gen(function* () {
     const outcomes: Array<Outcome> = []
@@ -235,7 +249,7 @@ const withFleet = <A, E>(
   },
   use: (fleet: {
     readonly sims: ReadonlyArray<Sim>
-    readonly gateways: ReadonlyArray<Proc>
+    readonly gateways: ReadonlyArray<Gateway>
     readonly clients: ReadonlyArray<ReasonerClient>
   }) => Effect.Effect<A, E>,
 ) =>
@@ -290,6 +304,7 @@ const closedRow = (window: Window, baseline: number) => {
     fixed((window.gatewayCpu * 1000) / Math.max(1, answered(window).length), 0),
     fixed((window.gatewayCpu * 1000) / Math.max(1, upstream), 1),
     fixed((window.serverCpu * 1000) / Math.max(1, upstream), 1),
+    window.loopLagP99 === undefined ? "-" : fixed(window.loopLagP99 * 1000, 0),
     failures(window),
   ]
 }
@@ -303,6 +318,7 @@ const CLOSED_HEADER = [
   "gw CPU ms/answer",
   "gw CPU ms/upstream",
   "sim CPU ms/upstream",
+  "loop lag p99 ms",
   "not answered",
 ]
 
@@ -440,6 +456,16 @@ const program = Effect.scoped(
     report.table(
       ["servers", ...CLOSED_HEADER],
       scaling.map(([servers, window]) => [String(servers), ...closedRow(window, servers * one)]),
+    )
+    // The knee of one dedicated gateway core, projected from the largest fleet's gateway CPU per answer (its polling
+    // included): n servers ask for n × (answers/s of 1 server) answers a second, each costing that CPU.
+    const [largest, largestWindow] = scaling[scaling.length - 1]!
+    const cpuPerAnswer = largestWindow.gatewayCpu / Math.max(1, answered(largestWindow).length)
+    report.line(
+      `Projected knee of one dedicated gateway core: 1 core-s/s ÷ (${fixed(one)} answers/s per server × ` +
+        `${fixed(cpuPerAnswer * 1000, 0)} ms gateway CPU per answer at ${largest} servers) = ` +
+        `${fixed(1 / (one * cpuPerAnswer), 0)} real-time servers (a projection from the measured CPU, not a measured knee; ` +
+        "the loop lag column is each gateway's event-loop delay p99 since it started serving).",
     )
 
     // 2. Latency at 50% and 90% of the peak of 2 servers, and goodput at 2× it.
