@@ -1,4 +1,4 @@
-import { Context, Duration, Effect, Layer, Predicate, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Option, Predicate, Redacted, References } from "effect"
 import OpenAI, { APIError } from "openai"
 import { checkAnswer } from "./AnswerCheck.ts"
 import type { ServerKind } from "./Capabilities.ts"
@@ -356,8 +356,9 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
     const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
-    // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace.
-    const span = yield* Effect.option(Effect.currentSpan)
+    // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace (none where
+    // the tracer is off: its spans are no-ops with no ids).
+    const span = (yield* References.TracerEnabled) ? yield* Effect.option(Effect.currentSpan) : Option.none()
     const traceparent =
       span._tag === "Some" ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}` : null
     const requestOptions = (signal: AbortSignal) => ({
