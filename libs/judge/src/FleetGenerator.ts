@@ -1,5 +1,5 @@
 import { continuationFlags, continuationMessages } from "@stagebeam/cot"
-import { type Capabilities, type ChatRequest, type ChatResult, Fleet, type Pool } from "@stagebeam/fleet"
+import { type Capabilities, type ChatRequest, type ChatResult, Fleet, inSpan, type Pool } from "@stagebeam/fleet"
 import {
   CandidateGenerator,
   type GeneratedText,
@@ -132,10 +132,8 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       .pipe(Effect.map(toResult))
   }
 
-  const generate = Effect.fn("FleetGenerator.generate")(function* (
-    request: GenerationRequest,
-    onSample?: SampleListener,
-  ) {
+  // Called for every generation call: a span without the stack capture of Effect.fn (issue #24).
+  const generate = Effect.fnUntraced(function* (request: GenerationRequest, onSample?: SampleListener) {
     const capabilities = yield* pool.capabilities
     // Never n > 1 at temperature 0: vLLM refuses it (sampling_params.py _verify_greedy_sampling, a 400). N single
     // calls instead, which on V0 cost what its N child requests would have cost anyway.
@@ -148,7 +146,7 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       { concurrency: "unbounded" },
     )
     return yield* fillUp(request, capabilities, results, parts.length)
-  })
+  }, inSpan("FleetGenerator.generate"))
 
   /** A server that answered fewer samples than asked (it ignores n, or caps it): the rest, one request each. */
   const fillUp = (

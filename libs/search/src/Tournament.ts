@@ -85,7 +85,10 @@ const playMatch = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
   second: number,
 ) {
   const outcome = yield* compare(entrants[first] as A, entrants[second] as A, slot).pipe(
-    Effect.withSpan("tournament.match", { attributes: { round: slot.round, match: slot.index } }),
+    Effect.withSpan("tournament.match", {
+      attributes: { round: slot.round, match: slot.index },
+      captureStackTrace: false,
+    }),
   )
   const record: MatchRecord<O> = { ...slot, first, second, winner: outcome.winner === 0 ? first : second, outcome }
   if (options.onMatch) yield* options.onMatch(record)
