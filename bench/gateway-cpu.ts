@@ -34,8 +34,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "n
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
-import { makeReasonerClient } from "@stagebeam/proto"
-import { Effect } from "effect"
+import { makeReasonerClient, type ReasonerClient } from "@stagebeam/proto"
+import { Effect, Scope } from "effect"
 import OpenAI from "openai"
 import sharp from "sharp"
 import { Agent, request } from "undici"
@@ -160,11 +160,28 @@ const start = async (sims: ReadonlyArray<{ readonly url: string }>, checkout?: s
     checkout,
   )
 
+/**
+ * One gRPC client per gateway for the whole run, as a real client keeps its channel: a connection per answer put an
+ * HTTP/2 handshake into every answer's CPU.
+ */
+const clientScope = Effect.runSync(Scope.make())
+const clients = new Map<Gateway, ReasonerClient>()
+const clientOf = async (gateway: Gateway): Promise<ReasonerClient> => {
+  let client = clients.get(gateway)
+  if (client === undefined) {
+    client = await Effect.runPromise(
+      makeReasonerClient({ address: gateway.address, defaultDeadline: "300 seconds" }).pipe(Scope.provide(clientScope)),
+    )
+    clients.set(gateway, client)
+  }
+  return client
+}
+
 /** One answer from `gateway` through `door`. */
 const ask = (gateway: Gateway, door: string, config: Config, image: (typeof allImages)[number], seed: number) =>
   Effect.gen(function* () {
     if (door === "grpc") {
-      const client = yield* makeReasonerClient({ address: gateway.address, defaultDeadline: "300 seconds" })
+      const client = yield* Effect.promise(() => clientOf(gateway))
       yield* client.Reason({
         question: QUESTION,
         image: { data: image.bytes },
@@ -203,7 +220,7 @@ const ask = (gateway: Gateway, door: string, config: Config, image: (typeof allI
       }).then(async (r) => ({ status: r.status, text: await r.text() })),
     )
     if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${response.text.slice(0, 300)}`)
-  }).pipe(Effect.scoped)
+  })
 
 /** One block of one gateway: its CPU and its upstream calls over BLOCK_ANSWERS answers. */
 interface Block {
@@ -276,7 +293,7 @@ report.line(
     : `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${BASELINE} ("base"), same run.`,
 )
 report.line(
-  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up, one answer at a time, the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
+  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
 )
 report.line(
   "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
