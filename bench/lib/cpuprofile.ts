@@ -1,7 +1,8 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) and prints where the time went: self time by function, by file and by
 // package, and inclusive time by function (a function counted once per sample however deep it recurses).
 //
-// Run: node bench/lib/cpuprofile.ts <file.cpuprofile> [top rows, default 40] [ms to divide by, e.g. upstream calls]
+// Run: node bench/lib/cpuprofile.ts <file.cpuprofile> [top rows, default 40] [divide by, e.g. upstream calls]
+//   [skip the first seconds (start-up)] — it also prints the busy ms of each second, to choose what to skip.
 import { readFileSync } from "node:fs"
 
 interface CallFrame {
@@ -40,7 +41,7 @@ const fileOf = (url: string) => url.replace(/^file:\/\//, "").replace(/^.*\/(nod
 const keyOf = (frame: CallFrame) =>
   `${frame.functionName || "(anonymous)"}  ${fileOf(frame.url)}:${frame.lineNumber + 1}`
 
-export const summarize = (profile: Profile, top: number, per?: number) => {
+export const summarize = (profile: Profile, top: number, per?: number, skipS = 0) => {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
@@ -51,13 +52,19 @@ export const summarize = (profile: Profile, top: number, per?: number) => {
   let total = 0
   let idle = 0
   const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us)
+  const seconds: Array<number> = []
+  let at = profile.startTime
   for (let i = 0; i < profile.samples.length; i++) {
     const us = profile.timeDeltas[i + 1] ?? 0
+    at += profile.timeDeltas[i] ?? 0
+    const second = Math.floor((at - profile.startTime) / 1e6)
     const node = byId.get(profile.samples[i]!)!
     if (node.callFrame.functionName === "(idle)") {
       idle += us
       continue
     }
+    seconds[second] = (seconds[second] ?? 0) + us
+    if (second < skipS) continue
     total += us
     add(self, keyOf(node.callFrame), us)
     add(files, node.callFrame.url === "" ? node.callFrame.functionName : fileOf(node.callFrame.url), us)
@@ -74,8 +81,9 @@ export const summarize = (profile: Profile, top: number, per?: number) => {
   const unit = per === undefined ? "ms" : `ms per 1/${per}`
   const ms = (us: number) => (per === undefined ? (us / 1000).toFixed(1) : (us / 1000 / per).toFixed(3))
   lines.push(
-    `busy ${(total / 1000).toFixed(0)} ms, idle ${(idle / 1000).toFixed(0)} ms, over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s; figures in ${unit}`,
+    `busy ${(total / 1000).toFixed(0)} ms (after the first ${skipS} s), idle ${(idle / 1000).toFixed(0)} ms, over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s; figures in ${unit}`,
   )
+  lines.push(`busy ms by second: ${Array.from(seconds, (us) => ((us ?? 0) / 1000).toFixed(0)).join(" ")}`)
   const table = (title: string, map: Map<string, number>, rows: number) => {
     lines.push("", title)
     for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, rows))
@@ -89,11 +97,18 @@ export const summarize = (profile: Profile, top: number, per?: number) => {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [file, top, per] = process.argv.slice(2)
+  const [file, top, per, skip] = process.argv.slice(2)
   if (file === undefined) {
-    console.error("usage: node bench/lib/cpuprofile.ts <file.cpuprofile> [top rows] [divide by]")
+    console.error("usage: node bench/lib/cpuprofile.ts <file.cpuprofile> [top rows] [divide by or -] [skip seconds]")
     process.exit(2)
   }
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile
-  console.log(summarize(profile, Number(top ?? 40), per === undefined ? undefined : Number(per)))
+  console.log(
+    summarize(
+      profile,
+      Number(top ?? 40),
+      per === undefined || per === "-" ? undefined : Number(per),
+      skip === undefined ? 0 : Number(skip),
+    ),
+  )
 }
