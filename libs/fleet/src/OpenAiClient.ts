@@ -236,6 +236,68 @@ const withTryTimeout =
         ),
     })
 
+/** The longest delay setTimeout keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * `run` under the try's own deadline, as `withTryTimeout` does, without its race of two fibers and a sleep on every
+ * upstream call (issue #24): a timer aborts the request and fails the call as a timeout; interruption aborts it too.
+ * Whatever `run` rejects with is `failure`'s to name.
+ */
+const tryWithin = <A>(
+  target: ServerTarget,
+  timeout: Duration.Duration,
+  run: (signal: AbortSignal) => Promise<A>,
+  failure: (error: unknown) => UpstreamError,
+): Effect.Effect<A, UpstreamError> =>
+  Effect.callback<A, UpstreamError>((resume) => {
+    const controller = new AbortController()
+    let settled = false
+    const ms = Duration.toMillis(timeout)
+    const timer =
+      ms < MAX_TIMER_MS
+        ? setTimeout(
+            () => {
+              if (settled) return
+              settled = true
+              controller.abort()
+              resume(
+                Effect.fail(
+                  new UpstreamError({
+                    pool: target.pool,
+                    server: target.server,
+                    kind: "timeout",
+                    message: "no answer in time",
+                  }),
+                ),
+              )
+            },
+            Math.max(0, ms),
+          )
+        : undefined
+    const settle = (outcome: () => Effect.Effect<A, UpstreamError>) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(Effect.suspend(outcome))
+    }
+    let pending: Promise<A>
+    try {
+      pending = run(controller.signal)
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (value) => settle(() => Effect.succeed(value)),
+      (error) => settle(() => Effect.fail(failure(error))),
+    )
+    return Effect.sync(() => {
+      settled = true
+      clearTimeout(timer)
+      controller.abort()
+    })
+  })
+
 export class OpenAiClient extends Context.Service<
   OpenAiClient,
   {
@@ -371,8 +433,10 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     const cutAt = options.cutAt ?? []
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
-    const answered = Effect.tryPromise({
-      try: async (signal) => {
+    const answered = tryWithin(
+      target,
+      options.timeout,
+      async (signal) => {
         if (cutAt.length === 0 && options.onChoice === undefined) {
           const wire = await completeDirect(target, { ...body, stream: false }, signal, {
             "x-request-id": options.requestId,
@@ -415,8 +479,8 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
           throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
         }
       },
-      catch: (error) => toUpstreamError(failure, error),
-    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(release)))
+      (error) => toUpstreamError(failure, error),
+    ).pipe(Effect.ensuring(Effect.sync(release)))
     const { wire, cut } = yield* answered
     const checked = checkAnswer(wire, request)
     if ("problem" in checked) return yield* new UpstreamError({ ...at, kind: "malformed", message: checked.problem })
