@@ -240,17 +240,20 @@ const withTryTimeout =
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * `run` under the try's own deadline, as `withTryTimeout` does, without its race of two fibers and a sleep on every
- * upstream call (issue #24): a timer aborts the request and fails the call as a timeout; interruption aborts it too.
- * Whatever `run` rejects with is `failure`'s to name.
+ * `run` under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, on every
+ * upstream call and every load report (issue #24): a timer aborts the request and the outcome is `late`'s;
+ * interruption aborts it too. Else the outcome is `ok`'s or `failed`'s.
  */
-const tryWithin = <A>(
-  target: ServerTarget,
+const within = <A, B, E>(
   timeout: Duration.Duration,
   run: (signal: AbortSignal) => Promise<A>,
-  failure: (error: unknown) => UpstreamError,
-): Effect.Effect<A, UpstreamError> =>
-  Effect.callback<A, UpstreamError>((resume) => {
+  outcome: {
+    readonly ok: (value: A) => Effect.Effect<B, E>
+    readonly failed: (error: unknown) => Effect.Effect<B, E>
+    readonly late: () => Effect.Effect<B, E>
+  },
+): Effect.Effect<B, E> =>
+  Effect.callback<B, E>((resume) => {
     const controller = new AbortController()
     let settled = false
     const ms = Duration.toMillis(timeout)
@@ -261,25 +264,16 @@ const tryWithin = <A>(
               if (settled) return
               settled = true
               controller.abort()
-              resume(
-                Effect.fail(
-                  new UpstreamError({
-                    pool: target.pool,
-                    server: target.server,
-                    kind: "timeout",
-                    message: "no answer in time",
-                  }),
-                ),
-              )
+              resume(Effect.suspend(outcome.late))
             },
             Math.max(0, ms),
           )
         : undefined
-    const settle = (outcome: () => Effect.Effect<A, UpstreamError>) => {
+    const settle = (next: () => Effect.Effect<B, E>) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      resume(Effect.suspend(outcome))
+      resume(Effect.suspend(next))
     }
     let pending: Promise<A>
     try {
@@ -288,14 +282,30 @@ const tryWithin = <A>(
       pending = Promise.reject(error)
     }
     pending.then(
-      (value) => settle(() => Effect.succeed(value)),
-      (error) => settle(() => Effect.fail(failure(error))),
+      (value) => settle(() => outcome.ok(value)),
+      (error) => settle(() => outcome.failed(error)),
     )
     return Effect.sync(() => {
       settled = true
       clearTimeout(timer)
       controller.abort()
     })
+  })
+
+/** `run` under the try's own deadline (see `within`); past it the call fails as a timeout, else as `failure` says. */
+const tryWithin = <A>(
+  target: ServerTarget,
+  timeout: Duration.Duration,
+  run: (signal: AbortSignal) => Promise<A>,
+  failure: (error: unknown) => UpstreamError,
+): Effect.Effect<A, UpstreamError> =>
+  within(timeout, run, {
+    ok: Effect.succeed,
+    failed: (error) => Effect.fail(failure(error)),
+    late: () =>
+      Effect.fail(
+        new UpstreamError({ pool: target.pool, server: target.server, kind: "timeout", message: "no answer in time" }),
+      ),
   })
 
 export class OpenAiClient extends Context.Service<
@@ -520,9 +530,11 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     return json
   }, inSpan("OpenAiClient.post"))
 
+  const nothing = () => Effect.succeed(undefined)
   const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
-    Effect.tryPromise({
-      try: async (signal) => {
+    within(
+      timeout,
+      async (signal) => {
         const auth = authorization(target)
         const answer = await transport.get(`${target.server}${path}`, {
           signal,
@@ -536,10 +548,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
         }
         return { status: answer.status, json } satisfies HttpAnswer
       },
-      catch: () => undefined,
-    }).pipe(
-      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed(undefined) }),
-      Effect.orElseSucceed(() => undefined),
+      { ok: (answer): Effect.Effect<HttpAnswer | undefined> => Effect.succeed(answer), failed: nothing, late: nothing },
     )
 
   const health = (target: ServerTarget, timeout: Duration.Duration) =>
@@ -552,20 +561,15 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
       return models !== undefined && models.status < 500
     })
 
+  // A page past its limit is no report (and a logged warning would repeat every interval: the pool's routing simply
+  // does without it, as for a server with no /metrics).
+  const noReport = () => Effect.succeed(undefined)
   const serverLoad = (server: string, timeout: Duration.Duration) =>
-    Effect.tryPromise({
-      // A page past its limit is no report (and a logged warning would repeat every interval: the pool's
-      // routing simply does without it, as for a server with no /metrics).
-      try: (signal) =>
-        transport
-          .get(`${server}/metrics`, { signal, maxBytes: limits.maxMetricsBytes })
-          .then((answer) => (answer.status === 200 ? answer.text : "")),
-      catch: () => "",
-    }).pipe(
-      Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.succeed("") }),
-      Effect.orElseSucceed(() => ""),
-      Effect.map(parseServerLoad),
-    )
+    within(timeout, (signal) => transport.get(`${server}/metrics`, { signal, maxBytes: limits.maxMetricsBytes }), {
+      ok: (answer) => Effect.succeed(answer.status === 200 ? parseServerLoad(answer.text) : undefined),
+      failed: noReport,
+      late: noReport,
+    })
 
   return OpenAiClient.of({ chat, post, health, serverLoad, get })
 }
