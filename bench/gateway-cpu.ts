@@ -286,6 +286,11 @@ const measure = async (
 }
 
 const baselineDir = BASELINE === "none" ? undefined : baselineCheckout(BASELINE)
+const settings = Object.entries(process.env)
+  .filter(([name]) => name.startsWith("GATEWAY_CPU_"))
+  .map(([name, value]) => `${name}=${value} `)
+  .join("")
+report.line(`Command: ${settings}node --conditions=@stagebeam/source bench/gateway-cpu.ts`)
 const names = baselineDir === undefined ? ["new"] : ["new", "base"]
 report.line(
   baselineDir === undefined
