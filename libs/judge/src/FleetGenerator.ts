@@ -140,11 +140,14 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
     const greedy = request.sampling.temperature < GREEDY_BELOW
     const parts = splitSamples(request.n, capabilities.n && !greedy ? options.maxSamplesPerRequest : 1)
     const firsts = parts.map((_, part) => parts.slice(0, part).reduce((sum, n) => sum + n, 0))
-    const results = yield* Effect.forEach(
-      parts,
-      (n, part) => call(request, capabilities, n, part, firsts[part]!, onSample),
-      { concurrency: "unbounded" },
-    )
+    // One request (the usual case) runs on this fiber: a fork per call for nothing to run beside it was a share of
+    // the gateway's CPU per upstream call (issue #24).
+    const results =
+      parts.length === 1
+        ? [yield* call(request, capabilities, parts[0]!, 0, 0, onSample)]
+        : yield* Effect.forEach(parts, (n, part) => call(request, capabilities, n, part, firsts[part]!, onSample), {
+            concurrency: "unbounded",
+          })
     return yield* fillUp(request, capabilities, results, parts.length)
   }, inSpan("FleetGenerator.generate"))
 
