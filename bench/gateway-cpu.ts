@@ -1,28 +1,38 @@
 /**
  * The gateway's own cost (issue #24): CPU per answer and per upstream call, this checkout's gateway against a
- * baseline gateway from another checkout, in the same run, taking turns call by call so that the machine's other load
- * falls on both alike.
+ * baseline gateway from another checkout, in the same run, taking turns block by block so that the machine's other
+ * load falls on both alike.
  * - GREEDY and STAGE_BEAM N=2/4/8 (default schedule otherwise), with a small PNG (64×48) and a 1600×1200 JPEG (a
  *   photo-like picture encoded by sharp at quality 90), over gRPC and over the HTTP door (POST /v1/chat/completions).
- * - Idle: both gateways over 8 simulated servers with no calls, CPU per second.
+ * - Idle: both gateways over 8 simulated servers with no calls, CPU per second (in windows, for their spread).
+ * - The projected knee: how many real-time H100 servers one dedicated gateway core keeps busy, from this run's CPU per
+ *   answer (see `knee` below for the formula and what it rests on).
  * - First, the transport alone, in this process: one non-streamed chat call (N=4, max_tokens 64) to a simulator, CPU
  *   per call through the openai SDK over Node's fetch (the baseline's transport), the SDK over the lean transport
  *   (this checkout's), and undici.request directly with the answer checked (the floor): the SDK's own share.
- * CPU is the gateway process's user + system time (/proc/<pid>/stat, 10 ms ticks: summed over a block of calls, then
- * divided); upstream calls are the gateway's own stagebeam_upstream_requests_total (scraped outside the CPU window).
+ * CPU is the gateway process's run time summed over its threads (/proc/<pid>/task/<tid>/schedstat, nanoseconds; the
+ * 10 ms ticks of /proc/<pid>/stat were too coarse for a few answers), read around each block of answers; upstream
+ * calls are the gateway's own stagebeam_upstream_requests_total (scraped outside the CPU window). Each setting runs
+ * GATEWAY_CPU_BLOCKS blocks of GATEWAY_CPU_BLOCK_ANSWERS answers per gateway, the two gateways alternating which goes
+ * first; figures are over all blocks, with the spread (lowest–highest) across blocks.
  * Simulator assumptions: vllm-sim processes (--speed 100: a call's modelled GPU time runs 100× faster than a real
  * H100), on the same cores as the gateways; their token timings set how many calls overlap, not the gateway's CPU per
  * call.
  *
  * Run: node --conditions=@stagebeam/source bench/gateway-cpu.ts
- *   GATEWAY_CPU_BASELINE=<commit or dir> (default b4a2550: the main this work started from, unpacked with `git
- *   archive` under tmp/, its workspace packages linked to its own sources); GATEWAY_CPU_CALLS=<calls per gateway and
- *   setting> (default 6); GATEWAY_CPU_DOORS=grpc,http; GATEWAY_CPU_IDLE_S=<seconds> (default 20).
+ *   GATEWAY_CPU_BASELINE=<commit or dir> (default bb10965, the main this work started from, unpacked with `git
+ *   archive` under tmp/, its workspace packages linked to its own sources; "none": no baseline);
+ *   GATEWAY_CPU_BLOCKS=<blocks per gateway and setting> (default 4); GATEWAY_CPU_BLOCK_ANSWERS=<answers per block>
+ *   (default 6); GATEWAY_CPU_DOORS=grpc,http; GATEWAY_CPU_IMAGES=png,jpeg; GATEWAY_CPU_SEARCHES=<labels, e.g.
+ *   GREEDY,N=4> (default all); GATEWAY_CPU_PARTS=transport,answers,idle; GATEWAY_CPU_IDLE_S=<seconds> (default 20);
+ *   GATEWAY_CPU_SERVER_ANSWERS_PER_S=<one real-time H100 server's answers/s at full batch> (default 0.43, from
+ *   bench/results/scaling.txt); GATEWAY_CPU_PROFILE_DIR=<dir>: this checkout's gateway runs with --cpu-prof there
+ *   (read the profile with bench/lib/cpuprofile.ts).
  */
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
-import { makeReasonerClient } from "@stagebeam/proto"
-import { Effect } from "effect"
+import { makeReasonerClient, type ReasonerClient } from "@stagebeam/proto"
+import { Effect, Scope } from "effect"
 import OpenAI from "openai"
 import sharp from "sharp"
 import { Agent, request } from "undici"
@@ -31,14 +41,40 @@ import { benchImage, photoLikePng } from "./lib/image.ts"
 import { freePort, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 
-const CALLS = Number(process.env.GATEWAY_CPU_CALLS ?? 6)
-const DOORS = (process.env.GATEWAY_CPU_DOORS ?? "grpc,http").split(",")
+const list = (name: string, all: string) => (process.env[name] ?? all).split(",").filter((item) => item !== "")
+const BASELINE = process.env.GATEWAY_CPU_BASELINE ?? "bb10965"
+const BLOCKS = Number(process.env.GATEWAY_CPU_BLOCKS ?? 4)
+const BLOCK_ANSWERS = Number(process.env.GATEWAY_CPU_BLOCK_ANSWERS ?? 6)
+const DOORS = list("GATEWAY_CPU_DOORS", "grpc,http")
+const IMAGES = list("GATEWAY_CPU_IMAGES", "png,jpeg")
+const SEARCHES = list("GATEWAY_CPU_SEARCHES", "")
+const PARTS = list("GATEWAY_CPU_PARTS", "transport,answers,idle")
 const IDLE_S = Number(process.env.GATEWAY_CPU_IDLE_S ?? 20)
+const SERVER_ANSWERS_PER_S = Number(process.env.GATEWAY_CPU_SERVER_ANSWERS_PER_S ?? 0.43)
+const PROFILE_DIR = process.env.GATEWAY_CPU_PROFILE_DIR
 const SPEED = 100
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
-const report = makeReport("gateway-cpu")
+const report = makeReport(process.env.GATEWAY_CPU_RESULTS ?? "gateway-cpu")
 
+/**
+ * CPU seconds the process has run, summed over its threads (schedstat: nanoseconds, not the 10 ms ticks of
+ * /proc/<pid>/stat). A thread that ended between two readings takes its time with it: the gateway's threads (libuv's
+ * pool, V8's helpers, sharp's) live as long as it does.
+ */
 const cpuSeconds = (pid: number): number => {
+  let ns = 0
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0])
+    } catch {
+      // The thread ended while the list was read.
+    }
+  }
+  return ns / 1e9
+}
+
+/** The same from /proc/<pid>/stat (10 ms ticks, threads ended included): a check on the schedstat sums. */
+const cpuSecondsByTicks = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
@@ -54,33 +90,69 @@ const upstreamCalls = async (metricsUrl: string): Promise<number> => {
 const photoJpeg = await sharp(await photoLikePng(1600, 1200, 1))
   .jpeg({ quality: 90 })
   .toBuffer()
-const images = [
-  { name: "PNG 64x48", bytes: benchImage, mime: "image/png" },
-  { name: `JPEG 1600x1200 (${Math.round(photoJpeg.length / 1024)} kB)`, bytes: photoJpeg, mime: "image/jpeg" },
+const allImages = [
+  { key: "png", name: "PNG 64x48", bytes: benchImage, mime: "image/png" },
+  {
+    key: "jpeg",
+    name: `JPEG 1600x1200 (${Math.round(photoJpeg.length / 1024)} kB)`,
+    bytes: photoJpeg,
+    mime: "image/jpeg",
+  },
 ]
+const images = allImages.filter((image) => IMAGES.includes(image.key))
 
 interface Config {
   readonly label: string
   readonly strategy: "GREEDY" | "STAGE_BEAM"
   readonly n: number
 }
-const configs: ReadonlyArray<Config> = [
+const allConfigs: ReadonlyArray<Config> = [
   { label: "GREEDY", strategy: "GREEDY", n: 1 },
   { label: "STAGE_BEAM N=2", strategy: "STAGE_BEAM", n: 2 },
   { label: "STAGE_BEAM N=4", strategy: "STAGE_BEAM", n: 4 },
   { label: "STAGE_BEAM N=8", strategy: "STAGE_BEAM", n: 8 },
 ]
+const configs = allConfigs.filter(
+  (config) => SEARCHES.length === 0 || SEARCHES.some((wanted) => config.label.endsWith(wanted)),
+)
+const N4 = allConfigs[2]!
 
 type Gateway = Awaited<ReturnType<typeof startGatewayProcess>>
 
+/** A gateway over `sims`: this checkout's (profiled when asked), or the baseline's from `checkout`. */
 const start = async (sims: ReadonlyArray<{ readonly url: string }>, checkout?: string) =>
-  startGatewayProcess({ STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(",") }, checkout)
+  startGatewayProcess(
+    {
+      STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","),
+      ...(checkout === undefined && PROFILE_DIR !== undefined
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` }
+        : {}),
+    },
+    checkout,
+  )
+
+/**
+ * One gRPC client per gateway for the whole run, as a real client keeps its channel: a connection per answer put an
+ * HTTP/2 handshake into every answer's CPU.
+ */
+const clientScope = Effect.runSync(Scope.make())
+const clients = new Map<Gateway, ReasonerClient>()
+const clientOf = async (gateway: Gateway): Promise<ReasonerClient> => {
+  let client = clients.get(gateway)
+  if (client === undefined) {
+    client = await Effect.runPromise(
+      makeReasonerClient({ address: gateway.address, defaultDeadline: "300 seconds" }).pipe(Scope.provide(clientScope)),
+    )
+    clients.set(gateway, client)
+  }
+  return client
+}
 
 /** One answer from `gateway` through `door`. */
-const ask = (gateway: Gateway, door: string, config: Config, image: (typeof images)[number], seed: number) =>
+const ask = (gateway: Gateway, door: string, config: Config, image: (typeof allImages)[number], seed: number) =>
   Effect.gen(function* () {
     if (door === "grpc") {
-      const client = yield* makeReasonerClient({ address: gateway.address, defaultDeadline: "300 seconds" })
+      const client = yield* Effect.promise(() => clientOf(gateway))
       yield* client.Reason({
         question: QUESTION,
         image: { data: image.bytes },
@@ -119,48 +191,88 @@ const ask = (gateway: Gateway, door: string, config: Config, image: (typeof imag
       }).then(async (r) => ({ status: r.status, text: await r.text() })),
     )
     if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${response.text.slice(0, 300)}`)
-  }).pipe(Effect.scoped)
+  })
 
-interface Figures {
-  readonly cpuMsPerAnswer: number
-  readonly upstreamPerAnswer: number
+/** One block of one gateway: its CPU and its upstream calls over BLOCK_ANSWERS answers. */
+interface Block {
+  readonly cpuMs: number
+  readonly upstream: number
 }
 
-/** CALLS answers from each gateway, in turns; CPU and upstream calls summed per gateway. */
+/** What a gateway spent on one setting, over all its blocks. */
+interface Figures {
+  readonly blocks: ReadonlyArray<Block>
+  readonly cpuMsPerAnswer: number
+  readonly upstreamPerAnswer: number
+  readonly cpuMsPerCall: number
+}
+
+const figuresOf = (blocks: ReadonlyArray<Block>): Figures => {
+  const cpuMs = blocks.reduce((sum, block) => sum + block.cpuMs, 0)
+  const upstream = blocks.reduce((sum, block) => sum + block.upstream, 0)
+  const answers = blocks.length * BLOCK_ANSWERS
+  return {
+    blocks,
+    cpuMsPerAnswer: cpuMs / answers,
+    upstreamPerAnswer: upstream / answers,
+    cpuMsPerCall: cpuMs / Math.max(1, upstream),
+  }
+}
+
+const perCallOf = (block: Block) => block.cpuMs / Math.max(1, block.upstream)
+const spread = (values: ReadonlyArray<number>, digits: number) =>
+  `${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)}`
+
+/**
+ * BLOCKS blocks of BLOCK_ANSWERS answers from each gateway after a warm-up, the gateways alternating which goes first;
+ * each block's CPU read around its answers, its upstream calls scraped before and after (outside the CPU window).
+ */
+let seed = 1
 const measure = async (
   gateways: ReadonlyArray<Gateway>,
   door: string,
   config: Config,
-  image: (typeof images)[number],
-) => {
+  image: (typeof allImages)[number],
+): Promise<ReadonlyArray<Figures>> => {
   for (const gateway of gateways) await Effect.runPromise(ask(gateway, door, config, image, 1000)) // warm-up
-  const cpu = gateways.map(() => 0)
-  const upstream = await Promise.all(gateways.map((g) => upstreamCalls(g.metricsUrl)))
-  for (let call = 0; call < CALLS; call++)
-    for (let i = 0; i < gateways.length; i++) {
-      const pid = gateways[i]!.child.pid!
+  const blocks: Array<Array<Block>> = gateways.map(() => [])
+  for (let block = 0; block < BLOCKS; block++) {
+    const order = gateways.map((_, i) => i)
+    if (block % 2 === 1) order.reverse()
+    const firstSeed = seed
+    for (const i of order) {
+      const gateway = gateways[i]!
+      const pid = gateway.child.pid!
+      const callsBefore = await upstreamCalls(gateway.metricsUrl)
       const before = cpuSeconds(pid)
-      await Effect.runPromise(ask(gateways[i]!, door, config, image, call + 1))
-      cpu[i]! += cpuSeconds(pid) - before
+      // The same seeds for both gateways: the same searches.
+      for (let answer = 0; answer < BLOCK_ANSWERS; answer++)
+        await Effect.runPromise(ask(gateway, door, config, image, firstSeed + answer))
+      const cpuMs = (cpuSeconds(pid) - before) * 1000
+      blocks[i]!.push({ cpuMs, upstream: (await upstreamCalls(gateway.metricsUrl)) - callsBefore })
     }
-  const after = await Promise.all(gateways.map((g) => upstreamCalls(g.metricsUrl)))
-  return gateways.map(
-    (_, i): Figures => ({
-      cpuMsPerAnswer: (cpu[i]! * 1000) / CALLS,
-      upstreamPerAnswer: (after[i]! - upstream[i]!) / CALLS,
-    }),
-  )
+    seed += BLOCK_ANSWERS
+  }
+  return blocks.map(figuresOf)
 }
 
-const baselineDir = baselineCheckout(process.env.GATEWAY_CPU_BASELINE ?? "b4a2550", "gateway-cpu-baseline")
+const baselineDir = BASELINE === "none" ? undefined : baselineCheckout(BASELINE, "gateway-cpu-baseline")
+const settings = Object.entries(process.env)
+  .filter(([name]) => name.startsWith("GATEWAY_CPU_"))
+  .map(([name, value]) => `${name}=${value} `)
+  .join("")
+report.line(`Command: ${settings}node --conditions=@stagebeam/source bench/gateway-cpu.ts`)
+const names = baselineDir === undefined ? ["new"] : ["new", "base"]
 report.line(
-  `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${process.env.GATEWAY_CPU_BASELINE ?? "b4a2550"} ("base"), same run.`,
+  baselineDir === undefined
+    ? "Gateway CPU per answer and per upstream call: this checkout, no baseline."
+    : `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${BASELINE} ("base"), same run.`,
 )
 report.line(
-  `${CALLS} answers per gateway and setting after a warm-up, one at a time, the gateways taking turns; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
+  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
 )
 report.line(
-  "CPU: gateway user+system from /proc (10 ms ticks, summed over the block); upstream calls from the gateway's metric.",
+  "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
 )
 report.line(
   "The machine (2 cores) was shared with other engineers' work while this ran: absolute figures move with it, the ratios (same run, in turns) less.",
@@ -170,7 +282,7 @@ report.line()
 const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), SPEED)))
 
 // Part 0: the transport alone.
-{
+if (PARTS.includes("transport")) {
   const server = sims[0]!.url
   const models = (await fetch(`${server}/v1/models`).then((r) => r.json())) as { data: Array<{ id: string }> }
   const model = models.data[0]!.id
@@ -258,58 +370,139 @@ const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(awai
   await agent.close()
 }
 
-if (process.env.GATEWAY_CPU_ONLY_TRANSPORT === "1") {
-  for (const sim of sims) sim.child.kill("SIGTERM")
-  process.exit(0)
+const measured: Array<{ door: string; image: string; config: Config; figures: ReadonlyArray<Figures> }> = []
+if (PARTS.includes("answers")) {
+  const gateways = [await start(sims), ...(baselineDir === undefined ? [] : [await start(sims, baselineDir)])]
+  const ticksBefore = gateways.map((g) => cpuSecondsByTicks(g.child.pid!))
+  const schedBefore = gateways.map((g) => cpuSeconds(g.child.pid!))
+  const rows: Array<Array<string>> = []
+  for (const door of DOORS)
+    for (const image of images)
+      for (const config of configs) {
+        const figures = await measure(gateways, door, config, image)
+        measured.push({ door, image: image.name, config, figures })
+        const [now, before] = figures
+        const row = [
+          door,
+          image.name,
+          config.label,
+          fixed(now!.upstreamPerAnswer, 1),
+          fixed(now!.cpuMsPerAnswer, 1),
+          fixed(now!.cpuMsPerCall, 2),
+          spread(now!.blocks.map(perCallOf), 2),
+          ...(before === undefined
+            ? []
+            : [
+                fixed(before.upstreamPerAnswer, 1),
+                fixed(before.cpuMsPerAnswer, 1),
+                fixed(before.cpuMsPerCall, 2),
+                spread(before.blocks.map(perCallOf), 2),
+                fixed(now!.cpuMsPerCall / before.cpuMsPerCall, 2),
+                spread(
+                  now!.blocks.map((block, b) => perCallOf(block) / perCallOf(before.blocks[b]!)),
+                  2,
+                ),
+              ]),
+        ]
+        console.error(row.join("  "))
+        rows.push(row)
+      }
+  report.table(
+    [
+      "door",
+      "image",
+      "search",
+      "new calls/ans",
+      "CPU ms/ans",
+      "CPU ms/call",
+      "spread",
+      ...(baselineDir === undefined
+        ? []
+        : ["base calls/ans", "CPU ms/ans", "CPU ms/call", "spread", "new/base", "spread"]),
+    ],
+    rows,
+  )
+  // The schedstat sums against the kernel's ticks over the whole part (threads that ended show in the ticks only).
+  const check = gateways.map((g, i) => {
+    const ticks = cpuSecondsByTicks(g.child.pid!) - ticksBefore[i]!
+    const sched = cpuSeconds(g.child.pid!) - schedBefore[i]!
+    return `${names[i]} ${fixed(sched, 2)} s by schedstat, ${fixed(ticks, 2)} s by /proc/<pid>/stat ticks`
+  })
+  report.line(`Check over the whole part (warm-ups and scrapes included): ${check.join("; ")}.`)
+  for (const gateway of gateways) gateway.child.kill("SIGTERM")
+  await Promise.all(gateways.map((gateway) => gateway.exited))
 }
-const mine = await start(sims)
-const base = await start(sims, baselineDir)
-const rows: Array<Array<string>> = []
-for (const door of DOORS)
-  for (const image of images)
-    for (const config of configs) {
-      const [now, before] = await measure([mine, base], door, config, image)
-      const perCall = (f: Figures) => f.cpuMsPerAnswer / Math.max(1, f.upstreamPerAnswer)
-      const row = [
-        door,
-        image.name,
-        config.label,
-        fixed(now!.upstreamPerAnswer, 1),
-        fixed(before!.upstreamPerAnswer, 1),
-        fixed(now!.cpuMsPerAnswer, 0),
-        fixed(before!.cpuMsPerAnswer, 0),
-        fixed(perCall(now!), 2),
-        fixed(perCall(before!), 2),
-        fixed(perCall(now!) / perCall(before!), 2),
-      ]
-      console.error(row.join("  "))
-      rows.push(row)
-    }
-report.table(
-  ["door", "image", "search", "calls/ans new", "base", "CPU ms/ans new", "base", "CPU ms/call new", "base", "new/base"],
-  rows,
-)
-for (const gateway of [mine, base]) gateway.child.kill("SIGTERM")
-await Promise.all([mine.exited, base.exited])
 
 // Idle: 8 servers, no calls.
-const eight = [
-  ...sims,
-  ...(await Promise.all([0, 1, 2, 3, 4, 5].map(async () => startSimulatorProcess(await freePort(), SPEED)))),
-]
-const idleMine = await start(eight)
-const idleBase = await start(eight, baselineDir)
-for (const gateway of [idleMine, idleBase]) await Effect.runPromise(ask(gateway, "grpc", configs[2]!, images[0]!, 1))
-await new Promise((resolve) => setTimeout(resolve, 3_000))
-const idleBefore = [idleMine, idleBase].map((g) => cpuSeconds(g.child.pid!))
-await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000))
-const idle = [idleMine, idleBase].map((g, i) => ((cpuSeconds(g.child.pid!) - idleBefore[i]!) * 1000) / IDLE_S)
-report.line()
-report.line(
-  `Idle over 8 servers (after one STAGE_BEAM N=4 answer and 3 s, then ${IDLE_S} s without calls): ` +
-    `new ${fixed(idle[0]!, 1)} ms CPU/s, base ${fixed(idle[1]!, 1)} ms CPU/s (new/base ${fixed(idle[0]! / idle[1]!, 2)}).`,
-)
-for (const gateway of [idleMine, idleBase]) gateway.child.kill("SIGTERM")
-for (const sim of eight) sim.child.kill("SIGTERM")
+let idleMsPerS: ReadonlyArray<number> | undefined
+if (PARTS.includes("idle")) {
+  const eight = [
+    ...sims,
+    ...(await Promise.all([0, 1, 2, 3, 4, 5].map(async () => startSimulatorProcess(await freePort(), SPEED)))),
+  ]
+  const idle = [await start(eight), ...(baselineDir === undefined ? [] : [await start(eight, baselineDir)])]
+  for (const gateway of idle) await Effect.runPromise(ask(gateway, "grpc", N4, allImages[0]!, 1))
+  await new Promise((resolve) => setTimeout(resolve, 3_000))
+  // Four windows, both gateways idle at once: their spread shows how much the machine's other load moved them.
+  const windows: Array<ReadonlyArray<number>> = []
+  for (let w = 0; w < 4; w++) {
+    const before = idle.map((g) => cpuSeconds(g.child.pid!))
+    await new Promise((resolve) => setTimeout(resolve, (IDLE_S * 1000) / 4))
+    windows.push(idle.map((g, i) => ((cpuSeconds(g.child.pid!) - before[i]!) * 1000) / (IDLE_S / 4)))
+  }
+  idleMsPerS = idle.map((_, i) => windows.reduce((sum, window) => sum + window[i]!, 0) / windows.length)
+  const figure = (i: number) =>
+    `${names[i]} ${fixed(idleMsPerS![i]!, 1)} ms CPU/s (windows ${spread(
+      windows.map((window) => window[i]!),
+      1,
+    )})`
+  report.line()
+  report.line(
+    `Idle over 8 servers (after one STAGE_BEAM N=4 answer and 3 s, then ${IDLE_S} s without calls in 4 windows): ` +
+      `${idle.map((_, i) => figure(i)).join(", ")}${idle.length === 2 ? ` (new/base ${fixed(idleMsPerS[0]! / idleMsPerS[1]!, 2)})` : ""}.`,
+  )
+  for (const gateway of idle) gateway.child.kill("SIGTERM")
+  await Promise.all(idle.map((gateway) => gateway.exited))
+  for (const sim of eight.slice(2)) sim.child.kill("SIGTERM")
+}
+
+/**
+ * The projected knee: how many real-time H100 servers one dedicated gateway core keeps busy. One server answers
+ * SERVER_ANSWERS_PER_S STAGE_BEAM N=4 answers a second at full batch (bench/results/scaling.txt, 1 server at speed 1),
+ * so n servers ask the gateway for n × that × (CPU-seconds per answer) of CPU each second, and its load polling for n
+ * × (what polling one busy server costs a second); one core gives 1 CPU-second a second:
+ *   knee = 1 / (SERVER_ANSWERS_PER_S × CPU-s per answer + polling CPU-s per server per second).
+ * Polling a busy server costs twice what an idle one does (the 500 ms floor against the 1 s idle interval); the idle
+ * figure per server comes from this run's idle part (8 servers), without it polling is left out.
+ */
+if (measured.some((m) => m.config === N4)) {
+  report.line()
+  report.line(
+    `Projected knee of one dedicated gateway core, from this run's CPU per answer (STAGE_BEAM N=4): one real-time H100 server answers ${SERVER_ANSWERS_PER_S} answers/s at full batch (bench/results/scaling.txt, 1 server at speed 1; ${fixed(1 / SERVER_ANSWERS_PER_S, 2)} server-seconds per answer), so`,
+  )
+  report.line(
+    "  knee (servers per core) = 1 core-s/s ÷ (answers/s per server × gateway CPU-s per answer + polling CPU-s/s per busy server),",
+  )
+  report.line(
+    `  polling a busy server = 2 × the idle part's CPU per second ÷ 8 servers (the 500 ms floor against the 1 s idle interval)${idleMsPerS === undefined ? "; no idle part in this run: polling left out" : ""}. The CPU per answer here is one answer at a time (speed 100); under load calls share event-loop turns, so this is a projection, not a measurement of the knee.`,
+  )
+  const rows = measured
+    .filter((m) => m.config === N4)
+    .map((m) => [
+      m.door,
+      m.image,
+      ...m.figures.flatMap((f, i) => {
+        const polling = idleMsPerS === undefined ? 0 : (2 * idleMsPerS[i]!) / 8 / 1000
+        const knee = 1 / (SERVER_ANSWERS_PER_S * (f.cpuMsPerAnswer / 1000) + polling)
+        return [fixed(f.cpuMsPerAnswer, 1), fixed(polling * 1000, 2), fixed(knee, 0)]
+      }),
+    ])
+  report.table(
+    ["door", "image", ...names.flatMap((name) => [`${name} CPU ms/ans`, "polling ms/s/server", "servers per core"])],
+    rows,
+  )
+}
+
+for (const sim of sims) sim.child.kill("SIGTERM")
 console.log(`saved ${report.save()}`)
 process.exit(0)

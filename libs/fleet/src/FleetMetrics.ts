@@ -14,22 +14,35 @@ export const upstreamCalls = Metric.counter("stagebeam_upstream_calls_total", {
 export const callKind = (label: string): string => label.split("-")[0] ?? label
 
 /**
- * Series updated on every upstream call, made once per label set: `Metric.withAttributes` rebuilt the series key
- * (a sort and join of its labels) on each update, a measurable share of the gateway's CPU per call (issue #24).
+ * Series updated on every upstream call, made once per label set and found again by nested lookups:
+ * `Metric.withAttributes` rebuilt the series key (a sort and join of its labels) on each update, and a key string
+ * built per call was still a measurable share of the gateway's CPU per call (issue #24).
  */
-const series = new Map<string, Metric.Counter<number> | Metric.Histogram<number>>()
-const once = <M extends Metric.Counter<number> | Metric.Histogram<number>>(key: string, make: () => M): M => {
-  let known = series.get(key) as M | undefined
+type Series<M> = Map<string, Map<string, Map<string, M>>>
+const seriesOf = <M>(series: Series<M>, a: string, b: string, c: string, make: () => M): M => {
+  let second = series.get(a)
+  if (second === undefined) {
+    second = new Map()
+    series.set(a, second)
+  }
+  let third = second.get(b)
+  if (third === undefined) {
+    third = new Map()
+    second.set(b, third)
+  }
+  let known = third.get(c)
   if (known === undefined) {
     known = make()
-    series.set(key, known)
+    third.set(c, known)
   }
   return known
 }
 
+const requestSeries: Series<Metric.Counter<number>> = new Map()
+
 /** `upstreamRequests` for one pool, server and outcome. */
 export const upstreamRequestsOf = (pool: string, endpoint: string, outcome: string): Metric.Counter<number> =>
-  once(`requests\u0000${pool}\u0000${endpoint}\u0000${outcome}`, () =>
+  seriesOf(requestSeries, pool, endpoint, outcome, () =>
     Metric.counter("stagebeam_upstream_requests_total", {
       description: "HTTP calls to GPU servers by pool, server and outcome",
       attributes: { pool, endpoint, outcome },
@@ -63,9 +76,11 @@ export const upstreamDuration = Metric.histogram("stagebeam_upstream_request_dur
   boundaries: Metric.exponentialBoundaries({ start: 0.05, factor: 2, count: 12 }),
 })
 
+const durationSeries: Series<Metric.Histogram<number>> = new Map()
+
 /** `upstreamDuration` for one pool. */
 export const upstreamDurationOf = (pool: string): Metric.Histogram<number> =>
-  once(`duration\u0000${pool}`, () =>
+  seriesOf(durationSeries, pool, "", "", () =>
     Metric.histogram("stagebeam_upstream_request_duration_seconds", {
       description: "Latency of successful calls to GPU servers",
       boundaries: Metric.exponentialBoundaries({ start: 0.05, factor: 2, count: 12 }),
@@ -73,9 +88,11 @@ export const upstreamDurationOf = (pool: string): Metric.Histogram<number> =>
     }),
   )
 
+const callSeries: Series<Metric.Counter<number>> = new Map()
+
 /** `upstreamCalls` for one pool, call kind and outcome. */
 export const upstreamCallsOf = (pool: string, kind: string, outcome: string): Metric.Counter<number> =>
-  once(`calls\u0000${pool}\u0000${kind}\u0000${outcome}`, () =>
+  seriesOf(callSeries, pool, kind, outcome, () =>
     Metric.counter("stagebeam_upstream_calls_total", {
       description: "HTTP calls to GPU servers by pool, kind (what the call is for) and outcome",
       attributes: { pool, kind, outcome },

@@ -1,5 +1,5 @@
 import { continuationFlags, continuationMessages } from "@stagebeam/cot"
-import { type Capabilities, type ChatRequest, type ChatResult, Fleet, type Pool } from "@stagebeam/fleet"
+import { type Capabilities, type ChatRequest, type ChatResult, Fleet, inSpan, type Pool } from "@stagebeam/fleet"
 import {
   CandidateGenerator,
   type GeneratedText,
@@ -132,23 +132,24 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
       .pipe(Effect.map(toResult))
   }
 
-  const generate = Effect.fn("FleetGenerator.generate")(function* (
-    request: GenerationRequest,
-    onSample?: SampleListener,
-  ) {
+  // Called for every generation call: a span without the stack capture of Effect.fn (issue #24).
+  const generate = Effect.fnUntraced(function* (request: GenerationRequest, onSample?: SampleListener) {
     const capabilities = yield* pool.capabilities
     // Never n > 1 at temperature 0: vLLM refuses it (sampling_params.py _verify_greedy_sampling, a 400). N single
     // calls instead, which on V0 cost what its N child requests would have cost anyway.
     const greedy = request.sampling.temperature < GREEDY_BELOW
     const parts = splitSamples(request.n, capabilities.n && !greedy ? options.maxSamplesPerRequest : 1)
     const firsts = parts.map((_, part) => parts.slice(0, part).reduce((sum, n) => sum + n, 0))
-    const results = yield* Effect.forEach(
-      parts,
-      (n, part) => call(request, capabilities, n, part, firsts[part]!, onSample),
-      { concurrency: "unbounded" },
-    )
+    // One request (the usual case) runs on this fiber: a fork per call for nothing to run beside it was a share of
+    // the gateway's CPU per upstream call (issue #24).
+    const results =
+      parts.length === 1
+        ? [yield* call(request, capabilities, parts[0]!, 0, 0, onSample)]
+        : yield* Effect.forEach(parts, (n, part) => call(request, capabilities, n, part, firsts[part]!, onSample), {
+            concurrency: "unbounded",
+          })
     return yield* fillUp(request, capabilities, results, parts.length)
-  })
+  }, inSpan("FleetGenerator.generate"))
 
   /** A server that answered fewer samples than asked (it ignores n, or caps it): the rest, one request each. */
   const fillUp = (

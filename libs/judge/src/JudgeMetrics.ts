@@ -38,3 +38,22 @@ export const judgeOrderFlips = Metric.counter("stagebeam_judge_order_flips_total
 export const judgeDecisions = Metric.counter("stagebeam_judge_match_decisions_total", {
   description: "Judged matches by judge name and how they were decided",
 })
+
+/**
+ * `metric` with these attributes, made once per label set: `Metric.withAttributes` made anew keys its series again
+ * (a sort and a JSON of its labels) on every update, and these are updated on every judge call (issue #24).
+ */
+const series = new Map<string, unknown>()
+export const labelled = <M extends Metric.Metric<number, unknown>>(
+  metric: M,
+  attributes: Readonly<Record<string, string>>,
+): M => {
+  let key = metric.id
+  for (const name in attributes) key += `\u0000${name}=${attributes[name]}`
+  let known = series.get(key) as M | undefined
+  if (known === undefined) {
+    known = Metric.withAttributes(metric, attributes) as M
+    series.set(key, known)
+  }
+  return known
+}

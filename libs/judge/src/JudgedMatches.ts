@@ -1,6 +1,13 @@
 import type { MatchDecidedBy, SearchEvent, SearchEventSink } from "@stagebeam/search"
 import { Effect, Metric } from "effect"
-import { judgeCoins, judgeDecisions, judgeOrderFlips, judgeReasks, judgeSwappedOrders } from "./JudgeMetrics.ts"
+import {
+  judgeCoins,
+  judgeDecisions,
+  judgeOrderFlips,
+  judgeReasks,
+  judgeSwappedOrders,
+  labelled,
+} from "./JudgeMetrics.ts"
 
 /** What one search's trace says of how its judge decided, to count per judge. */
 export interface MatchFacts {
@@ -15,11 +22,11 @@ export interface MatchFacts {
 /** Counts one decided match for its judge: how it was decided, a re-ask, a swapped order, verdicts that split. */
 export const countMatch = (name: string, facts: MatchFacts) =>
   Effect.all([
-    Metric.update(Metric.withAttributes(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1),
-    facts.reasked ? Metric.update(Metric.withAttributes(judgeReasks, { judge: name }), 1) : Effect.void,
-    facts.decidedBy === "COIN" ? Metric.update(Metric.withAttributes(judgeCoins, { judge: name }), 1) : Effect.void,
-    facts.orderFlipped ? Metric.update(Metric.withAttributes(judgeSwappedOrders, { judge: name }), 1) : Effect.void,
-    facts.split ? Metric.update(Metric.withAttributes(judgeOrderFlips, { judge: name }), 1) : Effect.void,
+    Metric.update(labelled(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1),
+    facts.reasked ? Metric.update(labelled(judgeReasks, { judge: name }), 1) : Effect.void,
+    facts.decidedBy === "COIN" ? Metric.update(labelled(judgeCoins, { judge: name }), 1) : Effect.void,
+    facts.orderFlipped ? Metric.update(labelled(judgeSwappedOrders, { judge: name }), 1) : Effect.void,
+    facts.split ? Metric.update(labelled(judgeOrderFlips, { judge: name }), 1) : Effect.void,
   ])
 
 /** What a MatchJudged event says of its judge's verdicts; undefined for a match decided without one. */

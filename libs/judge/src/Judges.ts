@@ -3,7 +3,7 @@ import type { Judge } from "@stagebeam/search"
 import { Clock, Context, Effect, Layer, Metric } from "effect"
 import type { JudgeDeclaration, JudgeKind } from "./JudgeKind.ts"
 import { UnknownJudgeKind } from "./JudgeKind.ts"
-import { judgeCallDuration, judgeCalls } from "./JudgeMetrics.ts"
+import { judgeCallDuration, judgeCalls, labelled } from "./JudgeMetrics.ts"
 import { JudgeKinds } from "./Kinds.ts"
 
 export type { JudgeDeclaration } from "./JudgeKind.ts"
@@ -28,10 +28,10 @@ const timed = <A, E, R>(name: string, call: string, effect: Effect.Effect<A, E, 
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Effect.all([
             Metric.update(
-              Metric.withAttributes(judgeCalls, { ...attributes, outcome: exit._tag === "Success" ? "ok" : "error" }),
+              labelled(judgeCalls, { ...attributes, outcome: exit._tag === "Success" ? "ok" : "error" }),
               1,
             ),
-            Metric.update(Metric.withAttributes(judgeCallDuration, attributes), (now - started) / 1000),
+            Metric.update(labelled(judgeCallDuration, attributes), (now - started) / 1000),
           ]),
         ),
       ),

@@ -13,6 +13,7 @@ import {
   type ChatRequest,
   type ChatResult,
   choiceConstraint,
+  inSpan,
   type Pool,
   type TokenLogprob,
 } from "@stagebeam/fleet"
@@ -205,11 +206,12 @@ export const makePairwiseJudge = (
     })
 
   /** One verdict as the judge answered it; what follows a verdict naming neither response is the search's rule. */
-  const compare = Effect.fn("PairwiseJudge.compare")(function* (match: MatchInput) {
+  // Spans without the stack capture of Effect.fn: these run for every judge call (issue #24).
+  const compare = Effect.fnUntraced(function* (match: MatchInput) {
     return yield* askVerdict(match)
-  })
+  }, inSpan("PairwiseJudge.compare"))
 
-  const checkReasoning = Effect.fn("PairwiseJudge.checkReasoning")(function* (input: CorrectnessInput) {
+  const checkReasoning = Effect.fnUntraced(function* (input: CorrectnessInput) {
     const result = yield* ask(
       {
         messages: correctnessMessages({ hint: input.hint, reasoning: input.reasoning }, input.wording),
@@ -226,7 +228,7 @@ export const makePairwiseJudge = (
       completionTokens: result.completion.usage.completion_tokens,
       ...estimated(result),
     }
-  })
+  }, inSpan("PairwiseJudge.checkReasoning"))
 
   const capabilities = Effect.map(pool.capabilities, (served) => ({ choice: canChoose(served) }))
   return { compare, checkReasoning, capabilities }

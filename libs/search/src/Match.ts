@@ -132,15 +132,17 @@ export const judgeMatch = <E, R>(
       { ...inMatchOrder(verdict, flipped), flipped },
     ])
   }
-  return Effect.map(
-    Effect.all(
-      Array.from({ length: rules.votes }, (_, vote) => oneVote(vote)),
-      { concurrency: "unbounded" },
-    ),
-    (perVote) => {
-      const verdicts = perVote.flat()
-      const single = verdicts.length === 1 ? verdicts[0] : undefined
-      return combine(verdicts, match.seed, single?.flipped ?? false)
-    },
-  )
+  // One vote (the default) runs on this fiber: no fork for nothing to run beside it (issue #24).
+  const votes =
+    rules.votes === 1
+      ? Effect.map(oneVote(0), (verdicts) => [verdicts])
+      : Effect.all(
+          Array.from({ length: rules.votes }, (_, vote) => oneVote(vote)),
+          { concurrency: "unbounded" },
+        )
+  return Effect.map(votes, (perVote) => {
+    const verdicts = perVote.flat()
+    const single = verdicts.length === 1 ? verdicts[0] : undefined
+    return combine(verdicts, match.seed, single?.flipped ?? false)
+  })
 }

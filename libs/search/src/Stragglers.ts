@@ -104,7 +104,7 @@ export const knockoutAsTheyFinish = Effect.fnUntraced(function* <A, O extends Ou
 
   const play = (first: Waiting, second: Waiting, level: number, index: number) =>
     options.compare(entrants[first.entrant]!, entrants[second.entrant]!, { round: level, index }).pipe(
-      Effect.withSpan("tournament.match", { attributes: { round: level, match: index } }),
+      Effect.withSpan("tournament.match", { attributes: { round: level, match: index } }, { captureStackTrace: false }),
       Effect.map(
         (outcome): MatchRecord<O> => ({
           round: level,

@@ -85,7 +85,11 @@ const playMatch = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
   second: number,
 ) {
   const outcome = yield* compare(entrants[first] as A, entrants[second] as A, slot).pipe(
-    Effect.withSpan("tournament.match", { attributes: { round: slot.round, match: slot.index } }),
+    Effect.withSpan(
+      "tournament.match",
+      { attributes: { round: slot.round, match: slot.index } },
+      { captureStackTrace: false },
+    ),
   )
   const record: MatchRecord<O> = { ...slot, first, second, winner: outcome.winner === 0 ? first : second, outcome }
   if (options.onMatch) yield* options.onMatch(record)
@@ -126,7 +130,13 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
           playMatch(entrants, compare, options, { round, index }, first as number, second as number),
         ),
         { concurrency: "unbounded" },
-      ).pipe(Effect.withSpan("tournament.round", { attributes: { round, matches: pairs.length } })),
+      ).pipe(
+        Effect.withSpan(
+          "tournament.round",
+          { attributes: { round, matches: pairs.length } },
+          { captureStackTrace: false },
+        ),
+      ),
     )
     // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
     if (options.onRound) yield* options.onRound(order, pairs.length)

@@ -19,7 +19,8 @@ const loggerOf = (format: Settings["log"]["format"]) =>
 
 /**
  * Where the gateway's logs and spans go: the logger and level of the settings, and, with a tracing endpoint, every
- * span (call, step, round, match, upstream call) exported over OTLP/HTTP.
+ * span (call, step, round, match, upstream call) exported over OTLP/HTTP. Without one the tracer is off: spans that
+ * nobody reads were made, timed and annotated on every upstream call (issue #24), and no `traceparent` goes upstream.
  */
 export const observabilityLayer = Layer.unwrap(
   Effect.gen(function* () {
@@ -28,7 +29,7 @@ export const observabilityLayer = Layer.unwrap(
       Logger.layer([loggerOf(log.format)]),
       Layer.succeed(References.MinimumLogLevel, LEVELS[log.level]),
     )
-    if (tracing.endpoint === undefined) return logging
+    if (tracing.endpoint === undefined) return Layer.merge(logging, Layer.succeed(References.TracerEnabled, false))
     const exporter = OtlpTracer.layer({
       url: `${tracing.endpoint}/v1/traces`,
       resource: { serviceName: tracing.serviceName },

@@ -36,14 +36,17 @@ export const processMetricsLayer = Layer.effectDiscard(
 )
 
 /**
- * How long the event loop is held (perf_hooks' delay histogram, 10 ms resolution), refreshed every second: one
- * request's synchronous work that grows with its input shows here before it shows as every call's latency.
+ * How long the event loop is held (perf_hooks' delay histogram), refreshed every second: one request's synchronous
+ * work that grows with its input shows here before it shows as every call's latency. Sampled every 20 ms: each sample
+ * is a timer that wakes the process, and at 10 ms they were ~4 ms of CPU a second of an idle gateway on a VM
+ * (issue #24); a hold worth seeing lasts longer than either.
  */
+const LOOP_DELAY_RESOLUTION_MS = 20
 export const eventLoopMetricsLayer = Layer.effectDiscard(
   Effect.gen(function* () {
     const histogram = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const created = monitorEventLoopDelay({ resolution: 10 })
+        const created = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
         created.enable()
         return created
       }),
