@@ -44,7 +44,7 @@ const requestFor = (config: StrategyConfig, question: string, seed: number): Rea
 
 /**
  * No faults here: a health check or try that times out on a shared, overloaded machine must not eject a healthy
- * simulated server (it did, failing a run with "no server of the generator pool is up").
+ * simulated server (it did, failing a run with "no server of the generator pool can take the call").
  */
 const STEADY_UPSTREAM = { healthInterval: "1h", failureThreshold: 1000 } as const
 

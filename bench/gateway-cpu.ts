@@ -38,6 +38,7 @@ import sharp from "sharp"
 import { Agent, request } from "undici"
 import { baselineCheckout } from "./lib/baseline.ts"
 import { benchImage, photoLikePng } from "./lib/image.ts"
+import { projectedKnee } from "./lib/knee.ts"
 import { freePort, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 
@@ -493,7 +494,11 @@ if (measured.some((m) => m.config === N4)) {
       m.image,
       ...m.figures.flatMap((f, i) => {
         const polling = idleMsPerS === undefined ? 0 : (2 * idleMsPerS[i]!) / 8 / 1000
-        const knee = 1 / (SERVER_ANSWERS_PER_S * (f.cpuMsPerAnswer / 1000) + polling)
+        const knee = projectedKnee({
+          answersPerServer: SERVER_ANSWERS_PER_S,
+          cpuPerAnswerS: f.cpuMsPerAnswer / 1000,
+          pollingPerServerS: polling,
+        })
         return [fixed(f.cpuMsPerAnswer, 1), fixed(polling * 1000, 2), fixed(knee, 0)]
       }),
     ])

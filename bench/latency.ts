@@ -204,7 +204,7 @@ const withStack = <A, E>(speed: number, body: (stack: Stack) => Effect.Effect<A,
           schedulingPolicy: POLICY,
         })),
         // No faults here: a health check that times out on this shared, overloaded machine must not eject a healthy
-        // simulated server (it did, failing whole runs with "no server of the generator pool is up").
+        // simulated server (it did, failing whole runs with "no server of the generator pool can take the call").
         settings: {
           log: { level: "none" },
           http: { enabled: false },

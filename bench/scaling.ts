@@ -7,12 +7,13 @@
  * against a baseline measured in this same run. Asserts nothing.
  * Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 40 minutes)
  *      … bench/scaling.ts --only speculation  (section 5 alone, about 19 minutes)
- *      … bench/scaling.ts --only fleet  (section 1 alone on 1 to 32 servers and the gateway's projected knee, ~12 min)
+ *      … bench/scaling.ts --only fleet  (section 1 alone on 1 to 32 servers and the gateway's projected knee, ~13 min)
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
 import { Duration, Effect, Fiber, Random } from "effect"
 import { benchImage } from "./lib/image.ts"
+import { projectedKnee } from "./lib/knee.ts"
 import { freePort, type Proc, scrapeGauge, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 import { quantile } from "./lib/stats.ts"
@@ -451,7 +452,7 @@ const fleetSizes = (sizes: ReadonlyArray<number>) =>
     report.line(
       `Projected knee (not measured): at ${largest} servers the gateway spent ${fixed(cpuPerAnswer * 1000, 0)} ms of ` +
         `CPU per answer, so one dedicated core would serve ${fixed(1 / cpuPerAnswer, 1)} answers/s, the work of ` +
-        `${fixed(1 / cpuPerAnswer / one, 0)} real-time servers at ${fixed(one, 2)} answers/s each.`,
+        `${fixed(projectedKnee({ answersPerServer: one, cpuPerAnswerS: cpuPerAnswer }), 0)} real-time servers at ${fixed(one, 2)} answers/s each.`,
     )
   })
 

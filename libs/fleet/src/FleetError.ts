@@ -20,7 +20,7 @@ export class UpstreamError extends Schema.TaggedError<UpstreamError>()("Upstream
   }
 }
 
-/** No server of the pool can take the call (none is up). */
+/** No server of the pool can take the call now (each one and why: Unavailability.ts). */
 export class NoCapacity extends Schema.TaggedError<NoCapacity>()("NoCapacity", {
   pool: Schema.String,
   message: Schema.String,

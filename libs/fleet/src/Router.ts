@@ -77,25 +77,6 @@ const fnv1a = (text: string): number => {
   return (hash ^ (hash >>> 16)) >>> 0
 }
 
-/**
- * The server a key belongs to by rendezvous hashing (highest weight wins), so a key keeps its server while others
- * join or leave; undefined when that server is more than `maxImbalance` sequences busier than the least-loaded.
- */
-export const affinityPick = (
-  candidates: ReadonlyArray<EndpointState>,
-  key: string,
-  now: number,
-  maxImbalance: number,
-): EndpointState | undefined => {
-  const owner = candidates.reduce<EndpointState | undefined>(
-    (best, state) => (best === undefined || fnv1a(key + state.url) > fnv1a(key + best.url) ? state : best),
-    undefined,
-  )
-  if (owner === undefined) return undefined
-  const least = Math.min(...candidates.map((state) => loadScore(state, now)))
-  return loadScore(owner, now) - least > maxImbalance ? undefined : owner
-}
-
 const reportOf = (state: EndpointState): LoadReport | undefined =>
   state.reported === undefined
     ? undefined
@@ -201,7 +182,10 @@ export const policyOf = (routing: RoutingOptions): RoutingPolicyDefinition => {
   return policy
 }
 
-/** The server a key belongs to among `kept` (affinityPick, over the views' own load). */
+/**
+ * The server a key belongs to among `kept` by rendezvous hashing (highest weight wins), so a key keeps its server
+ * while others join or leave; undefined when that server is more than `maxImbalance` busier than the least-loaded.
+ */
 const affinityOwner = (kept: ReadonlyArray<EndpointView>, key: string, maxImbalance: number) => {
   const owner = kept.reduce<EndpointView | undefined>(
     (best, view) => (best === undefined || fnv1a(key + view.url) > fnv1a(key + best.url) ? view : best),
@@ -216,7 +200,7 @@ const affinityOwner = (kept: ReadonlyArray<EndpointView>, key: string, maxImbala
  * Picks a server for one call by the routing policy (Routing.ts: filters → scorers → picker). The built-in ones keep
  * the eligible servers, those not yet tried by this call and not saturated first; a call with an affinity key goes
  * to its key's server among them where routing has affinity and that server is not too much busier than the rest
- * (see `affinityPick`). Then:
+ * (see `affinityOwner`). Then:
  * - least-loaded: the lowest load score (slow start scales it up), ties broken by KV-cache usage, then latency,
  *   then at random, so equal servers share bursts instead of herding onto the first;
  * - p2c: the lower-scored of two drawn at random (power of two choices);

@@ -10,9 +10,8 @@ export const failureReason = (kind: string, message: string): string => {
 }
 
 /** Why one server cannot take the call now, in words for an error. */
-const whyOut = (state: EndpointState, now: number, tried: ReadonlySet<string>): string => {
+const whyOut = (state: EndpointState, now: number): string => {
   const last = state.lastFailure === undefined ? "" : ` (the last: ${state.lastFailure})`
-  if (tried.has(state.url)) return "was tried by this call already"
   if (state.leaving) return "is leaving the pool"
   if (now < state.downUntil) {
     const seconds = Math.ceil((state.downUntil - now) / 1000)
@@ -37,7 +36,10 @@ export const noServerMessage = (
   tried: ReadonlySet<string>,
 ): string => {
   if (states.length === 0) return `the ${pool} pool has no server`
-  const named = states.slice(0, NAMED).map((state) => `${state.url} ${whyOut(state, now, tried)}`)
+  // Routing prefers untried servers but may retry one: having been tried is never the reason by itself.
+  const named = states
+    .slice(0, NAMED)
+    .map((state) => `${state.url} ${whyOut(state, now)}${tried.has(state.url) ? " (tried by this call)" : ""}`)
   const more = states.length > NAMED ? `; and ${states.length - NAMED} more` : ""
   return `no server of the ${pool} pool can take the call: ${named.join("; ")}${more}`
 }

@@ -1,5 +1,5 @@
 import { Effect, Exit, Fiber, Queue } from "effect"
-import type { Compare, MatchRecord, Outcome } from "./Tournament.ts"
+import { type Compare, type MatchRecord, matchSpan, type Outcome } from "./Tournament.ts"
 
 /**
  * A knockout that fills as its samples finish (the N samples of one call finish at different times): whenever two
@@ -104,7 +104,7 @@ export const knockoutAsTheyFinish = Effect.fnUntraced(function* <A, O extends Ou
 
   const play = (first: Waiting, second: Waiting, level: number, index: number) =>
     options.compare(entrants[first.entrant]!, entrants[second.entrant]!, { round: level, index }).pipe(
-      Effect.withSpan("tournament.match", { attributes: { round: level, match: index } }, { captureStackTrace: false }),
+      matchSpan({ round: level, index }),
       Effect.map(
         (outcome): MatchRecord<O> => ({
           round: level,

@@ -1,6 +1,14 @@
 import { Effect, Fiber } from "effect"
 import { makeRng, shuffle } from "./Seeds.ts"
 
+/** One match's span, without the stack `Effect.fn` would capture on every call (issue #24). */
+export const matchSpan = (slot: MatchSlot) =>
+  Effect.withSpan(
+    "tournament.match",
+    { attributes: { round: slot.round, match: slot.index } },
+    { captureStackTrace: false },
+  )
+
 /** Where a match sits: its round (0-based; for SEQUENTIAL the depth) and its position within the round. */
 export interface MatchSlot {
   readonly round: number
@@ -84,13 +92,7 @@ const playMatch = Effect.fnUntraced(function* <A, O extends Outcome, E, R>(
   first: number,
   second: number,
 ) {
-  const outcome = yield* compare(entrants[first] as A, entrants[second] as A, slot).pipe(
-    Effect.withSpan(
-      "tournament.match",
-      { attributes: { round: slot.round, match: slot.index } },
-      { captureStackTrace: false },
-    ),
-  )
+  const outcome = yield* compare(entrants[first] as A, entrants[second] as A, slot).pipe(matchSpan(slot))
   const record: MatchRecord<O> = { ...slot, first, second, winner: outcome.winner === 0 ? first : second, outcome }
   if (options.onMatch) yield* options.onMatch(record)
   return record

@@ -1,10 +1,10 @@
 import { firstIssue } from "@stagebeam/grpc"
+import { snakeCase } from "@stagebeam/proto"
 import { decodeSearchRequest, type SearchRequest, type SearchRequestInput } from "@stagebeam/search"
 import { Effect, Schema } from "effect"
 import { type InvalidField, invalidField as invalid } from "./GatewayErrors.ts"
 import { toImageSource } from "./images/ImageSource.ts"
 import type { ImageSource } from "./images/Images.ts"
-import { snakeCase } from "./RequestPath.ts"
 import { ReasonRequestMessage } from "./RequestSchema.ts"
 
 /**

@@ -1,4 +1,5 @@
-import { type FieldRef, snakeCase } from "./RequestPath.ts"
+import { snakeCase } from "@stagebeam/proto"
+import type { FieldRef } from "./RequestPath.ts"
 
 /**
  * A field as the proto spells it (ReasonRequest, e.g. "search.candidates_per_stage"): the gRPC door's one rendering

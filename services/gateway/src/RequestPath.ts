@@ -16,6 +16,3 @@ export type RequestPath =
  * name), already in that door's spelling.
  */
 export type FieldRef = RequestPath | string
-
-/** snake_case, as the proto and OpenAI's API spell fields. */
-export const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)

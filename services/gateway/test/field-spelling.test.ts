@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Sampling } from "@stagebeam/cot"
-import { loadReasonerPackageDefinition } from "@stagebeam/proto"
+import { loadReasonerPackageDefinition, snakeCase } from "@stagebeam/proto"
 import { SearchRequest, SwiresOptions } from "@stagebeam/search"
 import { chatField, FIRST_MESSAGE } from "../src/http/ChatFields.ts"
 import { ChatRequest, StagebeamOptions } from "../src/http/ChatRequest.ts"
 import { protoField } from "../src/ProtoFields.ts"
-import { type RequestPath, snakeCase } from "../src/RequestPath.ts"
+import type { RequestPath } from "../src/RequestPath.ts"
 
 /** Every path an error of the shared path may name: each field of the search request, the image, the judge. */
 const paths: ReadonlyArray<RequestPath> = [

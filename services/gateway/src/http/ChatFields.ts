@@ -1,4 +1,5 @@
-import { type FieldRef, snakeCase } from "../RequestPath.ts"
+import { snakeCase } from "@stagebeam/proto"
+import type { FieldRef } from "../RequestPath.ts"
 
 /**
  * Where the fields that move in a chat request are in one request, as OpenAI's `param` writes them: the question
