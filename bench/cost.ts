@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { type Counters, difference, readCounters } from "./lib/counters.ts"
 import { benchImage } from "./lib/image.ts"
 import { BENCH_PROFILE, profileAssumptions, resultsName } from "./lib/profile.ts"
-import { fixed, makeReport, percent } from "./lib/report.ts"
+import { fixed, machineLine, makeReport, percent } from "./lib/report.ts"
 import { startStack } from "./lib/stack.ts"
 import { median } from "./lib/stats.ts"
 import { bestOfN, greedy, type StrategyConfig, stageBeam } from "./lib/strategies.ts"
@@ -218,9 +218,7 @@ const throughput = Effect.gen(function* () {
   report.line(
     "weighs S times more in simulated time than in reality, so these figures are a lower bound on the stack's rate.",
   )
-  report.line(
-    "Measured on a machine shared with other engineers' parallel work (2 cores): CPU-bound figures are noisy.",
-  )
+  report.line(machineLine())
   for (const line of profileAssumptions()) report.line(line)
 })
 

@@ -40,7 +40,7 @@ import { baselineCheckout } from "./lib/baseline.ts"
 import { benchImage, photoLikePng } from "./lib/image.ts"
 import { projectedKnee } from "./lib/knee.ts"
 import { freePort, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
-import { fixed, makeReport } from "./lib/report.ts"
+import { fixed, machineLine, makeReport } from "./lib/report.ts"
 
 const list = (name: string, all: string) => (process.env[name] ?? all).split(",").filter((item) => item !== "")
 const BASELINE = process.env.GATEWAY_CPU_BASELINE ?? "bb10965"
@@ -275,9 +275,7 @@ report.line(
 report.line(
   "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
 )
-report.line(
-  "The machine (2 cores) was shared with other engineers' work while this ran: absolute figures move with it, the ratios (same run, in turns) less.",
-)
+report.line(machineLine())
 report.line()
 
 const sims = await Promise.all([0, 1].map(async () => startSimulatorProcess(await freePort(), SPEED)))

@@ -16,7 +16,7 @@ import { Duration, Effect, Fiber, Random } from "effect"
 import { difference, readCounters } from "./lib/counters.ts"
 import { benchImage } from "./lib/image.ts"
 import { BENCH_PROFILE, profileAssumptions, resultsName } from "./lib/profile.ts"
-import { fixed, makeReport, percent } from "./lib/report.ts"
+import { fixed, machineLine, makeReport, percent } from "./lib/report.ts"
 import { type Stack, startStack } from "./lib/stack.ts"
 import { median } from "./lib/stats.ts"
 
@@ -287,9 +287,7 @@ const program = Effect.gen(function* () {
   report.line()
   if (QUICK) {
     report.line("--quick: section 1 at N=4 only (the ablation, load and time-scale sections are not run).")
-    report.line(
-      "Measured on a machine shared with other engineers' parallel work (2 cores): wall-clock figures are noisy.",
-    )
+    report.line(machineLine())
     for (const line of profileAssumptions()) report.line(line)
     report.line(`wall time ${fixed((performance.now() - wallStarted) / 1000, 0)} s`)
     console.log(`saved ${report.save()}`)
@@ -423,9 +421,7 @@ const program = Effect.gen(function* () {
     [row(SPEED, greedyLatency, single.slice(5, 9)), row(SPEED_CHECK, check[0]!.latency, check.slice(1))],
   )
   report.line()
-  report.line(
-    "Measured on a machine shared with other engineers' parallel work (2 cores): wall-clock figures are noisy.",
-  )
+  report.line(machineLine())
   for (const line of profileAssumptions()) report.line(line)
   report.line(`wall time ${fixed((performance.now() - wallStarted) / 1000, 0)} s`)
   console.log(`saved ${report.save()}`)
