@@ -22,8 +22,8 @@ export interface PoolOptions {
   readonly endpoints: ReadonlyArray<string>
   readonly model: string
   /**
-   * Sent as `Authorization: Bearer …` (vLLM's --api-key); no header without one. Read for every call unless
-   * `apiKeyRefresh` is set (then it must be cheap), so a key that changes is used from the next call on.
+   * Sent as `Authorization: Bearer …` (vLLM's --api-key); no header without one. Without `apiKeyRefresh` it is read
+   * for every call (so it must be cheap), and a key that changes is used from the next call on.
    */
   readonly apiKey?: Effect.Effect<Redacted.Redacted<string> | undefined> | undefined
   /**

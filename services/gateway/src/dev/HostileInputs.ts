@@ -129,12 +129,6 @@ export const longGrpcFields = (long: string): ReadonlyArray<readonly [request: R
   [{ question: QUESTION, image: { data: new Uint8Array(16), mimeType: long } }, "image"],
 ]
 
-/** One gauge of the gateway's /metrics (its first sample); NaN when it is not there. */
-export const scrapeGauge = (metricsUrl: string, name: string): Promise<number> =>
-  fetch(`${metricsUrl}/metrics`)
-    .then((response) => response.text())
-    .then((text) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN))
-
 /** The longest the gateway's event loop was held since it started serving, in seconds (refreshed every second). */
 export const LOOP_DELAY_MAX = "nodejs_eventloop_delay_max_seconds"
 
