@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, Ref, type Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Latch, Ref, type Scope } from "effect"
 import { OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerLoad } from "./ServerLoad.ts"
 
@@ -20,21 +20,28 @@ export const isFresh = (report: LoadReport | undefined, now: number): report is 
   report !== undefined && now - report.atMs <= STALE_AFTER_MS
 
 export interface LoadReports {
-  /** The latest report of each server that answered at least once. */
+  /** The latest report of each server that answered at least once (reads nothing). */
   readonly latest: Effect.Effect<ReadonlyMap<string, LoadReport>>
+  /**
+   * The reports a pick weighs: the same, except that a pick that ends an idle spell (no reads since, reports stale)
+   * first waits, at most WAKE_WAIT, for the round of reads it starts.
+   */
+  readonly forPick: Effect.Effect<ReadonlyMap<string, LoadReport>>
 }
 
 const METRICS_TIMEOUT = Duration.seconds(1)
 
 /**
- * With nothing of this pool in flight no pick needs a report now: an idle pool reads them only often enough that its
- * next call finds them fresh, so an idle gateway's polling costs the same whatever its calls' length (issue #24).
+ * How long a pick after an idle spell waits for fresh reports: a /metrics read takes a few ms; a server slower than
+ * this is weighed by this pool's own counts, as one without /metrics is.
  */
-const IDLE_INTERVAL_MS = STALE_AFTER_MS / 2
+const WAKE_WAIT = Duration.millis(100)
 
 /**
- * Reads each server's /metrics on an interval (until the scope closes): the load of all its clients, other gateway
- * replicas' included, which this pool's own in-flight counts cannot see.
+ * Reads each server's /metrics while the pool is picking servers (until the scope closes): the load of all its
+ * clients, other gateway replicas' included, which this pool's own in-flight counts cannot see. Reports are read by
+ * need (issue #24): a round at start, then rounds on the interval while this pool has calls in flight or picks
+ * servers; an idle pool reads nothing, and its next pick wakes the reads and waits briefly for them.
  */
 export const makeLoadReports = Effect.fnUntraced(function* (options: {
   /** The pool's current servers (they may change). */
@@ -46,6 +53,13 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
 }): Effect.fn.Return<LoadReports, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
   const reports = yield* Ref.make<ReadonlyMap<string, LoadReport>>(new Map())
+  // Opened by every pick (cheap when already open): the idle loop waits on it.
+  const picked = yield* Latch.make(false)
+  let asleep = false
+  let lastRoundMs = 0
+  // The round that a pick ending an idle spell started, which picks wait for (briefly); undefined otherwise.
+  let waking: Deferred.Deferred<void> | undefined
+
   const scrape = (server: string) =>
     Effect.gen(function* () {
       const load = yield* client.serverLoad(server, METRICS_TIMEOUT)
@@ -56,18 +70,37 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
     })
   const round = Effect.flatMap(options.servers, (servers) =>
     Effect.forEach(servers, scrape, { concurrency: "unbounded", discard: true }).pipe(
+      Effect.andThen(
+        Effect.gen(function* () {
+          lastRoundMs = yield* Clock.currentTimeMillis
+          if (waking !== undefined) Deferred.doneUnsafe(waking, Effect.void)
+          waking = undefined
+        }),
+      ),
       Effect.andThen(Effect.forEach(servers, options.ownSequencesOn)),
       Effect.map((own) => own.some((sequences) => sequences > 0)),
     ),
   )
+  // Calls in flight: on the interval. None: until the next pick (one left open from the busy spell costs one round).
+  const idle = Effect.gen(function* () {
+    asleep = true
+    yield* picked.await
+    asleep = false
+    yield* picked.close
+  })
   yield* round.pipe(
-    Effect.flatMap((busy) =>
-      Effect.flatMap(options.interval, (interval) =>
-        Effect.sleep(busy ? interval : Duration.max(interval, Duration.millis(IDLE_INTERVAL_MS))),
-      ),
-    ),
+    Effect.flatMap((busy) => (busy ? Effect.flatMap(options.interval, Effect.sleep) : idle)),
     Effect.forever,
     Effect.forkScoped,
   )
-  return { latest: Ref.get(reports) }
+
+  const forPick = Effect.gen(function* () {
+    if (asleep && waking === undefined && (yield* Clock.currentTimeMillis) - lastRoundMs > STALE_AFTER_MS) {
+      waking = Deferred.makeUnsafe<void>()
+    }
+    picked.openUnsafe()
+    if (waking !== undefined) yield* Deferred.await(waking).pipe(Effect.timeoutOption(WAKE_WAIT))
+    return yield* Ref.get(reports)
+  })
+  return { latest: Ref.get(reports), forPick }
 })

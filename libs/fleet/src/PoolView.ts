@@ -3,7 +3,7 @@ import type { CallTimes } from "./CallTimes.ts"
 import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "./Capabilities.ts"
 import type { Discovery } from "./Discovery.ts"
 import { type InFlight, makeInFlight } from "./InFlight.ts"
-import { type LoadReports, makeLoadReports } from "./LoadReports.ts"
+import { type LoadReport, type LoadReports, makeLoadReports } from "./LoadReports.ts"
 import { type Membership, makeMembership } from "./Membership.ts"
 import type { OpenAiClient } from "./OpenAiClient.ts"
 import type { ServerProfile } from "./Probe.ts"
@@ -39,7 +39,10 @@ export interface PoolViewOptions {
 export interface PoolView {
   /** Each server now, flat (`Pool.snapshot`: readiness, capacity, the start-up log). */
   readonly snapshot: Effect.Effect<ReadonlyArray<EndpointState>>
-  /** Each server now as routing sees it (member, traffic, report, profile), slow start at `slowStartMs`. */
+  /**
+   * Each server now as routing sees it (member, traffic, report, profile), slow start at `slowStartMs`: for a pick,
+   * which keeps the load reports read (LoadReports.forPick).
+   */
   readonly views: (slowStartMs: number) => Effect.Effect<ReadonlyArray<EndpointView>>
   readonly membership: Membership
   readonly inFlight: InFlight
@@ -92,47 +95,48 @@ export const makePoolView = Effect.fnUntraced(function* (
     ),
   )
 
-  /** Every server now, with what its last probe showed. */
-  const read = Effect.gen(function* () {
-    const members = yield* membership.members
-    const traffic = yield* inFlight.traffic
-    const latest = yield* reports.latest
-    const statuses = yield* profiles.statuses
-    const now = yield* Clock.currentTimeMillis
-    return {
-      now,
-      servers: [...members].map(([url, known]) => {
-        const own = traffic.get(url)
-        const report = latest.get(url)
-        const status = statuses.get(url)
-        const state: EndpointState = {
-          url,
-          // A server that serves another model would fail every call: it is out of rotation until it rejoins.
-          healthy: known.healthy && status?._tag !== "ModelMissing",
-          consecutiveFailures: known.consecutiveFailures,
-          downUntil: known.downUntil,
-          lastFailure: known.lastFailure,
-          inFlight: own?.sequences ?? 0,
-          inFlightRequests: own?.requests ?? 0,
-          inFlightShort: own?.shortRequests ?? 0,
-          latencyMs: own?.latencyMs ?? 0,
-          reported: report?.load,
-          reportedAtMs: report?.atMs ?? 0,
-          ownAtReport: report?.ownSequences ?? 0,
-          joinedAtMs: known.joinedAtMs,
-          leaving: known.leaving,
-          probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
-        }
-        const profile: ServerProfile | undefined = status?._tag === "Profiled" ? status.profile : undefined
-        return { state, profile }
-      }),
-    }
-  })
+  /** Every server now, with what its last probe showed and its report (`latest`, or `forPick` for a pick). */
+  const read = (reportsNow: Effect.Effect<ReadonlyMap<string, LoadReport>>) =>
+    Effect.gen(function* () {
+      const members = yield* membership.members
+      const traffic = yield* inFlight.traffic
+      const latest = yield* reportsNow
+      const statuses = yield* profiles.statuses
+      const now = yield* Clock.currentTimeMillis
+      return {
+        now,
+        servers: [...members].map(([url, known]) => {
+          const own = traffic.get(url)
+          const report = latest.get(url)
+          const status = statuses.get(url)
+          const state: EndpointState = {
+            url,
+            // A server that serves another model would fail every call: it is out of rotation until it rejoins.
+            healthy: known.healthy && status?._tag !== "ModelMissing",
+            consecutiveFailures: known.consecutiveFailures,
+            downUntil: known.downUntil,
+            lastFailure: known.lastFailure,
+            inFlight: own?.sequences ?? 0,
+            inFlightRequests: own?.requests ?? 0,
+            inFlightShort: own?.shortRequests ?? 0,
+            latencyMs: own?.latencyMs ?? 0,
+            reported: report?.load,
+            reportedAtMs: report?.atMs ?? 0,
+            ownAtReport: report?.ownSequences ?? 0,
+            joinedAtMs: known.joinedAtMs,
+            leaving: known.leaving,
+            probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
+          }
+          const profile: ServerProfile | undefined = status?._tag === "Profiled" ? status.profile : undefined
+          return { state, profile }
+        }),
+      }
+    })
 
   return {
-    snapshot: Effect.map(read, ({ servers }) => servers.map((server) => server.state)),
+    snapshot: Effect.map(read(reports.latest), ({ servers }) => servers.map((server) => server.state)),
     views: (slowStartMs) =>
-      Effect.map(read, ({ now, servers }) =>
+      Effect.map(read(reports.forPick), ({ now, servers }) =>
         servers.map(({ state, profile }) => viewOf(state, now, slowStartMs, profile)),
       ),
     membership,

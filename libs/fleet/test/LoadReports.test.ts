@@ -22,7 +22,7 @@ const countingClient = (scrapes: Array<string>) =>
   )
 
 describe("load reports by need", () => {
-  it.effect("an idle pool reads /metrics only to keep its reports fresh; a busy one at its interval", () =>
+  it.effect("an idle pool reads no /metrics; its next pick reads them first; a busy one reads at its interval", () =>
     Effect.gen(function* () {
       const scrapes: Array<string> = []
       let inFlight = 0
@@ -32,20 +32,27 @@ describe("load reports by need", () => {
         interval: Effect.succeed(Duration.millis(100)),
       }).pipe(Effect.provide(countingClient(scrapes)))
       yield* Effect.yieldNow
-      // Idle for 10 s: a round per second, not ten.
+      // Idle for 10 s: the round at start only (no pick needs a report until the next pick).
       for (let i = 0; i < 100; i++) yield* TestClock.adjust("100 millis")
-      const idleRounds = scrapes.length / 2
-      assert.isAtLeast(idleRounds, 10)
-      assert.isAtMost(idleRounds, 12)
-      // The next call still finds every report fresh.
+      assert.strictEqual(scrapes.length / 2, 1)
+      // The next pick reads them first, and finds every report fresh.
+      const picked = yield* reports.forPick
+      assert.strictEqual(scrapes.length / 2, 2)
       const now = yield* Clock.currentTimeMillis
-      for (const server of ["http://a", "http://b"]) assert.isTrue(isFresh((yield* reports.latest).get(server), now))
+      for (const server of ["http://a", "http://b"]) assert.isTrue(isFresh(picked.get(server), now))
       // Busy (a call in flight): every interval.
       inFlight = 1
+      yield* reports.forPick
       yield* TestClock.adjust("1 second")
       const before = scrapes.length
       for (let i = 0; i < 10; i++) yield* TestClock.adjust("100 millis")
       assert.isAtLeast((scrapes.length - before) / 2, 9)
+      // The call ended and no pick came: reads stop again (after at most one more round).
+      inFlight = 0
+      yield* TestClock.adjust("1 second")
+      const quiet = scrapes.length
+      for (let i = 0; i < 50; i++) yield* TestClock.adjust("100 millis")
+      assert.strictEqual(scrapes.length, quiet)
     }).pipe(Effect.scoped),
   )
 })

@@ -10,6 +10,7 @@ import {
   admissionSequences,
   admissionWaiting,
 } from "./GatewayMetrics.ts"
+import { MetricsRefresh } from "./MetricsRefresh.ts"
 
 export interface AdmitOptions {
   /** GPU sequences the search occupies at once. */
@@ -84,7 +85,10 @@ const SERVICE_WEIGHT = 0.2
  */
 const LATE_HEADROOM = 1.25
 
-/** How often waiting searches are looked at again, so capacity that grows (a server joined) is used. */
+/**
+ * How often waiting searches are looked at again, so capacity that grows (a server joined) is used; only while some
+ * wait (an idle gateway wakes for nothing, issue #24).
+ */
 const SETTLE_INTERVAL = Duration.millis(500)
 
 /**
@@ -127,6 +131,8 @@ export class Admission extends Context.Service<
       yield* Metric.update(admissionCapacity, yield* options.capacity)
     })
     yield* report
+    // The capacity follows the fleet and the peers while nothing is admitted: read it again with each /metrics read.
+    yield* MetricsRefresh.registerIfServed(report)
 
     const overloaded = (capacity: number) =>
       new Overloaded({
@@ -144,7 +150,23 @@ export class Admission extends Context.Service<
         yield* Effect.forEach(admitted, (waiter) => Deferred.succeed(waiter.admitted, undefined), { discard: true })
         yield* report
       })
-    yield* settle((current) => current).pipe(Effect.repeat(Schedule.spaced(SETTLE_INTERVAL)), Effect.forkScoped)
+    // Looking again only matters while someone waits: one loop, started by the first waiter, ends with the queue.
+    const scope = yield* Effect.scope
+    let settling = false
+    const settleWhileWaiting: Effect.Effect<void> = Effect.sleep(SETTLE_INTERVAL).pipe(
+      Effect.andThen(settle((current) => current)),
+      Effect.andThen(
+        Effect.suspend(() => {
+          settling = Ref.getUnsafe(state).queue.length > 0
+          return settling ? settleWhileWaiting : Effect.void
+        }),
+      ),
+    )
+    const settleWhileQueued = Effect.suspend(() => {
+      if (settling || Ref.getUnsafe(state).queue.length === 0) return Effect.void
+      settling = true
+      return Effect.asVoid(Effect.forkIn(settleWhileWaiting, scope))
+    })
 
     const release = (sequences: number, ranMs: number) =>
       settle((current) => ({
@@ -234,6 +256,7 @@ export class Admission extends Context.Service<
                   `to wait and run, ${(Math.max(0, decision.left) / 1000).toFixed(1)} s left; retry later or elsewhere`,
               })
           }
+          if (decision._tag === "wait") yield* settleWhileQueued
           yield* report
           let held = bytes
           const finalizers: Array<Effect.Effect<void>> = []

@@ -8,6 +8,7 @@ import { Drain, shutdownLayer } from "./Drain.ts"
 import { Health } from "./Health.ts"
 import { HttpGateway } from "./http/HttpGateway.ts"
 import { Images } from "./images/Images.ts"
+import { MetricsRefresh } from "./MetricsRefresh.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { observabilityLayer } from "./Observability.ts"
 import { eventLoopMetricsLayer, processMetricsLayer } from "./ProcessMetrics.ts"
@@ -70,6 +71,7 @@ export const GatewayLayer = Layer.mergeAll(
     ),
   ),
   Layer.provideMerge(fleetLayer),
+  Layer.provideMerge(MetricsRefresh.layer),
   Layer.provide(OpenAiClient.layer),
   Layer.provide(observabilityLayer),
 )

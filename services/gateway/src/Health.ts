@@ -1,5 +1,5 @@
 import { Fleet, isUp, type Pool } from "@stagebeam/fleet"
-import { Clock, Context, Duration, Effect, Layer, Metric, Ref, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Metric, Ref, Schedule, type Stream, SubscriptionRef } from "effect"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GENERATOR_POOL } from "./config/Resolve.ts"
 import { judgesOf, type Settings } from "./config/Settings.ts"
@@ -73,9 +73,14 @@ const poolHealth = (pool: Pool, required: boolean) =>
  * judge's); another pool's outage is a degraded state: calls that name its judge fail, the rest run. Each pool's
  * change is logged with its reason; gauges carry every pool's servers by state and the service's status.
  */
-export class Health extends Context.Service<Health, { readonly report: Effect.Effect<HealthReport> }>()(
-  "@stagebeam/gateway/Health",
-) {
+export class Health extends Context.Service<
+  Health,
+  {
+    readonly report: Effect.Effect<HealthReport>
+    /** The service's status now, then each change of it: what readiness pushes to gRPC health, without polling. */
+    readonly statusChanges: Stream.Stream<HealthReport["status"]>
+  }
+>()("@stagebeam/gateway/Health") {
   static readonly layer = Layer.effect(
     Health,
     Effect.gen(function* () {
@@ -117,12 +122,15 @@ export class Health extends Context.Service<Health, { readonly report: Effect.Ef
         .map((name) => settings.pools[name]?.healthInterval ?? settings.upstream.healthInterval)
         .reduce((least, each) => Duration.min(least, each), MOST_INTERVAL)
       yield* record({ status: "SERVING", pools: {}, degraded: [] }, yield* Ref.get(current))
+      const status = yield* SubscriptionRef.make((yield* Ref.get(current)).status)
       yield* Effect.gen(function* () {
         const next = yield* assess
-        yield* record(yield* Ref.get(current), next)
+        const previous = yield* Ref.get(current)
+        yield* record(previous, next)
         yield* Ref.set(current, next)
+        if (next.status !== previous.status) yield* SubscriptionRef.set(status, next.status)
       }).pipe(Effect.repeat(Schedule.spaced(interval)), Effect.forkScoped)
-      return Health.of({ report: Ref.get(current) })
+      return Health.of({ report: Ref.get(current), statusChanges: SubscriptionRef.changes(status) })
     }),
   )
 }

@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs"
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import { Effect, Layer, Metric, Schedule } from "effect"
+import { Effect, Layer, Metric } from "effect"
+import { MetricsRefresh } from "./MetricsRefresh.ts"
 
 const residentMemory = Metric.gauge("process_resident_memory_bytes", {
   description: "Resident set size of the gateway process",
@@ -24,19 +25,23 @@ const countFds = (): number | undefined => {
   }
 }
 
-/** The process's memory and descriptors as gauges, refreshed every 5 s: what a soak or an operator watches. */
+/** The process's memory and descriptors as gauges, read with each /metrics read: what a soak or an operator watches. */
 export const processMetricsLayer = Layer.effectDiscard(
-  Effect.gen(function* () {
-    const memory = process.memoryUsage()
-    yield* Metric.update(residentMemory, memory.rss)
-    yield* Metric.update(heapUsed, memory.heapUsed)
-    const fds = countFds()
-    if (fds !== undefined) yield* Metric.update(openFds, fds)
-  }).pipe(Effect.repeat(Schedule.spaced("5 seconds")), Effect.forkScoped),
+  Effect.flatMap(MetricsRefresh, (refresh) =>
+    refresh.register(
+      Effect.gen(function* () {
+        const memory = process.memoryUsage()
+        yield* Metric.update(residentMemory, memory.rss)
+        yield* Metric.update(heapUsed, memory.heapUsed)
+        const fds = countFds()
+        if (fds !== undefined) yield* Metric.update(openFds, fds)
+      }),
+    ),
+  ),
 )
 
 /**
- * How long the event loop is held (perf_hooks' delay histogram), refreshed every second: one request's synchronous
+ * How long the event loop is held (perf_hooks' delay histogram), read with each /metrics read: one request's synchronous
  * work that grows with its input shows here before it shows as every call's latency. Sampled every 20 ms: each sample
  * is a timer that wakes the process, and at 10 ms they were ~4 ms of CPU a second of an idle gateway on a VM
  * (issue #24); a hold worth seeing lasts longer than either.
@@ -52,10 +57,13 @@ export const eventLoopMetricsLayer = Layer.effectDiscard(
       }),
       (created) => Effect.sync(() => created.disable()),
     )
-    yield* Effect.gen(function* () {
-      if (histogram.count === 0) return
-      yield* Metric.update(loopDelayMax, histogram.max / 1e9)
-      yield* Metric.update(loopDelayP99, histogram.percentile(99) / 1e9)
-    }).pipe(Effect.repeat(Schedule.spaced("1 second")), Effect.forkScoped)
+    const refresh = yield* MetricsRefresh
+    yield* refresh.register(
+      Effect.gen(function* () {
+        if (histogram.count === 0) return
+        yield* Metric.update(loopDelayMax, histogram.max / 1e9)
+        yield* Metric.update(loopDelayP99, histogram.percentile(99) / 1e9)
+      }),
+    )
   }),
 )
