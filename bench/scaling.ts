@@ -7,14 +7,24 @@
  * against a baseline measured in this same run. Asserts nothing.
  * Run: node --conditions=@stagebeam/source bench/scaling.ts [--scale 1]  (about 40 minutes)
  *      … bench/scaling.ts --only speculation  (section 5 alone, about 19 minutes)
- *      … bench/scaling.ts --only fleet  (section 1 alone on 1 to 32 servers and the gateway's projected knee, ~13 min)
+ *      … bench/scaling.ts --only fleet  (section 1 alone on 1 to 64 servers and the gateway's projected knee, ~14 min)
+ *   SCALING_FLEET_SIZES=1,2,4,8,16,32,64 (the fleet section's sizes); SCALING_SIMS_PER_PROCESS=4 (simulated servers
+ *   per process in the fleet section: one process each spends its runtime's own CPU — start-up, garbage collector,
+ *   idle wakeups — per server, which at 32 servers was most of what the simulators cost).
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { makeReasonerClient, type ReasonerClient, type ReasonRequest } from "@stagebeam/proto"
 import { Duration, Effect, Fiber, Random } from "effect"
 import { benchImage } from "./lib/image.ts"
 import { projectedKnee } from "./lib/knee.ts"
-import { freePort, type Proc, scrapeGauge, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
+import {
+  freePort,
+  type Proc,
+  scrapeGauge,
+  startGatewayProcess,
+  startSimulatorGroups,
+  startSimulatorProcess,
+} from "./lib/processes.ts"
 import { fixed, makeReport } from "./lib/report.ts"
 import { quantile } from "./lib/stats.ts"
 
@@ -33,10 +43,14 @@ const DEADLINE_MS = 60_000
 /** Searches each server can run at once: 16 sequences (--max-num-seqs) over N = 4 candidates. */
 const SEARCHES_PER_SERVER = 4
 
+/** The fleet section's sizes (SCALING_FLEET_SIZES, comma-separated; the first is the unit of efficiency). */
+const FLEET_SIZES = (process.env.SCALING_FLEET_SIZES ?? "1,2,4,8,16,32,64").split(",").map(Number)
+/** Simulated servers per process in the fleet section (SCALING_SIMS_PER_PROCESS): see bench/lib/sim-group.ts. */
+const SIMS_PER_PROCESS = Number(process.env.SCALING_SIMS_PER_PROCESS ?? 4)
 /**
  * `--only speculation`: the peak of 2 servers and section 5 alone, saved to results/scaling-speculation.txt.
- * `--only fleet`: section 1 alone on up to 32 servers (the largest fleet this 2-core machine runs in real time with
- * the gateway's CPU to spare), saved to results/scaling-fleet.txt.
+ * `--only fleet`: section 1 alone on up to 64 servers (the last past what this 2-core machine runs in real time: the
+ * table's machine columns say where it ran out), saved to results/scaling-fleet.txt.
  */
 const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
 if (ONLY !== undefined && ONLY !== "speculation" && ONLY !== "fleet") {
@@ -73,10 +87,21 @@ const statsOf = (sim: Sim) =>
   )
 
 /** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
-const cpuSeconds = (pid: number): number => {
+const cpuSeconds = (pid: number | "self"): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
+
+/** CPU seconds every core of the machine has been busy (everyone's processes, this run's and others'), /proc/stat. */
+const machineBusySeconds = (): number => {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+  const busy = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0)
+  return busy / 100
+}
+const CORES = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0
+/** A window whose machine was busier than this share of its cores ran short of CPU: the machine was the limit. */
+const MACHINE_LIMIT_SHARE = 0.85
 
 interface Outcome {
   readonly startedMs: number
@@ -107,6 +132,10 @@ interface Window {
   readonly gatewayCpu: number
   /** CPU seconds of the simulator processes (their timing and text models, HTTP). */
   readonly serverCpu: number
+  /** CPU seconds of this process: the load generator (gRPC clients, the callers). */
+  readonly loadCpu: number
+  /** CPU seconds the whole machine was busy (every process, other work on it included). */
+  readonly machineCpu: number
   /** The gateways' event-loop delay p99 (their own gauge, since they started), the worst of them, in ms. */
   readonly loopP99Ms: number
   readonly cacheHit: number
@@ -119,7 +148,11 @@ const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Gateway>) =>
   Effect.gen(function* () {
     const before = yield* Effect.forEach(sims, statsOf)
     const cpuBefore = gateways.map((g) => cpuSeconds(g.child.pid!))
-    const simCpuBefore = sims.map((sim) => cpuSeconds(sim.child.pid!))
+    // Servers may share a process (several to a process): each process counted once.
+    const simPids = [...new Set(sims.map((sim) => sim.child.pid!))]
+    const simCpuBefore = simPids.map((pid) => cpuSeconds(pid))
+    const loadCpuBefore = cpuSeconds("self")
+    const machineBefore = machineBusySeconds()
     const startedMs = performance.now()
     return Effect.gen(function* () {
       const after = yield* Effect.forEach(sims, statsOf)
@@ -140,7 +173,9 @@ const measured = (sims: ReadonlyArray<Sim>, gateways: ReadonlyArray<Gateway>) =>
         gpuBusy: busy.reduce((s, b) => s + b, 0) / busy.length,
         upstreamCalls: after.map((a, i) => a.requests.finished - before[i]!.requests.finished),
         gatewayCpu: gateways.reduce((s, g, i) => s + cpuSeconds(g.child.pid!) - cpuBefore[i]!, 0),
-        serverCpu: sims.reduce((s, sim, i) => s + cpuSeconds(sim.child.pid!) - simCpuBefore[i]!, 0),
+        serverCpu: simPids.reduce((s, pid, i) => s + cpuSeconds(pid) - simCpuBefore[i]!, 0),
+        loadCpu: cpuSeconds("self") - loadCpuBefore,
+        machineCpu: machineBusySeconds() - machineBefore,
         cacheHit: prefill + cached === 0 ? 0 : cached / (prefill + cached),
         loopP99Ms: Math.max(0, ...loops.map((loop) => (loop ?? 0) * 1000)),
       }
@@ -247,6 +282,8 @@ const withFleet = <A, E>(
     readonly gateways?: number
     readonly env?: Record<string, string>
     readonly simArgs?: ReadonlyArray<string>
+    /** Simulated servers per process (bench/lib/sim-group.ts; no simArgs then), default 1. */
+    readonly perProcess?: number
     readonly pace: Pace
   },
   use: (fleet: {
@@ -258,12 +295,19 @@ const withFleet = <A, E>(
   Effect.acquireUseRelease(
     Effect.gen(function* () {
       const ports = yield* Effect.promise(() => Promise.all(Array.from({ length: options.servers }, freePort)))
+      const seeds = ports.map((_, i) => i + 1)
       const sims = yield* Effect.promise(() =>
-        Promise.all(
-          ports.map((port, i) =>
-            startSimulatorProcess(port, options.pace.speed, ["--seed", String(i + 1), ...(options.simArgs ?? [])]),
-          ),
-        ),
+        (options.perProcess ?? 1) > 1
+          ? startSimulatorGroups(ports, options.pace.speed, options.perProcess!, seeds)
+          : Promise.all(
+              ports.map((port, i) =>
+                startSimulatorProcess(port, options.pace.speed, [
+                  "--seed",
+                  String(seeds[i]),
+                  ...(options.simArgs ?? []),
+                ]),
+              ),
+            ),
       )
       const endpoints = sims.map((sim) => sim.url).join(",")
       const gateways = yield* Effect.promise(() =>
@@ -307,6 +351,8 @@ const closedRow = (window: Window, baseline: number) => {
     fixed((window.gatewayCpu * 1000) / Math.max(1, upstream), 1),
     fixed((window.serverCpu * 1000) / Math.max(1, upstream), 1),
     fixed(window.loopP99Ms, 0),
+    fixed((window.gatewayCpu + window.serverCpu + window.loadCpu) / window.seconds, 2),
+    `${fixed(window.machineCpu / window.seconds, 2)}/${CORES}`,
     failures(window),
   ]
 }
@@ -321,6 +367,8 @@ const CLOSED_HEADER = [
   "gw CPU ms/upstream",
   "sim CPU ms/upstream",
   "gw loop p99 ms",
+  "run's CPU cores",
+  "machine busy cores",
   "not answered",
 ]
 
@@ -432,7 +480,7 @@ const fleetSizes = (sizes: ReadonlyArray<number>) =>
   Effect.gen(function* () {
     const scaling: Array<readonly [number, Window]> = []
     for (const servers of sizes) {
-      const window = yield* closedRun({ servers, pace: SCALING })
+      const window = yield* closedRun({ servers, pace: SCALING, perProcess: SIMS_PER_PROCESS })
       scaling.push([servers, window])
       console.log(`  ${servers} servers: ${fixed(rate(window))} answers/s`)
     }
@@ -446,6 +494,23 @@ const fleetSizes = (sizes: ReadonlyArray<number>) =>
     report.table(
       ["servers", ...CLOSED_HEADER],
       scaling.map(([servers, window]) => [String(servers), ...closedRow(window, servers * one)]),
+    )
+    report.line(
+      `Simulated servers run ${SIMS_PER_PROCESS} to a process (bench/lib/sim-group.ts; each its own engine, port and ` +
+        `state, as if started alone). Run's CPU cores: the gateway, the simulators and this load generator, CPU seconds per second; machine busy ` +
+        `cores: every process on the machine (/proc/stat), other work included.`,
+    )
+    const limited = scaling.filter(([, w]) => w.machineCpu / w.seconds >= MACHINE_LIMIT_SHARE * CORES)
+    const gatewayLimited = scaling.filter(([, w]) => w.gatewayCpu / w.seconds >= MACHINE_LIMIT_SHARE)
+    report.line(
+      (limited.length === 0
+        ? `The machine was not the limit at any size (busy below ${MACHINE_LIMIT_SHARE * 100}% of its ${CORES} cores in every window).`
+        : `The machine was the limit at ${limited.map(([n]) => n).join(", ")} servers: its ${CORES} cores were busy ` +
+          `${MACHINE_LIMIT_SHARE * 100}% or more of the window, so the gateway, the simulators and the load generator ` +
+          `waited for CPU there, and efficiency and loop lag at those sizes are the machine's, not the gateway's.`) +
+        (gatewayLimited.length === 0
+          ? ` The gateway itself used under ${MACHINE_LIMIT_SHARE} of a core at every size.`
+          : ` The gateway itself used ${MACHINE_LIMIT_SHARE} of a core or more at ${gatewayLimited.map(([n]) => n).join(", ")} servers.`),
     )
     const [largest, window] = scaling.at(-1)!
     const cpuPerAnswer = window.gatewayCpu / Math.max(1, answered(window).length)
@@ -553,13 +618,13 @@ const settingsFile = (name: string, yaml: string): string => {
   return path
 }
 
-/** Section 1 alone, on up to 32 servers (the sizes this machine can run in real time). */
+/** Section 1 alone, on up to 64 servers (the sizes this machine can run in real time, and one past them). */
 const onlyFleet = Effect.gen(function* () {
   report.line(
     "Gateway processes (default settings) over simulator processes (H100 profile), 127.0.0.1. Reason = STAGE_BEAM " +
       "N=4 with a PNG; closed loop as in results/scaling.txt.",
   )
-  yield* fleetSizes([1, 2, 4, 8, 16, 32])
+  yield* fleetSizes(FLEET_SIZES)
   report.line()
   report.line(`Saved to ${report.save()}`)
 })

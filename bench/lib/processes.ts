@@ -59,6 +59,38 @@ export const startSimulatorProcess = async (port: number, speed: number, extra: 
   )),
 })
 
+/**
+ * Simulated servers several to a process (bench/lib/sim-group.ts): `ports.length` servers in `perProcess`-sized
+ * groups, server i seeded `seeds[i]`. Each server is its own entry, its `child` the group's process (shared).
+ */
+export const startSimulatorGroups = async (
+  ports: ReadonlyArray<number>,
+  speed: number,
+  perProcess: number,
+  seeds: ReadonlyArray<number> = [],
+) => {
+  const groups: Array<Promise<ReadonlyArray<Proc & { readonly port: number; readonly url: string }>>> = []
+  for (let from = 0; from < ports.length; from += perProcess) {
+    const mine = ports.slice(from, from + perProcess)
+    const last = mine.at(-1)!
+    groups.push(
+      start(
+        [
+          "bench/lib/sim-group.ts",
+          "--speed",
+          String(speed),
+          "--ports",
+          mine.join(","),
+          ...(seeds.length === 0 ? [] : ["--seeds", seeds.slice(from, from + perProcess).join(",")]),
+        ],
+        {},
+        `listening on http://127.0.0.1:${last} `,
+      ).then((proc) => mine.map((port) => ({ ...proc, port, url: `http://127.0.0.1:${port}` }))),
+    )
+  }
+  return (await Promise.all(groups)).flat()
+}
+
 /** A gateway process; `checkout` runs another checkout's gateway (a baseline build), this one's by default. */
 export const startGatewayProcess = async (env: Record<string, string>, checkout: string = repo) => {
   const port = await freePort()
