@@ -40,6 +40,8 @@ export interface SimContext {
   requestCounter: number
   /** Chat calls (HTTP requests, whatever their n) that reached the engine, and how they ended. */
   readonly calls: { submitted: number; finished: number; aborted: number }
+  /** GET /metrics requests answered (a client's load polling, as a server's access log would show it). */
+  metricsReads: number
   /** Requests that carried each ignored field, and the field sets already logged. */
   readonly ignoredFields: Map<string, number>
   readonly loggedIgnored: Set<string>

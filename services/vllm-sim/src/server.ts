@@ -75,6 +75,8 @@ export const simStats = (ctx: SimContext) => {
       rejected: ctx.outcomes.rejected,
     },
     faultLatencyMs: ctx.faultLatencyMs,
+    /** GET /metrics requests answered. */
+    metricsReads: ctx.metricsReads,
   }
 }
 export type SimStats = ReturnType<typeof simStats>
@@ -143,6 +145,7 @@ export const makeHttpServer = (ctx: SimContext, hooks: ServerHooks): { server: S
       })
     if (path === "/metrics") {
       if (behaviour.metrics === "none") return notFound()
+      ctx.metricsReads++
       const text = renderMetrics(ctx.engine, ctx.model, ctx.outcomes, behaviour.metrics)
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
       return res.end(text)

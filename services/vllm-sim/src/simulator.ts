@@ -150,6 +150,7 @@ export const startSimulator = async (options: SimulatorOptions = {}): Promise<Ru
     requestCounter: 0,
     faultLatencyMs: 0,
     calls: { submitted: 0, finished: 0, aborted: 0 },
+    metricsReads: 0,
     ignoredFields: new Map(),
     loggedIgnored: new Set(),
     log: options.log ?? ((line) => console.warn(line)),
