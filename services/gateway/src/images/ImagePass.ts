@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import sharp from "sharp"
+import sharp, { type Sharp } from "sharp"
 import type { ImageHeader } from "./ImageHeader.ts"
 import { processorSize } from "./ProcessorSize.ts"
 
@@ -32,7 +32,7 @@ const SMALL_IMAGE_PIXELS = 512 * 512
  * a JPEG 2.3 ms of CPU against 8.3, a PNG 8.4 against 10.1); the linear kernel reads the last rows too, so a file cut
  * short anywhere fails. A small one (the 64×48 PNG: 0.5 ms against 1.1) is copied out as it is.
  */
-const proveDecode = (input: sharp.Sharp, header: ImageHeader) =>
+const proveDecode = (input: Sharp, header: ImageHeader) =>
   header.width * header.height < SMALL_IMAGE_PIXELS
     ? input.raw()
     : input.resize(Math.ceil(header.width / 8), Math.ceil(header.height / 8), { kernel: "linear", fit: "fill" }).raw()
