@@ -35,7 +35,12 @@ const restoreIn = (value: unknown, urls: ReadonlyArray<string>, restored: { coun
   }
   if (value === null || typeof value !== "object") return value
   const container = value as Record<string, unknown>
-  for (const key of Object.keys(container)) container[key] = restoreIn(container[key], urls, restored)
+  // Only a placeholder is written over: every other value stays as JSON.parse made it.
+  for (const key of Object.keys(container)) {
+    const inner = container[key]
+    const restoredInner = restoreIn(inner, urls, restored)
+    if (restoredInner !== inner) container[key] = restoredInner
+  }
   return value
 }
 
