@@ -23,7 +23,8 @@
  *   GATEWAY_CPU_BASELINE=<commit or dir> (default bb10965, the main this work started from, unpacked with `git
  *   archive` under tmp/, its workspace packages linked to its own sources; "none": no baseline);
  *   GATEWAY_CPU_BLOCKS=<blocks per gateway and setting> (default 4); GATEWAY_CPU_BLOCK_ANSWERS=<answers per block>
- *   (default 6); GATEWAY_CPU_DOORS=grpc,http; GATEWAY_CPU_IMAGES=png,jpeg; GATEWAY_CPU_SEARCHES=<labels, e.g.
+ *   (default 6); GATEWAY_CPU_WARMUP_S=<seconds of the warm-up tour over every setting> (default 40);
+ *   GATEWAY_CPU_DOORS=grpc,http; GATEWAY_CPU_IMAGES=png,jpeg; GATEWAY_CPU_SEARCHES=<labels, e.g.
  *   GREEDY,N=4> (default all); GATEWAY_CPU_PARTS=transport,answers,idle; GATEWAY_CPU_IDLE_S=<seconds> (default 20);
  *   GATEWAY_CPU_SERVER_ANSWERS_PER_S=<one real-time H100 server's answers/s at full batch> (default 0.43, from
  *   bench/results/scaling.txt); GATEWAY_CPU_PROFILE_DIR=<dir>: this checkout's gateway runs with --cpu-prof there
@@ -46,6 +47,7 @@ const list = (name: string, all: string) => (process.env[name] ?? all).split(","
 const BASELINE = process.env.GATEWAY_CPU_BASELINE ?? "bb10965"
 const BLOCKS = Number(process.env.GATEWAY_CPU_BLOCKS ?? 4)
 const BLOCK_ANSWERS = Number(process.env.GATEWAY_CPU_BLOCK_ANSWERS ?? 6)
+const WARMUP_S = Number(process.env.GATEWAY_CPU_WARMUP_S ?? 40)
 const DOORS = list("GATEWAY_CPU_DOORS", "grpc,http")
 const IMAGES = list("GATEWAY_CPU_IMAGES", "png,jpeg")
 const SEARCHES = list("GATEWAY_CPU_SEARCHES", "")
@@ -270,7 +272,7 @@ report.line(
     : `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${BASELINE} ("base"), same run.`,
 )
 report.line(
-  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
+  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
 )
 report.line(
   "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
@@ -375,6 +377,18 @@ if (PARTS.includes("answers")) {
   const ticksBefore = gateways.map((g) => cpuSecondsByTicks(g.child.pid!))
   const schedBefore = gateways.map((g) => cpuSeconds(g.child.pid!))
   const rows: Array<Array<string>> = []
+  // Rounds over every setting until WARMUP_S have passed, before any is measured: in a gateway's first minute V8 is
+  // still optimising the search and Effect paths (the main thread's Effect share halved between seconds 3–5 and
+  // 8–10), and with a one-answer warm-up whichever setting came first cost ~1.5× — gRPC looked 0.7 ms per call dearer
+  // than HTTP only because it went first (with the doors swapped, HTTP did).
+  const warmUntil = Date.now() + WARMUP_S * 1000
+  let warmSeed = 2000
+  do {
+    for (const door of DOORS)
+      for (const image of images)
+        for (const config of configs)
+          for (const gateway of gateways) await Effect.runPromise(ask(gateway, door, config, image, warmSeed++))
+  } while (Date.now() < warmUntil)
   for (const door of DOORS)
     for (const image of images)
       for (const config of configs) {

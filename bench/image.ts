@@ -14,11 +14,11 @@
  *    threshold fixed at 128 KiB (MALLOC_MMAP_THRESHOLD_, as deploy/k8s sets it), and a 16-bit RGB one (240 MB
  *    decoded) with the default settings (admitted one at a time by its decoded bytes).
  * 4. Per Reason call (STAGE_BEAM N=4): gateway CPU and bytes written, this gateway against the baseline's.
- * Run: IMAGE_BENCH_BASELINE=<checkout of main> node --conditions=@stagebeam/source bench/image.ts
- * (e.g. `git worktree add --detach /tmp/base b4a2550` with node_modules linked from this checkout). The machine may be
+ * Run: IMAGE_BENCH_BASELINE=<commit, or a checkout of main> node --conditions=@stagebeam/source bench/image.ts
+ * (a commit is unpacked under tmp/ as bench/lib/baseline.ts does). The machine may be
  * shared by other work: rely on the same-run ratios.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeReasonerClient } from "@stagebeam/proto"
@@ -27,6 +27,7 @@ import sharp from "sharp"
 import { readImageHeader } from "../services/gateway/src/images/ImageHeader.ts"
 import { decodeAndScale } from "../services/gateway/src/images/ImagePass.ts"
 import { processorSize } from "../services/gateway/src/images/ProcessorSize.ts"
+import { baselineCheckout } from "./lib/baseline.ts"
 import { benchImage, photoLikePng } from "./lib/image.ts"
 import { difference, type Pixels, pilBilinearResize } from "./lib/pil-resize.ts"
 import { freePort, sampleProcess, startGatewayProcess, startSimulatorProcess } from "./lib/processes.ts"
@@ -36,7 +37,10 @@ import { median } from "./lib/stats.ts"
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 const MAX_PIXELS = 40_000_000
 const report = makeReport("image")
-const baselineCheckout = process.env.IMAGE_BENCH_BASELINE
+const baselineDir =
+  process.env.IMAGE_BENCH_BASELINE === undefined
+    ? undefined
+    : baselineCheckout(process.env.IMAGE_BENCH_BASELINE, "image-baseline")
 /** IMAGE_BENCH_PARTS=1,4: only those parts (all by default). */
 const parts = new Set((process.env.IMAGE_BENCH_PARTS ?? "1,2,3,4").split(",").map((part) => part.trim()))
 sharp.cache(false)
@@ -66,9 +70,20 @@ if (parts.has("1")) {
       ),
     )
   const baselinePass = async (): Promise<Pass | undefined> => {
-    if (baselineCheckout === undefined) return undefined
-    const check = await import(join(baselineCheckout, "services/gateway/src/images/ImageCheck.ts"))
-    const prescale = await import(join(baselineCheckout, "services/gateway/src/images/Prescale.ts"))
+    if (baselineDir === undefined) return undefined
+    if (existsSync(join(baselineDir, "services/gateway/src/images/ImagePass.ts"))) {
+      // A baseline with the one pass (#22 on): its header read, then its pass.
+      const header = await import(join(baselineDir, "services/gateway/src/images/ImageHeader.ts"))
+      const pass = await import(join(baselineDir, "services/gateway/src/images/ImagePass.ts"))
+      return (bytes) =>
+        Effect.runPromise(
+          Effect.flatMap(header.readImageHeader(bytes, MAX_PIXELS), (read) =>
+            pass.decodeAndScale(bytes, read, { maxPixels: MAX_PIXELS, prescale: "mllama" }),
+          ) as Effect.Effect<unknown, unknown>,
+        )
+    }
+    const check = await import(join(baselineDir, "services/gateway/src/images/ImageCheck.ts"))
+    const prescale = await import(join(baselineDir, "services/gateway/src/images/Prescale.ts"))
     return (bytes) =>
       Effect.runPromise(
         Effect.flatMap(check.checkImage(bytes, MAX_PIXELS), (checked) =>
@@ -85,7 +100,11 @@ if (parts.has("1")) {
   }
   const PASSES = 15
   const passRows: Array<Array<string>> = []
-  for (const image of passImages) {
+  // A photo the processor keeps (within its 2×2 canvas): decoded to prove it, sent as it came.
+  const keptJpeg = await sharp(await photoLikePng(1024, 768, 3))
+    .jpeg({ quality: 90 })
+    .toBuffer()
+  for (const image of [...passImages, { name: "1024x768 JPEG (kept)", bytes: keptJpeg }]) {
     for (let i = 0; i < 3; i++) {
       await thisPass(image.bytes)
       if (before !== undefined) await before(image.bytes)
@@ -237,9 +256,9 @@ const memoryCases: Array<{
   env?: Record<string, string>
   checkout?: string
 }> = [
-  ...(baselineCheckout === undefined
+  ...(baselineDir === undefined
     ? []
-    : [{ name: "baseline, defaults (RGBA)", png: rgba16, settings: {}, checkout: baselineCheckout }]),
+    : [{ name: "baseline, defaults (RGBA)", png: rgba16, settings: {}, checkout: baselineDir }]),
   { name: "this, defaults (RGBA)", png: rgba16, settings: {} },
   { name: "this, maxHeldBytes 4 GiB (RGBA)", png: rgba16, settings: roomy },
   { name: "this, 4 GiB + fixed mmap threshold (RGBA)", png: rgba16, settings: roomy, env: FIXED_MMAP },
@@ -295,9 +314,9 @@ const perCall = !parts.has("4")
             images: { reference: { url: `http://127.0.0.1:${referencePort}`, host: "127.0.0.1", port: referencePort } },
           }),
         },
-        ...(baselineCheckout === undefined
+        ...(baselineDir === undefined
           ? []
-          : [{ name: "baseline", proc: await gatewayWith("baseline-calls", {}, {}, baselineCheckout) }]),
+          : [{ name: "baseline", proc: await gatewayWith("baseline-calls", {}, {}, baselineDir) }]),
       ]
       const rows: Array<Array<string>> = []
       for (const image of passImages) {
@@ -356,7 +375,7 @@ if (parts.has("4")) {
   )
   report.table(["image", "gateway", "CPU ms", "range", "ratio", "MB sent", "ratio", "sim CPU ms"], perCall)
 }
-if (baselineCheckout !== undefined) report.line(`baseline: the gateway of ${baselineCheckout}`)
+if (baselineDir !== undefined) report.line(`baseline: the gateway of ${baselineDir}`)
 report.line(
   "Simulator assumptions: vllm-sim does not look at pixels (its content model ignores the image), so parts 3 and 4 " +
     "measure the gateway's own work; the servers' decode cost is not modelled.",

@@ -20,6 +20,7 @@ const benchmarks = [
   "hostile",
   "scaling",
   "image",
+  "json-body",
   "cli-start",
 ] as const
 

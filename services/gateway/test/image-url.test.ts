@@ -170,6 +170,43 @@ describe("images given as bytes", () => {
     }),
   )
 
+  it.live("a JPEG cut short is refused naming image.data, whether it is scaled, kept, or sent with prescale off", () =>
+    Effect.gen(function* () {
+      // Noise, so that the cut falls in the coefficients of the last rows, not in a flat run.
+      const jpegOf = (width: number, height: number) =>
+        Effect.promise(() =>
+          sharp({
+            create: {
+              width,
+              height,
+              channels: 3,
+              background: "#808080",
+              noise: { type: "gaussian", mean: 128, sigma: 40 },
+            },
+          })
+            .jpeg({ quality: 90 })
+            .toBuffer(),
+        )
+      // 1600×1200 the processor scales down; 800×600 it keeps (decoded at an eighth only to prove it).
+      const images = [yield* jpegOf(1600, 1200), yield* jpegOf(800, 600)]
+      for (const prescale of ["mllama", "off"] as const) {
+        const { client } = yield* startGateway({ images: { prescale } })
+        for (const jpeg of images) {
+          for (const cut of [jpeg.length - 200, Math.floor(jpeg.length / 2)]) {
+            const refused = yield* Effect.flip(
+              client.Reason({ question: QUESTION, image: { data: jpeg.subarray(0, cut) } }),
+            )
+            assert.strictEqual(refused.code, 3, `prescale ${prescale}, ${jpeg.length} bytes cut at ${cut}`)
+            assert.include(refused.message, "invalid image.data: is truncated or corrupt")
+          }
+          // Whole, the same image is answered.
+          const answer = yield* client.Reason({ question: QUESTION, image: { data: jpeg } })
+          assert.isAbove(answer.conclusion.length, 0)
+        }
+      }
+    }),
+  )
+
   it.live("calls whose images would pass the held-bytes budget are refused at once with RESOURCE_EXHAUSTED", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { speed: 1 })

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads"
 import { Effect } from "effect"
+import { spliceDataUrls } from "./SplicedDataUrls.ts"
 
 /**
  * Bodies up to this size are parsed on the event loop (well under a millisecond); larger ones — an inline image, or
@@ -72,10 +73,10 @@ const parser = () => {
   return started
 }
 
-const parseHere = (bytes: ArrayBuffer) =>
+const parseHere = (bytes: ArrayBuffer | Buffer) =>
   Effect.try({
     try: () => {
-      const text = Buffer.from(bytes).toString("utf8")
+      const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes as ArrayBuffer)).toString("utf8")
       return text === "" ? null : (JSON.parse(text) as unknown)
     },
     catch: (error) => (error instanceof Error ? error.message : String(error)),
@@ -101,8 +102,32 @@ const parseInWorker = (bytes: ArrayBuffer, maxStringChars: number) =>
   })
 
 /**
- * A request body as JSON; fails with the parser's words. Large bodies are parsed off the event loop, and one holding
- * a string longer than `maxStringChars` (image URLs aside) fails with where it is (the schema would refuse it).
+ * Bodies between these sizes have their images spliced out (SplicedDataUrls): below, there is nothing worth it;
+ * above, making the image's string (~3.5 ms per MB here) would hold the event loop longer than the worker's round trip.
  */
-export const parseJsonBody = (bytes: ArrayBuffer, maxStringChars: number): Effect.Effect<unknown, string | TooLong> =>
+const SPLICE_FROM_BYTES = 16 * 1024
+const SPLICE_UP_TO_BYTES = 4 * 1024 * 1024
+
+const parseWhole = (bytes: ArrayBuffer, maxStringChars: number) =>
   bytes.byteLength <= ON_LOOP_BYTES ? parseHere(bytes) : parseInWorker(bytes, maxStringChars)
+
+/**
+ * A request body as JSON; fails with the parser's words. Inline images' data URLs are spliced out first and put back
+ * after (SplicedDataUrls); a body still large is parsed off the event loop, and one holding a string longer than
+ * `maxStringChars` (image URLs aside) fails with where it is (the schema would refuse it). Whatever fails spliced is
+ * parsed whole, so errors name positions in the body as sent.
+ */
+export const parseJsonBody = (bytes: ArrayBuffer, maxStringChars: number): Effect.Effect<unknown, string | TooLong> => {
+  const spliced =
+    bytes.byteLength < SPLICE_FROM_BYTES || bytes.byteLength > SPLICE_UP_TO_BYTES
+      ? undefined
+      : spliceDataUrls(Buffer.from(bytes))
+  if (spliced === undefined || spliced.rest.byteLength > ON_LOOP_BYTES) return parseWhole(bytes, maxStringChars)
+  return parseHere(spliced.rest).pipe(
+    Effect.map(spliced.restore),
+    Effect.catch(() => Effect.succeed(undefined)),
+    Effect.flatMap((restored) =>
+      restored === undefined ? parseWhole(bytes, maxStringChars) : Effect.succeed(restored.value),
+    ),
+  )
+}
