@@ -215,35 +215,22 @@ const readStream = async (
   return { wire: { id, model, choices, ...(usage === undefined ? {} : { usage }) }, cut }
 }
 
-/**
- * The `openai` SDK wrapped as an Effect service. Retries are the pool's business (maxRetries 0); interruption
- * aborts the HTTP request, which makes vLLM abort the generation and free its slots.
- */
-/** The try's own deadline: past it the request is aborted (interruption aborts the fetch) and counts as a timeout. */
-const withTryTimeout =
-  (target: ServerTarget, timeout: Duration.Duration) =>
-  <A, R>(call: Effect.Effect<A, UpstreamError, R>): Effect.Effect<A, UpstreamError, R> =>
-    Effect.timeoutOrElse(call, {
-      duration: timeout,
-      orElse: () =>
-        Effect.fail(
-          new UpstreamError({
-            pool: target.pool,
-            server: target.server,
-            kind: "timeout",
-            message: `no answer within ${Duration.format(timeout)} (this try's deadline)`,
-          }),
-        ),
-    })
+/** A try past its own deadline: the request was aborted, and the call counts as a timeout. */
+const lateError = (target: ServerTarget, timeout: Duration.Duration) =>
+  new UpstreamError({
+    pool: target.pool,
+    server: target.server,
+    kind: "timeout",
+    message: `no answer within ${Duration.format(timeout)} (this try's deadline)`,
+  })
 
 /** The longest delay setTimeout keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * `run` under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, for every load
- * report and health probe (issue #24): a timer aborts the request and the outcome is `late`'s; interruption aborts it
- * too. Else the outcome is `ok`'s or `failed`'s. Chat calls keep `withTryTimeout`: with this in its place, the
- * gateway's "hedged judge calls" test (services/gateway/test/fleet.test.ts) saw no hedge; why is not known yet.
+ * `run` under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, for every
+ * upstream call, load report and health probe (issue #24): one timer aborts the request and the outcome is `late`'s;
+ * interruption aborts it too (vLLM then aborts the generation). Else the outcome is `ok`'s or `failed`'s.
  */
 const within = <A, B, E>(
   timeout: Duration.Duration,
@@ -428,8 +415,9 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     const cutAt = options.cutAt ?? []
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
-    const answered = Effect.tryPromise({
-      try: async (signal) => {
+    const answered = within(
+      options.timeout,
+      async (signal): Promise<{ readonly wire: unknown; readonly cut: boolean }> => {
         if (cutAt.length === 0 && options.onChoice === undefined) {
           const wire = await completeDirect(target, { ...body, stream: false }, signal, {
             "x-request-id": options.requestId,
@@ -472,8 +460,13 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
           throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
         }
       },
-      catch: (error) => toUpstreamError(failure, error),
-    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(release)))
+      {
+        ok: (answer): Effect.Effect<{ readonly wire: unknown; readonly cut: boolean }, UpstreamError> =>
+          Effect.succeed(answer),
+        failed: (error) => Effect.fail(toUpstreamError(failure, error)),
+        late: () => Effect.fail(lateError(target, options.timeout)),
+      },
+    ).pipe(Effect.ensuring(Effect.sync(release)))
     const { wire, cut } = yield* answered
     const checked = checkAnswer(wire, request)
     if ("problem" in checked) return yield* new UpstreamError({ ...at, kind: "malformed", message: checked.problem })
@@ -490,16 +483,21 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const sent = images.substitute(body)
-    const json = yield* Effect.tryPromise({
-      try: (signal) =>
+    const json = yield* within(
+      options.timeout,
+      (signal) =>
         clientFor(target.server).post<unknown>(`${target.server}${path}`, {
           body: sent.body,
           signal,
           timeout: Duration.toMillis(options.timeout),
           headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
         }),
-      catch: (error) => toUpstreamError(failure, error),
-    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(sent.release)))
+      {
+        ok: (json): Effect.Effect<unknown, UpstreamError> => Effect.succeed(json),
+        failed: (error) => Effect.fail(toUpstreamError(failure, error)),
+        late: () => Effect.fail(lateError(target, options.timeout)),
+      },
+    ).pipe(Effect.ensuring(Effect.sync(sent.release)))
     const error = errorInBody(json)
     if (error !== undefined) {
       return yield* new UpstreamError({
