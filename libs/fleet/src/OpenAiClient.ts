@@ -224,6 +224,12 @@ const lateError = (target: ServerTarget, timeout: Duration.Duration) =>
     message: `no answer within ${Duration.format(timeout)} (this try's deadline)`,
   })
 
+/**
+ * Why `within` aborts a request: made once, since by then nothing reads it (the outcome is already the deadline's or
+ * the interruption's), and an abort without a reason makes a DOMException and undici an error, each with a stack.
+ */
+const ABANDONED = new Error("the call was abandoned (interrupted, or past its deadline)")
+
 /** The longest delay setTimeout keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -251,7 +257,7 @@ const within = <A, B, E>(
             () => {
               if (settled) return
               settled = true
-              controller.abort()
+              controller.abort(ABANDONED)
               resume(Effect.suspend(outcome.late))
             },
             Math.max(0, ms),
@@ -276,7 +282,7 @@ const within = <A, B, E>(
     return Effect.sync(() => {
       settled = true
       clearTimeout(timer)
-      controller.abort()
+      controller.abort(ABANDONED)
     })
   })
 
