@@ -9,27 +9,41 @@ const WEIGHT = 0.2
 const percentile = (sorted: ReadonlyArray<number>, q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
 
-/** The last KEEP values of one label, and the same sorted (made again only after a change). */
+/** Where `value` goes in ascending `sorted` (the first place not below it). */
+const placeOf = (sorted: ReadonlyArray<number>, value: number): number => {
+  let low = 0
+  let high = sorted.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (sorted[middle]! < value) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/** The last KEEP values of one label, in order and kept sorted (the oldest taken out, the newest put in its place). */
 class Recent {
   private readonly values: Array<number> = []
-  private sortedCache: ReadonlyArray<number> | undefined
+  private readonly ascending: Array<number> = []
   get size() {
     return this.values.length
   }
   push(value: number) {
-    if (this.values.length >= KEEP) this.values.shift()
+    if (this.values.length >= KEEP) {
+      const oldest = this.values.shift()!
+      this.ascending.splice(placeOf(this.ascending, oldest), 1)
+    }
     this.values.push(value)
-    this.sortedCache = undefined
+    this.ascending.splice(placeOf(this.ascending, value), 0, value)
   }
   max() {
-    return Math.max(...this.values)
+    return this.ascending[this.ascending.length - 1] ?? 0
   }
   all(): ReadonlyArray<number> {
     return this.values
   }
   sorted(): ReadonlyArray<number> {
-    this.sortedCache ??= [...this.values].sort((a, b) => a - b)
-    return this.sortedCache
+    return this.ascending
   }
 }
 

@@ -1,4 +1,4 @@
-import { Context, Duration, Effect, Layer, Option, Predicate, Redacted, References } from "effect"
+import { Context, Duration, Effect, Layer, Predicate, Redacted, References } from "effect"
 import OpenAI, { APIError } from "openai"
 import { checkAnswer } from "./AnswerCheck.ts"
 import type { ServerKind } from "./Capabilities.ts"
@@ -92,31 +92,42 @@ const forServer = (request: ChatRequest, kind: ServerKind | undefined): ChatRequ
  * The completion as the orchestrator reads it: stop strings applied as the request asked (cut where the server
  * wrote past them, put back where it trimmed them), and token counts estimated where the server sent none.
  */
-const normalize = (wire: WireCompletion, request: ChatRequest, countsUnknown: boolean, asSent: boolean) =>
-  Effect.gen(function* () {
-    const stops = asSent ? [] : (request.stop ?? [])
-    const keep = request.include_stop_str_in_output === true
-    const raw = wire.choices.map((choice) => choice.message.content ?? "")
-    const choices = wire.choices.map((choice, i) => {
-      const stopped = applyStops(
-        { text: raw[i]!, finishReason: choice.finish_reason, stopReason: stopReasonOf(choice) },
-        stops,
-        keep,
-      )
-      return {
-        index: choice.index,
-        message: { content: stopped.text },
-        finish_reason: stopped.finishReason,
-        stop_reason: stopped.stopReason,
-        logprobs: choice.logprobs?.content ?? undefined,
-      }
-    })
-    const usage =
-      wire.usage != null && !countsUnknown
-        ? { prompt_tokens: wire.usage.prompt_tokens, completion_tokens: wire.usage.completion_tokens }
-        : yield* estimateTokens(request.messages, raw)
-    return { id: wire.id, model: wire.model, choices, usage } satisfies ChatCompletion
+const normalize = (
+  wire: WireCompletion,
+  request: ChatRequest,
+  countsUnknown: boolean,
+  asSent: boolean,
+): Effect.Effect<ChatCompletion> => {
+  const stops = asSent ? [] : (request.stop ?? [])
+  const keep = request.include_stop_str_in_output === true
+  const raw = wire.choices.map((choice) => choice.message.content ?? "")
+  const choices = wire.choices.map((choice, i) => {
+    const stopped = applyStops(
+      { text: raw[i]!, finishReason: choice.finish_reason, stopReason: stopReasonOf(choice) },
+      stops,
+      keep,
+    )
+    return {
+      index: choice.index,
+      message: { content: stopped.text },
+      finish_reason: stopped.finishReason,
+      stop_reason: stopped.stopReason,
+      logprobs: choice.logprobs?.content ?? undefined,
+    }
   })
+  const completion = (usage: ChatCompletion["usage"]): ChatCompletion => ({
+    id: wire.id,
+    model: wire.model,
+    choices,
+    usage,
+  })
+  // Counts the server sent need no Effect step (most calls); only an estimate does.
+  return wire.usage != null && !countsUnknown
+    ? Effect.succeed(
+        completion({ prompt_tokens: wire.usage.prompt_tokens, completion_tokens: wire.usage.completion_tokens }),
+      )
+    : Effect.map(estimateTokens(request.messages, raw), completion)
+}
 
 interface StreamChoice {
   readonly index: number
@@ -214,6 +225,23 @@ const readStream = async (
   ])
   return { wire: { id, model, choices, ...(usage === undefined ? {} : { usage }) }, cut }
 }
+
+/**
+ * The call's span annotated with `attributes`, and its W3C trace context: a vLLM started with --otlp-traces-endpoint
+ * joins its spans to this call's trace. Null where the tracer is off (no span to annotate or join), found in one
+ * Effect step.
+ */
+const traceparentOf = (attributes: Record<string, unknown>): Effect.Effect<string | null> =>
+  Effect.withFiber((fiber) => {
+    if (!fiber.getRef(References.TracerEnabled)) return Effect.succeed(null)
+    return Effect.map(
+      Effect.andThen(Effect.annotateCurrentSpan(attributes), Effect.option(Effect.currentSpan)),
+      (span) =>
+        span._tag === "Some"
+          ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
+          : null,
+    )
+  })
 
 /** A try past its own deadline: the request was aborted, and the call counts as a timeout. */
 const lateError = (target: ServerTarget, timeout: Duration.Duration) =>
@@ -404,13 +432,12 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   }
 
   const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
-    yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
+    const traceparent = yield* traceparentOf({
+      server: target.server,
+      requestId: options.requestId,
+      n: request.n ?? 1,
+    })
     const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
-    // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace (none where
-    // the tracer is off: its spans are no-ops with no ids).
-    const span = (yield* References.TracerEnabled) ? yield* Effect.option(Effect.currentSpan) : Option.none()
-    const traceparent =
-      span._tag === "Some" ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}` : null
     const requestOptions = (signal: AbortSignal) => ({
       signal,
       timeout: timeoutMs,
