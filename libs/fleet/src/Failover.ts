@@ -19,7 +19,7 @@ const laterRetries = Schedule.exponential(Duration.times(FIRST_RETRY_DELAY, 2)).
 const retryable = (error: UpstreamError | NoCapacity) => error._tag === "UpstreamError" && error.retryable
 
 /**
- * A pool's failover: a call's first try, then others on up to `maxAttempts` servers in all (paced as below), each
+ * A pool's failover: a call's first try, then others on up to `maxAttempts` servers in all (paced as above), each
  * retry taken from the pool's retry budget. Where no server is left to try (the failing ones were taken out), the
  * last server's own error says more than NoCapacity. A first try that succeeds (most calls) runs bare: the retry's
  * schedule, its metadata service and its error handlers are set up only once it failed (issue #24).
