@@ -1,4 +1,4 @@
-import { Duration, Effect, Ref } from "effect"
+import { Duration, Effect } from "effect"
 
 /** How many recent observations each label keeps (for its percentiles). */
 const KEEP = 64
@@ -6,21 +6,46 @@ const KEEP = 64
 const ENOUGH = 3
 const WEIGHT = 0.2
 
-interface State {
-  /** Per server: exponentially weighted milliseconds per generated token of one sequence. */
-  readonly msPerToken: ReadonlyMap<string, number>
-  /** Per label: tokens of one sequence, and the latency of the call, for the last successful calls. */
-  readonly tokens: ReadonlyMap<string, ReadonlyArray<number>>
-  readonly latencies: ReadonlyMap<string, ReadonlyArray<number>>
+const percentile = (sorted: ReadonlyArray<number>, q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+
+/** Where `value` goes in ascending `sorted` (the first place not below it). */
+const placeOf = (sorted: ReadonlyArray<number>, value: number): number => {
+  let low = 0
+  let high = sorted.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (sorted[middle]! < value) low = middle + 1
+    else high = middle
+  }
+  return low
 }
 
-const percentile = (values: ReadonlyArray<number>, q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+/** The last KEEP values of one label, in order and kept sorted (the oldest taken out, the newest put in its place). */
+class Recent {
+  private readonly values: Array<number> = []
+  private readonly ascending: Array<number> = []
+  get size() {
+    return this.values.length
+  }
+  push(value: number) {
+    if (this.values.length >= KEEP) {
+      const oldest = this.values.shift()!
+      this.ascending.splice(placeOf(this.ascending, oldest), 1)
+    }
+    this.values.push(value)
+    this.ascending.splice(placeOf(this.ascending, value), 0, value)
+  }
+  max() {
+    return this.ascending[this.ascending.length - 1] ?? 0
+  }
+  all(): ReadonlyArray<number> {
+    return this.values
+  }
+  sorted(): ReadonlyArray<number> {
+    return this.ascending
+  }
 }
-
-const pushed = (map: ReadonlyMap<string, ReadonlyArray<number>>, key: string, value: number) =>
-  new Map(map).set(key, [...(map.get(key) ?? []).slice(-(KEEP - 1)), value])
 
 export interface TryTimeouts {
   /** The floor under every derived per-try timeout. */
@@ -42,44 +67,66 @@ export interface CallTimes {
   readonly latencyQuantile: (label: string, q: number) => Effect.Effect<number | undefined>
   /** Median latency of the pool's recent calls, any label (the load-report interval follows it). */
   readonly medianLatency: Effect.Effect<number | undefined>
+  /** `record`, `tryTimeout` and `latencyQuantile` as plain calls, for a try's own bookkeeping (one Effect step). */
+  readonly recordUnsafe: (server: string, label: string, ms: number, tokensPerSequence: number) => void
+  readonly tryTimeoutUnsafe: (server: string, label: string, maxTokens: number) => Duration.Duration
+  readonly latencyQuantileUnsafe: (label: string, q: number) => number | undefined
 }
 
-/** What a pool has learnt of its calls' durations: the basis of hang detection, hedging and adaptive scraping. */
-export const makeCallTimes = Effect.fnUntraced(function* (limits: TryTimeouts) {
-  const state = yield* Ref.make<State>({ msPerToken: new Map(), tokens: new Map(), latencies: new Map() })
-  const floorMs = Duration.toMillis(limits.floor)
-  const ceilingMs = Duration.toMillis(limits.ceiling)
-  return {
-    record: (server, label, ms, tokensPerSequence) =>
-      Ref.update(state, (current) => {
-        const perToken = ms / Math.max(1, tokensPerSequence)
-        const before = current.msPerToken.get(server)
-        return {
-          msPerToken: new Map(current.msPerToken).set(
-            server,
-            before === undefined ? perToken : before * (1 - WEIGHT) + perToken * WEIGHT,
-          ),
-          tokens: pushed(current.tokens, label, tokensPerSequence),
-          latencies: pushed(current.latencies, label, ms),
-        }
+/**
+ * What a pool has learnt of its calls' durations: the basis of hang detection, hedging and adaptive scraping. Kept in
+ * plain mutable maps (one fiber at a time touches them, each step synchronous): copying immutable maps and sorting a
+ * label's latencies on every call was a share of the gateway's CPU per upstream call (issue #24).
+ */
+export const makeCallTimes = (limits: TryTimeouts): Effect.Effect<CallTimes> =>
+  Effect.sync(() => {
+    const msPerToken = new Map<string, number>()
+    const tokens = new Map<string, Recent>()
+    const latencies = new Map<string, Recent>()
+    const recentOf = (map: Map<string, Recent>, label: string) => {
+      let recent = map.get(label)
+      if (recent === undefined) {
+        recent = new Recent()
+        map.set(label, recent)
+      }
+      return recent
+    }
+    const floorMs = Duration.toMillis(limits.floor)
+    const ceilingMs = Duration.toMillis(limits.ceiling)
+    const recordUnsafe = (server: string, label: string, ms: number, tokensPerSequence: number) => {
+      const perToken = ms / Math.max(1, tokensPerSequence)
+      const before = msPerToken.get(server)
+      msPerToken.set(server, before === undefined ? perToken : before * (1 - WEIGHT) + perToken * WEIGHT)
+      recentOf(tokens, label).push(tokensPerSequence)
+      recentOf(latencies, label).push(ms)
+    }
+    const tryTimeoutUnsafe = (server: string, label: string, maxTokens: number) => {
+      const perToken = msPerToken.get(server) ?? (msPerToken.size > 0 ? Math.max(...msPerToken.values()) : undefined)
+      if (perToken === undefined) return limits.ceiling
+      const seen = tokens.get(label)
+      const expected = seen !== undefined && seen.size >= ENOUGH ? Math.min(maxTokens, 2 * seen.max()) : maxTokens
+      return Duration.millis(Math.ceil(Math.min(ceilingMs, Math.max(floorMs, 3 * expected * perToken))))
+    }
+    const latencyQuantileUnsafe = (label: string, q: number) => {
+      const seen = latencies.get(label)
+      return seen !== undefined && seen.size >= 10 ? percentile(seen.sorted(), q) : undefined
+    }
+    return {
+      record: (server, label, ms, tokensPerSequence) =>
+        Effect.sync(() => recordUnsafe(server, label, ms, tokensPerSequence)),
+      tryTimeout: (server, label, maxTokens) => Effect.sync(() => tryTimeoutUnsafe(server, label, maxTokens)),
+      latencyQuantile: (label, q) => Effect.sync(() => latencyQuantileUnsafe(label, q)),
+      medianLatency: Effect.sync(() => {
+        const all = [...latencies.values()].flatMap((recent) => recent.all())
+        return all.length >= ENOUGH
+          ? percentile(
+              all.sort((a, b) => a - b),
+              0.5,
+            )
+          : undefined
       }),
-    tryTimeout: (server, label, maxTokens) =>
-      Effect.map(Ref.get(state), (current) => {
-        const speeds = [...current.msPerToken.values()]
-        const perToken = current.msPerToken.get(server) ?? (speeds.length > 0 ? Math.max(...speeds) : undefined)
-        if (perToken === undefined) return limits.ceiling
-        const seen = current.tokens.get(label) ?? []
-        const expected = seen.length >= ENOUGH ? Math.min(maxTokens, 2 * Math.max(...seen)) : maxTokens
-        return Duration.millis(Math.ceil(Math.min(ceilingMs, Math.max(floorMs, 3 * expected * perToken))))
-      }),
-    latencyQuantile: (label, q) =>
-      Effect.map(Ref.get(state), (current) => {
-        const seen = current.latencies.get(label) ?? []
-        return seen.length >= 10 ? percentile(seen, q) : undefined
-      }),
-    medianLatency: Effect.map(Ref.get(state), (current) => {
-      const all = [...current.latencies.values()].flat()
-      return all.length >= ENOUGH ? percentile(all, 0.5) : undefined
-    }),
-  } satisfies CallTimes
-})
+      recordUnsafe,
+      tryTimeoutUnsafe,
+      latencyQuantileUnsafe,
+    } satisfies CallTimes
+  })

@@ -13,16 +13,24 @@ const SLOWEST = 0.99
  * open, nothing answered) held its calls until their deadline. Capped, a try that takes HUNG_FACTOR times the
  * label's slowest recent call (never less than the floor) counts as hung, and the call fails over.
  */
+export const boundedTryTimeoutUnsafe = (
+  times: CallTimes,
+  server: string,
+  label: string,
+  maxTokens: number,
+  floor: Duration.Duration,
+): Duration.Duration => {
+  const derived = times.tryTimeoutUnsafe(server, label, maxTokens)
+  const slowest = times.latencyQuantileUnsafe(label, SLOWEST)
+  if (slowest === undefined) return derived
+  return Duration.min(derived, Duration.max(floor, Duration.millis(Math.ceil(HUNG_FACTOR * slowest))))
+}
+
+/** `boundedTryTimeoutUnsafe` as an Effect. */
 export const boundedTryTimeout = (
   times: CallTimes,
   server: string,
   label: string,
   maxTokens: number,
   floor: Duration.Duration,
-) =>
-  Effect.gen(function* () {
-    const derived = yield* times.tryTimeout(server, label, maxTokens)
-    const slowest = yield* times.latencyQuantile(label, SLOWEST)
-    if (slowest === undefined) return derived
-    return Duration.min(derived, Duration.max(floor, Duration.millis(Math.ceil(HUNG_FACTOR * slowest))))
-  })
+) => Effect.sync(() => boundedTryTimeoutUnsafe(times, server, label, maxTokens, floor))

@@ -1,4 +1,4 @@
-import { Effect, Ref } from "effect"
+import { Effect } from "effect"
 
 /** This pool's own traffic to one server. */
 export interface ServerTraffic {
@@ -30,34 +30,44 @@ export interface InFlight {
     short?: boolean,
   ) => Effect.Effect<A, E, R>
   readonly recordLatency: (server: string, ms: number) => Effect.Effect<void>
+  /** `recordLatency` as a plain call, for a try's own bookkeeping (one Effect step for all of it). */
+  readonly recordLatencyUnsafe: (server: string, ms: number) => void
 }
 
-/** Counts what this pool has in flight per server: what routing knows first-hand, before any /metrics report. */
-export const makeInFlight = Effect.fnUntraced(function* () {
-  const state = yield* Ref.make<ReadonlyMap<string, ServerTraffic>>(new Map())
-  const update = (server: string, f: (traffic: ServerTraffic) => ServerTraffic) =>
-    Ref.update(state, (all) => new Map(all).set(server, f(all.get(server) ?? idle)))
-  const add = (server: string, sequences: number, requests: number, short: number) =>
-    update(server, (traffic) => ({
-      ...traffic,
-      sequences: traffic.sequences + sequences,
-      requests: traffic.requests + requests,
-      shortRequests: traffic.shortRequests + short,
-    }))
-  return {
-    traffic: Ref.get(state),
-    requestsOn: (server) => Effect.map(Ref.get(state), (all) => all.get(server)?.requests ?? 0),
-    sequencesOn: (server) => Effect.map(Ref.get(state), (all) => all.get(server)?.sequences ?? 0),
-    track: (server, sequences, call, short = false) =>
-      Effect.acquireUseRelease(
-        add(server, sequences, 1, short ? 1 : 0),
-        () => call,
-        () => add(server, -sequences, -1, short ? -1 : 0),
-      ),
-    recordLatency: (server, ms) =>
+/**
+ * Counts what this pool has in flight per server: what routing knows first-hand, before any /metrics report. Each
+ * change makes a new map (readers keep the one they read), updated in place of a Ref: its Effect steps were a share of
+ * the gateway's CPU per upstream call (issue #24).
+ */
+export const makeInFlight = (): Effect.Effect<InFlight> =>
+  Effect.sync(() => {
+    let all: ReadonlyMap<string, ServerTraffic> = new Map()
+    const update = (server: string, f: (traffic: ServerTraffic) => ServerTraffic) => {
+      all = new Map(all).set(server, f(all.get(server) ?? idle))
+    }
+    const add = (server: string, sequences: number, requests: number, short: number) =>
+      update(server, (traffic) => ({
+        ...traffic,
+        sequences: traffic.sequences + sequences,
+        requests: traffic.requests + requests,
+        shortRequests: traffic.shortRequests + short,
+      }))
+    const recordLatencyUnsafe = (server: string, ms: number) =>
       update(server, (traffic) => ({
         ...traffic,
         latencyMs: traffic.latencyMs === 0 ? ms : traffic.latencyMs * (1 - LATENCY_WEIGHT) + ms * LATENCY_WEIGHT,
-      })),
-  } satisfies InFlight
-})
+      }))
+    return {
+      traffic: Effect.sync(() => all),
+      requestsOn: (server) => Effect.sync(() => all.get(server)?.requests ?? 0),
+      sequencesOn: (server) => Effect.sync(() => all.get(server)?.sequences ?? 0),
+      track: (server, sequences, call, short = false) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => add(server, sequences, 1, short ? 1 : 0)),
+          () => call,
+          () => Effect.sync(() => add(server, -sequences, -1, short ? -1 : 0)),
+        ),
+      recordLatency: (server, ms) => Effect.sync(() => recordLatencyUnsafe(server, ms)),
+      recordLatencyUnsafe,
+    } satisfies InFlight
+  })

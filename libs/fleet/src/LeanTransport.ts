@@ -80,9 +80,19 @@ export interface LeanTransport {
 
 /** Header names as undici hands them (lower case), read the way the SDK reads a Response's. */
 class LightHeaders {
-  readonly raw: Record<string, string | Array<string> | undefined>
-  constructor(raw: Record<string, string | Array<string> | undefined>) {
-    this.raw = raw
+  private parsed: Record<string, string | Array<string> | undefined> | undefined
+  private readonly read: () => Record<string, string | Array<string> | undefined>
+  /** `raw`: the headers, or how to read them when first asked (most answers' headers are never read). */
+  constructor(
+    raw:
+      | Record<string, string | Array<string> | undefined>
+      | (() => Record<string, string | Array<string> | undefined>),
+  ) {
+    this.read = typeof raw === "function" ? raw : () => raw
+  }
+  get raw(): Record<string, string | Array<string> | undefined> {
+    this.parsed ??= this.read()
+    return this.parsed
   }
   get(name: string): string | null {
     const value = this.raw[name.toLowerCase()]
@@ -204,6 +214,116 @@ const headerRecord = (headers: RequestInit["headers"]): Record<string, string> =
 const isEventStream = (contentType: string | Array<string> | undefined) =>
   (Array.isArray(contentType) ? contentType.join(",") : (contentType ?? "")).includes("text/event-stream")
 
+/** An origin and a path from a URL (`http://host:port/v1/…`), without parsing a URL object per call. */
+const originAndPath = (url: string): { readonly origin: string; readonly path: string } => {
+  const slash = url.indexOf("/", url.indexOf("//") + 2)
+  return slash === -1 ? { origin: url, path: "/" } : { origin: url.slice(0, slash), path: url.slice(slash) }
+}
+
+/** Response headers as undici's raw pairs hand them (names and values as Buffers), read into a record. */
+const headerPairs = (raw: ReadonlyArray<Buffer | string> | null): Record<string, string | Array<string>> => {
+  const record: Record<string, string | Array<string>> = {}
+  if (raw === null) return record
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString().toLowerCase()
+    const value = raw[i + 1]!.toString()
+    const before = record[name]
+    record[name] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value]
+  }
+  return record
+}
+
+/** A whole answer as `exchange` reads it: its status, raw headers (parsed only where read) and body. */
+interface Exchanged {
+  readonly status: number
+  readonly rawHeaders: ReadonlyArray<Buffer | string> | null
+  readonly body: Buffer
+}
+
+/**
+ * One request whose answer is read whole, on undici's dispatcher with a handler of its own: `request` would make a
+ * Readable stream, an async iterator, an AsyncResource and parsed headers for every answer, which were a share of the
+ * gateway's CPU per upstream call (issue #24). Past its limit (`limitFor` the status) the request is aborted (the
+ * socket closes, the server stops sending) and fails with AnswerTooLarge, or with `cut` keeps what it read. The
+ * signal aborts it (with the signal's reason).
+ */
+const exchange = (
+  agent: Agent,
+  url: string,
+  method: "GET" | "POST",
+  headers: Record<string, string>,
+  body: string | Buffer | null,
+  signal: AbortSignal | undefined,
+  limitFor: (status: number) => { readonly bytes: number; readonly what: string; readonly cut: boolean },
+): Promise<Exchanged> =>
+  new Promise<Exchanged>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason)
+      return
+    }
+    let abort: ((reason: Error) => void) | undefined
+    let settled = false
+    let stopped: Error | undefined
+    let status = 0
+    let rawHeaders: ReadonlyArray<Buffer | string> | null = null
+    let limit = { bytes: Number.POSITIVE_INFINITY, what: "body", cut: false }
+    const chunks: Array<Buffer> = []
+    let total = 0
+    const onAbort = () => stop(signal?.reason)
+    const done = () => {
+      settled = true
+      signal?.removeEventListener("abort", onAbort)
+    }
+    const finish = () => {
+      if (settled) return
+      done()
+      resolve({ status, rawHeaders, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total) })
+    }
+    const stop = (reason: unknown) => {
+      if (settled) return
+      done()
+      stopped = reason instanceof Error ? reason : new Error(String(reason))
+      abort?.(reason as Error)
+      reject(reason)
+    }
+    signal?.addEventListener("abort", onAbort, { once: true })
+    const { origin, path } = originAndPath(url)
+    agent.dispatch({ origin, path, method, headers, body }, {
+      // Called as the request is written (after a wait for a connection): one stopped meanwhile goes no further.
+      onConnect: (abortRequest: (reason: Error) => void) => {
+        abort = abortRequest
+        if (stopped !== undefined) abortRequest(stopped)
+      },
+      onHeaders: (statusCode: number, raw: Array<Buffer>) => {
+        if (statusCode < 200) return true
+        status = statusCode
+        rawHeaders = raw
+        limit = limitFor(statusCode)
+        return true
+      },
+      onData: (chunk: Buffer) => {
+        if (total + chunk.length > limit.bytes) {
+          if (!limit.cut) {
+            stop(new AnswerTooLarge(limit.what, limit.bytes))
+            return false
+          }
+          chunks.push(chunk.subarray(0, limit.bytes - total))
+          total = limit.bytes
+          const answered = { status, rawHeaders, body: Buffer.concat(chunks, total) }
+          done()
+          abort?.(new AnswerTooLarge(limit.what, limit.bytes))
+          resolve(answered)
+          return false
+        }
+        chunks.push(chunk)
+        total += chunk.length
+        return true
+      },
+      onComplete: finish,
+      onError: stop,
+    } as unknown as Parameters<Agent["dispatch"]>[1])
+  })
+
 /**
  * The transport: one undici Agent, which keeps a pool of keep-alive connections per server (origin). Deadlines are
  * the callers' (every call has one and aborts with it), so undici's own header/body timeouts are off.
@@ -222,26 +342,27 @@ export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimi
     return raw as unknown as Buffer
   }
 
+  /** What an answer of this status may bring: a whole body, or an error's first words. */
+  const bodyLimit = (status: number) =>
+    status >= 400
+      ? { bytes: limits.maxErrorBytes, what: "error body", cut: true }
+      : { bytes: limits.maxBodyBytes, what: "body", cut: false }
+
   const post: LeanTransport["post"] = async (url, options) => {
     const headers = { ...options.headers }
-    const answer = await request(url, {
-      dispatcher: agent,
-      method: "POST",
+    const answer = await exchange(
+      agent,
+      url,
+      "POST",
       headers,
-      body: bodyArgument(options.body, headers),
-      signal: options.signal ?? null,
-    })
-    const failed = answer.statusCode >= 400
-    const bytes = await readCapped(
-      answer.body as unknown as BodyStream,
-      failed ? limits.maxErrorBytes : limits.maxBodyBytes,
-      failed ? "error body" : "body",
-      failed,
+      bodyArgument(options.body, headers),
+      options.signal,
+      bodyLimit,
     )
     return {
-      status: answer.statusCode,
-      text: bytes.toString("utf8"),
-      headers: new LightHeaders(answer.headers) as unknown as Headers,
+      status: answer.status,
+      text: answer.body.toString("utf8"),
+      headers: new LightHeaders(() => headerPairs(answer.rawHeaders)) as unknown as Headers,
     }
   }
 
@@ -279,15 +400,13 @@ export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimi
   }) as typeof globalThis.fetch
 
   const get: LeanTransport["get"] = async (url, options) => {
-    const answer = await request(url, {
-      dispatcher: agent,
-      method: "GET",
-      headers: options.headers ?? {},
-      signal: options.signal ?? null,
-    })
-    const stream = answer.body as unknown as BodyStream
-    const bytes = await readCapped(stream, options.maxBytes ?? limits.maxBodyBytes, "body", false)
-    return { status: answer.statusCode, text: bytes.toString("utf8") }
+    const maxBytes = options.maxBytes ?? limits.maxBodyBytes
+    const answer = await exchange(agent, url, "GET", options.headers ?? {}, null, options.signal, () => ({
+      bytes: maxBytes,
+      what: "body",
+      cut: false,
+    }))
+    return { status: answer.status, text: answer.body.toString("utf8") }
   }
 
   return { fetch, get, post, close: () => agent.close() }

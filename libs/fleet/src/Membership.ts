@@ -212,7 +212,17 @@ export const makeMembership = Effect.fnUntraced(function* (
   return {
     members: Ref.get(state),
     servers,
-    succeeded: (server) => update(server, recordSuccess),
+    // Most calls succeed on a server in good standing: nothing changes, and no new map is made.
+    succeeded: (server) =>
+      Effect.suspend(() => {
+        const member = Ref.getUnsafe(state).get(server)
+        return member !== undefined &&
+          member.consecutiveFailures === 0 &&
+          member.downUntil === 0 &&
+          member.lastFailure === undefined
+          ? Effect.void
+          : update(server, recordSuccess)
+      }),
     failed: (server, reason) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         update(server, (health) => recordFailure(health, now, options.failureThreshold, cooldownMs, reason)),

@@ -1,4 +1,4 @@
-import { Context, Duration, Effect, Layer, Option, Predicate, Redacted, References } from "effect"
+import { Context, Duration, Effect, Layer, Predicate, Redacted, References } from "effect"
 import OpenAI, { APIError } from "openai"
 import { checkAnswer } from "./AnswerCheck.ts"
 import type { ServerKind } from "./Capabilities.ts"
@@ -92,31 +92,42 @@ const forServer = (request: ChatRequest, kind: ServerKind | undefined): ChatRequ
  * The completion as the orchestrator reads it: stop strings applied as the request asked (cut where the server
  * wrote past them, put back where it trimmed them), and token counts estimated where the server sent none.
  */
-const normalize = (wire: WireCompletion, request: ChatRequest, countsUnknown: boolean, asSent: boolean) =>
-  Effect.gen(function* () {
-    const stops = asSent ? [] : (request.stop ?? [])
-    const keep = request.include_stop_str_in_output === true
-    const raw = wire.choices.map((choice) => choice.message.content ?? "")
-    const choices = wire.choices.map((choice, i) => {
-      const stopped = applyStops(
-        { text: raw[i]!, finishReason: choice.finish_reason, stopReason: stopReasonOf(choice) },
-        stops,
-        keep,
-      )
-      return {
-        index: choice.index,
-        message: { content: stopped.text },
-        finish_reason: stopped.finishReason,
-        stop_reason: stopped.stopReason,
-        logprobs: choice.logprobs?.content ?? undefined,
-      }
-    })
-    const usage =
-      wire.usage != null && !countsUnknown
-        ? { prompt_tokens: wire.usage.prompt_tokens, completion_tokens: wire.usage.completion_tokens }
-        : yield* estimateTokens(request.messages, raw)
-    return { id: wire.id, model: wire.model, choices, usage } satisfies ChatCompletion
+const normalize = (
+  wire: WireCompletion,
+  request: ChatRequest,
+  countsUnknown: boolean,
+  asSent: boolean,
+): Effect.Effect<ChatCompletion> => {
+  const stops = asSent ? [] : (request.stop ?? [])
+  const keep = request.include_stop_str_in_output === true
+  const raw = wire.choices.map((choice) => choice.message.content ?? "")
+  const choices = wire.choices.map((choice, i) => {
+    const stopped = applyStops(
+      { text: raw[i]!, finishReason: choice.finish_reason, stopReason: stopReasonOf(choice) },
+      stops,
+      keep,
+    )
+    return {
+      index: choice.index,
+      message: { content: stopped.text },
+      finish_reason: stopped.finishReason,
+      stop_reason: stopped.stopReason,
+      logprobs: choice.logprobs?.content ?? undefined,
+    }
   })
+  const completion = (usage: ChatCompletion["usage"]): ChatCompletion => ({
+    id: wire.id,
+    model: wire.model,
+    choices,
+    usage,
+  })
+  // Counts the server sent need no Effect step (most calls); only an estimate does.
+  return wire.usage != null && !countsUnknown
+    ? Effect.succeed(
+        completion({ prompt_tokens: wire.usage.prompt_tokens, completion_tokens: wire.usage.completion_tokens }),
+      )
+    : Effect.map(estimateTokens(request.messages, raw), completion)
+}
 
 interface StreamChoice {
   readonly index: number
@@ -216,34 +227,44 @@ const readStream = async (
 }
 
 /**
- * The `openai` SDK wrapped as an Effect service. Retries are the pool's business (maxRetries 0); interruption
- * aborts the HTTP request, which makes vLLM abort the generation and free its slots.
+ * The call's span annotated with `attributes`, and its W3C trace context: a vLLM started with --otlp-traces-endpoint
+ * joins its spans to this call's trace. Null where the tracer is off (no span to annotate or join), found in one
+ * Effect step.
  */
-/** The try's own deadline: past it the request is aborted (interruption aborts the fetch) and counts as a timeout. */
-const withTryTimeout =
-  (target: ServerTarget, timeout: Duration.Duration) =>
-  <A, R>(call: Effect.Effect<A, UpstreamError, R>): Effect.Effect<A, UpstreamError, R> =>
-    Effect.timeoutOrElse(call, {
-      duration: timeout,
-      orElse: () =>
-        Effect.fail(
-          new UpstreamError({
-            pool: target.pool,
-            server: target.server,
-            kind: "timeout",
-            message: `no answer within ${Duration.format(timeout)} (this try's deadline)`,
-          }),
-        ),
-    })
+const traceparentOf = (attributes: Record<string, unknown>): Effect.Effect<string | null> =>
+  Effect.withFiber((fiber) => {
+    if (!fiber.getRef(References.TracerEnabled)) return Effect.succeed(null)
+    return Effect.map(
+      Effect.andThen(Effect.annotateCurrentSpan(attributes), Effect.option(Effect.currentSpan)),
+      (span) =>
+        span._tag === "Some"
+          ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
+          : null,
+    )
+  })
+
+/** A try past its own deadline: the request was aborted, and the call counts as a timeout. */
+const lateError = (target: ServerTarget, timeout: Duration.Duration) =>
+  new UpstreamError({
+    pool: target.pool,
+    server: target.server,
+    kind: "timeout",
+    message: `no answer within ${Duration.format(timeout)} (this try's deadline)`,
+  })
+
+/**
+ * Why `within` aborts a request: made once, since by then nothing reads it (the outcome is already the deadline's or
+ * the interruption's), and an abort without a reason makes a DOMException and undici an error, each with a stack.
+ */
+const ABANDONED = new Error("the call was abandoned (interrupted, or past its deadline)")
 
 /** The longest delay setTimeout keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * `run` under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, for every load
- * report and health probe (issue #24): a timer aborts the request and the outcome is `late`'s; interruption aborts it
- * too. Else the outcome is `ok`'s or `failed`'s. Chat calls keep `withTryTimeout`: with this in its place, the
- * gateway's "hedged judge calls" test (services/gateway/test/fleet.test.ts) saw no hedge; why is not known yet.
+ * `run` under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, for every
+ * upstream call, load report and health probe (issue #24): one timer aborts the request and the outcome is `late`'s;
+ * interruption aborts it too (vLLM then aborts the generation). Else the outcome is `ok`'s or `failed`'s.
  */
 const within = <A, B, E>(
   timeout: Duration.Duration,
@@ -264,7 +285,7 @@ const within = <A, B, E>(
             () => {
               if (settled) return
               settled = true
-              controller.abort()
+              controller.abort(ABANDONED)
               resume(Effect.suspend(outcome.late))
             },
             Math.max(0, ms),
@@ -289,7 +310,7 @@ const within = <A, B, E>(
     return Effect.sync(() => {
       settled = true
       clearTimeout(timer)
-      controller.abort()
+      controller.abort(ABANDONED)
     })
   })
 
@@ -411,13 +432,12 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   }
 
   const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
-    yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, n: request.n ?? 1 })
+    const traceparent = yield* traceparentOf({
+      server: target.server,
+      requestId: options.requestId,
+      n: request.n ?? 1,
+    })
     const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
-    // W3C trace context: a vLLM started with --otlp-traces-endpoint joins its spans to this call's trace (none where
-    // the tracer is off: its spans are no-ops with no ids).
-    const span = (yield* References.TracerEnabled) ? yield* Effect.option(Effect.currentSpan) : Option.none()
-    const traceparent =
-      span._tag === "Some" ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}` : null
     const requestOptions = (signal: AbortSignal) => ({
       signal,
       timeout: timeoutMs,
@@ -428,8 +448,9 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     const cutAt = options.cutAt ?? []
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
-    const answered = Effect.tryPromise({
-      try: async (signal) => {
+    const answered = within(
+      options.timeout,
+      async (signal): Promise<{ readonly wire: unknown; readonly cut: boolean }> => {
         if (cutAt.length === 0 && options.onChoice === undefined) {
           const wire = await completeDirect(target, { ...body, stream: false }, signal, {
             "x-request-id": options.requestId,
@@ -472,8 +493,13 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
           throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
         }
       },
-      catch: (error) => toUpstreamError(failure, error),
-    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(release)))
+      {
+        ok: (answer): Effect.Effect<{ readonly wire: unknown; readonly cut: boolean }, UpstreamError> =>
+          Effect.succeed(answer),
+        failed: (error) => Effect.fail(toUpstreamError(failure, error)),
+        late: () => Effect.fail(lateError(target, options.timeout)),
+      },
+    ).pipe(Effect.ensuring(Effect.sync(release)))
     const { wire, cut } = yield* answered
     const checked = checkAnswer(wire, request)
     if ("problem" in checked) return yield* new UpstreamError({ ...at, kind: "malformed", message: checked.problem })
@@ -490,16 +516,21 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const sent = images.substitute(body)
-    const json = yield* Effect.tryPromise({
-      try: (signal) =>
+    const json = yield* within(
+      options.timeout,
+      (signal) =>
         clientFor(target.server).post<unknown>(`${target.server}${path}`, {
           body: sent.body,
           signal,
           timeout: Duration.toMillis(options.timeout),
           headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
         }),
-      catch: (error) => toUpstreamError(failure, error),
-    }).pipe(withTryTimeout(target, options.timeout), Effect.ensuring(Effect.sync(sent.release)))
+      {
+        ok: (json): Effect.Effect<unknown, UpstreamError> => Effect.succeed(json),
+        failed: (error) => Effect.fail(toUpstreamError(failure, error)),
+        late: () => Effect.fail(lateError(target, options.timeout)),
+      },
+    ).pipe(Effect.ensuring(Effect.sync(sent.release)))
     const error = errorInBody(json)
     if (error !== undefined) {
       return yield* new UpstreamError({

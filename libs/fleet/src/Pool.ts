@@ -155,12 +155,11 @@ export const makePool = Effect.fnUntraced(function* (
   const withFailover = makeFailover({ pool: options.name, maxAttempts: options.maxAttempts, budget })
   const hedged = makeHedging({ pool: options.name, times, budget })
 
-  /** The upstream request id: the Reason call's, what this call is for, and a draw. */
+  /** The upstream request id: the Reason call's, what this call is for, and a draw (one Effect step). */
   const requestIdOf = (label: string) =>
-    Effect.gen(function* () {
-      const suffix = (yield* Random.nextInt).toString(36)
-      return `${yield* RequestId}.${label}.${suffix}`
-    })
+    Effect.withFiber((fiber) =>
+      Effect.succeed(`${fiber.getRef(RequestId)}.${label}.${fiber.getRef(Random.Random).nextIntUnsafe().toString(36)}`),
+    )
 
   const complete = Effect.fnUntraced(function* (request: ChatRequest, callOptions: CallOptions) {
     const requestId = yield* requestIdOf(callOptions.label)

@@ -2,7 +2,7 @@ import { Clock, type Duration, Effect, Metric, Random, type Redacted } from "eff
 import type { CallTimes } from "./CallTimes.ts"
 import { NoCapacity, type UpstreamError } from "./FleetError.ts"
 import { callKind, upstreamCallsOf, upstreamDurationOf, upstreamRequestsOf } from "./FleetMetrics.ts"
-import { boundedTryTimeout } from "./HangBound.ts"
+import { boundedTryTimeoutUnsafe } from "./HangBound.ts"
 import { isFresh } from "./LoadReports.ts"
 import type { CallTarget } from "./OpenAiClient.ts"
 import type { PoolView } from "./PoolView.ts"
@@ -69,15 +69,39 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
       yield* view.membership.failed(server, failureReason(error.kind, error.message))
     })
 
+  // A try's own steps, each in one Effect step (a fiber's clock, random and context read directly): the dozen small
+  // Effects they were made of were a share of the gateway's CPU per upstream call (issue #24).
+  const begin = (tried: Set<string>) =>
+    Effect.withFiber((fiber) => {
+      const random = fiber.getRef(Random.Random)
+      const draws = [random.nextDoubleUnsafe(), random.nextDoubleUnsafe()]
+      return Effect.succeed({
+        started: fiber.getRef(Clock.Clock).currentTimeMillisUnsafe(),
+        random: () => draws.shift() ?? 0,
+        turn: turn++,
+        tried,
+      })
+    })
+
+  const succeeded = (server: string, label: string, started: number, tokensPerSequence: number) =>
+    Effect.withFiber((fiber) => {
+      const ms = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe() - started
+      upstreamRequestsOf(options.pool, server, "ok").updateUnsafe(1, fiber.context)
+      upstreamCallsOf(options.pool, callKind(label), "ok").updateUnsafe(1, fiber.context)
+      upstreamDurationOf(options.pool).updateUnsafe(ms / 1000, fiber.context)
+      view.inFlight.recordLatencyUnsafe(server, ms)
+      times.recordUnsafe(server, label, ms, tokensPerSequence)
+      return view.membership.succeeded(server)
+    })
+
   return (request, tried, call, completionTokens) =>
     Effect.gen(function* () {
       const { label } = request
-      const started = yield* Clock.currentTimeMillis
-      const draws = [yield* Random.next, yield* Random.next]
+      const { started, random, turn } = yield* begin(tried)
       const short = request.maxTokens <= SHORT_CALL_TOKENS
       const picked = pickView(
         yield* view.views(options.routing.slowStartMs),
-        { tried, short, affinityKey: request.affinity, random: () => draws.shift() ?? 0, turn: turn++ },
+        { tried, short, affinityKey: request.affinity, random, turn },
         options.routing,
       )
       if (picked === undefined) {
@@ -94,7 +118,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
         apiKey: yield* options.apiKey,
         kind: profile?.kind,
       }
-      const timeout = yield* boundedTryTimeout(times, server, label, request.maxTokens, options.tryTimeoutFloor)
+      const timeout = boundedTryTimeoutUnsafe(times, server, label, request.maxTokens, options.tryTimeoutFloor)
       const answer = yield* view.inFlight.track(server, request.sequences, call(target, profile, timeout), short).pipe(
         Effect.tapError((error) =>
           Effect.all([
@@ -112,12 +136,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
           ]),
         ),
       )
-      const ms = (yield* Clock.currentTimeMillis) - started
-      yield* count(server, "ok", label)
-      yield* Metric.update(upstreamDurationOf(options.pool), ms / 1000)
-      yield* view.membership.succeeded(server)
-      yield* view.inFlight.recordLatency(server, ms)
-      yield* times.record(server, label, ms, completionTokens(answer))
+      yield* succeeded(server, label, started, completionTokens(answer))
       return { answer, server }
     })
 }

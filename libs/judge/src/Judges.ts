@@ -1,6 +1,6 @@
 import { type Capabilities, Fleet, type Pool } from "@stagebeam/fleet"
 import type { Judge } from "@stagebeam/search"
-import { Clock, Context, Effect, Layer, Metric } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import type { JudgeDeclaration, JudgeKind } from "./JudgeKind.ts"
 import { UnknownJudgeKind } from "./JudgeKind.ts"
 import { judgeCallDuration, judgeCalls, labelled } from "./JudgeMetrics.ts"
@@ -19,34 +19,45 @@ export interface DeclaredJudge extends JudgeDeclaration {
   readonly judge: Judge["Service"]
 }
 
-const timed = <A, E, R>(name: string, call: string, effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
-    const attributes = { judge: name, call }
-    return yield* effect.pipe(
-      Effect.onExit((exit) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.all([
-            Metric.update(
-              labelled(judgeCalls, { ...attributes, outcome: exit._tag === "Success" ? "ok" : "error" }),
-              1,
-            ),
-            Metric.update(labelled(judgeCallDuration, attributes), (now - started) / 1000),
-          ]),
-        ),
-      ),
-    )
-  })
+/**
+ * `effect` counted and timed as one call of the judge: the series made once per judge and call (see `measured`), and
+ * the clock and the counts read and written directly in one Effect step each side, since this wraps every judge call
+ * (issue #24).
+ */
+const timer = (name: string, call: string) => {
+  const attributes = { judge: name, call }
+  const succeeded = labelled(judgeCalls, { ...attributes, outcome: "ok" })
+  const failed = labelled(judgeCalls, { ...attributes, outcome: "error" })
+  const duration = labelled(judgeCallDuration, attributes)
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      const started = clock.currentTimeMillisUnsafe()
+      return Effect.onExit(effect, (exit) =>
+        Effect.withFiber((ended) => {
+          ;(exit._tag === "Success" ? succeeded : failed).updateUnsafe(1, ended.context)
+          duration.updateUnsafe((clock.currentTimeMillisUnsafe() - started) / 1000, ended.context)
+          return Effect.void
+        }),
+      )
+    })
+}
 
 /** The judge with its calls counted and timed under its name. */
-const measured = (name: string, judge: Judge["Service"]): Judge["Service"] =>
-  judge.score === undefined
-    ? {
-        compare: (match) => timed(name, "verdict", judge.compare(match)),
-        checkReasoning: (input) => timed(name, "check", judge.checkReasoning(input)),
-        capabilities: judge.capabilities,
-      }
-    : { score: (input) => timed(name, "score", judge.score(input)) }
+const measured = (name: string, judge: Judge["Service"]): Judge["Service"] => {
+  if (judge.score !== undefined) {
+    const score = judge.score
+    const timedScore = timer(name, "score")
+    return { score: (input) => timedScore(score(input)) }
+  }
+  const timedVerdict = timer(name, "verdict")
+  const timedCheck = timer(name, "check")
+  return {
+    compare: (match) => timedVerdict(judge.compare(match)),
+    checkReasoning: (input) => timedCheck(judge.checkReasoning(input)),
+    capabilities: judge.capabilities,
+  }
+}
 
 const build = (declaration: JudgeDeclaration, pool: Pool, kinds: ReadonlyMap<string, JudgeKind>) =>
   Effect.gen(function* () {

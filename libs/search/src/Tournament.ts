@@ -1,13 +1,9 @@
 import { Effect, Fiber } from "effect"
 import { makeRng, shuffle } from "./Seeds.ts"
+import { quietSpan } from "./Spans.ts"
 
-/** One match's span, without the stack `Effect.fn` would capture on every call (issue #24). */
-export const matchSpan = (slot: MatchSlot) =>
-  Effect.withSpan(
-    "tournament.match",
-    { attributes: { round: slot.round, match: slot.index } },
-    { captureStackTrace: false },
-  )
+/** One match's span (see quietSpan). */
+export const matchSpan = (slot: MatchSlot) => quietSpan("tournament.match", { round: slot.round, match: slot.index })
 
 /** Where a match sits: its round (0-based; for SEQUENTIAL the depth) and its position within the round. */
 export interface MatchSlot {
@@ -132,13 +128,7 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
           playMatch(entrants, compare, options, { round, index }, first as number, second as number),
         ),
         { concurrency: "unbounded" },
-      ).pipe(
-        Effect.withSpan(
-          "tournament.round",
-          { attributes: { round, matches: pairs.length } },
-          { captureStackTrace: false },
-        ),
-      ),
+      ).pipe(quietSpan("tournament.round", { round, matches: pairs.length })),
     )
     // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
     if (options.onRound) yield* options.onRound(order, pairs.length)
