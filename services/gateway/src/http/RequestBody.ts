@@ -14,7 +14,7 @@ export interface ReadBody {
 export type BodyProblem = "too-large" | "unreadable"
 
 /** At most this much of a body is copied in one turn of the event loop. */
-const COPY_PER_TURN = 2 * 1024 * 1024
+const COPY_PER_TURN = 512 * 1024
 
 /** Without a Content-Length (chunked), the body is kept in blocks of this size. */
 const BLOCK_BYTES = 1024 * 1024
@@ -36,6 +36,7 @@ export const readBody = (
     const blocks: Array<Buffer> = []
     let length = 0
     let filled = 0 // of the last block
+    let sinceYield = 0
     const take = (chunk: Uint8Array): boolean => {
       if (length + chunk.length > maxBytes) return false
       let at = 0
@@ -48,26 +49,29 @@ export const readBody = (
           blocks.push(block)
           filled = 0
         }
-        const copied = Math.min(block.length - filled, chunk.length - at)
-        block.set(chunk.subarray(at, at + copied), filled)
-        filled += copied
-        at += copied
+        const size = Math.min(block.length - filled, chunk.length - at)
+        block.set(chunk.subarray(at, at + size), filled)
+        filled += size
+        at += size
       }
       length += chunk.length
       return true
     }
     return request.stream.pipe(
       Stream.mapError(() => "unreadable" as const),
-      // Chunks that queued while the loop was busy come as one array: copied a few MB per turn of the loop.
+      // Chunks that queued while the loop was busy come as one array: copied 512 kB per turn of the loop (into fresh
+      // pages: ~10 ms a MB on a busy shared VM).
       Stream.runForEachArray((chunks) =>
         Effect.gen(function* () {
-          let sinceYield = 0
           for (const chunk of chunks) {
-            if (!take(chunk)) return yield* Effect.fail("too-large" as const)
-            sinceYield += chunk.length
-            if (sinceYield >= COPY_PER_TURN) {
-              sinceYield = 0
-              yield* Effect.yieldNow
+            // A chunk can be MBs (what queued while the loop was busy, joined by the stream): copied in slices.
+            for (let at = 0; at < chunk.length; at += COPY_PER_TURN) {
+              if (!take(chunk.subarray(at, at + COPY_PER_TURN))) return yield* Effect.fail("too-large" as const)
+              sinceYield += Math.min(COPY_PER_TURN, chunk.length - at)
+              if (sinceYield >= COPY_PER_TURN) {
+                sinceYield = 0
+                yield* Effect.yieldNow
+              }
             }
           }
         }),
