@@ -444,7 +444,9 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
       headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
     })
     // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
-    const { body, release } = images.substitute({ ...forServer(request, target.kind), model: target.model })
+    const whole = { ...forServer(request, target.kind), model: target.model }
+    yield* images.encodeAhead(whole)
+    const { body, release } = images.substitute(whole)
     const cutAt = options.cutAt ?? []
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
@@ -515,6 +517,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   ) {
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
+    yield* images.encodeAhead(body)
     const sent = images.substitute(body)
     const json = yield* within(
       options.timeout,

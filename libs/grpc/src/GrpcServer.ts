@@ -7,6 +7,7 @@ import { bindServerStream, bindUnary, type RunFork } from "./CallBridge.ts"
 import { type BoundFields, type FieldBounds, oversizedField, resolveFieldBounds } from "./FieldBounds.ts"
 import { type GrpcStatusError, invalidArgument, unavailable } from "./GrpcStatusError.ts"
 import { type MethodHandler, type ServiceImplementation, serverStream, unary } from "./Handlers.ts"
+import { installIncrementalReceive } from "./IncrementalReceive.ts"
 import { findService, ProtoPackageError } from "./ProtoPackage.ts"
 import { type ServerTls, serverCredentials } from "./Tls.ts"
 import { wireProblem } from "./WireFormat.ts"
@@ -252,6 +253,11 @@ const make = Effect.fnUntraced(function* <R = never>(
     return fiber
   }
   let isDraining = false
+  // A large request is copied as its chunks arrive, not joined in one turn of the event loop.
+  if (!installIncrementalReceive())
+    yield* Effect.logWarning(
+      "grpc-js's message decoder is not the one expected: large requests are joined in one event-loop turn",
+    )
   const server = new grpc.Server(serverOptions(options))
   const names = options.services.map((service) => service.name)
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((name) => [name, "SERVING"])))

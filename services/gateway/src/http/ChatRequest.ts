@@ -4,7 +4,7 @@ import { decodeSearchRequest, type SearchRequestInput } from "@stagebeam/search"
 import { Effect, Schema } from "effect"
 import type { JudgeChoice, ReasonCommand } from "../DecodeRequest.ts"
 import { type InvalidField, invalidField } from "../GatewayErrors.ts"
-import { toImageSource } from "../images/ImageSource.ts"
+import { type DataUrlImage, fromDataUrl, toImageSource } from "../images/ImageSource.ts"
 import { REQUEST_BOUNDS } from "../RequestBounds.ts"
 import { type ChatFields, chatField, FIRST_MESSAGE } from "./ChatFields.ts"
 
@@ -202,7 +202,12 @@ export interface ChatCommand {
  */
 export const decodeChatRequest = Effect.fnUntraced(function* (
   body: unknown,
-  options: { readonly maxImageBytes: number; readonly models: ReadonlyArray<string> },
+  options: {
+    readonly maxImageBytes: number
+    readonly models: ReadonlyArray<string>
+    /** Images of data: URLs read already (JsonBody), by the placeholder that stands for each URL in `body`. */
+    readonly dataUrls?: ReadonlyMap<string, DataUrlImage>
+  },
 ): Effect.fn.Return<ChatCommand, InvalidField> {
   const request = yield* decodeChatBody(body)
   const named = searchOfModel(request.model, options.models)
@@ -240,12 +245,15 @@ export const decodeChatRequest = Effect.fnUntraced(function* (
     maxTokens: request.max_completion_tokens != null ? "max_completion_tokens" : FIRST_MESSAGE.maxTokens,
     seed: sb.seed !== undefined ? "stagebeam.seed" : FIRST_MESSAGE.seed,
   }
+  const read = imagePart === undefined ? undefined : options.dataUrls?.get(imagePart.part.image_url.url)
   const image =
     imagePart === undefined
       ? undefined
-      : yield* toImageSource({ url: imagePart.part.image_url.url, mimeType: "" }, "url", options.maxImageBytes).pipe(
-          Effect.mapError((error) => invalidField(chatField(error.field, fields), error.message)),
-        )
+      : yield* (
+          read === undefined
+            ? toImageSource({ url: imagePart.part.image_url.url, mimeType: "" }, "url", options.maxImageBytes)
+            : fromDataUrl(read, options.maxImageBytes)
+        ).pipe(Effect.mapError((error) => invalidField(chatField(error.field, fields), error.message)))
 
   const input: SearchRequestInput = {
     question,

@@ -4,21 +4,8 @@ import type { Fleet } from "@stagebeam/fleet"
 import type { TokenGate } from "@stagebeam/grpc"
 import { Judges } from "@stagebeam/judge"
 import { type DescribeResponse, snakeCase, toWire } from "@stagebeam/proto"
-import {
-  ByteSize,
-  Cause,
-  Clock,
-  Context,
-  Effect,
-  Layer,
-  Metric,
-  Option,
-  Schedule,
-  type Scope,
-  Sink,
-  Stream,
-} from "effect"
-import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Cause, Clock, Context, Effect, Layer, Metric, Option, Schedule, type Scope, Sink, Stream } from "effect"
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Authentication } from "../Authentication.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { tlsOf } from "../config/Resolve.ts"
@@ -42,6 +29,7 @@ import { healthRoutes } from "./HealthRoutes.ts"
 import { parseJsonBody } from "./JsonBody.ts"
 import { makeNodeServer } from "./NodeServer.ts"
 import { pageRoutes } from "./Page.ts"
+import { readBody } from "./RequestBody.ts"
 
 /** Room in a request body beyond its image's base64 (4/3 of the bytes): the question and the options. */
 const BODY_OVERHEAD = 1024 * 1024
@@ -256,20 +244,20 @@ const routesLayer = (options: RouteOptions) => {
     },
   })
 
-  /** The body as JSON, at most maxBodyBytes (a large one parsed off the event loop); not JSON: refused naming `body`. */
+  /**
+   * The body as JSON, at most maxBodyBytes (refused by its Content-Length before it is read; a large one parsed off
+   * the event loop); not JSON: refused naming `body`.
+   */
   const readJson = (request: HttpServerRequest.HttpServerRequest) =>
-    request.arrayBuffer.pipe(
-      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(options.maxBodyBytes)),
-      Effect.mapError((error) =>
+    readBody(request, options.maxBodyBytes).pipe(
+      Effect.mapError((problem) =>
         invalidField(
           "body",
-          error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-            ? `is larger than ${options.maxBodyBytes} bytes`
-            : "could not be read",
+          problem === "too-large" ? `is larger than ${options.maxBodyBytes} bytes` : "could not be read",
         ),
       ),
-      Effect.flatMap((bytes) =>
-        Effect.mapError(parseJsonBody(bytes, REQUEST_BOUNDS.questionChars), (problem) =>
+      Effect.flatMap((body) =>
+        Effect.mapError(parseJsonBody(body, REQUEST_BOUNDS.questionChars), (problem) =>
           typeof problem === "string"
             ? invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`)
             : invalidField(
@@ -300,7 +288,7 @@ const routesLayer = (options: RouteOptions) => {
     }
 
     const decode = Effect.flatMap(readJson(request), (body) =>
-      decodeChatRequest(body, { maxImageBytes: options.maxImageBytes, models }),
+      decodeChatRequest(body.value, { maxImageBytes: options.maxImageBytes, models, dataUrls: body.dataUrls }),
     ).pipe(
       Effect.map((chat) => {
         asked.chat = chat

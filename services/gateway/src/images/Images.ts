@@ -41,7 +41,24 @@ export interface PreparedImage {
 
 const NO_IMAGE: InspectedImage = { heldBytes: 0, prepare: () => Effect.succeed({ url: "", prescaled: false }) }
 
-const dataUrlOf = (image: EncodedImage) => `data:${image.mime};base64,${Buffer.from(image.bytes).toString("base64")}`
+/**
+ * The image as a data: URL, made flat: the base64 and the joined string are each a turn of the event loop of their
+ * own (for a 20 MB image each is tens of ms of fresh memory; done together with the first request's encoding they
+ * held the loop ~100 ms, bench/hostile.ts). A joined string is flattened by whatever reads it first; here, not in the
+ * first upstream request's turn.
+ */
+const dataUrlOf = Effect.fnUntraced(function* (image: EncodedImage) {
+  const base64 = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString("base64")
+  if (base64.length < LARGE_URL_CHARS) return `data:${image.mime};base64,${base64}`
+  yield* Effect.yieldNow
+  const url = `data:${image.mime};base64,${base64}`
+  url.slice(-1) // flattens it
+  yield* Effect.yieldNow
+  return url
+})
+
+/** Data URLs from this length on are made in steps, each a turn of the event loop of its own. */
+const LARGE_URL_CHARS = 1024 * 1024
 
 /**
  * What an image holds at most while it is prepared: its bytes, their decoded canvas (what a decoder would allocate
@@ -125,7 +142,7 @@ export class Images extends Context.Service<
             yield* lease.releaseBytes(held - kept(encoded.bytes.length))
             return { url: published.url, prescaled }
           }
-          const url = dataUrlOf(encoded)
+          const url = yield* dataUrlOf(encoded)
           yield* lease.releaseBytes(held - kept(url.length))
           return { url, prescaled }
         })
