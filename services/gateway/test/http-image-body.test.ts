@@ -101,7 +101,13 @@ describe("the HTTP door's request body with an inline image", () => {
       const before = proxy.seen.length
       const answered = yield* post(url, escaped)
       assert.strictEqual(answered.status, 200, JSON.stringify(answered.json))
-      const sent = sentOf(proxy.seen.slice(before).map((request) => request.body))
+      // Chat requests only: a pick after an idle spell reads the servers' /metrics first (load reports by need).
+      const sent = sentOf(
+        proxy.seen
+          .slice(before)
+          .filter((request) => request.path === "/v1/chat/completions")
+          .map((request) => request.body),
+      )
       assert.deepStrictEqual(sent[0]!.images, [dataUrl])
     }),
   )
