@@ -488,7 +488,7 @@ if (PARTS.includes("idle")) {
  * Polling a busy server costs twice what an idle one does (the 500 ms floor against the 1 s idle interval); the idle
  * figure per server comes from this run's idle part (8 servers), without it polling is left out. A gateway that reads
  * load reports by need (this checkout since #24) reads none while idle, so for it the idle figure stands in for the
- * reads' cost rather than measuring it (bench/README says why it is the larger); scaling's knee, measured under load
+ * reads' cost rather than measuring it (bench/README bounds it from an idle run against 027a843); scaling's knee, measured under load
  * at real-time speed, has the reads in it.
  */
 if (measured.some((m) => m.config === N4)) {
