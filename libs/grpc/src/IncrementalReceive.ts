@@ -4,11 +4,16 @@ import { createRequire } from "node:module"
  * grpc-js (1.14, build/src/stream-decoder.js) keeps a message's HTTP/2 DATA chunks in a list and joins them with one
  * `Buffer.concat` when the last one arrives. For a message of tens of MB that join is one event-loop turn that
  * touches every page of a fresh allocation: 60–140 ms for 20 MB on a shared 2-core VM (bench/hostile.ts), during which
- * no call on either door and no /metrics scrape moves. This decoder allocates the message when its length prefix is
- * read (already bounded by grpc.max_receive_message_length, checked first as grpc-js does) and copies each chunk into
- * it as it arrives, so the same copy is spread over the chunks' own turns. Same states, same output: whole framed
- * messages (flag, length, payload), each its own Buffer.
+ * no call on either door and no /metrics scrape moves. This decoder copies each
+ * chunk into the message as it arrives, so the same copy is spread over the chunks' own turns. Same states, same output:
+ * whole framed messages (flag, length, payload), each its own Buffer. The length prefix is bounded by
+ * grpc.max_receive_message_length (checked first, as grpc-js does), but it is only what the sender says: the first MiB
+ * is allocated when it is read, the whole message once more than that has arrived (one copy of that MiB), so a prefix
+ * sent alone holds 1 MiB, not 32.
  */
+
+/** What a length prefix alone may allocate (besides the message's 5-byte frame header). */
+const FIRST_BYTES = 1024 * 1024
 
 const NO_DATA = 0
 const READING_SIZE = 1
@@ -53,7 +58,7 @@ function incrementalWrite(this: DecoderState, data: Buffer): Array<Buffer> {
         // grpc-js's own words: its server answers RESOURCE_EXHAUSTED with them.
         throw new Error(`Received message larger than max (${this.readMessageSize} vs ${this.maxReadMessageLength})`)
       }
-      const framed = Buffer.allocUnsafe(this.readMessageSize + 5)
+      const framed = Buffer.allocUnsafe(Math.min(this.readMessageSize, FIRST_BYTES) + 5)
       framed[0] = this.readCompressFlag[0]!
       this.readPartialSize.copy(framed, 1)
       this.readMessageRemaining = this.readMessageSize
@@ -66,8 +71,15 @@ function incrementalWrite(this: DecoderState, data: Buffer): Array<Buffer> {
         this.readState = READING_MESSAGE
       }
     } else if (this.readState === READING_MESSAGE) {
-      const framed = this.incrementalMessage!
+      let framed = this.incrementalMessage!
       const toRead = Math.min(data.length - readHead, this.readMessageRemaining)
+      if (framed.length < (this.incrementalFilled ?? 5) + toRead) {
+        // More than the first MiB has come: the whole message now, what has arrived copied over once.
+        const whole = Buffer.allocUnsafe(this.readMessageSize + 5)
+        framed.copy(whole, 0, 0, this.incrementalFilled)
+        framed = whole
+        this.incrementalMessage = whole
+      }
       data.copy(framed, this.incrementalFilled, readHead, readHead + toRead)
       this.incrementalFilled = (this.incrementalFilled ?? 5) + toRead
       this.readMessageRemaining -= toRead

@@ -38,6 +38,31 @@ describe("the incremental receive (grpc-js's message decoder, copying each chunk
     )
   })
 
+  it("holds at most its first MiB for a length prefix sent alone, and grows to the whole message as it arrives", () => {
+    installIncrementalReceive()
+    const StreamDecoder = grpcStreamDecoder()!
+    const alone = new StreamDecoder(-1) as unknown as { write: (data: Buffer) => Array<Buffer> } & {
+      incrementalMessage?: Buffer
+    }
+    alone.write(Buffer.from([0, 0x01, 0xe0, 0, 0])) // 30 MiB declared, nothing sent
+    assert.isAtMost(alone.incrementalMessage!.length, 1024 * 1024 + 5)
+    const payload = Buffer.from(Array.from({ length: 2.5 * 1024 * 1024 }, (_, i) => (i * 31) % 251))
+    const frame = framed(payload, 1)
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 700_000 }), { minLength: 1, maxLength: 12 }), (cuts) => {
+        const decoder = new StreamDecoder(-1)
+        const out: Array<Buffer> = []
+        for (let at = 0, i = 0; at < frame.length; i++) {
+          const size = cuts[i % cuts.length]!
+          out.push(...decoder.write(frame.subarray(at, at + size)))
+          at += size
+        }
+        return out.length === 1 && out[0]!.equals(frame)
+      }),
+      { numRuns: 20 },
+    )
+  })
+
   it("refuses a length prefix over the limit before any payload, in grpc-js's words", () => {
     installIncrementalReceive()
     const decoder = new (grpcStreamDecoder()!)(1024)

@@ -115,11 +115,14 @@ const parser = () => {
     waiting.get(reply.id)?.(reply)
     waiting.delete(reply.id)
   })
-  started.on("error", (error) => {
-    for (const [id, resume] of waiting) resume({ id, error: `the JSON parser failed: ${error.message}` })
+  // A worker that fails, or ends without failing, answers whoever waits and is started again for the next body.
+  const lost = (why: string) => {
+    if (worker === started) worker = undefined
+    for (const [id, resume] of waiting) resume({ id, error: `the JSON parser failed: ${why}` })
     waiting.clear()
-    worker = undefined
-  })
+  }
+  started.on("error", (error) => lost(error.message))
+  started.on("exit", (code) => lost(`its thread ended (exit code ${code})`))
   worker = started
   return started
 }
@@ -162,17 +165,24 @@ const parseInWorker = (body: ReadBody, maxStringChars: number) =>
       ),
     )
     // The blocks move to the worker (no copy); the parsed value comes back as a structured clone, long images moved.
-    parser().postMessage(
-      {
-        id,
-        blocks: body.blocks,
-        length: body.length,
-        limit: maxStringChars,
-        marker: MARKER,
-        dataUrlChars: WORKER_DATA_URL_CHARS,
-      },
-      [...body.blocks],
-    )
+    try {
+      parser().postMessage(
+        {
+          id,
+          blocks: body.blocks,
+          length: body.length,
+          limit: maxStringChars,
+          marker: MARKER,
+          dataUrlChars: WORKER_DATA_URL_CHARS,
+        },
+        [...body.blocks],
+      )
+    } catch (error) {
+      waiting.delete(id)
+      resume(
+        Effect.fail(`the JSON parser could not be reached: ${error instanceof Error ? error.message : String(error)}`),
+      )
+    }
     return Effect.sync(() => {
       waiting.delete(id)
     })
@@ -180,11 +190,11 @@ const parseInWorker = (body: ReadBody, maxStringChars: number) =>
 
 /**
  * Bodies between these sizes have their images spliced out (SplicedDataUrls): below, there is nothing worth it;
- * above, making the image's string (~3.5 ms per MB here) would hold the event loop longer than the worker's round trip,
+ * above, making the image's string (~3.5 ms per MB here) and then checking and decoding it (readDataUrl) would hold the event loop longer than the worker's round trip,
  * which reads long data: URLs into bytes off the loop.
  */
 const SPLICE_FROM_BYTES = 16 * 1024
-const SPLICE_UP_TO_BYTES = 4 * 1024 * 1024
+const SPLICE_UP_TO_BYTES = 1024 * 1024
 
 const parseWhole = (body: ReadBody, maxStringChars: number) =>
   body.length <= ON_LOOP_BYTES ? parseHere(body) : parseInWorker(body, maxStringChars)
