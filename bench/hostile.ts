@@ -31,16 +31,14 @@ import { oversizedField, resolveFieldBounds } from "../libs/grpc/src/FieldBounds
 import { wireProblem } from "../libs/grpc/src/WireFormat.ts"
 import { decodeReasonRequest } from "../services/gateway/src/DecodeRequest.ts"
 import {
-  chatBody,
   hugeQuestionChat,
-  JSON_HEADERS,
+  imageUrlChat,
   LOOP_DELAY_MAX,
   longGrpcFields,
   longHttpFields,
   MB,
   ordinaryChat,
   ordinaryReason,
-  QUESTION,
   type RawRequest,
   sendRaw,
 } from "../services/gateway/src/dev/HostileInputs.ts"
@@ -105,21 +103,7 @@ const ordinaryCalls = (chat: string, client: ReasonerClient, stop: { done: boole
   })
 
 /** A chat completion carrying `png` as a data: URL (GREEDY). */
-const imageChat = (png: Buffer): RawRequest => ({
-  method: "POST",
-  headers: JSON_HEADERS,
-  body: chatBody({
-    messages: [
-      {
-        role: "user",
-        content: [
-          { type: "text", text: QUESTION },
-          { type: "image_url", image_url: { url: `data:image/png;base64,${png.toString("base64")}` } },
-        ],
-      },
-    ],
-  }),
-})
+const imageChat = (png: Buffer): RawRequest => imageUrlChat(`data:image/png;base64,${png.toString("base64")}`)
 
 /** What a phase sends beside the ordinary calls; the times in ms from sending each 20 MB to its answer. */
 const hostile = (phase: Phase, chat: string, client: ReasonerClient, hugeHttp: RawRequest, png: Buffer) =>

@@ -104,8 +104,8 @@ export const longHttpFields = (long: string): ReadonlyArray<readonly [body: stri
   ],
 ]
 
-/** An image URL of `long`'s length: refused as a client error, not a crash. */
-export const longImageUrlChat = (long: string): RawRequest => ({
+/** A chat completion (GREEDY) asking about the image at `url`. */
+export const imageUrlChat = (url: string): RawRequest => ({
   method: "POST",
   headers: JSON_HEADERS,
   body: chatBody({
@@ -114,12 +114,15 @@ export const longImageUrlChat = (long: string): RawRequest => ({
         role: "user",
         content: [
           { type: "text", text: QUESTION },
-          { type: "image_url", image_url: { url: `https://example.com/${long}` } },
+          { type: "image_url", image_url: { url } },
         ],
       },
     ],
   }),
 })
+
+/** An image URL of `long`'s length: refused as a client error, not a crash. */
+export const longImageUrlChat = (long: string): RawRequest => imageUrlChat(`https://example.com/${long}`)
 
 /** Every text field of a Reason call far too long (`long`), with the field the INVALID_ARGUMENT must name. */
 export const longGrpcFields = (long: string): ReadonlyArray<readonly [request: ReasonRequest, field: string]> => [
