@@ -13,6 +13,21 @@ const framed = (payload: Uint8Array, flag = 0) => {
   return frame
 }
 
+/** What a decoder yields for `wire` written in pieces of the sizes `cuts` gives, round and round. */
+const writeInCuts = (
+  decoder: { write: (data: Buffer) => Array<Buffer> },
+  wire: Buffer,
+  cuts: ReadonlyArray<number>,
+): Array<Buffer> => {
+  const out: Array<Buffer> = []
+  for (let at = 0, i = 0; at < wire.length; i++) {
+    const size = cuts[i % cuts.length]!
+    out.push(...decoder.write(wire.subarray(at, at + size)))
+    at += size
+  }
+  return out
+}
+
 describe("the incremental receive (grpc-js's message decoder, copying each chunk as it arrives)", () => {
   it("is in place of grpc-js's join, and yields the same framed messages however the bytes are cut", () => {
     assert.isTrue(installIncrementalReceive())
@@ -25,13 +40,7 @@ describe("the incremental receive (grpc-js's message decoder, copying each chunk
         (payloads, cuts) => {
           const frames = payloads.map((payload, i) => framed(payload, i % 2))
           const wire = Buffer.concat(frames)
-          const decoder = new StreamDecoder(-1)
-          const out: Array<Buffer> = []
-          for (let at = 0, i = 0; at < wire.length; i++) {
-            const size = cuts[i % cuts.length]!
-            out.push(...decoder.write(wire.subarray(at, at + size)))
-            at += size
-          }
+          const out = writeInCuts(new StreamDecoder(-1), wire, cuts)
           return out.length === frames.length && out.every((message, i) => message.equals(frames[i]!))
         },
       ),
@@ -50,13 +59,7 @@ describe("the incremental receive (grpc-js's message decoder, copying each chunk
     const frame = framed(payload, 1)
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 700_000 }), { minLength: 1, maxLength: 12 }), (cuts) => {
-        const decoder = new StreamDecoder(-1)
-        const out: Array<Buffer> = []
-        for (let at = 0, i = 0; at < frame.length; i++) {
-          const size = cuts[i % cuts.length]!
-          out.push(...decoder.write(frame.subarray(at, at + size)))
-          at += size
-        }
+        const out = writeInCuts(new StreamDecoder(-1), frame, cuts)
         return out.length === 1 && out[0]!.equals(frame)
       }),
       { numRuns: 20 },

@@ -40,6 +40,16 @@ export const pngImage = (width = 64, height = 48) =>
   )
 
 /** Simulated servers started by the test itself, so it can read their counters and inject faults. */
+/** A PNG of noise (it does not compress): 300×300 is ~270 kB, its data URL ~360 kB. */
+export const noisePng = (width = 300, height = 300) =>
+  Effect.promise(() =>
+    sharp({
+      create: { width, height, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 60 } },
+    })
+      .png()
+      .toBuffer(),
+  )
+
 export const startSimulators = (count: number, options: Omit<SimulatorOptions, "port" | "host"> = {}) =>
   Effect.forEach(
     Array.from({ length: count }, (_, i) => i),

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import sharp from "sharp"
-import { eventually, pngImage, startGateway, startGatewayOver, startSimulators } from "./harness.ts"
+import { eventually, noisePng, pngImage, startGateway, startGatewayOver, startSimulators } from "./harness.ts"
 
 interface WebServer {
   readonly url: string
@@ -210,19 +210,7 @@ describe("images given as bytes", () => {
   it.live("calls whose images would pass the held-bytes budget are refused at once with RESOURCE_EXHAUSTED", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { speed: 1 })
-      const png = yield* Effect.promise(() =>
-        sharp({
-          create: {
-            width: 300,
-            height: 300,
-            channels: 3,
-            background: "#808080",
-            noise: { type: "gaussian", mean: 128, sigma: 60 },
-          },
-        })
-          .png()
-          .toBuffer(),
-      )
+      const png = yield* noisePng()
       // A call holds its bytes and what they cost decoded (or their data URL, when that is larger: noise).
       const cost = png.length + Math.max(300 * 300 * 3, Math.ceil(png.length / 3) * 4)
       const { client, gateway } = yield* startGatewayOver(servers, {

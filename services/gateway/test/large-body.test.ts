@@ -1,25 +1,8 @@
 import { request as httpRequest } from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import sharp from "sharp"
 import { type RawRequest, sendRaw } from "../src/dev/HostileInputs.ts"
-import { recordingProxy, startGateway, startSimulators } from "./harness.ts"
-
-/** A PNG of noise (it does not compress): 300×300 is ~270 kB, its data URL ~360 kB. */
-const noisePng = () =>
-  Effect.promise(() =>
-    sharp({
-      create: {
-        width: 300,
-        height: 300,
-        channels: 3,
-        background: "#808080",
-        noise: { type: "gaussian", mean: 128, sigma: 60 },
-      },
-    })
-      .png()
-      .toBuffer(),
-  )
+import { noisePng, recordingProxy, startGateway, startSimulators } from "./harness.ts"
 
 const httpOf = (gateway: { readonly httpUrl: string | undefined }) => `${gateway.httpUrl!}/v1/chat/completions`
 
