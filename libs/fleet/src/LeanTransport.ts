@@ -1,4 +1,4 @@
-import { Agent, request } from "undici"
+import { Pool, request } from "undici"
 
 /**
  * How much of an upstream answer the gateway reads: a server is untrusted input, and without these a 300 MB body or
@@ -39,10 +39,30 @@ export class AnswerTooLarge extends Error {
 /** The request body as the transport sends it: text, or pieces (a spliced image) sent one after the other. */
 export type RequestBody = string | Buffer | ReadonlyArray<Buffer>
 
-/** A buffered answer: what the gateway reads of a GET without the SDK (health, models, metrics). */
+/** A buffered answer: what the gateway reads of a request it sends without the SDK (chat, health, models, metrics). */
 export interface BufferedAnswer {
   readonly status: number
-  readonly text: string
+  /** The body as sent (an error's cut at `maxErrorBytes`). */
+  readonly body: Buffer
+  /** The answer's headers, parsed when first read (most answers' are never read). */
+  readonly headers: () => Headers
+}
+
+/** How a request sent with `send` ends, once: its answer, or why not (AnswerTooLarge, undici's connection errors). */
+export type Answered = (error: Error | undefined, answer: BufferedAnswer | undefined) => void
+
+/** Stops a request sent with `send`; its `Answered` is not called after this. */
+export type Cancel = () => void
+
+/** A request sent with `send`, its answer read whole. */
+export interface LeanRequest {
+  readonly method: "GET" | "POST"
+  readonly url: string
+  /** Flat name/value pairs (`["accept", "application/json", …]`), as undici takes them without a copy. */
+  readonly headers: ReadonlyArray<string>
+  readonly body: RequestBody | null
+  /** Past this the request fails with AnswerTooLarge (default `maxBodyBytes`); an error status's body is cut. */
+  readonly maxBytes?: number
 }
 
 export interface LeanTransport {
@@ -52,28 +72,13 @@ export interface LeanTransport {
    * stream is handed on as the socket's own chunks, counted against `maxStreamBytes`.
    */
   readonly fetch: typeof globalThis.fetch
-  /** GET `url`, its body read whole within `maxBytes` (default `maxBodyBytes`), else AnswerTooLarge. */
-  readonly get: (
-    url: string,
-    options: {
-      readonly headers?: Record<string, string>
-      readonly signal?: AbortSignal
-      /** Past this the request fails with AnswerTooLarge. */
-      readonly maxBytes?: number
-    },
-  ) => Promise<BufferedAnswer>
   /**
-   * POST a body, the answer read whole (within `maxBodyBytes`, else AnswerTooLarge; an error status's body cut at
-   * `maxErrorBytes`): the direct path for the hottest calls, without the SDK.
+   * Sends a request without the SDK, promises or an AbortSignal (the hottest calls: every generation and verdict,
+   * load reports, probes), its answer read whole within its limit (an error status's body cut at
+   * `maxErrorBytes`). `cancel` stops it: a request already on the wire closes its connection (how an HTTP/1.1
+   * server hears to stop), one still waiting for a connection is dropped without touching any.
    */
-  readonly post: (
-    url: string,
-    options: {
-      readonly headers: Record<string, string>
-      readonly body: RequestBody
-      readonly signal?: AbortSignal
-    },
-  ) => Promise<BufferedAnswer & { readonly headers: Headers }>
+  readonly send: (request: LeanRequest, answered: Answered) => Cancel
   /** Closes every pooled connection. */
   readonly close: () => Promise<void>
 }
@@ -233,137 +238,193 @@ const headerPairs = (raw: ReadonlyArray<Buffer | string> | null): Record<string,
   return record
 }
 
-/** A whole answer as `exchange` reads it: its status, raw headers (parsed only where read) and body. */
-interface Exchanged {
-  readonly status: number
-  readonly rawHeaders: ReadonlyArray<Buffer | string> | null
-  readonly body: Buffer
+/**
+ * Why a cancelled request is aborted, as undici hands it on (to no one: a cancelled request's `Answered` is not
+ * called). Made once, without a stack.
+ */
+const CANCELLED = (() => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  const error = new Error("the request was cancelled")
+  Error.stackTraceLimit = limit
+  return error
+})()
+
+/**
+ * Aborts a request on the wire with errors made without stacks: undici makes one more as it destroys the socket,
+ * and Node's stream destroy formats its stack, a share of every aborted speculative call's CPU (issue #24).
+ */
+const abortQuietly = (abort: (reason: Error) => void, reason: Error) => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    abort(reason)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }
 
 /**
- * One request whose answer is read whole, on undici's dispatcher with a handler of its own: `request` would make a
- * Readable stream, an async iterator, an AsyncResource and parsed headers for every answer, which were a share of the
- * gateway's CPU per upstream call (issue #24). Past its limit (`limitFor` the status) the request is aborted (the
- * socket closes, the server stops sending) and fails with AnswerTooLarge, or with `cut` keeps what it read. The
- * signal aborts it (with the signal's reason).
+ * One request whose answer is read whole, as undici's dispatcher handler: `request` would make a Readable stream, an
+ * async iterator, an AsyncResource and parsed headers for every answer, which were a share of the gateway's CPU per
+ * upstream call (issue #24). Past its limit the request is aborted (the socket closes, the server stops sending)
+ * and fails with AnswerTooLarge, or, for an error's body, keeps what it read.
  */
-const exchange = (
-  agent: Agent,
-  url: string,
-  method: "GET" | "POST",
-  headers: Record<string, string>,
-  body: string | Buffer | null,
-  signal: AbortSignal | undefined,
-  limitFor: (status: number) => { readonly bytes: number; readonly what: string; readonly cut: boolean },
-): Promise<Exchanged> =>
-  new Promise<Exchanged>((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason)
-      return
+class Exchange {
+  private abort: ((reason: Error) => void) | undefined = undefined
+  /** Answered or cancelled: nothing more is said. */
+  private over = false
+  private status = 0
+  private rawHeaders: ReadonlyArray<Buffer> | null = null
+  private limit = Number.POSITIVE_INFINITY
+  private cut = false
+  private first: Buffer | undefined = undefined
+  private rest: Array<Buffer> | undefined = undefined
+  private total = 0
+  private readonly answered: Answered
+  private readonly maxBytes: number
+  private readonly maxErrorBytes: number
+
+  constructor(answered: Answered, maxBytes: number, maxErrorBytes: number) {
+    this.answered = answered
+    this.maxBytes = maxBytes
+    this.maxErrorBytes = maxErrorBytes
+  }
+
+  readonly cancel: Cancel = () => {
+    if (this.over) return
+    this.over = true
+    // Not on the wire yet: `onConnect` drops it when its turn comes, and the connection stays.
+    if (this.abort !== undefined) abortQuietly(this.abort, CANCELLED)
+  }
+
+  /** Called as the request is about to be written (after a wait for a connection). */
+  onConnect(abort: (reason: Error) => void) {
+    // Cancelled while it waited: throwing here makes undici drop the request unwritten and keep the connection
+    // (an abort would close a connection that never carried it).
+    if (this.over) throw CANCELLED
+    this.abort = abort
+  }
+
+  onHeaders(statusCode: number, raw: ReadonlyArray<Buffer>) {
+    if (statusCode < 200) return true
+    this.status = statusCode
+    this.rawHeaders = raw
+    this.cut = statusCode >= 400
+    this.limit = this.cut ? this.maxErrorBytes : this.maxBytes
+    return true
+  }
+
+  onData(chunk: Buffer) {
+    if (this.total + chunk.length > this.limit) {
+      if (!this.cut) {
+        this.fail(new AnswerTooLarge("body", this.limit))
+        return false
+      }
+      this.keep(chunk.subarray(0, this.limit - this.total))
+      this.finish()
+      // The rest of the error body is left unread: the connection cannot carry another request.
+      if (this.abort !== undefined) abortQuietly(this.abort, CANCELLED)
+      return false
     }
-    let abort: ((reason: Error) => void) | undefined
-    let settled = false
-    let stopped: Error | undefined
-    let status = 0
-    let rawHeaders: ReadonlyArray<Buffer | string> | null = null
-    let limit = { bytes: Number.POSITIVE_INFINITY, what: "body", cut: false }
-    const chunks: Array<Buffer> = []
-    let total = 0
-    const onAbort = () => stop(signal?.reason)
-    const done = () => {
-      settled = true
-      signal?.removeEventListener("abort", onAbort)
-    }
-    const finish = () => {
-      if (settled) return
-      done()
-      resolve({ status, rawHeaders, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total) })
-    }
-    const stop = (reason: unknown) => {
-      if (settled) return
-      done()
-      stopped = reason instanceof Error ? reason : new Error(String(reason))
-      abort?.(reason as Error)
-      reject(reason)
-    }
-    signal?.addEventListener("abort", onAbort, { once: true })
-    const { origin, path } = originAndPath(url)
-    agent.dispatch({ origin, path, method, headers, body }, {
-      // Called as the request is written (after a wait for a connection): one stopped meanwhile goes no further.
-      onConnect: (abortRequest: (reason: Error) => void) => {
-        abort = abortRequest
-        if (stopped !== undefined) abortRequest(stopped)
-      },
-      onHeaders: (statusCode: number, raw: Array<Buffer>) => {
-        if (statusCode < 200) return true
-        status = statusCode
-        rawHeaders = raw
-        limit = limitFor(statusCode)
-        return true
-      },
-      onData: (chunk: Buffer) => {
-        if (total + chunk.length > limit.bytes) {
-          if (!limit.cut) {
-            stop(new AnswerTooLarge(limit.what, limit.bytes))
-            return false
-          }
-          chunks.push(chunk.subarray(0, limit.bytes - total))
-          total = limit.bytes
-          const answered = { status, rawHeaders, body: Buffer.concat(chunks, total) }
-          done()
-          abort?.(new AnswerTooLarge(limit.what, limit.bytes))
-          resolve(answered)
-          return false
-        }
-        chunks.push(chunk)
-        total += chunk.length
-        return true
-      },
-      onComplete: finish,
-      onError: stop,
-    } as unknown as Parameters<Agent["dispatch"]>[1])
-  })
+    this.keep(chunk)
+    return true
+  }
+
+  onComplete() {
+    this.finish()
+  }
+
+  onError(error: Error) {
+    if (this.over) return
+    this.over = true
+    this.answered(error, undefined)
+  }
+
+  private keep(chunk: Buffer) {
+    if (this.first === undefined) this.first = chunk
+    else if (this.rest === undefined) this.rest = [this.first, chunk]
+    else this.rest.push(chunk)
+    this.total += chunk.length
+  }
+
+  private fail(error: Error) {
+    if (this.over) return
+    this.over = true
+    if (this.abort !== undefined) abortQuietly(this.abort, error)
+    this.answered(error, undefined)
+  }
+
+  private finish() {
+    if (this.over) return
+    this.over = true
+    const body = this.rest !== undefined ? Buffer.concat(this.rest, this.total) : (this.first ?? Buffer.alloc(0))
+    const rawHeaders = this.rawHeaders
+    this.answered(undefined, {
+      status: this.status,
+      body,
+      headers: () => new LightHeaders(() => headerPairs(rawHeaders)) as unknown as Headers,
+    })
+  }
+}
+
+/** undici's pool options: deadlines are the callers' (every call has one and cancels with it), so undici's are off. */
+const poolOptions = { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000 }
+
+/** Past this many servers' pools, those without a connection are let go when another is made (a changing fleet). */
+const POOLS_KEPT = 64
 
 /**
- * The transport: one undici Agent, which keeps a pool of keep-alive connections per server (origin). Deadlines are
- * the callers' (every call has one and aborts with it), so undici's own header/body timeouts are off.
+ * The transport: an undici Pool of keep-alive connections per server (origin), dispatched on directly. An Agent
+ * would look the pool up by origin on every call, re-emit every connect and disconnect through two layers, and
+ * close and remake a server's pool whenever its last connection closed (as an aborted call's does).
  */
 export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimits): LeanTransport => {
-  const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000 })
+  const pools = new Map<string, Pool>()
+  const poolFor = (origin: string): Pool => {
+    const known = pools.get(origin)
+    if (known !== undefined) return known
+    if (pools.size >= POOLS_KEPT) {
+      for (const [other, pool] of pools) {
+        const stats = pool.stats
+        if (stats.connected === 0 && stats.size === 0) {
+          pools.delete(other)
+          void pool.close()
+        }
+      }
+    }
+    const pool = new Pool(origin, poolOptions)
+    pools.set(origin, pool)
+    return pool
+  }
 
   /** undici's body argument, and the content length of one sent in pieces. */
   const bodyArgument = (
     raw: RequestBody | null | undefined,
-    headers: Record<string, string>,
+    headers: Array<string> | Record<string, string>,
   ): string | Buffer | null => {
     if (!Array.isArray(raw)) return (raw as string | Buffer | null | undefined) ?? null
     // Pieces: undici writes an iterable in order, with the length given here.
-    headers["content-length"] = String(raw.reduce((sum: number, piece: Buffer) => sum + piece.length, 0))
+    const length = String(raw.reduce((sum: number, piece: Buffer) => sum + piece.length, 0))
+    if (Array.isArray(headers)) headers.push("content-length", length)
+    else headers["content-length"] = length
     return raw as unknown as Buffer
   }
 
-  /** What an answer of this status may bring: a whole body, or an error's first words. */
-  const bodyLimit = (status: number) =>
-    status >= 400
-      ? { bytes: limits.maxErrorBytes, what: "error body", cut: true }
-      : { bytes: limits.maxBodyBytes, what: "body", cut: false }
-
-  const post: LeanTransport["post"] = async (url, options) => {
-    const headers = { ...options.headers }
-    const answer = await exchange(
-      agent,
-      url,
-      "POST",
-      headers,
-      bodyArgument(options.body, headers),
-      options.signal,
-      bodyLimit,
-    )
-    return {
-      status: answer.status,
-      text: answer.body.toString("utf8"),
-      headers: new LightHeaders(() => headerPairs(answer.rawHeaders)) as unknown as Headers,
+  const send: LeanTransport["send"] = (request, answered) => {
+    const exchange = new Exchange(answered, request.maxBytes ?? limits.maxBodyBytes, limits.maxErrorBytes)
+    const body = request.body
+    let headers = request.headers as Array<string>
+    if (Array.isArray(body)) {
+      headers = [...headers]
+      bodyArgument(body, headers)
     }
+    const { origin, path } = originAndPath(request.url)
+    poolFor(origin).dispatch(
+      { origin, path, method: request.method, headers, body: body as Buffer | null },
+      exchange as unknown as Parameters<Pool["dispatch"]>[1],
+    )
+    return exchange.cancel
   }
 
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -372,7 +433,7 @@ export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimi
     const headers = headerRecord(init?.headers)
     const body = bodyArgument(init?.body as RequestBody | null | undefined, headers)
     const answer = await request(url, {
-      dispatcher: agent,
+      dispatcher: poolFor(originAndPath(url).origin),
       method: method as "GET",
       headers,
       body,
@@ -399,15 +460,11 @@ export const makeLeanTransport = (limits: TransportLimits = defaultTransportLimi
     return new LightResponse(answer.statusCode, responseHeaders, url, bytes, null) as unknown as Response
   }) as typeof globalThis.fetch
 
-  const get: LeanTransport["get"] = async (url, options) => {
-    const maxBytes = options.maxBytes ?? limits.maxBodyBytes
-    const answer = await exchange(agent, url, "GET", options.headers ?? {}, null, options.signal, () => ({
-      bytes: maxBytes,
-      what: "body",
-      cut: false,
-    }))
-    return { status: answer.status, text: answer.body.toString("utf8") }
+  const close = async () => {
+    const all = [...pools.values()]
+    pools.clear()
+    await Promise.all(all.map((pool) => pool.close()))
   }
 
-  return { fetch, get, post, close: () => agent.close() }
+  return { fetch, send, close }
 }

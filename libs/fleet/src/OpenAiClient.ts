@@ -6,7 +6,14 @@ import type { ChatCompletion, ChatRequest, WireCompletion } from "./ChatCompleti
 import { toUpstreamError } from "./ErrorBody.ts"
 import { UpstreamError } from "./FleetError.ts"
 import { makeImageSplicer } from "./ImageSplice.ts"
-import { defaultTransportLimits, type LeanTransport, makeLeanTransport, type TransportLimits } from "./LeanTransport.ts"
+import {
+  type BufferedAnswer,
+  type Cancel,
+  defaultTransportLimits,
+  type LeanTransport,
+  makeLeanTransport,
+  type TransportLimits,
+} from "./LeanTransport.ts"
 import { parseServerLoad, type ServerLoad } from "./ServerLoad.ts"
 import { inSpan } from "./Spans.ts"
 import { applyStops, firstStop } from "./StopStrings.ts"
@@ -253,50 +260,23 @@ const lateError = (target: ServerTarget, timeout: Duration.Duration) =>
   })
 
 /**
- * Why `within` aborts a request: made once, since by then nothing reads it (the outcome is already the deadline's or
- * the interruption's), and an abort without a reason makes a DOMException and undici an error, each with a stack.
+ * Why `viaSignal` aborts an SDK request: made once, since by then nothing reads it (the outcome is already the
+ * deadline's or the interruption's), and an abort without a reason makes a DOMException and undici an error, each
+ * with a stack.
  */
 const ABANDONED = new Error("the call was abandoned (interrupted, or past its deadline)")
 
 /** The longest delay setTimeout keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
-/**
- * `run` under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, for every
- * upstream call, load report and health probe (issue #24): one timer aborts the request and the outcome is `late`'s;
- * interruption aborts it too (vLLM then aborts the generation). Else the outcome is `ok`'s or `failed`'s.
- */
-const within = <A, B, E>(
-  timeout: Duration.Duration,
-  run: (signal: AbortSignal) => Promise<A>,
-  outcome: {
-    readonly ok: (value: A) => Effect.Effect<B, E>
-    readonly failed: (error: unknown) => Effect.Effect<B, E>
-    readonly late: () => Effect.Effect<B, E>
-  },
-): Effect.Effect<B, E> =>
-  Effect.callback<B, E>((resume) => {
+/** A request under way: `done` hears how it ended (once, unless cancelled first); the result stops it. */
+type Started<A> = (done: (error: unknown, value: A | undefined) => void) => Cancel
+
+/** A promise-made request (the SDK's) as a started one, cancelled through an AbortSignal. */
+const viaSignal =
+  <A>(run: (signal: AbortSignal) => Promise<A>): Started<A> =>
+  (done) => {
     const controller = new AbortController()
-    let settled = false
-    const ms = Duration.toMillis(timeout)
-    const timer =
-      ms < MAX_TIMER_MS
-        ? setTimeout(
-            () => {
-              if (settled) return
-              settled = true
-              controller.abort(ABANDONED)
-              resume(Effect.suspend(outcome.late))
-            },
-            Math.max(0, ms),
-          )
-        : undefined
-    const settle = (next: () => Effect.Effect<B, E>) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      resume(Effect.suspend(next))
-    }
     let pending: Promise<A>
     try {
       pending = run(controller.signal)
@@ -304,13 +284,66 @@ const within = <A, B, E>(
       pending = Promise.reject(error)
     }
     pending.then(
-      (value) => settle(() => outcome.ok(value)),
-      (error) => settle(() => outcome.failed(error)),
+      (value) => done(undefined, value),
+      (error) => done(error ?? new Error(String(error)), undefined),
     )
-    return Effect.sync(() => {
+    return () => controller.abort(ABANDONED)
+  }
+
+/**
+ * A request under a deadline without the race of two fibers and a sleep that `Effect.timeoutOrElse` makes, for every
+ * upstream call, load report and health probe (issue #24): one timer cancels the request and the outcome is
+ * `late`'s; interruption cancels it too (vLLM then aborts the generation). Else the outcome is `ok`'s or `failed`'s,
+ * resumed straight from the transport's callback (no promise, no AbortSignal on the direct path).
+ */
+const within = <A, B, E>(
+  timeout: Duration.Duration,
+  start: Started<A>,
+  outcome: {
+    readonly ok: (value: A) => Effect.Effect<B, E>
+    readonly failed: (error: unknown) => Effect.Effect<B, E>
+    readonly late: () => Effect.Effect<B, E>
+  },
+): Effect.Effect<B, E> =>
+  Effect.callback<B, E>((resume) => {
+    let settled = false
+    let cancel: Cancel | undefined
+    const ms = Duration.toMillis(timeout)
+    const timer =
+      ms < MAX_TIMER_MS
+        ? setTimeout(
+            () => {
+              if (settled) return
+              settled = true
+              cancel?.()
+              resume(Effect.suspend(outcome.late))
+            },
+            Math.max(0, ms),
+          )
+        : undefined
+    const done = (error: unknown, value: A | undefined) => {
+      if (settled) return
       settled = true
       clearTimeout(timer)
-      controller.abort(ABANDONED)
+      // Run here rather than suspended (one Effect step less per call); a throw is a defect, not a hung call.
+      let next: Effect.Effect<B, E>
+      try {
+        next = error === undefined ? outcome.ok(value as A) : outcome.failed(error)
+      } catch (defect) {
+        next = Effect.die(defect)
+      }
+      resume(next)
+    }
+    try {
+      cancel = start(done)
+    } catch (error) {
+      done(error ?? new Error(String(error)), undefined)
+    }
+    return Effect.sync(() => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      cancel?.()
     })
   })
 
@@ -387,48 +420,57 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   }
   const authorization = (target: ServerTarget) =>
     target.apiKey === undefined ? null : `Bearer ${Redacted.value(target.apiKey)}`
+  const noHeaders: ReadonlyArray<string> = []
+  const authHeaders = (target: ServerTarget): ReadonlyArray<string> =>
+    target.apiKey === undefined ? noHeaders : ["authorization", `Bearer ${Redacted.value(target.apiKey)}`]
+
+  /** The headers of every direct call with this key (or none), made once per key. */
+  const jsonHeaders: ReadonlyArray<string> = ["content-type", "application/json", "accept", "application/json"]
+  const keyedHeaders = new WeakMap<Redacted.Redacted<string>, ReadonlyArray<string>>()
+  const headersOf = (target: ServerTarget): ReadonlyArray<string> => {
+    if (target.apiKey === undefined) return jsonHeaders
+    let headers = keyedHeaders.get(target.apiKey)
+    if (headers === undefined) {
+      headers = [...jsonHeaders, "authorization", `Bearer ${Redacted.value(target.apiKey)}`]
+      keyedHeaders.set(target.apiKey, headers)
+    }
+    return headers
+  }
 
   /**
-   * A non-streamed chat completion without the SDK: the hottest call (every generation and verdict), where the SDK's
-   * own work per call (its headers, request options, abort controller, response parsing and log formatting) was
-   * about as much CPU as the rest of the transport together (bench/gateway-cpu.ts, part 0). An error answer becomes
-   * the SDK's own APIError, made as the SDK makes it, so that errors read as on every other path (ErrorBody).
+   * The JSON of a direct call's answer. An error answer becomes the SDK's own APIError, made as the SDK makes it, so
+   * that errors read as on every other path (ErrorBody); a body that is not JSON a SyntaxError, which ErrorBody reads
+   * as a malformed answer.
    */
-  const completeDirect = async (
-    target: ServerTarget,
-    body: unknown,
-    signal: AbortSignal,
-    extraHeaders: Record<string, string>,
-  ): Promise<unknown> => {
-    const auth = authorization(target)
-    const answer = await transport.post(`${target.server}/v1/chat/completions`, {
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json",
-        ...(auth === null ? {} : { authorization: auth }),
-        ...extraHeaders,
-      },
-      body: images.bodyOf(JSON.stringify(body)),
-      signal,
-    })
+  const jsonOf = (answer: BufferedAnswer): unknown => {
+    const text = answer.body.toString("utf8")
     if (answer.status < 200 || answer.status >= 300) {
       let json: unknown
       try {
-        json = JSON.parse(answer.text)
+        json = JSON.parse(text)
       } catch {
         json = undefined
       }
       // As the SDK's makeStatusError: a body without an `error` member is the error itself.
       const error = Predicate.isObject(json) && !("error" in json && json.error != null) ? { error: json } : json
-      throw APIError.generate(
-        answer.status,
-        error as object,
-        json === undefined ? answer.text : undefined,
-        answer.headers,
-      )
+      throw APIError.generate(answer.status, error as object, json === undefined ? text : undefined, answer.headers())
     }
-    // Not JSON: a SyntaxError, which ErrorBody reads as a malformed answer.
-    return JSON.parse(answer.text)
+    return JSON.parse(text)
+  }
+
+  /** A completion as the caller reads it, or why the answer is not one. */
+  const completionOf = (
+    wire: unknown,
+    request: ChatRequest,
+    at: { readonly pool: string; readonly server: string },
+    cut: boolean,
+    raw: boolean,
+  ): Effect.Effect<ChatCompletion, UpstreamError> => {
+    const checked = checkAnswer(wire, request)
+    if ("problem" in checked)
+      return Effect.fail(new UpstreamError({ ...at, kind: "malformed", message: checked.problem }))
+    // A stream cut short has no usage chunk: what it cost is estimated from what was read.
+    return normalize(checked.completion, request, cut, raw)
   }
 
   const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
@@ -450,16 +492,41 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     const cutAt = options.cutAt ?? []
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
+    if (cutAt.length === 0 && options.onChoice === undefined) {
+      // A non-streamed completion without the SDK: the hottest call (every generation and verdict), where the SDK's
+      // own work per call (its headers, request options, abort controller, response parsing and log formatting) was
+      // about as much CPU as the rest of the transport together (bench/gateway-cpu.ts, part 0). The image's bytes
+      // are spliced in as the body is made, so its placeholder is released at once.
+      let sent: ReturnType<typeof images.bodyOf>
+      try {
+        sent = images.bodyOf(JSON.stringify({ ...body, stream: false }))
+      } finally {
+        release()
+      }
+      const headers = [...headersOf(target), "x-request-id", options.requestId]
+      if (traceparent !== null) headers.push("traceparent", traceparent)
+      return yield* within(
+        options.timeout,
+        (done) =>
+          transport.send({ method: "POST", url: `${target.server}/v1/chat/completions`, headers, body: sent }, done),
+        {
+          ok: (answer: BufferedAnswer) => {
+            let wire: unknown
+            try {
+              wire = jsonOf(answer)
+            } catch (error) {
+              return Effect.fail(toUpstreamError(failure, error))
+            }
+            return completionOf(wire, request, at, false, options.raw === true)
+          },
+          failed: (error) => Effect.fail(toUpstreamError(failure, error)),
+          late: () => Effect.fail(lateError(target, options.timeout)),
+        },
+      )
+    }
     const answered = within(
       options.timeout,
-      async (signal): Promise<{ readonly wire: unknown; readonly cut: boolean }> => {
-        if (cutAt.length === 0 && options.onChoice === undefined) {
-          const wire = await completeDirect(target, { ...body, stream: false }, signal, {
-            "x-request-id": options.requestId,
-            ...(traceparent === null ? {} : { traceparent }),
-          })
-          return { wire, cut: false }
-        }
+      viaSignal(async (signal): Promise<{ readonly wire: unknown; readonly cut: boolean }> => {
         const stream = await clientFor(target.server).chat.completions.create(
           {
             ...body,
@@ -494,7 +561,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
           stream.controller.abort()
           throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
         }
-      },
+      }),
       {
         ok: (answer): Effect.Effect<{ readonly wire: unknown; readonly cut: boolean }, UpstreamError> =>
           Effect.succeed(answer),
@@ -503,10 +570,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
       },
     ).pipe(Effect.ensuring(Effect.sync(release)))
     const { wire, cut } = yield* answered
-    const checked = checkAnswer(wire, request)
-    if ("problem" in checked) return yield* new UpstreamError({ ...at, kind: "malformed", message: checked.problem })
-    // A stream cut short has no usage chunk: what it cost is estimated from what was read.
-    return yield* normalize(checked.completion, request, cut, options.raw === true)
+    return yield* completionOf(wire, request, at, cut, options.raw === true)
   }, inSpan("OpenAiClient.chat"))
 
   const post = Effect.fnUntraced(function* (
@@ -521,13 +585,14 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     const sent = images.substitute(body)
     const json = yield* within(
       options.timeout,
-      (signal) =>
+      viaSignal((signal) =>
         clientFor(target.server).post<unknown>(`${target.server}${path}`, {
           body: sent.body,
           signal,
           timeout: Duration.toMillis(options.timeout),
           headers: { "X-Request-Id": options.requestId, Authorization: authorization(target) },
         }),
+      ),
       {
         ok: (json): Effect.Effect<unknown, UpstreamError> => Effect.succeed(json),
         failed: (error) => Effect.fail(toUpstreamError(failure, error)),
@@ -551,21 +616,24 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   const get = (target: ServerTarget, path: string, timeout: Duration.Duration) =>
     within(
       timeout,
-      async (signal) => {
-        const auth = authorization(target)
-        const answer = await transport.get(`${target.server}${path}`, {
-          signal,
-          headers: auth === null ? {} : { authorization: auth },
-        })
-        let json: unknown
-        try {
-          json = JSON.parse(answer.text)
-        } catch {
-          json = undefined
-        }
-        return { status: answer.status, json } satisfies HttpAnswer
+      (done) =>
+        transport.send(
+          { method: "GET", url: `${target.server}${path}`, headers: authHeaders(target), body: null },
+          done,
+        ),
+      {
+        ok: (answer: BufferedAnswer): Effect.Effect<HttpAnswer | undefined> => {
+          let json: unknown
+          try {
+            json = JSON.parse(answer.body.toString("utf8"))
+          } catch {
+            json = undefined
+          }
+          return Effect.succeed({ status: answer.status, json })
+        },
+        failed: nothing,
+        late: nothing,
       },
-      { ok: (answer): Effect.Effect<HttpAnswer | undefined> => Effect.succeed(answer), failed: nothing, late: nothing },
     )
 
   const health = (target: ServerTarget, timeout: Duration.Duration) =>
@@ -582,11 +650,20 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   // does without it, as for a server with no /metrics).
   const noReport = () => Effect.succeed(undefined)
   const serverLoad = (server: string, timeout: Duration.Duration) =>
-    within(timeout, (signal) => transport.get(`${server}/metrics`, { signal, maxBytes: limits.maxMetricsBytes }), {
-      ok: (answer) => Effect.succeed(answer.status === 200 ? parseServerLoad(answer.text) : undefined),
-      failed: noReport,
-      late: noReport,
-    })
+    within(
+      timeout,
+      (done) =>
+        transport.send(
+          { method: "GET", url: `${server}/metrics`, headers: noHeaders, body: null, maxBytes: limits.maxMetricsBytes },
+          done,
+        ),
+      {
+        ok: (answer: BufferedAnswer) =>
+          Effect.succeed(answer.status === 200 ? parseServerLoad(answer.body.toString("utf8")) : undefined),
+        failed: noReport,
+        late: noReport,
+      },
+    )
 
   return OpenAiClient.of({ chat, post, health, serverLoad, get })
 }
