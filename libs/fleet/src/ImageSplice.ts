@@ -12,9 +12,10 @@ export interface ImageSplicer {
   /**
    * Encodes the body's long image URLs not encoded yet, the JSON string and its UTF-8 each in a turn of the event loop
    * of its own, before `substitute` (which would otherwise do both in the request's turn: for an image of MBs, tens of
-   * ms each on a shared VM, bench/hostile.ts).
+   * ms each on a shared VM, bench/hostile.ts). Undefined when there is nothing left to encode, found without an
+   * Effect step (most calls: a search's ~15 requests find the image its first one encoded).
    */
-  readonly encodeAhead: (body: unknown) => Effect.Effect<void>
+  readonly encodeAhead: (body: unknown) => Effect.Effect<void> | undefined
   /** The request body with each long image URL replaced by a placeholder, and `release` once it was sent. */
   readonly substitute: <B>(body: B) => { readonly body: B; readonly release: () => void }
   /** A stringified body with its placeholders swapped for their images' encoded bytes (pieces), or as it was. */
@@ -73,9 +74,14 @@ export const makeImageSplicer = (
     )
   }
 
-  const encodeAhead = (body: unknown) =>
+  const encodeAhead = (body: unknown): Effect.Effect<void> | undefined => {
+    const missing = longUrlsOf(body).filter((url) => !encoded.has(url))
+    return missing.length === 0 ? undefined : encodeEach(missing)
+  }
+
+  const encodeEach = (urls: ReadonlyArray<string>) =>
     Effect.gen(function* () {
-      for (const url of longUrlsOf(body)) {
+      for (const url of urls) {
         if (encoded.has(url)) continue
         const stringified = JSON.stringify(url)
         yield* Effect.yieldNow

@@ -234,21 +234,30 @@ const readStream = async (
 }
 
 /**
- * The call's span annotated with `attributes`, and its W3C trace context: a vLLM started with --otlp-traces-endpoint
- * joins its spans to this call's trace. Null where the tracer is off (no span to annotate or join), found in one
- * Effect step.
+ * `then` with the call's W3C trace context, the call's span annotated with `attributes`: a vLLM started with
+ * --otlp-traces-endpoint joins its spans to this call's trace. Null where the tracer is off (no span to annotate or
+ * join), found in the same Effect step as `then`'s.
  */
-const traceparentOf = (attributes: Record<string, unknown>): Effect.Effect<string | null> =>
+const withTraceparent = <A, E>(
+  attributes: () => Record<string, unknown>,
+  then: (traceparent: string | null) => Effect.Effect<A, E>,
+): Effect.Effect<A, E> =>
   Effect.withFiber((fiber) => {
-    if (!fiber.getRef(References.TracerEnabled)) return Effect.succeed(null)
-    return Effect.map(
-      Effect.andThen(Effect.annotateCurrentSpan(attributes), Effect.option(Effect.currentSpan)),
+    if (!fiber.getRef(References.TracerEnabled)) return then(null)
+    return Effect.flatMap(
+      Effect.andThen(Effect.annotateCurrentSpan(attributes()), Effect.option(Effect.currentSpan)),
       (span) =>
-        span._tag === "Some"
-          ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
-          : null,
+        then(
+          span._tag === "Some"
+            ? `00-${span.value.traceId}-${span.value.spanId}-${span.value.sampled ? "01" : "00"}`
+            : null,
+        ),
     )
   })
+
+/** `then` once the body's images are encoded (see ImageSplice), without an Effect step where they were already. */
+const afterEncoding = <A, E>(ahead: Effect.Effect<void> | undefined, then: () => Effect.Effect<A, E>) =>
+  ahead === undefined ? then() : Effect.flatMap(ahead, then)
 
 /** A try past its own deadline: the request was aborted, and the call counts as a timeout. */
 const lateError = (target: ServerTarget, timeout: Duration.Duration) =>
@@ -473,105 +482,116 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     return normalize(checked.completion, request, cut, raw)
   }
 
-  const chat = Effect.fnUntraced(function* (target: CallTarget, request: ChatRequest, options: ChatCallOptions) {
-    const traceparent = yield* traceparentOf({
-      server: target.server,
-      requestId: options.requestId,
-      n: request.n ?? 1,
-    })
-    const timeoutMs = Math.ceil(Duration.toMillis(options.timeout))
-    const requestOptions = (signal: AbortSignal) => ({
-      signal,
-      timeout: timeoutMs,
-      headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
-    })
-    // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through the SDK.
+  /** One chat call, once its span (if any) is known: the body made, sent, and its answer read. */
+  const chatWith = (
+    target: CallTarget,
+    request: ChatRequest,
+    options: ChatCallOptions,
+    traceparent: string | null,
+  ): Effect.Effect<ChatCompletion, UpstreamError> => {
+    // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through as they are.
     const whole = { ...forServer(request, target.kind), model: target.model }
-    yield* images.encodeAhead(whole)
-    const { body, release } = images.substitute(whole)
     const cutAt = options.cutAt ?? []
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
+    const failed = (error: unknown) => Effect.fail(toUpstreamError(failure, error))
+    const late = () => Effect.fail(lateError(target, options.timeout))
     if (cutAt.length === 0 && options.onChoice === undefined) {
       // A non-streamed completion without the SDK: the hottest call (every generation and verdict), where the SDK's
       // own work per call (its headers, request options, abort controller, response parsing and log formatting) was
       // about as much CPU as the rest of the transport together (bench/gateway-cpu.ts, part 0). The image's bytes
       // are spliced in as the body is made, so its placeholder is released at once.
-      let sent: ReturnType<typeof images.bodyOf>
-      try {
-        sent = images.bodyOf(JSON.stringify({ ...body, stream: false }))
-      } finally {
-        release()
-      }
-      const headers = [...headersOf(target), "x-request-id", options.requestId]
-      if (traceparent !== null) headers.push("traceparent", traceparent)
-      return yield* within(
-        options.timeout,
-        (done) =>
-          transport.send({ method: "POST", url: `${target.server}/v1/chat/completions`, headers, body: sent }, done),
-        {
-          ok: (answer: BufferedAnswer) => {
-            let wire: unknown
-            try {
-              wire = jsonOf(answer)
-            } catch (error) {
-              return Effect.fail(toUpstreamError(failure, error))
-            }
-            return completionOf(wire, request, at, false, options.raw === true)
-          },
-          failed: (error) => Effect.fail(toUpstreamError(failure, error)),
-          late: () => Effect.fail(lateError(target, options.timeout)),
-        },
-      )
-    }
-    const answered = within(
-      options.timeout,
-      viaSignal(async (signal): Promise<{ readonly wire: unknown; readonly cut: boolean }> => {
-        const stream = await clientFor(target.server).chat.completions.create(
-          {
-            ...body,
-            stream: true,
-            ...(options.streamUsage === true ? { stream_options: { include_usage: true } } : {}),
-          } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
-          requestOptions(signal),
-        )
-        const onChoice = options.onChoice
-        // Each sample handed on as the answer will read (stop strings applied as `normalize` applies them).
-        const heard: ChoiceListener | undefined =
-          onChoice === undefined
-            ? undefined
-            : (index, text, finishReason, stopReason) => {
-                const stopped = applyStops(
-                  { text, finishReason, stopReason },
-                  request.stop ?? [],
-                  request.include_stop_str_in_output === true,
-                )
-                onChoice(index, stopped.text, stopped.finishReason ?? finishReason, stopped.stopReason)
-              }
+      return afterEncoding(images.encodeAhead(whole), () => {
+        const { body, release } = images.substitute(whole)
+        let sent: ReturnType<typeof images.bodyOf>
         try {
-          return await readStream(
-            stream as never,
-            request.n ?? 1,
-            request.max_tokens ?? Number.MAX_SAFE_INTEGER,
-            cutAt,
-            heard,
-          )
-        } catch (error) {
-          if (!(error instanceof StreamProblem)) throw error
-          stream.controller.abort()
-          throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
+          sent = images.bodyOf(JSON.stringify({ ...body, stream: false }))
+        } finally {
+          release()
         }
-      }),
-      {
-        ok: (answer): Effect.Effect<{ readonly wire: unknown; readonly cut: boolean }, UpstreamError> =>
-          Effect.succeed(answer),
-        failed: (error) => Effect.fail(toUpstreamError(failure, error)),
-        late: () => Effect.fail(lateError(target, options.timeout)),
-      },
-    ).pipe(Effect.ensuring(Effect.sync(release)))
-    const { wire, cut } = yield* answered
-    return yield* completionOf(wire, request, at, cut, options.raw === true)
-  }, inSpan("OpenAiClient.chat"))
+        const headers = [...headersOf(target), "x-request-id", options.requestId]
+        if (traceparent !== null) headers.push("traceparent", traceparent)
+        return within(
+          options.timeout,
+          (done) =>
+            transport.send({ method: "POST", url: `${target.server}/v1/chat/completions`, headers, body: sent }, done),
+          {
+            ok: (answer: BufferedAnswer) => {
+              let wire: unknown
+              try {
+                wire = jsonOf(answer)
+              } catch (error) {
+                return failed(error)
+              }
+              return completionOf(wire, request, at, false, options.raw === true)
+            },
+            failed,
+            late,
+          },
+        )
+      })
+    }
+    const requestOptions = (signal: AbortSignal) => ({
+      signal,
+      timeout: Math.ceil(Duration.toMillis(options.timeout)),
+      headers: { "X-Request-Id": options.requestId, Authorization: authorization(target), traceparent },
+    })
+    return afterEncoding(images.encodeAhead(whole), () => {
+      const { body, release } = images.substitute(whole)
+      return within(
+        options.timeout,
+        viaSignal(async (signal): Promise<{ readonly wire: unknown; readonly cut: boolean }> => {
+          const stream = await clientFor(target.server).chat.completions.create(
+            {
+              ...body,
+              stream: true,
+              ...(options.streamUsage === true ? { stream_options: { include_usage: true } } : {}),
+            } as unknown as OpenAI.ChatCompletionCreateParamsStreaming,
+            requestOptions(signal),
+          )
+          const onChoice = options.onChoice
+          // Each sample handed on as the answer will read (stop strings applied as `normalize` applies them).
+          const heard: ChoiceListener | undefined =
+            onChoice === undefined
+              ? undefined
+              : (index, text, finishReason, stopReason) => {
+                  const stopped = applyStops(
+                    { text, finishReason, stopReason },
+                    request.stop ?? [],
+                    request.include_stop_str_in_output === true,
+                  )
+                  onChoice(index, stopped.text, stopped.finishReason ?? finishReason, stopped.stopReason)
+                }
+          try {
+            return await readStream(
+              stream as never,
+              request.n ?? 1,
+              request.max_tokens ?? Number.MAX_SAFE_INTEGER,
+              cutAt,
+              heard,
+            )
+          } catch (error) {
+            if (!(error instanceof StreamProblem)) throw error
+            stream.controller.abort()
+            throw new UpstreamError({ ...at, kind: "malformed", message: error.message })
+          }
+        }),
+        {
+          ok: ({ wire, cut }) => completionOf(wire, request, at, cut, options.raw === true),
+          failed,
+          late,
+        },
+      ).pipe(Effect.ensuring(Effect.sync(release)))
+    })
+  }
+
+  const chat = (target: CallTarget, request: ChatRequest, options: ChatCallOptions) =>
+    inSpan("OpenAiClient.chat")(
+      withTraceparent(
+        () => ({ server: target.server, requestId: options.requestId, n: request.n ?? 1 }),
+        (traceparent) => chatWith(target, request, options, traceparent),
+      ),
+    )
 
   const post = Effect.fnUntraced(function* (
     target: ServerTarget,
@@ -581,7 +601,8 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
   ) {
     yield* Effect.annotateCurrentSpan({ server: target.server, requestId: options.requestId, path })
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
-    yield* images.encodeAhead(body)
+    const ahead = images.encodeAhead(body)
+    if (ahead !== undefined) yield* ahead
     const sent = images.substitute(body)
     const json = yield* within(
       options.timeout,
