@@ -1,0 +1,101 @@
+import { createServer, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterEach, describe, expect, it } from "vitest"
+import { type BufferedAnswer, type LeanTransport, makeLeanTransport } from "../src/LeanTransport.ts"
+
+/**
+ * Cancelling a request (issue #24): one on the wire closes its connection, which is how an HTTP/1.1 server (vLLM)
+ * hears to stop; one still waiting for its connection never reaches the server and costs no connection.
+ */
+
+/** A loopback server counting connections and requests; `answer` answers (or holds) each request. */
+const countingServer = async (answer: (response: ServerResponse) => void) => {
+  let connections = 0
+  let requests = 0
+  let hungUp = 0
+  const server = createServer((request, response) => {
+    requests++
+    request.resume()
+    request.on("end", () => {
+      response.on("close", () => {
+        if (!response.writableFinished) hungUp++
+      })
+      answer(response)
+    })
+  })
+  server.on("connection", () => connections++)
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    counts: () => ({ connections, requests, hungUp }),
+    close: () => {
+      server.closeAllConnections()
+      server.close()
+    },
+  }
+}
+
+const ok = (response: ServerResponse) => {
+  response.writeHead(200, { "content-type": "application/json", "content-length": "2" })
+  response.end("{}")
+}
+
+const post = (transport: LeanTransport, url: string) =>
+  new Promise<BufferedAnswer>((resolve, reject) => {
+    transport.send(
+      { method: "POST", url: `${url}/v1/chat/completions`, headers: ["content-type", "application/json"], body: "{}" },
+      (error, answer) => (error === undefined ? resolve(answer!) : reject(error)),
+    )
+  })
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+
+describe("LeanTransport", () => {
+  it("a request cancelled before its connection is made never reaches the server; the connection is kept for the next", async () => {
+    const server = await countingServer(ok)
+    const transport = makeLeanTransport()
+    cleanups.push(server.close, transport.close)
+    let heard = false
+    const cancel = transport.send(
+      { method: "POST", url: `${server.url}/v1/chat/completions`, headers: [], body: "{}" },
+      () => {
+        heard = true
+      },
+    )
+    // Connecting takes a turn of the event loop: the request is still waiting for it.
+    cancel()
+    while (server.counts().connections === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const answer = await post(transport, server.url)
+    expect(answer.status).toBe(200)
+    expect(answer.body.toString()).toBe("{}")
+    expect(server.counts()).toEqual({ connections: 1, requests: 1, hungUp: 0 })
+    expect(heard).toBe(false)
+  })
+
+  it("a request cancelled on the wire closes its connection, and its answer is never handed on", async () => {
+    // The first request is held (a long generation); the rest are answered.
+    const held: Array<ServerResponse> = []
+    const server = await countingServer((response) => (held.length === 0 ? held.push(response) : ok(response)))
+    const transport = makeLeanTransport()
+    cleanups.push(server.close, transport.close)
+    let heard = false
+    const cancel = transport.send(
+      { method: "POST", url: `${server.url}/v1/chat/completions`, headers: [], body: "{}" },
+      () => {
+        heard = true
+      },
+    )
+    while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    cancel()
+    while (server.counts().hungUp === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    // The next request gets a connection of its own.
+    const answer = await post(transport, server.url)
+    expect(answer.status).toBe(200)
+    expect(server.counts()).toEqual({ connections: 2, requests: 2, hungUp: 1 })
+    expect(heard).toBe(false)
+  })
+})
