@@ -61,17 +61,19 @@ export const makeImageSplicer = (
     return json
   }
 
+  /** The body's image URLs long enough to splice, found in plain loops (every call looks, most find none). */
   const longUrlsOf = (body: unknown): ReadonlyArray<string> => {
     const messages = (body as { readonly messages?: unknown } | undefined)?.messages
-    if (!Array.isArray(messages)) return []
-    return messages.flatMap((message: { readonly content?: unknown }) =>
-      Array.isArray(message.content)
-        ? message.content.flatMap((part: ContentPart) => {
-            const url = part.image_url?.url
-            return part.type === "image_url" && typeof url === "string" && url.length >= MIN_SPLICED_CHARS ? [url] : []
-          })
-        : [],
-    )
+    const urls: Array<string> = []
+    if (!Array.isArray(messages)) return urls
+    for (const message of messages as ReadonlyArray<{ readonly content?: unknown }>) {
+      if (!Array.isArray(message.content)) continue
+      for (const part of message.content as ReadonlyArray<ContentPart>) {
+        const url = part.image_url?.url
+        if (part.type === "image_url" && typeof url === "string" && url.length >= MIN_SPLICED_CHARS) urls.push(url)
+      }
+    }
+    return urls
   }
 
   const encodeAhead = (body: unknown): Effect.Effect<void> | undefined => {
@@ -90,9 +92,11 @@ export const makeImageSplicer = (
       }
     })
 
+  const keptAsIs = () => {}
   const substitute = <B>(body: B) => {
     const messages = (body as { readonly messages?: unknown }).messages
-    if (!Array.isArray(messages)) return { body, release: () => {} }
+    // No image to splice (a small one, or none): the body as it is, without copying its messages.
+    if (!Array.isArray(messages) || longUrlsOf(body).length === 0) return { body, release: keptAsIs }
     const placed: Array<string> = []
     const withPlaceholders = messages.map((message: { readonly content?: unknown }) => {
       if (!Array.isArray(message.content)) return message
@@ -108,7 +112,7 @@ export const makeImageSplicer = (
         }),
       }
     })
-    if (placed.length === 0) return { body, release: () => {} }
+    if (placed.length === 0) return { body, release: keptAsIs }
     return {
       body: { ...body, messages: withPlaceholders } as B,
       release: () => {

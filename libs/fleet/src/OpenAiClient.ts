@@ -489,14 +489,15 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
     options: ChatCallOptions,
     traceparent: string | null,
   ): Effect.Effect<ChatCompletion, UpstreamError> => {
-    // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through as they are.
-    const whole = { ...forServer(request, target.kind), model: target.model }
     const cutAt = options.cutAt ?? []
+    const direct = cutAt.length === 0 && options.onChoice === undefined
+    // The vLLM extensions (continue_final_message, include_stop_str_in_output, …) pass through as they are.
+    const whole = { ...forServer(request, target.kind), model: target.model, stream: !direct }
     const failure = { pool: target.pool, server: target.server, hasKey: target.apiKey !== undefined }
     const at = { pool: target.pool, server: target.server }
     const failed = (error: unknown) => Effect.fail(toUpstreamError(failure, error))
     const late = () => Effect.fail(lateError(target, options.timeout))
-    if (cutAt.length === 0 && options.onChoice === undefined) {
+    if (direct) {
       // A non-streamed completion without the SDK: the hottest call (every generation and verdict), where the SDK's
       // own work per call (its headers, request options, abort controller, response parsing and log formatting) was
       // about as much CPU as the rest of the transport together (bench/gateway-cpu.ts, part 0). The image's bytes
@@ -505,7 +506,7 @@ const makeClient = (transport: LeanTransport, limits: TransportLimits): OpenAiCl
         const { body, release } = images.substitute(whole)
         let sent: ReturnType<typeof images.bodyOf>
         try {
-          sent = images.bodyOf(JSON.stringify({ ...body, stream: false }))
+          sent = images.bodyOf(JSON.stringify(body))
         } finally {
           release()
         }

@@ -13,6 +13,7 @@ const countingServer = async (answer: (response: ServerResponse) => void) => {
   let connections = 0
   let requests = 0
   let hungUp = 0
+  let closed = 0
   const server = createServer((request, response) => {
     requests++
     request.resume()
@@ -23,11 +24,14 @@ const countingServer = async (answer: (response: ServerResponse) => void) => {
       answer(response)
     })
   })
-  server.on("connection", () => connections++)
+  server.on("connection", (socket) => {
+    connections++
+    socket.on("close", () => closed++)
+  })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    counts: () => ({ connections, requests, hungUp }),
+    counts: () => ({ connections, requests, hungUp, closed }),
     close: () => {
       server.closeAllConnections()
       server.close()
@@ -54,7 +58,7 @@ afterEach(async () => {
 })
 
 describe("LeanTransport", () => {
-  it("a request cancelled before its connection is made never reaches the server; the connection is kept for the next", async () => {
+  it("a request cancelled before its connection is made never reaches the server, and its connection is kept", async () => {
     const server = await countingServer(ok)
     const transport = makeLeanTransport()
     cleanups.push(server.close, transport.close)
@@ -68,11 +72,14 @@ describe("LeanTransport", () => {
     // Connecting takes a turn of the event loop: the request is still waiting for it.
     cancel()
     while (server.counts().connections === 0) await new Promise((resolve) => setTimeout(resolve, 5))
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // The connection made for it carried nothing and is still open.
+    expect(server.counts()).toEqual({ connections: 1, requests: 0, hungUp: 0, closed: 0 })
     const answer = await post(transport, server.url)
     expect(answer.status).toBe(200)
     expect(answer.body.toString()).toBe("{}")
-    expect(server.counts()).toEqual({ connections: 1, requests: 1, hungUp: 0 })
+    const { requests, closed } = server.counts()
+    expect({ requests, closed }).toEqual({ requests: 1, closed: 0 })
     expect(heard).toBe(false)
   })
 
@@ -95,7 +102,10 @@ describe("LeanTransport", () => {
     // The next request gets a connection of its own.
     const answer = await post(transport, server.url)
     expect(answer.status).toBe(200)
-    expect(server.counts()).toEqual({ connections: 2, requests: 2, hungUp: 1 })
+    const { connections, requests, hungUp } = server.counts()
+    expect({ requests, hungUp }).toEqual({ requests: 2, hungUp: 1 })
+    // Not the closed one (the pool may open a spare beside it while that one is still closing).
+    expect(connections).toBeGreaterThanOrEqual(2)
     expect(heard).toBe(false)
   })
 })
