@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { type CutShortReason, DeadlineReached } from "./Errors.ts"
+import { timeoutOrElse } from "./Timeout.ts"
 import type { Trace } from "./Trace.ts"
 import type { UsageCounter } from "./Usage.ts"
 
@@ -109,7 +110,7 @@ export const makeBudget = (
         ),
       )
       if (left <= 0) return yield* reached
-      return yield* call.pipe(Effect.timeoutOrElse({ duration: left, orElse: () => reached }))
+      return yield* timeoutOrElse(call, left, () => reached)
     })
 
   return {
