@@ -122,17 +122,27 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
     }
     const pairs = Array.from({ length: Math.floor(order.length / 2) }, (_, i) => [order[2 * i]!, order[2 * i + 1]!])
     const bye = order.length % 2 === 1 ? order[order.length - 1] : undefined
-    const playing = yield* Effect.forkChild(
-      Effect.all(
-        pairs.map(([first, second], index) =>
-          playMatch(entrants, compare, options, { round, index }, first as number, second as number),
-        ),
-        { concurrency: "unbounded" },
-      ).pipe(quietSpan("tournament.round", { round, matches: pairs.length })),
-    )
-    // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
-    if (options.onRound) yield* options.onRound(order, pairs.length)
-    const played = yield* Fiber.join(playing)
+    // A lone match (a final) plays as it is: Effect.all would fork a fiber for it beside the round's.
+    const playRound = (
+      pairs.length === 1
+        ? Effect.map(
+            playMatch(entrants, compare, options, { round, index: 0 }, pairs[0]![0]!, pairs[0]![1]!),
+            (record) => [record],
+          )
+        : Effect.all(
+            pairs.map(([first, second], index) =>
+              playMatch(entrants, compare, options, { round, index }, first as number, second as number),
+            ),
+            { concurrency: "unbounded" },
+          )
+    ).pipe(quietSpan("tournament.round", { round, matches: pairs.length }))
+    let played: ReadonlyArray<MatchRecord<O>>
+    if (options.onRound) {
+      const playing = yield* Effect.forkChild(playRound)
+      // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
+      yield* options.onRound(order, pairs.length)
+      played = yield* Fiber.join(playing)
+    } else played = yield* playRound
     matches.push(...played)
     for (const record of played) wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     order = [...(bye === undefined ? [] : [bye]), ...played.map((record) => record.winner)]
