@@ -20,14 +20,18 @@ export interface MatchFacts {
 }
 
 /** Counts one decided match for its judge: how it was decided, a re-ask, a swapped order, verdicts that split. */
-export const countMatch = (name: string, facts: MatchFacts) =>
-  Effect.all([
-    Metric.update(labelled(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1),
-    facts.reasked ? Metric.update(labelled(judgeReasks, { judge: name }), 1) : Effect.void,
-    facts.decidedBy === "COIN" ? Metric.update(labelled(judgeCoins, { judge: name }), 1) : Effect.void,
-    facts.orderFlipped ? Metric.update(labelled(judgeSwappedOrders, { judge: name }), 1) : Effect.void,
-    facts.split ? Metric.update(labelled(judgeOrderFlips, { judge: name }), 1) : Effect.void,
-  ])
+export const countMatch = (name: string, facts: MatchFacts): Effect.Effect<void> => {
+  // Only the counters that move: an Effect.all of five, most of them void, ran on every judged match (issue #24).
+  let counted = Metric.update(labelled(judgeDecisions, { judge: name, decided_by: facts.decidedBy }), 1)
+  const also = (metric: Metric.Counter<number>) => {
+    counted = Effect.andThen(counted, Metric.update(labelled(metric, { judge: name }), 1))
+  }
+  if (facts.reasked) also(judgeReasks)
+  if (facts.decidedBy === "COIN") also(judgeCoins)
+  if (facts.orderFlipped) also(judgeSwappedOrders)
+  if (facts.split) also(judgeOrderFlips)
+  return counted
+}
 
 /** What a MatchJudged event says of its judge's verdicts; undefined for a match decided without one. */
 export const factsOf = (event: SearchEvent): MatchFacts | undefined =>

@@ -11,8 +11,17 @@ export const speculativeCalls = Metric.counter("stagebeam_speculative_calls_tota
   description: "Speculative next-stage calls by outcome: started, kept, discarded, no_room",
 })
 
-const count = (outcome: "started" | "kept" | "discarded" | "no_room", n = 1) =>
-  n === 0 ? Effect.void : Metric.update(Metric.withAttributes(speculativeCalls, { outcome }), n)
+type SpeculationOutcome = "started" | "kept" | "discarded" | "no_room"
+
+// Each outcome's series made once: Metric.withAttributes made per update keys its series again (issue #24).
+const byOutcome = Object.fromEntries(
+  (["started", "kept", "discarded", "no_room"] as const).map((outcome) => [
+    outcome,
+    Metric.withAttributes(speculativeCalls, { outcome }),
+  ]),
+) as Record<SpeculationOutcome, typeof speculativeCalls>
+
+const count = (outcome: SpeculationOutcome, n = 1) => (n === 0 ? Effect.void : Metric.update(byOutcome[outcome], n))
 
 export interface FleetCapacityProbe {
   /** Sequences the generator's servers could start now without queueing (Infinity: no limit known). */
