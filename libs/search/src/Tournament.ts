@@ -138,8 +138,9 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
     ).pipe(quietSpan("tournament.round", { round, matches: pairs.length }))
     let played: ReadonlyArray<MatchRecord<O>>
     if (options.onRound) {
-      const playing = yield* Effect.forkChild(playRound)
-      // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
+      // The round's matches are asked first, started at once (no scheduler turn, no async context to capture): what
+      // onRound starts (speculation) queues behind their judge calls.
+      const playing = yield* Effect.forkChild(playRound, { startImmediately: true })
       yield* options.onRound(order, pairs.length)
       played = yield* Fiber.join(playing)
     } else played = yield* playRound
@@ -175,9 +176,14 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
     }
     const first = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
     const second = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
-    const playing = yield* Effect.forkChild(playMatch(entrants, compare, options, { round, index: 0 }, first, second))
-    if (options.onRound) yield* options.onRound([first, second, ...pool], 1)
-    const record = yield* Fiber.join(playing)
+    const playing = playMatch(entrants, compare, options, { round, index: 0 }, first, second)
+    let record: MatchRecord<O>
+    if (options.onRound) {
+      // As in a knockout round: the match is asked first, what onRound starts queues behind it.
+      const fiber = yield* Effect.forkChild(playing, { startImmediately: true })
+      yield* options.onRound([first, second, ...pool], 1)
+      record = yield* Fiber.join(fiber)
+    } else record = yield* playing
     matches.push(record)
     wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     pool.push(record.winner)
