@@ -60,15 +60,19 @@ export const makeSpeculator = (
   const started = new Map<string, Prefetched>()
   const refused = new Set<string>()
   const mode = run.schedule.speculation
-  const dropAllBut = (keep: (text: string) => boolean) =>
-    Effect.forEach(
-      [...started].filter(([text]) => !keep(text)),
+  const dropAllBut = (keep: (text: string) => boolean): Effect.Effect<void> => {
+    const dropped = [...started].filter(([text]) => !keep(text))
+    // Asked after every match: most of the time there is nothing to drop.
+    if (dropped.length === 0) return Effect.void
+    return Effect.forEach(
+      dropped,
       ([text, prefetched]) => {
         started.delete(text)
         return Effect.andThen(discard(prefetched), count("discarded"))
       },
       { discard: true },
     )
+  }
   return {
     start: (candidates, judgeSequences) =>
       Effect.gen(function* () {
