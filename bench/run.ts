@@ -21,6 +21,7 @@ const benchmarks = [
   "scaling",
   "image",
   "json-body",
+  "search-overhead",
   "cli-start",
 ] as const
 

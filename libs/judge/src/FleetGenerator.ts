@@ -157,19 +157,23 @@ export const makeFleetGenerator = (pool: Pool, options: FleetGeneratorOptions): 
     capabilities: Capabilities,
     results: ReadonlyArray<GenerationResult>,
     nextPart: number,
-  ) =>
-    Effect.gen(function* () {
-      const merged = mergeResults(results)
-      const missing = request.n - merged.samples.length
-      if (missing <= 0) return merged
-      const extra = yield* Effect.forEach(
+  ): Effect.Effect<GenerationResult, Effect.Error<ReturnType<Pool["complete"]>>> => {
+    // One complete answer (the usual case) is the result as it is: merging one part copies it for nothing.
+    const only = results.length === 1 ? results[0]! : undefined
+    if (only !== undefined && only.samples.length >= request.n) return Effect.succeed(only)
+    const merged = mergeResults(results)
+    const missing = request.n - merged.samples.length
+    if (missing <= 0) return Effect.succeed(merged)
+    return Effect.map(
+      Effect.forEach(
         Array.from({ length: missing }, (_, i) => nextPart + i),
         // Heard at the end with the rest: their indices are known only once every part has answered.
         (part) => call(request, capabilities, 1, part, 0, undefined),
         { concurrency: "unbounded" },
-      )
-      return mergeResults([merged, ...extra])
-    })
+      ),
+      (extra) => mergeResults([merged, ...extra]),
+    )
+  }
 
   return CandidateGenerator.of({ generate })
 }

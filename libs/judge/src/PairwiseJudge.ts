@@ -119,24 +119,24 @@ export const makePairwiseJudge = (
   declaration: JudgeDeclaration = { name: pool.name, kind: "pairwise", pool: pool.name, options },
 ): PairwiseJudging => {
   const sampling = options.sampling ?? REFERENCE_SAMPLING
+  /** One call; `capabilities` as the caller read them (once per call). */
   const ask = (
+    capabilities: Capabilities,
     request: Omit<ChatRequest, "temperature" | "top_p" | "max_tokens">,
     kind: string,
     choice?: { readonly maxTokens: number },
     maxTokens?: number,
   ) =>
-    Effect.flatMap(pool.capabilities, (capabilities) =>
-      pool.complete(
-        {
-          ...request,
-          temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
-          top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
-          ...(choice === undefined && sampling.topK !== undefined ? { top_k: sampling.topK } : {}),
-          max_tokens: choice?.maxTokens ?? Math.min(sampling.maxTokens, maxTokens ?? sampling.maxTokens),
-          ...criticalPathPriority(capabilities),
-        },
-        { label: `judge-${kind.toLowerCase()}` },
-      ),
+    pool.complete(
+      {
+        ...request,
+        temperature: choice === undefined ? sampling.temperature : CHOICE_SAMPLING.temperature,
+        top_p: choice === undefined ? sampling.topP : CHOICE_SAMPLING.topP,
+        ...(choice === undefined && sampling.topK !== undefined ? { top_k: sampling.topK } : {}),
+        max_tokens: choice?.maxTokens ?? Math.min(sampling.maxTokens, maxTokens ?? sampling.maxTokens),
+        ...criticalPathPriority(capabilities),
+      },
+      { label: `judge-${kind.toLowerCase()}` },
     )
 
   // Set once a server answered a constrained verdict with something else than a label (it ignored the field, e.g. a
@@ -168,6 +168,7 @@ export const makePairwiseJudge = (
       const result =
         mode === "CHOICE"
           ? yield* ask(
+              capabilities,
               {
                 messages,
                 seed: match.seed,
@@ -177,7 +178,13 @@ export const makePairwiseJudge = (
               match.kind,
               { maxTokens: CHOICE_MAX_TOKENS },
             )
-          : yield* ask({ messages, seed: match.seed }, match.kind, undefined, FREE_TEXT_VERDICT_MAX_TOKENS)
+          : yield* ask(
+              capabilities,
+              { messages, seed: match.seed },
+              match.kind,
+              undefined,
+              FREE_TEXT_VERDICT_MAX_TOKENS,
+            )
       const raw = firstText(result)
       const choice = result.completion.choices[0]
       const cost = {
@@ -213,6 +220,7 @@ export const makePairwiseJudge = (
 
   const checkReasoning = Effect.fnUntraced(function* (input: CorrectnessInput) {
     const result = yield* ask(
+      yield* pool.capabilities,
       {
         messages: correctnessMessages({ hint: input.hint, reasoning: input.reasoning }, input.wording),
         seed: input.seed,

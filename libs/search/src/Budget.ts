@@ -1,5 +1,6 @@
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import { type CutShortReason, DeadlineReached } from "./Errors.ts"
+import { joinOrElse, timeoutOrElse } from "./Timeout.ts"
 import type { Trace } from "./Trace.ts"
 import type { UsageCounter } from "./Usage.ts"
 
@@ -28,6 +29,11 @@ export interface Budget {
     what: string,
     keepReserve?: boolean,
   ) => Effect.Effect<A, E | DeadlineReached, R>
+  /**
+   * `withinDeadline(Fiber.join(fiber))` without a fiber to join it in: waits for a call already running (started
+   * ahead, see Prefetch.ts), which is left running when the deadline is reached (its owner ends it).
+   */
+  readonly joinWithinDeadline: <A, E>(fiber: Fiber.Fiber<A, E>, what: string) => Effect.Effect<A, E | DeadlineReached>
   /** A finished generation call: its duration, tokens, and the longest of its samples, for the estimates. */
   readonly recordGeneration: (ms: number, tokens: number, longestSampleTokens: number) => void
   /** A finished tournament round, for the estimates. */
@@ -97,26 +103,50 @@ export const makeBudget = (
       return true
     })
 
-  const withinDeadline = <A, E, R>(call: Effect.Effect<A, E, R>, what: string, keepReserve = true) =>
-    Effect.gen(function* () {
-      const left = (yield* timeLeft) - (keepReserve ? reserveMs() : 0)
-      if (left === Infinity) return yield* call
-      const reached = Effect.andThen(
-        cut("DEADLINE", `${what} did not finish before the deadline`),
-        // Made only when reached: an error records a stack trace, and most calls finish in time.
-        Effect.suspend(() =>
-          Effect.fail(new DeadlineReached({ message: `${what} did not finish before the deadline` })),
-        ),
-      )
-      if (left <= 0) return yield* reached
-      return yield* call.pipe(Effect.timeoutOrElse({ duration: left, orElse: () => reached }))
+  /** Runs `within(ms left, reached)`, or `unbounded` without a deadline; a call with no time left is not made. */
+  const bounded = <A, E, R>(
+    what: string,
+    keepReserve: boolean,
+    unbounded: () => Effect.Effect<A, E, R>,
+    within: (left: number, reached: () => Effect.Effect<never, DeadlineReached>) => Effect.Effect<A, E, R>,
+  ): Effect.Effect<A, E | DeadlineReached, R> =>
+    Effect.flatMap(timeLeft, (time): Effect.Effect<A, E | DeadlineReached, R> => {
+      const left = time - (keepReserve ? reserveMs() : 0)
+      if (left === Infinity) return unbounded()
+      // Made only when reached: an error records a stack trace, and most calls finish in time.
+      const reached = () =>
+        Effect.andThen(
+          cut("DEADLINE", `${what} did not finish before the deadline`),
+          Effect.suspend(() =>
+            Effect.fail(new DeadlineReached({ message: `${what} did not finish before the deadline` })),
+          ),
+        )
+      if (left <= 0) return reached()
+      return within(left, reached)
     })
+
+  const withinDeadline = <A, E, R>(call: Effect.Effect<A, E, R>, what: string, keepReserve = true) =>
+    bounded<A, E | DeadlineReached, R>(
+      what,
+      keepReserve,
+      () => call,
+      (left, reached) => timeoutOrElse(call, left, reached),
+    )
+
+  const joinWithinDeadline = <A, E>(fiber: Fiber.Fiber<A, E>, what: string) =>
+    bounded<A, E | DeadlineReached, never>(
+      what,
+      true,
+      () => Fiber.join(fiber),
+      (left, reached) => joinOrElse(fiber, left, reached),
+    )
 
   return {
     cutUnlessRoomFor,
     cut,
     cutState: () => state,
     withinDeadline,
+    joinWithinDeadline,
     recordGeneration: (ms, tokens, longestSampleTokens) => {
       largest.generationMs = Math.max(largest.generationMs, ms)
       largest.generationTokens = Math.max(largest.generationTokens, tokens)

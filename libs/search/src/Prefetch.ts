@@ -55,7 +55,7 @@ export const adopt = (
   prefetched: Prefetched,
 ): Effect.Effect<TimedGeneration, GenerationFailed | DeadlineReached> =>
   run.budget
-    .withinDeadline(Fiber.join(prefetched.fiber), `the ${prefetched.kind} generation call`)
+    .joinWithinDeadline(prefetched.fiber, `the ${prefetched.kind} generation call`)
     .pipe(Effect.ensuring(Fiber.interrupt(prefetched.fiber)), Effect.map(run.account))
 
 /**

@@ -11,8 +11,17 @@ export const speculativeCalls = Metric.counter("stagebeam_speculative_calls_tota
   description: "Speculative next-stage calls by outcome: started, kept, discarded, no_room",
 })
 
-const count = (outcome: "started" | "kept" | "discarded" | "no_room", n = 1) =>
-  n === 0 ? Effect.void : Metric.update(Metric.withAttributes(speculativeCalls, { outcome }), n)
+type SpeculationOutcome = "started" | "kept" | "discarded" | "no_room"
+
+// Each outcome's series made once: Metric.withAttributes made per update keys its series again (issue #24).
+const byOutcome = Object.fromEntries(
+  (["started", "kept", "discarded", "no_room"] as const).map((outcome) => [
+    outcome,
+    Metric.withAttributes(speculativeCalls, { outcome }),
+  ]),
+) as Record<SpeculationOutcome, typeof speculativeCalls>
+
+const count = (outcome: SpeculationOutcome, n = 1) => (n === 0 ? Effect.void : Metric.update(byOutcome[outcome], n))
 
 export interface FleetCapacityProbe {
   /** Sequences the generator's servers could start now without queueing (Infinity: no limit known). */
@@ -51,15 +60,19 @@ export const makeSpeculator = (
   const started = new Map<string, Prefetched>()
   const refused = new Set<string>()
   const mode = run.schedule.speculation
-  const dropAllBut = (keep: (text: string) => boolean) =>
-    Effect.forEach(
-      [...started].filter(([text]) => !keep(text)),
+  const dropAllBut = (keep: (text: string) => boolean): Effect.Effect<void> => {
+    const dropped = [...started].filter(([text]) => !keep(text))
+    // Asked after every match: most of the time there is nothing to drop.
+    if (dropped.length === 0) return Effect.void
+    return Effect.forEach(
+      dropped,
       ([text, prefetched]) => {
         started.delete(text)
         return Effect.andThen(discard(prefetched), count("discarded"))
       },
       { discard: true },
     )
+  }
   return {
     start: (candidates, judgeSequences) =>
       Effect.gen(function* () {

@@ -10,17 +10,26 @@ import { type SampledFirst, type StepFailure, seededTournament } from "./StepSch
 import { mergeDuplicates } from "./Tournament.ts"
 
 /** A step's speculator: it starts the first call of `next(candidate)` ahead, marked speculative. */
-export const speculatorFor = (run: Run, next: NextStep<StepSpec>): Speculator =>
-  makeSpeculator(
+export const speculatorFor = (run: Run, next: NextStep<StepSpec>): Speculator => {
+  // Each candidate's next step made once: its size and its call both ask for it (a spec parses the answer so far).
+  const specs = new WeakMap<Candidate, StepSpec | undefined>()
+  const nextOf = (candidate: Candidate) => {
+    if (specs.has(candidate)) return specs.get(candidate)
+    const spec = next(candidate)
+    specs.set(candidate, spec)
+    return spec
+  }
+  return makeSpeculator(
     run,
-    (candidate) => next(candidate)?.n,
+    (candidate) => nextOf(candidate)?.n,
     (candidate) => {
-      const nextSpec = next(candidate)
+      const nextSpec = nextOf(candidate)
       return nextSpec === undefined
         ? Effect.succeed(undefined)
         : prefetch(run, nextSpec.step, nextSpec.kind, generationOf(run, nextSpec, 0, true), hearsSamples(run, nextSpec))
     },
   )
+}
 
 /** A judge call's sequences: what a match about to start needs free. */
 export const sequencesPerMatch = (run: Run): number =>

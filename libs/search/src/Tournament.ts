@@ -122,17 +122,28 @@ export const knockout = Effect.fnUntraced(function* <A, O extends Outcome, E, R>
     }
     const pairs = Array.from({ length: Math.floor(order.length / 2) }, (_, i) => [order[2 * i]!, order[2 * i + 1]!])
     const bye = order.length % 2 === 1 ? order[order.length - 1] : undefined
-    const playing = yield* Effect.forkChild(
-      Effect.all(
-        pairs.map(([first, second], index) =>
-          playMatch(entrants, compare, options, { round, index }, first as number, second as number),
-        ),
-        { concurrency: "unbounded" },
-      ).pipe(quietSpan("tournament.round", { round, matches: pairs.length })),
-    )
-    // The round's matches are asked first: what onRound starts (speculation) queues behind their judge calls.
-    if (options.onRound) yield* options.onRound(order, pairs.length)
-    const played = yield* Fiber.join(playing)
+    // A lone match (a final) plays as it is: Effect.all would fork a fiber for it beside the round's.
+    const playRound = (
+      pairs.length === 1
+        ? Effect.map(
+            playMatch(entrants, compare, options, { round, index: 0 }, pairs[0]![0]!, pairs[0]![1]!),
+            (record) => [record],
+          )
+        : Effect.all(
+            pairs.map(([first, second], index) =>
+              playMatch(entrants, compare, options, { round, index }, first as number, second as number),
+            ),
+            { concurrency: "unbounded" },
+          )
+    ).pipe(quietSpan("tournament.round", { round, matches: pairs.length }))
+    let played: ReadonlyArray<MatchRecord<O>>
+    if (options.onRound) {
+      // The round's matches are asked first, started at once (no scheduler turn, no async context to capture): what
+      // onRound starts (speculation) queues behind their judge calls.
+      const playing = yield* Effect.forkChild(playRound, { startImmediately: true })
+      yield* options.onRound(order, pairs.length)
+      played = yield* Fiber.join(playing)
+    } else played = yield* playRound
     matches.push(...played)
     for (const record of played) wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     order = [...(bye === undefined ? [] : [bye]), ...played.map((record) => record.winner)]
@@ -165,9 +176,14 @@ export const sequential = Effect.fnUntraced(function* <A, O extends Outcome, E, 
     }
     const first = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
     const second = pool.splice(Math.floor(rng() * pool.length), 1)[0]!
-    const playing = yield* Effect.forkChild(playMatch(entrants, compare, options, { round, index: 0 }, first, second))
-    if (options.onRound) yield* options.onRound([first, second, ...pool], 1)
-    const record = yield* Fiber.join(playing)
+    const playing = playMatch(entrants, compare, options, { round, index: 0 }, first, second)
+    let record: MatchRecord<O>
+    if (options.onRound) {
+      // As in a knockout round: the match is asked first, what onRound starts queues behind it.
+      const fiber = yield* Effect.forkChild(playing, { startImmediately: true })
+      yield* options.onRound([first, second, ...pool], 1)
+      record = yield* Fiber.join(fiber)
+    } else record = yield* playing
     matches.push(record)
     wins.set(record.winner, (wins.get(record.winner) ?? 0) + 1)
     pool.push(record.winner)

@@ -43,31 +43,32 @@ export const decideVerdict = <E, R>(
   match: MatchInput,
   ask: (match: MatchInput) => Effect.Effect<Verdict, E, R>,
 ): Effect.Effect<Verdict, E, R> =>
-  Effect.gen(function* () {
-    const verdict = yield* ask(match)
-    if (verdict.explicit) return { ...verdict, decidedBy: "EXPLICIT" as const }
+  // A clear first answer (the usual case) is one flatMap, without a generator per judge call.
+  Effect.flatMap(ask(match), (verdict): Effect.Effect<Verdict, E, R> => {
+    if (verdict.explicit) return Effect.succeed({ ...verdict, decidedBy: "EXPLICIT" as const })
     switch (match.unclearVerdict) {
       case "SECOND":
-        return { ...verdict, decidedBy: "UNCLEAR" as const }
+        return Effect.succeed({ ...verdict, decidedBy: "UNCLEAR" as const })
       case "COIN":
-        return coinVerdict(match, verdict, verdict.raw)
+        return Effect.succeed(coinVerdict(match, verdict, verdict.raw))
       default:
         break
     }
-    const swapped = yield* ask(swappedOf(match))
-    const cost = costOf(verdict, swapped)
-    if (!swapped.explicit) {
-      const raw = `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`
-      return match.unclearVerdict === "ASK_SWAPPED_THEN_COIN"
-        ? { ...coinVerdict(match, verdict, raw), ...cost, reasked: true }
-        : { ...verdict, ...cost, raw, decidedBy: "UNCLEAR" as const, reasked: true }
-    }
-    return {
-      ...swapped,
-      ...cost,
-      winner: swapped.winner === 0 ? (1 as const) : (0 as const),
-      raw: `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`,
-      decidedBy: "EXPLICIT" as const,
-      reasked: true,
-    }
+    return Effect.map(ask(swappedOf(match)), (swapped): Verdict => {
+      const cost = costOf(verdict, swapped)
+      if (!swapped.explicit) {
+        const raw = `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`
+        return match.unclearVerdict === "ASK_SWAPPED_THEN_COIN"
+          ? { ...coinVerdict(match, verdict, raw), ...cost, reasked: true }
+          : { ...verdict, ...cost, raw, decidedBy: "UNCLEAR" as const, reasked: true }
+      }
+      return {
+        ...swapped,
+        ...cost,
+        winner: swapped.winner === 0 ? (1 as const) : (0 as const),
+        raw: `${verdict.raw}\n--- asked again, responses swapped ---\n${swapped.raw}`,
+        decidedBy: "EXPLICIT" as const,
+        reasked: true,
+      }
+    })
   })
