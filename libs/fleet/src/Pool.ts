@@ -1,4 +1,4 @@
-import { Clock, Context, Duration, Effect, Random, type Redacted, References, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, type Fiber, Random, type Redacted, References, type Scope } from "effect"
 import { makeCallTimes } from "./CallTimes.ts"
 import type { Capabilities, DeclaredCapabilities } from "./Capabilities.ts"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
@@ -157,62 +157,64 @@ export const makePool = Effect.fnUntraced(function* (
 
   /**
    * A call's first step, in one Effect step (issue #24): its upstream request id (the Reason call's, what the call
-   * is for, and a draw), its span's annotations (none with the tracer off) and its count in the retry budget; then
-   * `run` with the id.
+   * is for, and a draw), its count in the retry budget and, with the tracer on, its span (`inSpan`) and the span's
+   * annotations; then `run` with the id.
    */
   const calling = <A, E>(
+    span: <X, Y>(effect: Effect.Effect<X, Y>) => Effect.Effect<X, Y>,
     label: string,
     annotations: Record<string, unknown>,
     run: (requestId: string) => Effect.Effect<A, E>,
-  ): Effect.Effect<A, E> =>
-    Effect.withFiber((fiber) => {
+  ): Effect.Effect<A, E> => {
+    const start = (fiber: Fiber.Fiber<unknown, unknown>, traced: boolean) => {
       const requestId = `${fiber.getRef(RequestId)}.${label}.${fiber.getRef(Random.Random).nextIntUnsafe().toString(36)}`
-      const annotate = fiber.getRef(References.TracerEnabled)
-        ? Effect.annotateCurrentSpan({ pool: options.name, requestId, ...annotations })
-        : undefined
       budget.calledAt(fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
-      return annotate === undefined ? run(requestId) : Effect.andThen(annotate, run(requestId))
-    })
+      return traced
+        ? Effect.andThen(Effect.annotateCurrentSpan({ pool: options.name, requestId, ...annotations }), run(requestId))
+        : run(requestId)
+    }
+    return Effect.withFiber((fiber) =>
+      fiber.getRef(References.TracerEnabled)
+        ? span(Effect.withFiber((inside) => start(inside, true)))
+        : start(fiber, false),
+    )
+  }
 
   const completeSpan = inSpan("Pool.complete")
   const complete = (
     request: ChatRequest,
     callOptions: CallOptions,
   ): Effect.Effect<ChatResult, UpstreamError | NoCapacity> =>
-    completeSpan(
-      calling(callOptions.label, {}, (requestId) => {
-        const tried = new Set<string>()
-        const cutAt = callOptions.cutAt ?? []
-        const streamed = cutAt.length > 0 || callOptions.onChoice !== undefined
-        const once = Effect.map(
-          freshKey(
-            routed(
-              {
-                label: callOptions.label,
-                affinity: callOptions.affinity,
-                sequences: request.n ?? 1,
-                maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
-              },
-              tried,
-              (target, profile, timeout) =>
-                client.chat(target, request, {
-                  requestId,
-                  timeout,
-                  ...(cutAt.length > 0 && { cutAt }),
-                  ...(callOptions.onChoice !== undefined && { onChoice: callOptions.onChoice }),
-                  ...(streamed && { streamUsage: profile?.capabilities.usage ?? false }),
-                }),
-              (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),
-            ),
-          ),
-          ({ answer, server }): ChatResult => ({ completion: answer, server }),
-        )
-        const first = options.hedge?.some((prefix) => callOptions.label.startsWith(prefix))
-          ? hedged(callOptions.label, once)
-          : once
-        return withFailover(first, once)
-      }),
-    )
+    calling(completeSpan, callOptions.label, {}, (requestId) => {
+      const tried = new Set<string>()
+      const cutAt = callOptions.cutAt ?? []
+      const streamed = cutAt.length > 0 || callOptions.onChoice !== undefined
+      const once = freshKey(
+        routed(
+          {
+            label: callOptions.label,
+            affinity: callOptions.affinity,
+            sequences: request.n ?? 1,
+            maxTokens: request.max_tokens ?? DEFAULT_MAX_TOKENS,
+          },
+          tried,
+          (target, profile, timeout) =>
+            client.chat(target, request, {
+              requestId,
+              timeout,
+              ...(cutAt.length > 0 && { cutAt }),
+              ...(callOptions.onChoice !== undefined && { onChoice: callOptions.onChoice }),
+              ...(streamed && { streamUsage: profile?.capabilities.usage ?? false }),
+            }),
+          (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),
+          (completion, server): ChatResult => ({ completion, server }),
+        ),
+      )
+      const first = options.hedge?.some((prefix) => callOptions.label.startsWith(prefix))
+        ? hedged(callOptions.label, once)
+        : once
+      return withFailover(first, once)
+    })
 
   const postSpan = inSpan("Pool.post")
   const post = (
@@ -220,27 +222,26 @@ export const makePool = Effect.fnUntraced(function* (
     body: object,
     callOptions: CallOptions & { readonly sequences: number },
   ): Effect.Effect<{ readonly json: unknown; readonly server: string }, UpstreamError | NoCapacity> =>
-    postSpan(
-      calling(callOptions.label, { path }, (requestId) => {
-        const tried = new Set<string>()
-        // Pooling generates nothing: the whole call counts as one unit of work, so its timeout follows its own latency.
-        const once = freshKey(
-          routed(
-            {
-              label: callOptions.label,
-              affinity: callOptions.affinity,
-              sequences: callOptions.sequences,
-              maxTokens: 1,
-            },
-            tried,
-            (target, _profile, timeout) =>
-              client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
-            () => 1,
-          ),
-        )
-        return Effect.map(withFailover(once, once), ({ answer, server }) => ({ json: answer, server }))
-      }),
-    )
+    calling(postSpan, callOptions.label, { path }, (requestId) => {
+      const tried = new Set<string>()
+      // Pooling generates nothing: the whole call counts as one unit of work, so its timeout follows its own latency.
+      const once = freshKey(
+        routed(
+          {
+            label: callOptions.label,
+            affinity: callOptions.affinity,
+            sequences: callOptions.sequences,
+            maxTokens: 1,
+          },
+          tried,
+          (target, _profile, timeout) =>
+            client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
+          () => 1,
+          (json, server) => ({ json, server }),
+        ),
+      )
+      return withFailover(once, once)
+    })
 
   return {
     name: options.name,

@@ -36,9 +36,9 @@ export interface TryRequest {
 /**
  * One try of one call on the server routing picks, not one this call tried already (`tried` grows with it):
  * counted in flight, timed, its failure counted against the server. `completionTokens` is what the answer
- * generated per sequence (the pool's speed).
+ * generated per sequence (the pool's speed); `result` is what the try gives for the answer and its server.
  */
-export type Try = <A>(
+export type Try = <A, R>(
   request: TryRequest,
   tried: Set<string>,
   call: (
@@ -47,7 +47,8 @@ export type Try = <A>(
     timeout: Duration.Duration,
   ) => Effect.Effect<A, UpstreamError>,
   completionTokens: (answer: A) => number,
-) => Effect.Effect<{ readonly answer: A; readonly server: string }, UpstreamError | NoCapacity>
+  result: (answer: A, server: string) => R,
+) => Effect.Effect<R, UpstreamError | NoCapacity>
 
 /** The series a try updates, made once per server and per label (issue #24: found again by one lookup). */
 interface LabelSeries {
@@ -118,7 +119,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
   // context read directly, the pool's view read as plain state), the call, and one exit handler that releases it
   // and does the bookkeeping of its outcome: the dozens of small Effects, the generator and the acquire/use/release
   // they were made of were a share of the gateway's CPU per upstream call (issue #24).
-  return <A>(
+  return <A, R>(
     request: TryRequest,
     tried: Set<string>,
     call: (
@@ -127,7 +128,8 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
       timeout: Duration.Duration,
     ) => Effect.Effect<A, UpstreamError>,
     completionTokens: (answer: A) => number,
-  ): Effect.Effect<{ readonly answer: A; readonly server: string }, UpstreamError | NoCapacity> => {
+    result: (answer: A, server: string) => R,
+  ): Effect.Effect<R, UpstreamError | NoCapacity> => {
     const { label, sequences } = request
     const short = request.maxTokens <= SHORT_CALL_TOKENS
 
@@ -158,7 +160,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
         const error = Cause.findError(exit.cause)
         return Result.isSuccess(error) ? failed(server, label, error.success) : Effect.void
       })
-      return Effect.map(ended, (answer) => ({ answer, server }))
+      return Effect.map(ended, (answer) => result(answer, server))
     }
 
     /** Picks among `views`; sends the call there, or fails with NoCapacity naming why no server can take it. */
@@ -168,7 +170,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
       draws: Array<number>,
       turnNow: number,
       views: ReadonlyArray<EndpointView>,
-    ): Effect.Effect<{ readonly answer: A; readonly server: string }, UpstreamError | NoCapacity> => {
+    ): Effect.Effect<R, UpstreamError | NoCapacity> => {
       const random = () => draws.shift() ?? 0
       const picked = pickView(
         views,
