@@ -1,4 +1,5 @@
 import { Clock, Context, Duration, Effect, type Fiber, Random, type Redacted, References, type Scope } from "effect"
+import { base36 } from "./Base36.ts"
 import { makeCallTimes } from "./CallTimes.ts"
 import type { Capabilities, DeclaredCapabilities } from "./Capabilities.ts"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
@@ -167,7 +168,7 @@ export const makePool = Effect.fnUntraced(function* (
     run: (requestId: string) => Effect.Effect<A, E>,
   ): Effect.Effect<A, E> => {
     const start = (fiber: Fiber.Fiber<unknown, unknown>, traced: boolean) => {
-      const requestId = `${fiber.getRef(RequestId)}.${label}.${fiber.getRef(Random.Random).nextIntUnsafe().toString(36)}`
+      const requestId = `${fiber.getRef(RequestId)}.${label}.${base36(fiber.getRef(Random.Random).nextIntUnsafe())}`
       budget.calledAt(fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
       return traced
         ? Effect.andThen(Effect.annotateCurrentSpan({ pool: options.name, requestId, ...annotations }), run(requestId))
