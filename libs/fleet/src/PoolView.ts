@@ -109,13 +109,17 @@ export const makePoolView = Effect.fnUntraced(function* (
   }
 
   /**
-   * Every server at Clock millis `now`, with what its last probe showed and its report: plain reads (what were a
+   * Every server at Clock millis `now` as `each` makes it of its state and what its last probe showed: plain reads (what were a
    * dozen Effect steps per try, issue #24), each server's figures copied as they are now.
    */
-  const read = (latest: ReadonlyMap<string, LoadReport>, now: number) => {
+  const read = <A>(
+    latest: ReadonlyMap<string, LoadReport>,
+    now: number,
+    each: (state: EndpointState, profile: ServerProfile | undefined) => A,
+  ) => {
     const traffic = inFlight.trafficUnsafe()
     const statuses = profiles.statusesUnsafe()
-    const servers: Array<{ readonly state: EndpointState; readonly profile: ServerProfile | undefined }> = []
+    const servers: Array<A> = []
     for (const [url, known] of membership.membersUnsafe()) {
       const own = traffic.get(url)
       const report = latest.get(url)
@@ -138,18 +142,16 @@ export const makePoolView = Effect.fnUntraced(function* (
         leaving: known.leaving,
         probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
       }
-      servers.push({ state, profile: status?._tag === "Profiled" ? status.profile : undefined })
+      servers.push(each(state, status?._tag === "Profiled" ? status.profile : undefined))
     }
     return servers
   }
   const viewsAt = (latest: ReadonlyMap<string, LoadReport>, now: number, slowStartMs: number) =>
-    read(latest, now).map(({ state, profile }) => viewOf(state, now, slowStartMs, profile))
+    read(latest, now, (state, profile) => viewOf(state, now, slowStartMs, profile))
   const nowOf = (fiber: Fiber.Fiber<unknown, unknown>) => fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
 
   return {
-    snapshot: Effect.withFiber((fiber) =>
-      Effect.succeed(read(reports.latestUnsafe(), nowOf(fiber)).map((server) => server.state)),
-    ),
+    snapshot: Effect.withFiber((fiber) => Effect.succeed(read(reports.latestUnsafe(), nowOf(fiber), (state) => state))),
     views: (slowStartMs) =>
       Effect.withFiber((fiber) => {
         const now = nowOf(fiber)
