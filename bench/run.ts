@@ -21,6 +21,7 @@ const benchmarks = [
   "scaling",
   "image",
   "json-body",
+  "pool-call",
   "cli-start",
 ] as const
 
