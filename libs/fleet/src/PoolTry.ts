@@ -53,7 +53,6 @@ export type Try = <A, R>(
 /** The series a try updates, made once per server and per label (issue #24: found again by one lookup). */
 interface LabelSeries {
   readonly ok: Metric.Counter<number>
-  readonly kind: string
 }
 
 /** The try of a pool over its view of the servers and its call times. */
@@ -74,8 +73,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
   const labelSeriesOf = (label: string) => {
     let series = byLabel.get(label)
     if (series === undefined) {
-      const kind = callKind(label)
-      series = { ok: upstreamCallsOf(options.pool, kind, "ok"), kind }
+      series = { ok: upstreamCallsOf(options.pool, callKind(label), "ok") }
       byLabel.set(label, series)
     }
     return series
@@ -115,8 +113,8 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
       ),
     ])
 
-  // A try is one Effect step that picks the server and counts the call in flight (the fiber's clock, random and
-  // context read directly, the pool's view read as plain state), the call, and one exit handler that releases it
+  // A try is one Effect step that picks the server (the fiber's clock, random and context read directly, the pool's
+  // view read as plain state), one that counts the call in flight, the call, and one exit handler that releases it
   // and does the bookkeeping of its outcome: the dozens of small Effects, the generator and the acquire/use/release
   // they were made of were a share of the gateway's CPU per upstream call (issue #24).
   return <A, R>(
@@ -144,9 +142,17 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
       const { profile } = picked
       const target = { pool: options.pool, server, model: options.model, apiKey, kind: profile?.kind }
       const timeout = boundedTryTimeoutUnsafe(times, server, label, request.maxTokens, options.tryTimeoutFloor)
-      view.inFlight.addUnsafe(server, sequences, short)
-      const ended = Effect.onExit(call(target, profile, timeout), (exit) => {
-        view.inFlight.releaseUnsafe(server, sequences, short)
+      const sent = call(target, profile, timeout)
+      // Counted once its exit handler is in place, so however the try ends (interrupted at a yield before the call
+      // even started included) a count is released exactly when it was taken.
+      let counted = false
+      const counting = Effect.suspend(() => {
+        counted = true
+        view.inFlight.addUnsafe(server, sequences, short)
+        return sent
+      })
+      const ended = Effect.onExit(counting, (exit) => {
+        if (counted) view.inFlight.releaseUnsafe(server, sequences, short)
         if (exit._tag === "Success") {
           const ms = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe() - started
           const context = fiber.context
