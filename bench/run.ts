@@ -22,6 +22,7 @@ const benchmarks = [
   "image",
   "json-body",
   "search-overhead",
+  "pool-call",
   "cli-start",
 ] as const
 

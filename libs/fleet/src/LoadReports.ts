@@ -27,6 +27,13 @@ export interface LoadReports {
    * first waits, at most WAKE_WAIT, for the round of reads it starts.
    */
   readonly forPick: Effect.Effect<ReadonlyMap<string, LoadReport>>
+  /** `latest` as a plain read. */
+  readonly latestUnsafe: () => ReadonlyMap<string, LoadReport>
+  /**
+   * `forPick` as a plain read at Clock millis `now`, for a pick's view of the pool (one Effect step for all of it,
+   * issue #24): undefined where the pick must wait for a round of reads (then `forPick` waits for it).
+   */
+  readonly forPickUnsafe: (now: number) => ReadonlyMap<string, LoadReport> | undefined
 }
 
 const METRICS_TIMEOUT = Duration.seconds(1)
@@ -94,13 +101,22 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
     Effect.forkScoped,
   )
 
-  const forPick = Effect.gen(function* () {
-    if (asleep && waking === undefined && (yield* Clock.currentTimeMillis) - lastRoundMs > STALE_AFTER_MS) {
+  /** Wakes the reads for a pick; true where the pick must wait for the round this (or an earlier pick) started. */
+  const wake = (now: number) => {
+    if (asleep && waking === undefined && now - lastRoundMs > STALE_AFTER_MS) {
       waking = Deferred.makeUnsafe<void>()
     }
     picked.openUnsafe()
-    if (waking !== undefined) yield* Deferred.await(waking).pipe(Effect.timeoutOption(WAKE_WAIT))
+    return waking !== undefined
+  }
+  const forPick = Effect.gen(function* () {
+    if (wake(yield* Clock.currentTimeMillis)) yield* Deferred.await(waking!).pipe(Effect.timeoutOption(WAKE_WAIT))
     return yield* Ref.get(reports)
   })
-  return { latest: Ref.get(reports), forPick }
+  return {
+    latest: Ref.get(reports),
+    forPick,
+    latestUnsafe: () => Ref.getUnsafe(reports),
+    forPickUnsafe: (now) => (wake(now) ? undefined : Ref.getUnsafe(reports)),
+  }
 })

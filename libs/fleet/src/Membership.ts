@@ -81,8 +81,12 @@ export interface Member extends ServerHealth {
 export interface Membership {
   /** The current members, leaving ones included (they still finish their calls). */
   readonly members: Effect.Effect<ReadonlyMap<string, Member>>
+  /** `members` as a plain read, for a pick's view of the pool (one Effect step for all of it, issue #24). */
+  readonly membersUnsafe: () => ReadonlyMap<string, Member>
   readonly servers: Effect.Effect<ReadonlyArray<string>>
   readonly succeeded: (server: string) => Effect.Effect<void>
+  /** `succeeded` as a plain check: undefined when nothing changes (a server in good standing), else the change. */
+  readonly succeededUnsafe: (server: string) => Effect.Effect<void> | undefined
   /** A call on the server failed, for `reason` (told when the pool has no server left to try). */
   readonly failed: (server: string, reason?: string) => Effect.Effect<void>
   /** How many members are up now (leaving ones not counted). */
@@ -209,20 +213,23 @@ export const makeMembership = Effect.fnUntraced(function* (
     yield* look.pipe(Effect.delay(discovery.interval), Effect.forever, Effect.forkScoped)
   }
 
+  // Most calls succeed on a server in good standing: nothing changes, and no new map is made.
+  const succeededUnsafe = (server: string) => {
+    const member = Ref.getUnsafe(state).get(server)
+    return member !== undefined &&
+      member.consecutiveFailures === 0 &&
+      member.downUntil === 0 &&
+      member.lastFailure === undefined
+      ? undefined
+      : update(server, recordSuccess)
+  }
+
   return {
     members: Ref.get(state),
+    membersUnsafe: () => Ref.getUnsafe(state),
     servers,
-    // Most calls succeed on a server in good standing: nothing changes, and no new map is made.
-    succeeded: (server) =>
-      Effect.suspend(() => {
-        const member = Ref.getUnsafe(state).get(server)
-        return member !== undefined &&
-          member.consecutiveFailures === 0 &&
-          member.downUntil === 0 &&
-          member.lastFailure === undefined
-          ? Effect.void
-          : update(server, recordSuccess)
-      }),
+    succeeded: (server) => Effect.suspend(() => succeededUnsafe(server) ?? Effect.void),
+    succeededUnsafe,
     failed: (server, reason) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         update(server, (health) => recordFailure(health, now, options.failureThreshold, cooldownMs, reason)),

@@ -1,4 +1,5 @@
-import { Context, Duration, Effect, Random, type Redacted, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, type Fiber, Random, type Redacted, References, type Scope } from "effect"
+import { base36 } from "./Base36.ts"
 import { makeCallTimes } from "./CallTimes.ts"
 import type { Capabilities, DeclaredCapabilities } from "./Capabilities.ts"
 import type { ChatRequest, ChatResult } from "./ChatCompletion.ts"
@@ -122,10 +123,9 @@ export const makePool = Effect.fnUntraced(function* (
   options: PoolOptions,
 ): Effect.fn.Return<Pool, never, OpenAiClient | Scope.Scope> {
   const client = yield* OpenAiClient
-  const apiKey = options.apiKey ?? Effect.succeed(undefined)
   const tryTimeoutFloor = options.tryTimeoutFloor ?? Duration.seconds(5)
   const times = yield* makeCallTimes({ floor: tryTimeoutFloor, ceiling: options.requestTimeout })
-  const key = yield* makePoolKey(apiKey, options.apiKeyRefresh)
+  const key = yield* makePoolKey(options.apiKey, options.apiKeyRefresh)
   const freshKey = withFreshKey(key)
   const view = yield* makePoolView({
     pool: options.name,
@@ -147,6 +147,7 @@ export const makePool = Effect.fnUntraced(function* (
       model: options.model,
       routing: options.routing ?? defaultRouting,
       apiKey: key.current,
+      apiKeyUnsafe: key.currentUnsafe,
       tryTimeoutFloor,
     },
     view,
@@ -155,20 +156,41 @@ export const makePool = Effect.fnUntraced(function* (
   const withFailover = makeFailover({ pool: options.name, maxAttempts: options.maxAttempts, budget })
   const hedged = makeHedging({ pool: options.name, times, budget })
 
-  /** The upstream request id: the Reason call's, what this call is for, and a draw (one Effect step). */
-  const requestIdOf = (label: string) =>
-    Effect.withFiber((fiber) =>
-      Effect.succeed(`${fiber.getRef(RequestId)}.${label}.${fiber.getRef(Random.Random).nextIntUnsafe().toString(36)}`),
+  /**
+   * A call's first step, in one Effect step (issue #24): its upstream request id (the Reason call's, what the call
+   * is for, and a draw), its count in the retry budget and, with the tracer on, its span (`inSpan`) and the span's
+   * annotations; then `run` with the id.
+   */
+  const calling = <A, E>(
+    span: <X, Y>(effect: Effect.Effect<X, Y>) => Effect.Effect<X, Y>,
+    label: string,
+    annotations: Record<string, unknown>,
+    run: (requestId: string) => Effect.Effect<A, E>,
+  ): Effect.Effect<A, E> => {
+    const start = (fiber: Fiber.Fiber<unknown, unknown>, traced: boolean) => {
+      const requestId = `${fiber.getRef(RequestId)}.${label}.${base36(fiber.getRef(Random.Random).nextIntUnsafe())}`
+      budget.calledAt(fiber.getRef(Clock.Clock).currentTimeMillisUnsafe())
+      return traced
+        ? Effect.andThen(Effect.annotateCurrentSpan({ pool: options.name, requestId, ...annotations }), run(requestId))
+        : run(requestId)
+    }
+    return Effect.withFiber((fiber) =>
+      fiber.getRef(References.TracerEnabled)
+        ? span(Effect.withFiber((inside) => start(inside, true)))
+        : start(fiber, false),
     )
+  }
 
-  const complete = Effect.fnUntraced(function* (request: ChatRequest, callOptions: CallOptions) {
-    const requestId = yield* requestIdOf(callOptions.label)
-    yield* Effect.annotateCurrentSpan({ pool: options.name, requestId })
-    const tried = new Set<string>()
-    const cutAt = callOptions.cutAt ?? []
-    const streamed = cutAt.length > 0 || callOptions.onChoice !== undefined
-    const once = Effect.map(
-      freshKey(
+  const completeSpan = inSpan("Pool.complete")
+  const complete = (
+    request: ChatRequest,
+    callOptions: CallOptions,
+  ): Effect.Effect<ChatResult, UpstreamError | NoCapacity> =>
+    calling(completeSpan, callOptions.label, {}, (requestId) => {
+      const tried = new Set<string>()
+      const cutAt = callOptions.cutAt ?? []
+      const streamed = cutAt.length > 0 || callOptions.onChoice !== undefined
+      const once = freshKey(
         routed(
           {
             label: callOptions.label,
@@ -186,39 +208,41 @@ export const makePool = Effect.fnUntraced(function* (
               ...(streamed && { streamUsage: profile?.capabilities.usage ?? false }),
             }),
           (completion) => completion.usage.completion_tokens / Math.max(1, completion.choices.length),
+          (completion, server): ChatResult => ({ completion, server }),
         ),
-      ),
-      ({ answer, server }): ChatResult => ({ completion: answer, server }),
-    )
-    yield* budget.called
-    const first = options.hedge?.some((prefix) => callOptions.label.startsWith(prefix))
-      ? hedged(callOptions.label, once)
-      : once
-    return yield* withFailover(first, once)
-  }, inSpan("Pool.complete"))
+      )
+      const first = options.hedge?.some((prefix) => callOptions.label.startsWith(prefix))
+        ? hedged(callOptions.label, once)
+        : once
+      return withFailover(first, once)
+    })
 
-  const post = Effect.fnUntraced(function* (
+  const postSpan = inSpan("Pool.post")
+  const post = (
     path: string,
     body: object,
     callOptions: CallOptions & { readonly sequences: number },
-  ) {
-    const requestId = yield* requestIdOf(callOptions.label)
-    yield* Effect.annotateCurrentSpan({ pool: options.name, requestId, path })
-    const tried = new Set<string>()
-    // Pooling generates nothing: the whole call counts as one unit of work, so its timeout follows its own latency.
-    const once = freshKey(
-      routed(
-        { label: callOptions.label, affinity: callOptions.affinity, sequences: callOptions.sequences, maxTokens: 1 },
-        tried,
-        (target, _profile, timeout) =>
-          client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
-        () => 1,
-      ),
-    )
-    yield* budget.called
-    const { answer, server } = yield* withFailover(once, once)
-    return { json: answer, server }
-  }, inSpan("Pool.post"))
+  ): Effect.Effect<{ readonly json: unknown; readonly server: string }, UpstreamError | NoCapacity> =>
+    calling(postSpan, callOptions.label, { path }, (requestId) => {
+      const tried = new Set<string>()
+      // Pooling generates nothing: the whole call counts as one unit of work, so its timeout follows its own latency.
+      const once = freshKey(
+        routed(
+          {
+            label: callOptions.label,
+            affinity: callOptions.affinity,
+            sequences: callOptions.sequences,
+            maxTokens: 1,
+          },
+          tried,
+          (target, _profile, timeout) =>
+            client.post(target, path, { ...body, model: options.model }, { requestId, timeout }),
+          () => 1,
+          (json, server) => ({ json, server }),
+        ),
+      )
+      return withFailover(once, once)
+    })
 
   return {
     name: options.name,

@@ -7,6 +7,11 @@ type Key = Redacted.Redacted<string> | undefined
 export interface PoolKey {
   /** The key for a call now. */
   readonly current: Effect.Effect<Key>
+  /**
+   * `current` as a plain read where it is one (no key, or the key held from the last background read), so a try
+   * needs no Effect step for it; undefined where the source is read for every call.
+   */
+  readonly currentUnsafe: (() => Key) | undefined
   /** Reads the source again now, for the calls from then on; undefined where every call reads it anyway. */
   readonly reread: Effect.Effect<Key> | undefined
 }
@@ -14,21 +19,23 @@ export interface PoolKey {
 const secretOf = (key: Key) => (key === undefined ? undefined : Redacted.value(key))
 
 /**
- * A pool's key from its source. Without `refresh` the source is read for every call: it must be cheap (a value in
+ * A pool's key from its source (none: no key). Without `refresh` the source is read for every call: it must be cheap (a value in
  * memory; a Pool test rotates a key that way and expects the next call to carry it). With `refresh` (a key file,
  * whose read stats the file) the calls carry the last key read, off the call path: the source is read on that
  * schedule in the background, and again at once when a server refuses the key (`withFreshKey`). Health probes
  * carry the same key as the calls.
  */
 export const makePoolKey = Effect.fnUntraced(function* (
-  source: Effect.Effect<Key>,
+  source: Effect.Effect<Key> | undefined,
   refresh: Duration.Duration | undefined,
 ): Effect.fn.Return<PoolKey, never, Scope.Scope> {
-  if (refresh === undefined) return { current: source, reread: undefined }
+  if (source === undefined)
+    return { current: Effect.succeed(undefined), currentUnsafe: () => undefined, reread: undefined }
+  if (refresh === undefined) return { current: source, currentUnsafe: undefined, reread: undefined }
   const held = yield* Ref.make(yield* source)
   const reread = Effect.tap(source, (key) => Ref.set(held, key))
   yield* Effect.sleep(refresh).pipe(Effect.andThen(reread), Effect.forever, Effect.forkScoped)
-  return { current: Ref.get(held), reread }
+  return { current: Ref.get(held), currentUnsafe: () => Ref.getUnsafe(held), reread }
 })
 
 const refusesKey = (error: UpstreamError | NoCapacity) =>

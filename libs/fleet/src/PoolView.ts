@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect, type Redacted, type Scope } from "effect"
+import { Clock, Duration, Effect, type Fiber, type Redacted, type Scope } from "effect"
 import type { CallTimes } from "./CallTimes.ts"
 import { type Capabilities, type DeclaredCapabilities, poolCapabilities } from "./Capabilities.ts"
 import type { Discovery } from "./Discovery.ts"
@@ -10,7 +10,7 @@ import type { ServerProfile } from "./Probe.ts"
 import type { EndpointState } from "./Router.ts"
 import { viewOf } from "./Router.ts"
 import type { EndpointView } from "./Routing.ts"
-import { makeServerProfiles, type ServerProfiles } from "./ServerProfiles.ts"
+import { makeServerProfiles, type ServerProfiles, type ServerStatus } from "./ServerProfiles.ts"
 
 // A floor that keeps polling cheap whatever the calls' length: at 50 ms, one-token verdicts kept a 4-server pool at
 // 36–73 scrapes/s (issue #24); reports stay fresh for 2 s, and routing counts its own calls between them.
@@ -44,6 +44,11 @@ export interface PoolView {
    * which keeps the load reports read (LoadReports.forPick).
    */
   readonly views: (slowStartMs: number) => Effect.Effect<ReadonlyArray<EndpointView>>
+  /**
+   * `views` as a plain read at Clock millis `now`, for a try that picks in one Effect step: undefined where the pick
+   * must first wait for a round of load reports (then `views` waits for it).
+   */
+  readonly viewsUnsafe: (slowStartMs: number, now: number) => ReadonlyArray<EndpointView> | undefined
   readonly membership: Membership
   readonly inFlight: InFlight
   readonly reports: LoadReports
@@ -88,61 +93,83 @@ export const makePoolView = Effect.fnUntraced(function* (
     membership,
     interval: options.healthInterval,
   })
-  const capabilities = Effect.map(profiles.profiles, (probed) =>
-    poolCapabilities(
-      probed.map((profile) => profile.capabilities),
-      options.declared,
-    ),
-  )
+  // Computed again only when a probe changed the statuses (a new map), not on every generation call (issue #24).
+  let capabilitiesOf: ReadonlyMap<string, ServerStatus> | undefined
+  let capabilitiesNow: Capabilities = poolCapabilities([], options.declared)
+  const capabilitiesUnsafe = () => {
+    const statuses = profiles.statusesUnsafe()
+    if (statuses !== capabilitiesOf) {
+      capabilitiesNow = poolCapabilities(
+        [...statuses.values()].flatMap((status) => (status._tag === "Profiled" ? [status.profile.capabilities] : [])),
+        options.declared,
+      )
+      capabilitiesOf = statuses
+    }
+    return capabilitiesNow
+  }
 
-  /** Every server now, with what its last probe showed and its report (`latest`, or `forPick` for a pick). */
-  const read = (reportsNow: Effect.Effect<ReadonlyMap<string, LoadReport>>) =>
-    Effect.gen(function* () {
-      const members = yield* membership.members
-      const traffic = yield* inFlight.traffic
-      const latest = yield* reportsNow
-      const statuses = yield* profiles.statuses
-      const now = yield* Clock.currentTimeMillis
-      return {
-        now,
-        servers: [...members].map(([url, known]) => {
-          const own = traffic.get(url)
-          const report = latest.get(url)
-          const status = statuses.get(url)
-          const state: EndpointState = {
-            url,
-            // A server that serves another model would fail every call: it is out of rotation until it rejoins.
-            healthy: known.healthy && status?._tag !== "ModelMissing",
-            consecutiveFailures: known.consecutiveFailures,
-            downUntil: known.downUntil,
-            lastFailure: known.lastFailure,
-            inFlight: own?.sequences ?? 0,
-            inFlightRequests: own?.requests ?? 0,
-            inFlightShort: own?.shortRequests ?? 0,
-            latencyMs: own?.latencyMs ?? 0,
-            reported: report?.load,
-            reportedAtMs: report?.atMs ?? 0,
-            ownAtReport: report?.ownSequences ?? 0,
-            joinedAtMs: known.joinedAtMs,
-            leaving: known.leaving,
-            probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
-          }
-          const profile: ServerProfile | undefined = status?._tag === "Profiled" ? status.profile : undefined
-          return { state, profile }
-        }),
+  /**
+   * Every server at Clock millis `now` as `each` makes it of its state and what its last probe showed: plain reads (what were a
+   * dozen Effect steps per try, issue #24), each server's figures copied as they are now.
+   */
+  const read = <A>(
+    latest: ReadonlyMap<string, LoadReport>,
+    now: number,
+    each: (state: EndpointState, profile: ServerProfile | undefined) => A,
+  ) => {
+    const traffic = inFlight.trafficUnsafe()
+    const statuses = profiles.statusesUnsafe()
+    const servers: Array<A> = []
+    for (const [url, known] of membership.membersUnsafe()) {
+      const own = traffic.get(url)
+      const report = latest.get(url)
+      const status = statuses.get(url)
+      const state: EndpointState = {
+        url,
+        // A server that serves another model would fail every call: it is out of rotation until it rejoins.
+        healthy: known.healthy && status?._tag !== "ModelMissing",
+        consecutiveFailures: known.consecutiveFailures,
+        downUntil: known.downUntil,
+        lastFailure: known.lastFailure,
+        inFlight: own?.sequences ?? 0,
+        inFlightRequests: own?.requests ?? 0,
+        inFlightShort: own?.shortRequests ?? 0,
+        latencyMs: own?.latencyMs ?? 0,
+        reported: report?.load,
+        reportedAtMs: report?.atMs ?? 0,
+        ownAtReport: report?.ownSequences ?? 0,
+        joinedAtMs: known.joinedAtMs,
+        leaving: known.leaving,
+        probation: known.consecutiveFailures >= options.failureThreshold && now >= known.downUntil,
       }
-    })
+      servers.push(each(state, status?._tag === "Profiled" ? status.profile : undefined))
+    }
+    return servers
+  }
+  const viewsAt = (latest: ReadonlyMap<string, LoadReport>, now: number, slowStartMs: number) =>
+    read(latest, now, (state, profile) => viewOf(state, now, slowStartMs, profile))
+  const nowOf = (fiber: Fiber.Fiber<unknown, unknown>) => fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
 
   return {
-    snapshot: Effect.map(read(reports.latest), ({ servers }) => servers.map((server) => server.state)),
+    snapshot: Effect.withFiber((fiber) => Effect.succeed(read(reports.latestUnsafe(), nowOf(fiber), (state) => state))),
     views: (slowStartMs) =>
-      Effect.map(read(reports.forPick), ({ now, servers }) =>
-        servers.map(({ state, profile }) => viewOf(state, now, slowStartMs, profile)),
-      ),
+      Effect.withFiber((fiber) => {
+        const now = nowOf(fiber)
+        const latest = reports.forPickUnsafe(now)
+        return latest === undefined
+          ? Effect.flatMap(reports.forPick, (read) =>
+              Effect.withFiber((fiber) => Effect.succeed(viewsAt(read, nowOf(fiber), slowStartMs))),
+            )
+          : Effect.succeed(viewsAt(latest, now, slowStartMs))
+      }),
+    viewsUnsafe: (slowStartMs, now) => {
+      const latest = reports.forPickUnsafe(now)
+      return latest === undefined ? undefined : viewsAt(latest, now, slowStartMs)
+    },
     membership,
     inFlight,
     reports,
     profiles,
-    capabilities,
+    capabilities: Effect.sync(capabilitiesUnsafe),
   } satisfies PoolView
 })

@@ -11,6 +11,8 @@ export interface RetryBudgetOptions {
 export interface RetryBudget {
   /** Counts a call's first try. */
   readonly called: Effect.Effect<void>
+  /** `called` as a plain call at Clock millis `now`, for a call's first step (issue #24). */
+  readonly calledAt: (now: number) => void
   /** Takes one retry from the budget; false when it is spent (the call fails instead of retrying). */
   readonly take: Effect.Effect<boolean>
 }
@@ -46,10 +48,12 @@ export const makeRetryBudget = Effect.fnUntraced(function* (options: RetryBudget
     return latest % SLICES
   }
   const total = (counts: ReadonlyArray<number>) => counts.reduce((sum, n) => sum + n, 0)
+  const calledAt = (now: number) => {
+    calls[advance(now)]! += 1
+  }
   return {
-    called: Effect.map(Clock.currentTimeMillis, (now) => {
-      calls[advance(now)]! += 1
-    }),
+    called: Effect.map(Clock.currentTimeMillis, calledAt),
+    calledAt,
     take: Effect.map(Clock.currentTimeMillis, (now) => {
       const slice = advance(now)
       if (total(retries) >= Math.max(options.minimum, options.ratio * total(calls))) return false

@@ -1,4 +1,4 @@
-import { isFresh, type LoadReport } from "./LoadReports.ts"
+import { STALE_AFTER_MS } from "./LoadReports.ts"
 import { initialHealth, isUp, type ServerHealth } from "./Membership.ts"
 import type { ServerProfile } from "./Probe.ts"
 import {
@@ -77,15 +77,9 @@ const fnv1a = (text: string): number => {
   return (hash ^ (hash >>> 16)) >>> 0
 }
 
-const reportOf = (state: EndpointState): LoadReport | undefined =>
-  state.reported === undefined
-    ? undefined
-    : { load: state.reported, atMs: state.reportedAtMs, ownSequences: state.ownAtReport }
-
-const freshLoad = (state: EndpointState, now: number): ServerLoad | undefined => {
-  const report = reportOf(state)
-  return isFresh(report, now) ? report.load : undefined
-}
+/** The server's report where it is fresh (isFresh), read from the state without making a LoadReport of it. */
+const freshLoad = (state: EndpointState, now: number): ServerLoad | undefined =>
+  state.reported !== undefined && now - state.reportedAtMs <= STALE_AFTER_MS ? state.reported : undefined
 
 /**
  * The load a new call would join: this pool's own sequences in flight now, plus what the server reported beyond

@@ -88,15 +88,17 @@ export const unsaturated: Filter = (views) =>
  * The servers all of `filters` keep; where none is left, those all but the last keep, and so on down to none
  * applied: a preference, never a refusal.
  */
-export const preferring =
-  (...filters: ReadonlyArray<Filter>): Filter =>
-  (views, request) => {
-    for (let kept = filters.length; kept > 0; kept--) {
-      const narrowed = filters.slice(0, kept).reduce((left, filter) => filter(left, request), views)
+export const preferring = (...filters: ReadonlyArray<Filter>): Filter => {
+  // The longest prefix first, each made once rather than on every call.
+  const prefixes = filters.map((_, i) => filters.slice(0, filters.length - i))
+  return (views, request) => {
+    for (const prefix of prefixes) {
+      const narrowed = prefix.reduce((left, filter) => filter(left, request), views)
       if (narrowed.length > 0) return narrowed
     }
     return views
   }
+}
 
 // --- scorers -----------------------------------------------------------------------------------------------------
 

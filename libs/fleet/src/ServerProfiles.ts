@@ -10,6 +10,11 @@ export type ServerStatus = { readonly _tag: "Unprobed" } | ProbeOutcome
 
 export interface ServerProfiles {
   readonly statuses: Effect.Effect<ReadonlyMap<string, ServerStatus>>
+  /**
+   * `statuses` as a plain read, for a pick's view of the pool. Each change makes a new map: a reader may keep what it
+   * read, and tell a change by the map's identity (the pool's capabilities are computed again only then).
+   */
+  readonly statusesUnsafe: () => ReadonlyMap<string, ServerStatus>
   readonly profiles: Effect.Effect<ReadonlyArray<ServerProfile>>
   /** Probes every server now (at start); fails when one does not serve the pool's model. */
   readonly probeAll: Effect.Effect<void, ModelNotServed>
@@ -111,6 +116,7 @@ export const makeServerProfiles = Effect.fnUntraced(function* (
 
   return {
     statuses: Ref.get(state),
+    statusesUnsafe: () => Ref.getUnsafe(state),
     profiles: Effect.map(Ref.get(state), (all) =>
       [...all.values()].flatMap((status) => (status._tag === "Profiled" ? [status.profile] : [])),
     ),

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Layer, Redacted, Ref } from "effect"
+import { MaxOpsBeforeYield } from "effect/Scheduler"
 import type { ChatCompletion, ChatRequest } from "../src/ChatCompletion.ts"
 import { UpstreamError } from "../src/FleetError.ts"
 import { type HttpAnswer, OpenAiClient } from "../src/OpenAiClient.ts"
@@ -144,6 +145,41 @@ describe("Pool", () => {
         [0, 0, 0],
       )
     }),
+  )
+
+  it.effect(
+    "releases a call's count in flight wherever it is interrupted, a yield between any two steps included",
+    () =>
+      Effect.gen(function* () {
+        const calls = yield* Ref.make<ReadonlyArray<string>>([])
+        const pool = yield* makePool(options(["http://a", "http://b"])).pipe(
+          Effect.provide(
+            fakeClient(
+              (url, request) => (request.max_tokens === 1 ? Effect.succeed(completion(url)) : Effect.never),
+              calls,
+            ),
+          ),
+        )
+        // A first call wakes the pool's load reports: the calls below wait for no round of reads before their pick.
+        yield* pool.complete({ messages: [], max_tokens: 1 }, { label: "warm" })
+        // Each call yields to the scheduler every few steps (at 1 or 2 it makes no progress), and is interrupted after
+        // one more of the test's own yields than the last, until five reached the server: one of them lands between
+        // the step that picks a server and the call's exit handler, wherever that is.
+        for (let yields = 0; (yield* Ref.get(calls)).length < 6; yields++) {
+          assert.isBelow(yields, 2000, "no call reached the server")
+          const fiber = yield* Effect.forkChild(
+            pool.complete({ messages: [], n: 2 }, { label: "gen" }).pipe(Effect.provideService(MaxOpsBeforeYield, 3)),
+          )
+          for (let i = 0; i < yields; i++) yield* Effect.yieldNow
+          yield* Fiber.interrupt(fiber)
+          const states = yield* pool.snapshot
+          assert.deepStrictEqual(
+            states.map((state) => state.inFlight),
+            [0, 0],
+            `interrupted after ${yields} yields`,
+          )
+        }
+      }),
   )
 
   it.effect("skips servers whose health probe fails, and says so when none is up", () =>
