@@ -472,10 +472,7 @@ if (PARTS.includes("answers")) {
   report.line(
     `Per round, in the order measured: CPU ms per upstream call of each setting's block (${names.join(" / ")}); a cost that still falls from round to round means the warm-up did not reach the steady state.`,
   )
-  report.table(
-    ["setting", ...Array.from({ length: BLOCKS }, (_, round) => `round ${round + 1}`)],
-    roundRows,
-  )
+  report.table(["setting", ...Array.from({ length: BLOCKS }, (_, round) => `round ${round + 1}`)], roundRows)
   // The schedstat sums against the kernel's ticks over the whole part (threads that ended show in the ticks only).
   const check = gateways.map((g, i) => {
     const ticks = cpuSecondsByTicks(g.child.pid!) - ticksBefore[i]!
