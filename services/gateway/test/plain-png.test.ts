@@ -29,6 +29,23 @@ const handmadePng = (width: number, height: number, filter: number, extraRows = 
   ])
 }
 
+/** A good image whose pixels are split over two IDAT chunks with a text chunk between them. */
+const splitIdatPng = () => {
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(4, 0)
+  header.writeUInt32BE(4, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  const data = deflateSync(Buffer.alloc(4 * 13, 0))
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", data.subarray(0, 5)),
+    chunk("tEXt", Buffer.from("a\0b", "latin1")),
+    chunk("IDAT", data.subarray(5)),
+    chunk("IEND", Buffer.alloc(0)),
+  ])
+}
+
 const made = (channels: 1 | 2 | 3 | 4, depth: 8 | 16, options: PngOptions = {}) => {
   const grey = channels < 3
   const image = sharp({ create: { width: 37, height: 23, channels: 3, background: "#a04080" } }).toColourspace(
@@ -87,6 +104,7 @@ describe("plain PNGs read without libvips", () => {
       tooFewRows: handmadePng(16, 12, 0, -1),
       tooManyRows: handmadePng(16, 12, 0, 1),
       trailing: Buffer.concat([good, Buffer.from([0])]),
+      splitIdat: splitIdatPng(),
     }
     for (const [name, bytes] of Object.entries(broken)) assert.isFalse(plainPngDecodes(bytes), name)
     // libvips refuses the ones that are broken for it too (it only warns about extra rows and trailing bytes).

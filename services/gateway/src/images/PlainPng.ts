@@ -6,7 +6,7 @@ import { crc32, inflateSync } from "node:zlib"
  * libvips pipeline and sharp's option marshalling, ~1.5 ms of CPU per answer for a 64×48 PNG against ~0.05 ms for
  * the same checks here (bench/gateway-cpu.ts, GREEDY). Only what libpng surely decodes in full is taken: 8- or 16-bit
  * grey, grey+alpha, RGB or RGBA, not interlaced, no palette or transparency chunk (libvips would add a band), no
- * animation, IHDR first and IEND last with nothing after it, every chunk's CRC right, the IDAT stream complete and
+ * animation, IHDR first, the IDAT chunks consecutive, IEND last with nothing after it, every chunk's CRC right, the IDAT stream complete and
  * inflating to exactly the rows the header promises, each row's filter type valid. Anything else, including every
  * broken file, goes to libvips as before, which gives the same answer and words it as before: this only ever says yes.
  */
@@ -97,8 +97,10 @@ export const plainPngDecodes = (bytes: Uint8Array): boolean => {
   if (chunks === undefined || header === undefined) return false
   const row = rowBytes(header.width, header.channels, header.depth === "ushort" ? 16 : 8)
   const expected = header.height * row
+  const first = chunks.findIndex((chunk) => chunk.type === "IDAT")
   const idat = chunks.filter((chunk) => chunk.type === "IDAT").map((chunk) => chunk.data)
-  if (idat.length === 0) return false
+  // The IDAT chunks one after the other, as the format asks (libpng refuses others).
+  if (idat.length === 0 || chunks.slice(first, first + idat.length).some((chunk) => chunk.type !== "IDAT")) return false
   let raw: Buffer
   try {
     // One byte more than promised is allowed out, so that too much data shows as a wrong length.
