@@ -13,8 +13,10 @@
  * CPU is the gateway process's run time summed over its threads (/proc/<pid>/task/<tid>/schedstat, nanoseconds; the
  * 10 ms ticks of /proc/<pid>/stat were too coarse for a few answers), read around each block of answers; upstream
  * calls are the gateway's own stagebeam_upstream_requests_total (scraped outside the CPU window). Each setting runs
- * GATEWAY_CPU_BLOCKS blocks of GATEWAY_CPU_BLOCK_ANSWERS answers per gateway, the two gateways alternating which goes
- * first; figures are over all blocks, with the spread (lowest–highest) across blocks.
+ * GATEWAY_CPU_BLOCKS blocks of GATEWAY_CPU_BLOCK_ANSWERS answers per gateway, in rounds: every round has one block of
+ * every setting (doors, images and searches interleaved) and gateway, the two gateways alternating which goes first;
+ * figures are over all blocks, with the spread (lowest–highest) across blocks, and each round's figure is printed in
+ * order (does the cost still fall?).
  * Simulator assumptions: vllm-sim processes (--speed 100: a call's modelled GPU time runs 100× faster than a real
  * H100), on the same cores as the gateways; their token timings set how many calls overlap, not the gateway's CPU per
  * call.
@@ -226,37 +228,59 @@ const perCallOf = (block: Block) => block.cpuMs / Math.max(1, block.upstream)
 const spread = (values: ReadonlyArray<number>, digits: number) =>
   `${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)}`
 
+/** One measured setting: a door, an image and a search. */
+interface Setting {
+  readonly door: string
+  readonly image: (typeof allImages)[number]
+  readonly config: Config
+}
+
 /**
- * BLOCKS blocks of BLOCK_ANSWERS answers from each gateway after a warm-up, the gateways alternating which goes first;
- * each block's CPU read around its answers, its upstream calls scraped before and after (outside the CPU window).
+ * BLOCKS rounds; in each, one block of BLOCK_ANSWERS answers per setting and gateway. The settings take turns block
+ * by block (doors, images and searches interleaved, the order reversed every other round), and so do the gateways
+ * (alternating which goes first): whatever still warms up or drifts (V8's tiering, heap sizing, the machine's other
+ * load) falls on every setting and both gateways alike, where measuring one setting after another put it on whichever
+ * came first (gRPC first cost 10–25% more per call than HTTP, and with the doors swapped HTTP did). Each block's CPU is
+ * read around its answers, its upstream calls scraped before and after (outside the CPU window). `onRound` sees each
+ * round's blocks as they end, for the per-round figures that show whether the cost still falls.
  */
 let seed = 1
-const measure = async (
+const measureAll = async (
   gateways: ReadonlyArray<Gateway>,
-  door: string,
-  config: Config,
-  image: (typeof allImages)[number],
-): Promise<ReadonlyArray<Figures>> => {
-  for (const gateway of gateways) await Effect.runPromise(ask(gateway, door, config, image, 1000)) // warm-up
-  const blocks: Array<Array<Block>> = gateways.map(() => [])
-  for (let block = 0; block < BLOCKS; block++) {
-    const order = gateways.map((_, i) => i)
-    if (block % 2 === 1) order.reverse()
-    const firstSeed = seed
-    for (const i of order) {
-      const gateway = gateways[i]!
-      const pid = gateway.child.pid!
-      const callsBefore = await upstreamCalls(gateway.metricsUrl)
-      const before = cpuSeconds(pid)
-      // The same seeds for both gateways: the same searches.
-      for (let answer = 0; answer < BLOCK_ANSWERS; answer++)
-        await Effect.runPromise(ask(gateway, door, config, image, firstSeed + answer))
-      const cpuMs = (cpuSeconds(pid) - before) * 1000
-      blocks[i]!.push({ cpuMs, upstream: (await upstreamCalls(gateway.metricsUrl)) - callsBefore })
+  settings: ReadonlyArray<Setting>,
+  onRound: (round: number, blocks: ReadonlyArray<ReadonlyArray<Block>>) => void,
+): Promise<ReadonlyArray<ReadonlyArray<Figures>>> => {
+  // One answer per setting and gateway first (the first answer of a setting sets up its door's connection).
+  for (const { door, config, image } of settings)
+    for (const gateway of gateways) await Effect.runPromise(ask(gateway, door, config, image, 1000))
+  const blocks: Array<Array<Array<Block>>> = settings.map(() => gateways.map(() => []))
+  for (let round = 0; round < BLOCKS; round++) {
+    const settingOrder = settings.map((_, s) => s)
+    if (round % 2 === 1) settingOrder.reverse()
+    for (const s of settingOrder) {
+      const { door, config, image } = settings[s]!
+      const order = gateways.map((_, i) => i)
+      if ((round + s) % 2 === 1) order.reverse()
+      const firstSeed = seed
+      for (const i of order) {
+        const gateway = gateways[i]!
+        const pid = gateway.child.pid!
+        const callsBefore = await upstreamCalls(gateway.metricsUrl)
+        const before = cpuSeconds(pid)
+        // The same seeds for both gateways: the same searches.
+        for (let answer = 0; answer < BLOCK_ANSWERS; answer++)
+          await Effect.runPromise(ask(gateway, door, config, image, firstSeed + answer))
+        const cpuMs = (cpuSeconds(pid) - before) * 1000
+        blocks[s]![i]!.push({ cpuMs, upstream: (await upstreamCalls(gateway.metricsUrl)) - callsBefore })
+      }
+      seed += BLOCK_ANSWERS
     }
-    seed += BLOCK_ANSWERS
+    onRound(
+      round,
+      blocks.map((perGateway) => perGateway.map((gatewayBlocks) => gatewayBlocks[round]!)),
+    )
   }
-  return blocks.map(figuresOf)
+  return blocks.map((perGateway) => perGateway.map(figuresOf))
 }
 
 const baselineDir = BASELINE === "none" ? undefined : baselineCheckout(BASELINE, "gateway-cpu-baseline")
@@ -272,7 +296,7 @@ report.line(
     : `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${BASELINE} ("base"), same run.`,
 )
 report.line(
-  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
+  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), in rounds of one block per setting and gateway, the settings (doors, images, searches) and the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
 )
 report.line(
   "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
@@ -389,37 +413,46 @@ if (PARTS.includes("answers")) {
         for (const config of configs)
           for (const gateway of gateways) await Effect.runPromise(ask(gateway, door, config, image, warmSeed++))
   } while (Date.now() < warmUntil)
+  const settingsMeasured: Array<Setting> = []
   for (const door of DOORS)
-    for (const image of images)
-      for (const config of configs) {
-        const figures = await measure(gateways, door, config, image)
-        measured.push({ door, image: image.name, config, figures })
-        const [now, before] = figures
-        const row = [
-          door,
-          image.name,
-          config.label,
-          fixed(now!.upstreamPerAnswer, 1),
-          fixed(now!.cpuMsPerAnswer, 1),
-          fixed(now!.cpuMsPerCall, 2),
-          spread(now!.blocks.map(perCallOf), 2),
-          ...(before === undefined
-            ? []
-            : [
-                fixed(before.upstreamPerAnswer, 1),
-                fixed(before.cpuMsPerAnswer, 1),
-                fixed(before.cpuMsPerCall, 2),
-                spread(before.blocks.map(perCallOf), 2),
-                fixed(now!.cpuMsPerCall / before.cpuMsPerCall, 2),
-                spread(
-                  now!.blocks.map((block, b) => perCallOf(block) / perCallOf(before.blocks[b]!)),
-                  2,
-                ),
-              ]),
-        ]
-        console.error(row.join("  "))
-        rows.push(row)
-      }
+    for (const image of images) for (const config of configs) settingsMeasured.push({ door, image, config })
+  const nameOf = ({ door, image, config }: Setting) => `${door} ${image.key} ${config.label}`
+  // Each round's CPU per upstream call, in order: if it still falls from round to round, the warm-up was too short.
+  const roundRows: Array<Array<string>> = settingsMeasured.map((setting) => [nameOf(setting)])
+  const all = await measureAll(gateways, settingsMeasured, (round, blocks) => {
+    blocks.forEach((perGateway, s) => {
+      roundRows[s]!.push(perGateway.map((block) => fixed(perCallOf(block), 2)).join(" / "))
+      console.error(`round ${round + 1}  ${roundRows[s]![0]}  ${roundRows[s]![round + 1]}`)
+    })
+  })
+  settingsMeasured.forEach(({ door, image, config }, s) => {
+    const figures = all[s]!
+    measured.push({ door, image: image.name, config, figures })
+    const [now, before] = figures
+    const row = [
+      door,
+      image.name,
+      config.label,
+      fixed(now!.upstreamPerAnswer, 1),
+      fixed(now!.cpuMsPerAnswer, 1),
+      fixed(now!.cpuMsPerCall, 2),
+      spread(now!.blocks.map(perCallOf), 2),
+      ...(before === undefined
+        ? []
+        : [
+            fixed(before.upstreamPerAnswer, 1),
+            fixed(before.cpuMsPerAnswer, 1),
+            fixed(before.cpuMsPerCall, 2),
+            spread(before.blocks.map(perCallOf), 2),
+            fixed(now!.cpuMsPerCall / before.cpuMsPerCall, 2),
+            spread(
+              now!.blocks.map((block, b) => perCallOf(block) / perCallOf(before.blocks[b]!)),
+              2,
+            ),
+          ]),
+    ]
+    rows.push(row)
+  })
   report.table(
     [
       "door",
@@ -435,6 +468,11 @@ if (PARTS.includes("answers")) {
     ],
     rows,
   )
+  report.line()
+  report.line(
+    `Per round, in the order measured: CPU ms per upstream call of each setting's block (${names.join(" / ")}); a cost that still falls from round to round means the warm-up did not reach the steady state.`,
+  )
+  report.table(["setting", ...Array.from({ length: BLOCKS }, (_, round) => `round ${round + 1}`)], roundRows)
   // The schedstat sums against the kernel's ticks over the whole part (threads that ended show in the ticks only).
   const check = gateways.map((g, i) => {
     const ticks = cpuSecondsByTicks(g.child.pid!) - ticksBefore[i]!

@@ -90,6 +90,8 @@ export const mebibytes = (n: number): number => n * 1024 * 1024
 const serverOptions = (options: GrpcServerOptions<unknown>): grpc.ServerOptions => {
   const keepalive = options.keepalive
   return {
+    // No channelz service is served: its per-call and per-session tracking (counters, timestamps) was work for nobody.
+    "grpc.enable_channelz": 0,
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? mebibytes(32),
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? mebibytes(32),
     ...(keepalive?.time === undefined ? {} : { "grpc.keepalive_time_ms": Duration.toMillis(keepalive.time) }),

@@ -43,8 +43,8 @@ export class Drain extends Context.Service<
             )
           }
           inFlight++
-          const cut = Effect.andThen(
-            Deferred.await(over),
+          // The error is made only if the drain cuts the call: a Schema error built for every call cost ~0.15 ms.
+          const cut = Effect.andThen(Deferred.await(over), () =>
             Effect.fail(
               new ShuttingDown({
                 message: "the gateway is shutting down: the call did not finish within its drain time; retry it",

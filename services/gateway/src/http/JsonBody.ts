@@ -83,8 +83,9 @@ export interface TooLong {
 }
 
 /**
- * A parsed body: its value, and the images of the long data: URLs read off the event loop, by the placeholder that
- * stands for each in the value (decodeChatRequest takes them from here).
+ * A parsed body: its value, and the images of data: URLs read already (long ones off the event loop, spliced ones
+ * from the body's bytes), by the placeholder that stands for each in the value (decodeChatRequest takes them from
+ * here).
  */
 export interface ParsedBody {
   readonly value: unknown
@@ -215,7 +216,7 @@ export const parseJsonBody = (body: ReadBody, maxStringChars: number): Effect.Ef
     Effect.flatMap((restored) =>
       restored === undefined
         ? parseWhole(body, maxStringChars)
-        : Effect.succeed({ value: restored.value, dataUrls: NO_DATA_URLS }),
+        : Effect.succeed({ value: restored.value, dataUrls: restored.images }),
     ),
   )
 }

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import sharp from "sharp"
+import { plainPngHeader } from "./PlainPng.ts"
 
 /** Formats the model's image processor reads, by sharp's name, with their MIME types. */
 const MIME_BY_FORMAT: Readonly<Record<string, string>> = {
@@ -35,6 +36,17 @@ export interface ImageHeader {
   readonly decodedBytes: number
 }
 
+/** What the header is read for, as sharp's `metadata()` names it. */
+interface HeaderFields {
+  readonly format?: string | undefined
+  readonly width?: number | undefined
+  readonly height?: number | undefined
+  readonly pageHeight?: number | undefined
+  readonly pages?: number | undefined
+  readonly channels?: number | undefined
+  readonly depth?: string | undefined
+}
+
 /** Why the bytes are not an image the model can take; the caller names the field. */
 export type ImageProblem = string
 
@@ -54,10 +66,15 @@ const gifScreen = (bytes: Uint8Array): { readonly width: number; readonly height
  */
 export const readImageHeader = (bytes: Uint8Array, maxPixels: number): Effect.Effect<ImageHeader, ImageProblem> =>
   Effect.gen(function* () {
-    const metadata = yield* Effect.tryPromise({
-      try: () => sharp(bytes, { failOn: "error", limitInputPixels: false }).metadata(),
-      catch: () => "is not a decodable image (PNG, JPEG, GIF or WebP expected)",
-    })
+    // A small plain PNG's header is read here (PlainPng: the same values as libvips'); any other image's by libvips.
+    const plain = plainPngHeader(bytes)
+    const metadata: HeaderFields =
+      plain === undefined
+        ? yield* Effect.tryPromise({
+            try: () => sharp(bytes, { failOn: "error", limitInputPixels: false }).metadata(),
+            catch: () => "is not a decodable image (PNG, JPEG, GIF or WebP expected)",
+          })
+        : { format: "png", ...plain }
     const mime = metadata.format === undefined ? undefined : MIME_BY_FORMAT[metadata.format]
     if (mime === undefined || metadata.width === undefined || metadata.height === undefined) {
       return yield* Effect.fail(`has format ${metadata.format ?? "unknown"}; PNG, JPEG, GIF or WebP expected`)

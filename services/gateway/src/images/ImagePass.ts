@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import sharp, { type Sharp } from "sharp"
 import type { ImageHeader } from "./ImageHeader.ts"
+import { plainPngDecodes } from "./PlainPng.ts"
 import { processorSize } from "./ProcessorSize.ts"
 
 /** An image as the GPU servers get it: its bytes and their MIME type. */
@@ -70,6 +71,8 @@ export const decodeAndScale = (
     ignoreIcc: true,
   })
   if (!scalesDown || options.prescale === "off") {
+    // A small plain PNG is proved without libvips (PlainPng); anything it does not vouch for goes to libvips.
+    if (header.format === "png" && plainPngDecodes(bytes)) return Effect.succeed(unchanged)
     return Effect.tryPromise({
       try: () => proveDecode(input, header).toBuffer(),
       catch: () => "is truncated or corrupt: it does not decode in full",

@@ -5,6 +5,7 @@ import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { type InvalidField, invalidField, type Overloaded } from "../GatewayErrors.ts"
 import { imagesRefused } from "../GatewayMetrics.ts"
 import { makeAddressPolicy } from "./AddressPolicy.ts"
+import { flatDataUrl } from "./DataUrl.ts"
 import { fetchImage } from "./ImageFetch.ts"
 import { type ImageHeader, readImageHeader } from "./ImageHeader.ts"
 import { decodeAndScale, type EncodedImage } from "./ImagePass.ts"
@@ -48,8 +49,9 @@ const NO_IMAGE: InspectedImage = { heldBytes: 0, prepare: () => Effect.succeed({
  * first upstream request's turn.
  */
 const dataUrlOf = Effect.fnUntraced(function* (image: EncodedImage) {
+  // Under a MB, one flat string in one allocation (DataUrl).
+  if (Math.ceil(image.bytes.length / 3) * 4 < LARGE_URL_CHARS) return flatDataUrl(image)
   const base64 = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString("base64")
-  if (base64.length < LARGE_URL_CHARS) return `data:${image.mime};base64,${base64}`
   yield* Effect.yieldNow
   const url = `data:${image.mime};base64,${base64}`
   url.slice(-1) // flattens it
