@@ -79,7 +79,11 @@ const kinds: Record<string, (client: Fleet.OpenAiClient["Service"]) => Effect.Ef
   aborted,
 }
 
-report.line(`Command: UPSTREAM_CALL_BASELINE=${BASELINE} node --conditions=@stagebeam/source bench/upstream-call.ts`)
+const settings = Object.entries(process.env)
+  .filter(([name]) => name.startsWith("UPSTREAM_CALL_"))
+  .map(([name, value]) => `${name}=${value} `)
+  .join("")
+report.line(`Command: ${settings}node --conditions=@stagebeam/source bench/upstream-call.ts`)
 report.line(
   `OpenAiClient.chat CPU per call, this checkout ("new") against ${BASELINE}'s libs/fleet ("base"), same process: ${CALLS} calls per kind and client after 30 of warm-up, blocks of 10 taking turns (alternating which goes first); 1 vllm-sim (--speed 100).`,
 )
