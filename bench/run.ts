@@ -23,6 +23,7 @@ const benchmarks = [
   "json-body",
   "search-overhead",
   "pool-call",
+  "upstream-call",
   "cli-start",
 ] as const
 
