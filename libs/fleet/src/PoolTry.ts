@@ -33,6 +33,13 @@ export interface TryRequest {
   readonly maxTokens: number
 }
 
+/** What a try sends to the server it picks. */
+export type TryCall<A> = (
+  target: CallTarget,
+  profile: ServerProfile | undefined,
+  timeout: Duration.Duration,
+) => Effect.Effect<A, UpstreamError>
+
 /**
  * One try of one call on the server routing picks, not one this call tried already (`tried` grows with it):
  * counted in flight, timed, its failure counted against the server. `completionTokens` is what the answer
@@ -41,11 +48,7 @@ export interface TryRequest {
 export type Try = <A, R>(
   request: TryRequest,
   tried: Set<string>,
-  call: (
-    target: CallTarget,
-    profile: ServerProfile | undefined,
-    timeout: Duration.Duration,
-  ) => Effect.Effect<A, UpstreamError>,
+  call: TryCall<A>,
   completionTokens: (answer: A) => number,
   result: (answer: A, server: string) => R,
 ) => Effect.Effect<R, UpstreamError | NoCapacity>
@@ -120,11 +123,7 @@ export const makeTry = (options: TryOptions, view: PoolView, times: CallTimes): 
   return <A, R>(
     request: TryRequest,
     tried: Set<string>,
-    call: (
-      target: CallTarget,
-      profile: ServerProfile | undefined,
-      timeout: Duration.Duration,
-    ) => Effect.Effect<A, UpstreamError>,
+    call: TryCall<A>,
     completionTokens: (answer: A) => number,
     result: (answer: A, server: string) => R,
   ): Effect.Effect<R, UpstreamError | NoCapacity> => {

@@ -52,6 +52,15 @@ const post = (transport: LeanTransport, url: string) =>
     )
   })
 
+/** A chat request sent with `send`, and whether its answer was ever handed on. */
+const sendWatched = (transport: LeanTransport, url: string) => {
+  let answered = false
+  const cancel = transport.send({ method: "POST", url: `${url}/v1/chat/completions`, headers: [], body: "{}" }, () => {
+    answered = true
+  })
+  return { cancel, heard: () => answered }
+}
+
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup()
@@ -62,13 +71,7 @@ describe("LeanTransport", () => {
     const server = await countingServer(ok)
     const transport = makeLeanTransport()
     cleanups.push(server.close, transport.close)
-    let heard = false
-    const cancel = transport.send(
-      { method: "POST", url: `${server.url}/v1/chat/completions`, headers: [], body: "{}" },
-      () => {
-        heard = true
-      },
-    )
+    const { cancel, heard } = sendWatched(transport, server.url)
     // Connecting takes a turn of the event loop: the request is still waiting for it.
     cancel()
     while (server.counts().connections === 0) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -80,7 +83,7 @@ describe("LeanTransport", () => {
     expect(answer.body.toString()).toBe("{}")
     const { requests, closed } = server.counts()
     expect({ requests, closed }).toEqual({ requests: 1, closed: 0 })
-    expect(heard).toBe(false)
+    expect(heard()).toBe(false)
   })
 
   it("a request cancelled on the wire closes its connection, and its answer is never handed on", async () => {
@@ -89,13 +92,7 @@ describe("LeanTransport", () => {
     const server = await countingServer((response) => (held.length === 0 ? held.push(response) : ok(response)))
     const transport = makeLeanTransport()
     cleanups.push(server.close, transport.close)
-    let heard = false
-    const cancel = transport.send(
-      { method: "POST", url: `${server.url}/v1/chat/completions`, headers: [], body: "{}" },
-      () => {
-        heard = true
-      },
-    )
+    const { cancel, heard } = sendWatched(transport, server.url)
     while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
     cancel()
     while (server.counts().hungUp === 0) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -106,6 +103,6 @@ describe("LeanTransport", () => {
     expect({ requests, hungUp }).toEqual({ requests: 2, hungUp: 1 })
     // Not the closed one (the pool may open a spare beside it while that one is still closing).
     expect(connections).toBeGreaterThanOrEqual(2)
-    expect(heard).toBe(false)
+    expect(heard()).toBe(false)
   })
 })
