@@ -24,6 +24,7 @@ const benchmarks = [
   "search-overhead",
   "pool-call",
   "upstream-call",
+  "wake-cost",
   "cli-start",
 ] as const
 
