@@ -1,7 +1,7 @@
 /**
  * The gateway's own cost (issue #24): CPU per answer and per upstream call, this checkout's gateway against a
  * baseline gateway from another checkout, in the same run, taking turns block by block so that the machine's other
- * load falls on both alike (the one not measured is stopped meanwhile: `pause`).
+ * load falls on both alike.
  * - GREEDY and STAGE_BEAM N=2/4/8 (default schedule otherwise), with a small PNG (64×48) and a 1600×1200 JPEG (a
  *   photo-like picture encoded by sharp at quality 90), over gRPC and over the HTTP door (POST /v1/chat/completions).
  * - Idle: both gateways over 8 simulated servers with no calls, CPU per second (in windows, for their spread).
@@ -236,21 +236,6 @@ interface Setting {
 }
 
 /**
- * The gateways not measured are stopped (SIGSTOP) for the other's block and continued after: idle, a gateway still
- * polls its servers and runs its timers beside the one measured (b4a2550 idled at ~100 ms of CPU per second), and on
- * two cores that raised the measured gateway's CPU per call; with both gateways this code (b796460), one run with and one without
- * stopping gave 1.53 against 1.69 ms per call (PNG, gRPC), 1.49/1.66 (PNG, HTTP), 3.07/3.66 (JPEG, gRPC) and 3.56/3.63
- * (JPEG, HTTP), the same-run ratio ~1.0 in both. A stopped gateway's timers fire once when it continues,
- * in its own block, alike for both.
- */
-const pause = (gateways: ReadonlyArray<Gateway>) => {
-  for (const gateway of gateways) gateway.child.kill("SIGSTOP")
-}
-const resume = (gateways: ReadonlyArray<Gateway>) => {
-  for (const gateway of gateways) gateway.child.kill("SIGCONT")
-}
-
-/**
  * BLOCKS rounds; in each, one block of BLOCK_ANSWERS answers per setting and gateway. The settings take turns block
  * by block (doors, images and searches interleaved, the order reversed every other round), and so do the gateways
  * (alternating which goes first): whatever still warms up or drifts (V8's tiering, heap sizing, the machine's other
@@ -281,18 +266,11 @@ const measureAll = async (
         const gateway = gateways[i]!
         const pid = gateway.child.pid!
         const callsBefore = await upstreamCalls(gateway.metricsUrl)
-        const others = gateways.filter((other) => other !== gateway)
-        pause(others)
-        let cpuMs: number
-        try {
-          const before = cpuSeconds(pid)
-          // The same seeds for both gateways: the same searches.
-          for (let answer = 0; answer < BLOCK_ANSWERS; answer++)
-            await Effect.runPromise(ask(gateway, door, config, image, firstSeed + answer))
-          cpuMs = (cpuSeconds(pid) - before) * 1000
-        } finally {
-          resume(others)
-        }
+        const before = cpuSeconds(pid)
+        // The same seeds for both gateways: the same searches.
+        for (let answer = 0; answer < BLOCK_ANSWERS; answer++)
+          await Effect.runPromise(ask(gateway, door, config, image, firstSeed + answer))
+        const cpuMs = (cpuSeconds(pid) - before) * 1000
         blocks[s]![i]!.push({ cpuMs, upstream: (await upstreamCalls(gateway.metricsUrl)) - callsBefore })
       }
       seed += BLOCK_ANSWERS
@@ -318,7 +296,7 @@ report.line(
     : `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${BASELINE} ("base"), same run.`,
 )
 report.line(
-  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), in rounds of one block per setting and gateway, the settings (doors, images, searches) and the gateways taking turns block by block (alternating which goes first; the one not measured stopped with SIGSTOP) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
+  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), in rounds of one block per setting and gateway, the settings (doors, images, searches) and the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
 )
 report.line(
   "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
