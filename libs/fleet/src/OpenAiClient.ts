@@ -304,6 +304,10 @@ const viaSignal =
  * upstream call, load report and health probe (issue #24): one timer cancels the request and the outcome is
  * `late`'s; interruption cancels it too (vLLM then aborts the generation). Else the outcome is `ok`'s or `failed`'s,
  * resumed straight from the transport's callback (no promise, no AbortSignal on the direct path).
+ * The deadline is kept one turn of the event loop after its timer fires: after the process stalled past it (a long GC
+ * pause, CPU throttling, a paused container or VM), Node runs due timers before it reads the sockets, so an answer
+ * that came in during the stall would be judged late and a server that answered its /health judged down;
+ * `setImmediate` runs after that read.
  */
 const within = <A, B, E>(
   timeout: Duration.Duration,
@@ -317,15 +321,19 @@ const within = <A, B, E>(
   Effect.callback<B, E>((resume) => {
     let settled = false
     let cancel: Cancel | undefined
+    let lastTurn: ReturnType<typeof setImmediate> | undefined
+    const expire = () => {
+      if (settled) return
+      settled = true
+      cancel?.()
+      resume(Effect.suspend(outcome.late))
+    }
     const ms = Duration.toMillis(timeout)
     const timer =
       ms < MAX_TIMER_MS
         ? setTimeout(
             () => {
-              if (settled) return
-              settled = true
-              cancel?.()
-              resume(Effect.suspend(outcome.late))
+              if (!settled) lastTurn = setImmediate(expire)
             },
             Math.max(0, ms),
           )
@@ -334,6 +342,7 @@ const within = <A, B, E>(
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearImmediate(lastTurn)
       // Run here rather than suspended (one Effect step less per call); a throw is a defect, not a hung call.
       let next: Effect.Effect<B, E>
       try {
@@ -352,6 +361,7 @@ const within = <A, B, E>(
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearImmediate(lastTurn)
       cancel?.()
     })
   })

@@ -1,5 +1,6 @@
+import { Worker } from "node:worker_threads"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Redacted } from "effect"
+import { Duration, Effect, Fiber, Queue, Redacted } from "effect"
 import type { ServerKind } from "../src/Capabilities.ts"
 import type { ChatRequest } from "../src/ChatCompletion.ts"
 import { OpenAiClient } from "../src/OpenAiClient.ts"
@@ -20,6 +21,47 @@ const callOn = (
       ...options,
     }),
   )
+
+/**
+ * A server on its own thread, so that it answers while the test holds the event loop: each request is answered `body`
+ * `delayMs` after it arrived, and its arrival is told on `arrived`.
+ */
+const threadServer = (body: string, delayMs: number) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const arrived = yield* Queue.unbounded<string>()
+      const worker = new Worker(
+        `const { parentPort, workerData } = require("node:worker_threads")
+        const server = require("node:http").createServer((request, response) => {
+          request.resume()
+          request.on("end", () => {
+            parentPort.postMessage({ arrived: request.url })
+            setTimeout(() => {
+              response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(workerData.body) })
+              response.end(workerData.body)
+            }, workerData.delayMs)
+          })
+        })
+        server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }))`,
+        { eval: true, workerData: { body, delayMs } },
+      )
+      const port = yield* Effect.callback<number>((resume) => {
+        worker.on("message", (message: { port?: number; arrived?: string }) => {
+          if (message.port !== undefined) resume(Effect.succeed(message.port))
+          if (message.arrived !== undefined) Queue.offerUnsafe(arrived, message.arrived)
+        })
+      })
+      return { url: `http://127.0.0.1:${port}`, arrived: Queue.take(arrived), worker }
+    }),
+    ({ worker }) => Effect.promise(() => worker.terminate()),
+  )
+
+/** Holds the event loop for `ms`, as a long GC pause, a throttled container or a paused VM holds it. */
+const stall = (ms: number) =>
+  Effect.sync(() => {
+    const until = performance.now() + ms
+    while (performance.now() < until) {}
+  })
 
 describe("OpenAiClient", () => {
   it.live("POSTs to a route beside /v1 with the key and request id; an error answer is an UpstreamError", () =>
@@ -179,6 +221,27 @@ describe("OpenAiClient", () => {
       assert.strictEqual(server.seen[0]?.body.stream, true)
       yield* Effect.sleep("100 millis")
       assert.strictEqual(server.closedEarly(), 1)
+    }).pipe(Effect.provide(OpenAiClient.layer)),
+  )
+
+  it.live("an answer that came in while the process stalled past the deadline is read, not judged late", () =>
+    Effect.gen(function* () {
+      const client = yield* OpenAiClient
+      const server = yield* threadServer(JSON.stringify(completion(["in time"])), 50)
+      const target = { pool: "generator", server: server.url, model: "m", apiKey: undefined }
+      const call = yield* Effect.forkChild(
+        client.chat(target, question, { requestId: "r1", timeout: Duration.millis(200) }),
+      )
+      assert.strictEqual(yield* server.arrived, "/v1/chat/completions")
+      // The answer comes in 50 ms into the stall, the deadline passes at 200 ms; the loop runs again at 400.
+      yield* stall(400)
+      const answer = yield* Fiber.join(call)
+      assert.strictEqual(answer.choices[0]?.message.content, "in time")
+      // A health probe likewise: a server that answered its /health during the stall is up.
+      const probe = yield* Effect.forkChild(client.health(target, Duration.millis(200)))
+      assert.strictEqual(yield* server.arrived, "/health")
+      yield* stall(400)
+      assert.isTrue(yield* Fiber.join(probe))
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
 
