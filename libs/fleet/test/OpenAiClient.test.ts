@@ -230,17 +230,17 @@ describe("OpenAiClient", () => {
       const server = yield* threadServer(JSON.stringify(completion(["in time"])), 50)
       const target = { pool: "generator", server: server.url, model: "m", apiKey: undefined }
       const call = yield* Effect.forkChild(
-        client.chat(target, question, { requestId: "r1", timeout: Duration.millis(200) }),
+        client.chat(target, question, { requestId: "r1", timeout: Duration.millis(600) }),
       )
       assert.strictEqual(yield* server.arrived, "/v1/chat/completions")
-      // The answer comes in 50 ms into the stall, the deadline passes at 200 ms; the loop runs again at 400.
-      yield* stall(400)
+      // The answer comes in 50 ms into the stall; the deadline passes during it (600 ms after the call began, 1 s stall).
+      yield* stall(1000)
       const answer = yield* Fiber.join(call)
       assert.strictEqual(answer.choices[0]?.message.content, "in time")
       // A health probe likewise: a server that answered its /health during the stall is up.
-      const probe = yield* Effect.forkChild(client.health(target, Duration.millis(200)))
+      const probe = yield* Effect.forkChild(client.health(target, Duration.millis(600)))
       assert.strictEqual(yield* server.arrived, "/health")
-      yield* stall(400)
+      yield* stall(1000)
       assert.isTrue(yield* Fiber.join(probe))
     }).pipe(Effect.provide(OpenAiClient.layer)),
   )
