@@ -70,6 +70,11 @@ export const hedges = Metric.counter("stagebeam_upstream_hedges_total", {
   description: "Second tries sent for a slow call (hedging)",
 })
 
+/** Calls a server refused for their key, tried once more because the key's source had another key by then, by pool. */
+export const keyRetries = Metric.counter("stagebeam_upstream_key_retries_total", {
+  description: "Calls refused 401/403 and tried once more with the rotated key the pool's key file held by then",
+})
+
 /** Latency of successful calls to GPU servers. */
 export const upstreamDuration = Metric.histogram("stagebeam_upstream_request_duration_seconds", {
   description: "Latency of successful calls to GPU servers",

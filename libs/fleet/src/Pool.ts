@@ -126,7 +126,7 @@ export const makePool = Effect.fnUntraced(function* (
   const tryTimeoutFloor = options.tryTimeoutFloor ?? Duration.seconds(5)
   const times = yield* makeCallTimes({ floor: tryTimeoutFloor, ceiling: options.requestTimeout })
   const key = yield* makePoolKey(options.apiKey, options.apiKeyRefresh)
-  const freshKey = withFreshKey(key)
+  const freshKey = withFreshKey(key, options.name)
   const view = yield* makePoolView({
     pool: options.name,
     model: options.model,

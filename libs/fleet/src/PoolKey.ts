@@ -1,5 +1,6 @@
-import { type Duration, Effect, Redacted, Ref, type Scope } from "effect"
+import { type Duration, Effect, Metric, Redacted, Ref, type Scope } from "effect"
 import type { NoCapacity, UpstreamError } from "./FleetError.ts"
+import { keyRetries } from "./FleetMetrics.ts"
 
 type Key = Redacted.Redacted<string> | undefined
 
@@ -44,16 +45,28 @@ const refusesKey = (error: UpstreamError | NoCapacity) =>
 /**
  * A call a server answered 401 or 403 is tried once more when the key's source has another key by now than the
  * one the call went out with (a rotated key file the background read has not seen yet: each of the calls in flight
- * then, not only the first to be refused); otherwise the refusal stands.
+ * then, not only the first to be refused); otherwise the refusal stands. Each such retry is logged and counted
+ * (`stagebeam_upstream_key_retries_total{pool}`): a rotation the refresh schedule lags behind shows there.
  */
-export const withFreshKey =
-  (key: PoolKey) =>
-  <A>(call: Effect.Effect<A, UpstreamError | NoCapacity>): Effect.Effect<A, UpstreamError | NoCapacity> => {
+export const withFreshKey = (key: PoolKey, pool: string) => {
+  const retried = (server: string) =>
+    Effect.andThen(
+      Effect.logInfo(
+        "a server refused the pool's key; the key file has another by now: the call is tried with it",
+      ).pipe(Effect.annotateLogs({ pool, server })),
+      Metric.update(Metric.withAttributes(keyRetries, { pool }), 1),
+    )
+  return <A>(call: Effect.Effect<A, UpstreamError | NoCapacity>): Effect.Effect<A, UpstreamError | NoCapacity> => {
     const { reread } = key
     if (reread === undefined) return call
     return Effect.flatMap(key.current, (sent) =>
       Effect.catchIf(call, refusesKey, (refused) =>
-        Effect.flatMap(reread, (now) => (secretOf(now) !== secretOf(sent) ? call : Effect.fail(refused))),
+        Effect.flatMap(reread, (now) =>
+          secretOf(now) !== secretOf(sent)
+            ? Effect.andThen(retried(refused._tag === "UpstreamError" ? refused.server : ""), call)
+            : Effect.fail(refused),
+        ),
       ),
     )
   }
+}

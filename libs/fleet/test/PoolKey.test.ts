@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Layer, Redacted, Ref } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Metric, Redacted, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import type { ChatCompletion } from "../src/ChatCompletion.ts"
 import { UpstreamError } from "../src/FleetError.ts"
+import { keyRetries } from "../src/FleetMetrics.ts"
 import { OpenAiClient } from "../src/OpenAiClient.ts"
 import { makePool, type PoolOptions } from "../src/Pool.ts"
 
@@ -49,6 +50,12 @@ const keySource = Effect.fnUntraced(function* () {
   return { file, reads, source }
 })
 
+/** Key retries counted so far for the test's pool (the counter is the process's: tests compare before and after). */
+const keyRetriesCounted = Effect.map(
+  Metric.value(Metric.withAttributes(keyRetries, { pool: "judge" })),
+  (state) => state.count,
+)
+
 const options = (source: PoolOptions["apiKey"]): PoolOptions => ({
   name: "judge",
   endpoints: ["http://a"],
@@ -91,17 +98,20 @@ describe("a pool's key file, off the call path", () => {
       const carried: Array<string | undefined> = []
       const pool = yield* makePool(options(source)).pipe(Effect.provide(server(accepted, carried)))
       yield* pool.complete({ messages: [] }, { label: "1" })
+      const before = yield* keyRetriesCounted
       // The server switched to the new key before the pool's next refresh.
       yield* Ref.set(file, "second")
       yield* Ref.set(accepted, "second")
       const answered = yield* pool.complete({ messages: [] }, { label: "2" })
       assert.strictEqual(answered.server, "http://a")
       assert.deepStrictEqual(carried, ["first", "first", "second"])
+      assert.strictEqual((yield* keyRetriesCounted) - before, 1, "the retry is counted")
       // A refusal with no new key in the file stands: one try, the 401 to the caller.
       yield* Ref.set(accepted, "third")
       const refused = yield* Effect.flip(pool.complete({ messages: [] }, { label: "3" }))
       assert.strictEqual(refused._tag === "UpstreamError" ? refused.status : undefined, 401)
       assert.deepStrictEqual(carried, ["first", "first", "second", "second"])
+      assert.strictEqual((yield* keyRetriesCounted) - before, 1, "a refusal that stands is no retry")
     }),
   )
 
