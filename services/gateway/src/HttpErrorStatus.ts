@@ -79,16 +79,21 @@ export const toHttpFailure = (error: GatewayError, fieldOf: (field: FieldRef) =>
             param: fieldOf(["tokenBudget"]),
             code: "token_budget_exhausted",
           })
-    case "NoValidCandidate":
+    case "NoValidCandidate": {
+      // The knobs to raise, as this request spells them (gRPC's status names the proto's).
+      const maxTokens = fieldOf(["sampling", "maxTokens"])
       return error.allCutByLength
-        ? failure(400, "invalid_request_error", status.message, {
-            param: fieldOf(["sampling", "maxTokens"]),
-            code: "all_candidates_cut_by_length",
-          })
+        ? failure(
+            400,
+            "invalid_request_error",
+            `${error.message}; raise ${maxTokens} (or ${fieldOf(["tokenBudget"])})`,
+            { param: maxTokens, code: "all_candidates_cut_by_length" },
+          )
         : failure(503, "server_error", status.message, {
             code: "no_valid_candidate",
             headers: { "retry-after": RETRY_AFTER },
           })
+    }
     case "GenerationFailed":
     case "JudgeFailed": {
       const cause = error.cause

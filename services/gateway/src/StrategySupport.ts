@@ -39,7 +39,8 @@ export const checkSupported = (
       if (questionTokens + request.maxTokens + TEMPLATE_TOKENS > context) {
         return yield* invalidField(
           ["question"],
-          `is ${questionTokens} tokens; with search.sampling.max_tokens ${request.maxTokens} it does not fit the ` +
+          // "max_tokens": the leaf both doors share (search.sampling.max_tokens, or a chat request's max_tokens).
+          `is ${questionTokens} tokens; with max_tokens ${request.maxTokens} it does not fit the ` +
             `${pool.name} pool's context of ${context} tokens (at most ${context - request.maxTokens - TEMPLATE_TOKENS})`,
         )
       }

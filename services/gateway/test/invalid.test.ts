@@ -137,6 +137,82 @@ describe("Requests larger than the servers' context", () => {
   )
 })
 
+describe("Requests larger than the servers' context, over HTTP", () => {
+  it.live("name the chat request's own max_tokens, not the gRPC path", () =>
+    Effect.gen(function* () {
+      const servers = yield* startSimulators(1, { profileOverrides: { maxModelLen: 2048 } })
+      const { gateway } = yield* startGatewayOver(servers)
+      const data = yield* pngImage()
+      const response = yield* Effect.promise(() =>
+        fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "Xkev/Llama-3.2V-11B-cot",
+            max_tokens: 1024,
+            messages: [
+              {
+                role: "user",
+                content: [
+                  { type: "text", text: `Describe it. ${"Consider every object in the picture. ".repeat(300)}` },
+                  {
+                    type: "image_url",
+                    image_url: { url: `data:image/png;base64,${Buffer.from(data).toString("base64")}` },
+                  },
+                ],
+              },
+            ],
+          }),
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { error: { message: string; param: string } },
+        })),
+      )
+      assert.strictEqual(response.status, 400)
+      assert.strictEqual(response.body.error.param, "messages[0].content")
+      assert.include(response.body.error.message, "with max_tokens 1024 it does not fit")
+      assert.notInclude(response.body.error.message, "search.sampling")
+    }),
+  )
+
+  it.live("too few tokens per call for any stage: 400 naming the knobs as the chat request spells them", () =>
+    Effect.gen(function* () {
+      const { gateway } = yield* startGateway()
+      const data = yield* pngImage()
+      const response = yield* Effect.promise(() =>
+        fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "Xkev/Llama-3.2V-11B-cot",
+            max_completion_tokens: 3,
+            messages: [
+              {
+                role: "user",
+                content: [
+                  { type: "text", text: "What is it?" },
+                  {
+                    type: "image_url",
+                    image_url: { url: `data:image/png;base64,${Buffer.from(data).toString("base64")}` },
+                  },
+                ],
+              },
+            ],
+          }),
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { error: { message: string; param: string; code: string } },
+        })),
+      )
+      assert.strictEqual(response.status, 400)
+      assert.strictEqual(response.body.error.code, "all_candidates_cut_by_length")
+      assert.strictEqual(response.body.error.param, "max_completion_tokens")
+      assert.include(response.body.error.message, "raise max_completion_tokens (or stagebeam.token_budget)")
+      assert.notInclude(response.body.error.message, "search.")
+    }),
+  )
+})
+
 describe("A request a GPU server refuses", () => {
   it.live("answers FAILED_PRECONDITION with the server's reason (context too long), not INTERNAL", () =>
     Effect.gen(function* () {
