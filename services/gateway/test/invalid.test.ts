@@ -137,78 +137,57 @@ describe("Requests larger than the servers' context", () => {
   )
 })
 
-describe("Requests larger than the servers' context, over HTTP", () => {
-  it.live("name the chat request's own max_tokens, not the gRPC path", () =>
+/** One chat request over the HTTP door: the question and the image as OpenAI's clients send them, plus `limits`. */
+const askOverHttp = (url: string | undefined, question: string, image: Uint8Array, limits: Record<string, number>) =>
+  Effect.promise(() =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "Xkev/Llama-3.2V-11B-cot",
+        ...limits,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: question },
+              {
+                type: "image_url",
+                image_url: { url: `data:image/png;base64,${Buffer.from(image).toString("base64")}` },
+              },
+            ],
+          },
+        ],
+      }),
+    }).then(async (r) => ({
+      status: r.status,
+      error: ((await r.json()) as { error: { message: string; param: string; code?: string } }).error,
+    })),
+  )
+
+describe("Requests the model cannot answer as asked, over HTTP: the knobs as a chat request spells them", () => {
+  it.live("a question too long for the servers' context names max_tokens, not the gRPC path", () =>
     Effect.gen(function* () {
       const servers = yield* startSimulators(1, { profileOverrides: { maxModelLen: 2048 } })
       const { gateway } = yield* startGatewayOver(servers)
-      const data = yield* pngImage()
-      const response = yield* Effect.promise(() =>
-        fetch(`${gateway.httpUrl}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            model: "Xkev/Llama-3.2V-11B-cot",
-            max_tokens: 1024,
-            messages: [
-              {
-                role: "user",
-                content: [
-                  { type: "text", text: `Describe it. ${"Consider every object in the picture. ".repeat(300)}` },
-                  {
-                    type: "image_url",
-                    image_url: { url: `data:image/png;base64,${Buffer.from(data).toString("base64")}` },
-                  },
-                ],
-              },
-            ],
-          }),
-        }).then(async (r) => ({
-          status: r.status,
-          body: (await r.json()) as { error: { message: string; param: string } },
-        })),
-      )
-      assert.strictEqual(response.status, 400)
-      assert.strictEqual(response.body.error.param, "messages[0].content")
-      assert.include(response.body.error.message, "with max_tokens 1024 it does not fit")
-      assert.notInclude(response.body.error.message, "search.sampling")
+      const question = `Describe it. ${"Consider every object in the picture. ".repeat(300)}`
+      const answer = yield* askOverHttp(gateway.httpUrl, question, yield* pngImage(), { max_tokens: 1024 })
+      assert.strictEqual(answer.status, 400)
+      assert.strictEqual(answer.error.param, "messages[0].content")
+      assert.include(answer.error.message, "with max_tokens 1024 it does not fit")
+      assert.notInclude(answer.error.message, "search.sampling")
     }),
   )
 
-  it.live("too few tokens per call for any stage: 400 naming the knobs as the chat request spells them", () =>
+  it.live("too few tokens per call for any stage: 400 naming max_completion_tokens and stagebeam.token_budget", () =>
     Effect.gen(function* () {
       const { gateway } = yield* startGateway()
-      const data = yield* pngImage()
-      const response = yield* Effect.promise(() =>
-        fetch(`${gateway.httpUrl}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            model: "Xkev/Llama-3.2V-11B-cot",
-            max_completion_tokens: 3,
-            messages: [
-              {
-                role: "user",
-                content: [
-                  { type: "text", text: "What is it?" },
-                  {
-                    type: "image_url",
-                    image_url: { url: `data:image/png;base64,${Buffer.from(data).toString("base64")}` },
-                  },
-                ],
-              },
-            ],
-          }),
-        }).then(async (r) => ({
-          status: r.status,
-          body: (await r.json()) as { error: { message: string; param: string; code: string } },
-        })),
-      )
-      assert.strictEqual(response.status, 400)
-      assert.strictEqual(response.body.error.code, "all_candidates_cut_by_length")
-      assert.strictEqual(response.body.error.param, "max_completion_tokens")
-      assert.include(response.body.error.message, "raise max_completion_tokens (or stagebeam.token_budget)")
-      assert.notInclude(response.body.error.message, "search.")
+      const answer = yield* askOverHttp(gateway.httpUrl, "What is it?", yield* pngImage(), { max_completion_tokens: 3 })
+      assert.strictEqual(answer.status, 400)
+      assert.strictEqual(answer.error.code, "all_candidates_cut_by_length")
+      assert.strictEqual(answer.error.param, "max_completion_tokens")
+      assert.include(answer.error.message, "raise max_completion_tokens (or stagebeam.token_budget)")
+      assert.notInclude(answer.error.message, "search.")
     }),
   )
 })
