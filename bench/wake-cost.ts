@@ -5,8 +5,8 @@
  * - timer: a setTimeout of `gap` ms and nothing else, CPU per turn (what sleeping and waking costs by itself);
  * - request: the same timer, then one GET /health to a simulator on 127.0.0.1 (answer read whole);
  * - the request's own CPU after a gap = request − timer; against the back-to-back request, the extra is what the
- *   request pays for waking a process that was idle (caches and branch predictors gone cold, the core in an idle state,
- *   on this VM the hypervisor's share of every interrupt).
+ *   request pays for waking a process that was idle. What the extra is made of (cold caches and predictors, the core's
+ *   idle state, a VM's share of each interrupt) this does not separate.
  * CPU: process.cpuUsage (user + system, all threads) around each block of TURNS turns; blocks of every kind and gap
  * take turns in ROUNDS rounds; figures are over all blocks, with the blocks' spread. The simulator's CPU is not
  * counted (its own process).

@@ -3,8 +3,16 @@ import { GrpcStatus, type GrpcStatusError } from "@stagebeam/grpc"
 import type { GenerationFailed, JudgeFailed, SearchError } from "@stagebeam/search"
 import type { DeadlinePassed, InvalidField, Overloaded, ShuttingDown, Unsupported } from "./GatewayErrors.ts"
 import { protoField } from "./ProtoFields.ts"
+import type { FieldRef } from "./RequestPath.ts"
 
 export type GatewayError = SearchError | InvalidField | Overloaded | DeadlinePassed | Unsupported | ShuttingDown
+
+/**
+ * What a search whose every candidate ran out of tokens says to raise: the same sentence on both doors, each field
+ * as that door spells it (`protoField` here, `chatField` on HTTP).
+ */
+export const cutByLengthMessage = (message: string, spell: (field: FieldRef) => string): string =>
+  `${message}; raise ${spell(["sampling", "maxTokens"])} (or ${spell(["tokenBudget"])})`
 
 /** Which pool and server failed and how, as trailers a client (or an operator reading its logs) can act on. */
 const upstreamTrailers = (cause: unknown): Record<string, string> => {
@@ -62,9 +70,7 @@ export const toStatus = (error: GatewayError): GrpcStatusError => {
     case "NoValidCandidate":
       // Every candidate ran out of tokens: the same request fails the same way, a larger budget per call may not.
       if (error.allCutByLength) {
-        return GrpcStatus.failedPrecondition(
-          `${error.message}; raise search.sampling.max_tokens (or search.token_budget)`,
-        )
+        return GrpcStatus.failedPrecondition(cutByLengthMessage(error.message, protoField))
       }
       // The model wrote no usable stage twice; another seed may well succeed, so this is worth a retry.
       return GrpcStatus.unavailable(error.message)

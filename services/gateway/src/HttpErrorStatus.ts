@@ -1,6 +1,6 @@
 import { UpstreamError } from "@stagebeam/fleet"
 import type { GrpcStatusError } from "@stagebeam/grpc"
-import { type GatewayError, toStatus } from "./ErrorStatus.ts"
+import { cutByLengthMessage, type GatewayError, toStatus } from "./ErrorStatus.ts"
 import type { FieldRef, RequestPath } from "./RequestPath.ts"
 
 /** OpenAI's error body: `{ error: { message, type, param, code } }`. */
@@ -81,14 +81,11 @@ export const toHttpFailure = (error: GatewayError, fieldOf: (field: FieldRef) =>
           })
     case "NoValidCandidate": {
       // The knobs to raise, as this request spells them (gRPC's status names the proto's).
-      const maxTokens = fieldOf(["sampling", "maxTokens"])
       return error.allCutByLength
-        ? failure(
-            400,
-            "invalid_request_error",
-            `${error.message}; raise ${maxTokens} (or ${fieldOf(["tokenBudget"])})`,
-            { param: maxTokens, code: "all_candidates_cut_by_length" },
-          )
+        ? failure(400, "invalid_request_error", cutByLengthMessage(error.message, fieldOf), {
+            param: fieldOf(["sampling", "maxTokens"]),
+            code: "all_candidates_cut_by_length",
+          })
         : failure(503, "server_error", status.message, {
             code: "no_valid_candidate",
             headers: { "retry-after": RETRY_AFTER },
