@@ -84,12 +84,19 @@ const cpuSecondsByTicks = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-const upstreamCalls = async (metricsUrl: string): Promise<number> => {
+/**
+ * What a gateway's /metrics says (read outside the CPU windows): its upstream calls (stagebeam_upstream_requests_total)
+ * and its major garbage collections (nodejs_gc_runs_total{kind="major"}; undefined for a gateway that does not count
+ * them, such as an older baseline).
+ */
+const scrape = async (metricsUrl: string): Promise<{ readonly upstream: number; readonly majors?: number }> => {
   const text = await fetch(metricsUrl).then((response) => response.text())
-  let total = 0
+  let upstream = 0
   for (const match of text.matchAll(/^stagebeam_upstream_requests_total(?:\{[^}]*\})? (\S+)/gm))
-    total += Number(match[1])
-  return total
+    upstream += Number(match[1])
+  const majors = /^nodejs_gc_runs_total\{kind="major"\} (\S+)/m.exec(text)
+  const counted = text.includes("# HELP nodejs_gc_runs_total")
+  return counted ? { upstream, majors: Number(majors?.[1] ?? 0) } : { upstream }
 }
 
 const photoJpeg = await sharp(await photoLikePng(1600, 1200, 1))
@@ -202,6 +209,8 @@ const ask = (gateway: Gateway, door: string, config: Config, image: (typeof allI
 interface Block {
   readonly cpuMs: number
   readonly upstream: number
+  /** Major garbage collections that ended in the block (undefined: the gateway does not count them). */
+  readonly majors?: number
 }
 
 /** What a gateway spent on one setting, over all its blocks. */
@@ -225,6 +234,29 @@ const figuresOf = (blocks: ReadonlyArray<Block>): Figures => {
 }
 
 const perCallOf = (block: Block) => block.cpuMs / Math.max(1, block.upstream)
+
+/**
+ * Which blocks of this checkout's gateway held a major garbage collection (marked * in the per-round table), and
+ * what a call cost in those blocks and in the others: a mark-compact of the whole heap is the costliest single event
+ * of a gateway's steady state, and the usual cause of a block far above its setting's others. Nothing is left out of
+ * the figures above: this says why they spread.
+ */
+const majorCollections = (names: ReadonlyArray<string>, all: ReadonlyArray<ReadonlyArray<Figures>>): string => {
+  const lines = names.flatMap((name, s) => {
+    const blocks = all[s]![0]!.blocks
+    if (blocks.some((block) => block.majors === undefined)) return []
+    const held = blocks.filter((block) => (block.majors ?? 0) > 0)
+    const clear = blocks.filter((block) => (block.majors ?? 0) === 0)
+    const costs =
+      held.length === 0 || clear.length === 0
+        ? ""
+        : `: CPU ms/call ${spread(held.map(perCallOf), 2)} in those, ${spread(clear.map(perCallOf), 2)} in the others`
+    return [`  ${name}: ${held.length} of ${blocks.length} blocks held one${costs}`]
+  })
+  return lines.length === 0
+    ? "Major garbage collections: not counted by this gateway (no nodejs_gc_runs_total)."
+    : `Blocks of this checkout's gateway that held a major garbage collection (nodejs_gc_runs_total{kind="major"}, read around each block; * in the per-round table):\n${lines.join("\n")}`
+}
 const spread = (values: ReadonlyArray<number>, digits: number) =>
   `${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)}`
 
@@ -265,13 +297,19 @@ const measureAll = async (
       for (const i of order) {
         const gateway = gateways[i]!
         const pid = gateway.child.pid!
-        const callsBefore = await upstreamCalls(gateway.metricsUrl)
+        const scrapedBefore = await scrape(gateway.metricsUrl)
         const before = cpuSeconds(pid)
         // The same seeds for both gateways: the same searches.
         for (let answer = 0; answer < BLOCK_ANSWERS; answer++)
           await Effect.runPromise(ask(gateway, door, config, image, firstSeed + answer))
         const cpuMs = (cpuSeconds(pid) - before) * 1000
-        blocks[s]![i]!.push({ cpuMs, upstream: (await upstreamCalls(gateway.metricsUrl)) - callsBefore })
+        const scrapedAfter = await scrape(gateway.metricsUrl)
+        blocks[s]![i]!.push({
+          cpuMs,
+          upstream: scrapedAfter.upstream - scrapedBefore.upstream,
+          ...(scrapedAfter.majors !== undefined &&
+            scrapedBefore.majors !== undefined && { majors: scrapedAfter.majors - scrapedBefore.majors }),
+        })
       }
       seed += BLOCK_ANSWERS
     }
@@ -421,7 +459,9 @@ if (PARTS.includes("answers")) {
   const roundRows: Array<Array<string>> = settingsMeasured.map((setting) => [nameOf(setting)])
   const all = await measureAll(gateways, settingsMeasured, (round, blocks) => {
     blocks.forEach((perGateway, s) => {
-      roundRows[s]!.push(perGateway.map((block) => fixed(perCallOf(block), 2)).join(" / "))
+      roundRows[s]!.push(
+        perGateway.map((block) => `${fixed(perCallOf(block), 2)}${(block.majors ?? 0) > 0 ? "*" : ""}`).join(" / "),
+      )
       console.error(`round ${round + 1}  ${roundRows[s]![0]}  ${roundRows[s]![round + 1]}`)
     })
   })
@@ -473,6 +513,7 @@ if (PARTS.includes("answers")) {
     `Per round, in the order measured: CPU ms per upstream call of each setting's block (${names.join(" / ")}); a cost that still falls from round to round means the warm-up did not reach the steady state.`,
   )
   report.table(["setting", ...Array.from({ length: BLOCKS }, (_, round) => `round ${round + 1}`)], roundRows)
+  report.line(majorCollections(settingsMeasured.map(nameOf), all))
   // The schedstat sums against the kernel's ticks over the whole part (threads that ended show in the ticks only).
   const check = gateways.map((g, i) => {
     const ticks = cpuSecondsByTicks(g.child.pid!) - ticksBefore[i]!

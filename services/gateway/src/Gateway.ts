@@ -11,7 +11,7 @@ import { Images } from "./images/Images.ts"
 import { MetricsRefresh } from "./MetricsRefresh.ts"
 import { MetricsServer } from "./MetricsServer.ts"
 import { observabilityLayer } from "./Observability.ts"
-import { eventLoopMetricsLayer, processMetricsLayer } from "./ProcessMetrics.ts"
+import { eventLoopMetricsLayer, gcMetricsLayer, processMetricsLayer } from "./ProcessMetrics.ts"
 import { readinessLayer } from "./Readiness.ts"
 import { Reasoner } from "./Reasoner.ts"
 import { reasonerServerLayer } from "./ReasonerServer.ts"
@@ -52,6 +52,7 @@ export const GatewayLayer = Layer.mergeAll(
   startupLog,
   processMetricsLayer,
   eventLoopMetricsLayer,
+  gcMetricsLayer,
   shutdownLayer,
   hangupLayer,
 ).pipe(

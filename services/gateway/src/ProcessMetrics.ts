@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs"
-import { monitorEventLoopDelay } from "node:perf_hooks"
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks"
 import { Effect, Layer, Metric } from "effect"
 import { MetricsRefresh } from "./MetricsRefresh.ts"
 
@@ -63,6 +63,71 @@ export const eventLoopMetricsLayer = Layer.effectDiscard(
         if (histogram.count === 0) return
         yield* Metric.update(loopDelayMax, histogram.max / 1e9)
         yield* Metric.update(loopDelayP99, histogram.percentile(99) / 1e9)
+      }),
+    )
+  }),
+)
+
+/** V8's collections by kind, as perf_hooks names them in its gc entries: a bounded label. */
+const gcKinds: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb",
+}
+const gcRunsOf = (kind: string) =>
+  Metric.counter("nodejs_gc_runs_total", {
+    description: "V8 garbage collections by kind (minor: a scavenge; major: a mark-compact of the whole heap)",
+    attributes: { kind },
+  })
+const gcPauseOf = (kind: string) =>
+  Metric.counter("nodejs_gc_pause_seconds_total", {
+    description: "Time the gateway's main thread spent in V8 garbage collections, by kind",
+    attributes: { kind },
+  })
+
+/** What collections ran since the last /metrics read, by kind: runs and seconds of pause. */
+interface GcTally {
+  runs: number
+  seconds: number
+}
+
+/**
+ * V8's garbage collections (perf_hooks' gc entries) as counters, added with each /metrics read. A major collection
+ * marks the whole heap (~100 MB, the tokenizer's vocabulary included) and costs the gateway 100–200 ms of CPU across
+ * its threads: the costliest single event in its steady state (bench/gateway-cpu.ts reads these per block).
+ */
+export const gcMetricsLayer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const tally = new Map<string, GcTally>()
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const observer = new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) {
+            // @types/node types a gc entry's `detail` on its subclass only.
+            const detail = (entry as unknown as { readonly detail?: { readonly kind?: number } }).detail
+            const kind = gcKinds[detail?.kind ?? -1] ?? "other"
+            const seen = tally.get(kind)
+            if (seen === undefined) tally.set(kind, { runs: 1, seconds: entry.duration / 1000 })
+            else {
+              seen.runs += 1
+              seen.seconds += entry.duration / 1000
+            }
+          }
+        })
+        observer.observe({ entryTypes: ["gc"] })
+        return observer
+      }),
+      (observer) => Effect.sync(() => observer.disconnect()),
+    )
+    const refresh = yield* MetricsRefresh
+    yield* refresh.register(
+      Effect.gen(function* () {
+        for (const [kind, { runs, seconds }] of tally) {
+          yield* Metric.update(gcRunsOf(kind), runs)
+          yield* Metric.update(gcPauseOf(kind), seconds)
+        }
+        tally.clear()
       }),
     )
   }),
