@@ -64,21 +64,23 @@ export const decodeAndScale = (
   const unchanged: EncodedImage = { mime: header.mime, bytes }
   const target = processorSize(header)
   const scalesDown = target.width < header.width || target.height < header.height
-  const input = sharp(bytes, {
-    failOn: "truncated",
-    limitInputPixels: options.maxPixels,
-    sequentialRead: true,
-    ignoreIcc: true,
-  })
+  // Made only where libvips runs: a Sharp is a stream with ~150 options set, wasted on a PNG proved in JS.
+  const open = () =>
+    sharp(bytes, {
+      failOn: "truncated",
+      limitInputPixels: options.maxPixels,
+      sequentialRead: true,
+      ignoreIcc: true,
+    })
   if (!scalesDown || options.prescale === "off") {
     // A small plain PNG is proved without libvips (PlainPng); anything it does not vouch for goes to libvips.
     if (header.format === "png" && plainPngDecodes(bytes)) return Effect.succeed(unchanged)
     return Effect.tryPromise({
-      try: () => proveDecode(input, header).toBuffer(),
+      try: () => proveDecode(open(), header).toBuffer(),
       catch: () => "is truncated or corrupt: it does not decode in full",
     }).pipe(Effect.as(unchanged))
   }
-  const resized = input.flatten({ background: "#ffffff" }).resize(target.width, target.height, {
+  const resized = open().flatten({ background: "#ffffff" }).resize(target.width, target.height, {
     kernel: "linear",
     fit: "fill",
   })
