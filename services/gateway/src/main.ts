@@ -3,6 +3,7 @@ import { Cause, Console, Effect, Exit, Layer, Runtime } from "effect"
 import { checkConfig } from "./config/CheckConfig.ts"
 import { GatewaySettings } from "./config/GatewaySettings.ts"
 import { GatewayLayer } from "./Gateway.ts"
+import { tuneRuntime } from "./RuntimeTuning.ts"
 
 /**
  * The production entry (the image's, Kubernetes'): the gateway over the servers its settings name, nothing
@@ -15,6 +16,7 @@ import { GatewayLayer } from "./Gateway.ts"
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
+tuneRuntime()
 const [command, file] = process.argv.slice(2)
 
 const serve = GatewayLayer.pipe(

@@ -5,6 +5,7 @@ import { readEnvironment, unknownVariables } from "../config/Environment.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
 import { settingsYaml } from "../config/Redact.ts"
 import { GatewayLayer } from "../Gateway.ts"
+import { tuneRuntime } from "../RuntimeTuning.ts"
 import { DEFAULT_SIMULATOR, withSimulatedFleet } from "./SimulatedFleet.ts"
 
 /**
@@ -40,6 +41,7 @@ const developmentSettings = Layer.effect(
 const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
+tuneRuntime()
 GatewayLayer.pipe(
   Layer.provide(developmentSettings),
   Layer.launch,
