@@ -63,6 +63,10 @@ export const urlsOf = (servers: ReadonlyArray<RunningSimulator>) => servers.map(
 export const startGatewayOver = (servers: ReadonlyArray<RunningSimulator>, settings: TestSettingsInput = {}) =>
   startGateway(mergeInput<TestSettingsInput>({ pools: { generator: { endpoints: urlsOf(servers) } } }, settings))
 
+/** The value of one series of the gateway's /metrics (its labels include `labels`), if it is there. */
+export const seriesValue = (text: string, name: string, labels: string) =>
+  new RegExp(`^${name}(?:\\{[^}]*${labels}[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1]
+
 /** Polls `check` every 20 ms until it holds, for at most `attempts` tries (a bounded loop, not a timing assertion). */
 export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, attempts = 250) =>
   Effect.gen(function* () {

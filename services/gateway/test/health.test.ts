@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { eventually, healthOf, startGateway, startSimulators, urlsOf } from "./harness.ts"
+import { eventually, healthOf, seriesValue, startGateway, startSimulators, urlsOf } from "./harness.ts"
 
 /** GET a path of the HTTP door: its status and JSON body. */
 const getJson = (url: string) =>
@@ -17,10 +17,6 @@ const keyFile = (key: string) => {
   writeFileSync(path, key)
   return path
 }
-
-/** The value of one series of the gateway's /metrics, if it is there. */
-const seriesValue = (text: string, name: string, labels: string) =>
-  new RegExp(`^${name}(?:\\{[^}]*${labels}[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1]
 
 describe("health per pool (gRPC and HTTP)", () => {
   it.live(

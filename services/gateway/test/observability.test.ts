@@ -7,6 +7,7 @@ import {
   freePort,
   pngImage,
   recordingProxy,
+  seriesValue,
   startGatewayOver,
   startGatewayProcess,
   startSimulators,
@@ -151,11 +152,8 @@ describe("logs", () => {
   )
 })
 
-/** A counter's value from a Prometheus text page (0 when the series is not there). */
-const counterOf = (page: string, series: string) => {
-  const line = page.split("\n").find((candidate) => candidate.startsWith(`${series} `))
-  return line === undefined ? 0 : Number(line.slice(series.length + 1))
-}
+/** A counter's value on a /metrics page (0 when the series is not there yet). */
+const counterOf = (page: string, name: string, labels: string) => Number(seriesValue(page, name, labels) ?? 0)
 
 describe("process metrics", () => {
   it.live("garbage collections by kind: runs and seconds of pause, added with each /metrics read", () =>
@@ -163,7 +161,7 @@ describe("process metrics", () => {
       const servers = yield* startSimulators(1)
       const { gateway } = yield* startGatewayOver(servers)
       const read = Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
-      const before = counterOf(yield* read, 'nodejs_gc_runs_total{kind="minor"}')
+      const before = counterOf(yield* read, "nodejs_gc_runs_total", 'kind="minor"')
       // Short-lived garbage past any young generation's size: V8 scavenges at least once (this process is the gateway's).
       let kept = 0
       for (let i = 0; i < 400_000; i++) kept += Array.from({ length: 32 }, () => ({ i })).length
@@ -171,8 +169,8 @@ describe("process metrics", () => {
       // perf_hooks hands gc entries to observers after the collection, in a later turn.
       yield* Effect.sleep("100 millis")
       const page = yield* read
-      assert.isAbove(counterOf(page, 'nodejs_gc_runs_total{kind="minor"}'), before, page)
-      assert.isAbove(counterOf(page, 'nodejs_gc_pause_seconds_total{kind="minor"}'), 0)
+      assert.isAbove(counterOf(page, "nodejs_gc_runs_total", 'kind="minor"'), before, page)
+      assert.isAbove(counterOf(page, "nodejs_gc_pause_seconds_total", 'kind="minor"'), 0)
       assert.include(page, "# HELP nodejs_gc_runs_total")
     }),
   )
