@@ -180,7 +180,7 @@ if (parts.has("2")) {
   }
   report.line(
     "2. Model input: processor(original) vs processor(what the gateway sends); per 8-bit channel value. A JPEG is " +
-      "sent as a JPEG (quality 92, 4:4:4), a PNG as a PNG.",
+      "sent as a JPEG (quality 92, its source's chroma sampling: 4:2:0 for these), a PNG as a PNG.",
   )
   report.table(
     ["image", "processor size", "original B", "sent", "sent/orig", "PSNR dB", "max abs", "mean abs"],

@@ -130,4 +130,30 @@ describe("images.prescale", () => {
       assert.isBelow(bytes.length, original.length)
     }),
   )
+
+  it.live("a scaled JPEG keeps its source's chroma sampling: 4:2:0 stays 4:2:0, anything else is sent 4:4:4", () =>
+    Effect.gen(function* () {
+      const png = yield* detailedPng(1800, 1200)
+      const servers = yield* startSimulators(1)
+      const proxy = yield* recordingProxy(servers[0]!.url)
+      const { client } = yield* startGateway({ pools: { generator: { endpoints: [proxy.url] } } })
+      const chromaSent = (chromaSubsampling: "4:2:0" | "4:4:4") =>
+        Effect.gen(function* () {
+          const original = yield* Effect.promise(() => sharp(png).jpeg({ quality: 90, chromaSubsampling }).toBuffer())
+          const before = proxy.seen.length
+          yield* client.Reason({ question: QUESTION, image: { data: original }, search: { candidatesPerStage: 2 } })
+          const sent = imagesSent(
+            proxy.seen
+              .slice(before)
+              .filter((request) => request.path === "/v1/chat/completions")
+              .map((r) => r.body),
+          )
+          const bytes = Buffer.from(sent[0]!.split(",")[1]!, "base64")
+          const metadata = yield* Effect.promise(() => sharp(bytes).metadata())
+          return { width: metadata.width, chroma: metadata.chromaSubsampling }
+        })
+      assert.deepStrictEqual(yield* chromaSent("4:2:0"), { width: 1120, chroma: "4:2:0" })
+      assert.deepStrictEqual(yield* chromaSent("4:4:4"), { width: 1120, chroma: "4:4:4" })
+    }),
+  )
 })

@@ -34,6 +34,8 @@ export interface ImageHeader {
   readonly frames: number
   /** Bytes of one decoded frame at its bit depth and channel count: what Pillow or libvips would allocate for it. */
   readonly decodedBytes: number
+  /** A colour JPEG's chroma sampling, as sharp names it ("4:2:0", "4:4:4", …); absent for every other image. */
+  readonly chroma?: string
 }
 
 /** What the header is read for, as sharp's `metadata()` names it. */
@@ -45,6 +47,7 @@ interface HeaderFields {
   readonly pages?: number | undefined
   readonly channels?: number | undefined
   readonly depth?: string | undefined
+  readonly chromaSubsampling?: string | undefined
 }
 
 /** Why the bytes are not an image the model can take; the caller names the field. */
@@ -104,5 +107,8 @@ export const readImageHeader = (bytes: Uint8Array, maxPixels: number): Effect.Ef
       height,
       frames,
       decodedBytes: width * height * channels * bytesPerSample,
+      ...(metadata.format === "jpeg" && metadata.chromaSubsampling !== undefined
+        ? { chroma: metadata.chromaSubsampling }
+        : {}),
     }
   })
