@@ -131,7 +131,7 @@ describe("images.prescale", () => {
     }),
   )
 
-  it.live("a scaled JPEG keeps its source's chroma sampling: 4:2:0 stays 4:2:0, anything else is sent 4:4:4", () =>
+  it.live("a scaled JPEG keeps its source's chroma sampling: a subsampled one is sent 4:2:0, a full one 4:4:4", () =>
     Effect.gen(function* () {
       const png = yield* detailedPng(1800, 1200)
       const servers = yield* startSimulators(1)

@@ -34,7 +34,10 @@ export interface ImageHeader {
   readonly frames: number
   /** Bytes of one decoded frame at its bit depth and channel count: what Pillow or libvips would allocate for it. */
   readonly decodedBytes: number
-  /** A colour JPEG's chroma sampling, as sharp names it ("4:2:0", "4:4:4", …); absent for every other image. */
+  /**
+   * A JPEG's chroma sampling as libvips names it: "4:2:0" for any subsampled one, "4:4:4" for a full or greyscale one,
+   * "4:2:0:4" or "4:4:4:4" for CMYK; absent for the other formats.
+   */
   readonly chroma?: string
 }
 

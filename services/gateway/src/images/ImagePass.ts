@@ -24,10 +24,11 @@ const JPEG_QUALITY = 92
 const JPEG_HUFFMAN = { optimiseCoding: false } as const
 
 /**
- * A scaled JPEG keeps its source's chroma sampling where libjpeg can write it (4:2:0), and is otherwise written in
- * full (4:4:4): a 4:2:0 source holds colour at half resolution already. For the 1600×1200 4:2:0 photo scaled to
- * 1120×840 this is 26% fewer bytes in each of a search's ~15 requests and less of the encode, for a model input 0.8
- * dB further from the original's (47.1 dB against 47.9, mean difference 0.81 against 0.73 of 255;
+ * A scaled JPEG keeps its source's chroma resolution as far as libjpeg can write it: a subsampled source is written
+ * 4:2:0, a full-resolution (or greyscale, or CMYK) one 4:4:4. libvips names every subsampled JPEG "4:2:0", 4:2:2 and
+ * 4:1:1 too (`find_chroma_subsample` in libvips' jpeg2vips.c), so those lose some chroma here. For the 1600×1200
+ * 4:2:0 photo scaled to 1120×840: 26% fewer bytes in each of a search's ~15 requests and less of the encode, for a
+ * model input 0.8 dB further from the original's (47.1 dB against 47.9, mean difference 0.81 against 0.73 of 255;
  * bench/image.ts part 2 measures both).
  */
 const chromaOf = (header: ImageHeader) => (header.chroma === "4:2:0" ? "4:2:0" : "4:4:4")
