@@ -29,7 +29,8 @@ const JPEG_HUFFMAN = { optimiseCoding: false } as const
  * 4:1:1 too (`find_chroma_subsample` in libvips' jpeg2vips.c), so those lose some chroma here. For the 1600×1200
  * 4:2:0 photo scaled to 1120×840: 26% fewer bytes in each of a search's ~15 requests and less of the encode, for a
  * model input 0.8 dB further from the original's (47.1 dB against 47.9, mean difference 0.81 against 0.73 of 255;
- * bench/image.ts part 2 measures both).
+ * bench/image.ts part 2 measures both samplings), and 0.95–0.96× of the CPU per JPEG call in a paired run
+ * (bench/results/gateway-cpu-chroma.txt).
  */
 const chromaOf = (header: ImageHeader) => (header.chroma === "4:2:0" ? "4:2:0" : "4:4:4")
 
