@@ -30,7 +30,8 @@
  *   GREEDY,N=4> (default all); GATEWAY_CPU_PARTS=transport,answers,idle; GATEWAY_CPU_IDLE_S=<seconds> (default 20);
  *   GATEWAY_CPU_SERVER_ANSWERS_PER_S=<one real-time H100 server's answers/s at full batch> (default 0.43, from
  *   bench/results/scaling.txt); GATEWAY_CPU_PROFILE_DIR=<dir>: this checkout's gateway runs with --cpu-prof there
- *   (read the profile with bench/lib/cpuprofile.ts).
+ *   (read the profile with bench/lib/cpuprofile.ts); GATEWAY_CPU_NODE_OPTIONS=<options>: NODE_OPTIONS for this
+ *   checkout's gateway only (e.g. --import=./bench/lib/heap-watch.ts, which reports what its collections promote).
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
@@ -57,6 +58,13 @@ const PARTS = list("GATEWAY_CPU_PARTS", "transport,answers,idle")
 const IDLE_S = Number(process.env.GATEWAY_CPU_IDLE_S ?? 20)
 const SERVER_ANSWERS_PER_S = Number(process.env.GATEWAY_CPU_SERVER_ANSWERS_PER_S ?? 0.43)
 const PROFILE_DIR = process.env.GATEWAY_CPU_PROFILE_DIR
+/** NODE_OPTIONS of this checkout's gateway only: a CPU profile when asked, and GATEWAY_CPU_NODE_OPTIONS. */
+const ownNodeOptions = [
+  PROFILE_DIR === undefined ? "" : `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}`,
+  process.env.GATEWAY_CPU_NODE_OPTIONS ?? "",
+]
+  .filter((option) => option !== "")
+  .join(" ")
 const SPEED = 100
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 const report = makeReport(process.env.GATEWAY_CPU_RESULTS ?? "gateway-cpu")
@@ -136,9 +144,7 @@ const start = async (sims: ReadonlyArray<{ readonly url: string }>, checkout?: s
   startGatewayProcess(
     {
       STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","),
-      ...(checkout === undefined && PROFILE_DIR !== undefined
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` }
-        : {}),
+      ...(checkout === undefined && ownNodeOptions !== "" ? { NODE_OPTIONS: ownNodeOptions } : {}),
     },
     checkout,
   )
