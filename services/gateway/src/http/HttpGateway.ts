@@ -12,6 +12,7 @@ import { tlsOf } from "../config/Resolve.ts"
 import { describeGateway } from "../Description.ts"
 import { Drain } from "../Drain.ts"
 import type { GatewayError } from "../ErrorStatus.ts"
+import { freeBlocks } from "../FreeBytes.ts"
 import { invalidField } from "../GatewayErrors.ts"
 import { reasonCalls, reasonDuration } from "../GatewayMetrics.ts"
 import { Health } from "../Health.ts"
@@ -257,13 +258,18 @@ const routesLayer = (options: RouteOptions) => {
         ),
       ),
       Effect.flatMap((body) =>
-        Effect.mapError(parseJsonBody(body, REQUEST_BOUNDS.questionChars), (problem) =>
-          typeof problem === "string"
-            ? invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`)
-            : invalidField(
-                problem.path,
-                `is ${problem.length} characters; at most ${REQUEST_BOUNDS.questionChars} (the longest text field)`,
-              ),
+        Effect.mapError(
+          // Parsed, the body's bytes are dead: what the value keeps of them are copies (FreeBytes).
+          parseJsonBody(body, REQUEST_BOUNDS.questionChars).pipe(
+            Effect.ensuring(Effect.sync(() => freeBlocks(body.blocks))),
+          ),
+          (problem) =>
+            typeof problem === "string"
+              ? invalidField("body", `is not JSON (${problem}); send a JSON body with Content-Type: application/json`)
+              : invalidField(
+                  problem.path,
+                  `is ${problem.length} characters; at most ${REQUEST_BOUNDS.questionChars} (the longest text field)`,
+                ),
         ),
       ),
     )

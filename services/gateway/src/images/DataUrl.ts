@@ -1,3 +1,4 @@
+import { freeBytes } from "../FreeBytes.ts"
 import type { EncodedImage } from "./ImagePass.ts"
 
 const ALPHABET = Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", "latin1")
@@ -36,5 +37,8 @@ export const flatDataUrl = (image: EncodedImage): string => {
   const out = Buffer.allocUnsafe(prefix.length + Math.ceil(image.bytes.length / 3) * 4)
   out.write(prefix, 0, "latin1")
   encodeInto(image.bytes, out, prefix.length)
-  return out.toString("latin1")
+  const url = out.toString("latin1")
+  // Read out as the string: the buffer is dead (FreeBytes).
+  freeBytes(out)
+  return url
 }

@@ -2,6 +2,7 @@ import { Context, Duration, Effect, Layer, Metric, Semaphore } from "effect"
 import sharp from "sharp"
 import type { Lease } from "../Admission.ts"
 import { GatewaySettings } from "../config/GatewaySettings.ts"
+import { freeBytes } from "../FreeBytes.ts"
 import { type InvalidField, invalidField, type Overloaded } from "../GatewayErrors.ts"
 import { imagesRefused } from "../GatewayMetrics.ts"
 import { makeAddressPolicy } from "./AddressPolicy.ts"
@@ -145,6 +146,8 @@ export class Images extends Context.Service<
             return { url: published.url, prescaled }
           }
           const url = yield* dataUrlOf(encoded)
+          // The scaled bytes live on only in the data URL (the original stays the request's) (FreeBytes).
+          if (prescaled) freeBytes(encoded.bytes)
           yield* lease.releaseBytes(held - kept(url.length))
           return { url, prescaled }
         })
