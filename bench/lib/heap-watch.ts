@@ -22,7 +22,6 @@ interface Space {
 }
 interface Collection {
   readonly gcType: string
-  readonly cost: number
   readonly beforeGC: {
     readonly heapStatistics: { readonly externalMemory: number }
     readonly heapSpaceStatistics: ReadonlyArray<Space>
