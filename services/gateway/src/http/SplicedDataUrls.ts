@@ -63,7 +63,9 @@ const imageOf = (body: Buffer, found: Found): DataUrlImage => {
   while (core > found.payload && found.end - core < 2 && body[core - 1] === 0x3d) core--
   const notBase64: DataUrlImage = { problem: "is a data: URL whose base64 payload is empty or not base64" }
   if (core === found.payload) return notBase64
-  const decoded = Buffer.allocUnsafe(Math.ceil(((found.end - found.payload) * 3) / 4))
+  // Exactly the decoded size (every character before the "=" is checked below to be base64), so the image is the
+  // whole of its buffer and can be given back once the call has made what it sends (FreeBytes).
+  const decoded = Buffer.allocUnsafe(Math.floor(((core - found.payload) * 3) / 4))
   let length = 0
   for (let at = found.payload; at < found.end; at += PIECE_CHARS) {
     const piece = body.toString("latin1", at, Math.min(found.end, at + PIECE_CHARS))

@@ -112,97 +112,106 @@ export class Images extends Context.Service<
       const refused = (reason: string) => Metric.update(Metric.withAttributes(imagesRefused, { reason }), 1)
 
       /** The header, and the image refused if it alone would pass what calls may hold together. */
-      const header = (bytes: Uint8Array) =>
-        Effect.gen(function* () {
-          const read = yield* readImageHeader(bytes, images.maxPixels)
-          const cost = costOf(bytes.length, read)
-          if (cost > admission.maxHeldBytes) {
-            return yield* Effect.fail(
-              `costs ${cost} bytes decoded (${describe(read)}, ${read.decodedBytes} bytes of pixels); ` +
-                `the gateway holds at most ${admission.maxHeldBytes} bytes of images`,
-            )
-          }
-          return read
-        })
+      const header = Effect.fnUntraced(function* (bytes: Uint8Array) {
+        const read = yield* readImageHeader(bytes, images.maxPixels)
+        const cost = costOf(bytes.length, read)
+        if (cost > admission.maxHeldBytes) {
+          return yield* Effect.fail(
+            `costs ${cost} bytes decoded (${describe(read)}, ${read.decodedBytes} bytes of pixels); ` +
+              `the gateway holds at most ${admission.maxHeldBytes} bytes of images`,
+          )
+        }
+        return read
+      })
 
       /**
        * The one pass, at most `maxConcurrent` at once; then the image as the servers get it (inline, or served here by
-       * reference until the call ends) and the lease down to what the call keeps (`kept` of the prepared bytes).
+       * reference until the call ends) and the lease down to what the call keeps (`kept` of the prepared bytes, and
+       * whether the original was given back).
        */
-      const pass = (
+      const pass = Effect.fnUntraced(function* (
         bytes: Uint8Array,
         read: ImageHeader,
         lease: Lease,
         held: number,
-        kept: (prepared: number) => number,
-      ) =>
-        Effect.gen(function* () {
-          const encoded = yield* decodeSlots.withPermits(1)(decodeAndScale(bytes, read, passOptions))
-          const prescaled = encoded.bytes !== bytes
-          if (references !== undefined) {
-            const published = yield* references.publish(encoded)
-            yield* lease.onEnd(published.withdraw)
-            yield* lease.releaseBytes(held - kept(encoded.bytes.length))
-            return { url: published.url, prescaled }
-          }
-          const url = yield* dataUrlOf(encoded)
-          // The scaled bytes live on only in the data URL (the original stays the request's) (FreeBytes).
-          if (prescaled) freeBytes(encoded.bytes)
-          yield* lease.releaseBytes(held - kept(url.length))
-          return { url, prescaled }
-        })
+        kept: (prepared: number, originalFreed: boolean) => number,
+      ) {
+        const encoded = yield* decodeSlots.withPermits(1)(decodeAndScale(bytes, read, passOptions))
+        const prescaled = encoded.bytes !== bytes
+        if (references !== undefined) {
+          const published = yield* references.publish(encoded)
+          yield* lease.onEnd(published.withdraw)
+          // Served from here is the scaled image, or the original itself (then kept until the call ends).
+          const originalFreed = prescaled && freeBytes(bytes)
+          yield* lease.releaseBytes(held - kept(encoded.bytes.length, originalFreed))
+          return { url: published.url, prescaled }
+        }
+        const url = yield* dataUrlOf(encoded)
+        // Both the original and the scaled bytes live on only in the data URL: given back now, not at a mark-compact
+        // (FreeBytes; a gRPC request's bytes are a view into its message, and are left to the collector).
+        if (prescaled) freeBytes(encoded.bytes)
+        const originalFreed = freeBytes(bytes)
+        yield* lease.releaseBytes(held - kept(url.length, originalFreed))
+        return { url, prescaled }
+      })
 
-      const fromBytes = (source: Extract<ImageSource, { kind: "bytes" }>) =>
-        Effect.gen(function* () {
-          const read = yield* header(source.bytes).pipe(
-            Effect.mapError((problem) => invalidField(source.field, problem)),
+      const inspectBytes = Effect.fnUntraced(function* (source: Extract<ImageSource, { kind: "bytes" }>) {
+        const read = yield* header(source.bytes).pipe(Effect.mapError((problem) => invalidField(source.field, problem)))
+        if (source.declaredMime !== "" && source.declaredMime.toLowerCase() !== read.mime) {
+          return yield* Effect.fail(
+            invalidField(["image", "mimeType"], `says ${source.declaredMime} but the data is ${read.mime}`),
           )
-          if (source.declaredMime !== "" && source.declaredMime.toLowerCase() !== read.mime) {
-            return yield* Effect.fail(
-              invalidField(["image", "mimeType"], `says ${source.declaredMime} but the data is ${read.mime}`),
-            )
-          }
-          const heldBytes = costOf(source.bytes.length, read)
-          return {
-            heldBytes,
-            // The request keeps its bytes until the call ends; the call adds the data URL.
-            prepare: (lease: Lease) =>
-              pass(source.bytes, read, lease, heldBytes, (prepared) => source.bytes.length + prepared).pipe(
-                Effect.mapError((problem) => invalidField(source.field, problem)),
-                Effect.tapError(() => refused("data")),
-                Effect.withSpan("Images.prepare", { attributes: { source: "data" } }),
-              ),
-          } satisfies InspectedImage
-        }).pipe(Effect.tapError(() => refused("data")))
+        }
+        const heldBytes = costOf(source.bytes.length, read)
+        return {
+          heldBytes,
+          // The request keeps its bytes until the call ends unless the pass gave them back; the call adds the data URL.
+          prepare: (lease: Lease) =>
+            pass(
+              source.bytes,
+              read,
+              lease,
+              heldBytes,
+              (prepared, originalFreed) => (originalFreed ? 0 : source.bytes.length) + prepared,
+            ).pipe(
+              Effect.mapError((problem) => invalidField(source.field, problem)),
+              Effect.tapError(() => refused("data")),
+              Effect.withSpan("Images.prepare", { attributes: { source: "data" } }),
+            ),
+        } satisfies InspectedImage
+      })
+      const fromBytes = (source: Extract<ImageSource, { kind: "bytes" }>) =>
+        inspectBytes(source).pipe(Effect.tapError(() => refused("data")))
 
+      const prepareUrl = Effect.fnUntraced(function* (url: URL, lease: Lease) {
+        const bytes = yield* fetchSlots
+          .withPermits(1)(fetchImage(url, limits))
+          .pipe(
+            Effect.tapError((failed) =>
+              Effect.logWarning("image.url refused").pipe(
+                Effect.annotateLogs({ host: failed.host, reason: failed.reason }),
+              ),
+            ),
+            Effect.mapError(() => unfetchable),
+          )
+        const checked = (problem: string) =>
+          Effect.logWarning("image.url refused").pipe(Effect.annotateLogs({ host: url.host, reason: problem }))
+        const read = yield* header(bytes).pipe(
+          Effect.tapError(checked),
+          Effect.mapError(() => unfetchable),
+        )
+        // Counted from its arrival; once prepared only the data URL is kept.
+        const held = costOf(bytes.length, read)
+        yield* lease.holdBytes(held)
+        return yield* pass(bytes, read, lease, held, (prepared) => prepared).pipe(
+          Effect.tapError(checked),
+          Effect.mapError(() => unfetchable),
+        )
+      })
       const fromUrl = (url: URL): InspectedImage => ({
         heldBytes: 0,
         prepare: (lease) =>
-          Effect.gen(function* () {
-            const bytes = yield* fetchSlots
-              .withPermits(1)(fetchImage(url, limits))
-              .pipe(
-                Effect.tapError((failed) =>
-                  Effect.logWarning("image.url refused").pipe(
-                    Effect.annotateLogs({ host: failed.host, reason: failed.reason }),
-                  ),
-                ),
-                Effect.mapError(() => unfetchable),
-              )
-            const checked = (problem: string) =>
-              Effect.logWarning("image.url refused").pipe(Effect.annotateLogs({ host: url.host, reason: problem }))
-            const read = yield* header(bytes).pipe(
-              Effect.tapError(checked),
-              Effect.mapError(() => unfetchable),
-            )
-            // Counted from its arrival; once prepared only the data URL is kept.
-            const held = costOf(bytes.length, read)
-            yield* lease.holdBytes(held)
-            return yield* pass(bytes, read, lease, held, (prepared) => prepared).pipe(
-              Effect.tapError(checked),
-              Effect.mapError(() => unfetchable),
-            )
-          }).pipe(
+          prepareUrl(url, lease).pipe(
             Effect.tapError((error) => (error._tag === "InvalidField" ? refused("url") : Effect.void)),
             Effect.withSpan("Images.prepare", { attributes: { source: "url" } }),
           ),
