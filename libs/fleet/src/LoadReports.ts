@@ -67,19 +67,19 @@ export const makeLoadReports = Effect.fnUntraced(function* (options: {
   // The round that a pick ending an idle spell started, which picks wait for (briefly); undefined otherwise.
   let waking: Deferred.Deferred<void> | undefined
 
-  const scrape = (server: string) =>
-    Effect.gen(function* () {
-      const load = yield* client.serverLoad(server, METRICS_TIMEOUT)
-      if (load === undefined) return
-      const atMs = yield* Clock.currentTimeMillis
-      const ownSequences = yield* options.ownSequencesOn(server)
-      yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs, ownSequences }))
-    })
+  // Generators made once, not per round: one made per call keeps what the call saw until a mark-compact (issue #24).
+  const scrape = Effect.fnUntraced(function* (server: string) {
+    const load = yield* client.serverLoad(server, METRICS_TIMEOUT)
+    if (load === undefined) return
+    const atMs = yield* Clock.currentTimeMillis
+    const ownSequences = yield* options.ownSequencesOn(server)
+    yield* Ref.update(reports, (all) => new Map(all).set(server, { load, atMs, ownSequences }))
+  })
   const round = Effect.flatMap(options.servers, (servers) =>
     Effect.forEach(servers, scrape, { concurrency: "unbounded", discard: true }).pipe(
       Effect.andThen(
-        Effect.gen(function* () {
-          lastRoundMs = yield* Clock.currentTimeMillis
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          lastRoundMs = now
           if (waking !== undefined) Deferred.doneUnsafe(waking, Effect.void)
           waking = undefined
         }),

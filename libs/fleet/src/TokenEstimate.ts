@@ -50,32 +50,31 @@ const pieceEnd = (text: string, start: number) => {
  * Counts the tokens of texts in bounded pieces, letting the event loop run every SLICE_MS, and exactly for the
  * first EXACT_CHARS characters only.
  */
-const countAll = (t: Tokenizer, texts: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const counted = texts.map(() => 0)
-    const uncounted = texts.map(() => 0)
-    let exactChars = 0
-    let exactTokens = 0
-    let slice = performance.now()
-    for (const [index, text] of texts.entries()) {
-      let start = 0
-      while (start < text.length && exactChars < EXACT_CHARS) {
-        const end = pieceEnd(text, start)
-        const tokens = t.encode(text.slice(start, end), { bos: false, eos: false }).length
-        counted[index]! += tokens
-        exactTokens += tokens
-        exactChars += end - start
-        start = end
-        if (performance.now() - slice > SLICE_MS) {
-          yield* toEventLoop
-          slice = performance.now()
-        }
+const countAll = Effect.fnUntraced(function* (t: Tokenizer, texts: ReadonlyArray<string>) {
+  const counted = texts.map(() => 0)
+  const uncounted = texts.map(() => 0)
+  let exactChars = 0
+  let exactTokens = 0
+  let slice = performance.now()
+  for (const [index, text] of texts.entries()) {
+    let start = 0
+    while (start < text.length && exactChars < EXACT_CHARS) {
+      const end = pieceEnd(text, start)
+      const tokens = t.encode(text.slice(start, end), { bos: false, eos: false }).length
+      counted[index]! += tokens
+      exactTokens += tokens
+      exactChars += end - start
+      start = end
+      if (performance.now() - slice > SLICE_MS) {
+        yield* toEventLoop
+        slice = performance.now()
       }
-      uncounted[index] = text.length - start
     }
-    const perChar = exactChars === 0 ? 0.25 : exactTokens / exactChars
-    return counted.map((tokens, index) => tokens + Math.ceil(uncounted[index]! * perChar))
-  })
+    uncounted[index] = text.length - start
+  }
+  const perChar = exactChars === 0 ? 0.25 : exactTokens / exactChars
+  return counted.map((tokens, index) => tokens + Math.ceil(uncounted[index]! * perChar))
+})
 
 /** Tokens of a text by the Llama 3 tokenizer (bounded work: see countAll). */
 export const countTokens = (text: string) =>
@@ -89,20 +88,22 @@ const PER_MESSAGE = 5
  * shares it). Prompt counts cover the text of the messages and the template's markers, not images: what an image
  * costs is the model's business, not the text's. The work is bounded however long the texts are (countAll).
  */
-export const estimateTokens = (messages: ReadonlyArray<ChatMessage>, completions: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const t = yield* tokenizer
-    const promptTexts = messages.map((message) =>
-      typeof message.content === "string"
-        ? [message.content]
-        : message.content.flatMap((part) => (part.type === "text" ? [part.text] : [])),
-    )
-    const counts = yield* countAll(t, [...completions, ...promptTexts.flat()])
-    const completionTokens = counts.slice(0, completions.length).reduce((sum, n) => sum + n, 0)
-    const promptTokens = counts.slice(completions.length).reduce((sum, n) => sum + n, 0)
-    return {
-      prompt_tokens: 1 + promptTokens + PER_MESSAGE * messages.length,
-      completion_tokens: completionTokens,
-      estimated: true,
-    }
-  })
+export const estimateTokens = Effect.fnUntraced(function* (
+  messages: ReadonlyArray<ChatMessage>,
+  completions: ReadonlyArray<string>,
+) {
+  const t = yield* tokenizer
+  const promptTexts = messages.map((message) =>
+    typeof message.content === "string"
+      ? [message.content]
+      : message.content.flatMap((part) => (part.type === "text" ? [part.text] : [])),
+  )
+  const counts = yield* countAll(t, [...completions, ...promptTexts.flat()])
+  const completionTokens = counts.slice(0, completions.length).reduce((sum, n) => sum + n, 0)
+  const promptTokens = counts.slice(completions.length).reduce((sum, n) => sum + n, 0)
+  return {
+    prompt_tokens: 1 + promptTokens + PER_MESSAGE * messages.length,
+    completion_tokens: completionTokens,
+    estimated: true,
+  }
+})

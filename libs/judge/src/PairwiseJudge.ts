@@ -153,8 +153,8 @@ export const makePairwiseJudge = (
    * One verdict with the responses in the match's order; a free-text verdict cut off by length names no response. A
    * judge pool that takes no images (or a declaration that hides them for this kind) is shown the texts only.
    */
-  const askVerdict = (match: MatchInput): Effect.Effect<Verdict, ServiceFailureOf<typeof pool>> =>
-    Effect.gen(function* () {
+  const askVerdict: (match: MatchInput) => Effect.Effect<Verdict, ServiceFailureOf<typeof pool>> = Effect.fnUntraced(
+    function* (match: MatchInput) {
       const capabilities = yield* pool.capabilities
       const mode = modeFor(match, capabilities)
       const shown = {
@@ -210,7 +210,8 @@ export const makePairwiseJudge = (
       const read = mode === "CHOICE" ? readChoice(raw, choice?.logprobs?.[0]) : parseVerdict(raw)
       const complete = choice?.finish_reason !== "length" || mode === "CHOICE"
       return { ...read, explicit: read.explicit && complete, raw, mode, ...cost } satisfies Verdict
-    })
+    },
+  )
 
   /** One verdict as the judge answered it; what follows a verdict naming neither response is the search's rule. */
   // Spans without the stack capture of Effect.fn: these run for every judge call (issue #24).

@@ -69,9 +69,11 @@ export const makeBudget = (
     limits.deadlineMs === undefined ? Infinity : limits.deadlineMs - now,
   )
 
-  const cutUnlessRoomFor = (what: "generation" | "round") =>
-    Effect.gen(function* () {
-      if (state !== undefined) return false
+  // A chain, not a generator: a generator function made per search gets a map of its own in V8's old generation that
+  // keeps the search's objects through each young collection until a mark-compact (StepMatch's playMatch).
+  const cutUnlessRoomFor = (what: "generation" | "round"): Effect.Effect<boolean> =>
+    Effect.suspend(() => {
+      if (state !== undefined) return Effect.succeed(false)
       // A step is its generation call and at least one round; a round is a round.
       const estimateMs = what === "generation" ? largest.generationMs + largest.roundMs : largest.roundMs
       const estimateTokens =
@@ -80,27 +82,32 @@ export const makeBudget = (
         const used = usage.completionTokens()
         const reserve = reserveTokens()
         if (used + estimateTokens + reserve > limits.tokenBudget || used >= limits.tokenBudget) {
-          yield* cut(
-            "BUDGET",
-            `${used} of ${limits.tokenBudget} tokens used; another ${what} takes about ${estimateTokens} ` +
-              `and completing the answer about ${reserve}`,
+          return Effect.as(
+            cut(
+              "BUDGET",
+              `${used} of ${limits.tokenBudget} tokens used; another ${what} takes about ${estimateTokens} ` +
+                `and completing the answer about ${reserve}`,
+            ),
+            false,
           )
-          return false
         }
       }
-      if (limits.deadlineMs !== undefined) {
-        const now = yield* trace.elapsed
+      const deadlineMs = limits.deadlineMs
+      if (deadlineMs === undefined) return Effect.succeed(true)
+      return Effect.flatMap(trace.elapsed, (now) => {
         const reserve = reserveMs()
-        if (now + estimateMs + reserve > limits.deadlineMs || now >= limits.deadlineMs) {
-          yield* cut(
-            "DEADLINE",
-            `${Math.max(0, limits.deadlineMs - now)} ms left; another ${what} takes about ${estimateMs} ms ` +
-              `and completing the answer about ${reserve} ms`,
+        if (now + estimateMs + reserve > deadlineMs || now >= deadlineMs) {
+          return Effect.as(
+            cut(
+              "DEADLINE",
+              `${Math.max(0, deadlineMs - now)} ms left; another ${what} takes about ${estimateMs} ms ` +
+                `and completing the answer about ${reserve} ms`,
+            ),
+            false,
           )
-          return false
         }
-      }
-      return true
+        return Effect.succeed(true)
+      })
     })
 
   /** Runs `within(ms left, reached)`, or `unbounded` without a deadline; a call with no time left is not made. */

@@ -28,26 +28,47 @@ export const prefetch = (
    * unstreamed; a listener that comes anyway hears nothing early, as with a generator that cannot tell.
    */
   listened = true,
-): Effect.Effect<Prefetched> =>
-  Effect.gen(function* () {
-    const startedAtMs = yield* run.trace.elapsed
-    // Samples heard before anyone listens are kept for the listener.
-    const heard: Array<readonly [number, GeneratedText]> = []
-    let listener: SampleListener | undefined
-    const onSample: SampleListener = (index, sample) =>
-      listener === undefined ? heard.push([index, sample]) : listener(index, sample)
-    const fiber = yield* Effect.forkChild(
-      Effect.gen(function* () {
-        const result = yield* run.call(step, kind, generation, listened ? onSample : undefined)
-        return { result, startedAtMs, endedAtMs: yield* run.trace.elapsed } satisfies TimedGeneration
-      }),
-    )
-    const listen = (next: SampleListener) => {
-      for (const [index, sample] of heard.splice(0)) next(index, sample)
-      listener = next
-    }
-    return { step, kind, generation, fiber, listen } satisfies Prefetched
-  })
+): Effect.Effect<Prefetched> => startPrefetch(run, step, kind, generation, listened)
+
+/**
+ * prefetch's work. Generators on a search's path are made once, at module level (StepMatch's playMatch says why), so
+ * what one needs of the call comes as arguments.
+ */
+const startPrefetch = Effect.fnUntraced(function* (
+  run: Run,
+  step: number,
+  kind: StepKind,
+  generation: GenerationRequest,
+  listened: boolean,
+) {
+  const startedAtMs = yield* run.trace.elapsed
+  // Samples heard before anyone listens are kept for the listener.
+  const heard: Array<readonly [number, GeneratedText]> = []
+  let listener: SampleListener | undefined
+  const onSample: SampleListener = (index, sample) =>
+    listener === undefined ? heard.push([index, sample]) : listener(index, sample)
+  const fiber = yield* Effect.forkChild(
+    timedCall(run, step, kind, generation, listened ? onSample : undefined, startedAtMs),
+  )
+  const listen = (next: SampleListener) => {
+    for (const [index, sample] of heard.splice(0)) next(index, sample)
+    listener = next
+  }
+  return { step, kind, generation, fiber, listen } satisfies Prefetched
+})
+
+/** The prefetched call itself, timed from when it was started. */
+const timedCall = Effect.fnUntraced(function* (
+  run: Run,
+  step: number,
+  kind: StepKind,
+  generation: GenerationRequest,
+  onSample: SampleListener | undefined,
+  startedAtMs: number,
+) {
+  const result = yield* run.call(step, kind, generation, onSample)
+  return { result, startedAtMs, endedAtMs: yield* run.trace.elapsed } satisfies TimedGeneration
+})
 
 /** Waits for a prefetched call under the deadline (as if it had been made now) and counts it like `run.generate`. */
 export const adopt = (
@@ -83,10 +104,20 @@ export type GenerationCall = (
 export const callTaking =
   (run: Run, step: number, kind: StepKind, prefetched: Prefetched | undefined): GenerationCall =>
   (attempt, generation, onSample) =>
-    Effect.gen(function* () {
-      const ahead = attempt === 0 && prefetched !== undefined && sameCall(prefetched.generation, generation)
-      if (attempt === 0 && prefetched !== undefined && !ahead) yield* discard(prefetched)
-      if (!ahead) return yield* run.generate(step, kind, generation, false, onSample)
-      if (onSample !== undefined) prefetched.listen(onSample)
-      return yield* adopt(run, prefetched)
-    })
+    takeCall(run, step, kind, prefetched, attempt, generation, onSample)
+
+const takeCall = Effect.fnUntraced(function* (
+  run: Run,
+  step: number,
+  kind: StepKind,
+  prefetched: Prefetched | undefined,
+  attempt: number,
+  generation: GenerationRequest,
+  onSample: SampleListener | undefined,
+) {
+  const ahead = attempt === 0 && prefetched !== undefined && sameCall(prefetched.generation, generation)
+  if (attempt === 0 && prefetched !== undefined && !ahead) yield* discard(prefetched)
+  if (!ahead) return yield* run.generate(step, kind, generation, false, onSample)
+  if (onSample !== undefined) prefetched.listen(onSample)
+  return yield* adopt(run, prefetched)
+})

@@ -105,16 +105,14 @@ export const makeRun = Effect.fnUntraced(function* (request: SearchRequest, seed
     return timed
   }
 
+  // A chain, not a generator made per search (StepMatch's playMatch says why).
   const generate: Run["generate"] = (step, kind, generation, final = false, onSample) =>
-    Effect.gen(function* () {
-      const startedAtMs = yield* trace.elapsed
-      const result = yield* budget.withinDeadline(
-        call(step, kind, generation, onSample),
-        `the ${kind} generation call`,
-        !final,
-      )
-      return account({ result, startedAtMs, endedAtMs: yield* trace.elapsed })
-    })
+    Effect.flatMap(trace.elapsed, (startedAtMs) =>
+      Effect.flatMap(
+        budget.withinDeadline(call(step, kind, generation, onSample), `the ${kind} generation call`, !final),
+        (result) => Effect.map(trace.elapsed, (endedAtMs) => account({ result, startedAtMs, endedAtMs })),
+      ),
+    )
 
   return {
     request,

@@ -59,7 +59,6 @@ export const makeSpeculator = (
 ): Speculator => {
   const started = new Map<string, Prefetched>()
   const refused = new Set<string>()
-  const mode = run.schedule.speculation
   const dropAllBut = (keep: (text: string) => boolean): Effect.Effect<void> => {
     const dropped = [...started].filter(([text]) => !keep(text))
     // Asked after every match: most of the time there is nothing to drop.
@@ -73,45 +72,67 @@ export const makeSpeculator = (
       { discard: true },
     )
   }
+  const calls: Calls = { run, started, refused, sequencesOf, prefetchFor }
   return {
-    start: (candidates, judgeSequences) =>
-      Effect.gen(function* () {
-        if (mode === "OFF") return
-        const wanted = candidates.filter((candidate) => !started.has(candidate.text))
-        if (wanted.length === 0) return
-        let spare =
-          mode === "ALWAYS" ? Number.POSITIVE_INFINITY : (yield* (yield* FleetCapacity).spareSequences) - judgeSequences
-        for (const candidate of wanted) {
-          // Equal texts continue alike: one call serves both.
-          if (started.has(candidate.text)) continue
-          const sequences = sequencesOf(candidate)
-          if (sequences === undefined) continue
-          if (sequences > spare) {
-            // Counted once per text: a stragglers step asks again at every finished sample.
-            if (!refused.has(candidate.text)) yield* count("no_room")
-            refused.add(candidate.text)
-            continue
-          }
-          const prefetched = yield* prefetchFor(candidate)
-          if (prefetched === undefined) continue
-          spare -= sequences
-          started.set(candidate.text, prefetched)
-          yield* count("started")
-        }
-      }),
+    start: (candidates, judgeSequences) => startCalls(calls, candidates, judgeSequences),
     prune: (alive) => {
       const texts = new Set(alive.map((candidate) => candidate.text))
       return dropAllBut((text) => texts.has(text))
     },
+    // Chains and a module-level generator, not generators made per step (StepMatch's playMatch says why).
     settle: (chosen) =>
-      Effect.gen(function* () {
+      Effect.suspend(() => {
         const kept = chosen === undefined ? undefined : started.get(chosen.text)
-        if (kept !== undefined) {
-          started.delete(chosen!.text)
-          yield* count("kept")
-        }
-        yield* dropAllBut(() => false)
-        return kept
+        if (kept === undefined)
+          return Effect.as(
+            dropAllBut(() => false),
+            undefined,
+          )
+        started.delete(chosen!.text)
+        return Effect.as(
+          Effect.andThen(count("kept"), () => dropAllBut(() => false)),
+          kept,
+        )
       }),
   }
 }
+
+/** A step's speculative calls: those started (by text), the texts refused for want of room, and how to start one. */
+interface Calls {
+  readonly run: Run
+  readonly started: Map<string, Prefetched>
+  readonly refused: Set<string>
+  readonly sequencesOf: (candidate: Candidate) => number | undefined
+  readonly prefetchFor: (candidate: Candidate) => Effect.Effect<Prefetched | undefined>
+}
+
+/** Speculator.start: a call for each candidate that has none, as room allows (equal texts share one). */
+const startCalls = Effect.fnUntraced(function* (
+  calls: Calls,
+  candidates: ReadonlyArray<Candidate>,
+  judgeSequences: number,
+) {
+  const mode = calls.run.schedule.speculation
+  if (mode === "OFF") return
+  const wanted = candidates.filter((candidate) => !calls.started.has(candidate.text))
+  if (wanted.length === 0) return
+  let spare =
+    mode === "ALWAYS" ? Number.POSITIVE_INFINITY : (yield* (yield* FleetCapacity).spareSequences) - judgeSequences
+  for (const candidate of wanted) {
+    // Equal texts continue alike: one call serves both.
+    if (calls.started.has(candidate.text)) continue
+    const sequences = calls.sequencesOf(candidate)
+    if (sequences === undefined) continue
+    if (sequences > spare) {
+      // Counted once per text: a stragglers step asks again at every finished sample.
+      if (!calls.refused.has(candidate.text)) yield* count("no_room")
+      calls.refused.add(candidate.text)
+      continue
+    }
+    const prefetched = yield* calls.prefetchFor(candidate)
+    if (prefetched === undefined) continue
+    spare -= sequences
+    calls.started.set(candidate.text, prefetched)
+    yield* count("started")
+  }
+})

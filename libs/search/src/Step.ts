@@ -46,13 +46,12 @@ const decide = Effect.fnUntraced(function* (run: Run, spec: StepSpec, schedule: 
       { candidate, by } satisfies StepChoice,
     )
   // A tournament's winner; a step cut short ends the search, so nothing started ahead is kept.
-  const chooseWinner = (played: Played) =>
-    Effect.gen(function* () {
-      const chosen = played.entrants[played.winner]!.candidate
-      yield* schedule.settle(played.cutShort ? undefined : chosen)
-      const by = played.cutShort ? "CUT_SHORT" : played.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
-      return yield* choose(chosen, by)
-    })
+  // A chain, not a generator made per step (StepMatch's playMatch says why).
+  const chooseWinner = (played: Played) => {
+    const chosen = played.entrants[played.winner]!.candidate
+    const by = played.cutShort ? "CUT_SHORT" : played.entrants.length === 1 ? "ONLY_CANDIDATE" : "TOURNAMENT"
+    return Effect.andThen(schedule.settle(played.cutShort ? undefined : chosen), () => choose(chosen, by))
+  }
   const judge = run.judging
   if (judge._tag === "Pointwise") {
     // A pointwise judge scores the whole field at once: its steps are sampled first whatever the schedule.

@@ -45,83 +45,88 @@ const compareOf =
     spec: StepSpec,
     correctOnce: ((entrant: Entrant) => boolean) | undefined,
   ): Play<MatchOutcome>["compare"] =>
-  (first, second, slot: MatchSlot) =>
-    Effect.gen(function* () {
-      const rules = run.selection.rules
-      const startedAtMs = yield* run.trace.elapsed
-      const settled = (winner: 0 | 1, decidedBy: DecidedBy, reason: string) =>
-        Effect.map(
-          run.trace.elapsed,
-          (endedAtMs): MatchOutcome => ({
-            winner,
-            decision: undefined,
-            decidedBy,
-            reason,
-            startedAtMs,
-            endedAtMs,
-            completionTokens: 0,
-          }),
-        )
-      if (rules.duplicates === "WEIGHT" && first.key !== undefined && first.key === second.key) {
-        const coin = deriveSeed(run.seed, "identical", spec.step, slot.round, slot.index) % 2 === 0 ? 0 : 1
-        return yield* settled(coin, "IDENTICAL", "identical texts: a seeded coin, no judge call")
-      }
-      // The reference's loop keeps the hint the second candidate sets, else the first's.
-      const hint = rules.wording === "REFERENCE" ? (second.hint ?? first.hint) : spec.hint
-      if (spec.kind === "REASONING" && rules.reasoningCheck === "PER_MATCH") {
-        const readable = [first, second].filter((entrant) => entrant.judged !== undefined)
-        const checkSeed = (position: number) =>
-          deriveSeed(run.seed, "check", spec.step, slot.round, slot.index, position)
-        const [shownFirst, shownSecond] = readable
-        if (shownFirst === undefined)
-          return yield* settled(1, "UNREADABLE", "neither reasoning is readable: the second")
-        if (!(yield* check(run, judge, spec, shownFirst, hint, checkSeed(0)))) {
-          return yield* settled(1, "CORRECTNESS", "the first reasoning shown was checked incorrect: the second wins")
-        }
-        if (shownSecond === undefined) {
-          return yield* settled(
-            shownFirst === first ? 0 : 1,
-            "UNREADABLE",
-            "the only readable reasoning, checked correct",
-          )
-        }
-        if (!(yield* check(run, judge, spec, shownSecond, hint, checkSeed(1)))) {
-          return yield* settled(0, "CORRECTNESS", "the second reasoning was checked incorrect: the first wins")
-        }
-      }
-      if (correctOnce !== undefined && correctOnce(first) !== correctOnce(second)) {
-        return yield* settled(
-          correctOnce(first) ? 0 : 1,
-          "CORRECTNESS",
-          "decided by the reasoning correctness pre-check",
-        )
-      }
-      const decision = yield* judgeMatch(
-        {
-          kind: spec.kind,
-          question: run.request.question,
-          imageUrl: run.request.imageUrl,
-          hint,
-          first: first.judged,
-          second: second.judged,
-          seed: deriveSeed(run.seed, "judge", spec.step, slot.round, slot.index),
-          wording: rules.wording,
-          unclearVerdict: rules.unclearVerdict,
-          verdict: rules.verdict,
-        },
-        rules,
-        (match) => judge.compare(spec.step, match),
-      )
-      return {
-        winner: decision.winner,
-        decision,
-        decidedBy: decision.decidedBy,
-        reason: "",
+  (first, second, slot) =>
+    playMatch(run, judge, spec, correctOnce, first, second, slot)
+
+/**
+ * One match. Made once, here, as every generator a search runs per step or per call: a generator function made per
+ * call gets a map of its own in V8's old generation that keeps everything the call saw through each young collection
+ * until a mark-compact (bench/README.md, "Why a photo's Buffers wait for a mark-compact").
+ */
+const playMatch = Effect.fnUntraced(function* (
+  run: Run,
+  judge: PairwiseCalls,
+  spec: StepSpec,
+  correctOnce: ((entrant: Entrant) => boolean) | undefined,
+  first: Entrant,
+  second: Entrant,
+  slot: MatchSlot,
+) {
+  const rules = run.selection.rules
+  const startedAtMs = yield* run.trace.elapsed
+  const settled = (winner: 0 | 1, decidedBy: DecidedBy, reason: string) =>
+    Effect.map(
+      run.trace.elapsed,
+      (endedAtMs): MatchOutcome => ({
+        winner,
+        decision: undefined,
+        decidedBy,
+        reason,
         startedAtMs,
-        endedAtMs: yield* run.trace.elapsed,
-        completionTokens: decision.completionTokens,
-      } satisfies MatchOutcome
-    })
+        endedAtMs,
+        completionTokens: 0,
+      }),
+    )
+  if (rules.duplicates === "WEIGHT" && first.key !== undefined && first.key === second.key) {
+    const coin = deriveSeed(run.seed, "identical", spec.step, slot.round, slot.index) % 2 === 0 ? 0 : 1
+    return yield* settled(coin, "IDENTICAL", "identical texts: a seeded coin, no judge call")
+  }
+  // The reference's loop keeps the hint the second candidate sets, else the first's.
+  const hint = rules.wording === "REFERENCE" ? (second.hint ?? first.hint) : spec.hint
+  if (spec.kind === "REASONING" && rules.reasoningCheck === "PER_MATCH") {
+    const readable = [first, second].filter((entrant) => entrant.judged !== undefined)
+    const checkSeed = (position: number) => deriveSeed(run.seed, "check", spec.step, slot.round, slot.index, position)
+    const [shownFirst, shownSecond] = readable
+    if (shownFirst === undefined) return yield* settled(1, "UNREADABLE", "neither reasoning is readable: the second")
+    if (!(yield* check(run, judge, spec, shownFirst, hint, checkSeed(0)))) {
+      return yield* settled(1, "CORRECTNESS", "the first reasoning shown was checked incorrect: the second wins")
+    }
+    if (shownSecond === undefined) {
+      return yield* settled(shownFirst === first ? 0 : 1, "UNREADABLE", "the only readable reasoning, checked correct")
+    }
+    if (!(yield* check(run, judge, spec, shownSecond, hint, checkSeed(1)))) {
+      return yield* settled(0, "CORRECTNESS", "the second reasoning was checked incorrect: the first wins")
+    }
+  }
+  if (correctOnce !== undefined && correctOnce(first) !== correctOnce(second)) {
+    return yield* settled(correctOnce(first) ? 0 : 1, "CORRECTNESS", "decided by the reasoning correctness pre-check")
+  }
+  const decision = yield* judgeMatch(
+    {
+      kind: spec.kind,
+      question: run.request.question,
+      imageUrl: run.request.imageUrl,
+      hint,
+      first: first.judged,
+      second: second.judged,
+      seed: deriveSeed(run.seed, "judge", spec.step, slot.round, slot.index),
+      wording: rules.wording,
+      unclearVerdict: rules.unclearVerdict,
+      verdict: rules.verdict,
+    },
+    rules,
+    (match) => judge.compare(spec.step, match),
+  )
+  return {
+    winner: decision.winner,
+    decision,
+    decidedBy: decision.decidedBy,
+    reason: "",
+    startedAtMs,
+    endedAtMs: yield* run.trace.elapsed,
+    completionTokens: decision.completionTokens,
+  } satisfies MatchOutcome
+})
 
 /** The MatchJudged event of a decided match (`among`: the entrants the record's indices point into). */
 const traceMatch =

@@ -97,14 +97,17 @@ export const seededTournament = Effect.fnUntraced(function* <O extends TimedOutc
     seed: deriveSeed(run.seed, "pairing", spec.step),
     key: rules.duplicates === "MERGE" ? mergeKey : undefined,
     ...(hooks.onRound !== undefined && { onRound: hooks.onRound }),
+    // A chain, not a generator made per round (StepMatch's playMatch says why).
     continueRound: (round) =>
-      Effect.gen(function* () {
-        if (round > 0) yield* closeRound
-        const room = yield* run.budget.cutUnlessRoomFor("round")
-        roundStartMs = yield* run.trace.elapsed
-        roundStartTokens = run.usage.completionTokens()
-        return room
-      }),
+      Effect.andThen(round > 0 ? closeRound : Effect.void, () =>
+        Effect.flatMap(run.budget.cutUnlessRoomFor("round"), (room) =>
+          Effect.map(run.trace.elapsed, (now) => {
+            roundStartMs = now
+            roundStartTokens = run.usage.completionTokens()
+            return room
+          }),
+        ),
+      ),
     onMatch: (record) => Effect.andThen(play.decided(entrants, record), () => hooks.onMatch?.(record) ?? Effect.void),
   })
   if (!result.cutShort) yield* closeRound

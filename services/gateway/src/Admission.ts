@@ -73,6 +73,9 @@ const admitFromHead = (state: State, capacity: number): readonly [ReadonlyArray<
   return [admitted, { ...state, held, queue: state.queue.slice(index) }]
 }
 
+/** What uninterruptibleMask gives: runs an effect interruptible again. */
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
 type Decision =
   | { readonly _tag: "run" | "wait" | "too many bytes" | "queue full" }
   | { readonly _tag: "too late"; readonly expected: number; readonly left: number }
@@ -143,13 +146,12 @@ export class Admission extends Context.Service<
     })
 
     /** Applies `change`, then admits whoever now fits at the head of the queue. */
-    const settle = (change: (state: State) => State) =>
-      Effect.gen(function* () {
-        const capacity = yield* options.capacity
-        const admitted = yield* Ref.modify(state, (current) => admitFromHead(change(current), capacity))
-        yield* Effect.forEach(admitted, (waiter) => Deferred.succeed(waiter.admitted, undefined), { discard: true })
-        yield* report
-      })
+    const settle = Effect.fnUntraced(function* (change: (state: State) => State) {
+      const capacity = yield* options.capacity
+      const admitted = yield* Ref.modify(state, (current) => admitFromHead(change(current), capacity))
+      yield* Effect.forEach(admitted, (waiter) => Deferred.succeed(waiter.admitted, undefined), { discard: true })
+      yield* report
+    })
     // Looking again only matters while someone waits: one loop, started by the first waiter, ends with the queue.
     const scope = yield* Effect.scope
     let settling = false
@@ -218,88 +220,110 @@ export class Admission extends Context.Service<
       return (beyondFree / capacity) * current.serviceMs + current.serviceMs
     }
 
+    /**
+     * Waits for admission if the call was queued, then runs `work` and gives its sequences back. Made once, as every
+     * generator on a call's path: one made per call keeps the call's objects until a mark-compact (HttpGateway's
+     * recordCall).
+     */
+    const waitAndRun = Effect.fnUntraced(function* (
+      restore: Restore,
+      decision: Decision,
+      waiter: Waiter,
+      deadlineAt: number,
+      work: (lease: Lease) => Effect.Effect<unknown, unknown, unknown>,
+      lease: Lease,
+    ) {
+      if (decision._tag === "wait") {
+        yield* restore(waitFor(waiter, deadlineAt)).pipe(
+          Effect.onExit((exit) => (exit._tag === "Success" ? Effect.void : leave(waiter))),
+        )
+      }
+      const started = yield* Clock.currentTimeMillis
+      return yield* restore(work(lease)).pipe(
+        Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (ended) => release(waiter.sequences, ended - started))),
+      )
+    })
+
+    /** One admission under `restore` (admit's uninterruptible mask); admit gives it its types back. */
+    const admitMasked = Effect.fnUntraced(function* (
+      restore: Restore,
+      work: (lease: Lease) => Effect.Effect<unknown, unknown, unknown>,
+      admitOptions: AdmitOptions,
+    ) {
+      const bytes = admitOptions.bytes ?? 0
+      const capacity = yield* options.capacity
+      const now = yield* Clock.currentTimeMillis
+      // A search larger than the whole capacity still runs, alone.
+      const sequences = Math.max(1, Math.min(admitOptions.sequences, capacity))
+      const waiter: Waiter = { sequences, admitted: yield* Deferred.make<void>() }
+      const decision = yield* Ref.modify(state, (current): readonly [Decision, State] => {
+        if (current.heldBytes + bytes > maxHeldBytes) return [{ _tag: "too many bytes" }, current]
+        const holding = { ...current, heldBytes: current.heldBytes + bytes }
+        if (current.queue.length === 0 && current.held + sequences <= capacity) {
+          return [{ _tag: "run" }, { ...holding, held: current.held + sequences }]
+        }
+        if (current.queue.length >= maxQueued) return [{ _tag: "queue full" }, current]
+        const expected = expectedMs(current, capacity, sequences)
+        if (now + expected * LATE_HEADROOM > admitOptions.deadlineAt) {
+          return [{ _tag: "too late", expected, left: admitOptions.deadlineAt - now }, current]
+        }
+        return [{ _tag: "wait" }, { ...holding, queue: [...current.queue, waiter] }]
+      })
+      switch (decision._tag) {
+        case "too many bytes":
+          return yield* tooManyBytes
+        case "queue full":
+          return yield* overloaded(capacity)
+        case "too late":
+          yield* Metric.update(Metric.withAttributes(admissionRefusedLate, {}), 1)
+          return yield* new Overloaded({
+            message:
+              `the gateway cannot answer within the deadline: about ${(decision.expected / 1000).toFixed(1)} s ` +
+              `to wait and run, ${(Math.max(0, decision.left) / 1000).toFixed(1)} s left; retry later or elsewhere`,
+          })
+      }
+      if (decision._tag === "wait") yield* settleWhileQueued
+      yield* report
+      let held = bytes
+      const finalizers: Array<Effect.Effect<void>> = []
+      const lease: Lease = {
+        holdBytes: (more) =>
+          Effect.flatMap(
+            Ref.modify(state, (current) =>
+              current.heldBytes + more > maxHeldBytes
+                ? [false, current]
+                : [true, { ...current, heldBytes: current.heldBytes + more }],
+            ),
+            (taken) => {
+              if (!taken) return Effect.fail(tooManyBytes)
+              held += more
+              return report
+            },
+          ),
+        releaseBytes: (less) =>
+          Effect.suspend(() => {
+            const given = Math.min(Math.max(0, less), held)
+            held -= given
+            return releaseBytes(given)
+          }),
+        onEnd: (finalizer) => Effect.sync(() => void finalizers.push(finalizer)),
+      }
+      return yield* waitAndRun(restore, decision, waiter, admitOptions.deadlineAt, work, lease).pipe(
+        Effect.ensuring(
+          Effect.suspend(() => Effect.andThen(Effect.all(finalizers, { discard: true }), releaseBytes(held))),
+        ),
+      )
+    })
+
     const admit = <A, E, R>(
       work: (lease: Lease) => Effect.Effect<A, E, R>,
       admitOptions: AdmitOptions,
-    ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> => {
-      const bytes = admitOptions.bytes ?? 0
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function* () {
-          const capacity = yield* options.capacity
-          const now = yield* Clock.currentTimeMillis
-          // A search larger than the whole capacity still runs, alone.
-          const sequences = Math.max(1, Math.min(admitOptions.sequences, capacity))
-          const waiter: Waiter = { sequences, admitted: yield* Deferred.make<void>() }
-          const decision = yield* Ref.modify(state, (current): readonly [Decision, State] => {
-            if (current.heldBytes + bytes > maxHeldBytes) return [{ _tag: "too many bytes" }, current]
-            const holding = { ...current, heldBytes: current.heldBytes + bytes }
-            if (current.queue.length === 0 && current.held + sequences <= capacity) {
-              return [{ _tag: "run" }, { ...holding, held: current.held + sequences }]
-            }
-            if (current.queue.length >= maxQueued) return [{ _tag: "queue full" }, current]
-            const expected = expectedMs(current, capacity, sequences)
-            if (now + expected * LATE_HEADROOM > admitOptions.deadlineAt) {
-              return [{ _tag: "too late", expected, left: admitOptions.deadlineAt - now }, current]
-            }
-            return [{ _tag: "wait" }, { ...holding, queue: [...current.queue, waiter] }]
-          })
-          switch (decision._tag) {
-            case "too many bytes":
-              return yield* tooManyBytes
-            case "queue full":
-              return yield* overloaded(capacity)
-            case "too late":
-              yield* Metric.update(Metric.withAttributes(admissionRefusedLate, {}), 1)
-              return yield* new Overloaded({
-                message:
-                  `the gateway cannot answer within the deadline: about ${(decision.expected / 1000).toFixed(1)} s ` +
-                  `to wait and run, ${(Math.max(0, decision.left) / 1000).toFixed(1)} s left; retry later or elsewhere`,
-              })
-          }
-          if (decision._tag === "wait") yield* settleWhileQueued
-          yield* report
-          let held = bytes
-          const finalizers: Array<Effect.Effect<void>> = []
-          const lease: Lease = {
-            holdBytes: (more) =>
-              Effect.flatMap(
-                Ref.modify(state, (current) =>
-                  current.heldBytes + more > maxHeldBytes
-                    ? [false, current]
-                    : [true, { ...current, heldBytes: current.heldBytes + more }],
-                ),
-                (taken) => {
-                  if (!taken) return Effect.fail(tooManyBytes)
-                  held += more
-                  return report
-                },
-              ),
-            releaseBytes: (less) =>
-              Effect.suspend(() => {
-                const given = Math.min(Math.max(0, less), held)
-                held -= given
-                return releaseBytes(given)
-              }),
-            onEnd: (finalizer) => Effect.sync(() => void finalizers.push(finalizer)),
-          }
-          return yield* Effect.gen(function* () {
-            if (decision._tag === "wait") {
-              yield* restore(waitFor(waiter, admitOptions.deadlineAt)).pipe(
-                Effect.onExit((exit) => (exit._tag === "Success" ? Effect.void : leave(waiter))),
-              )
-            }
-            const started = yield* Clock.currentTimeMillis
-            return yield* restore(work(lease)).pipe(
-              Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (ended) => release(sequences, ended - started))),
-            )
-          }).pipe(
-            Effect.ensuring(
-              Effect.suspend(() => Effect.andThen(Effect.all(finalizers, { discard: true }), releaseBytes(held))),
-            ),
-          )
-        }),
-      )
-    }
+    ): Effect.Effect<A, E | Overloaded | DeadlinePassed, R> =>
+      Effect.uninterruptibleMask((restore) => admitMasked(restore, work, admitOptions)) as Effect.Effect<
+        A,
+        E | Overloaded | DeadlinePassed,
+        R
+      >
 
     return Admission.of({
       admit,

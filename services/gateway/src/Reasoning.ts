@@ -208,17 +208,16 @@ export class Reasoning extends Context.Service<
        * Refuses a request its judge cannot serve: SWIRES needs a pointwise one. (The verdict mode is the search's
        * choice, from what the judge can do: the selection says what ran.)
        */
-      const checkJudge = (search: SearchRequest, declared: DeclaredJudge) =>
-        Effect.gen(function* () {
-          if (search.strategy === "SWIRES" && declared.judging !== "pointwise") {
-            const pointwise = judges.all.filter((judge) => judge.judging === "pointwise").map((judge) => judge.name)
-            return yield* invalidField(
-              ["judge", "name"],
-              `STRATEGY_SWIRES scores candidates one by one: the judge "${declared.name}" is pairwise; pick a ` +
-                `pointwise judge (${pointwise.length === 0 ? "this gateway declares none" : `declared: ${pointwise.join(", ")}`})`,
-            )
-          }
-        })
+      const checkJudge = Effect.fnUntraced(function* (search: SearchRequest, declared: DeclaredJudge) {
+        if (search.strategy === "SWIRES" && declared.judging !== "pointwise") {
+          const pointwise = judges.all.filter((judge) => judge.judging === "pointwise").map((judge) => judge.name)
+          return yield* invalidField(
+            ["judge", "name"],
+            `STRATEGY_SWIRES scores candidates one by one: the judge "${declared.name}" is pairwise; pick a ` +
+              `pointwise judge (${pointwise.length === 0 ? "this gateway declares none" : `declared: ${pointwise.join(", ")}`})`,
+          )
+        }
+      })
 
       /**
        * When the answer must be sent (Clock millis): before the client's deadline and the one the request asked
@@ -232,90 +231,88 @@ export class Reasoning extends Context.Service<
       }
 
       /** Checks the call before it waits for admission: a bad request is refused at once. */
-      const prepare = (call: CallInfo, decode: Effect.Effect<ReasonCommand, InvalidField>) =>
-        Effect.gen(function* () {
-          const now = yield* Clock.currentTimeMillis
-          const command = yield* decode
-          yield* checkSupported(generatorPool, {
-            strategy: command.search.strategy,
-            hasImage: command.image !== undefined,
-            question: command.search.question,
-            maxTokens: command.search.sampling.maxTokens,
-          })
-          const judge = yield* judgeFor(command.judge)
-          yield* checkJudge(command.search, judge)
-          return { command, judge, deadlineAt: answerBy(call, command, now), caller: call.caller }
+      const prepare = Effect.fnUntraced(function* (call: CallInfo, decode: Effect.Effect<ReasonCommand, InvalidField>) {
+        const now = yield* Clock.currentTimeMillis
+        const command = yield* decode
+        yield* checkSupported(generatorPool, {
+          strategy: command.search.strategy,
+          hasImage: command.image !== undefined,
+          question: command.search.question,
+          maxTokens: command.search.sampling.maxTokens,
         })
+        const judge = yield* judgeFor(command.judge)
+        yield* checkJudge(command.search, judge)
+        return { command, judge, deadlineAt: answerBy(call, command, now), caller: call.caller }
+      })
 
       /**
        * Runs one admitted search; events go to `publish` as they happen. The time spent waiting for admission
        * counts: the search gets what is left of the call's time.
        */
-      const search = (
+      const search = Effect.fnUntraced(function* (
         { command, judge, deadlineAt, caller }: Effect.Success<ReturnType<typeof prepare>>,
         image: InspectedImage,
         publish: Publish,
         lease: Lease,
         facts: CallFacts,
-      ) =>
-        Effect.gen(function* () {
-          if (facts.queuedAt !== undefined) {
-            const waited = ((yield* Clock.currentTimeMillis) - facts.queuedAt) / 1000
-            yield* Metric.update(admissionWait, waited)
-          }
-          // The image as the GPU servers get it, fetched and checked now that the call is admitted.
-          const prepared = command.image === undefined ? undefined : yield* image.prepare(lease)
-          const imageUrl = prepared?.url
-          const judgedBy: JudgedBy = {
-            judge: judge.name,
-            judging: judge.judging,
-            deviations: runDeviations({
-              stragglers: resolveSchedule(command.search, scheduleDefaults).stragglers,
-              judge,
-              sampling: command.search.sampling,
-              prescaled: prepared?.prescaled ?? false,
+      ) {
+        if (facts.queuedAt !== undefined) {
+          const waited = ((yield* Clock.currentTimeMillis) - facts.queuedAt) / 1000
+          yield* Metric.update(admissionWait, waited)
+        }
+        // The image as the GPU servers get it, fetched and checked now that the call is admitted.
+        const prepared = command.image === undefined ? undefined : yield* image.prepare(lease)
+        const imageUrl = prepared?.url
+        const judgedBy: JudgedBy = {
+          judge: judge.name,
+          judging: judge.judging,
+          deviations: runDeviations({
+            stragglers: resolveSchedule(command.search, scheduleDefaults).stragglers,
+            judge,
+            sampling: command.search.sampling,
+            prescaled: prepared?.prescaled ?? false,
+          }),
+        }
+        const started = yield* Clock.currentTimeMillis
+        const left = deadlineAt - started
+        const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
+        const request = {
+          ...command.search,
+          ...(imageUrl === undefined ? {} : { imageUrl }),
+          deadlineMs,
+        }
+        const result = yield* runSearch(request).pipe(
+          // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
+          Effect.timeoutOrElse({
+            duration: Duration.millis(left),
+            orElse: () => Effect.fail(new DeadlinePassed({ message: "the search did not finish in time" })),
+          }),
+          Effect.provideService(CandidateGenerator, generator),
+          Effect.provideService(Judge, judge.judge),
+          Effect.provideService(FleetCapacity, capacity),
+          Effect.provideService(ScheduleDefaults, scheduleDefaults),
+          // The final answer is the call's result, not an event.
+          Effect.provideService(
+            SearchEvents,
+            withJudgeMetrics(judge.name, {
+              publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(event, judgedBy)),
             }),
-          }
-          const started = yield* Clock.currentTimeMillis
-          const left = deadlineAt - started
-          const deadlineMs = Math.max(1, Math.floor(left * SEARCH_SHARE))
-          const request = {
-            ...command.search,
-            ...(imageUrl === undefined ? {} : { imageUrl }),
-            deadlineMs,
-          }
-          const result = yield* runSearch(request).pipe(
-            // The search bounds its own calls; this is the last resort that keeps the answer-by promise.
-            Effect.timeoutOrElse({
-              duration: Duration.millis(left),
-              orElse: () => Effect.fail(new DeadlinePassed({ message: "the search did not finish in time" })),
-            }),
-            Effect.provideService(CandidateGenerator, generator),
-            Effect.provideService(Judge, judge.judge),
-            Effect.provideService(FleetCapacity, capacity),
-            Effect.provideService(ScheduleDefaults, scheduleDefaults),
-            // The final answer is the call's result, not an event.
-            Effect.provideService(
-              SearchEvents,
-              withJudgeMetrics(judge.name, {
-                publish: (event) => (event._tag === "SearchFinished" ? Effect.void : publish(event, judgedBy)),
-              }),
-            ),
-            Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
-          )
-          facts.result = result
-          const elapsedMs = (yield* Clock.currentTimeMillis) - started
-          yield* recordSearch({
-            strategy: command.search.strategy,
-            candidates: command.search.candidates,
-            judge: judge.name,
-            caller,
-            sequences: sequencesOf(command),
-            elapsedMs,
-            result,
-          })
-          return { command, result, elapsedMs, judgedBy } satisfies Answered
+          ),
+          Effect.withSpan("Reasoner.search", { attributes: { strategy: command.search.strategy } }),
+        )
+        facts.result = result
+        const elapsedMs = (yield* Clock.currentTimeMillis) - started
+        yield* recordSearch({
+          strategy: command.search.strategy,
+          candidates: command.search.candidates,
+          judge: judge.name,
+          caller,
+          sequences: sequencesOf(command),
+          elapsedMs,
+          result,
         })
+        return { command, result, elapsedMs, judgedBy } satisfies Answered
+      })
 
       const admitted = (
         call: CallInfo,
@@ -343,27 +340,30 @@ export class Reasoning extends Context.Service<
        * made here): sent back as a response header, on every log line of the call, and as the prefix of the
        * X-Request-Id of every upstream request.
        */
-      const run = (
+      const run: (
+        call: CallInfo,
+        decode: Effect.Effect<ReasonCommand, InvalidField>,
+        publish?: Publish,
+      ) => Effect.Effect<Answered, GatewayError> = Effect.fnUntraced(function* (
         call: CallInfo,
         decode: Effect.Effect<ReasonCommand, InvalidField>,
         publish: Publish = () => Effect.void,
-      ): Effect.Effect<Answered, GatewayError> =>
-        Effect.gen(function* () {
-          const requestId = REQUEST_ID.test(call.requestId ?? "")
-            ? call.requestId!
-            : `rsn-${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
-          call.setHeader("x-request-id", requestId)
-          const facts: CallFacts = {}
-          const started = yield* Clock.currentTimeMillis
-          return yield* drain.track(admitted(call, decode, publish, facts)).pipe(
-            Effect.onExit((exit) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) => accessLine(call, exit, facts, now - started)),
-            ),
-            Effect.provideService(RequestId, requestId),
-            Effect.annotateLogs({ requestId }),
-            Effect.withSpan(`Reasoner.${call.method}`, { attributes: { requestId, transport: call.transport } }),
-          )
-        })
+      ) {
+        const requestId = REQUEST_ID.test(call.requestId ?? "")
+          ? call.requestId!
+          : `rsn-${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}`
+        call.setHeader("x-request-id", requestId)
+        const facts: CallFacts = {}
+        const started = yield* Clock.currentTimeMillis
+        return yield* drain.track(admitted(call, decode, publish, facts)).pipe(
+          Effect.onExit((exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => accessLine(call, exit, facts, now - started)),
+          ),
+          Effect.provideService(RequestId, requestId),
+          Effect.annotateLogs({ requestId }),
+          Effect.withSpan(`Reasoner.${call.method}`, { attributes: { requestId, transport: call.transport } }),
+        )
+      })
 
       const stream = (
         call: CallInfo,

@@ -57,23 +57,22 @@ export interface SearchFacts {
 export const ANONYMOUS = "anonymous"
 
 /** Counts one answered search. */
-export const recordSearch = (facts: SearchFacts) =>
-  Effect.gen(function* () {
-    // GREEDY samples one answer and asks no judge, whatever N and judge the request named.
-    const greedy = facts.strategy === "GREEDY"
-    const labels = {
-      strategy: facts.strategy,
-      n: String(greedy ? 1 : facts.candidates),
-      judge: greedy ? "none" : facts.judge,
-      // Token names come from the operator's token file, so the label set stays bounded.
-      token: facts.caller ?? ANONYMOUS,
-    }
-    const { usage } = facts.result
-    yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "prompt" }), usage.promptTokens)
-    yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "completion" }), usage.completionTokens)
-    yield* Metric.update(Metric.withAttributes(searchGpuSeconds, labels), (facts.sequences * facts.elapsedMs) / 1000)
-    const cut = facts.result.cutShort
-    if (cut !== undefined) {
-      yield* Metric.update(Metric.withAttributes(searchesCutShort, { strategy: facts.strategy, reason: cut.reason }), 1)
-    }
-  })
+export const recordSearch = Effect.fnUntraced(function* (facts: SearchFacts) {
+  // GREEDY samples one answer and asks no judge, whatever N and judge the request named.
+  const greedy = facts.strategy === "GREEDY"
+  const labels = {
+    strategy: facts.strategy,
+    n: String(greedy ? 1 : facts.candidates),
+    judge: greedy ? "none" : facts.judge,
+    // Token names come from the operator's token file, so the label set stays bounded.
+    token: facts.caller ?? ANONYMOUS,
+  }
+  const { usage } = facts.result
+  yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "prompt" }), usage.promptTokens)
+  yield* Metric.update(Metric.withAttributes(searchTokens, { ...labels, type: "completion" }), usage.completionTokens)
+  yield* Metric.update(Metric.withAttributes(searchGpuSeconds, labels), (facts.sequences * facts.elapsedMs) / 1000)
+  const cut = facts.result.cutShort
+  if (cut !== undefined) {
+    yield* Metric.update(Metric.withAttributes(searchesCutShort, { strategy: facts.strategy, reason: cut.reason }), 1)
+  }
+})

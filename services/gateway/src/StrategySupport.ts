@@ -14,7 +14,7 @@ const CONTINUING: ReadonlySet<Strategy> = new Set(["STAGE_BEAM", "SENTENCE_BEAM"
  * the capability: no fallback would give the answer the strategy promises (re-asking a model that cannot continue
  * would judge candidates it did not write after the chosen prefix).
  */
-export const checkSupported = (
+export const checkSupported = Effect.fnUntraced(function* (
   pool: Pool,
   request: {
     readonly strategy: Strategy
@@ -22,47 +22,46 @@ export const checkSupported = (
     readonly question: string
     readonly maxTokens: number
   },
-) =>
-  Effect.gen(function* () {
-    const capabilities = yield* pool.capabilities
-    // The servers' context bounds what a call may ask for: a request that cannot fit would fail on every call.
-    const context = capabilities.maxContext
-    if (context !== undefined) {
-      if (request.maxTokens + TEMPLATE_TOKENS >= context) {
-        return yield* invalidField(
-          ["sampling", "maxTokens"],
-          `is ${request.maxTokens}; the ${pool.name} pool serves a context of ${context} tokens, so at most ` +
-            `${context - TEMPLATE_TOKENS - 1}`,
-        )
-      }
-      const questionTokens = yield* countTokens(request.question)
-      if (questionTokens + request.maxTokens + TEMPLATE_TOKENS > context) {
-        return yield* invalidField(
-          ["question"],
-          // "max_tokens": the leaf both doors share (search.sampling.max_tokens, or a chat request's max_tokens).
-          `is ${questionTokens} tokens; with max_tokens ${request.maxTokens} it does not fit the ` +
-            `${pool.name} pool's context of ${context} tokens (at most ${context - request.maxTokens - TEMPLATE_TOKENS})`,
-        )
-      }
+) {
+  const capabilities = yield* pool.capabilities
+  // The servers' context bounds what a call may ask for: a request that cannot fit would fail on every call.
+  const context = capabilities.maxContext
+  if (context !== undefined) {
+    if (request.maxTokens + TEMPLATE_TOKENS >= context) {
+      return yield* invalidField(
+        ["sampling", "maxTokens"],
+        `is ${request.maxTokens}; the ${pool.name} pool serves a context of ${context} tokens, so at most ` +
+          `${context - TEMPLATE_TOKENS - 1}`,
+      )
     }
-    if (CONTINUING.has(request.strategy) && !capabilities.continuation) {
-      return yield* new Unsupported({
-        pool: pool.name,
-        capability: "continuation",
-        message:
-          `the ${pool.name} pool cannot run ${request.strategy}: its servers do not continue a partial assistant ` +
-          `message (capability "continuation"); BEST_OF_N and GREEDY work on them (declare ` +
-          `pools.${pool.name}.capabilities.continuation: true if they do continue)`,
-      })
+    const questionTokens = yield* countTokens(request.question)
+    if (questionTokens + request.maxTokens + TEMPLATE_TOKENS > context) {
+      return yield* invalidField(
+        ["question"],
+        // "max_tokens": the leaf both doors share (search.sampling.max_tokens, or a chat request's max_tokens).
+        `is ${questionTokens} tokens; with max_tokens ${request.maxTokens} it does not fit the ` +
+          `${pool.name} pool's context of ${context} tokens (at most ${context - request.maxTokens - TEMPLATE_TOKENS})`,
+      )
     }
-    if (request.hasImage && !capabilities.images) {
-      return yield* new Unsupported({
-        pool: pool.name,
-        capability: "images",
-        message: `the ${pool.name} pool's servers take no images (capability "images"): ask without an image`,
-      })
-    }
-  })
+  }
+  if (CONTINUING.has(request.strategy) && !capabilities.continuation) {
+    return yield* new Unsupported({
+      pool: pool.name,
+      capability: "continuation",
+      message:
+        `the ${pool.name} pool cannot run ${request.strategy}: its servers do not continue a partial assistant ` +
+        `message (capability "continuation"); BEST_OF_N and GREEDY work on them (declare ` +
+        `pools.${pool.name}.capabilities.continuation: true if they do continue)`,
+    })
+  }
+  if (request.hasImage && !capabilities.images) {
+    return yield* new Unsupported({
+      pool: pool.name,
+      capability: "images",
+      message: `the ${pool.name} pool's servers take no images (capability "images"): ask without an image`,
+    })
+  }
+})
 
 /** Loads the tokenizer the checks above count with before the doors open (its load holds the event loop ~1 s). */
 export const tokenizerLayer = Layer.effectDiscard(loadTokenizer)

@@ -16,6 +16,31 @@ export type BodyProblem = "too-large" | "unreadable"
 /** At most this much of a body is copied in one turn of the event loop. */
 const COPY_PER_TURN = 512 * 1024
 
+/** Where a body's chunks go (`take`: false once over the limit), and how much was copied since the last yield. */
+interface Copying {
+  readonly take: (chunk: Uint8Array) => boolean
+  sinceYield: number
+}
+
+/**
+ * Copies chunks that queued while the loop was busy (they come as one array), 512 kB per turn of the loop (into
+ * fresh pages: ~10 ms a MB on a busy shared VM). A chunk can be MBs (what queued, joined by the stream): copied in
+ * slices. Made once, not per body (a generator function made per call keeps the call's objects until a mark-compact:
+ * HttpGateway's recordCall).
+ */
+const copyChunks = Effect.fnUntraced(function* (chunks: ReadonlyArray<Uint8Array>, copying: Copying) {
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.length; at += COPY_PER_TURN) {
+      if (!copying.take(chunk.subarray(at, at + COPY_PER_TURN))) return yield* Effect.fail("too-large" as const)
+      copying.sinceYield += Math.min(COPY_PER_TURN, chunk.length - at)
+      if (copying.sinceYield >= COPY_PER_TURN) {
+        copying.sinceYield = 0
+        yield* Effect.yieldNow
+      }
+    }
+  }
+})
+
 /** Without a Content-Length (chunked), the body is kept in blocks of this size. */
 const BLOCK_BYTES = 1024 * 1024
 
@@ -36,7 +61,6 @@ export const readBody = (
     const blocks: Array<Buffer> = []
     let length = 0
     let filled = 0 // of the last block
-    let sinceYield = 0
     const take = (chunk: Uint8Array): boolean => {
       if (length + chunk.length > maxBytes) return false
       let at = 0
@@ -59,25 +83,10 @@ export const readBody = (
       length += chunk.length
       return true
     }
+    const copying: Copying = { take, sinceYield: 0 }
     return request.stream.pipe(
       Stream.mapError(() => "unreadable" as const),
-      // Chunks that queued while the loop was busy come as one array: copied 512 kB per turn of the loop (into fresh
-      // pages: ~10 ms a MB on a busy shared VM).
-      Stream.runForEachArray((chunks) =>
-        Effect.gen(function* () {
-          for (const chunk of chunks) {
-            // A chunk can be MBs (what queued while the loop was busy, joined by the stream): copied in slices.
-            for (let at = 0; at < chunk.length; at += COPY_PER_TURN) {
-              if (!take(chunk.subarray(at, at + COPY_PER_TURN))) return yield* Effect.fail("too-large" as const)
-              sinceYield += Math.min(COPY_PER_TURN, chunk.length - at)
-              if (sinceYield >= COPY_PER_TURN) {
-                sinceYield = 0
-                yield* Effect.yieldNow
-              }
-            }
-          }
-        }),
-      ),
+      Stream.runForEachArray((chunks) => copyChunks(chunks, copying)),
       Effect.map(() => ({
         blocks: blocks.map((block, i) =>
           i === blocks.length - 1 && filled < block.length

@@ -70,8 +70,8 @@ const gifScreen = (bytes: Uint8Array): { readonly width: number; readonly height
  * screen disagrees with the frame libvips would decode (the servers' decoder would allocate the screen, not what was
  * checked here).
  */
-export const readImageHeader = (bytes: Uint8Array, maxPixels: number): Effect.Effect<ImageHeader, ImageProblem> =>
-  Effect.gen(function* () {
+export const readImageHeader: (bytes: Uint8Array, maxPixels: number) => Effect.Effect<ImageHeader, ImageProblem> =
+  Effect.fnUntraced(function* (bytes: Uint8Array, maxPixels: number) {
     // A small plain PNG's header is read here (PlainPng: the same values as libvips'); any other image's by libvips.
     const plain = plainPngHeader(bytes)
     const metadata: HeaderFields =
