@@ -31,7 +31,10 @@
  *   GATEWAY_CPU_SERVER_ANSWERS_PER_S=<one real-time H100 server's answers/s at full batch> (default 0.43, from
  *   bench/results/scaling.txt); GATEWAY_CPU_PROFILE_DIR=<dir>: this checkout's gateway runs with --cpu-prof there
  *   (read the profile with bench/lib/cpuprofile.ts); GATEWAY_CPU_NODE_OPTIONS=<options>: NODE_OPTIONS for this
- *   checkout's gateway only (e.g. --import=./bench/lib/heap-watch.ts, which reports what its collections promote).
+ *   checkout's gateway only (e.g. --import=./bench/lib/heap-watch.ts, which reports what its collections promote);
+ *   GATEWAY_CPU_NODE_ARGS=<flags>: on the command line of this checkout's gateway only, for V8 flags NODE_OPTIONS
+ *   refuses (e.g. `--log-maps --log-maps-details --logfile=<file> --no-logfile-per-isolate`, whose log
+ *   bench/lib/generator-maps.ts reads: the generator functions made per call).
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
@@ -65,6 +68,7 @@ const ownNodeOptions = [
 ]
   .filter((option) => option !== "")
   .join(" ")
+const ownNodeArgs = (process.env.GATEWAY_CPU_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
 const SPEED = 100
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 const report = makeReport(process.env.GATEWAY_CPU_RESULTS ?? "gateway-cpu")
@@ -147,6 +151,7 @@ const start = async (sims: ReadonlyArray<{ readonly url: string }>, checkout?: s
       ...(checkout === undefined && ownNodeOptions !== "" ? { NODE_OPTIONS: ownNodeOptions } : {}),
     },
     checkout,
+    checkout === undefined ? ownNodeArgs : [],
   )
 
 /**

@@ -92,12 +92,17 @@ export const startSimulatorGroups = async (
 }
 
 /** A gateway process; `checkout` runs another checkout's gateway (a baseline build), this one's by default. */
-export const startGatewayProcess = async (env: Record<string, string>, checkout: string = repo) => {
+/** A gateway process; `nodeArgs` go on its command line (V8 flags that NODE_OPTIONS refuses, such as --log-maps). */
+export const startGatewayProcess = async (
+  env: Record<string, string>,
+  checkout: string = repo,
+  nodeArgs: ReadonlyArray<string> = [],
+) => {
   const port = await freePort()
   const metricsPort = await freePort()
   const httpPort = await freePort()
   const proc = await start(
-    ["services/gateway/src/main.ts"],
+    [...nodeArgs, "services/gateway/src/main.ts"],
     {
       STAGEBEAM_GRPC_HOST: "127.0.0.1",
       STAGEBEAM_GRPC_PORT: String(port),

@@ -70,29 +70,29 @@ export const makeTokenGate = (tokens: Effect.Effect<ReadonlyArray<Token>>): Effe
     const change = (name: string, delta: number) =>
       Ref.update(running, (all) => new Map(all).set(name, (all.get(name) ?? 0) + delta))
 
+    // Made once per gate, not per call (CallMetrics' record says why).
+    const admitting = Effect.fnUntraced(function* (method: string, authorization: string | undefined) {
+      const presented = BEARER.exec(authorization ?? "")?.[1]
+      const token = presented === undefined ? undefined : match(yield* tokens, presented)
+      if (token === undefined)
+        return yield* unauthenticated("a known bearer token is required (authorization: Bearer <token>)")
+      if (token.methods !== undefined && !token.methods.has(method)) {
+        return yield* permissionDenied(`the token ${token.name} may not call ${method}`)
+      }
+      const taken = yield* Ref.modify(running, (all) => {
+        const now = all.get(token.name) ?? 0
+        return token.maxConcurrent !== undefined && now >= token.maxConcurrent
+          ? [false, all]
+          : [true, new Map(all).set(token.name, now + 1)]
+      })
+      if (!taken) {
+        return yield* resourceExhausted(`the token ${token.name} may make at most ${token.maxConcurrent} calls at once`)
+      }
+      yield* Effect.addFinalizer(() => change(token.name, -1))
+      return token
+    })
     const admit = (method: string, authorization: string | undefined) =>
-      Effect.gen(function* () {
-        const presented = BEARER.exec(authorization ?? "")?.[1]
-        const token = presented === undefined ? undefined : match(yield* tokens, presented)
-        if (token === undefined)
-          return yield* unauthenticated("a known bearer token is required (authorization: Bearer <token>)")
-        if (token.methods !== undefined && !token.methods.has(method)) {
-          return yield* permissionDenied(`the token ${token.name} may not call ${method}`)
-        }
-        const taken = yield* Ref.modify(running, (all) => {
-          const now = all.get(token.name) ?? 0
-          return token.maxConcurrent !== undefined && now >= token.maxConcurrent
-            ? [false, all]
-            : [true, new Map(all).set(token.name, now + 1)]
-        })
-        if (!taken) {
-          return yield* resourceExhausted(
-            `the token ${token.name} may make at most ${token.maxConcurrent} calls at once`,
-          )
-        }
-        yield* Effect.addFinalizer(() => change(token.name, -1))
-        return token
-      }).pipe(
+      admitting(method, authorization).pipe(
         // Operators see refused calls; the token itself is never logged (only the name of a known one).
         Effect.tapError((error) =>
           Effect.logWarning("call refused by the token gate").pipe(
