@@ -34,7 +34,8 @@
  *   checkout's gateway only (e.g. --import=./bench/lib/heap-watch.ts, which reports what its collections promote);
  *   GATEWAY_CPU_NODE_ARGS=<flags>: on the command line of this checkout's gateway only, for V8 flags NODE_OPTIONS
  *   refuses (e.g. `--log-maps --log-maps-details --logfile=<file> --no-logfile-per-isolate`, whose log
- *   bench/lib/generator-maps.ts reads: the generator functions made per call).
+ *   bench/lib/generator-maps.ts reads: the generator functions made per call); GATEWAY_CPU_GATEWAY_OUTPUT=<file>: this
+ *   checkout's gateway's output also appended there (with `GATEWAY_CPU_NODE_ARGS=--trace-gc`, its collections).
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { checkAnswer, makeLeanTransport } from "@stagebeam/fleet"
@@ -69,6 +70,7 @@ const ownNodeOptions = [
   .filter((option) => option !== "")
   .join(" ")
 const ownNodeArgs = (process.env.GATEWAY_CPU_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
+const ownOutput = process.env.GATEWAY_CPU_GATEWAY_OUTPUT
 const SPEED = 100
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 const report = makeReport(process.env.GATEWAY_CPU_RESULTS ?? "gateway-cpu")
@@ -152,6 +154,7 @@ const start = async (sims: ReadonlyArray<{ readonly url: string }>, checkout?: s
     },
     checkout,
     checkout === undefined ? ownNodeArgs : [],
+    checkout === undefined ? ownOutput : undefined,
   )
 
 /**

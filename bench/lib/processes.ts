@@ -1,7 +1,7 @@
 // Simulated vLLM servers and a gateway as real processes on 127.0.0.1, for faults a process can suffer (SIGKILL,
 // SIGSTOP, SIGTERM) and for its memory and descriptors as the kernel counts them.
 import { type ChildProcess, spawn } from "node:child_process"
-import { readdirSync, readFileSync } from "node:fs"
+import { appendFileSync, readdirSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -29,6 +29,7 @@ const start = (
   env: Record<string, string>,
   ready: string,
   cwd: string = repo,
+  outputFile?: string,
 ): Promise<Proc> =>
   new Promise((resolve, reject) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("STAGEBEAM_")))
@@ -40,6 +41,7 @@ const start = (
     let output = ""
     const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)))
     const onData = (chunk: Buffer) => {
+      if (outputFile !== undefined) appendFileSync(outputFile, chunk)
       output += chunk.toString()
       if (output.length > 1_000_000) output = output.slice(-500_000)
       if (output.includes(ready)) resolve({ child, exited, output: () => output })
@@ -92,17 +94,34 @@ export const startSimulatorGroups = async (
 }
 
 /** A gateway process; `checkout` runs another checkout's gateway (a baseline build), this one's by default. */
-/** A gateway process; `nodeArgs` go on its command line (V8 flags that NODE_OPTIONS refuses, such as --log-maps). */
+/**
+ * The Node flags the checkout's gateway image starts it with (deploy/Dockerfile's ENTRYPOINT, between `node` and the
+ * entry, --conditions aside): a gateway under a bench runs as its image runs it, this checkout's and a baseline's alike.
+ */
+export const imageNodeFlags = (checkout: string = repo): ReadonlyArray<string> => {
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(checkout, "deploy", "Dockerfile"), "utf8"))?.[1]
+  if (entry === undefined) return []
+  const words = JSON.parse(entry) as ReadonlyArray<string>
+  return words
+    .slice(1, words.indexOf("services/gateway/src/main.ts"))
+    .filter((word) => !word.startsWith("--conditions"))
+}
+
+/**
+ * A gateway process, started with its image's Node flags (imageNodeFlags); `nodeArgs` go on its command line (V8 flags that NODE_OPTIONS refuses, such as --log-maps), and
+ * its output is also appended to `outputFile` where given (V8's --trace-gc, say).
+ */
 export const startGatewayProcess = async (
   env: Record<string, string>,
   checkout: string = repo,
   nodeArgs: ReadonlyArray<string> = [],
+  outputFile?: string,
 ) => {
   const port = await freePort()
   const metricsPort = await freePort()
   const httpPort = await freePort()
   const proc = await start(
-    [...nodeArgs, "services/gateway/src/main.ts"],
+    [...imageNodeFlags(checkout), ...nodeArgs, "services/gateway/src/main.ts"],
     {
       STAGEBEAM_GRPC_HOST: "127.0.0.1",
       STAGEBEAM_GRPC_PORT: String(port),
@@ -115,6 +134,7 @@ export const startGatewayProcess = async (
     },
     "stagebeam gateway listening",
     checkout,
+    outputFile,
   )
   return {
     ...proc,

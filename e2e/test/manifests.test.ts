@@ -330,6 +330,11 @@ describe("Dockerfiles (deploy/Dockerfile, deploy/simulator.Dockerfile)", () => {
       assert.include(lines, "USER node")
     }
     assert.include(read("deploy/Dockerfile"), '"services/gateway/src/main.ts"')
+    // V8 reads it only as the heap is made, so it is on the command line, not in RuntimeTuning.ts.
+    assert.match(
+      read("deploy/Dockerfile"),
+      /^ENTRYPOINT \[.*"--no-memory-reducer", "services\/gateway\/src\/main\.ts"\]$/m,
+    )
     assert.notInclude(read("deploy/Dockerfile").replace(/^#.*$/gm, ""), "vllm-sim")
     const context = execFileSync(process.execPath, [join(repo, "deploy/context-files.ts"), "gateway"], {
       encoding: "utf8",
