@@ -67,6 +67,29 @@ export const startGatewayOver = (servers: ReadonlyArray<RunningSimulator>, setti
 export const seriesValue = (text: string, name: string, labels: string) =>
   new RegExp(`^${name}(?:\\{[^}]*${labels}[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1]
 
+/** The gateway's `stagebeam_admission_held_bytes` gauge (-1 when it is not there). */
+export const heldBytes = (metricsUrl: string) =>
+  Effect.promise(() =>
+    fetch(metricsUrl)
+      .then((response) => response.text())
+      .then((text) => Number(/^stagebeam_admission_held_bytes(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1)),
+  )
+
+/** An OpenAI chat completions body asking `question` about the image at `url` (a data: URL, say). */
+export const chatBodyWithImage = (question: string, url: string) =>
+  JSON.stringify({
+    model: "Xkev/Llama-3.2V-11B-cot",
+    messages: [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: question },
+          { type: "image_url", image_url: { url } },
+        ],
+      },
+    ],
+  })
+
 /** Polls `check` every 20 ms until it holds, for at most `attempts` tries (a bounded loop, not a timing assertion). */
 export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, attempts = 250) =>
   Effect.gen(function* () {

@@ -3,7 +3,15 @@ import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import sharp from "sharp"
-import { eventually, pngImage, startGateway, startGatewayOver, startSimulators } from "./harness.ts"
+import {
+  chatBodyWithImage,
+  eventually,
+  heldBytes,
+  pngImage,
+  startGateway,
+  startGatewayOver,
+  startSimulators,
+} from "./harness.ts"
 
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 
@@ -48,14 +56,6 @@ const deepPng = (width: number, height: number) =>
       .toBuffer(),
   )
 
-/** The gateway's admission_held_bytes gauge. */
-const heldBytes = (metricsUrl: string) =>
-  Effect.promise(() =>
-    fetch(metricsUrl)
-      .then((response) => response.text())
-      .then((text) => Number(/^stagebeam_admission_held_bytes(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1)),
-  )
-
 describe("images by their decoded cost", () => {
   it.live("a GIF whose logical screen passes the pixel limit is refused, though its one frame is a pixel", () =>
     Effect.gen(function* () {
@@ -82,21 +82,7 @@ describe("images by their decoded cost", () => {
         fetch(`${gateway.httpUrl!}/v1/chat/completions`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            model: "Xkev/Llama-3.2V-11B-cot",
-            messages: [
-              {
-                role: "user",
-                content: [
-                  { type: "text", text: QUESTION },
-                  {
-                    type: "image_url",
-                    image_url: { url: `data:image/gif;base64,${lyingGif(12000, 12000).toString("base64")}` },
-                  },
-                ],
-              },
-            ],
-          }),
+          body: chatBodyWithImage(QUESTION, `data:image/gif;base64,${lyingGif(12000, 12000).toString("base64")}`),
         }).then(async (r) => ({ status: r.status, body: await r.text() })),
       )
       assert.strictEqual(response.status, 400)

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import sharp from "sharp"
-import { eventually, startGatewayOver, startSimulators } from "./harness.ts"
+import { chatBodyWithImage, eventually, heldBytes, startGatewayOver, startSimulators } from "./harness.ts"
 
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 
@@ -22,14 +22,6 @@ const photo = Effect.promise(() => {
     .jpeg({ quality: 90 })
     .toBuffer()
 })
-
-/** The gateway's admission_held_bytes gauge. */
-const heldBytes = (metricsUrl: string) =>
-  Effect.promise(() =>
-    fetch(metricsUrl)
-      .then((response) => response.text())
-      .then((text) => Number(/^stagebeam_admission_held_bytes(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1)),
-  )
 
 /** Waits until the gauge settles above 0 (the call prepared its image), and reads it. */
 const heldOnceRunning = (metricsUrl: string) =>
@@ -65,18 +57,7 @@ describe("an inline image given back once prepared (FreeBytes)", () => {
               method: "POST",
               headers: { "content-type": "application/json" },
               signal,
-              body: JSON.stringify({
-                model: "Xkev/Llama-3.2V-11B-cot",
-                messages: [
-                  {
-                    role: "user",
-                    content: [
-                      { type: "text", text: QUESTION },
-                      { type: "image_url", image_url: { url: `data:image/jpeg;base64,${jpeg.toString("base64")}` } },
-                    ],
-                  },
-                ],
-              }),
+              body: chatBodyWithImage(QUESTION, `data:image/jpeg;base64,${jpeg.toString("base64")}`),
             }),
           ),
         )
