@@ -23,13 +23,16 @@ if (path === undefined) {
 const answers = answersArg === undefined ? undefined : Number(answersArg)
 
 const GENERATOR_TYPES = new Set(["JS_GENERATOR_OBJECT_TYPE", "JS_ASYNC_GENERATOR_OBJECT_TYPE"])
-const sourceOf = new Map<number, string>()
-const detailsOf = new Map<string, { readonly type: string; readonly sfi: number | undefined }>()
+const sourceOf = new Map<bigint, string>()
+const detailsOf = new Map<string, { readonly type: string; readonly sfi: bigint | undefined }>()
 const counts = new Map<string, number>()
 let generatorMaps = 0
 
-/** A SharedFunctionInfo's address as map-details prints it: tagged (odd), the log's code-creation untagged. */
-const untagged = (address: string) => Number.parseInt(address, 16) & ~1
+/**
+ * A SharedFunctionInfo's address, the tag bit cleared: map-details prints it tagged (odd), code-creation untagged.
+ * BigInt, not `&`: a 64-bit address would lose its upper half to JavaScript's 32-bit bitwise operators.
+ */
+const untagged = (address: string) => BigInt(address) & ~1n
 
 for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
   if (line.startsWith("code-creation,")) {

@@ -19,8 +19,9 @@ import { setFlagsFromString } from "node:v8"
  * is applied after V8's memory-saving factors, so it replaces them too; the limit stays bounded halfway to V8's maximum
  * heap size, not to a pod's memory limit.
  *
- * Not here, because V8 reads it only as the heap is made (its MemoryReducer is created with the heap, `heap.cc`'s
- * `if (v8_flags.memory_reducer)`): `--no-memory-reducer`, on the image's command line (deploy/Dockerfile). After an
+ * Not here, because V8 reads it only as the heap is made (its MemoryReducer is created in `Heap::SetUp`, `heap.cc`:
+ * `if (v8_flags.memory_reducer) memory_reducer_.reset(new MemoryReducer(this))`, read in a stored recent V8 copy, not
+ * Node 24.22's own): `--no-memory-reducer`, on the image's command line (deploy/Dockerfile). After an
  * idle spell V8's memory reducer runs a mark-compact and shrinks the young generation to a few MB; the next burst
  * then ran a scavenge every 100–200 ms instead of every few seconds until it had grown back, for a minute of answers
  * (`--trace-gc` of the gateway under bench/gateway-cpu.ts, whose gateways take turns; bench/README.md#gateway-cpu).
