@@ -3,8 +3,8 @@
  * refusal takes, and what ordinary calls feel meanwhile, when a caller sends the battery's inputs
  * (services/gateway/src/dev/HostileInputs.ts, the inputs services/gateway/test/hostile.test.ts asserts the answers
  * to). Each phase runs on a fresh gateway process (default settings but its ports) over one vllm-sim process, so the
- * gateway's own `nodejs_eventloop_delay_max_seconds` (the longest delay since it started serving, perf_hooks sampling
- * every 20 ms) is that phase's, and so is the finer reading of bench/lib/loop-watch.ts (preloaded into the gateway,
+ * gateway's own `nodejs_eventloop_delay_max_seconds` (the latest a sample came since it started serving, perf_hooks
+ * sampling every 50 ms) is that phase's, and so is the finer reading of bench/lib/loop-watch.ts (preloaded into the gateway,
  * from the end of the warm-up on): ordinary calls only (the baseline), the long fields and the 20 MB question on the
  * HTTP door, the same on the gRPC door, and a legitimate 20 MiB image answered on both doors; ordinary calls (HTTP and
  * gRPC in turn) run throughout. The same
@@ -281,8 +281,8 @@ const program = Effect.gen(function* () {
       `process (speed ${SPEED}); ordinary GREEDY calls, HTTP and gRPC in turn, one at a time, throughout each phase.`,
   )
   report.line(
-    "Loop max = the gateway's nodejs_eventloop_delay_max_seconds after the phase (perf_hooks sampling every 20 ms, " +
-      "since it started serving: warm-up included; it reads a hold of B ms as B − 20 to B). Held = the longest a " +
+    "Loop max = the gateway's nodejs_eventloop_delay_max_seconds after the phase (perf_hooks sampling every 50 ms, " +
+      "since it started serving: warm-up included; it reads a hold of B ms as B − 50 to B). Held = the longest a " +
       "5 ms timer was held back in the gateway from the end of the warm-up on (bench/lib/loop-watch.ts, preloaded). " +
       "Send → answer = each 20 MB refused (the hostile phases) or answered 200 (the image phase, the noise PNG of " +
       `${png.length} bytes, scaled by the gateway to the model's canvas), as the client sees it (the bench process ` +
