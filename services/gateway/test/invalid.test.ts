@@ -133,6 +133,15 @@ describe("Requests larger than the servers' context", () => {
       assert.include(longQuestion.message, "invalid question: is")
       // Nothing reached the server but the pool's probes of it.
       assert.isTrue(servers[0]!.requestRecords().every((record) => record.id.includes("stagebeam-probe")))
+      // More bytes than the room left (2048 − 1024 − 16) but far fewer tokens: counted, it fits, and is answered.
+      const fitsByTokens = `Describe it. ${"Consider every object in the picture. ".repeat(40)}`
+      assert.isAbove(Buffer.byteLength(fitsByTokens), 2048 - 1024 - 16)
+      const answered = yield* client.Reason({
+        question: fitsByTokens,
+        image: { data },
+        search: { strategy: "STRATEGY_GREEDY", sampling: { maxTokens: 1024 } },
+      })
+      assert.isAbove(answered.conclusion.length, 0)
     }),
   )
 })
