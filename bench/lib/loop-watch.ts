@@ -1,7 +1,7 @@
 // Preloaded into a gateway process by bench/hostile.ts (NODE_OPTIONS=--import): the longest the event loop held a
 // 5 ms interval timer back, in ms, written to LOOP_WATCH_FILE at every new longest. SIGUSR2 starts it over (the bench
-// sends it once the warm-up is done). A finer reading than the gateway's own gauge, whose 20 ms sampling reads a hold
-// of B ms as anything from B − 20 to B.
+// sends it once the warm-up is done). A finer reading than the gateway's own gauge, whose 50 ms sampling reads a hold
+// of B ms as anything from B − 50 to B (before 2c0558f: 20 ms sampling, read as B to B + 20).
 import { writeFileSync } from "node:fs"
 
 const TICK_MS = 5

@@ -46,8 +46,8 @@ export const processMetricsLayer = Layer.effectDiscard(
  * input shows here before it shows as every call's latency. perf_hooks' delay histogram records the time between its
  * timer's runs, never less than the resolution (`ELDHistogram::RecordDelta` in node's src/node_perf.cc, read in a
  * stored older copy; on Node 24.22 a quiet loop's minimum is the resolution), so the gauges give how late each run
- * came: that interval less the resolution. Sampled every 50 ms: every
- * hold of 50 ms or more makes at least one sample late, and each sample is a timer that wakes an idle process — at
+ * came: that interval less the resolution. Sampled every 50 ms: a hold of B ms makes a sample B − 50 to B late (any
+ * hold longer than 50 ms shows), and each sample is a timer that wakes an idle process — at
  * 20 ms they were ~4.4 ms of CPU a second of an idle gateway on this VM (bench/gateway-cpu.ts's idle part with the
  * sampler off against on, issue #24).
  */

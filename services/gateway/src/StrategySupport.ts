@@ -35,10 +35,11 @@ export const checkSupported = Effect.fnUntraced(function* (
       )
     }
     // Llama 3's tokenizer is byte-level BPE: a token is at least one UTF-8 byte, so a question that fits by its bytes
-    // fits by its tokens and is not counted (the tokenizer costs ~4 µs a character here, on every request).
-    const fitsByBytes = Buffer.byteLength(request.question, "utf8") + request.maxTokens + TEMPLATE_TOKENS <= context
-    if (!fitsByBytes) {
-      const questionTokens = yield* countTokens(request.question)
+    // fits by its tokens and is not counted (the tokenizer costs ~4 µs a character here, on every request); a count
+    // is capped at the bytes too, since past its exact part countTokens extrapolates and can overshoot them.
+    const questionBytes = Buffer.byteLength(request.question, "utf8")
+    if (questionBytes + request.maxTokens + TEMPLATE_TOKENS > context) {
+      const questionTokens = Math.min(yield* countTokens(request.question), questionBytes)
       if (questionTokens + request.maxTokens + TEMPLATE_TOKENS > context) {
         return yield* invalidField(
           ["question"],
