@@ -93,7 +93,6 @@ export const startSimulatorGroups = async (
   return (await Promise.all(groups)).flat()
 }
 
-/** A gateway process; `checkout` runs another checkout's gateway (a baseline build), this one's by default. */
 /**
  * The Node flags the checkout's gateway image starts it with (deploy/Dockerfile's ENTRYPOINT, between `node` and the
  * entry, --conditions aside): a gateway under a bench runs as its image runs it, this checkout's and a baseline's alike.
@@ -108,8 +107,9 @@ export const imageNodeFlags = (checkout: string = repo): ReadonlyArray<string> =
 }
 
 /**
- * A gateway process, started with its image's Node flags (imageNodeFlags); `nodeArgs` go on its command line (V8 flags that NODE_OPTIONS refuses, such as --log-maps), and
- * its output is also appended to `outputFile` where given (V8's --trace-gc, say).
+ * A gateway process; `checkout` runs another checkout's gateway (a baseline build), this one's by default. It starts
+ * with its image's Node flags (imageNodeFlags); `nodeArgs` go on its command line (V8 flags that NODE_OPTIONS refuses,
+ * such as --log-maps), and its output is also appended to `outputFile` where given (V8's --trace-gc, say).
  */
 export const startGatewayProcess = async (
   env: Record<string, string>,

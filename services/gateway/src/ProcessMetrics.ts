@@ -47,11 +47,11 @@ export const processMetricsLayer = Layer.effectDiscard(
  * timer's runs, never less than the resolution (`ELDHistogram::RecordDelta` in node's src/node_perf.cc, read in a
  * stored older copy; on Node 24.22 a quiet loop's minimum is the resolution), so the gauges give how late each run
  * came: that interval less the resolution. Sampled every 50 ms: a hold of B ms makes a sample B − 50 to B late (any
- * hold longer than 50 ms shows), and each sample is a timer that wakes an idle process — at
- * 20 ms they were ~4.4 ms of CPU a second of an idle gateway on this VM (bench/gateway-cpu.ts's idle part with the
- * sampler off against on, issue #24).
+ * hold longer than 50 ms shows), and each sample is a timer that wakes an idle process — at 20 ms they were ~4.4 ms
+ * of CPU a second of an idle gateway on this VM (bench/gateway-cpu.ts's idle part with the sampler off against on,
+ * issue #24).
  */
-export const LOOP_DELAY_RESOLUTION_MS = 50
+const LOOP_DELAY_RESOLUTION_MS = 50
 
 /** The event-loop delay gauges, sampling every `resolutionMs` (a layer of its own, so a test can choose it). */
 export const makeEventLoopMetricsLayer = (options: { readonly resolutionMs: number }) =>
