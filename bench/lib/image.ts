@@ -48,10 +48,34 @@ export const noisePng = (width: number, height: number): Buffer => {
 }
 
 /**
- * A photo-like RGB PNG (smooth shapes, soft edges and sensor-like grain, from a seeded generator): it compresses as
- * a photograph's PNG does, unlike a solid colour (to almost nothing) or noise (not at all).
+ * Value noise of several octaves (cells of 64 down to 2 pixels, bilinear between random lattice values), centred on
+ * 0: detail at every scale, as foliage, fabric or gravel give a photograph.
  */
-export const photoLikePng = async (width: number, height: number, seed = 1): Promise<Buffer> => {
+const octaveNoise = (width: number, height: number, random: () => number): ((x: number, y: number) => number) => {
+  const octaves = [64, 32, 16, 8, 4, 2].map((cell, k) => {
+    const across = Math.ceil(width / cell) + 2
+    const lattice = Float32Array.from({ length: across * (Math.ceil(height / cell) + 2) }, random)
+    const weight = k < 3 ? 1 : 0.6
+    return (x: number, y: number) => {
+      const [fx, fy] = [x / cell, y / cell]
+      const [ix, iy] = [Math.floor(fx), Math.floor(fy)]
+      const [tx, ty] = [fx - ix, fy - iy]
+      const at = iy * across + ix
+      const top = lattice[at]! * (1 - tx) + lattice[at + 1]! * tx
+      const bottom = lattice[at + across]! * (1 - tx) + lattice[at + across + 1]! * tx
+      return (top * (1 - ty) + bottom * ty - 0.5) * weight
+    }
+  })
+  return (x, y) => octaves.reduce((sum, octave) => sum + octave(x, y), 0)
+}
+
+/**
+ * A photo-like RGB PNG (smooth shapes, soft edges and sensor-like grain, from a seeded generator): it compresses as
+ * a photograph's PNG does, unlike a solid colour (to almost nothing) or noise (not at all). `texture` adds fine
+ * detail of that amplitude (octaveNoise): 0 gives a smooth picture (1600×1200 at JPEG quality 90: 182 kB), 60 one as
+ * detailed as the photo issue #24 measured (544 kB at quality 90).
+ */
+export const photoLikePng = async (width: number, height: number, seed = 1, texture = 0): Promise<Buffer> => {
   const { default: sharp } = await import("sharp")
   let state = seed >>> 0 || 1
   const random = () => {
@@ -66,6 +90,7 @@ export const photoLikePng = async (width: number, height: number, seed = 1): Pro
     r: (0.05 + random() * 0.25) * Math.min(width, height),
     rgb: [random() * 255, random() * 255, random() * 255],
   }))
+  const detail = texture === 0 ? undefined : octaveNoise(width, height, random)
   const pixels = Buffer.alloc(width * height * 3)
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
@@ -77,7 +102,7 @@ export const photoLikePng = async (width: number, height: number, seed = 1): Pro
         g += (blob.rgb[1]! - g) * w
         b += (blob.rgb[2]! - b) * w
       }
-      const grain = (random() - 0.5) * 6
+      const grain = (random() - 0.5) * 6 + (detail === undefined ? 0 : detail(x, y) * texture)
       const at = (y * width + x) * 3
       pixels[at] = Math.max(0, Math.min(255, r + grain))
       pixels[at + 1] = Math.max(0, Math.min(255, g + grain))
