@@ -114,28 +114,53 @@ const scrape = async (metricsUrl: string): Promise<{ readonly upstream: number; 
   return counted ? { upstream, majors: Number(majors?.[1] ?? 0) } : { upstream }
 }
 
-const photoJpeg = async (texture: number) =>
-  sharp(await photoLikePng(1600, 1200, 1, texture))
-    .jpeg({ quality: 90 })
-    .toBuffer()
 interface BenchImage {
   readonly key: string
   readonly name: string
+  /** The first picture (the transport part sends it, its size names the image). */
   readonly bytes: Buffer
   readonly mime: string
+  /** The picture an answer of this seed sends. */
+  readonly pictureFor: (seed: number) => Promise<Buffer>
 }
-const png: BenchImage = { key: "png", name: "PNG 64x48", bytes: benchImage, mime: "image/png" }
-const jpegOf = (key: string, bytes: Buffer): BenchImage => ({
-  key,
-  name: `JPEG 1600x1200 (${Math.round(bytes.length / 1024)} kB)`,
-  bytes,
-  mime: "image/jpeg",
-})
+const png: BenchImage = {
+  key: "png",
+  name: "PNG 64x48",
+  bytes: benchImage,
+  mime: "image/png",
+  pictureFor: async () => benchImage,
+}
+/**
+ * A photo whose every answer's picture is its own: the same photo with a 16×16 patch in its corner coloured by the
+ * seed, encoded at quality 90 for each answer (by this process, whose CPU no window counts). With one picture
+ * for every answer, the gateway's process-wide cache of encoded image URLs (fleet's ImageSplice) would hit from the
+ * second answer on, as it rarely does for real traffic; both gateways get the same pictures (the same seeds).
+ */
+const photoJpeg = async (key: string, texture: number): Promise<BenchImage> => {
+  const { data, info } = await sharp(await photoLikePng(1600, 1200, 1, texture))
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  const encode = (pixels: Buffer) => sharp(pixels, { raw: info }).jpeg({ quality: 90 }).toBuffer()
+  const first = await encode(data)
+  return {
+    key,
+    name: `JPEG 1600x1200 (${Math.round(first.length / 1024)} kB)`,
+    bytes: first,
+    mime: "image/jpeg",
+    pictureFor: (seed) => {
+      const pixels = Buffer.from(data)
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++)
+          pixels.set([seed & 255, (seed >> 8) & 255, 128], (y * info.width + x) * info.channels)
+      return encode(pixels)
+    },
+  }
+}
 const images = [
   ...(IMAGES.includes("png") ? [png] : []),
-  ...(IMAGES.includes("jpeg") ? [jpegOf("jpeg", await photoJpeg(0))] : []),
-  // As detailed as the photo issue #24 measured (544 kB): the pass decodes more and each request carries ~2× the bytes.
-  ...(IMAGES.includes("detailed") ? [jpegOf("detailed", await photoJpeg(60))] : []),
+  ...(IMAGES.includes("jpeg") ? [await photoJpeg("jpeg", 0)] : []),
+  // As detailed as the photo issue #24 measured (544 kB): the pass decodes more and each request carries ~3× the bytes.
+  ...(IMAGES.includes("detailed") ? [await photoJpeg("detailed", 60)] : []),
 ]
 
 interface Config {
@@ -188,11 +213,12 @@ const clientOf = async (gateway: Gateway): Promise<ReasonerClient> => {
 /** One answer from `gateway` through `door`. */
 const ask = (gateway: Gateway, door: string, config: Config, image: BenchImage, seed: number) =>
   Effect.gen(function* () {
+    const picture = yield* Effect.promise(() => image.pictureFor(seed))
     if (door === "grpc") {
       const client = yield* Effect.promise(() => clientOf(gateway))
       yield* client.Reason({
         question: QUESTION,
-        image: { data: image.bytes },
+        image: { data: picture },
         search: {
           strategy: config.strategy === "GREEDY" ? "STRATEGY_GREEDY" : "STRATEGY_STAGE_BEAM",
           ...(config.strategy === "STAGE_BEAM" && { candidatesPerStage: config.n }),
@@ -213,7 +239,7 @@ const ask = (gateway: Gateway, door: string, config: Config, image: BenchImage, 
               content: [
                 {
                   type: "image_url",
-                  image_url: { url: `data:${image.mime};base64,${image.bytes.toString("base64")}` },
+                  image_url: { url: `data:${image.mime};base64,${picture.toString("base64")}` },
                 },
                 { type: "text", text: QUESTION },
               ],
