@@ -72,8 +72,8 @@ const octaveNoise = (width: number, height: number, random: () => number): ((x: 
 /**
  * A photo-like RGB PNG (smooth shapes, soft edges and sensor-like grain, from a seeded generator): it compresses as
  * a photograph's PNG does, unlike a solid colour (to almost nothing) or noise (not at all). `texture` adds fine
- * detail of that amplitude (octaveNoise): 0 gives a smooth picture (1600×1200 at JPEG quality 90: 182 kB), 60 one as
- * detailed as the photo issue #24 measured (544 kB at quality 90).
+ * detail of that amplitude (octaveNoise): 0 gives a smooth picture (1600×1200 at JPEG quality 90: 181,669 bytes), 60
+ * one as detailed as the photo issue #24 measured (543,813 bytes; the issue's "544 KB").
  */
 export const photoLikePng = async (width: number, height: number, seed = 1, texture = 0): Promise<Buffer> => {
   const { default: sharp } = await import("sharp")
