@@ -5,7 +5,7 @@ import { pngImage, startGatewayOver, startSimulators, urlsOf } from "./harness.t
 
 // In a file of its own: after fleet.test.ts's hung-server test in the same worker, its hung judge calls were
 // sometimes timed out instead of hedged (1 run in 3 of that file here, 2 CI runs); alone it passed every time. What
-// carries over between the two tests was not found (see the fifth stop's note).
+// carries over between the two tests (in-process gateways and simulators, one after the other) was not found.
 
 const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
 
