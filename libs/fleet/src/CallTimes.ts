@@ -5,6 +5,14 @@ const KEEP = 64
 /** Observations a label needs before its own figures are trusted. */
 const ENOUGH = 3
 const WEIGHT = 0.2
+/** Observations a quantile needs (a label's own, or its family's between them). */
+const QUANTILE_ENOUGH = 10
+
+/** A label's family: its first word ("judge" for "judge-summary"), what the call is whatever its stage. */
+const familyOf = (label: string): string => {
+  const dash = label.indexOf("-")
+  return dash === -1 ? label : label.slice(0, dash)
+}
 
 const percentile = (sorted: ReadonlyArray<number>, q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
@@ -65,6 +73,11 @@ export interface CallTimes {
   readonly tryTimeout: (server: string, label: string, maxTokens: number) => Effect.Effect<Duration.Duration>
   /** The q-quantile of the label's recent latencies, once there are enough (hedging waits this long). */
   readonly latencyQuantile: (label: string, q: number) => Effect.Effect<number | undefined>
+  /**
+   * The same, for a label not seen enough yet: the q-quantile of its family's recent latencies, all labels with the
+   * same first word ("judge-conclusion": "judge-*"), once they have enough between them; the label's own when it has.
+   */
+  readonly familyLatencyQuantile: (label: string, q: number) => Effect.Effect<number | undefined>
   /** Median latency of the pool's recent calls, any label (the load-report interval follows it). */
   readonly medianLatency: Effect.Effect<number | undefined>
   /** `record`, `tryTimeout` and `latencyQuantile` as plain calls, for a try's own bookkeeping (one Effect step). */
@@ -109,13 +122,27 @@ export const makeCallTimes = (limits: TryTimeouts): Effect.Effect<CallTimes> =>
     }
     const latencyQuantileUnsafe = (label: string, q: number) => {
       const seen = latencies.get(label)
-      return seen !== undefined && seen.size >= 10 ? percentile(seen.sorted(), q) : undefined
+      return seen !== undefined && seen.size >= QUANTILE_ENOUGH ? percentile(seen.sorted(), q) : undefined
+    }
+    const familyLatencyQuantileUnsafe = (label: string, q: number) => {
+      const own = latencyQuantileUnsafe(label, q)
+      if (own !== undefined) return own
+      const family = familyOf(label)
+      const all: Array<number> = []
+      for (const [other, recent] of latencies) if (familyOf(other) === family) all.push(...recent.sorted())
+      return all.length >= QUANTILE_ENOUGH
+        ? percentile(
+            all.sort((a, b) => a - b),
+            q,
+          )
+        : undefined
     }
     return {
       record: (server, label, ms, tokensPerSequence) =>
         Effect.sync(() => recordUnsafe(server, label, ms, tokensPerSequence)),
       tryTimeout: (server, label, maxTokens) => Effect.sync(() => tryTimeoutUnsafe(server, label, maxTokens)),
       latencyQuantile: (label, q) => Effect.sync(() => latencyQuantileUnsafe(label, q)),
+      familyLatencyQuantile: (label, q) => Effect.sync(() => familyLatencyQuantileUnsafe(label, q)),
       medianLatency: Effect.sync(() => {
         const all = [...latencies.values()].flatMap((recent) => recent.all())
         return all.length >= ENOUGH

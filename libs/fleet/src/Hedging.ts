@@ -9,13 +9,16 @@ const HEDGE_QUANTILE = 0.9
 /**
  * A hedged call: when the first try is slower than 9 in 10 recent calls of its label, a second goes to another
  * server (from the retry budget); the first to answer wins and the other is interrupted, which aborts its HTTP
- * request.
+ * request. A label seen fewer than 10 times goes by its family's calls (CallTimes.familyLatencyQuantile): a search
+ * makes ~3 judge calls per stage, so each stage's label waited ~4 searches, and a server that hung meanwhile held
+ * its calls to the try's deadline (5 s) unhedged. A family's quantile may be early for its slowest label; an early
+ * hedge costs a retry from the budget, not a failure.
  */
 export const makeHedging =
   (options: { readonly pool: string; readonly times: CallTimes; readonly budget: RetryBudget }) =>
   <A>(label: string, one: Effect.Effect<A, UpstreamError | NoCapacity>) =>
     Effect.gen(function* () {
-      const after = yield* options.times.latencyQuantile(label, HEDGE_QUANTILE)
+      const after = yield* options.times.familyLatencyQuantile(label, HEDGE_QUANTILE)
       if (after === undefined) return yield* one
       const second = Effect.sleep(Duration.millis(after)).pipe(
         Effect.andThen(options.budget.take),

@@ -279,6 +279,34 @@ describe("Pool", () => {
       }),
   )
 
+  it.live("a judge call of a stage not seen yet is hedged by its family's latency, so a hung server holds none", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      let hung = false
+      const behaviour: Behaviour = (url) =>
+        hung && url === "http://a" ? Effect.never : Effect.as(Effect.sleep("2 millis"), completion(url))
+      // A hung try would be given up only after 30 s: every answer below within 10 s was hedged.
+      const pool = yield* makePool({
+        ...options(["http://a", "http://b"]),
+        name: "judge",
+        requestTimeout: Duration.seconds(60),
+        tryTimeoutFloor: Duration.seconds(30),
+        hedge: ["judge"],
+      }).pipe(Effect.provide(fakeClient(behaviour, calls)))
+      // One stage's judge calls are seen 12 times; the conclusion's never.
+      for (let i = 0; i < 12; i++) yield* pool.complete({ messages: [] }, { label: "judge-summary" })
+      hung = true
+      yield* Ref.set(calls, [])
+      const answers = yield* Effect.forEach(
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        () => pool.complete({ messages: [] }, { label: "judge-conclusion" }).pipe(Effect.timeout("10 seconds")),
+        { concurrency: 8 },
+      )
+      assert.isAbove((yield* Ref.get(calls)).filter((url) => url === "http://a").length, 0, "some went to the hung one")
+      for (const answer of answers) assert.strictEqual(answer.server, "http://b")
+    }),
+  )
+
   it.effect(
     "a server that serves another model stops the start, naming it and what it offers, and takes no calls",
     () =>

@@ -3,9 +3,10 @@ import type { ReasonRequest } from "@stagebeam/proto"
 import { Effect } from "effect"
 import { pngImage, startGatewayOver, startSimulators, urlsOf } from "./harness.ts"
 
-// In a file of its own: after fleet.test.ts's hung-server test in the same worker, its hung judge calls were
-// sometimes timed out instead of hedged (1 run in 3 of that file here, 2 CI runs); alone it passed every time. What
-// carries over between the two tests (in-process gateways and simulators, one after the other) was not found.
+// Three warm-up answers give each stage's judge label ~9 calls, one short of its own 90th percentile: the hung calls
+// are hedged from the start only because a label not seen enough goes by its family's (all judge calls; Hedging.ts).
+// Before that, they waited for the try's 5 s deadline until some label reached 10, and the test failed about one run
+// in three in a busy worker (once no hedge at all, once an answer past its deadline).
 
 const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
 
