@@ -36,7 +36,9 @@
  *   GATEWAY_CPU_NODE_ARGS=<flags>: on the command line of this checkout's gateway only, for V8 flags NODE_OPTIONS
  *   refuses (e.g. `--log-maps --log-maps-details --logfile=<file> --no-logfile-per-isolate`, whose log
  *   bench/lib/generator-maps.ts reads: the generator functions made per call); GATEWAY_CPU_GATEWAY_OUTPUT=<file>: this
- *   checkout's gateway's output also appended there (with `GATEWAY_CPU_NODE_ARGS=--trace-gc`, its collections).
+ *   checkout's gateway's output also appended there (with `GATEWAY_CPU_NODE_ARGS=--trace-gc`, its collections);
+ *   GATEWAY_CPU_SETTINGS=<STAGEBEAM_KEY=value,...>: settings of this checkout's gateway only (with the baseline the
+ *   same commit, what one setting costs: `STAGEBEAM_IMAGES_PRESCALE=off`, say).
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { setFlagsFromString } from "node:v8"
@@ -76,6 +78,15 @@ const ownNodeOptions = [
   .join(" ")
 const ownNodeArgs = (process.env.GATEWAY_CPU_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
 const ownOutput = process.env.GATEWAY_CPU_GATEWAY_OUTPUT
+/** Settings of this checkout's gateway only, as environment overrides (`STAGEBEAM_IMAGES_PRESCALE=off`, say). */
+const ownSettings = Object.fromEntries(
+  list("GATEWAY_CPU_SETTINGS", "").map((pair) => {
+    const at = pair.indexOf("=")
+    if (!pair.startsWith("STAGEBEAM_") || at === -1)
+      throw new Error(`GATEWAY_CPU_SETTINGS: "${pair}" is no STAGEBEAM_KEY=value`)
+    return [pair.slice(0, at), pair.slice(at + 1)]
+  }),
+)
 const SPEED = 100
 const QUESTION = "Which shape is shown in the image?\nA. circle\nB. square\nC. triangle\nD. star"
 const report = makeReport(process.env.GATEWAY_CPU_RESULTS ?? "gateway-cpu")
@@ -202,6 +213,7 @@ const start = async (sims: ReadonlyArray<{ readonly url: string }>, checkout?: s
     {
       STAGEBEAM_ENDPOINTS: sims.map((s) => s.url).join(","),
       ...(checkout === undefined && ownNodeOptions !== "" ? { NODE_OPTIONS: ownNodeOptions } : {}),
+      ...(checkout === undefined ? ownSettings : {}),
     },
     checkout,
     checkout === undefined ? ownNodeArgs : [],
@@ -402,7 +414,13 @@ report.line(
     : `Gateway CPU per answer and per upstream call: this checkout ("new") vs the baseline ${BASELINE} ("base"), same run.`,
 )
 report.line(
-  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), in rounds of one block per setting and gateway, the settings (doors, images, searches) and the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); default settings.`,
+  `${BLOCKS} blocks of ${BLOCK_ANSWERS} answers per gateway and setting (${BLOCKS * BLOCK_ANSWERS} answers) after a warm-up: ${WARMUP_S} s of answers over every setting, then one per setting, one answer at a time (gRPC: one channel per gateway for the run; HTTP: keep-alive), in rounds of one block per setting and gateway, the settings (doors, images, searches) and the gateways taking turns block by block (alternating which goes first) on the same seeds; 2 vllm-sim processes (--speed ${SPEED}); ${
+    Object.keys(ownSettings).length === 0
+      ? "default settings"
+      : `default settings but, for this checkout's gateway only, ${Object.entries(ownSettings)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(", ")}`
+  }.`,
 )
 report.line(
   "CPU: the gateway process's run time over all its threads (/proc/<pid>/task/*/schedstat, ns) around each block; upstream calls from the gateway's metric, scraped outside the CPU window. Spread: lowest–highest of the blocks' CPU ms per upstream call (and of the blocks' new/base ratios).",
