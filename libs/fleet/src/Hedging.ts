@@ -9,9 +9,10 @@ const HEDGE_QUANTILE = 0.9
 /**
  * A hedged call: when the first try is slower than 9 in 10 recent calls of its label, a second goes to another
  * server (from the retry budget); the first to answer wins and the other is interrupted, which aborts its HTTP
- * request. A label seen fewer than 10 times goes by its family's calls (CallTimes.familyLatencyQuantile): a search
- * makes ~3 judge calls per stage, so each stage's label waited ~4 searches, and a server that hung meanwhile held
- * its calls to the try's deadline (5 s) unhedged. A family's quantile may be early for its slowest label; an early
+ * request. A label seen fewer than 10 times goes by its family's calls (CallTimes.familyLatencyQuantile): an N=4
+ * search makes up to 3 judge calls per stage (fewer where candidates are merged, as conclusions often are), so each
+ * stage's label waited 4 searches or more, and a server that hung meanwhile held its calls to the try's deadline
+ * (5 s) unhedged. A family's quantile may be early for its slowest label; an early
  * hedge costs a retry from the budget, not a failure.
  */
 export const makeHedging =

@@ -43,6 +43,16 @@ const cases: ReadonlyArray<{
     family: 500,
   },
   {
+    name: "the family's calls in order of their latency, whatever order they came in",
+    recorded: [
+      ["judge-caption", 1_000, 5],
+      ["judge-summary", 90, 6],
+    ],
+    label: "judge-conclusion",
+    own: undefined,
+    family: 1_000,
+  },
+  {
     name: "another family's calls do not count",
     recorded: [["gen-summary", 4_000, 20]],
     label: "judge-summary",

@@ -3,10 +3,11 @@ import type { ReasonRequest } from "@stagebeam/proto"
 import { Effect } from "effect"
 import { pngImage, startGatewayOver, startSimulators, urlsOf } from "./harness.ts"
 
-// Three warm-up answers give each stage's judge label ~9 calls, one short of its own 90th percentile: the hung calls
-// are hedged from the start only because a label not seen enough goes by its family's (all judge calls; Hedging.ts).
-// Before that, they waited for the try's 5 s deadline until some label reached 10, and the test failed about one run
-// in three in a busy worker (once no hedge at all, once an answer past its deadline).
+// Three warm-up answers give the summary's, caption's and reasoning's judge labels ~9 calls each and the conclusion's
+// ~4, short of the 10 a label's own 90th percentile needs: the hung calls are hedged from the start only because a
+// label not seen enough goes by its family's (all judge calls; Hedging.ts). Before that, a call waited for the try's
+// 5 s deadline until its own label reached 10, and the test failed about one run in three in a busy worker (once no
+// hedge at all, once an answer past its deadline).
 
 const QUESTION = "Which animal is in the picture?\nA. cat\nB. dog\nC. bird\nD. fish"
 
