@@ -49,6 +49,7 @@ import { Effect, Scope } from "effect"
 import OpenAI from "openai"
 import sharp from "sharp"
 import { Agent, request } from "undici"
+import { flatDataUrl } from "../services/gateway/src/images/DataUrl.ts"
 import { readImageHeader } from "../services/gateway/src/images/ImageHeader.ts"
 import { decodeAndScale } from "../services/gateway/src/images/ImagePass.ts"
 import { baselineCheckout } from "./lib/baseline.ts"
@@ -499,7 +500,7 @@ if (PARTS.includes("transport")) {
     const scaled = await Effect.runPromise(
       decodeAndScale(image.bytes, header, { maxPixels: 40_000_000, prescale: "mllama" }),
     )
-    const url = `data:${scaled.mime};base64,${Buffer.from(scaled.bytes).toString("base64")}`
+    const url = flatDataUrl(scaled)
     const content = body.messages[0]!.content
     const sent = Buffer.from(
       JSON.stringify({

@@ -71,16 +71,18 @@ export interface CallTimes {
    * over, within [floor, ceiling]. Without observations it is the ceiling.
    */
   readonly tryTimeout: (server: string, label: string, maxTokens: number) => Effect.Effect<Duration.Duration>
-  /** The q-quantile of the label's recent latencies, once there are enough (hedging waits this long). */
-  readonly latencyQuantile: (label: string, q: number) => Effect.Effect<number | undefined>
   /**
-   * The same, for a label not seen enough yet: the q-quantile of its family's recent latencies, all labels with the
-   * same first word ("judge-conclusion": "judge-*"), once they have enough between them; the label's own when it has.
+   * The q-quantile of the label's recent latencies once there are enough (hedging waits this long); for a label not
+   * seen enough yet, its family's: all labels with the same first word ("judge-conclusion": "judge-*"), once they have
+   * enough between them.
    */
   readonly familyLatencyQuantile: (label: string, q: number) => Effect.Effect<number | undefined>
   /** Median latency of the pool's recent calls, any label (the load-report interval follows it). */
   readonly medianLatency: Effect.Effect<number | undefined>
-  /** `record`, `tryTimeout` and `latencyQuantile` as plain calls, for a try's own bookkeeping (one Effect step). */
+  /**
+   * `record` and `tryTimeout` as plain calls, for a try's own bookkeeping (one Effect step); and the q-quantile of the
+   * label's own recent latencies, once there are enough (the hang bound: never its family's).
+   */
   readonly recordUnsafe: (server: string, label: string, ms: number, tokensPerSequence: number) => void
   readonly tryTimeoutUnsafe: (server: string, label: string, maxTokens: number) => Duration.Duration
   readonly latencyQuantileUnsafe: (label: string, q: number) => number | undefined
@@ -141,7 +143,6 @@ export const makeCallTimes = (limits: TryTimeouts): Effect.Effect<CallTimes> =>
       record: (server, label, ms, tokensPerSequence) =>
         Effect.sync(() => recordUnsafe(server, label, ms, tokensPerSequence)),
       tryTimeout: (server, label, maxTokens) => Effect.sync(() => tryTimeoutUnsafe(server, label, maxTokens)),
-      latencyQuantile: (label, q) => Effect.sync(() => latencyQuantileUnsafe(label, q)),
       familyLatencyQuantile: (label, q) => Effect.sync(() => familyLatencyQuantileUnsafe(label, q)),
       medianLatency: Effect.sync(() => {
         const all = [...latencies.values()].flatMap((recent) => recent.all())

@@ -78,7 +78,7 @@ describe("CallTimes' latency quantiles", () => {
         const times = yield* makeCallTimes({ floor: Duration.seconds(5), ceiling: Duration.seconds(120) })
         for (const [label, ms, count] of c.recorded)
           for (let i = 0; i < count; i++) yield* times.record("http://a", label, ms, 1)
-        assert.strictEqual(yield* times.latencyQuantile(c.label, 0.9), c.own)
+        assert.strictEqual(times.latencyQuantileUnsafe(c.label, 0.9), c.own)
         assert.strictEqual(yield* times.familyLatencyQuantile(c.label, 0.9), c.family)
       }),
     )
