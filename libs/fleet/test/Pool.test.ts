@@ -307,6 +307,43 @@ describe("Pool", () => {
     }),
   )
 
+  it.live("a hedged call whose first try fails when the budget has no hedge left fails over as it would unhedged", () =>
+    Effect.gen(function* () {
+      const calls = yield* Ref.make<ReadonlyArray<string>>([])
+      let broken = false
+      const behaviour: Behaviour = (url) =>
+        broken && url === "http://a"
+          ? Effect.andThen(Effect.sleep("50 millis"), Effect.fail(failing(url, 503)))
+          : Effect.as(Effect.sleep("2 millis"), completion(url))
+      // No retries at all: the hedge is refused, and so is the failover, so the first try's error is the call's.
+      const pool = yield* makePool({
+        ...options(["http://a", "http://b"]),
+        name: "judge",
+        hedge: ["judge"],
+        retryBudget: { ratio: 0, minimum: 0, window: Duration.seconds(10) },
+      }).pipe(Effect.provide(fakeClient(behaviour, calls)))
+      for (let i = 0; i < 12; i++) yield* pool.complete({ messages: [] }, { label: "judge-summary" })
+      broken = true
+      yield* Ref.set(calls, [])
+      const outcomes = yield* Effect.forEach(
+        [1, 2, 3, 4, 5, 6],
+        () =>
+          pool.complete({ messages: [] }, { label: "judge-summary" }).pipe(
+            Effect.map((answer) => answer.server),
+            Effect.catchTag("UpstreamError", (error) => Effect.succeed(`failed: ${error.server}`)),
+            Effect.timeout("5 seconds"),
+          ),
+        { concurrency: 6 },
+      )
+      assert.isAbove(
+        (yield* Ref.get(calls)).filter((url) => url === "http://a").length,
+        0,
+        "some went to the failing one",
+      )
+      for (const outcome of outcomes) assert.oneOf(outcome, ["http://b", "failed: http://a"])
+    }),
+  )
+
   it.effect(
     "a server that serves another model stops the start, naming it and what it offers, and takes no calls",
     () =>

@@ -151,6 +151,45 @@ describe("failures with the default settings", () => {
   )
 })
 
+describe("hedged judge calls", () => {
+  it.live(
+    "a judge call slower than 9 in 10 gets a second try elsewhere, and the first answer wins",
+    () =>
+      Effect.gen(function* () {
+        const generators = yield* startSimulators(1, { speed: 20 })
+        const judges = yield* startSimulators(2, { speed: 20, model: "judge-model" })
+        const { client, gateway } = yield* startGatewayOver(generators, {
+          pools: { judge: { endpoints: urlsOf(judges), model: "judge-model", hedgeJudgeCalls: true } },
+        })
+        const ask: ReasonRequest = {
+          ...(yield* request),
+          judge: { kind: "JUDGE_MODEL" },
+          search: { candidatesPerStage: 4 },
+        }
+        // Enough judge calls for the pool's judge calls together to know their 90th percentile; each stage's own label
+        // has ~9 (the conclusion's ~4), short of 10, so the hung calls below are hedged by the family's (Hedging.ts).
+        // Once the hedges spend the retry budget, a hung first try times out and fails over as unhedged (Hedging.ts:
+        // it used to wait for the answer's deadline, failing this test about one run in two in this file).
+        yield* Effect.forEach([1, 2, 3], () => client.Reason(ask), { concurrency: 3 })
+        judges[1]!.setFaults({ hangRate: 0.5 })
+        const answers = yield* Effect.forEach([1, 2, 3, 4], () => client.Reason(ask), { concurrency: 4 })
+        for (const answer of answers) assert.strictEqual(answer.truncatedReason, "")
+        assert.isAbove(judges[1]!.stats().requests.faults, 0)
+        const metrics = yield* Effect.promise(() => fetch(gateway.metricsUrl).then((response) => response.text()))
+        const hedged = /^stagebeam_upstream_hedges_total\{[^}]*pool="judge"[^}]*\} (\d+)/m.exec(metrics)
+        assert.isAbove(
+          Number(hedged?.[1] ?? 0),
+          0,
+          metrics
+            .split("\n")
+            .filter((l) => l.includes("hedge"))
+            .join("\n"),
+        )
+      }),
+    60_000,
+  )
+})
+
 describe("several gateway replicas on the same servers", () => {
   it.live(
     "share the servers evenly instead of herding onto one",
