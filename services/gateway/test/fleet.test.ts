@@ -159,7 +159,9 @@ describe("hedged judge calls", () => {
         const generators = yield* startSimulators(1, { speed: 20 })
         const judges = yield* startSimulators(2, { speed: 20, model: "judge-model" })
         const { client, gateway } = yield* startGatewayOver(generators, {
-          pools: { judge: { endpoints: urlsOf(judges), model: "judge-model", hedgeJudgeCalls: true } },
+          // Half the judge calls hang, so a hedge every few calls: a budget of retries as large as the calls made (not
+          // 20%) keeps the failover of a hung first try from running out (the budget's own test is above).
+          pools: { judge: { endpoints: urlsOf(judges), model: "judge-model", hedgeJudgeCalls: true, retryBudget: 1 } },
         })
         const ask: ReasonRequest = {
           ...(yield* request),
@@ -168,8 +170,8 @@ describe("hedged judge calls", () => {
         }
         // Enough judge calls for the pool's judge calls together to know their 90th percentile; each stage's own label
         // has ~9 (the conclusion's ~4), short of 10, so the hung calls below are hedged by the family's (Hedging.ts).
-        // Once the hedges spend the retry budget, a hung first try times out and fails over as unhedged (Hedging.ts:
-        // it used to wait for the answer's deadline, failing this test about one run in two in this file).
+        // A hung first try whose hedge the budget refused times out and fails over as unhedged (Hedging.ts: it used to
+        // wait for the answer's deadline, failing this test about one run in two in this file).
         yield* Effect.forEach([1, 2, 3], () => client.Reason(ask), { concurrency: 3 })
         judges[1]!.setFaults({ hangRate: 0.5 })
         const answers = yield* Effect.forEach([1, 2, 3, 4], () => client.Reason(ask), { concurrency: 4 })
